@@ -1,0 +1,615 @@
+/*
+ * app.c - the daemon's event loop, batch cycle, tick and shutdown (see app.h).
+ *
+ * Everything here runs on the one loop thread. The batch moves through three
+ * states: IDLE (may poll), FLUSHING (one Redis write in flight) and RETRYING
+ * (the write was not acknowledged; the same batch is sent again once Redis
+ * is back). A batch is never rebuilt from Kafka while it is kept, so a
+ * retried write carries exactly the same cells and offsets.
+ *
+ * Known limit: dead letters of a batch are produced while the batch is
+ * processed, before Redis acknowledges it; a crash in between replays the
+ * batch and dead-letters those messages again (at-least-once for the DLQ).
+ */
+#include "app.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "alert.h"
+#include "encode.h"
+#include "kafka.h"
+#include "kpi.h"
+#include "log.h"
+#include "pipeline.h"
+#include "privacy.h"
+#include "redis_store.h"
+#include "roster.h"
+#include "window.h"
+
+#define APP_MAX_PARTS 1024
+#define APP_MAX_REASONS 64
+#define APP_RETRY_MS 500
+#define APP_STATS_INTERVAL_S 30
+#define APP_SHUTDOWN_WAIT_S 15
+
+typedef enum app_batch_state {
+	APP_BATCH_IDLE,
+	APP_BATCH_FLUSHING,
+	APP_BATCH_RETRYING,
+} app_batch_state;
+
+/* Messages counted per (outcome, reason). */
+typedef struct app_reason_count {
+	const char *outcome;      /* "ignored" or "dead_lettered" */
+	const char *reason;
+	uint64_t count;
+} app_reason_count;
+
+typedef struct app {
+	const config *cfg;
+	struct event_base *base;
+
+	privacy *privacy;
+	roster *roster;
+	window_clock *clock;
+	pipeline *pipeline;
+	window_batch *batch;
+	kpi_tick *tick;
+	alert_engine *alerts;
+	encoder *encoder;
+	encode_buf out;
+
+	kafka_consumer *consumer;
+	kafka_roster *roster_reader;
+	kafka_producer *producer;
+	redis_store *store;
+
+	struct event *signal_events[2];
+	struct event *kick_event;
+	struct event *retry_timer;
+	struct event *tick_timer;
+	struct event *stats_timer;
+	struct event *shutdown_timer;
+
+	app_batch_state state;
+	redis_partition_offsets parts[APP_MAX_PARTS];
+	size_t n_parts;
+	size_t batch_messages;
+	bool stopping;
+	bool tick_active;
+	int exit_code;
+
+	int64_t window_start_ms[64];
+	int64_t window_end_ms[64];
+
+	app_reason_count reasons[APP_MAX_REASONS];
+	size_t n_reasons;
+	uint64_t batches_applied, batches_stale, batch_retries;
+	uint64_t kpi_updates, kpi_suppressed, escalations;
+	uint64_t roster_records, roster_invalid;
+} app;
+
+static int64_t app_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void app_count_reason(app *a, const char *outcome, const char *reason)
+{
+	for (size_t i = 0; i < a->n_reasons; i++) {
+		if (a->reasons[i].outcome == outcome && strcmp(a->reasons[i].reason, reason) == 0) {
+			a->reasons[i].count++;
+			return;
+		}
+	}
+	if (a->n_reasons < APP_MAX_REASONS)
+		a->reasons[a->n_reasons++] = (app_reason_count){ outcome, reason, 1 };
+}
+
+/* ---------------------------------------------------------------- dead letters */
+
+static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
+                            const char *detail)
+{
+	char partition[16], offset[32];
+	dlq_record d = {
+		.reason = reason, .detail = detail, .source_topic = m->topic,
+		.source_partition = m->partition, .source_offset = m->offset,
+		.source_timestamp_ms = m->timestamp_ms, .payload = m->payload,
+		.payload_len = m->len, .key = m->key, .key_len = m->key_len,
+		.dead_lettered_at_ms = app_now_ms(),
+	};
+
+	app_count_reason(a, "dead_lettered", reason);
+	log_warn("dlq", "message dead-lettered", "reason=%s topic=%s partition=%" PRId32
+	         " offset=%" PRId64 " detail=\"%s\"", reason, m->topic, m->partition, m->offset,
+	         detail);
+	if (encode_dlq(a->encoder, &a->cfg->outputs.dlq, &d, &a->out) < 0) {
+		log_error("dlq", "cannot encode dead letter", "reason=%s topic=%s offset=%" PRId64,
+		          reason, m->topic, m->offset);
+		return;
+	}
+	snprintf(partition, sizeof(partition), "%" PRId32, m->partition);
+	snprintf(offset, sizeof(offset), "%" PRId64, m->offset);
+	kafka_header headers[] = {
+		{ "dlq.reason", reason },
+		{ "dlq.source.topic", m->topic },
+		{ "dlq.source.partition", partition },
+		{ "dlq.source.offset", offset },
+	};
+	kafka_producer_send(a->producer, a->cfg->outputs.dlq.topic, m->key, m->key_len,
+	                    a->out.data, a->out.len, headers, 4);
+}
+
+/* ---------------------------------------------------------------- batch cycle */
+
+static void app_kick(app *a)
+{
+	event_active(a->kick_event, 0, 0);
+}
+
+/* Tracks the first and next offset of each partition in the batch. */
+static int app_note_offset(app *a, const kafka_message *m)
+{
+	for (size_t i = 0; i < a->n_parts; i++) {
+		redis_partition_offsets *p = &a->parts[i];
+		if (p->partition == m->partition && strcmp(p->topic, m->topic) == 0) {
+			if (m->offset + 1 > p->next_offset)
+				p->next_offset = m->offset + 1;
+			return 0;
+		}
+	}
+	if (a->n_parts == APP_MAX_PARTS)
+		return -1;
+	/* Keep the config's copy of the topic name: it outlives the message and the batch. */
+	const char *topic = NULL;
+	for (size_t i = 0; i < a->cfg->kafka.n_inputs && !topic; i++)
+		if (strcmp(a->cfg->kafka.inputs[i].topic, m->topic) == 0)
+			topic = a->cfg->kafka.inputs[i].topic;
+	if (!topic)
+		return -1;
+	a->parts[a->n_parts++] = (redis_partition_offsets){ topic, m->partition, m->offset,
+	                                                    m->offset + 1, -1 };
+	return 0;
+}
+
+static void app_message_cb(const kafka_message *m, void *opaque)
+{
+	app *a = opaque;
+	decode_result res;
+
+	if (app_note_offset(a, m) < 0) {
+		log_error("source", "message skipped: unknown topic or too many partitions in one "
+		          "batch", "topic=%s partition=%" PRId32 " max_partitions=%d", m->topic,
+		          m->partition, APP_MAX_PARTS);
+		return;
+	}
+	a->batch_messages++;
+	if (!m->payload) {
+		app_dead_letter(a, m, "empty_message", "the message has no value");
+		return;
+	}
+	decode_status st = pipeline_process(a->pipeline, m->format, m->payload, m->len,
+	                                    app_now_ms(), a->batch, &res);
+	if (st == DECODE_INVALID)
+		app_dead_letter(a, m, res.reason, res.detail);
+	else if (st == DECODE_IGNORED)
+		app_count_reason(a, "ignored", res.reason);
+}
+
+static void app_reset_batch(app *a)
+{
+	window_batch_reset(a->batch);
+	a->n_parts = 0;
+	a->batch_messages = 0;
+	a->state = APP_BATCH_IDLE;
+}
+
+static void app_commit_batch(app *a, bool sync)
+{
+	kafka_offset offsets[APP_MAX_PARTS];
+
+	for (size_t i = 0; i < a->n_parts; i++)
+		offsets[i] = (kafka_offset){ a->parts[i].topic, a->parts[i].partition,
+		                             a->parts[i].next_offset };
+	kafka_consumer_commit(a->consumer, offsets, a->n_parts, sync);
+}
+
+/* Redis is past some partition: drop the batch and resume where Redis stands. */
+static void app_resume_from_store(app *a)
+{
+	kafka_offset offsets[APP_MAX_PARTS];
+
+	for (size_t i = 0; i < a->n_parts; i++) {
+		const redis_partition_offsets *p = &a->parts[i];
+		int64_t at = p->stored_offset > p->first_offset ? p->stored_offset : p->first_offset;
+		offsets[i] = (kafka_offset){ p->topic, p->partition, at };
+		log_warn("source", "batch already applied in Redis, resuming from the stored offset",
+		         "topic=%s partition=%" PRId32 " batch_first=%" PRId64 " resume_at=%" PRId64,
+		         p->topic, p->partition, p->first_offset, at);
+	}
+	kafka_consumer_seek(a->consumer, offsets, a->n_parts);
+}
+
+static void app_finish_stop(app *a)
+{
+	event_base_loopbreak(a->base);
+}
+
+static void app_send_batch(app *a);
+
+static void app_flush_cb(redis_flush_status status, void *opaque)
+{
+	app *a = opaque;
+	struct timeval retry = { 0, APP_RETRY_MS * 1000 };
+
+	switch (status) {
+	case REDIS_FLUSH_APPLIED:
+		a->batches_applied++;
+		app_commit_batch(a, a->stopping);
+		app_reset_batch(a);
+		break;
+	case REDIS_FLUSH_STALE:
+		a->batches_stale++;
+		app_resume_from_store(a);
+		app_reset_batch(a);
+		break;
+	case REDIS_FLUSH_FAILED:
+		a->batch_retries++;
+		a->state = APP_BATCH_RETRYING;
+		evtimer_add(a->retry_timer, &retry);
+		return;
+	}
+	if (a->stopping)
+		app_finish_stop(a);
+	else
+		app_kick(a);
+}
+
+static void app_send_batch(app *a)
+{
+	struct timeval retry = { 0, APP_RETRY_MS * 1000 };
+
+	if (redis_store_flush(a->store, a->batch, a->roster, a->clock, a->parts, a->n_parts,
+	                      app_flush_cb, a) == 0) {
+		a->state = APP_BATCH_FLUSHING;
+		return;
+	}
+	a->state = APP_BATCH_RETRYING;
+	evtimer_add(a->retry_timer, &retry);
+}
+
+static void app_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app *a = arg;
+	if (a->state == APP_BATCH_RETRYING)
+		app_send_batch(a);
+}
+
+/* Polls one batch and sends it; does nothing unless idle and ready. */
+static void app_poll(app *a)
+{
+	if (a->state != APP_BATCH_IDLE || a->stopping || !a->consumer)
+		return;
+	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader))
+		return;
+
+	kafka_consumer_poll(a->consumer, (size_t)a->cfg->kafka.batch_max_messages,
+	                    app_message_cb, a);
+	if (a->n_parts == 0)
+		return;
+	window_batch_finish(a->batch);
+	app_send_batch(a);
+}
+
+static void app_wake_cb(void *opaque)
+{
+	app_poll(opaque);
+}
+
+static void app_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app_poll(arg);
+}
+
+static void app_store_state_cb(bool connected, void *opaque)
+{
+	app *a = opaque;
+
+	if (connected) {
+		if (a->state == APP_BATCH_RETRYING)
+			app_send_batch(a);
+		else
+			app_kick(a);
+	}
+}
+
+/* ---------------------------------------------------------------- roster */
+
+static void app_roster_cb(const kafka_message *m, void *opaque)
+{
+	app *a = opaque;
+	char err[256];
+
+	if (!m->key || m->key_len == 0) {
+		a->roster_invalid++;
+		app_dead_letter(a, m, "invalid_roster_record", "roster record has no key");
+		return;
+	}
+	if (roster_apply_record(a->roster, a->privacy, m->key, m->key_len, m->payload, m->len,
+	                        err, sizeof(err)) < 0) {
+		a->roster_invalid++;
+		app_dead_letter(a, m, "invalid_roster_record", err);
+		return;
+	}
+	a->roster_records++;
+}
+
+/* ---------------------------------------------------------------- tick */
+
+static void app_alert_cb(const alert_event *e, void *opaque)
+{
+	app *a = opaque;
+
+	a->escalations++;
+	log_info("alert", e->state == ALERT_FIRING ? "escalation firing" : "escalation resolved",
+	         "dedup_key=%s observed=%.4f threshold=%.4f", e->dedup_key, e->observed,
+	         e->threshold);
+	if (encode_escalation(a->encoder, &a->cfg->outputs.escalations, e, &a->out) < 0) {
+		log_error("alert", "cannot encode escalation", "dedup_key=%s", e->dedup_key);
+		return;
+	}
+	kafka_producer_send(a->producer, a->cfg->outputs.escalations.topic, e->dedup_key,
+	                    strlen(e->dedup_key), a->out.data, a->out.len, NULL, 0);
+}
+
+static void app_kpi_cb(const kpi_update *u, void *opaque)
+{
+	app *a = opaque;
+	char key[512];
+
+	a->kpi_updates++;
+	if (encode_kpi_update(a->encoder, &a->cfg->outputs.kpi, u, &a->out) == 0) {
+		size_t key_len = encode_kpi_key(u, key, sizeof(key));
+		kafka_producer_send(a->producer, a->cfg->outputs.kpi.topic, key, key_len,
+		                    a->out.data, a->out.len, NULL, 0);
+	} else {
+		log_error("kpi", "cannot encode KPI update", "kpi=%s scope=%s", u->kpi->id, u->scope);
+	}
+	alert_observe(a->alerts, u, u->computed_at_ms, app_alert_cb, a);
+}
+
+static void app_tick_read_cb(int status, void *opaque)
+{
+	app *a = opaque;
+
+	a->tick_active = false;
+	if (status != 0 || a->stopping)
+		return;
+	size_t suppressed = kpi_tick_emit(a->tick, a->roster, a->cfg->privacy.min_group_size,
+	                                  a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+	a->kpi_suppressed += suppressed;
+}
+
+/* Each window ends at the end of the bucket holding now, in its granularity. */
+static void app_window_ranges(app *a, int64_t now_ms)
+{
+	for (size_t w = 0; w < a->cfg->windows.n_windows && w < 64; w++) {
+		const config_window *win = &a->cfg->windows.windows[w];
+		int64_t start = window_bucket_start(a->clock, win->granularity, now_ms);
+		a->window_end_ms[w] = window_bucket_end(a->clock, win->granularity, start);
+		window_buckets(a->clock, win, a->window_end_ms[w], &a->window_start_ms[w], 1);
+	}
+}
+
+static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app *a = arg;
+	int64_t now = app_now_ms();
+
+	if (a->tick_active || a->stopping || !redis_store_connected(a->store) ||
+	    !kafka_roster_loaded(a->roster_reader))
+		return;
+	if (kpi_tick_begin(a->tick, roster_scope_count(a->roster), now) < 0) {
+		log_error("kpi", "out of memory starting a tick", "scopes=%" PRIu32,
+		          roster_scope_count(a->roster));
+		return;
+	}
+	app_window_ranges(a, now);
+	if (redis_store_read_tick(a->store, a->tick, a->roster, a->clock, a->window_end_ms,
+	                          app_tick_read_cb, a) == 0)
+		a->tick_active = true;
+}
+
+/* ---------------------------------------------------------------- stats, signals */
+
+static void app_log_stats(app *a)
+{
+	const pipeline_stats *ps = pipeline_get_stats(a->pipeline);
+	const kafka_producer_stats *out = kafka_producer_get_stats(a->producer);
+
+	log_info("stats", "counters", "messages=%" PRIu64 " events=%" PRIu64 " behaviours=%" PRIu64
+	         " ignored=%" PRIu64 " invalid=%" PRIu64 " late=%" PRIu64 " unknown_people=%" PRIu64
+	         " batches=%" PRIu64 " stale_batches=%" PRIu64 " batch_retries=%" PRIu64
+	         " kpi_updates=%" PRIu64 " suppressed=%" PRIu64 " escalations=%" PRIu64
+	         " roster_people=%zu roster_invalid=%" PRIu64 " produced=%" PRIu64
+	         " produce_failed=%" PRIu64 " redis_commands=%" PRIu64,
+	         ps->messages, ps->events, ps->behaviours, ps->ignored, ps->invalid, ps->late,
+	         ps->unknown_people, a->batches_applied, a->batches_stale, a->batch_retries,
+	         a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
+	         a->roster_invalid, out->delivered, out->failed,
+	         redis_store_commands_sent(a->store));
+	for (size_t i = 0; i < a->n_reasons; i++)
+		log_info("stats", "reason", "outcome=%s reason=%s count=%" PRIu64,
+		         a->reasons[i].outcome, a->reasons[i].reason, a->reasons[i].count);
+}
+
+static void app_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app_log_stats(arg);
+}
+
+static void app_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app *a = arg;
+	log_error("main", "the current batch could not be written before the shutdown timeout; "
+	          "its offsets are not committed, so it is consumed again at the next start",
+	          "timeout_s=%d", APP_SHUTDOWN_WAIT_S);
+	a->exit_code = 1;
+	app_finish_stop(a);
+}
+
+static void app_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	app *a = arg;
+	struct timeval wait = { APP_SHUTDOWN_WAIT_S, 0 };
+
+	if (a->stopping)
+		return;
+	log_info("main", "shutting down", "signal=%d", (int)sig);
+	a->stopping = true;
+	if (a->state == APP_BATCH_IDLE) {
+		app_finish_stop(a);
+		return;
+	}
+	/* A batch is in flight or waiting for Redis: let it finish first. */
+	evtimer_add(a->shutdown_timer, &wait);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int app_init_processors(app *a, char *err, size_t err_size)
+{
+	const config *cfg = a->cfg;
+
+	if (privacy_new(cfg->privacy.key_file, cfg->privacy.key_id, 0, &a->privacy, err,
+	                err_size) < 0)
+		return -1;
+	a->roster = roster_new();
+	a->clock = window_clock_new(cfg, err, err_size);
+	if (!a->roster || !a->clock)
+		return -1;
+	a->pipeline = pipeline_new(cfg, a->privacy, a->roster, a->clock, err, err_size);
+	a->batch = window_batch_new();
+	a->tick = kpi_tick_new(cfg);
+	a->alerts = alert_new(cfg);
+	a->encoder = encoder_new(err, err_size);
+	if (!a->pipeline || !a->batch || !a->tick || !a->alerts || !a->encoder)
+		return -1;
+	return 0;
+}
+
+static int app_init_events(app *a)
+{
+	struct timeval tick = { a->cfg->outputs.tick_interval_ms / 1000,
+	                        (a->cfg->outputs.tick_interval_ms % 1000) * 1000 };
+	struct timeval stats = { APP_STATS_INTERVAL_S, 0 };
+	const int signals[2] = { SIGTERM, SIGINT };
+
+	a->base = event_base_new();
+	if (!a->base)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		a->signal_events[i] = evsignal_new(a->base, signals[i], app_signal_cb, a);
+		if (!a->signal_events[i] || event_add(a->signal_events[i], NULL) < 0)
+			return -1;
+	}
+	a->kick_event = event_new(a->base, -1, 0, app_kick_cb, a);
+	a->retry_timer = evtimer_new(a->base, app_retry_cb, a);
+	a->tick_timer = event_new(a->base, -1, EV_PERSIST, app_tick_cb, a);
+	a->stats_timer = event_new(a->base, -1, EV_PERSIST, app_stats_cb, a);
+	a->shutdown_timer = evtimer_new(a->base, app_shutdown_timeout_cb, a);
+	if (!a->kick_event || !a->retry_timer || !a->tick_timer || !a->stats_timer ||
+	    !a->shutdown_timer)
+		return -1;
+	event_add(a->tick_timer, &tick);
+	event_add(a->stats_timer, &stats);
+	return 0;
+}
+
+static int app_init_clients(app *a, char *err, size_t err_size)
+{
+	a->producer = kafka_producer_new(a->base, a->cfg, err, err_size);
+	if (!a->producer)
+		return -1;
+	a->store = redis_store_new(a->base, a->cfg, app_store_state_cb, a, err, err_size);
+	if (!a->store)
+		return -1;
+	a->roster_reader = kafka_roster_new(a->base, a->cfg, app_roster_cb, a, err, err_size);
+	if (!a->roster_reader)
+		return -1;
+	if (kafka_roster_load(a->roster_reader, 30000) < 0)
+		log_warn("roster", "roster topic not read to its end within 30 s; consumption waits "
+		         "until it is", "topic=%s", a->cfg->kafka.roster_topic);
+	else
+		log_info("roster", "roster loaded", "people=%zu scopes=%" PRIu32,
+		         roster_size(a->roster), roster_scope_count(a->roster));
+	a->consumer = kafka_consumer_new(a->base, a->cfg, app_wake_cb, a, err, err_size);
+	return a->consumer ? 0 : -1;
+}
+
+static void app_fini(app *a)
+{
+	/* Close the consumer before the store: its final revoke may still run. */
+	kafka_consumer_free(a->consumer);
+	kafka_roster_free(a->roster_reader);
+	redis_store_free(a->store);
+	if (a->producer)
+		kafka_producer_free(a->producer, 10000);
+	struct event *events[] = { a->signal_events[0], a->signal_events[1], a->kick_event,
+	                           a->retry_timer, a->tick_timer, a->stats_timer,
+	                           a->shutdown_timer };
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (events[i])
+			event_free(events[i]);
+	encode_buf_free(&a->out);
+	encoder_free(a->encoder);
+	alert_free(a->alerts);
+	kpi_tick_free(a->tick);
+	window_batch_free(a->batch);
+	pipeline_free(a->pipeline);
+	window_clock_free(a->clock);
+	roster_free(a->roster);
+	privacy_free(a->privacy);
+	if (a->base)
+		event_base_free(a->base);
+}
+
+int app_run(const config *cfg)
+{
+	app *a = calloc(1, sizeof(*a));
+	char err[512] = "";
+
+	if (!a) {
+		log_error("main", "out of memory", "%s", "");
+		return 1;
+	}
+	a->cfg = cfg;
+	if (app_init_processors(a, err, sizeof(err)) < 0 || app_init_events(a) < 0 ||
+	    app_init_clients(a, err, sizeof(err)) < 0) {
+		log_error("main", "startup failed", "error=\"%s\"", err[0] ? err : "out of memory");
+		a->exit_code = 1;
+	} else {
+		log_info("main", "started", "version=%s inputs=%zu kpis=%zu", ADVOCACY_VERSION,
+		         cfg->kafka.n_inputs, cfg->n_kpis);
+		event_base_dispatch(a->base);
+		if (a->state == APP_BATCH_IDLE && a->n_parts == 0)
+			log_info("main", "batch flushed and committed", "%s", "");
+	}
+	if (a->producer && a->pipeline)
+		app_log_stats(a);
+	int code = a->exit_code;
+	app_fini(a);
+	free(a);
+	log_info("main", "stopped", "exit_code=%d", code);
+	return code;
+}

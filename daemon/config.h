@@ -1,0 +1,218 @@
+/*
+ * config.h - advocacyd's configuration: the YAML file, loaded and validated.
+ *
+ * config_load() parses the file with libyaml, rejects unknown keys, wrong
+ * types and inconsistent values (weights that do not sum to 1, a KPI naming an
+ * unknown behaviour, an unreadable HMAC key file...) and fills one immutable
+ * struct config. Every error names the key path, e.g.
+ *   "config/advocacyd.yaml: kpis[2].behaviours[0]: unknown behaviour 'kudo'"
+ *
+ * Every string in the struct is heap-owned by the config and freed by
+ * config_free(). Behaviour references are resolved to indices at load, so the
+ * hot path compares integers, never names.
+ *
+ * The HMAC key itself is never stored here: only the path of the file that
+ * holds it. The privacy module reads the key.
+ */
+#ifndef ADVOCACY_CONFIG_H
+#define ADVOCACY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_GRANULARITIES 8
+
+typedef struct config_kv {
+	char *key;
+	char *value;
+} config_kv;
+
+typedef enum input_format {
+	INPUT_FORMAT_AVRO,   /* canonical AdvocacyEvent, plain or Confluent-framed */
+	INPUT_FORMAT_SLACK,  /* Slack Events API JSON envelopes */
+} input_format;
+
+typedef struct config_input {
+	char *topic;
+	input_format format;
+} config_input;
+
+typedef enum output_format {
+	OUTPUT_FORMAT_AVRO,
+	OUTPUT_FORMAT_JSON,
+} output_format;
+
+typedef struct config_output {
+	char *topic;
+	output_format format;
+	int32_t schema_id;   /* Confluent schema registry id written in the frame */
+} config_output;
+
+typedef enum rule_credit {
+	CREDIT_ACTOR,        /* the person who acted gets the behaviour */
+	CREDIT_TARGETS,      /* each person acted upon gets it */
+} rule_credit;
+
+/* One way an event becomes a behaviour. All given filters must match. */
+typedef struct config_rule {
+	char **kinds;            /* event kinds, at least one */
+	size_t n_kinds;
+	char **sources;          /* platforms; none means any */
+	size_t n_sources;
+	char **channels;         /* channel/community ids; none means any */
+	size_t n_channels;
+	char **reactions;        /* value of the "reaction" attribute; none means any */
+	size_t n_reactions;
+	bool requires_targets;   /* e.g. a kudos message must mention someone */
+	rule_credit credit;
+	int effect;              /* +1 counts, -1 retracts (reaction removed, ...) */
+} config_rule;
+
+typedef struct config_behaviour {
+	char *id;
+	char *description;
+	config_rule *rules;
+	size_t n_rules;
+} config_behaviour;
+
+typedef enum kpi_aggregation {
+	KPI_AGG_COUNT,          /* value = count of behaviours */
+	KPI_AGG_CONTRIBUTORS,   /* value = distinct contributors */
+	KPI_AGG_RATE,           /* value = count / headcount */
+	KPI_AGG_PARTICIPATION,  /* value = distinct contributors / headcount */
+} kpi_aggregation;
+
+typedef enum quadrant {
+	QUADRANT_FINANCIAL,
+	QUADRANT_CUSTOMER,
+	QUADRANT_INTERNAL_PROCESS,
+	QUADRANT_LEARNING_GROWTH,
+} quadrant;
+
+typedef enum indicator {
+	INDICATOR_LEADING,
+	INDICATOR_LAGGING,
+} indicator;
+
+typedef enum threshold_direction {
+	THRESHOLD_BELOW,   /* breached while value < threshold value */
+	THRESHOLD_ABOVE,   /* breached while value > threshold value */
+} threshold_direction;
+
+/* Scope kinds a threshold applies to, as a bit set of (1u << scope_kind). */
+typedef enum scope_kind {
+	SCOPE_ORG = 0,
+	SCOPE_DEPARTMENT,
+	SCOPE_TEAM,
+	SCOPE_SEGMENT,
+	SCOPE_WORK_MODE,
+	SCOPE_EMPLOYMENT_TYPE,
+	SCOPE_REGION,
+	SCOPE_KIND_COUNT,
+} scope_kind;
+
+typedef struct config_threshold {
+	char *id;                  /* rule id, unique across all KPIs */
+	threshold_direction direction;
+	double value;              /* absent in YAML: the KPI's target */
+	int for_ticks;             /* consecutive breached ticks before firing, >= 1 */
+	char *severity;            /* critical, error, warning or info */
+	uint32_t scope_kinds;      /* bit set; default: every scope kind */
+} config_threshold;
+
+typedef struct config_kpi {
+	char *id;
+	char *name;
+	size_t *behaviours;        /* indices into config.behaviours */
+	size_t n_behaviours;
+	kpi_aggregation aggregation;
+	size_t window;             /* index into config.windows.windows */
+	quadrant quadrant;
+	indicator indicator;
+	double weight;             /* weights of all KPIs sum to 1 (within 1e-6) */
+	double target;
+	config_threshold *thresholds;
+	size_t n_thresholds;
+} config_kpi;
+
+/* A rolling window, read from buckets of one granularity. */
+typedef struct config_window {
+	char *name;                /* as written, e.g. "24h" */
+	int64_t length_ms;
+	size_t granularity;        /* index into windows.granularities_ms */
+} config_window;
+
+typedef struct config {
+	char *path;
+
+	struct {
+		char *bootstrap_servers;
+		char *group_id;
+		config_input *inputs;
+		size_t n_inputs;
+		char *roster_topic;
+		config_kv *properties;   /* passed to librdkafka as they are */
+		size_t n_properties;
+		int batch_max_messages;  /* messages per poll batch */
+		int batch_max_ms;        /* max time a batch waits to fill */
+	} kafka;
+
+	struct {
+		char *host;
+		int port;
+		char *unix_socket;       /* wins over host/port when set */
+		char *password;          /* NULL: no AUTH */
+		int db;
+		char *key_prefix;
+	} redis;
+
+	struct {
+		char *key_file;
+		char *key_id;
+		int min_group_size;      /* default 5 */
+	} privacy;
+
+	struct {
+		int64_t granularities_ms[CONFIG_MAX_GRANULARITIES]; /* ascending */
+		size_t n_granularities;
+		int64_t retention_ms;
+		int64_t allowed_lateness_ms;
+		int64_t max_future_ms;   /* events further ahead than this are invalid */
+		char *timezone;          /* IANA name, e.g. "Europe/Berlin" */
+		config_window *windows;
+		size_t n_windows;
+	} windows;
+
+	config_behaviour *behaviours;
+	size_t n_behaviours;
+
+	config_kpi *kpis;
+	size_t n_kpis;
+
+	struct {
+		config_output kpi;
+		config_output escalations;
+		config_output dlq;
+		int64_t tick_interval_ms;
+	} outputs;
+} config;
+
+/*
+ * Loads and validates the file at path. On success returns 0 and sets *out,
+ * which the caller frees with config_free(). On failure returns -1, leaves
+ * *out NULL and writes "PATH: KEY.PATH: problem" into errstr.
+ */
+int config_load(const char *path, config **out, char *errstr, size_t errstr_size);
+
+void config_free(config *cfg);
+
+/* Parses "90s", "5m", "24h", "7d", "250ms" into milliseconds; -1 if invalid. */
+int64_t config_parse_duration(const char *text);
+
+const char *config_quadrant_name(quadrant q);
+const char *config_indicator_name(indicator i);
+const char *config_aggregation_name(kpi_aggregation a);
+const char *config_scope_kind_name(scope_kind k);
+
+#endif

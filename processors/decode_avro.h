@@ -1,0 +1,50 @@
+/*
+ * decode_avro.h - canonical AdvocacyEvent records in Avro binary encoding.
+ *
+ * The schema is schemas/advocacy_event.avsc, compiled into the binary. A
+ * message is either one bare binary datum, or the Confluent wire format:
+ * magic byte 0, a 4-byte big-endian schema id, then the datum. A datum whose
+ * first byte is 0 would be an event with an empty event_id, which validation
+ * rejects anyway, so the two framings never clash.
+ *
+ * The decoder reuses one reader, one generic value and one memory reader for
+ * every message: decoding allocates nothing once warm. Events it returns
+ * borrow from the decoder and are valid until the next call.
+ *
+ * Validation: event_id and kind non-empty, event_time positive, every id at
+ * most 256 bytes, at most EVENT_MAX_TARGETS targets (more is invalid), no
+ * trailing bytes after the datum.
+ */
+#ifndef ADVOCACY_DECODE_AVRO_H
+#define ADVOCACY_DECODE_AVRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef struct decode_avro decode_avro;
+
+decode_avro *decode_avro_new(char *errstr, size_t errstr_size);
+void decode_avro_free(decode_avro *d);
+
+/* Decodes buf; fills *ev when the result is DECODE_OK. Never aborts on bad input. */
+decode_status decode_avro_message(decode_avro *d, const void *buf, size_t len,
+                                  event *ev, decode_result *res);
+
+/* Schema id of the last Confluent-framed message, -1 for a bare datum. */
+int32_t decode_avro_last_schema_id(const decode_avro *d);
+
+/*
+ * Encodes ev as a canonical datum into out (capacity out_size), framed in the
+ * Confluent wire format when schema_id >= 0. Returns the encoded length, or
+ * -1 when it does not fit or a field is invalid. Used by the generator and
+ * tests; not on the daemon's hot path.
+ */
+typedef struct avro_event_writer avro_event_writer;
+avro_event_writer *avro_event_writer_new(void);
+void avro_event_writer_free(avro_event_writer *w);
+long avro_event_writer_encode(avro_event_writer *w, const event *ev, int32_t schema_id,
+                              void *out, size_t out_size);
+
+#endif

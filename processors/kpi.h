@@ -1,0 +1,73 @@
+/*
+ * kpi.h - KPI values of one tick, computed from window sums and the roster.
+ *
+ * On each tick the store reads, for every configured window, the per
+ * (behaviour, scope) counts summed over the window's buckets, and for every
+ * (KPI, scope) the distinct contributors over the KPI's behaviours. kpi_tick
+ * collects those figures and turns them into kpi_update records, one per
+ * (KPI, scope) whose headcount reaches the minimum group size. Smaller scopes
+ * are suppressed: never emitted, only counted.
+ *
+ * Single-threaded. Memory is sized by the number of scopes at kpi_tick_begin().
+ */
+#ifndef ADVOCACY_KPI_H
+#define ADVOCACY_KPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../daemon/config.h"
+#include "roster.h"
+
+typedef struct kpi_update {
+	const config_kpi *kpi;
+	const char *scope;          /* scope name, e.g. "team:Payments" */
+	scope_kind scope_kind;
+	const char *window;         /* window name, e.g. "7d" */
+	double value;               /* per the KPI's aggregation */
+	int64_t count;              /* behaviours in the window (net of retractions) */
+	int64_t contributors;       /* distinct contributors (HyperLogLog estimate) */
+	uint32_t headcount;
+	double rate;                /* count / headcount */
+	int64_t window_start_ms;
+	int64_t window_end_ms;      /* exclusive */
+	int64_t computed_at_ms;
+} kpi_update;
+
+/* value for the aggregation; rates with headcount 0 are 0. */
+double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributors,
+                 uint32_t headcount);
+
+typedef struct kpi_tick kpi_tick;
+
+kpi_tick *kpi_tick_new(const config *cfg);
+void kpi_tick_free(kpi_tick *t);
+
+/* Starts a tick over n_scopes scopes (all counts zero). Returns 0 or -1 (OOM). */
+int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms);
+
+/* Adds a count read from Redis for (window, behaviour, scope). */
+void kpi_tick_add_count(kpi_tick *t, size_t window, size_t behaviour, uint32_t scope,
+                        int64_t count);
+
+/* Sets the distinct contributors of (kpi, scope) over its window. */
+void kpi_tick_set_contributors(kpi_tick *t, size_t kpi, uint32_t scope, int64_t n);
+
+/* Net count of (kpi, scope) over its window, from the counts added so far. */
+int64_t kpi_tick_count(const kpi_tick *t, size_t kpi, uint32_t scope);
+
+/* True when (kpi, scope) is large enough to emit; suppressed ones are counted. */
+int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size);
+
+typedef void (*kpi_emit_cb)(const kpi_update *u, void *opaque);
+
+/*
+ * Emits one update per (KPI, eligible scope) in KPI order, then scope order.
+ * window_start_ms/window_end_ms are per window index. Returns the number of
+ * (KPI, scope) pairs suppressed for being below the minimum group size.
+ */
+size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
+                     const int64_t *window_start_ms, const int64_t *window_end_ms,
+                     kpi_emit_cb emit, void *opaque);
+
+#endif

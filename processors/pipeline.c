@@ -1,0 +1,194 @@
+/*
+ * pipeline.c - the per-event path from message bytes to batch cells.
+ *
+ * Fan-out per event: hits (matching rules) x credited people (actor or each
+ * target) x scopes of that person (org plus up to six roster dimensions) x
+ * bucket granularities. With the defaults that is at most a few dozen
+ * window_batch_add() calls per event, each a hash probe.
+ */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "decode_avro.h"
+#include "decode_slack.h"
+
+#define PIPELINE_MAX_HITS 16
+
+struct pipeline {
+	const config *cfg;
+	privacy *privacy;
+	roster *roster;
+	window_clock *clock;
+	classifier *classifier;
+	decode_avro *avro;
+	decode_slack *slack;
+	pipeline_stats stats;
+};
+
+pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
+                       char *errstr, size_t errstr_size)
+{
+	pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (!pl) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	pl->cfg = cfg;
+	pl->privacy = p;
+	pl->roster = r;
+	pl->clock = clock;
+	pl->classifier = classify_new(cfg);
+	pl->avro = decode_avro_new(errstr, errstr_size);
+	pl->slack = decode_slack_new();
+	if (!pl->classifier || !pl->avro || !pl->slack) {
+		if (pl->classifier && pl->avro)
+			snprintf(errstr, errstr_size, "out of memory");
+		pipeline_free(pl);
+		return NULL;
+	}
+	return pl;
+}
+
+void pipeline_free(pipeline *pl)
+{
+	if (!pl)
+		return;
+	classify_free(pl->classifier);
+	decode_avro_free(pl->avro);
+	decode_slack_free(pl->slack);
+	free(pl);
+}
+
+const pipeline_stats *pipeline_get_stats(const pipeline *pl)
+{
+	return &pl->stats;
+}
+
+static decode_status pipeline_reject(decode_result *res, decode_status status,
+                                     const char *reason, const char *detail)
+{
+	res->status = status;
+	res->reason = reason;
+	snprintf(res->detail, sizeof(res->detail), "%s", detail);
+	return status;
+}
+
+/* Checks the event time against the allowed lateness and the future limit. */
+static decode_status pipeline_check_time(pipeline *pl, const event *ev, int64_t now_ms,
+                                         decode_result *res)
+{
+	int64_t t = ev->event_time_ms;
+
+	if (t < now_ms - pl->cfg->windows.allowed_lateness_ms) {
+		pl->stats.late++;
+		return pipeline_reject(res, DECODE_INVALID, "late_event",
+		                       "event time is older than windows.allowed_lateness");
+	}
+	if (t > now_ms + pl->cfg->windows.max_future_ms)
+		return pipeline_reject(res, DECODE_INVALID, "future_event_time",
+		                       "event time is further ahead than windows.max_future");
+	return DECODE_OK;
+}
+
+/* Adds one credit for the person with raw id `id` to every scope and granularity. */
+static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
+                           int64_t t_ms, window_batch *batch)
+{
+	static const uint32_t org_only[SCOPE_KIND_COUNT] = {
+		ROSTER_ORG_SCOPE, ROSTER_NO_SCOPE, ROSTER_NO_SCOPE, ROSTER_NO_SCOPE,
+		ROSTER_NO_SCOPE, ROSTER_NO_SCOPE, ROSTER_NO_SCOPE,
+	};
+	pseudonym alias;
+	const pseudonym *contributor = &alias;
+	const uint32_t *scopes = org_only;
+
+	privacy_pseudonym(pl->privacy, id.ptr, id.len, &alias);
+	const roster_person *person = roster_lookup(pl->roster, &alias);
+	if (person) {
+		contributor = &person->employee;
+		scopes = person->scopes;
+	} else {
+		pl->stats.unknown_people++;
+	}
+
+	for (size_t g = 0; g < pl->cfg->windows.n_granularities; g++) {
+		int64_t start = window_bucket_start(pl->clock, g, t_ms);
+		for (int k = 0; k < SCOPE_KIND_COUNT; k++) {
+			if (scopes[k] == ROSTER_NO_SCOPE)
+				continue;
+			if (window_batch_add(batch, hit->behaviour, scopes[k], (uint8_t)g, start,
+			                     hit->effect, hit->effect > 0 ? contributor : NULL) < 0)
+				return -1;
+		}
+	}
+	pl->stats.behaviours++;
+	return 0;
+}
+
+static int pipeline_apply_hit(pipeline *pl, const event *ev, const classify_hit *hit,
+                              window_batch *batch)
+{
+	if (hit->credit == CREDIT_ACTOR)
+		return ev->actor_id.len ? pipeline_credit(pl, ev->actor_id, hit, ev->event_time_ms, batch) : 0;
+
+	for (size_t i = 0; i < ev->target_count; i++)
+		if (pipeline_credit(pl, ev->target_ids[i], hit, ev->event_time_ms, batch) < 0)
+			return -1;
+	return 0;
+}
+
+static decode_status pipeline_decode(pipeline *pl, input_format format, const void *buf,
+                                     size_t len, event *ev, decode_result *res)
+{
+	if (format == INPUT_FORMAT_SLACK)
+		return decode_slack_message(pl->slack, buf, len, ev, res);
+	return decode_avro_message(pl->avro, buf, len, ev, res);
+}
+
+decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
+                               size_t len, int64_t now_ms, window_batch *batch,
+                               decode_result *res)
+{
+	event ev;
+	classify_hit hits[PIPELINE_MAX_HITS];
+	decode_status status;
+
+	pl->stats.messages++;
+	res->status = DECODE_OK;
+	res->reason = NULL;
+	res->detail[0] = '\0';
+
+	status = pipeline_decode(pl, format, buf, len, &ev, res);
+	if (status == DECODE_OK)
+		status = pipeline_check_time(pl, &ev, now_ms, res);
+	if (status != DECODE_OK) {
+		res->status = status;
+		if (status == DECODE_IGNORED)
+			pl->stats.ignored++;
+		else
+			pl->stats.invalid++;
+		return status;
+	}
+	pl->stats.events++;
+
+	size_t n_hits = classify_event(pl->classifier, &ev, hits, PIPELINE_MAX_HITS);
+	if (n_hits == 0) {
+		pl->stats.ignored++;
+		return pipeline_reject(res, DECODE_IGNORED, "unmapped_kind",
+		                       "no behaviour rule matches the event");
+	}
+	if (n_hits > PIPELINE_MAX_HITS)
+		n_hits = PIPELINE_MAX_HITS;
+
+	for (size_t i = 0; i < n_hits; i++) {
+		if (pipeline_apply_hit(pl, &ev, &hits[i], batch) < 0) {
+			pl->stats.invalid++;
+			return pipeline_reject(res, DECODE_INVALID, "out_of_memory",
+			                       "the batch could not grow; the message was not counted");
+		}
+	}
+	return DECODE_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * pipeline.h - one input message in, pre-aggregated behaviours out.
+ *
+ * pipeline_process() runs the per-event path: decode (Avro or Slack JSON),
+ * event-time checks, classify, pseudonymize every person id, look the person
+ * up in the roster, and add each behaviour to the batch for every scope of the
+ * person and every bucket granularity. Raw ids exist only inside this call;
+ * the batch receives pseudonyms.
+ *
+ * People missing from the roster count at org level only (their pseudonym
+ * still counts as a distinct contributor) and are counted in the stats.
+ *
+ * Hot path: no allocation once the decoders, the pseudonym cache and the
+ * batch are warm. Single-threaded.
+ */
+#ifndef ADVOCACY_PIPELINE_H
+#define ADVOCACY_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../daemon/config.h"
+#include "classify.h"
+#include "event.h"
+#include "privacy.h"
+#include "roster.h"
+#include "window.h"
+
+typedef struct pipeline_stats {
+	uint64_t messages;         /* messages handed to pipeline_process */
+	uint64_t events;           /* decoded events that reached classify */
+	uint64_t ignored;          /* DECODE_IGNORED, incl. unmapped kinds */
+	uint64_t invalid;          /* DECODE_INVALID, incl. late and future events */
+	uint64_t late;             /* older than the allowed lateness */
+	uint64_t behaviours;       /* behaviour credits added to the batch */
+	uint64_t unknown_people;   /* credits for people not in the roster */
+} pipeline_stats;
+
+typedef struct pipeline pipeline;
+
+/* Borrows cfg, p, r and clock, which must outlive the pipeline. */
+pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
+                       char *errstr, size_t errstr_size);
+void pipeline_free(pipeline *pl);
+
+/*
+ * Processes one message of the given format received at now_ms. Returns the
+ * status: DECODE_OK when its behaviours went into batch, DECODE_IGNORED when
+ * it carries none (res->reason says why), DECODE_INVALID when the caller must
+ * dead-letter it (res->reason and res->detail say why). On a batch memory
+ * failure the message is reported DECODE_INVALID with reason "out_of_memory".
+ */
+decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
+                               size_t len, int64_t now_ms, window_batch *batch,
+                               decode_result *res);
+
+const pipeline_stats *pipeline_get_stats(const pipeline *pl);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * roster.h - the employee roster as an in-memory table, and the scope catalog.
+ *
+ * The roster topic carries one JSON record per employee, keyed by employee id:
+ *   {"department": "...", "team": "...", "segment": "frontline",
+ *    "work_mode": "remote", "employment_type": "full_time", "region": "EMEA",
+ *    "aliases": ["U024BE7LH", "someone@example.com"]}
+ * A NULL value (tombstone) removes the person. The employee id and each alias
+ * are pseudonymized on arrival; only pseudonyms are stored. Aliases let events
+ * from platforms with their own user ids (Slack, Teams) find the person.
+ *
+ * Scopes are interned strings with small ids: id 0 is "org", the others read
+ * "<kind>:<value>", e.g. "team:Payments". Scope ids are stable for the life of
+ * the process only; anything persisted uses the scope name. The roster keeps
+ * each scope's current headcount.
+ *
+ * Single-threaded.
+ */
+#ifndef ADVOCACY_ROSTER_H
+#define ADVOCACY_ROSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../daemon/config.h"
+#include "privacy.h"
+
+#define ROSTER_NO_SCOPE UINT32_MAX
+#define ROSTER_ORG_SCOPE 0u
+#define ROSTER_MAX_ALIASES 8
+
+typedef struct roster_person {
+	pseudonym employee;                 /* pseudonym of the employee id */
+	uint32_t scopes[SCOPE_KIND_COUNT];  /* scope id per kind, ROSTER_NO_SCOPE if missing */
+} roster_person;
+
+typedef struct roster roster;
+
+roster *roster_new(void);
+void roster_free(roster *r);
+
+/*
+ * Inserts or replaces a person. values[k] is the attribute for scope kind k
+ * (values[SCOPE_ORG] is ignored), NULL or "" when missing. Replacing moves
+ * the headcounts. Returns 0, or -1 when out of memory.
+ */
+int roster_upsert(roster *r, const pseudonym *employee,
+                  const char *const values[SCOPE_KIND_COUNT],
+                  const pseudonym *aliases, size_t n_aliases);
+
+/* Removes the person and their aliases. Returns true if they were present. */
+bool roster_remove(roster *r, const pseudonym *employee);
+
+/*
+ * Applies one roster topic record: key is the raw employee id, value the JSON
+ * record or NULL for a tombstone. Returns 0, or -1 with errstr saying what is
+ * wrong with the record (never quoting its content).
+ */
+int roster_apply_record(roster *r, privacy *p, const char *key, size_t key_len,
+                        const char *value, size_t value_len,
+                        char *errstr, size_t errstr_size);
+
+/* Finds a person by the pseudonym of their employee id or of an alias. */
+const roster_person *roster_lookup(const roster *r, const pseudonym *id);
+
+size_t roster_size(const roster *r);
+
+/* Scope catalog. Scope ids run from 0 to roster_scope_count() - 1. */
+uint32_t roster_scope_count(const roster *r);
+const char *roster_scope_name(const roster *r, uint32_t scope);
+scope_kind roster_scope_kind(const roster *r, uint32_t scope);
+/* Returns the id of "<kind>:<value>" (interning it), ROSTER_NO_SCOPE on OOM. */
+uint32_t roster_scope_intern(roster *r, scope_kind kind, const char *value);
+/* Returns the id of a full scope name such as "team:Payments", or ROSTER_NO_SCOPE. */
+uint32_t roster_scope_find(const roster *r, const char *name);
+/* Current number of people in the scope; org is everyone. */
+uint32_t roster_headcount(const roster *r, uint32_t scope);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * window.h - event-time buckets and the per-batch pre-aggregation.
+ *
+ * Buckets: each configured granularity cuts time into buckets. Granularities
+ * below one day are aligned to the UTC epoch; one day and its multiples are
+ * aligned to local midnight in the configured IANA time zone, so a "day" is a
+ * calendar day where the organisation works (23 or 25 hours across a DST
+ * change). A rolling window of length L read from granularity g covers the
+ * buckets from the one containing (end - L) up to the one containing end.
+ *
+ * Batch: all behaviours of one poll batch are added into an in-memory table
+ * keyed by (behaviour, scope, granularity, bucket start), each cell carrying a
+ * count delta and the distinct contributors seen in the batch. The store then
+ * flushes the table in one atomic write. Memory grows to the largest batch
+ * seen and is reused: window_batch_reset() frees nothing.
+ *
+ * Single-threaded.
+ */
+#ifndef ADVOCACY_WINDOW_H
+#define ADVOCACY_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../daemon/config.h"
+#include "privacy.h"
+
+typedef struct window_clock window_clock;
+
+/*
+ * Builds a clock for the granularities and time zone of cfg. Returns NULL
+ * with errstr set when the time zone is unknown (checked against the system
+ * zoneinfo database).
+ */
+window_clock *window_clock_new(const config *cfg, char *errstr, size_t errstr_size);
+void window_clock_free(window_clock *c);
+
+/* Start (ms since epoch) of the bucket of granularity index gran containing t_ms. */
+int64_t window_bucket_start(window_clock *c, size_t gran, int64_t t_ms);
+/* End (exclusive) of the bucket starting at start_ms. */
+int64_t window_bucket_end(window_clock *c, size_t gran, int64_t start_ms);
+
+/*
+ * Writes the starts of the buckets covering the rolling window w ending at
+ * end_ms (oldest first) into starts, at most max; returns how many the
+ * window needs (which may exceed max).
+ */
+size_t window_buckets(window_clock *c, const config_window *w, int64_t end_ms,
+                      int64_t *starts, size_t max);
+
+typedef struct window_cell {
+	uint16_t behaviour;
+	uint8_t gran;
+	uint32_t scope;
+	int64_t bucket_start_ms;
+	int64_t count;           /* net count delta in this batch */
+	size_t first_member;     /* into window_batch_members(), after finish */
+	size_t n_members;        /* distinct contributors in this batch */
+} window_cell;
+
+typedef struct window_batch window_batch;
+
+window_batch *window_batch_new(void);
+void window_batch_free(window_batch *b);
+
+/* Empties the batch and keeps its memory. */
+void window_batch_reset(window_batch *b);
+
+/*
+ * Adds delta to the cell and, when contributor is not NULL, records the
+ * contributor in it (each distinct contributor once per cell). Returns 0, or
+ * -1 when out of memory (the batch is then unchanged).
+ */
+int window_batch_add(window_batch *b, uint16_t behaviour, uint32_t scope,
+                     uint8_t gran, int64_t bucket_start_ms, int64_t delta,
+                     const pseudonym *contributor);
+
+/* Lays the contributors out per cell; call once before reading cells. */
+void window_batch_finish(window_batch *b);
+
+size_t window_batch_cell_count(const window_batch *b);
+const window_cell *window_batch_cell(const window_batch *b, size_t i);
+/* Contributors of all cells; a cell's are [first_member, first_member + n_members). */
+const pseudonym *window_batch_members(const window_batch *b);
+/* Number of behaviour additions since the last reset, for metrics. */
+uint64_t window_batch_additions(const window_batch *b);
+
+#endif

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages that advocacyd builds, tests and demos with.
+# Does nothing when every package is already present; otherwise runs apt-get
+# (as root, or through sudo when available).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  librdkafka-dev libavro-dev libhiredis-dev libevent-dev libssl-dev
+  libyaml-dev libjansson-dev libcmocka-dev
+  redis-server redis-tools kcat python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package starts a system redis-server on port 6379; the project
+# starts its own on free loopback ports and never uses that one.
