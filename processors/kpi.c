@@ -1,0 +1,185 @@
+/*
+ * kpi.c - KPI values of one tick, computed from window sums and the roster.
+ *
+ * A tick collects two flat tables, both filled by the store from Redis:
+ *   counts[window][behaviour][scope]   net behaviour count over the window,
+ *   contributors[kpi][scope]           distinct contributors of the KPI.
+ * kpi_tick_emit() then walks every (KPI, scope), normalises by the roster
+ * headcount and emits a kpi_update for each scope that reaches the minimum
+ * group size. A scope with no behaviour at all still gets an update with
+ * value 0, because a team without recognition is a real zero, not missing data.
+ *
+ * Runs on the event loop thread. The tables grow at kpi_tick_begin() to the
+ * largest scope count seen and are reused: a tick allocates nothing once the
+ * scope count stops growing. Out-of-range indices passed to the add and set
+ * calls are ignored, so a scope interned after kpi_tick_begin() is left out
+ * of that tick rather than written past the tables.
+ */
+#include "kpi.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kpi_tick {
+	const config *cfg;
+	uint32_t n_scopes;
+	int64_t now_ms;
+
+	int64_t *counts; /* n_windows * n_behaviours * n_scopes */
+	size_t counts_cap;
+	int64_t *contributors; /* n_kpis * n_scopes */
+	size_t contributors_cap;
+};
+
+double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributors,
+		 uint32_t headcount)
+{
+	switch (aggregation) {
+	case KPI_AGG_COUNT:
+		return (double)count;
+	case KPI_AGG_CONTRIBUTORS:
+		return (double)contributors;
+	case KPI_AGG_RATE:
+		return headcount ? (double)count / headcount : 0.0;
+	case KPI_AGG_PARTICIPATION:
+		return headcount ? (double)contributors / headcount : 0.0;
+	}
+	return 0.0;
+}
+
+kpi_tick *kpi_tick_new(const config *cfg)
+{
+	kpi_tick *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->cfg = cfg;
+	return t;
+}
+
+void kpi_tick_free(kpi_tick *t)
+{
+	if (!t)
+		return;
+	free(t->counts);
+	free(t->contributors);
+	free(t);
+}
+
+/* Grows *table to at least n elements and keeps the old contents. */
+static int kpi_table_reserve(int64_t **table, size_t *cap, size_t n)
+{
+	int64_t *grown;
+
+	if (n <= *cap)
+		return 0;
+	grown = realloc(*table, n * sizeof(**table));
+	if (!grown)
+		return -1;
+	*table = grown;
+	*cap = n;
+	return 0;
+}
+
+int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms)
+{
+	const config *cfg = t->cfg;
+	size_t n_counts = cfg->windows.n_windows * cfg->n_behaviours * n_scopes;
+	size_t n_contributors = cfg->n_kpis * n_scopes;
+
+	if (kpi_table_reserve(&t->counts, &t->counts_cap, n_counts) < 0 ||
+	    kpi_table_reserve(&t->contributors, &t->contributors_cap, n_contributors) < 0) {
+		t->n_scopes = 0;
+		return -1;
+	}
+	if (n_counts)
+		memset(t->counts, 0, n_counts * sizeof(*t->counts));
+	if (n_contributors)
+		memset(t->contributors, 0, n_contributors * sizeof(*t->contributors));
+	t->n_scopes = n_scopes;
+	t->now_ms = now_ms;
+	return 0;
+}
+
+static size_t kpi_count_index(const kpi_tick *t, size_t window, size_t behaviour, uint32_t scope)
+{
+	return (window * t->cfg->n_behaviours + behaviour) * t->n_scopes + scope;
+}
+
+void kpi_tick_add_count(kpi_tick *t, size_t window, size_t behaviour, uint32_t scope, int64_t count)
+{
+	if (window >= t->cfg->windows.n_windows || behaviour >= t->cfg->n_behaviours ||
+	    scope >= t->n_scopes)
+		return;
+	t->counts[kpi_count_index(t, window, behaviour, scope)] += count;
+}
+
+void kpi_tick_set_contributors(kpi_tick *t, size_t kpi, uint32_t scope, int64_t n)
+{
+	if (kpi >= t->cfg->n_kpis || scope >= t->n_scopes)
+		return;
+	t->contributors[kpi * t->n_scopes + scope] = n;
+}
+
+int64_t kpi_tick_count(const kpi_tick *t, size_t kpi, uint32_t scope)
+{
+	const config_kpi *k;
+	int64_t sum = 0;
+
+	if (kpi >= t->cfg->n_kpis || scope >= t->n_scopes)
+		return 0;
+	k = &t->cfg->kpis[kpi];
+	for (size_t i = 0; i < k->n_behaviours; i++)
+		sum += t->counts[kpi_count_index(t, k->window, k->behaviours[i], scope)];
+	return sum;
+}
+
+int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size)
+{
+	return (int64_t)roster_headcount(r, scope) >= (int64_t)min_group_size;
+}
+
+/* Fills u for (kpi, scope). The caller has checked that both are in range. */
+static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+			    const int64_t *window_start_ms, const int64_t *window_end_ms,
+			    kpi_update *u)
+{
+	const config_kpi *k = &t->cfg->kpis[kpi];
+
+	u->kpi = k;
+	u->scope = roster_scope_name(r, scope);
+	u->scope_kind = roster_scope_kind(r, scope);
+	u->window = t->cfg->windows.windows[k->window].name;
+	u->count = kpi_tick_count(t, kpi, scope);
+	u->contributors = t->contributors[kpi * t->n_scopes + scope];
+	u->headcount = roster_headcount(r, scope);
+	u->value = kpi_value(k->aggregation, u->count, u->contributors, u->headcount);
+	u->rate = kpi_value(KPI_AGG_RATE, u->count, u->contributors, u->headcount);
+	u->window_start_ms = window_start_ms[k->window];
+	u->window_end_ms = window_end_ms[k->window];
+	u->computed_at_ms = t->now_ms;
+}
+
+size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
+		     const int64_t *window_start_ms, const int64_t *window_end_ms, kpi_emit_cb emit,
+		     void *opaque)
+{
+	uint32_t n_scopes = t->n_scopes;
+	size_t suppressed = 0;
+	kpi_update u;
+
+	/* A scope id past the roster's catalog has no name: leave it out. */
+	if (n_scopes > roster_scope_count(r))
+		n_scopes = roster_scope_count(r);
+
+	for (size_t kpi = 0; kpi < t->cfg->n_kpis; kpi++) {
+		for (uint32_t scope = 0; scope < n_scopes; scope++) {
+			if (!kpi_scope_eligible(r, scope, min_group_size)) {
+				suppressed++;
+				continue;
+			}
+			kpi_update_fill(t, r, kpi, scope, window_start_ms, window_end_ms, &u);
+			emit(&u, opaque);
+		}
+	}
+	return suppressed;
+}

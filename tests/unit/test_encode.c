@@ -1,0 +1,701 @@
+/*
+ * test_encode.c - KPI updates, escalations and dead letters as Avro and JSON.
+ *
+ * Avro output is decoded back with avro-c from the schemas compiled into the
+ * binary, after checking the 5-byte Confluent frame. JSON output is parsed
+ * back with jansson. Every field is compared with what went in.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <avro.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "encode.h"
+#include "schemas.h"
+
+#define SCHEMA_ID 0x01020384
+
+typedef struct fixture {
+	encoder *enc;
+	encode_buf buf;
+	config_output avro_out;
+	config_output json_out;
+	config_kpi kpi;
+	config_threshold rule;
+	kpi_update update;
+	alert_event alert;
+	dlq_record dlq;
+} fixture;
+
+/* A decoded Avro datum and what it needs to stay alive. */
+typedef struct decoded {
+	avro_schema_t schema;
+	avro_value_iface_t *iface;
+	avro_value_t value;
+} decoded;
+
+static int setup(void **state)
+{
+	fixture *f = test_calloc(1, sizeof(*f));
+	char errstr[256] = "";
+	static const unsigned char payload[] = {0x00, 0xff, 0x10, '{', 0x00, 0x80, 0xfe};
+	static const unsigned char key[] = {0xff, 0x00};
+
+	f->enc = encoder_new(errstr, sizeof(errstr));
+	if (!f->enc)
+		fail_msg("encoder_new: %s", errstr);
+	f->avro_out =
+	    (config_output){.topic = "out", .format = OUTPUT_FORMAT_AVRO, .schema_id = SCHEMA_ID};
+	f->json_out = (config_output){.topic = "out", .format = OUTPUT_FORMAT_JSON};
+
+	f->rule = (config_threshold){.id = "recognition_low",
+				     .direction = THRESHOLD_BELOW,
+				     .value = 0.5,
+				     .for_ticks = 2,
+				     .severity = "warning"};
+	f->kpi = (config_kpi){.id = "recognition_rate",
+			      .name = "Peer recognition rate",
+			      .quadrant = QUADRANT_LEARNING_GROWTH,
+			      .indicator = INDICATOR_LAGGING,
+			      .weight = 0.125,
+			      .target = 0.5,
+			      .thresholds = &f->rule,
+			      .n_thresholds = 1};
+	f->update = (kpi_update){
+	    .kpi = &f->kpi,
+	    .scope = "team:Payments",
+	    .scope_kind = SCOPE_TEAM,
+	    .window = "7d",
+	    .value = 0.3125,
+	    .count = 5,
+	    .contributors = 3,
+	    .headcount = 16,
+	    .rate = 0.3125,
+	    .window_start_ms = 1700000000000LL,
+	    .window_end_ms = 1700604800000LL,
+	    .computed_at_ms = 1700604801234LL,
+	};
+	f->alert = (alert_event){
+	    .state = ALERT_FIRING,
+	    .kpi = &f->kpi,
+	    .rule = &f->rule,
+	    .scope = "team:Payments",
+	    .window = "7d",
+	    .dedup_key = "recognition_low/team:Payments",
+	    .observed = 0.31,
+	    .threshold = 0.5,
+	    .started_at_ms = 1700000060000LL,
+	    .ended_at_ms = 0,
+	    .at_ms = 1700000060000LL,
+	};
+	f->dlq = (dlq_record){
+	    .reason = "invalid_json",
+	    .detail = "message is not valid JSON",
+	    .source_topic = "slack.events",
+	    .source_partition = 7,
+	    .source_offset = 1234567890123LL,
+	    .source_timestamp_ms = 1700000000999LL,
+	    .payload = payload,
+	    .payload_len = sizeof(payload),
+	    .key = key,
+	    .key_len = sizeof(key),
+	    .dead_lettered_at_ms = 1700000001000LL,
+	};
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	encode_buf_free(&f->buf);
+	encoder_free(f->enc);
+	test_free(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Avro reading helpers                                                      */
+
+/* Checks the Confluent frame of buf and decodes the datum after it. */
+static void decode_framed(const encode_buf *buf, const char *schema_json, decoded *d)
+{
+	avro_reader_t reader;
+	size_t size = 0;
+
+	assert_true(buf->len > 5);
+	assert_int_equal((unsigned char)buf->data[0], 0x00);
+	assert_int_equal((unsigned char)buf->data[1], 0x01);
+	assert_int_equal((unsigned char)buf->data[2], 0x02);
+	assert_int_equal((unsigned char)buf->data[3], 0x03);
+	assert_int_equal((unsigned char)buf->data[4], 0x84);
+
+	assert_int_equal(avro_schema_from_json_length(schema_json, strlen(schema_json), &d->schema),
+			 0);
+	d->iface = avro_generic_class_from_schema(d->schema);
+	assert_non_null(d->iface);
+	assert_int_equal(avro_generic_value_new(d->iface, &d->value), 0);
+	reader = avro_reader_memory(buf->data + 5, (int64_t)(buf->len - 5));
+	assert_non_null(reader);
+	if (avro_value_read(reader, &d->value) != 0)
+		fail_msg("avro_value_read: %s", avro_strerror());
+	avro_reader_free(reader);
+
+	/* The datum fills the message exactly. */
+	assert_int_equal(avro_value_sizeof(&d->value, &size), 0);
+	assert_int_equal(size, buf->len - 5);
+}
+
+static void decoded_free(decoded *d)
+{
+	avro_value_decref(&d->value);
+	avro_value_iface_decref(d->iface);
+	avro_schema_decref(d->schema);
+}
+
+static avro_value_t field(decoded *d, const char *name)
+{
+	avro_value_t v;
+
+	if (avro_value_get_by_name(&d->value, name, &v, NULL) != 0)
+		fail_msg("field %s missing", name);
+	return v;
+}
+
+static const char *get_string(decoded *d, const char *name)
+{
+	avro_value_t v = field(d, name);
+	const char *s = NULL;
+	size_t size = 0;
+
+	assert_int_equal(avro_value_get_string(&v, &s, &size), 0);
+	return s;
+}
+
+static int64_t get_long(decoded *d, const char *name)
+{
+	avro_value_t v = field(d, name);
+	int64_t out = 0;
+
+	assert_int_equal(avro_value_get_long(&v, &out), 0);
+	return out;
+}
+
+static int32_t get_int(decoded *d, const char *name)
+{
+	avro_value_t v = field(d, name);
+	int32_t out = 0;
+
+	assert_int_equal(avro_value_get_int(&v, &out), 0);
+	return out;
+}
+
+static double get_double(decoded *d, const char *name)
+{
+	avro_value_t v = field(d, name);
+	double out = 0;
+
+	assert_int_equal(avro_value_get_double(&v, &out), 0);
+	return out;
+}
+
+static const char *get_enum_symbol(decoded *d, const char *name)
+{
+	avro_value_t v = field(d, name);
+	int index = -1;
+
+	assert_int_equal(avro_value_get_enum(&v, &index), 0);
+	return avro_schema_enum_get(avro_value_get_schema(&v), index);
+}
+
+/* Returns the branch of a ["null", T] union, or reports null with *is_null. */
+static avro_value_t get_optional(decoded *d, const char *name, int *is_null)
+{
+	avro_value_t v = field(d, name);
+	avro_value_t branch;
+	int disc = -1;
+
+	assert_int_equal(avro_value_get_discriminant(&v, &disc), 0);
+	assert_int_equal(avro_value_get_current_branch(&v, &branch), 0);
+	*is_null = disc == 0;
+	return branch;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON reading helpers                                                      */
+
+static json_t *parse_json(const encode_buf *buf)
+{
+	json_error_t err;
+	json_t *root = json_loadb(buf->data, buf->len, 0, &err);
+
+	if (!root)
+		fail_msg("invalid JSON output: %s", err.text);
+	assert_true(json_is_object(root));
+	return root;
+}
+
+static const char *json_get_string(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!json_is_string(v))
+		fail_msg("JSON field %s is not a string", name);
+	return json_string_value(v);
+}
+
+static json_int_t json_get_integer(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!json_is_integer(v))
+		fail_msg("JSON field %s is not an integer", name);
+	return json_integer_value(v);
+}
+
+static double json_get_number(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!json_is_number(v))
+		fail_msg("JSON field %s is not a number", name);
+	return json_number_value(v);
+}
+
+/* Decodes standard base64 text into out and returns the byte count. */
+static size_t base64_decode(const char *text, unsigned char *out, size_t out_size)
+{
+	size_t len = strlen(text);
+	int n;
+
+	assert_true(len % 4 == 0);
+	assert_true(len / 4 * 3 <= out_size);
+	n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
+	assert_true(n >= 0);
+	/* EVP_DecodeBlock counts the bytes that padding stands for. */
+	if (len && text[len - 1] == '=')
+		n--;
+	if (len > 1 && text[len - 2] == '=')
+		n--;
+	return (size_t)n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* KPI updates                                                               */
+
+static void test_kpi_avro_round_trip(void **state)
+{
+	fixture *f = *state;
+	decoded d;
+
+	assert_int_equal(encode_kpi_update(f->enc, &f->avro_out, &f->update, &f->buf), 0);
+	decode_framed(&f->buf, schema_kpi_update, &d);
+	assert_string_equal(get_string(&d, "kpi"), "recognition_rate");
+	assert_string_equal(get_string(&d, "kpi_name"), "Peer recognition rate");
+	assert_string_equal(get_string(&d, "scope"), "team:Payments");
+	assert_string_equal(get_string(&d, "scope_kind"), "team");
+	assert_string_equal(get_string(&d, "window"), "7d");
+	assert_true(get_double(&d, "value") == 0.3125);
+	assert_int_equal(get_long(&d, "count"), 5);
+	assert_int_equal(get_long(&d, "contributors"), 3);
+	assert_int_equal(get_int(&d, "headcount"), 16);
+	assert_true(get_double(&d, "rate") == 0.3125);
+	assert_string_equal(get_enum_symbol(&d, "quadrant"), "LEARNING_GROWTH");
+	assert_string_equal(get_enum_symbol(&d, "indicator"), "LAGGING");
+	assert_true(get_double(&d, "weight") == 0.125);
+	assert_true(get_double(&d, "target") == 0.5);
+	assert_int_equal(get_long(&d, "window_start"), 1700000000000LL);
+	assert_int_equal(get_long(&d, "window_end"), 1700604800000LL);
+	assert_int_equal(get_long(&d, "computed_at"), 1700604801234LL);
+	decoded_free(&d);
+}
+
+static void test_kpi_json_round_trip(void **state)
+{
+	fixture *f = *state;
+	json_t *o;
+
+	assert_int_equal(encode_kpi_update(f->enc, &f->json_out, &f->update, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_string_equal(json_get_string(o, "kpi"), "recognition_rate");
+	assert_string_equal(json_get_string(o, "kpi_name"), "Peer recognition rate");
+	assert_string_equal(json_get_string(o, "scope"), "team:Payments");
+	assert_string_equal(json_get_string(o, "scope_kind"), "team");
+	assert_string_equal(json_get_string(o, "window"), "7d");
+	assert_true(json_get_number(o, "value") == 0.3125);
+	assert_int_equal(json_get_integer(o, "count"), 5);
+	assert_int_equal(json_get_integer(o, "contributors"), 3);
+	assert_int_equal(json_get_integer(o, "headcount"), 16);
+	assert_true(json_get_number(o, "rate") == 0.3125);
+	assert_string_equal(json_get_string(o, "quadrant"), "learning_growth");
+	assert_string_equal(json_get_string(o, "indicator"), "lagging");
+	assert_true(json_get_number(o, "weight") == 0.125);
+	assert_true(json_get_number(o, "target") == 0.5);
+	assert_int_equal(json_get_integer(o, "window_start"), 1700000000000LL);
+	assert_int_equal(json_get_integer(o, "window_end"), 1700604800000LL);
+	assert_int_equal(json_get_integer(o, "computed_at"), 1700604801234LL);
+	assert_int_equal(json_object_size(o), 17);
+	json_decref(o);
+}
+
+static void test_kpi_every_quadrant(void **state)
+{
+	fixture *f = *state;
+	static const char *const avro_symbols[] = {"FINANCIAL", "CUSTOMER", "INTERNAL_PROCESS",
+						   "LEARNING_GROWTH"};
+	static const char *const json_names[] = {"financial", "customer", "internal_process",
+						 "learning_growth"};
+	static const quadrant quadrants[] = {QUADRANT_FINANCIAL, QUADRANT_CUSTOMER,
+					     QUADRANT_INTERNAL_PROCESS, QUADRANT_LEARNING_GROWTH};
+
+	for (size_t i = 0; i < 4; i++) {
+		decoded d;
+		json_t *o;
+
+		f->kpi.quadrant = quadrants[i];
+		f->kpi.indicator = i % 2 ? INDICATOR_LAGGING : INDICATOR_LEADING;
+		assert_int_equal(encode_kpi_update(f->enc, &f->avro_out, &f->update, &f->buf), 0);
+		decode_framed(&f->buf, schema_kpi_update, &d);
+		assert_string_equal(get_enum_symbol(&d, "quadrant"), avro_symbols[i]);
+		assert_string_equal(get_enum_symbol(&d, "indicator"),
+				    i % 2 ? "LAGGING" : "LEADING");
+		decoded_free(&d);
+
+		assert_int_equal(encode_kpi_update(f->enc, &f->json_out, &f->update, &f->buf), 0);
+		o = parse_json(&f->buf);
+		assert_string_equal(json_get_string(o, "quadrant"), json_names[i]);
+		assert_string_equal(json_get_string(o, "indicator"), i % 2 ? "lagging" : "leading");
+		json_decref(o);
+	}
+}
+
+static void test_kpi_buffer_reused(void **state)
+{
+	fixture *f = *state;
+	char scope[3000];
+	decoded d;
+
+	/* A long scope grows the buffer. A short record after it must not keep stale bytes. */
+	memset(scope, 'x', sizeof(scope) - 1);
+	memcpy(scope, "team:", 5);
+	scope[sizeof(scope) - 1] = '\0';
+	f->update.scope = scope;
+	assert_int_equal(encode_kpi_update(f->enc, &f->avro_out, &f->update, &f->buf), 0);
+	assert_true(f->buf.len > sizeof(scope));
+	decode_framed(&f->buf, schema_kpi_update, &d);
+	assert_string_equal(get_string(&d, "scope"), scope);
+	decoded_free(&d);
+
+	f->update.scope = "org";
+	assert_int_equal(encode_kpi_update(f->enc, &f->avro_out, &f->update, &f->buf), 0);
+	assert_true(f->buf.len < 200);
+	decode_framed(&f->buf, schema_kpi_update, &d);
+	assert_string_equal(get_string(&d, "scope"), "org");
+	decoded_free(&d);
+}
+
+static void test_kpi_key_format(void **state)
+{
+	fixture *f = *state;
+	char key[64];
+	char small[8];
+
+	assert_int_equal(encode_kpi_key(&f->update, key, sizeof(key)),
+			 strlen("recognition_rate|team:Payments|7d"));
+	assert_string_equal(key, "recognition_rate|team:Payments|7d");
+
+	/* Truncated like snprintf: the return value is the full length. */
+	assert_int_equal(encode_kpi_key(&f->update, small, sizeof(small)), strlen(key));
+	assert_string_equal(small, "recogni");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Escalations                                                               */
+
+static void test_escalation_firing_avro(void **state)
+{
+	fixture *f = *state;
+	decoded d;
+	int is_null = 0;
+
+	assert_int_equal(encode_escalation(f->enc, &f->avro_out, &f->alert, &f->buf), 0);
+	decode_framed(&f->buf, schema_escalation, &d);
+	assert_string_equal(get_string(&d, "dedup_key"), "recognition_low/team:Payments");
+	assert_string_equal(get_enum_symbol(&d, "status"), "FIRING");
+	assert_string_equal(get_string(&d, "rule_id"), "recognition_low");
+	assert_string_equal(get_string(&d, "kpi"), "recognition_rate");
+	assert_string_equal(get_string(&d, "scope"), "team:Payments");
+	assert_string_equal(get_string(&d, "window"), "7d");
+	assert_string_equal(get_string(&d, "severity"), "warning");
+	assert_string_equal(get_enum_symbol(&d, "direction"), "BELOW");
+	assert_true(get_double(&d, "observed") == 0.31);
+	assert_true(get_double(&d, "threshold") == 0.5);
+	assert_int_equal(get_long(&d, "starts_at"), 1700000060000LL);
+	get_optional(&d, "ends_at", &is_null);
+	assert_true(is_null);
+	assert_int_equal(get_long(&d, "emitted_at"), 1700000060000LL);
+	assert_string_equal(
+	    get_string(&d, "summary"),
+	    "Peer recognition rate for team:Payments is 0.31, below 0.50 for 2 ticks");
+	decoded_free(&d);
+}
+
+static void test_escalation_resolved_avro(void **state)
+{
+	fixture *f = *state;
+	avro_value_t ends_at;
+	int64_t ends_at_ms = 0;
+	decoded d;
+	int is_null = 1;
+
+	f->alert.state = ALERT_RESOLVED;
+	f->alert.observed = 0.55;
+	f->alert.ended_at_ms = 1700000120000LL;
+	f->alert.at_ms = 1700000120000LL;
+	f->rule.direction = THRESHOLD_ABOVE;
+	assert_int_equal(encode_escalation(f->enc, &f->avro_out, &f->alert, &f->buf), 0);
+	decode_framed(&f->buf, schema_escalation, &d);
+	assert_string_equal(get_enum_symbol(&d, "status"), "RESOLVED");
+	assert_string_equal(get_enum_symbol(&d, "direction"), "ABOVE");
+	assert_true(get_double(&d, "observed") == 0.55);
+	assert_int_equal(get_long(&d, "starts_at"), 1700000060000LL);
+	ends_at = get_optional(&d, "ends_at", &is_null);
+	assert_false(is_null);
+	assert_int_equal(avro_value_get_long(&ends_at, &ends_at_ms), 0);
+	assert_int_equal(ends_at_ms, 1700000120000LL);
+	assert_int_equal(get_long(&d, "emitted_at"), 1700000120000LL);
+	assert_string_equal(
+	    get_string(&d, "summary"),
+	    "Peer recognition rate for team:Payments is 0.55, no longer above 0.50");
+	decoded_free(&d);
+}
+
+static void test_escalation_json(void **state)
+{
+	fixture *f = *state;
+	json_t *o;
+
+	assert_int_equal(encode_escalation(f->enc, &f->json_out, &f->alert, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_string_equal(json_get_string(o, "dedup_key"), "recognition_low/team:Payments");
+	assert_string_equal(json_get_string(o, "status"), "firing");
+	assert_string_equal(json_get_string(o, "rule_id"), "recognition_low");
+	assert_string_equal(json_get_string(o, "kpi"), "recognition_rate");
+	assert_string_equal(json_get_string(o, "scope"), "team:Payments");
+	assert_string_equal(json_get_string(o, "window"), "7d");
+	assert_string_equal(json_get_string(o, "severity"), "warning");
+	assert_string_equal(json_get_string(o, "direction"), "below");
+	assert_true(json_get_number(o, "observed") == 0.31);
+	assert_true(json_get_number(o, "threshold") == 0.5);
+	assert_int_equal(json_get_integer(o, "starts_at"), 1700000060000LL);
+	assert_true(json_is_null(json_object_get(o, "ends_at")));
+	assert_int_equal(json_get_integer(o, "emitted_at"), 1700000060000LL);
+	assert_string_equal(
+	    json_get_string(o, "summary"),
+	    "Peer recognition rate for team:Payments is 0.31, below 0.50 for 2 ticks");
+	assert_int_equal(json_object_size(o), 14);
+	json_decref(o);
+
+	f->alert.state = ALERT_RESOLVED;
+	f->alert.ended_at_ms = 1700000120000LL;
+	assert_int_equal(encode_escalation(f->enc, &f->json_out, &f->alert, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_string_equal(json_get_string(o, "status"), "resolved");
+	assert_int_equal(json_get_integer(o, "ends_at"), 1700000120000LL);
+	json_decref(o);
+}
+
+static void test_escalation_summary_precision(void **state)
+{
+	fixture *f = *state;
+	json_t *o;
+
+	/* Two decimals would print 0.50 twice, so more digits show the difference. */
+	f->alert.observed = 0.4987;
+	f->rule.for_ticks = 1;
+	assert_int_equal(encode_escalation(f->enc, &f->json_out, &f->alert, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_string_equal(
+	    json_get_string(o, "summary"),
+	    "Peer recognition rate for team:Payments is 0.4987, below 0.5 for 1 tick");
+	json_decref(o);
+}
+
+static void test_escalation_long_summary(void **state)
+{
+	fixture *f = *state;
+	char scope[1000];
+	decoded d;
+
+	memset(scope, 'y', sizeof(scope) - 1);
+	scope[sizeof(scope) - 1] = '\0';
+	f->alert.scope = scope;
+	assert_int_equal(encode_escalation(f->enc, &f->avro_out, &f->alert, &f->buf), 0);
+	decode_framed(&f->buf, schema_escalation, &d);
+	assert_non_null(strstr(get_string(&d, "summary"), scope));
+	assert_non_null(strstr(get_string(&d, "summary"), "for 2 ticks"));
+	decoded_free(&d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dead letters                                                              */
+
+static void check_bytes(avro_value_t *v, const void *expected, size_t len)
+{
+	const void *data = NULL;
+	size_t size = 0;
+
+	assert_int_equal(avro_value_get_bytes(v, &data, &size), 0);
+	assert_int_equal(size, len);
+	if (len)
+		assert_memory_equal(data, expected, len);
+}
+
+static void test_dlq_avro_round_trip(void **state)
+{
+	fixture *f = *state;
+	avro_value_t v;
+	int64_t ts = 0;
+	int is_null = 1;
+	decoded d;
+
+	assert_int_equal(encode_dlq(f->enc, &f->avro_out, &f->dlq, &f->buf), 0);
+	decode_framed(&f->buf, schema_dlq_record, &d);
+	assert_string_equal(get_string(&d, "reason"), "invalid_json");
+	assert_string_equal(get_string(&d, "detail"), "message is not valid JSON");
+	assert_string_equal(get_string(&d, "source_topic"), "slack.events");
+	assert_int_equal(get_int(&d, "source_partition"), 7);
+	assert_int_equal(get_long(&d, "source_offset"), 1234567890123LL);
+	v = get_optional(&d, "source_timestamp", &is_null);
+	assert_false(is_null);
+	assert_int_equal(avro_value_get_long(&v, &ts), 0);
+	assert_int_equal(ts, 1700000000999LL);
+	assert_int_equal(get_long(&d, "dead_lettered_at"), 1700000001000LL);
+	v = get_optional(&d, "key", &is_null);
+	assert_false(is_null);
+	check_bytes(&v, f->dlq.key, f->dlq.key_len);
+	v = field(&d, "payload");
+	check_bytes(&v, f->dlq.payload, f->dlq.payload_len);
+	decoded_free(&d);
+}
+
+static void test_dlq_avro_nulls(void **state)
+{
+	fixture *f = *state;
+	avro_value_t v;
+	int is_null = 0;
+	decoded d;
+
+	f->dlq.key = NULL;
+	f->dlq.key_len = 0;
+	f->dlq.source_timestamp_ms = -1;
+	f->dlq.payload = NULL;
+	f->dlq.payload_len = 0;
+	assert_int_equal(encode_dlq(f->enc, &f->avro_out, &f->dlq, &f->buf), 0);
+	decode_framed(&f->buf, schema_dlq_record, &d);
+	get_optional(&d, "source_timestamp", &is_null);
+	assert_true(is_null);
+	is_null = 0;
+	get_optional(&d, "key", &is_null);
+	assert_true(is_null);
+	v = field(&d, "payload");
+	check_bytes(&v, "", 0);
+	decoded_free(&d);
+}
+
+static void test_dlq_json_base64(void **state)
+{
+	fixture *f = *state;
+	unsigned char bytes[64];
+	size_t n;
+	json_t *o;
+
+	assert_int_equal(encode_dlq(f->enc, &f->json_out, &f->dlq, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_string_equal(json_get_string(o, "reason"), "invalid_json");
+	assert_string_equal(json_get_string(o, "detail"), "message is not valid JSON");
+	assert_string_equal(json_get_string(o, "source_topic"), "slack.events");
+	assert_int_equal(json_get_integer(o, "source_partition"), 7);
+	assert_int_equal(json_get_integer(o, "source_offset"), 1234567890123LL);
+	assert_int_equal(json_get_integer(o, "source_timestamp"), 1700000000999LL);
+	assert_int_equal(json_get_integer(o, "dead_lettered_at"), 1700000001000LL);
+	assert_string_equal(json_get_string(o, "key"), "/wA=");
+	n = base64_decode(json_get_string(o, "key"), bytes, sizeof(bytes));
+	assert_int_equal(n, f->dlq.key_len);
+	assert_memory_equal(bytes, f->dlq.key, n);
+	assert_string_equal(json_get_string(o, "payload"), "AP8QewCA/g==");
+	n = base64_decode(json_get_string(o, "payload"), bytes, sizeof(bytes));
+	assert_int_equal(n, f->dlq.payload_len);
+	assert_memory_equal(bytes, f->dlq.payload, n);
+	assert_int_equal(json_object_size(o), 9);
+	json_decref(o);
+}
+
+static void test_dlq_json_nulls(void **state)
+{
+	fixture *f = *state;
+	json_t *o;
+
+	f->dlq.key = NULL;
+	f->dlq.key_len = 0;
+	f->dlq.source_timestamp_ms = -1;
+	f->dlq.payload = NULL;
+	f->dlq.payload_len = 0;
+	assert_int_equal(encode_dlq(f->enc, &f->json_out, &f->dlq, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_true(json_is_null(json_object_get(o, "key")));
+	assert_true(json_is_null(json_object_get(o, "source_timestamp")));
+	assert_string_equal(json_get_string(o, "payload"), "");
+	json_decref(o);
+}
+
+static void test_dlq_json_large_payload(void **state)
+{
+	fixture *f = *state;
+	static unsigned char payload[100000];
+	static unsigned char back[sizeof(payload) + 3];
+	json_t *o;
+
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (unsigned char)(i * 7);
+	f->dlq.payload = payload;
+	f->dlq.payload_len = sizeof(payload);
+	assert_int_equal(encode_dlq(f->enc, &f->json_out, &f->dlq, &f->buf), 0);
+	o = parse_json(&f->buf);
+	assert_int_equal(base64_decode(json_get_string(o, "payload"), back, sizeof(back)),
+			 sizeof(payload));
+	assert_memory_equal(back, payload, sizeof(payload));
+	json_decref(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_kpi_avro_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kpi_json_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kpi_every_quadrant, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kpi_buffer_reused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kpi_key_format, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escalation_firing_avro, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escalation_resolved_avro, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escalation_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escalation_summary_precision, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escalation_long_summary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dlq_avro_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dlq_avro_nulls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dlq_json_base64, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dlq_json_nulls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dlq_json_large_payload, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
