@@ -1,0 +1,1792 @@
+/*
+ * config.c - loads advocacyd's YAML configuration into struct config.
+ *
+ * libyaml's loader (yaml_parser_load) turns the file into a node tree. The
+ * functions below walk that tree one section at a time, carrying a key path
+ * such as "kpis[2].behaviours[0]" for error messages, and fill a zeroed
+ * struct config. Checks that span sections (KPI weights, behaviour and window
+ * references, topic clashes) run as soon as both sides are loaded. The first
+ * error stops the load.
+ *
+ * Invariant: every array is allocated zeroed and its count is set at once, so
+ * config_free() can free a config at any point of a failed load.
+ *
+ * Runs once at start on the caller's thread, so nothing here is on a hot path.
+ * Limits: a file contains one YAML document, YAML merge keys ("<<") are rejected
+ * as unknown keys, and key paths longer than CONFIG_PATH_MAX are cut short in
+ * messages. Error messages quote keys, ids, topics, durations and enum values,
+ * but never the Redis password or a Kafka property value. This module never
+ * reads the HMAC key itself: it only checks that the key file opens.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_LIST_MAX 256
+#define CONFIG_DAY_MS 86400000LL
+/* The default granularity of a rolling window keeps it to at most this many buckets. */
+#define CONFIG_DEFAULT_MAX_BUCKETS 48
+#define CONFIG_WEIGHT_TOLERANCE 1e-6
+#define CONFIG_MIN_TICK_MS 100
+#define CONFIG_SEVERITY_WARNING 2 /* index into config_severities */
+#define CONFIG_ALL_SCOPE_KINDS ((1u << SCOPE_KIND_COUNT) - 1u)
+
+/* Characters allowed in ids that end up in Redis keys and message keys. */
+#define CONFIG_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+#define CONFIG_TOKEN_TEXT "letters, digits, '_', '.' and '-'"
+#define CONFIG_KPI_ID_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
+#define CONFIG_KPI_ID_TEXT "lower-case letters, digits and '_'"
+
+typedef struct config_loader {
+	const char *path; /* the config file, as given */
+	yaml_document_t *doc;
+	config *cfg;
+	char *errstr;
+	size_t errstr_size;
+} config_loader;
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+
+static const char *const config_input_formats[] = {"avro", "slack", NULL};
+static const char *const config_output_formats[] = {"avro", "json", NULL};
+static const char *const config_credits[] = {"actor", "targets", NULL};
+static const char *const config_effects[] = {"count", "retract", NULL};
+static const char *const config_aggregations[] = {"count", "contributors", "rate", "participation",
+						  NULL};
+static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
+					       "learning_growth", NULL};
+static const char *const config_indicators[] = {"leading", "lagging", NULL};
+static const char *const config_directions[] = {"below", "above", NULL};
+static const char *const config_severities[] = {"critical", "error", "warning", "info", NULL};
+static const char *const config_scope_kinds[] = {
+    "org", "department", "team", "segment", "work_mode", "employment_type", "region", NULL};
+
+static const char *config_enum_name(const char *const *names, size_t count, int value)
+{
+	if (value < 0 || (size_t)value >= count)
+		return "unknown";
+	return names[value];
+}
+
+const char *config_quadrant_name(quadrant q)
+{
+	return config_enum_name(config_quadrants, 4, (int)q);
+}
+
+const char *config_indicator_name(indicator i)
+{
+	return config_enum_name(config_indicators, 2, (int)i);
+}
+
+const char *config_aggregation_name(kpi_aggregation a)
+{
+	return config_enum_name(config_aggregations, 4, (int)a);
+}
+
+const char *config_scope_kind_name(scope_kind k)
+{
+	return config_enum_name(config_scope_kinds, SCOPE_KIND_COUNT, (int)k);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Durations                                                                 */
+
+static int64_t config_unit_ms(const char *unit)
+{
+	static const struct {
+		const char *name;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", CONFIG_DAY_MS}};
+
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(unit, units[i].name) == 0)
+			return units[i].ms;
+	return -1;
+}
+
+int64_t config_parse_duration(const char *text)
+{
+	int64_t value = 0;
+	const char *p = text;
+
+	if (!text || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (value > (INT64_MAX - 9) / 10)
+			return -1;
+		value = value * 10 + (*p - '0');
+	}
+
+	int64_t unit = config_unit_ms(p);
+	if (unit < 0 || value > INT64_MAX / unit)
+		return -1;
+	return value * unit;
+}
+
+/* Writes ms in the largest unit that represents it exactly, e.g. "36h", "250ms". */
+static const char *config_format_duration(int64_t ms, char *buf, size_t size)
+{
+	static const char *const units[] = {"d", "h", "m", "s"};
+
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		int64_t unit = config_unit_ms(units[i]);
+		if (ms != 0 && ms % unit == 0) {
+			snprintf(buf, size, "%lld%s", (long long)(ms / unit), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, size, "%lldms", (long long)ms);
+	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors and key paths                                                      */
+
+/* Writes "PATH: KEYPATH: message" (or "PATH: message" at the top) and returns -1. */
+__attribute__((format(printf, 3, 4))) static int config_error(config_loader *ld, const char *kp,
+							      const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!ld->errstr || ld->errstr_size == 0)
+		return -1;
+	if (kp[0])
+		n = snprintf(ld->errstr, ld->errstr_size, "%s: %s: ", ld->path, kp);
+	else
+		n = snprintf(ld->errstr, ld->errstr_size, "%s: ", ld->path);
+	if (n < 0 || (size_t)n >= ld->errstr_size)
+		return -1;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->errstr + n, ld->errstr_size - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Marks a key path cut at CONFIG_PATH_MAX with a trailing "...". */
+static void config_path_cut(char *buf, int written)
+{
+	if (written < 0 || written >= CONFIG_PATH_MAX)
+		memcpy(buf + CONFIG_PATH_MAX - 4, "...", 4);
+}
+
+static void config_path_key(char *buf, const char *parent, const char *key)
+{
+	if (parent[0])
+		config_path_cut(buf, snprintf(buf, CONFIG_PATH_MAX, "%s.%s", parent, key));
+	else
+		config_path_cut(buf, snprintf(buf, CONFIG_PATH_MAX, "%s", key));
+}
+
+static void config_path_index(char *buf, const char *parent, size_t i)
+{
+	config_path_cut(buf, snprintf(buf, CONFIG_PATH_MAX, "%s[%zu]", parent, i));
+}
+
+/* Appends text to buf (of size) at *len after a ", ", and ends buf with "..." when full. */
+static void config_list_append(char *buf, size_t size, size_t *len, const char *text)
+{
+	int n;
+
+	if (*len + 4 >= size)
+		return;
+	n = snprintf(buf + *len, size - *len, "%s%s", *len ? ", " : "", text);
+	if (n < 0 || *len + (size_t)n >= size) {
+		memcpy(buf + size - 4, "...", 4);
+		*len = size;
+		return;
+	}
+	*len += (size_t)n;
+}
+
+static const char *config_join(const char *const *names, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i]; i++)
+		config_list_append(buf, size, &len, names[i]);
+	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Node access                                                               */
+
+/* A map being read: its node (NULL when the map is absent) and its key path. */
+typedef struct config_map {
+	config_loader *ld;
+	const yaml_node_t *node;
+	char kp[CONFIG_PATH_MAX];
+} config_map;
+
+/* Loads item i of a list, whose key path is kp; used with config_each(). */
+typedef int (*config_item_fn)(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
+			      void *opaque);
+
+static yaml_node_t *config_node(const config_loader *ld, int index)
+{
+	return yaml_document_get_node(ld->doc, index);
+}
+
+static const char *config_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static const char *config_type_name(const yaml_node_t *n)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a map";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	return "a scalar";
+}
+
+/* YAML's null: an empty plain scalar, "~" or "null". */
+static bool config_is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+		if (strcmp(config_text(n), nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+static int config_name_index(const char *const *names, const char *name)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static size_t config_map_size(const yaml_node_t *map)
+{
+	return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+static size_t config_seq_size(const yaml_node_t *seq)
+{
+	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+/* Returns true when the key of pair p already appeared earlier in map. */
+static bool config_key_repeated(const config_loader *ld, const yaml_node_t *map,
+				const yaml_node_pair_t *p)
+{
+	const char *name = config_text(config_node(ld, p->key));
+
+	for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
+		if (strcmp(config_text(config_node(ld, q->key)), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Checks that node is a map whose keys are distinct strings and, unless
+ * allowed is NULL, each one of the allowed names.
+ */
+static int config_map_check(config_loader *ld, const yaml_node_t *map, const char *kp,
+			    const char *const *allowed)
+{
+	char sub[CONFIG_PATH_MAX], list[CONFIG_LIST_MAX];
+	const yaml_node_pair_t *p;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return config_error(ld, kp, "expected a map, got %s", config_type_name(map));
+
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *key = config_node(ld, p->key);
+		if (key->type != YAML_SCALAR_NODE)
+			return config_error(ld, kp, "map keys must be strings, got %s",
+					    config_type_name(key));
+		config_path_key(sub, kp, config_text(key));
+		if (allowed && config_name_index(allowed, config_text(key)) < 0)
+			return config_error(ld, sub, "unknown key; allowed keys: %s",
+					    config_join(allowed, list, sizeof list));
+		if (config_key_repeated(ld, map, p))
+			return config_error(ld, sub, "key given twice; keep one");
+	}
+	return 0;
+}
+
+/* Checks node and sets m up to read it. A NULL node is an absent map, read as all defaults. */
+static int config_open(config_loader *ld, const yaml_node_t *node, const char *kp,
+		       const char *const *allowed, config_map *m)
+{
+	m->ld = ld;
+	m->node = node;
+	snprintf(m->kp, sizeof m->kp, "%s", kp);
+	return node ? config_map_check(ld, node, kp, allowed) : 0;
+}
+
+/* Returns the value of key in m, or NULL when m is absent, key absent or its value null. */
+static yaml_node_t *config_map_find(const config_map *m, const char *key)
+{
+	const yaml_node_pair_t *p;
+
+	if (!m->node)
+		return NULL;
+	for (p = m->node->data.mapping.pairs.start; p < m->node->data.mapping.pairs.top; p++) {
+		if (strcmp(config_text(config_node(m->ld, p->key)), key) != 0)
+			continue;
+		yaml_node_t *value = config_node(m->ld, p->value);
+		return config_is_null(value) ? NULL : value;
+	}
+	return NULL;
+}
+
+/*
+ * Looks key up in m and writes its key path into sub. Returns 1 with *node
+ * set when present, 0 when absent (or null) and optional, -1 with an error
+ * when absent and required.
+ */
+static int config_lookup(const config_map *m, const char *key, bool required, yaml_node_t **node,
+			 char *sub)
+{
+	config_path_key(sub, m->kp, key);
+	*node = config_map_find(m, key);
+	if (*node)
+		return 1;
+	if (!required)
+		return 0;
+	if (m->kp[0])
+		return config_error(m->ld, sub, "required key is missing or empty; add it to %s",
+				    m->kp);
+	return config_error(m->ld, sub,
+			    "required key is missing or empty; add it at the top level");
+}
+
+/* Opens the map under key in parent, or an absent map (all defaults) when key is optional. */
+static int config_open_key(const config_map *parent, const char *key, bool required,
+			   const char *const *allowed, config_map *m)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *node;
+
+	if (config_lookup(parent, key, required, &node, sub) < 0)
+		return -1;
+	return config_open(parent->ld, node, sub, allowed, m);
+}
+
+/* Like config_lookup, and checks that a value given is a list of at least min items. */
+static int config_lookup_list(const config_map *m, const char *key, bool required, size_t min,
+			      yaml_node_t **seq, char *sub)
+{
+	int found = config_lookup(m, key, required, seq, sub);
+
+	if (found <= 0)
+		return found;
+	if ((*seq)->type != YAML_SEQUENCE_NODE)
+		return config_error(m->ld, sub, "expected a list, got %s", config_type_name(*seq));
+	if (config_seq_size(*seq) < min)
+		return config_error(m->ld, sub, "must list at least %zu item%s", min,
+				    min == 1 ? "" : "s");
+	return 1;
+}
+
+/* Calls load for each item of seq, with the item's key path. */
+static int config_each(config_loader *ld, const yaml_node_t *seq, const char *kp,
+		       config_item_fn load, void *opaque)
+{
+	char item_kp[CONFIG_PATH_MAX];
+
+	for (size_t i = 0; i < config_seq_size(seq); i++) {
+		config_path_index(item_kp, kp, i);
+		if (load(ld, config_node(ld, seq->data.sequence.items.start[i]), item_kp, i,
+			 opaque) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Allocates n zeroed elements (at least one, so n == 0 is not a failure). */
+static void *config_alloc(config_loader *ld, const char *kp, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		config_error(ld, kp, "out of memory");
+	return p;
+}
+
+static int config_strdup(config_loader *ld, const char *kp, const char *text, char **out)
+{
+	*out = strdup(text);
+	return *out ? 0 : config_error(ld, kp, "out of memory");
+}
+
+/* Returns the text of a scalar node, or NULL with an error saying expected. */
+static const char *config_scalar(config_loader *ld, const yaml_node_t *n, const char *kp,
+				 const char *expected)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		config_error(ld, kp, "expected %s, got %s", expected, config_type_name(n));
+		return NULL;
+	}
+	if (strlen(config_text(n)) != n->data.scalar.length) {
+		config_error(ld, kp, "contains a NUL character; remove it");
+		return NULL;
+	}
+	return config_text(n);
+}
+
+/* Like config_scalar, for numbers and booleans: quoted scalars are strings in YAML. */
+static const char *config_plain_scalar(config_loader *ld, const yaml_node_t *n, const char *kp,
+				       const char *expected)
+{
+	const char *text = config_scalar(ld, n, kp, expected);
+
+	if (text && n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+		config_error(ld, kp, "expected %s, got a quoted string; remove the quotes",
+			     expected);
+		return NULL;
+	}
+	return text;
+}
+
+static int config_check_chars(config_loader *ld, const char *kp, const char *text,
+			      const char *chars, const char *chars_text)
+{
+	if (text[0] == '\0' || text[strspn(text, chars)] != '\0')
+		return config_error(ld, kp, "invalid value '%s'; use only %s", text, chars_text);
+	return 0;
+}
+
+static int config_invalid_value(config_loader *ld, const char *kp, const char *text,
+				const char *const *names)
+{
+	char list[CONFIG_LIST_MAX];
+
+	return config_error(ld, kp, "invalid value '%s'; allowed values: %s", text,
+			    config_join(names, list, sizeof list));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typed readers: a key absent or null takes the default                    */
+
+/*
+ * Reads a string. Scalars of any YAML type are taken as their text, and empty
+ * strings are rejected. Absent: def is copied, or *out stays NULL when def is
+ * NULL. The value is never quoted in an error because it may be a password.
+ */
+static int config_read_string(const config_map *m, const char *key, bool required, const char *def,
+			      char **out)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *n;
+	const char *text = def;
+	int found = config_lookup(m, key, required, &n, sub);
+
+	if (found < 0)
+		return -1;
+	if (found) {
+		text = config_scalar(m->ld, n, sub, "a string");
+		if (!text)
+			return -1;
+		if (text[0] == '\0')
+			return config_error(m->ld, sub, "must not be empty");
+	}
+	return text ? config_strdup(m->ld, sub, text, out) : 0;
+}
+
+static int config_read_int(const config_map *m, const char *key, int def, long long min,
+			   long long max, int *out)
+{
+	char sub[CONFIG_PATH_MAX], *end;
+	yaml_node_t *n;
+	const char *text;
+	long long value;
+
+	*out = def;
+	if (config_lookup(m, key, false, &n, sub) == 0)
+		return 0;
+	text = config_plain_scalar(m->ld, n, sub, "an integer");
+	if (!text)
+		return -1;
+
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (end == text || *end || (text[0] != '-' && (text[0] < '0' || text[0] > '9')))
+		return config_error(m->ld, sub, "expected an integer, got '%s'", text);
+	if (errno == ERANGE || value < min || value > max)
+		return config_error(m->ld, sub, "must be between %lld and %lld, got %s", min, max,
+				    text);
+	*out = (int)value;
+	return 0;
+}
+
+/* Reads a finite number of at least min. Absent, it is def, or an error when required. */
+static int config_read_number(const config_map *m, const char *key, bool required, double def,
+			      double min, double *out)
+{
+	char sub[CONFIG_PATH_MAX], *end;
+	yaml_node_t *n;
+	const char *text;
+	int found = config_lookup(m, key, required, &n, sub);
+
+	*out = def;
+	if (found <= 0)
+		return found;
+	text = config_plain_scalar(m->ld, n, sub, "a number");
+	if (!text)
+		return -1;
+
+	errno = 0;
+	*out = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(*out))
+		return config_error(m->ld, sub, "expected a number, got '%s'", text);
+	if (*out < min)
+		return config_error(m->ld, sub, "must be at least %g, got %s", min, text);
+	return 0;
+}
+
+static int config_read_bool(const config_map *m, const char *key, bool def, bool *out)
+{
+	static const char *const truths[] = {"true", "True", "TRUE", NULL};
+	static const char *const falsehoods[] = {"false", "False", "FALSE", NULL};
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *n;
+	const char *text;
+
+	*out = def;
+	if (config_lookup(m, key, false, &n, sub) == 0)
+		return 0;
+	text = config_plain_scalar(m->ld, n, sub, "true or false");
+	if (!text)
+		return -1;
+	if (config_name_index(truths, text) >= 0)
+		*out = true;
+	else if (config_name_index(falsehoods, text) >= 0)
+		*out = false;
+	else
+		return config_error(m->ld, sub, "expected true or false, got '%s'", text);
+	return 0;
+}
+
+/*
+ * Reads a duration of at least min_ms. A negative def makes the key required.
+ * The text as written goes to *text_out when it is not NULL (NULL when absent).
+ */
+static int config_read_duration(const config_map *m, const char *key, int64_t def, int64_t min_ms,
+				int64_t *out, const char **text_out)
+{
+	char sub[CONFIG_PATH_MAX], buf[32];
+	yaml_node_t *n;
+	const char *text;
+	int found = config_lookup(m, key, def < 0, &n, sub);
+
+	*out = def;
+	if (text_out)
+		*text_out = NULL;
+	if (found <= 0)
+		return found;
+	text = config_scalar(m->ld, n, sub, "a duration");
+	if (!text)
+		return -1;
+
+	*out = config_parse_duration(text);
+	if (*out < 0)
+		return config_error(m->ld, sub,
+				    "invalid duration '%s'; write an integer followed by ms, s, m, "
+				    "h or d, e.g. 250ms, 90s, 24h or 7d",
+				    text);
+	if (*out < min_ms)
+		return config_error(m->ld, sub, "must be at least %s, got %s",
+				    config_format_duration(min_ms, buf, sizeof buf), text);
+	if (text_out)
+		*text_out = text;
+	return 0;
+}
+
+/* Reads one of names (NULL-terminated) as its index. A negative def makes the key required. */
+static int config_read_enum(const config_map *m, const char *key, const char *const *names, int def,
+			    int *out)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *n;
+	const char *text;
+	int found = config_lookup(m, key, def < 0, &n, sub);
+
+	*out = def;
+	if (found <= 0)
+		return found;
+	text = config_scalar(m->ld, n, sub, "a string");
+	if (!text)
+		return -1;
+	*out = config_name_index(names, text);
+	return *out < 0 ? config_invalid_value(m->ld, sub, text, names) : 0;
+}
+
+static int config_load_string_item(config_loader *ld, const yaml_node_t *item, const char *kp,
+				   size_t i, void *opaque)
+{
+	char **strings = opaque;
+	const char *text = config_scalar(ld, item, kp, "a string");
+
+	if (!text)
+		return -1;
+	if (text[0] == '\0')
+		return config_error(ld, kp, "must not be empty");
+	return config_strdup(ld, kp, text, &strings[i]);
+}
+
+/*
+ * Reads a list of non-empty strings. Absent: an error when required, else
+ * none. A list given must not be empty.
+ */
+static int config_read_list(const config_map *m, const char *key, bool required, char ***out,
+			    size_t *n_out)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	int found = config_lookup_list(m, key, required, 1, &seq, sub);
+
+	if (found <= 0)
+		return found;
+	*out = config_alloc(m->ld, sub, config_seq_size(seq), sizeof **out);
+	if (!*out)
+		return -1;
+	*n_out = config_seq_size(seq);
+	return config_each(m->ld, seq, sub, config_load_string_item, *out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* kafka                                                                     */
+
+static int config_load_input(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
+			     void *opaque)
+{
+	static const char *const keys[] = {"topic", "format", NULL};
+	config_input *in = &ld->cfg->kafka.inputs[i];
+	char sub[CONFIG_PATH_MAX];
+	config_map m;
+	int format;
+
+	if (config_open(ld, item, kp, keys, &m) < 0 ||
+	    config_read_string(&m, "topic", true, NULL, &in->topic) < 0 ||
+	    config_read_enum(&m, "format", config_input_formats, INPUT_FORMAT_AVRO, &format) < 0)
+		return -1;
+	in->format = (input_format)format;
+
+	config_path_key(sub, kp, "topic");
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(ld->cfg->kafka.inputs[j].topic, in->topic) == 0)
+			return config_error(ld, sub,
+					    "topic '%s' is already listed at kafka.inputs[%zu]; "
+					    "list each topic once",
+					    in->topic, j);
+	return 0;
+}
+
+static int config_load_inputs(const config_map *kafka)
+{
+	config *cfg = kafka->ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+
+	if (config_lookup_list(kafka, "inputs", true, 1, &seq, kp) < 0)
+		return -1;
+	cfg->kafka.inputs = config_alloc(kafka->ld, kp, config_seq_size(seq), sizeof(config_input));
+	if (!cfg->kafka.inputs)
+		return -1;
+	cfg->kafka.n_inputs = config_seq_size(seq);
+	return config_each(kafka->ld, seq, kp, config_load_input, NULL);
+}
+
+/* Keeps any scalar value as its text. Values may be secrets, so errors never quote them. */
+static int config_load_properties(const config_map *kafka)
+{
+	config_loader *ld = kafka->ld;
+	config_kv *props;
+	char sub[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(kafka, "properties", false, NULL, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	props = config_alloc(ld, m.kp, config_map_size(m.node), sizeof *props);
+	if (!props)
+		return -1;
+	ld->cfg->kafka.properties = props;
+	ld->cfg->kafka.n_properties = config_map_size(m.node);
+
+	for (size_t i = 0; i < ld->cfg->kafka.n_properties; i++) {
+		const yaml_node_pair_t *p = &m.node->data.mapping.pairs.start[i];
+		const char *key = config_text(config_node(ld, p->key));
+		yaml_node_t *value = config_node(ld, p->value);
+		config_path_key(sub, m.kp, key);
+		if (key[0] == '\0')
+			return config_error(ld, m.kp, "property names must not be empty");
+		if (config_is_null(value))
+			return config_error(ld, sub, "has no value; give one or remove the key");
+		if (!config_scalar(ld, value, sub, "a string, number or boolean") ||
+		    config_strdup(ld, sub, key, &props[i].key) < 0 ||
+		    config_strdup(ld, sub, config_text(value), &props[i].value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int config_load_kafka(const config_map *root)
+{
+	static const char *const keys[] = {
+	    "bootstrap_servers",  "group_id",	  "inputs",	"roster_topic",
+	    "batch_max_messages", "batch_max_ms", "properties", NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+
+	if (config_open_key(root, "kafka", true, keys, &m) < 0 ||
+	    config_read_string(&m, "bootstrap_servers", true, NULL, &cfg->kafka.bootstrap_servers) <
+		0 ||
+	    config_read_string(&m, "group_id", false, "advocacyd", &cfg->kafka.group_id) < 0 ||
+	    config_load_inputs(&m) < 0 ||
+	    config_read_string(&m, "roster_topic", true, NULL, &cfg->kafka.roster_topic) < 0 ||
+	    config_read_int(&m, "batch_max_messages", 10000, 1, 1000000,
+			    &cfg->kafka.batch_max_messages) < 0 ||
+	    config_read_int(&m, "batch_max_ms", 50, 0, 60000, &cfg->kafka.batch_max_ms) < 0 ||
+	    config_load_properties(&m) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* redis and privacy                                                         */
+
+static int config_load_redis(const config_map *root)
+{
+	static const char *const keys[] = {"host", "port",	 "unix_socket", "password",
+					   "db",   "key_prefix", NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+
+	if (config_open_key(root, "redis", false, keys, &m) < 0 ||
+	    config_read_string(&m, "host", false, "127.0.0.1", &cfg->redis.host) < 0 ||
+	    config_read_int(&m, "port", 6379, 1, 65535, &cfg->redis.port) < 0 ||
+	    config_read_string(&m, "unix_socket", false, NULL, &cfg->redis.unix_socket) < 0 ||
+	    config_read_string(&m, "password", false, NULL, &cfg->redis.password) < 0 ||
+	    config_read_int(&m, "db", 0, 0, 15, &cfg->redis.db) < 0 ||
+	    config_read_string(&m, "key_prefix", false, "advocacy", &cfg->redis.key_prefix) < 0 ||
+	    config_check_chars(root->ld, "redis.key_prefix", cfg->redis.key_prefix,
+			       CONFIG_TOKEN_CHARS, CONFIG_TOKEN_TEXT) < 0)
+		return -1;
+	return 0;
+}
+
+/* Joins a relative file name to the directory of the config file. */
+static char *config_resolve_path(const char *config_path, const char *file)
+{
+	const char *slash = strrchr(config_path, '/');
+	size_t dir_len, file_len = strlen(file);
+	char *out;
+
+	if (file[0] == '/' || !slash)
+		return strdup(file);
+	dir_len = (size_t)(slash - config_path) + 1;
+	out = malloc(dir_len + file_len + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, config_path, dir_len);
+	memcpy(out + dir_len, file, file_len + 1);
+	return out;
+}
+
+/* Opens the key file to prove that it is readable, without reading it. */
+static int config_check_key_file(config_loader *ld, const char *kp, const char *file)
+{
+	struct stat st;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return config_error(ld, kp,
+				    "cannot open key file '%s': %s; fix the path or create the key "
+				    "with 'openssl rand -hex 32 > %s'",
+				    file, strerror(errno), file);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return config_error(ld, kp,
+				    "key file '%s' is not a regular file; point privacy.key_file "
+				    "at the file that contains the HMAC key",
+				    file);
+	}
+	close(fd);
+	return 0;
+}
+
+static int config_load_privacy(const config_map *root)
+{
+	static const char *const keys[] = {"key_file", "key_id", "min_group_size", NULL};
+	config_loader *ld = root->ld;
+	config *cfg = ld->cfg;
+	char *written = NULL;
+	config_map m;
+
+	if (config_open_key(root, "privacy", true, keys, &m) < 0 ||
+	    config_read_string(&m, "key_file", true, NULL, &written) < 0)
+		return -1;
+	cfg->privacy.key_file = config_resolve_path(ld->path, written);
+	free(written);
+	if (!cfg->privacy.key_file)
+		return config_error(ld, "privacy.key_file", "out of memory");
+
+	if (config_check_key_file(ld, "privacy.key_file", cfg->privacy.key_file) < 0 ||
+	    config_read_string(&m, "key_id", true, NULL, &cfg->privacy.key_id) < 0 ||
+	    config_check_chars(ld, "privacy.key_id", cfg->privacy.key_id, CONFIG_TOKEN_CHARS,
+			       CONFIG_TOKEN_TEXT) < 0 ||
+	    config_read_int(&m, "min_group_size", 5, 1, INT_MAX, &cfg->privacy.min_group_size) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* windows                                                                   */
+
+/* Checks that a granularity below 1d divides a day and that a longer one is whole days. */
+static int config_check_granularity(config_loader *ld, const char *kp, const char *text, int64_t ms)
+{
+	if (ms < CONFIG_DAY_MS && CONFIG_DAY_MS % ms != 0)
+		return config_error(ld, kp,
+				    "%s does not divide one day; a granularity below 1d must "
+				    "divide 1d evenly (e.g. 1m, 5m, 15m, 1h, 6h)",
+				    text);
+	if (ms > CONFIG_DAY_MS && ms % CONFIG_DAY_MS != 0)
+		return config_error(ld, kp,
+				    "%s is not a whole number of days; a granularity above 1d "
+				    "must be a multiple of 1d",
+				    text);
+	return 0;
+}
+
+static int config_load_granularity(config_loader *ld, const yaml_node_t *item, const char *kp,
+				   size_t i, void *opaque)
+{
+	int64_t *g = ld->cfg->windows.granularities_ms;
+	const char *text = config_scalar(ld, item, kp, "a duration");
+	char buf[32];
+
+	if (!text)
+		return -1;
+	g[i] = config_parse_duration(text);
+	if (g[i] <= 0)
+		return config_error(ld, kp,
+				    "invalid duration '%s'; write a positive integer followed by "
+				    "ms, s, m, h or d, e.g. 5m or 1d",
+				    text);
+	if (config_check_granularity(ld, kp, text, g[i]) < 0)
+		return -1;
+	if (i > 0 && g[i] <= g[i - 1])
+		return config_error(ld, kp,
+				    "%s must be longer than the granularity before it (%s); list "
+				    "granularities in ascending order",
+				    text, config_format_duration(g[i - 1], buf, sizeof buf));
+	return 0;
+}
+
+static int config_load_granularities(const config_map *windows)
+{
+	static const int64_t defaults[] = {300000, 3600000, CONFIG_DAY_MS};
+	config *cfg = windows->ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	int found = config_lookup_list(windows, "granularities", false, 1, &seq, kp);
+
+	if (found < 0)
+		return -1;
+	if (found == 0) {
+		memcpy(cfg->windows.granularities_ms, defaults, sizeof defaults);
+		cfg->windows.n_granularities = sizeof defaults / sizeof defaults[0];
+		return 0;
+	}
+	if (config_seq_size(seq) > CONFIG_MAX_GRANULARITIES)
+		return config_error(windows->ld, kp,
+				    "lists %zu granularities; at most %d are supported",
+				    config_seq_size(seq), CONFIG_MAX_GRANULARITIES);
+	cfg->windows.n_granularities = config_seq_size(seq);
+	return config_each(windows->ld, seq, kp, config_load_granularity, NULL);
+}
+
+static const char *config_zoneinfo_dir(void)
+{
+	const char *dir = getenv("TZDIR");
+
+	return dir && dir[0] ? dir : "/usr/share/zoneinfo";
+}
+
+/* Returns true when dir/name is a compiled time zone file (it starts with "TZif"). */
+static bool config_zone_exists(const char *dir, const char *name)
+{
+	char file[PATH_MAX], magic[4];
+	FILE *f;
+	bool ok;
+
+	if ((size_t)snprintf(file, sizeof file, "%s/%s", dir, name) >= sizeof file)
+		return false;
+	f = fopen(file, "rb");
+	if (!f)
+		return false;
+	ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, "TZif", 4) == 0;
+	fclose(f);
+	return ok;
+}
+
+static int config_check_timezone(config_loader *ld, const char *kp, const char *zone)
+{
+	static const char zone_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789_+-/";
+	const char *dir = config_zoneinfo_dir();
+
+	if (strcmp(zone, "UTC") == 0)
+		return 0;
+	if (zone[strspn(zone, zone_chars)] != '\0' || zone[0] == '/' || strstr(zone, ".."))
+		return config_error(ld, kp,
+				    "invalid time zone '%s'; use an IANA name such as "
+				    "Europe/Berlin, or UTC",
+				    zone);
+	if (!config_zone_exists(dir, zone))
+		return config_error(ld, kp,
+				    "unknown time zone '%s': not found under %s; use an IANA name "
+				    "such as Europe/Berlin, or UTC (install tzdata if the folder "
+				    "is missing)",
+				    zone, dir);
+	return 0;
+}
+
+/*
+ * Picks the finest granularity that divides length into at most
+ * CONFIG_DEFAULT_MAX_BUCKETS buckets. Returns its index, or -1.
+ */
+static long config_default_granularity(const config *cfg, int64_t length_ms)
+{
+	for (size_t i = 0; i < cfg->windows.n_granularities; i++) {
+		int64_t g = cfg->windows.granularities_ms[i];
+		if (length_ms % g == 0 && length_ms / g <= CONFIG_DEFAULT_MAX_BUCKETS)
+			return (long)i;
+	}
+	return -1;
+}
+
+static const char *config_granularity_list(const config *cfg, char *buf, size_t size)
+{
+	char text[32];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->windows.n_granularities; i++) {
+		int64_t g = cfg->windows.granularities_ms[i];
+		config_list_append(buf, size, &len, config_format_duration(g, text, sizeof text));
+	}
+	return buf;
+}
+
+/* Sets w->granularity from the text given (NULL when absent) or the default pick. */
+static int config_window_granularity(config_loader *ld, const char *kp, config_window *w,
+				     const char *text, int64_t ms)
+{
+	const config *cfg = ld->cfg;
+	char list[CONFIG_LIST_MAX];
+	long pick = -1;
+
+	if (!text) {
+		pick = config_default_granularity(cfg, w->length_ms);
+		if (pick < 0)
+			return config_error(
+			    ld, kp,
+			    "no granularity in windows.granularities (%s) divides "
+			    "window '%s' into at most %d buckets; set its granularity "
+			    "or add a finer granularity",
+			    config_granularity_list(cfg, list, sizeof list), w->name,
+			    CONFIG_DEFAULT_MAX_BUCKETS);
+		w->granularity = (size_t)pick;
+		return 0;
+	}
+	/*
+	 * NOTE: an explicit granularity is not capped in bucket count, so a fine
+	 * one on a long window (5m on 28d: 8064 buckets) makes every tick read
+	 * that many buckets per scope and behaviour.
+	 */
+	for (size_t i = 0; i < cfg->windows.n_granularities; i++)
+		if (cfg->windows.granularities_ms[i] == ms)
+			pick = (long)i;
+	if (pick < 0)
+		return config_error(ld, kp,
+				    "%s is not among windows.granularities (%s); add it there or "
+				    "pick one of those",
+				    text, config_granularity_list(cfg, list, sizeof list));
+	if (w->length_ms % ms != 0)
+		return config_error(ld, kp,
+				    "%s does not divide the window length evenly; pick a "
+				    "granularity that does",
+				    text);
+	w->granularity = (size_t)pick;
+	return 0;
+}
+
+static int config_check_window_name(config_loader *ld, const char *kp, size_t i)
+{
+	const config *cfg = ld->cfg;
+	const char *name = cfg->windows.windows[i].name;
+
+	if (config_check_chars(ld, kp, name, CONFIG_TOKEN_CHARS, CONFIG_TOKEN_TEXT) < 0)
+		return -1;
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(cfg->windows.windows[j].name, name) == 0)
+			return config_error(ld, kp,
+					    "window name '%s' is already used by "
+					    "windows.rolling[%zu]; give each window its own name",
+					    name, j);
+	return 0;
+}
+
+static int config_load_window(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
+			      void *opaque)
+{
+	static const char *const keys[] = {"name", "length", "granularity", NULL};
+	config_window *w = &ld->cfg->windows.windows[i];
+	const char *length_text, *gran_text;
+	char sub[CONFIG_PATH_MAX];
+	int64_t gran_ms;
+	config_map m;
+
+	if (config_open(ld, item, kp, keys, &m) < 0 ||
+	    config_read_duration(&m, "length", -1, 1, &w->length_ms, &length_text) < 0 ||
+	    config_read_string(&m, "name", false, length_text, &w->name) < 0)
+		return -1;
+	config_path_key(sub, kp, "name");
+	if (config_check_window_name(ld, sub, i) < 0)
+		return -1;
+
+	if (config_read_duration(&m, "granularity", 0, 1, &gran_ms, &gran_text) < 0)
+		return -1;
+	config_path_key(sub, kp, gran_text ? "granularity" : "length");
+	return config_window_granularity(ld, sub, w, gran_text, gran_ms);
+}
+
+static int config_default_windows(config_loader *ld, const char *kp)
+{
+	static const char *const lengths[] = {"1h", "24h", "7d", "28d"};
+	const size_t count = sizeof lengths / sizeof lengths[0];
+	config *cfg = ld->cfg;
+
+	cfg->windows.windows = config_alloc(ld, kp, count, sizeof(config_window));
+	if (!cfg->windows.windows)
+		return -1;
+	cfg->windows.n_windows = count;
+
+	for (size_t i = 0; i < count; i++) {
+		config_window *w = &cfg->windows.windows[i];
+		w->length_ms = config_parse_duration(lengths[i]);
+		if (config_strdup(ld, kp, lengths[i], &w->name) < 0 ||
+		    config_window_granularity(ld, kp, w, NULL, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int config_load_rolling(const config_map *windows)
+{
+	config *cfg = windows->ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	int found = config_lookup_list(windows, "rolling", false, 1, &seq, kp);
+
+	if (found <= 0)
+		return found < 0 ? -1 : config_default_windows(windows->ld, kp);
+	cfg->windows.windows =
+	    config_alloc(windows->ld, kp, config_seq_size(seq), sizeof(config_window));
+	if (!cfg->windows.windows)
+		return -1;
+	cfg->windows.n_windows = config_seq_size(seq);
+	return config_each(windows->ld, seq, kp, config_load_window, NULL);
+}
+
+/* Checks that buckets outlive the longest window and every event still accepted as late. */
+static int config_check_retention(config_loader *ld)
+{
+	const config *cfg = ld->cfg;
+	const config_window *longest = &cfg->windows.windows[0];
+	char have[32], need[32];
+
+	for (size_t i = 1; i < cfg->windows.n_windows; i++)
+		if (cfg->windows.windows[i].length_ms > longest->length_ms)
+			longest = &cfg->windows.windows[i];
+	config_format_duration(cfg->windows.retention_ms, have, sizeof have);
+
+	if (cfg->windows.retention_ms < longest->length_ms)
+		return config_error(ld, "windows.retention",
+				    "%s is shorter than the longest rolling window '%s' (%s); "
+				    "raise it to at least that",
+				    have, longest->name,
+				    config_format_duration(longest->length_ms, need, sizeof need));
+	if (cfg->windows.allowed_lateness_ms > cfg->windows.retention_ms)
+		return config_error(
+		    ld, "windows.allowed_lateness",
+		    "%s exceeds windows.retention (%s), so late events would land "
+		    "in expired buckets; lower it or raise the retention",
+		    config_format_duration(cfg->windows.allowed_lateness_ms, need, sizeof need),
+		    have);
+	return 0;
+}
+
+static int config_load_windows(const config_map *root)
+{
+	static const char *const keys[] = {
+	    "granularities", "retention", "allowed_lateness", "max_future", "timezone",
+	    "rolling",	     NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+
+	if (config_open_key(root, "windows", false, keys, &m) < 0 ||
+	    config_load_granularities(&m) < 0 ||
+	    config_read_duration(&m, "retention", 35 * CONFIG_DAY_MS, 1, &cfg->windows.retention_ms,
+				 NULL) < 0 ||
+	    config_read_duration(&m, "allowed_lateness", 7 * CONFIG_DAY_MS, 0,
+				 &cfg->windows.allowed_lateness_ms, NULL) < 0 ||
+	    config_read_duration(&m, "max_future", 300000, 0, &cfg->windows.max_future_ms, NULL) <
+		0 ||
+	    config_read_string(&m, "timezone", false, "UTC", &cfg->windows.timezone) < 0 ||
+	    config_check_timezone(root->ld, "windows.timezone", cfg->windows.timezone) < 0 ||
+	    config_load_rolling(&m) < 0 || config_check_retention(root->ld) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* behaviours                                                                */
+
+/* opaque is the behaviour whose rules are loaded. */
+static int config_load_rule(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
+			    void *opaque)
+{
+	static const char *const keys[] = {
+	    "kinds",  "sources", "channels", "reactions", "requires_targets",
+	    "credit", "effect",	 NULL};
+	config_rule *r = &((config_behaviour *)opaque)->rules[i];
+	int credit, effect;
+	config_map m;
+
+	if (config_open(ld, item, kp, keys, &m) < 0 ||
+	    config_read_list(&m, "kinds", true, &r->kinds, &r->n_kinds) < 0 ||
+	    config_read_list(&m, "sources", false, &r->sources, &r->n_sources) < 0 ||
+	    config_read_list(&m, "channels", false, &r->channels, &r->n_channels) < 0 ||
+	    config_read_list(&m, "reactions", false, &r->reactions, &r->n_reactions) < 0 ||
+	    config_read_bool(&m, "requires_targets", false, &r->requires_targets) < 0 ||
+	    config_read_enum(&m, "credit", config_credits, CREDIT_ACTOR, &credit) < 0 ||
+	    config_read_enum(&m, "effect", config_effects, 0, &effect) < 0)
+		return -1;
+	r->credit = (rule_credit)credit;
+	r->effect = effect == 0 ? 1 : -1;
+	return 0;
+}
+
+static int config_load_behaviour(config_loader *ld, const yaml_node_t *node, const char *kp,
+				 config_behaviour *b)
+{
+	static const char *const keys[] = {"description", "rules", NULL};
+	char rules_kp[CONFIG_PATH_MAX];
+	yaml_node_t *rules;
+	config_map m;
+
+	if (config_check_chars(ld, kp, b->id, CONFIG_TOKEN_CHARS, CONFIG_TOKEN_TEXT) < 0 ||
+	    config_open(ld, node, kp, keys, &m) < 0 ||
+	    config_read_string(&m, "description", false, NULL, &b->description) < 0 ||
+	    config_lookup_list(&m, "rules", true, 1, &rules, rules_kp) < 0)
+		return -1;
+	b->rules = config_alloc(ld, rules_kp, config_seq_size(rules), sizeof(config_rule));
+	if (!b->rules)
+		return -1;
+	b->n_rules = config_seq_size(rules);
+	return config_each(ld, rules, rules_kp, config_load_rule, b);
+}
+
+static int config_load_behaviours(const config_map *root)
+{
+	config_loader *ld = root->ld;
+	config *cfg = ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(root, "behaviours", true, NULL, &m) < 0)
+		return -1;
+	if (config_map_size(m.node) == 0)
+		return config_error(ld, m.kp, "must define at least one behaviour");
+	if (config_map_size(m.node) > UINT16_MAX)
+		return config_error(ld, m.kp, "defines %zu behaviours; at most %d are supported",
+				    config_map_size(m.node), UINT16_MAX);
+	cfg->behaviours = config_alloc(ld, m.kp, config_map_size(m.node), sizeof(config_behaviour));
+	if (!cfg->behaviours)
+		return -1;
+	cfg->n_behaviours = config_map_size(m.node);
+
+	for (size_t i = 0; i < cfg->n_behaviours; i++) {
+		const yaml_node_pair_t *p = &m.node->data.mapping.pairs.start[i];
+		const char *id = config_text(config_node(ld, p->key));
+		config_path_key(kp, m.kp, id);
+		config_behaviour *b = &cfg->behaviours[i];
+		if (config_strdup(ld, kp, id, &b->id) < 0 ||
+		    config_load_behaviour(ld, config_node(ld, p->value), kp, b) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* kpis                                                                      */
+
+static long config_find_behaviour(const config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_behaviours; i++)
+		if (strcmp(cfg->behaviours[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int config_unknown_behaviour(config_loader *ld, const char *kp, const char *id)
+{
+	char list[CONFIG_LIST_MAX];
+	size_t len = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < ld->cfg->n_behaviours; i++)
+		config_list_append(list, sizeof list, &len, ld->cfg->behaviours[i].id);
+	return config_error(ld, kp,
+			    "unknown behaviour '%s'; define it under behaviours or use one of: %s",
+			    id, list);
+}
+
+/* Resolves the KPI's behaviour ids (read into names) to indices. */
+static int config_resolve_behaviours(config_loader *ld, const char *kp, config_kpi *k, char **names,
+				     size_t n)
+{
+	char item_kp[CONFIG_PATH_MAX];
+
+	k->behaviours = config_alloc(ld, kp, n, sizeof *k->behaviours);
+	if (!k->behaviours)
+		return -1;
+	k->n_behaviours = n;
+
+	for (size_t i = 0; i < n; i++) {
+		long found = config_find_behaviour(ld->cfg, names[i]);
+		config_path_index(item_kp, kp, i);
+		if (found < 0)
+			return config_unknown_behaviour(ld, item_kp, names[i]);
+		for (size_t j = 0; j < i; j++)
+			if (k->behaviours[j] == (size_t)found)
+				return config_error(ld, item_kp,
+						    "behaviour '%s' is listed twice; list it once",
+						    names[i]);
+		k->behaviours[i] = (size_t)found;
+	}
+	return 0;
+}
+
+static int config_load_kpi_behaviours(const config_map *m, config_kpi *k)
+{
+	char sub[CONFIG_PATH_MAX];
+	char **names = NULL;
+	size_t n_names = 0;
+	int rc;
+
+	config_path_key(sub, m->kp, "behaviours");
+	rc = config_read_list(m, "behaviours", true, &names, &n_names);
+	if (rc == 0)
+		rc = config_resolve_behaviours(m->ld, sub, k, names, n_names);
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int config_load_kpi_window(const config_map *m, config_kpi *k)
+{
+	const config *cfg = m->ld->cfg;
+	char sub[CONFIG_PATH_MAX], list[CONFIG_LIST_MAX];
+	char *name = NULL;
+	size_t len = 0;
+
+	if (config_read_string(m, "window", true, NULL, &name) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->windows.n_windows; i++) {
+		if (strcmp(cfg->windows.windows[i].name, name) == 0) {
+			k->window = i;
+			free(name);
+			return 0;
+		}
+	}
+
+	list[0] = '\0';
+	for (size_t i = 0; i < cfg->windows.n_windows; i++)
+		config_list_append(list, sizeof list, &len, cfg->windows.windows[i].name);
+	config_path_key(sub, m->kp, "window");
+	config_error(m->ld, sub, "unknown window '%s'; use a window named in windows.rolling: %s",
+		     name, list);
+	free(name);
+	return -1;
+}
+
+/* Checks that the id of threshold ti of KPI ki is unique across all KPIs. */
+static int config_check_threshold_id(config_loader *ld, const char *kp, size_t ki, size_t ti)
+{
+	const config *cfg = ld->cfg;
+	const char *id = cfg->kpis[ki].thresholds[ti].id;
+
+	for (size_t i = 0; i <= ki; i++) {
+		size_t n = i < ki ? cfg->kpis[i].n_thresholds : ti;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(cfg->kpis[i].thresholds[j].id, id) == 0)
+				return config_error(ld, kp,
+						    "threshold id '%s' is already used by "
+						    "kpis[%zu].thresholds[%zu]; threshold ids must "
+						    "be unique across all KPIs",
+						    id, i, j);
+	}
+	return 0;
+}
+
+/* opaque is the bit set of scope kinds being filled. */
+static int config_load_scope(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
+			     void *opaque)
+{
+	const char *text = config_scalar(ld, item, kp, "a string");
+	int kind;
+
+	if (!text)
+		return -1;
+	kind = config_name_index(config_scope_kinds, text);
+	if (kind < 0)
+		return config_invalid_value(ld, kp, text, config_scope_kinds);
+	*(uint32_t *)opaque |= 1u << kind;
+	return 0;
+}
+
+static int config_load_scopes(const config_map *m, uint32_t *bits)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	int found = config_lookup_list(m, "scopes", false, 1, &seq, sub);
+
+	*bits = CONFIG_ALL_SCOPE_KINDS;
+	if (found <= 0)
+		return found;
+	*bits = 0;
+	return config_each(m->ld, seq, sub, config_load_scope, bits);
+}
+
+/* opaque points to the index of the KPI whose thresholds are loaded. */
+static int config_load_threshold(config_loader *ld, const yaml_node_t *item, const char *kp,
+				 size_t ti, void *opaque)
+{
+	static const char *const keys[] = {"id",       "direction", "value", "for_ticks",
+					   "severity", "scopes",    NULL};
+	size_t ki = *(const size_t *)opaque;
+	config_kpi *k = &ld->cfg->kpis[ki];
+	config_threshold *t = &k->thresholds[ti];
+	char sub[CONFIG_PATH_MAX];
+	int direction, severity;
+	config_map m;
+
+	config_path_key(sub, kp, "id");
+	if (config_open(ld, item, kp, keys, &m) < 0 ||
+	    config_read_string(&m, "id", true, NULL, &t->id) < 0 ||
+	    config_check_chars(ld, sub, t->id, CONFIG_TOKEN_CHARS, CONFIG_TOKEN_TEXT) < 0 ||
+	    config_check_threshold_id(ld, sub, ki, ti) < 0 ||
+	    config_read_enum(&m, "direction", config_directions, -1, &direction) < 0 ||
+	    config_read_number(&m, "value", false, k->target, -INFINITY, &t->value) < 0 ||
+	    config_read_int(&m, "for_ticks", 1, 1, INT_MAX, &t->for_ticks) < 0 ||
+	    config_read_enum(&m, "severity", config_severities, CONFIG_SEVERITY_WARNING,
+			     &severity) < 0 ||
+	    config_load_scopes(&m, &t->scope_kinds) < 0)
+		return -1;
+	t->direction = (threshold_direction)direction;
+	return config_strdup(ld, kp, config_severities[severity], &t->severity);
+}
+
+static int config_load_thresholds(const config_map *m, size_t ki)
+{
+	config_kpi *k = &m->ld->cfg->kpis[ki];
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	int found = config_lookup_list(m, "thresholds", false, 0, &seq, sub);
+
+	if (found <= 0)
+		return found;
+	k->thresholds = config_alloc(m->ld, sub, config_seq_size(seq), sizeof(config_threshold));
+	if (!k->thresholds)
+		return -1;
+	k->n_thresholds = config_seq_size(seq);
+	return config_each(m->ld, seq, sub, config_load_threshold, &ki);
+}
+
+static int config_check_kpi_id(config_loader *ld, const char *kp, size_t ki)
+{
+	const config *cfg = ld->cfg;
+	const char *id = cfg->kpis[ki].id;
+
+	if (config_check_chars(ld, kp, id, CONFIG_KPI_ID_CHARS, CONFIG_KPI_ID_TEXT) < 0)
+		return -1;
+	for (size_t i = 0; i < ki; i++)
+		if (strcmp(cfg->kpis[i].id, id) == 0)
+			return config_error(ld, kp,
+					    "KPI id '%s' is already used by kpis[%zu]; give each "
+					    "KPI its own id",
+					    id, i);
+	return 0;
+}
+
+static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const char *kp, size_t ki,
+			   void *opaque)
+{
+	static const char *const keys[] = {"id",     "name",	   "behaviours", "aggregation",
+					   "window", "quadrant",   "indicator",	 "weight",
+					   "target", "thresholds", NULL};
+	config_kpi *k = &ld->cfg->kpis[ki];
+	char sub[CONFIG_PATH_MAX];
+	int aggregation, quad, ind;
+	config_map m;
+
+	config_path_key(sub, kp, "id");
+	if (config_open(ld, item, kp, keys, &m) < 0 ||
+	    config_read_string(&m, "id", true, NULL, &k->id) < 0 ||
+	    config_check_kpi_id(ld, sub, ki) < 0 ||
+	    config_read_string(&m, "name", false, k->id, &k->name) < 0 ||
+	    config_load_kpi_behaviours(&m, k) < 0 ||
+	    config_read_enum(&m, "aggregation", config_aggregations, -1, &aggregation) < 0 ||
+	    config_load_kpi_window(&m, k) < 0 ||
+	    config_read_enum(&m, "quadrant", config_quadrants, -1, &quad) < 0 ||
+	    config_read_enum(&m, "indicator", config_indicators, -1, &ind) < 0 ||
+	    config_read_number(&m, "weight", true, 0, 0, &k->weight) < 0 ||
+	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0 ||
+	    config_load_thresholds(&m, ki) < 0)
+		return -1;
+	k->aggregation = (kpi_aggregation)aggregation;
+	k->quadrant = (quadrant)quad;
+	k->indicator = (indicator)ind;
+	return 0;
+}
+
+static int config_check_weights(config_loader *ld)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < ld->cfg->n_kpis; i++)
+		sum += ld->cfg->kpis[i].weight;
+	if (fabs(sum - 1.0) > CONFIG_WEIGHT_TOLERANCE)
+		return config_error(ld, "kpis",
+				    "weights sum to %.9g, expected 1 (within %g); adjust "
+				    "kpis[*].weight",
+				    sum, CONFIG_WEIGHT_TOLERANCE);
+	return 0;
+}
+
+static int config_load_kpis(const config_map *root)
+{
+	config *cfg = root->ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+
+	if (config_lookup_list(root, "kpis", true, 1, &seq, kp) < 0)
+		return -1;
+	cfg->kpis = config_alloc(root->ld, kp, config_seq_size(seq), sizeof(config_kpi));
+	if (!cfg->kpis)
+		return -1;
+	cfg->n_kpis = config_seq_size(seq);
+	if (config_each(root->ld, seq, kp, config_load_kpi, NULL) < 0)
+		return -1;
+	return config_check_weights(root->ld);
+}
+
+/* ------------------------------------------------------------------------ */
+/* outputs                                                                   */
+
+static int config_load_output(const config_map *outputs, const char *key, const char *def_topic,
+			      int def_schema_id, config_output *o)
+{
+	static const char *const keys[] = {"topic", "format", "schema_id", NULL};
+	int format, schema_id;
+	config_map m;
+
+	if (config_open_key(outputs, key, false, keys, &m) < 0 ||
+	    config_read_string(&m, "topic", false, def_topic, &o->topic) < 0 ||
+	    config_read_enum(&m, "format", config_output_formats, OUTPUT_FORMAT_AVRO, &format) <
+		0 ||
+	    config_read_int(&m, "schema_id", def_schema_id, 1, INT32_MAX, &schema_id) < 0)
+		return -1;
+	o->format = (output_format)format;
+	o->schema_id = schema_id;
+	return 0;
+}
+
+static int config_load_outputs(const config_map *root)
+{
+	static const char *const keys[] = {"tick_interval", "kpi", "escalations", "dlq", NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+
+	if (config_open_key(root, "outputs", false, keys, &m) < 0 ||
+	    config_read_duration(&m, "tick_interval", 10000, CONFIG_MIN_TICK_MS,
+				 &cfg->outputs.tick_interval_ms, NULL) < 0 ||
+	    config_load_output(&m, "kpi", "advocacy.kpi", 1, &cfg->outputs.kpi) < 0 ||
+	    config_load_output(&m, "escalations", "advocacy.escalations", 2,
+			       &cfg->outputs.escalations) < 0 ||
+	    config_load_output(&m, "dlq", "advocacy.dlq", 3, &cfg->outputs.dlq) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Rejects topic when it is an input topic, or the roster topic when
+ * with_roster is set, so that the daemon never consumes what it produces.
+ */
+static int config_check_topic(config_loader *ld, const char *kp, const char *topic,
+			      bool with_roster)
+{
+	const config *cfg = ld->cfg;
+
+	for (size_t i = 0; i < cfg->kafka.n_inputs; i++)
+		if (strcmp(cfg->kafka.inputs[i].topic, topic) == 0)
+			return config_error(
+			    ld, kp,
+			    "topic '%s' is also kafka.inputs[%zu].topic; use a topic "
+			    "that advocacyd does not consume",
+			    topic, i);
+	if (with_roster && strcmp(cfg->kafka.roster_topic, topic) == 0)
+		return config_error(ld, kp,
+				    "topic '%s' is also kafka.roster_topic; use a topic that "
+				    "advocacyd does not consume",
+				    topic);
+	return 0;
+}
+
+static int config_check_topics(config_loader *ld)
+{
+	const config *cfg = ld->cfg;
+
+	if (config_check_topic(ld, "kafka.roster_topic", cfg->kafka.roster_topic, false) < 0 ||
+	    config_check_topic(ld, "outputs.kpi.topic", cfg->outputs.kpi.topic, true) < 0 ||
+	    config_check_topic(ld, "outputs.escalations.topic", cfg->outputs.escalations.topic,
+			       true) < 0 ||
+	    config_check_topic(ld, "outputs.dlq.topic", cfg->outputs.dlq.topic, true) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* File and document                                                         */
+
+static int config_syntax_error(config_loader *ld, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "unknown error";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return config_error(ld, "", "out of memory while parsing YAML");
+	if (p->error == YAML_READER_ERROR)
+		return config_error(ld, "",
+				    "invalid YAML input at byte %zu: %s; save the file as "
+				    "UTF-8 text",
+				    p->problem_offset, problem);
+	if (p->context)
+		return config_error(ld, "",
+				    "line %zu, column %zu: YAML syntax error: %s (%s at line "
+				    "%zu, column %zu); check indentation and quoting there",
+				    p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
+				    p->context, p->context_mark.line + 1,
+				    p->context_mark.column + 1);
+	return config_error(ld, "",
+			    "line %zu, column %zu: YAML syntax error: %s; check "
+			    "indentation and quoting there",
+			    p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
+}
+
+/* Loads the first document into doc and rejects a second one. */
+static int config_load_document(config_loader *ld, yaml_parser_t *parser, yaml_document_t *doc)
+{
+	yaml_document_t next;
+	bool more;
+
+	if (!yaml_parser_load(parser, doc))
+		return config_syntax_error(ld, parser);
+	if (!yaml_document_get_root_node(doc)) {
+		yaml_document_delete(doc);
+		return config_error(ld, "",
+				    "the file is empty; expected a map with at least kafka, "
+				    "privacy, behaviours and kpis");
+	}
+
+	if (!yaml_parser_load(parser, &next)) {
+		yaml_document_delete(doc);
+		return config_syntax_error(ld, parser);
+	}
+	more = yaml_document_get_root_node(&next) != NULL;
+	yaml_document_delete(&next);
+	if (more) {
+		yaml_document_delete(doc);
+		return config_error(ld, "", "contains more than one YAML document; keep one");
+	}
+	return 0;
+}
+
+static int config_parse_file(config_loader *ld, yaml_document_t *doc)
+{
+	yaml_parser_t parser;
+	struct stat st;
+	FILE *f = fopen(ld->path, "rb");
+	int rc;
+
+	if (!f)
+		return config_error(ld, "", "cannot open: %s", strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return config_error(ld, "", "is a directory; give the path of the YAML file");
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return config_error(ld, "", "out of memory");
+	}
+	yaml_parser_set_input_file(&parser, f);
+	rc = config_load_document(ld, &parser, doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+static int config_load_root(config_loader *ld)
+{
+	static const char *const keys[] = {"kafka",	 "redis", "privacy", "windows",
+					   "behaviours", "kpis",  "outputs", NULL};
+	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
+	config_map root;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return config_error(ld, "", "expected a map at the top level, got %s",
+				    config_type_name(node));
+	if (config_open(ld, node, "", keys, &root) < 0 || config_load_kafka(&root) < 0 ||
+	    config_load_redis(&root) < 0 || config_load_privacy(&root) < 0 ||
+	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
+	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
+	    config_check_topics(ld) < 0)
+		return -1;
+	return 0;
+}
+
+int config_load(const char *path, config **out, char *errstr, size_t errstr_size)
+{
+	config_loader ld = {.path = path, .errstr = errstr, .errstr_size = errstr_size};
+	yaml_document_t doc;
+	int rc;
+
+	*out = NULL;
+	if (errstr && errstr_size)
+		errstr[0] = '\0';
+	if (config_parse_file(&ld, &doc) < 0)
+		return -1;
+
+	ld.doc = &doc;
+	ld.cfg = calloc(1, sizeof *ld.cfg);
+	if (!ld.cfg || !(ld.cfg->path = strdup(path)))
+		rc = config_error(&ld, "", "out of memory");
+	else
+		rc = config_load_root(&ld);
+	yaml_document_delete(&doc);
+
+	if (rc < 0) {
+		config_free(ld.cfg);
+		return -1;
+	}
+	*out = ld.cfg;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Freeing                                                                   */
+
+static void config_free_strings(char **strings, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(strings[i]);
+	free(strings);
+}
+
+static void config_free_behaviour(config_behaviour *b)
+{
+	for (size_t i = 0; i < b->n_rules; i++) {
+		config_rule *r = &b->rules[i];
+		config_free_strings(r->kinds, r->n_kinds);
+		config_free_strings(r->sources, r->n_sources);
+		config_free_strings(r->channels, r->n_channels);
+		config_free_strings(r->reactions, r->n_reactions);
+	}
+	free(b->rules);
+	free(b->id);
+	free(b->description);
+}
+
+static void config_free_kpi(config_kpi *k)
+{
+	for (size_t i = 0; i < k->n_thresholds; i++) {
+		free(k->thresholds[i].id);
+		free(k->thresholds[i].severity);
+	}
+	free(k->thresholds);
+	free(k->behaviours);
+	free(k->id);
+	free(k->name);
+}
+
+static void config_free_kafka(config *cfg)
+{
+	for (size_t i = 0; i < cfg->kafka.n_inputs; i++)
+		free(cfg->kafka.inputs[i].topic);
+	free(cfg->kafka.inputs);
+	for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
+		free(cfg->kafka.properties[i].key);
+		free(cfg->kafka.properties[i].value);
+	}
+	free(cfg->kafka.properties);
+	free(cfg->kafka.bootstrap_servers);
+	free(cfg->kafka.group_id);
+	free(cfg->kafka.roster_topic);
+}
+
+void config_free(config *cfg)
+{
+	if (!cfg)
+		return;
+	config_free_kafka(cfg);
+	free(cfg->redis.host);
+	free(cfg->redis.unix_socket);
+	free(cfg->redis.password);
+	free(cfg->redis.key_prefix);
+	free(cfg->privacy.key_file);
+	free(cfg->privacy.key_id);
+	free(cfg->windows.timezone);
+	for (size_t i = 0; i < cfg->windows.n_windows; i++)
+		free(cfg->windows.windows[i].name);
+	free(cfg->windows.windows);
+	for (size_t i = 0; i < cfg->n_behaviours; i++)
+		config_free_behaviour(&cfg->behaviours[i]);
+	free(cfg->behaviours);
+	for (size_t i = 0; i < cfg->n_kpis; i++)
+		config_free_kpi(&cfg->kpis[i]);
+	free(cfg->kpis);
+	free(cfg->outputs.kpi.topic);
+	free(cfg->outputs.escalations.topic);
+	free(cfg->outputs.dlq.topic);
+	free(cfg->path);
+	free(cfg);
+}

@@ -1,0 +1,950 @@
+/*
+ * test_config.c - config_load() on the shipped configs, on fixtures under
+ * tests/fixtures/config/ and on inline YAML written to a temporary folder.
+ *
+ * Each error test checks that the message starts with "PATH: KEY.PATH: " and
+ * contains the words a user needs to fix it. The temporary folder contains
+ * a copy of the test HMAC key as hmac.key, so inline configs can use a
+ * relative key_file. Fixtures are found through ADVOCACY_SOURCE_DIR (set by CTest),
+ * or relative to this source file when it is unset.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+#define KEY_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+
+static char tmp_dir[256];
+static char tmp_config[300];
+static char tmp_key[300];
+static char err[1024];
+
+/* ------------------------------------------------------------------------ */
+/* Inline configs                                                            */
+
+#define KAFKA                                                                                      \
+	"kafka:\n"                                                                                 \
+	"  bootstrap_servers: \"127.0.0.1:9092\"\n"                                                \
+	"  inputs:\n"                                                                              \
+	"    - topic: events\n"                                                                    \
+	"  roster_topic: roster\n"
+#define PRIVACY                                                                                    \
+	"privacy:\n"                                                                               \
+	"  key_file: hmac.key\n"                                                                   \
+	"  key_id: k1\n"
+#define BEHAVIOURS                                                                                 \
+	"behaviours:\n"                                                                            \
+	"  kudos:\n"                                                                               \
+	"    rules:\n"                                                                             \
+	"      - kinds: [recognition]\n"                                                           \
+	"  shares:\n"                                                                              \
+	"    rules:\n"                                                                             \
+	"      - kinds: [share_external]\n"
+/* The body of a valid KPI after its id line; weight 1. */
+#define KPI_BODY                                                                                   \
+	"    behaviours: [kudos]\n"                                                                \
+	"    aggregation: rate\n"                                                                  \
+	"    window: 7d\n"                                                                         \
+	"    quadrant: learning_growth\n"                                                          \
+	"    indicator: leading\n"                                                                 \
+	"    weight: 1\n"                                                                          \
+	"    target: 1\n"
+#define KPIS "kpis:\n  - id: kudos_rate\n" KPI_BODY
+#define VALID KAFKA PRIVACY BEHAVIOURS KPIS
+
+static int group_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+	FILE *f;
+
+	snprintf(tmp_dir, sizeof tmp_dir, "%s/test_config.XXXXXX", base && base[0] ? base : "/tmp");
+	if (!mkdtemp(tmp_dir))
+		return -1;
+	snprintf(tmp_config, sizeof tmp_config, "%s/config.yaml", tmp_dir);
+	snprintf(tmp_key, sizeof tmp_key, "%s/hmac.key", tmp_dir);
+	f = fopen(tmp_key, "w");
+	if (!f)
+		return -1;
+	fputs(KEY_HEX, f);
+	fclose(f);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	unlink(tmp_config);
+	unlink(tmp_key);
+	rmdir(tmp_dir);
+	return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Writes yaml to the temporary config file and loads it. */
+static int load_text(const char *yaml, config **out)
+{
+	write_file(tmp_config, yaml);
+	return config_load(tmp_config, out, err, sizeof err);
+}
+
+static config *load_valid(const char *yaml)
+{
+	config *cfg = NULL;
+
+	if (load_text(yaml, &cfg) != 0)
+		fail_msg("expected the config to load, got: %s", err);
+	return cfg;
+}
+
+/* Fails unless err contains needle. */
+static void assert_error_has(const char *needle)
+{
+	if (!strstr(err, needle))
+		fail_msg("expected '%s' in the error, got: %s", needle, err);
+}
+
+/*
+ * Loads yaml, expects a failure at key path kp ("" for the whole file) and
+ * each of the NULL-terminated needles in the message.
+ */
+static void expect_error(const char *yaml, const char *kp, ...)
+{
+	char prefix[600];
+	config *cfg = (config *)1;
+	const char *needle;
+	va_list ap;
+
+	assert_int_equal(load_text(yaml, &cfg), -1);
+	assert_null(cfg);
+	if (kp[0])
+		snprintf(prefix, sizeof prefix, "%s: %s: ", tmp_config, kp);
+	else
+		snprintf(prefix, sizeof prefix, "%s: ", tmp_config);
+	if (strncmp(err, prefix, strlen(prefix)) != 0)
+		fail_msg("expected the error to start with '%s', got: %s", prefix, err);
+
+	va_start(ap, kp);
+	while ((needle = va_arg(ap, const char *)))
+		assert_error_has(needle);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Paths of the source tree                                                  */
+
+static void source_path(char *buf, size_t size, const char *rel)
+{
+	const char *dir = getenv("ADVOCACY_SOURCE_DIR");
+	const char *self = __FILE__;
+	const char *tail = strstr(self, "tests/unit/test_config.c");
+
+	if (dir && dir[0])
+		snprintf(buf, size, "%s/%s", dir, rel);
+	else if (tail && tail > self)
+		snprintf(buf, size, "%.*s%s", (int)(tail - self), self, rel);
+	else
+		snprintf(buf, size, "%s", rel);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	long size;
+
+	if (!f)
+		fail_msg("cannot open %s", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	assert_true(size >= 0);
+	rewind(f);
+	text = calloc(1, (size_t)size + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	return text;
+}
+
+static config *load_fixture(const char *rel)
+{
+	char path[1024];
+	config *cfg = NULL;
+
+	source_path(path, sizeof path, rel);
+	if (config_load(path, &cfg, err, sizeof err) != 0)
+		fail_msg("expected %s to load, got: %s", path, err);
+	return cfg;
+}
+
+static void expect_fixture_error(const char *rel, const char *kp, const char *needle)
+{
+	char path[1024], prefix[1200];
+	config *cfg = NULL;
+
+	source_path(path, sizeof path, rel);
+	assert_int_equal(config_load(path, &cfg, err, sizeof err), -1);
+	assert_null(cfg);
+	snprintf(prefix, sizeof prefix, "%s: %s", path, kp);
+	if (strncmp(err, prefix, strlen(prefix)) != 0)
+		fail_msg("expected the error to start with '%s', got: %s", prefix, err);
+	assert_error_has(needle);
+}
+
+static size_t behaviour_index(const config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_behaviours; i++)
+		if (strcmp(cfg->behaviours[i].id, id) == 0)
+			return i;
+	fail_msg("behaviour %s not found", id);
+	return SIZE_MAX;
+}
+
+static const config_kpi *kpi_by_id(const config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_kpis; i++)
+		if (strcmp(cfg->kpis[i].id, id) == 0)
+			return &cfg->kpis[i];
+	fail_msg("KPI %s not found", id);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shipped configs                                                           */
+
+/* Returns the reference config with its key_file pointed at the test key. */
+static char *reference_with_test_key(void)
+{
+	char path[1024];
+	const char *needle = "key_file: /etc/advocacyd/hmac.key\n";
+	char *text, *at, *out;
+
+	source_path(path, sizeof path, "config/advocacyd.yaml");
+	text = read_all(path);
+	at = strstr(text, needle);
+	assert_non_null(at);
+	out = calloc(1, strlen(text) + strlen(tmp_key) + 32);
+	assert_non_null(out);
+	sprintf(out, "%.*skey_file: %s\n%s", (int)(at - text), text, tmp_key, at + strlen(needle));
+	free(text);
+	return out;
+}
+
+static void test_reference_config_loads(void **state)
+{
+	char *yaml = reference_with_test_key();
+	config *cfg = load_valid(yaml);
+	const config_behaviour *recognition;
+
+	free(yaml);
+	assert_int_equal(cfg->kafka.n_inputs, 2);
+	assert_string_equal(cfg->kafka.inputs[0].topic, "advocacy.events");
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_AVRO);
+	assert_string_equal(cfg->kafka.inputs[1].topic, "slack.events");
+	assert_int_equal(cfg->kafka.inputs[1].format, INPUT_FORMAT_SLACK);
+	assert_string_equal(cfg->kafka.roster_topic, "advocacy.roster");
+	assert_null(cfg->redis.password);
+	assert_string_equal(cfg->windows.timezone, "UTC");
+	assert_int_equal(cfg->outputs.dlq.format, OUTPUT_FORMAT_JSON);
+
+	const char *ids[] = {"recognition_given",   "recognition_received", "content_contribution",
+			     "forum_participation", "content_shared",	    "referral_made",
+			     "training_completed"};
+	assert_int_equal(cfg->n_behaviours, 7);
+	for (size_t i = 0; i < 7; i++)
+		assert_string_equal(cfg->behaviours[i].id, ids[i]);
+
+	recognition = &cfg->behaviours[0];
+	assert_int_equal(recognition->n_rules, 4);
+	assert_int_equal(recognition->rules[0].n_reactions, 7);
+	assert_string_equal(recognition->rules[0].reactions[6], "100");
+	assert_int_equal(recognition->rules[1].effect, -1);
+	assert_true(recognition->rules[2].requires_targets);
+	assert_string_equal(recognition->rules[2].channels[0], "C0KUDOS01");
+	assert_int_equal(cfg->behaviours[1].rules[0].credit, CREDIT_TARGETS);
+
+	assert_int_equal(cfg->n_kpis, 7);
+	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
+	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
+	config_free(cfg);
+}
+
+/* The test copy may differ from the reference only in its key_file line. */
+static void test_test_copy_matches_reference(void **state)
+{
+	char ref_path[1024], copy_path[1024];
+	char *ref, *copy, *ref_line, *copy_line, *ref_save, *copy_save;
+	size_t line = 0;
+
+	source_path(ref_path, sizeof ref_path, "config/advocacyd.yaml");
+	source_path(copy_path, sizeof copy_path, "tests/fixtures/advocacyd-test.yaml");
+	ref = read_all(ref_path);
+	copy = read_all(copy_path);
+
+	ref_line = strtok_r(ref, "\n", &ref_save);
+	copy_line = strtok_r(copy, "\n", &copy_save);
+	while (ref_line && copy_line) {
+		line++;
+		if (strstr(ref_line, "key_file:"))
+			assert_string_equal(copy_line, "  key_file: hmac.key");
+		else if (strcmp(ref_line, copy_line) != 0)
+			fail_msg(
+			    "tests/fixtures/advocacyd-test.yaml differs from config/advocacyd.yaml "
+			    "at line %zu: update the copy",
+			    line);
+		ref_line = strtok_r(NULL, "\n", &ref_save);
+		copy_line = strtok_r(NULL, "\n", &copy_save);
+	}
+	assert_null(ref_line);
+	assert_null(copy_line);
+	free(ref);
+	free(copy);
+
+	config_free(load_fixture("tests/fixtures/advocacyd-test.yaml"));
+}
+
+static void test_reference_kpis(void **state)
+{
+	char *yaml = reference_with_test_key();
+	config *cfg = load_valid(yaml);
+	const config_kpi *k;
+	double sum = 0;
+
+	free(yaml);
+	for (size_t i = 0; i < cfg->n_kpis; i++)
+		sum += cfg->kpis[i].weight;
+	assert_float_equal(sum, 1.0, 1e-9);
+
+	k = kpi_by_id(cfg, "peer_recognition_rate");
+	assert_int_equal(k->aggregation, KPI_AGG_RATE);
+	assert_string_equal(cfg->windows.windows[k->window].name, "7d");
+	assert_int_equal(k->quadrant, QUADRANT_LEARNING_GROWTH);
+	assert_int_equal(k->n_behaviours, 1);
+	assert_int_equal(k->behaviours[0], behaviour_index(cfg, "recognition_given"));
+	assert_float_equal(k->thresholds[0].value, 0.5, 1e-12);
+	assert_int_equal(k->thresholds[0].scope_kinds,
+			 (1u << SCOPE_ORG) | (1u << SCOPE_DEPARTMENT) | (1u << SCOPE_TEAM));
+
+	k = kpi_by_id(cfg, "external_amplification");
+	assert_int_equal(k->quadrant, QUADRANT_CUSTOMER);
+	assert_int_equal(k->thresholds[0].direction, THRESHOLD_BELOW);
+	assert_float_equal(k->thresholds[0].value, 0.3, 1e-12);
+	assert_int_equal(k->thresholds[0].for_ticks, 3);
+
+	k = kpi_by_id(cfg, "referral_rate");
+	assert_int_equal(k->quadrant, QUADRANT_FINANCIAL);
+	assert_int_equal(k->indicator, INDICATOR_LAGGING);
+	assert_string_equal(cfg->windows.windows[k->window].name, "28d");
+	config_free(cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Defaults and values                                                       */
+
+static void test_defaults_apply(void **state)
+{
+	config *cfg = load_fixture("tests/fixtures/config/minimal.yaml");
+
+	assert_string_equal(cfg->kafka.group_id, "advocacyd");
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_AVRO);
+	assert_int_equal(cfg->kafka.batch_max_messages, 10000);
+	assert_int_equal(cfg->kafka.batch_max_ms, 50);
+	assert_int_equal(cfg->kafka.n_properties, 0);
+	assert_string_equal(cfg->redis.host, "127.0.0.1");
+	assert_int_equal(cfg->redis.port, 6379);
+	assert_null(cfg->redis.unix_socket);
+	assert_null(cfg->redis.password);
+	assert_int_equal(cfg->redis.db, 0);
+	assert_string_equal(cfg->redis.key_prefix, "advocacy");
+	assert_int_equal(cfg->privacy.min_group_size, 5);
+	assert_non_null(strstr(cfg->privacy.key_file, "tests/fixtures/config/../hmac.key"));
+
+	assert_int_equal(cfg->outputs.tick_interval_ms, 10000);
+	assert_string_equal(cfg->outputs.kpi.topic, "advocacy.kpi");
+	assert_string_equal(cfg->outputs.escalations.topic, "advocacy.escalations");
+	assert_string_equal(cfg->outputs.dlq.topic, "advocacy.dlq");
+	assert_int_equal(cfg->outputs.kpi.format, OUTPUT_FORMAT_AVRO);
+	assert_int_equal(cfg->outputs.dlq.format, OUTPUT_FORMAT_AVRO);
+	assert_int_equal(cfg->outputs.kpi.schema_id, 1);
+	assert_int_equal(cfg->outputs.escalations.schema_id, 2);
+	assert_int_equal(cfg->outputs.dlq.schema_id, 3);
+
+	const config_rule *r = &cfg->behaviours[0].rules[0];
+	assert_null(cfg->behaviours[0].description);
+	assert_int_equal(r->n_sources, 0);
+	assert_int_equal(r->n_channels, 0);
+	assert_int_equal(r->n_reactions, 0);
+	assert_false(r->requires_targets);
+	assert_int_equal(r->credit, CREDIT_ACTOR);
+	assert_int_equal(r->effect, 1);
+	assert_string_equal(cfg->kpis[0].name, "recognition_rate");
+	assert_int_equal(cfg->kpis[0].n_thresholds, 0);
+	config_free(cfg);
+}
+
+static void test_window_defaults(void **state)
+{
+	config *cfg = load_fixture("tests/fixtures/config/minimal.yaml");
+	const char *names[] = {"1h", "24h", "7d", "28d"};
+	const int64_t lengths[] = {3600000, 86400000, 7 * 86400000LL, 28 * 86400000LL};
+	const size_t grans[] = {0, 1, 2, 2}; /* 5m, 1h, 1d, 1d */
+
+	assert_int_equal(cfg->windows.n_granularities, 3);
+	assert_int_equal(cfg->windows.granularities_ms[0], 300000);
+	assert_int_equal(cfg->windows.granularities_ms[1], 3600000);
+	assert_int_equal(cfg->windows.granularities_ms[2], 86400000);
+	assert_int_equal(cfg->windows.retention_ms, 35 * 86400000LL);
+	assert_int_equal(cfg->windows.allowed_lateness_ms, 7 * 86400000LL);
+	assert_int_equal(cfg->windows.max_future_ms, 300000);
+	assert_string_equal(cfg->windows.timezone, "UTC");
+
+	assert_int_equal(cfg->windows.n_windows, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(cfg->windows.windows[i].name, names[i]);
+		assert_int_equal(cfg->windows.windows[i].length_ms, lengths[i]);
+		assert_int_equal(cfg->windows.windows[i].granularity, grans[i]);
+	}
+	config_free(cfg);
+}
+
+static void test_threshold_defaults(void **state)
+{
+	config *cfg = load_valid(KAFKA PRIVACY BEHAVIOURS KPIS "    thresholds:\n"
+							       "      - id: kudos_low\n"
+							       "        direction: below\n");
+	const config_threshold *t = &cfg->kpis[0].thresholds[0];
+
+	assert_int_equal(cfg->kpis[0].n_thresholds, 1);
+	assert_float_equal(t->value, cfg->kpis[0].target, 0);
+	assert_int_equal(t->for_ticks, 1);
+	assert_string_equal(t->severity, "warning");
+	assert_int_equal(t->scope_kinds, (1u << SCOPE_KIND_COUNT) - 1u);
+	config_free(cfg);
+}
+
+static void test_custom_values(void **state)
+{
+	config *cfg;
+
+	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0 && !getenv("TZDIR")) {
+		print_message("skipped: no time zone data for Europe/Berlin\n");
+		skip();
+	}
+	cfg = load_fixture("tests/fixtures/config/custom.yaml");
+
+	assert_string_equal(cfg->kafka.bootstrap_servers, "broker1:9093,broker2:9093");
+	assert_string_equal(cfg->kafka.group_id, "advocacyd-eu");
+	assert_int_equal(cfg->kafka.inputs[1].format, INPUT_FORMAT_SLACK);
+	assert_int_equal(cfg->kafka.batch_max_messages, 500);
+	assert_int_equal(cfg->kafka.batch_max_ms, 0);
+	assert_int_equal(cfg->kafka.n_properties, 4);
+	assert_string_equal(cfg->kafka.properties[2].key, "socket.keepalive.enable");
+	assert_string_equal(cfg->kafka.properties[2].value, "true");
+	assert_string_equal(cfg->kafka.properties[3].value, "25");
+
+	assert_string_equal(cfg->redis.host, "redis.internal");
+	assert_int_equal(cfg->redis.port, 6380);
+	assert_string_equal(cfg->redis.unix_socket, "/run/redis/redis.sock");
+	assert_string_equal(cfg->redis.password, "s3cret-pass");
+	assert_int_equal(cfg->redis.db, 3);
+	assert_string_equal(cfg->redis.key_prefix, "adv.eu-1");
+	assert_string_equal(cfg->privacy.key_id, "2024-07");
+	assert_int_equal(cfg->privacy.min_group_size, 8);
+
+	assert_int_equal(cfg->outputs.tick_interval_ms, 250);
+	assert_string_equal(cfg->outputs.escalations.topic, "out.alerts");
+	assert_int_equal(cfg->outputs.kpi.format, OUTPUT_FORMAT_JSON);
+	assert_int_equal(cfg->outputs.dlq.format, OUTPUT_FORMAT_AVRO);
+	assert_int_equal(cfg->outputs.dlq.schema_id, 13);
+	config_free(cfg);
+}
+
+static void test_custom_windows_and_rules(void **state)
+{
+	config *cfg;
+	const config_rule *r;
+	const config_kpi *k;
+
+	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0 && !getenv("TZDIR")) {
+		print_message("skipped: no time zone data for Europe/Berlin\n");
+		skip();
+	}
+	cfg = load_fixture("tests/fixtures/config/custom.yaml");
+
+	assert_int_equal(cfg->windows.n_granularities, 5);
+	assert_int_equal(cfg->windows.granularities_ms[4], 7 * 86400000LL);
+	assert_int_equal(cfg->windows.retention_ms, 90 * 86400000LL);
+	assert_int_equal(cfg->windows.allowed_lateness_ms, 2 * 86400000LL);
+	assert_int_equal(cfg->windows.max_future_ms, 90000);
+	assert_string_equal(cfg->windows.timezone, "Europe/Berlin");
+	assert_string_equal(cfg->windows.windows[0].name, "quarter_hour");
+	assert_int_equal(cfg->windows.windows[0].granularity, 0); /* 1m: 15 buckets */
+	assert_int_equal(cfg->windows.windows[1].granularity, 2); /* 6h, as configured */
+	assert_int_equal(cfg->windows.windows[2].granularity, 4); /* 7d, as configured */
+	assert_string_equal(cfg->windows.windows[3].name, "84d");
+	assert_int_equal(cfg->windows.windows[3].granularity, 4); /* 7d: 12 buckets */
+
+	r = &cfg->behaviours[0].rules[0];
+	assert_string_equal(cfg->behaviours[0].description, "Kudos given in Slack");
+	assert_int_equal(r->n_kinds, 2);
+	assert_int_equal(r->n_sources, 2);
+	assert_int_equal(r->n_channels, 3);
+	assert_string_equal(r->reactions[0], "tada");
+	assert_true(r->requires_targets);
+	assert_int_equal(r->credit, CREDIT_TARGETS);
+	assert_int_equal(r->effect, -1);
+
+	k = &cfg->kpis[0];
+	assert_string_equal(k->name, "Kudos contributors");
+	assert_int_equal(k->n_behaviours, 2);
+	assert_int_equal(k->behaviours[1], 1);
+	assert_int_equal(k->aggregation, KPI_AGG_CONTRIBUTORS);
+	assert_int_equal(k->indicator, INDICATOR_LAGGING);
+	assert_float_equal(k->target, 12.5, 0);
+	assert_int_equal(k->thresholds[0].direction, THRESHOLD_ABOVE);
+	assert_float_equal(k->thresholds[0].value, 40, 0);
+	assert_int_equal(k->thresholds[0].for_ticks, 4);
+	assert_string_equal(k->thresholds[0].severity, "critical");
+	assert_int_equal(k->thresholds[0].scope_kinds, 0x78);
+	assert_float_equal(k->thresholds[1].value, 12.5, 0);
+	assert_float_equal(cfg->kpis[1].target, -0.001, 1e-12);
+	config_free(cfg);
+}
+
+static void test_relative_key_file(void **state)
+{
+	config *cfg = load_valid(VALID);
+
+	assert_string_equal(cfg->privacy.key_file, tmp_key);
+	assert_string_equal(cfg->path, tmp_config);
+	config_free(cfg);
+}
+
+static void test_null_values_mean_default(void **state)
+{
+	config *cfg = load_valid(VALID "redis:\n  port: ~\n  password:\noutputs:\n");
+
+	assert_int_equal(cfg->redis.port, 6379);
+	assert_null(cfg->redis.password);
+	assert_int_equal(cfg->outputs.tick_interval_ms, 10000);
+	config_free(cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Durations and names                                                       */
+
+static void test_parse_duration(void **state)
+{
+	assert_int_equal(config_parse_duration("250ms"), 250);
+	assert_int_equal(config_parse_duration("90s"), 90000);
+	assert_int_equal(config_parse_duration("5m"), 300000);
+	assert_int_equal(config_parse_duration("24h"), 86400000);
+	assert_int_equal(config_parse_duration("7d"), 604800000);
+	assert_int_equal(config_parse_duration("0s"), 0);
+	assert_int_equal(config_parse_duration(""), -1);
+	assert_int_equal(config_parse_duration("7"), -1);
+	assert_int_equal(config_parse_duration("d"), -1);
+	assert_int_equal(config_parse_duration("-5m"), -1);
+	assert_int_equal(config_parse_duration("+5m"), -1);
+	assert_int_equal(config_parse_duration(" 5m"), -1);
+	assert_int_equal(config_parse_duration("5 m"), -1);
+	assert_int_equal(config_parse_duration("1.5h"), -1);
+	assert_int_equal(config_parse_duration("7days"), -1);
+	assert_int_equal(config_parse_duration("1h30m"), -1);
+	assert_int_equal(config_parse_duration("99999999999999999999d"), -1);
+	assert_int_equal(config_parse_duration("999999999999999d"), -1);
+	assert_int_equal(config_parse_duration(NULL), -1);
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(config_quadrant_name(QUADRANT_FINANCIAL), "financial");
+	assert_string_equal(config_quadrant_name(QUADRANT_LEARNING_GROWTH), "learning_growth");
+	assert_string_equal(config_indicator_name(INDICATOR_LAGGING), "lagging");
+	assert_string_equal(config_aggregation_name(KPI_AGG_CONTRIBUTORS), "contributors");
+	assert_string_equal(config_aggregation_name(KPI_AGG_PARTICIPATION), "participation");
+	assert_string_equal(config_scope_kind_name(SCOPE_ORG), "org");
+	assert_string_equal(config_scope_kind_name(SCOPE_EMPLOYMENT_TYPE), "employment_type");
+	assert_string_equal(config_scope_kind_name(SCOPE_REGION), "region");
+	assert_string_equal(config_scope_kind_name(SCOPE_KIND_COUNT), "unknown");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors: keys and types                                                    */
+
+static void test_unknown_key_fixture(void **state)
+{
+	expect_fixture_error("tests/fixtures/config/unknown-key.yaml", "redis.hostname: ",
+			     "unknown key; allowed keys: host, port, unix_socket, password, db, "
+			     "key_prefix");
+}
+
+static void test_unknown_key(void **state)
+{
+	expect_error(VALID "colour: blue\n", "colour", "unknown key", "kafka, redis, privacy",
+		     NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS KPIS "    treshold: 1\n", "kpis[0].treshold",
+		     "unknown key", "thresholds", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS
+		     "  more:\n    rules:\n      - kinds: [x]\n        credits: actor\n" KPIS,
+		     "behaviours.more.rules[0].credits", "allowed keys: kinds, sources", NULL);
+}
+
+static void test_duplicate_key(void **state)
+{
+	expect_error(VALID "redis:\n  db: 1\n  db: 2\n", "redis.db", "key given twice", NULL);
+}
+
+static void test_wrong_type_number(void **state)
+{
+	expect_error(VALID "redis:\n  port: redis\n", "redis.port",
+		     "expected an integer, got 'redis'", NULL);
+	expect_error(VALID "redis:\n  port: \"6379\"\n", "redis.port",
+		     "expected an integer, got a quoted string", NULL);
+	expect_error(VALID "redis:\n  port: 6379.5\n", "redis.port", "expected an integer", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS KPIS "    thresholds:\n      - id: t\n"
+						   "        direction: below\n        value: low\n",
+		     "kpis[0].thresholds[0].value", "expected a number, got 'low'", NULL);
+}
+
+static void test_wrong_type_list(void **state)
+{
+	expect_error("kafka:\n  bootstrap_servers: b\n  inputs: {topic: events}\n"
+		     "  roster_topic: roster\n" PRIVACY BEHAVIOURS KPIS,
+		     "kafka.inputs", "expected a list, got a map", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  id: kudos_rate\n", "kpis",
+		     "expected a list, got a map", NULL);
+}
+
+static void test_wrong_type_map(void **state)
+{
+	expect_error(KAFKA "  properties: [client.id]\n" PRIVACY BEHAVIOURS KPIS,
+		     "kafka.properties", "expected a map, got a list", NULL);
+	expect_error(VALID "redis: localhost\n", "redis", "expected a map, got a scalar", NULL);
+	expect_error("- kafka\n", "", "expected a map at the top level, got a list", NULL);
+}
+
+static void test_wrong_type_string(void **state)
+{
+	expect_error(KAFKA "  group_id: [a, b]\n" PRIVACY BEHAVIOURS KPIS, "kafka.group_id",
+		     "expected a string, got a list", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: kudos_rate\n"
+					      "    behaviours: [{id: kudos}]\n",
+		     "kpis[0].behaviours[0]", "expected a string, got a map", NULL);
+	expect_error(KAFKA "  group_id: \"\"\n" PRIVACY BEHAVIOURS KPIS, "kafka.group_id",
+		     "must not be empty", NULL);
+}
+
+static void test_wrong_type_bool(void **state)
+{
+	expect_error(KAFKA PRIVACY "behaviours:\n  kudos:\n    rules:\n      - kinds: [k]\n"
+				   "        requires_targets: yes\n" KPIS,
+		     "behaviours.kudos.rules[0].requires_targets", "expected true or false", NULL);
+}
+
+static void test_missing_required(void **state)
+{
+	expect_error(
+	    "kafka:\n  inputs: [{topic: events}]\n  roster_topic: roster\n" PRIVACY BEHAVIOURS KPIS,
+	    "kafka.bootstrap_servers", "required key is missing", "add it to kafka", NULL);
+	expect_error(KAFKA "privacy:\n  key_file: hmac.key\n" BEHAVIOURS KPIS, "privacy.key_id",
+		     "required key is missing", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS, "kpis", "required key is missing",
+		     "at the top level", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS
+		     "kpis:\n  - id: kudos_rate\n"
+		     "    behaviours: [kudos]\n    aggregation: rate\n    window: 7d\n"
+		     "    quadrant: customer\n    indicator: leading\n    weight: 1\n",
+		     "kpis[0].target", "required key is missing", NULL);
+	expect_error(KAFKA PRIVACY "behaviours:\n  kudos:\n    description: no rules\n" KPIS,
+		     "behaviours.kudos.rules", "required key is missing", NULL);
+}
+
+static void test_empty_lists(void **state)
+{
+	expect_error(
+	    "kafka:\n  bootstrap_servers: b\n  inputs: []\n  roster_topic: r\n" PRIVACY BEHAVIOURS
+		KPIS,
+	    "kafka.inputs", "must list at least 1 item", NULL);
+	expect_error(KAFKA PRIVACY "behaviours: {}\n" KPIS, "behaviours", "at least one behaviour",
+		     NULL);
+	expect_error(
+	    KAFKA PRIVACY
+	    "behaviours:\n  kudos:\n    rules:\n      - kinds: [k]\n        sources: []\n" KPIS,
+	    "behaviours.kudos.rules[0].sources", "must list at least 1 item", NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors: values                                                            */
+
+static void test_invalid_enum(void **state)
+{
+	expect_error(
+	    "kafka:\n  bootstrap_servers: b\n  inputs:\n    - topic: e\n      format: xml\n"
+	    "  roster_topic: r\n" PRIVACY BEHAVIOURS KPIS,
+	    "kafka.inputs[0].format", "invalid value 'xml'", "allowed values: avro, slack", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: kudos_rate\n"
+					      "    behaviours: [kudos]\n    aggregation: average\n",
+		     "kpis[0].aggregation", "invalid value 'average'",
+		     "count, contributors, rate, participation", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS KPIS
+		     "    thresholds:\n      - id: t\n"
+		     "        direction: below\n        scopes: [org, city]\n",
+		     "kpis[0].thresholds[0].scopes[1]", "invalid value 'city'", "work_mode", NULL);
+	expect_error(VALID "outputs:\n  dlq: {format: protobuf}\n", "outputs.dlq.format",
+		     "allowed values: avro, json", NULL);
+}
+
+static void test_invalid_range(void **state)
+{
+	expect_error(VALID "redis:\n  port: 70000\n", "redis.port",
+		     "must be between 1 and 65535, got 70000", NULL);
+	expect_error(VALID "redis:\n  db: 16\n", "redis.db", "between 0 and 15", NULL);
+	expect_error(KAFKA "  batch_max_messages: 0\n" PRIVACY BEHAVIOURS KPIS,
+		     "kafka.batch_max_messages", "between 1 and 1000000", NULL);
+	expect_error(VALID "redis:\n  key_prefix: \"adv:x\"\n", "redis.key_prefix",
+		     "invalid value 'adv:x'", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: Kudos-Rate\n" KPI_BODY, "kpis[0].id",
+		     "lower-case letters, digits and '_'", NULL);
+	expect_error(VALID "outputs:\n  tick_interval: 50ms\n", "outputs.tick_interval",
+		     "must be at least 100ms, got 50ms", NULL);
+}
+
+static void test_invalid_duration(void **state)
+{
+	expect_error(VALID "windows:\n  retention: 7days\n", "windows.retention",
+		     "invalid duration '7days'", "ms, s, m, h or d", NULL);
+	expect_error(VALID "windows:\n  granularities: [5m, 1x]\n", "windows.granularities[1]",
+		     "invalid duration '1x'", NULL);
+	expect_error(VALID "windows:\n  granularities: [0m]\n", "windows.granularities[0]",
+		     "invalid duration '0m'", NULL);
+}
+
+static void test_granularity_rules(void **state)
+{
+	expect_error(VALID "windows:\n  granularities: [7m, 1d]\n", "windows.granularities[0]",
+		     "7m does not divide one day", NULL);
+	expect_error(VALID "windows:\n  granularities: [1h, 36h]\n", "windows.granularities[1]",
+		     "36h is not a whole number of days", NULL);
+	expect_error(VALID "windows:\n  granularities: [1h, 5m]\n", "windows.granularities[1]",
+		     "ascending order", NULL);
+	expect_error(VALID "windows:\n  granularities: [1m, 2m, 3m, 4m, 5m, 6m, 10m, 15m, 1h]\n",
+		     "windows.granularities", "at most 8", NULL);
+}
+
+static void test_rolling_window_rules(void **state)
+{
+	expect_error(VALID "windows:\n  rolling:\n    - {length: 7d, granularity: 10m}\n",
+		     "windows.rolling[0].granularity", "10m is not among windows.granularities",
+		     "5m, 1h, 1d", NULL);
+	expect_error(VALID "windows:\n  granularities: [1h, 1d, 7d]\n"
+			   "  rolling:\n    - {length: 10d, granularity: 7d}\n",
+		     "windows.rolling[0].granularity", "does not divide the window length", NULL);
+	expect_error(VALID "windows:\n  granularities: [1d]\n", "windows.rolling", "window '1h'",
+		     "at most 48 buckets", NULL);
+	expect_error(VALID
+		     "windows:\n  rolling:\n    - {length: 7d}\n    - {name: 7d, length: 8d}\n",
+		     "windows.rolling[1].name", "already used by windows.rolling[0]", NULL);
+	expect_error(VALID "windows:\n  retention: 20d\n", "windows.retention",
+		     "20d is shorter than the longest rolling window '28d'", NULL);
+	expect_error(VALID "windows:\n  rolling: [{length: 7d}]\n  retention: 7d\n"
+			   "  allowed_lateness: 8d\n",
+		     "windows.allowed_lateness", "exceeds windows.retention", NULL);
+}
+
+static void test_weights_must_sum_to_one(void **state)
+{
+	expect_error(KAFKA PRIVACY BEHAVIOURS
+		     "kpis:\n  - id: a\n" KPI_BODY
+		     "  - id: b\n    behaviours: [shares]\n    aggregation: count\n"
+		     "    window: 28d\n    quadrant: customer\n    indicator: lagging\n"
+		     "    weight: 0.25\n    target: 3\n",
+		     "kpis", "weights sum to 1.25", "expected 1", NULL);
+	expect_fixture_error("tests/fixtures/config/bad-weights.yaml",
+			     "kpis: ", "weights sum to 0.9");
+}
+
+static void test_kpi_unknown_behaviour(void **state)
+{
+	expect_fixture_error("tests/fixtures/config/unknown-behaviour.yaml",
+			     "kpis[0].behaviours[1]: ", "unknown behaviour 'kudo'");
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n    behaviours: [shares, kudoz]\n",
+		     "kpis[0].behaviours[1]", "unknown behaviour 'kudoz'", "kudos, shares", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n    behaviours: [kudos, kudos]\n",
+		     "kpis[0].behaviours[1]", "listed twice", NULL);
+}
+
+static void test_kpi_unknown_window(void **state)
+{
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n    behaviours: [kudos]\n"
+					      "    aggregation: rate\n    window: 30d\n",
+		     "kpis[0].window", "unknown window '30d'", "1h, 24h, 7d, 28d", NULL);
+}
+
+static void test_duplicate_ids(void **state)
+{
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY "  - id: a\n",
+		     "kpis[1].id", "KPI id 'a' is already used by kpis[0]", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS
+		     "kpis:\n  - id: a\n" KPI_BODY "    thresholds: [{id: low, direction: below}]\n"
+		     "  - id: b\n" KPI_BODY
+		     "    thresholds:\n      - {id: high, direction: above}\n"
+		     "      - {id: low, direction: above}\n",
+		     "kpis[1].thresholds[1].id",
+		     "threshold id 'low' is already used by kpis[0].thresholds[0]", NULL);
+}
+
+static void test_key_file_unreadable(void **state)
+{
+	char missing[400], yaml[1024];
+
+	snprintf(missing, sizeof missing, "%s/no-such.key", tmp_dir);
+	snprintf(yaml, sizeof yaml,
+		 KAFKA "privacy:\n  key_file: %s\n  key_id: k1\n" BEHAVIOURS KPIS, missing);
+	expect_error(yaml, "privacy.key_file", missing, "No such file or directory", NULL);
+
+	expect_error(KAFKA "privacy:\n  key_file: .\n  key_id: k1\n" BEHAVIOURS KPIS,
+		     "privacy.key_file", "is not a regular file", NULL);
+}
+
+static void test_unknown_timezone(void **state)
+{
+	expect_error(VALID "windows:\n  timezone: Mars/Olympus_Mons\n", "windows.timezone",
+		     "unknown time zone 'Mars/Olympus_Mons'", "IANA name", NULL);
+	expect_error(VALID "windows:\n  timezone: ../../etc/passwd\n", "windows.timezone",
+		     "invalid time zone", NULL);
+	/* A regular file under zoneinfo that is not a zone. */
+	if (access("/usr/share/zoneinfo/leapseconds", R_OK) == 0 && !getenv("TZDIR"))
+		expect_error(VALID "windows:\n  timezone: leapseconds\n", "windows.timezone",
+			     "unknown time zone", NULL);
+}
+
+static void test_topic_clash(void **state)
+{
+	expect_error(VALID "outputs:\n  kpi: {topic: events}\n", "outputs.kpi.topic",
+		     "also kafka.inputs[0].topic", NULL);
+	expect_error(VALID "outputs:\n  dlq: {topic: roster}\n", "outputs.dlq.topic",
+		     "also kafka.roster_topic", NULL);
+	expect_error("kafka:\n  bootstrap_servers: b\n  inputs: [{topic: e}, {topic: e}]\n"
+		     "  roster_topic: r\n" PRIVACY BEHAVIOURS KPIS,
+		     "kafka.inputs[1].topic", "already listed", NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors: the file itself                                                   */
+
+static void test_syntax_error_fixture(void **state)
+{
+	expect_fixture_error("tests/fixtures/config/syntax-error.yaml",
+			     "line 7, column 15: ", "YAML syntax error");
+}
+
+static void test_syntax_error_line_column(void **state)
+{
+	expect_error(KAFKA "  group_id: [a, b\n" PRIVACY, "", "line 7, column 8",
+		     "YAML syntax error", "flow sequence at line 6, column 13", NULL);
+	expect_error("kafka:\n  bootstrap_servers: \"unterminated\n", "", "line 3, column 1",
+		     "YAML syntax error", "quoted scalar", NULL);
+}
+
+static void test_empty_and_missing_file(void **state)
+{
+	config *cfg = (config *)1;
+
+	expect_error("# nothing here\n", "", "the file is empty", NULL);
+	expect_error(VALID "---\nkafka: {}\n", "", "more than one YAML document", NULL);
+
+	assert_int_equal(config_load("/nonexistent/advocacyd.yaml", &cfg, err, sizeof err), -1);
+	assert_null(cfg);
+	assert_string_equal(err,
+			    "/nonexistent/advocacyd.yaml: cannot open: No such file or directory");
+}
+
+/* The Redis password and Kafka property values never appear in an error. */
+static void test_errors_hide_secrets(void **state)
+{
+	expect_error(KAFKA "  properties:\n    sasl.password: hunter2-kafka\n    bad: [1]\n" PRIVACY
+			 BEHAVIOURS KPIS,
+		     "kafka.properties.bad", "expected a string, number or boolean", NULL);
+	assert_null(strstr(err, "hunter2"));
+	expect_error(VALID "redis:\n  password: hunter2-redis\n  port: x\n", "redis.port", NULL);
+	assert_null(strstr(err, "hunter2"));
+	expect_error(VALID "redis:\n  password: [hunter2-redis]\n", "redis.password",
+		     "expected a string", NULL);
+	assert_null(strstr(err, "hunter2"));
+}
+
+static void test_small_errstr(void **state)
+{
+	char small[8];
+	config *cfg = NULL;
+
+	write_file(tmp_config, VALID "colour: blue\n");
+	assert_int_equal(config_load(tmp_config, &cfg, small, sizeof small), -1);
+	assert_int_equal(strlen(small), sizeof small - 1);
+	assert_int_equal(config_load(tmp_config, &cfg, NULL, 0), -1);
+	assert_null(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reference_config_loads),
+	    cmocka_unit_test(test_test_copy_matches_reference),
+	    cmocka_unit_test(test_reference_kpis),
+	    cmocka_unit_test(test_defaults_apply),
+	    cmocka_unit_test(test_window_defaults),
+	    cmocka_unit_test(test_threshold_defaults),
+	    cmocka_unit_test(test_custom_values),
+	    cmocka_unit_test(test_custom_windows_and_rules),
+	    cmocka_unit_test(test_relative_key_file),
+	    cmocka_unit_test(test_null_values_mean_default),
+	    cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_unknown_key_fixture),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_duplicate_key),
+	    cmocka_unit_test(test_wrong_type_number),
+	    cmocka_unit_test(test_wrong_type_list),
+	    cmocka_unit_test(test_wrong_type_map),
+	    cmocka_unit_test(test_wrong_type_string),
+	    cmocka_unit_test(test_wrong_type_bool),
+	    cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_empty_lists),
+	    cmocka_unit_test(test_invalid_enum),
+	    cmocka_unit_test(test_invalid_range),
+	    cmocka_unit_test(test_invalid_duration),
+	    cmocka_unit_test(test_granularity_rules),
+	    cmocka_unit_test(test_rolling_window_rules),
+	    cmocka_unit_test(test_weights_must_sum_to_one),
+	    cmocka_unit_test(test_kpi_unknown_behaviour),
+	    cmocka_unit_test(test_kpi_unknown_window),
+	    cmocka_unit_test(test_duplicate_ids),
+	    cmocka_unit_test(test_key_file_unreadable),
+	    cmocka_unit_test(test_unknown_timezone),
+	    cmocka_unit_test(test_topic_clash),
+	    cmocka_unit_test(test_syntax_error_fixture),
+	    cmocka_unit_test(test_syntax_error_line_column),
+	    cmocka_unit_test(test_empty_and_missing_file),
+	    cmocka_unit_test(test_errors_hide_secrets),
+	    cmocka_unit_test(test_small_errstr),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
