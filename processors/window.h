@@ -30,7 +30,8 @@ typedef struct window_clock window_clock;
 /*
  * Builds a clock for the granularities and time zone of cfg. Returns NULL
  * with errstr set when the time zone is unknown (checked against the system
- * zoneinfo database).
+ * zoneinfo database). Sets the process-wide TZ environment variable to the
+ * zone (an empty or NULL zone means "UTC").
  */
 window_clock *window_clock_new(const config *cfg, char *errstr, size_t errstr_size);
 void window_clock_free(window_clock *c);
@@ -84,5 +85,7 @@ const window_cell *window_batch_cell(const window_batch *b, size_t i);
 const pseudonym *window_batch_members(const window_batch *b);
 /* Number of behaviour additions since the last reset, for metrics. */
 uint64_t window_batch_additions(const window_batch *b);
+/* Returns the bytes allocated by the batch (its capacity, not its use). */
+size_t window_batch_memory(const window_batch *b);
 
 #endif
