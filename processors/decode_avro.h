@@ -7,13 +7,18 @@
  * first byte is 0 would be an event with an empty event_id, which validation
  * rejects anyway, so the two framings never clash.
  *
- * The decoder reuses one reader, one generic value and one memory reader for
- * every message: decoding allocates nothing once warm. Events it returns
- * borrow from the decoder and are valid until the next call.
+ * The decoder reuses one schema, one generic value and one memory reader for
+ * every message. avro-c's generic reader still allocates a buffer for every
+ * string it reads (21 allocations for a message with 1 target and 1
+ * attribute, avro-c 1.11.1). Events it returns borrow from the decoder and
+ * are valid until the next call.
  *
- * Validation: event_id and kind non-empty, event_time positive, every id at
- * most 256 bytes, at most EVENT_MAX_TARGETS targets (more is invalid), no
- * trailing bytes after the datum.
+ * Validation, each failure DECODE_INVALID with its reason:
+ *   - event_id and kind non-empty, event_time positive;
+ *   - every id at most 256 bytes (id_too_long);
+ *   - source, kind, attribute keys and values at most 256 bytes (field_too_long);
+ *   - at most EVENT_MAX_TARGETS targets and EVENT_MAX_ATTRS attributes;
+ *   - no trailing bytes after the datum.
  */
 #ifndef ADVOCACY_DECODE_AVRO_H
 #define ADVOCACY_DECODE_AVRO_H
