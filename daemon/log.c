@@ -98,7 +98,7 @@ static void log_timestamp(char *out, size_t size, int64_t *now_ms)
 void log_write(log_level level, const char *component, const char *message,
                const char *fields_format, ...)
 {
-	char ts[32], fields[1024] = "";
+	char ts[64], fields[1024] = "";
 	int64_t now_ms;
 	uint64_t held_back = 0;
 	va_list ap;
