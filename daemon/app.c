@@ -432,6 +432,26 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- stats, signals */
 
+/* Logs one line per outcome: reason=count for each reason seen. */
+static void app_log_reasons(app *a, const char *outcome)
+{
+	char fields[1024];
+	size_t used = 0;
+
+	fields[0] = '\0';
+	for (size_t i = 0; i < a->n_reasons && used < sizeof(fields); i++) {
+		if (strcmp(a->reasons[i].outcome, outcome) != 0)
+			continue;
+		int n = snprintf(fields + used, sizeof(fields) - used, "%s%s=%" PRIu64,
+		                 used ? " " : "", a->reasons[i].reason, a->reasons[i].count);
+		if (n > 0)
+			used += (size_t)n;
+	}
+	if (used)
+		log_info("stats", outcome[0] == 'i' ? "ignored by reason" : "dead-lettered by reason",
+		         "%s", fields);
+}
+
 static void app_log_stats(app *a)
 {
 	const pipeline_stats *ps = pipeline_get_stats(a->pipeline);
@@ -448,9 +468,8 @@ static void app_log_stats(app *a)
 	         a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
 	         a->roster_invalid, out->delivered, out->failed,
 	         redis_store_commands_sent(a->store));
-	for (size_t i = 0; i < a->n_reasons; i++)
-		log_info("stats", "reason", "outcome=%s reason=%s count=%" PRIu64,
-		         a->reasons[i].outcome, a->reasons[i].reason, a->reasons[i].count);
+	app_log_reasons(a, "ignored");
+	app_log_reasons(a, "dead_lettered");
 }
 
 static void app_stats_cb(evutil_socket_t fd, short what, void *arg)
