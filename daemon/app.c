@@ -84,6 +84,7 @@ typedef struct app {
 	size_t batch_messages;
 	bool stopping;
 	bool tick_active;
+	bool caught_up;           /* the backlog present at start has been consumed */
 	int exit_code;
 
 	int64_t window_start_ms[64];
@@ -385,7 +386,10 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 	} else {
 		log_error("kpi", "cannot encode KPI update", "kpi=%s scope=%s", u->kpi->id, u->scope);
 	}
-	alert_observe(a->alerts, u, u->computed_at_ms, app_alert_cb, a);
+	/* Figures computed while the start-up backlog is still being read are
+	 * partial: publish them, but do not let them fire escalations. */
+	if (a->caught_up)
+		alert_observe(a->alerts, u, u->computed_at_ms, app_alert_cb, a);
 }
 
 static void app_tick_read_cb(int status, void *opaque)
@@ -419,6 +423,11 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (a->tick_active || a->stopping || !redis_store_connected(a->store) ||
 	    !kafka_roster_loaded(a->roster_reader))
 		return;
+	if (!a->caught_up && a->state == APP_BATCH_IDLE && kafka_consumer_caught_up(a->consumer)) {
+		a->caught_up = true;
+		log_info("main", "caught up with the input backlog; escalations are now evaluated",
+		         "%s", "");
+	}
 	if (kpi_tick_begin(a->tick, roster_scope_count(a->roster), now) < 0) {
 		log_error("kpi", "out of memory starting a tick", "scopes=%" PRIu32,
 		          roster_scope_count(a->roster));

@@ -401,6 +401,27 @@ size_t kafka_consumer_assigned(const kafka_consumer *c)
 	return c->assigned;
 }
 
+bool kafka_consumer_caught_up(kafka_consumer *c)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+	bool caught_up = true;
+
+	if (rd_kafka_assignment(c->rk, &list) || !list)
+		return false;
+	if (list->cnt == 0 || rd_kafka_position(c->rk, list))
+		caught_up = false;
+	for (int i = 0; i < list->cnt && caught_up; i++) {
+		int64_t low, high;
+		const rd_kafka_topic_partition_t *p = &list->elems[i];
+		if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &low, &high))
+			caught_up = false;
+		else if (high > low && p->offset < high)
+			caught_up = false;
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	return caught_up;
+}
+
 /* ------------------------------------------------------------ roster */
 
 struct kafka_roster {

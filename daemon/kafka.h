@@ -73,6 +73,13 @@ int kafka_consumer_seek(kafka_consumer *c, const kafka_offset *offsets, size_t n
 /* Number of partitions currently assigned to this instance. */
 size_t kafka_consumer_assigned(const kafka_consumer *c);
 
+/*
+ * True when partitions are assigned and the consumer's position on each has
+ * reached the high watermark last reported by the broker (no fetch is sent:
+ * the values are librdkafka's cached ones).
+ */
+bool kafka_consumer_caught_up(kafka_consumer *c);
+
 /* ------------------------------------------------------------ roster */
 
 typedef struct kafka_roster kafka_roster;

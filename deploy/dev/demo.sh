@@ -42,7 +42,7 @@ sed -e "s|bootstrap_servers: .*|bootstrap_servers: \"$KAFKA_BOOTSTRAP\"|" \
 
 echo "== generating a roster of 300 employees and a week of events"
 "$ADVOCACY_BUILD_DIR/advocacyd-gen" --brokers "$KAFKA_BOOTSTRAP" --employees 300 --days 7 \
-	--events 20000 --slack-events 5000 --malformed 5 --seed 42 --quiet
+	--events 3000 --slack-events 1500 --malformed 5 --seed 42 --quiet
 
 echo "== running advocacyd"
 "$ADVOCACY_BUILD_DIR/advocacyd" --config "$LIB_TMP/demo.yaml" 2>"$LIB_TMP/daemon.log" &

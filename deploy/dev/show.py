@@ -23,14 +23,14 @@ def print_scorecard(latest):
               if s == "org" or s.startswith("department:") or s.startswith("segment:")]
     kpis = sorted({k[0] for k in latest})
     print("\nScorecard (latest value per KPI; rate KPIs are per head, participation is a share)")
-    print("%-28s %-18s %5s %10s %8s %8s %6s" % ("kpi", "scope", "win", "value", "target",
+    print("%-26s %-28s %5s %10s %8s %8s %6s" % ("kpi", "scope", "win", "value", "target",
                                                  "count", "heads"))
     for kpi in kpis:
         for scope in scopes:
             for (k, s, w), r in sorted(latest.items()):
                 if k == kpi and s == scope:
-                    print("%-28s %-18s %5s %10.3f %8.3f %8d %6d" % (
-                        kpi, scope[:18], w, r["value"], r["target"], r["count"], r["headcount"]))
+                    print("%-26s %-28s %5s %10.3f %8.3f %8d %6d" % (
+                        kpi, scope[:28], w, r["value"], r["target"], r["count"], r["headcount"]))
 
 
 def print_escalations(path):
