@@ -38,6 +38,7 @@
 #define APP_RETRY_MS 500
 #define APP_STATS_INTERVAL_S 30
 #define APP_SHUTDOWN_WAIT_S 15
+#define APP_DLQ_MAX_PAYLOAD (512 * 1024)
 
 typedef enum app_batch_state {
 	APP_BATCH_IDLE,
@@ -121,7 +122,7 @@ static void app_count_reason(app *a, const char *outcome, const char *reason)
 static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
                             const char *detail)
 {
-	char partition[16], offset[32];
+	char partition[16], offset[32], original_size[32];
 	dlq_record d = {
 		.reason = reason, .detail = detail, .source_topic = m->topic,
 		.source_partition = m->partition, .source_offset = m->offset,
@@ -129,6 +130,15 @@ static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
 		.payload_len = m->len, .key = m->key, .key_len = m->key_len,
 		.dead_lettered_at_ms = app_now_ms(),
 	};
+
+	/* Keep the record under the broker's default message size limit (1 MB),
+	 * including the base64 growth of the JSON format. */
+	bool truncated = d.payload_len > APP_DLQ_MAX_PAYLOAD;
+	if (truncated)
+		d.payload_len = APP_DLQ_MAX_PAYLOAD;
+	if (d.key_len > APP_DLQ_MAX_PAYLOAD / 16)
+		d.key_len = APP_DLQ_MAX_PAYLOAD / 16;
+	snprintf(original_size, sizeof(original_size), "%zu", m->len);
 
 	app_count_reason(a, "dead_lettered", reason);
 	log_warn("dlq", "message dead-lettered", "reason=%s topic=%s partition=%" PRId32
@@ -146,9 +156,13 @@ static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
 		{ "dlq.source.topic", m->topic },
 		{ "dlq.source.partition", partition },
 		{ "dlq.source.offset", offset },
+		{ "dlq.payload.size", original_size },
+		{ "dlq.payload.truncated", truncated ? "true" : "false" },
 	};
-	kafka_producer_send(a->producer, a->cfg->outputs.dlq.topic, m->key, m->key_len,
-	                    a->out.data, a->out.len, headers, 4);
+	if (kafka_producer_send(a->producer, a->cfg->outputs.dlq.topic, d.key, d.key_len,
+	                        a->out.data, a->out.len, headers, 6) < 0)
+		log_error("dlq", "dead letter not produced", "reason=%s topic=%s partition=%" PRId32
+		          " offset=%" PRId64, reason, m->topic, m->partition, m->offset);
 }
 
 /* ---------------------------------------------------------------- batch cycle */
@@ -631,7 +645,7 @@ int app_run(const config *cfg)
 		         cfg->kafka.n_inputs, cfg->n_kpis);
 		event_base_dispatch(a->base);
 		if (a->state == APP_BATCH_IDLE && a->n_parts == 0)
-			log_info("main", "batch flushed and committed", "%s", "");
+			log_info("main", "no batch pending at stop", "%s", "");
 	}
 	if (a->producer && a->pipeline)
 		app_log_stats(a);

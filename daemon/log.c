@@ -95,6 +95,35 @@ static void log_timestamp(char *out, size_t size, int64_t *now_ms)
 	         (int)(ts.tv_nsec / 1000000));
 }
 
+/*
+ * Rewrites control characters in place as \n, \t or \xNN, so that a value
+ * taken from input (a team name, a librdkafka message) can never start a
+ * forged line. Truncates when the escaped text does not fit.
+ */
+static void log_escape_controls(char *text, size_t size)
+{
+	char escaped[2048];
+	size_t out = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p && out + 5 < sizeof(escaped); p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			escaped[out++] = (char)*p;
+		} else if (*p == '\n') {
+			escaped[out++] = '\\';
+			escaped[out++] = 'n';
+		} else if (*p == '\t') {
+			escaped[out++] = '\\';
+			escaped[out++] = 't';
+		} else {
+			out += (size_t)snprintf(escaped + out, sizeof(escaped) - out, "\\x%02x", *p);
+		}
+	}
+	if (out > size - 1)
+		out = size - 1;
+	memcpy(text, escaped, out);
+	text[out] = '\0';
+}
+
 void log_write(log_level level, const char *component, const char *message,
                const char *fields_format, ...)
 {
@@ -113,8 +142,13 @@ void log_write(log_level level, const char *component, const char *message,
 		va_end(ap);
 	}
 
+	log_escape_controls(fields, sizeof(fields));
+
+	/* Info and debug lines are not per event, so only warnings and errors,
+	 * which bad input can repeat for every message, are rate-limited. */
 	pthread_mutex_lock(&log_lock);
-	if (log_admit(log_key(level, component, message), now_ms, &held_back)) {
+	if (level < LOG_LEVEL_WARN ||
+	    log_admit(log_key(level, component, message), now_ms, &held_back)) {
 		fprintf(stderr, "ts=%s level=%s component=%s msg=\"%s\"%s%s", ts,
 		        log_level_names[level], component, message, *fields ? " " : "", fields);
 		if (held_back)

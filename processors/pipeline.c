@@ -102,7 +102,7 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 		ROSTER_NO_SCOPE, ROSTER_NO_SCOPE, ROSTER_NO_SCOPE,
 	};
 	pseudonym alias;
-	const pseudonym *contributor = &alias;
+	const pseudonym *contributor = NULL;
 	const uint32_t *scopes = org_only;
 
 	privacy_pseudonym(pl->privacy, id.ptr, id.len, &alias);

@@ -118,6 +118,9 @@ cat >"$work/slack.jsonl" <<EOF
 EOF
 "$produce" --brokers "$KAFKA_BOOTSTRAP" --topic slack.events --raw --key-field event_id <"$work/slack.jsonl"
 printf 'not an avro record at all' | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.events -k bad-1
+# 900 kB of garbage: its dead letter must fit the broker's 1 MB limit.
+head -c 900000 /dev/zero | tr '\0' 'A' >"$work/huge.bin"
+kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.events -k huge-1 "$work/huge.bin"
 
 # ---------------------------------------------------------------- run
 "$ADVOCACY_BUILD_DIR/advocacyd" --config "$work/e2e.yaml" 2>"$work/daemon.log" &
@@ -144,7 +147,9 @@ expect_kpi recognition_count org 24h headcount 9
 expect_kpi recognition_count team:Alpha 24h headcount 4
 expect_kpi recognizer_share team:Alpha 7d contributors 2
 expect_kpi recognizer_share team:Alpha 7d value 0.5
-expect_kpi recognizer_share org 7d contributors 5
+# The outsider counts at org level but is no contributor: participation
+# divides by roster headcount.
+expect_kpi recognizer_share org 7d contributors 4
 expect_kpi recognition_count segment:frontline 24h value 3
 expect_kpi --absent recognition_count team:Tiny 24h
 expect_kpi --absent recognition_count department:Operations 24h
@@ -152,8 +157,11 @@ expect_kpi --absent recognition_count department:Operations 24h
 # ---------------------------------------------------------------- dead letters
 dlq_reasons=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\n' | tr ',' '\n' |
 	sed -n 's/^dlq.reason=//p' | sort | tr '\n' ' ')
-[ "$dlq_reasons" = "invalid_avro invalid_json late_event " ] ||
+[ "$dlq_reasons" = "invalid_avro invalid_avro invalid_json late_event " ] ||
 	lib_fail "unexpected DLQ reasons: '$dlq_reasons'"
+truncated=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\n' |
+	grep -c 'dlq.payload.truncated=true' || true)
+[ "$truncated" -eq 1 ] || lib_fail "expected one truncated dead letter, found $truncated"
 kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q | python3 -c '
 import json, sys
 for line in sys.stdin:
