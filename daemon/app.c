@@ -39,6 +39,7 @@
 #define APP_STATS_INTERVAL_S 30
 #define APP_SHUTDOWN_WAIT_S 15
 #define APP_DLQ_MAX_PAYLOAD (512 * 1024)
+#define APP_MAX_WINDOWS 64
 
 typedef enum app_batch_state {
 	APP_BATCH_IDLE,
@@ -88,8 +89,8 @@ typedef struct app {
 	bool caught_up;           /* the backlog present at start has been consumed */
 	int exit_code;
 
-	int64_t window_start_ms[64];
-	int64_t window_end_ms[64];
+	int64_t window_start_ms[APP_MAX_WINDOWS];
+	int64_t window_end_ms[APP_MAX_WINDOWS];
 
 	app_reason_count reasons[APP_MAX_REASONS];
 	size_t n_reasons;
@@ -421,7 +422,7 @@ static void app_tick_read_cb(int status, void *opaque)
 /* Each window ends at the end of the bucket holding now, in its granularity. */
 static void app_window_ranges(app *a, int64_t now_ms)
 {
-	for (size_t w = 0; w < a->cfg->windows.n_windows && w < 64; w++) {
+	for (size_t w = 0; w < a->cfg->windows.n_windows; w++) {
 		const config_window *win = &a->cfg->windows.windows[w];
 		int64_t start = window_bucket_start(a->clock, win->granularity, now_ms);
 		a->window_end_ms[w] = window_bucket_end(a->clock, win->granularity, start);
@@ -533,6 +534,11 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 {
 	const config *cfg = a->cfg;
 
+	if (cfg->windows.n_windows > APP_MAX_WINDOWS) {
+		snprintf(err, err_size, "windows.rolling: %zu windows configured, at most %d are "
+		         "supported; remove some", cfg->windows.n_windows, APP_MAX_WINDOWS);
+		return -1;
+	}
 	if (privacy_new(cfg->privacy.key_file, cfg->privacy.key_id, 0, &a->privacy, err,
 	                err_size) < 0)
 		return -1;
