@@ -2,9 +2,9 @@
  * app.c - the daemon's event loop, batch cycle, tick and shutdown (see app.h).
  *
  * Everything here runs on the one loop thread. The batch moves through three
- * states: IDLE (may poll), FLUSHING (one Redis write in flight) and RETRYING
- * (the write was not acknowledged; the same batch is sent again once Redis
- * is back). A batch is never rebuilt from Kafka while it is kept, so a
+ * states: IDLE (may poll), FLUSHING (one Redis write in flight) and RETRYING.
+ * RETRYING means the write was not acknowledged, so the same batch is sent
+ * again once Redis is back. A batch is never rebuilt from Kafka while it is kept, so a
  * retried write carries exactly the same cells and offsets.
  *
  * Known limit: dead letters of a batch are produced while the batch is
@@ -83,10 +83,10 @@ typedef struct app {
 	app_batch_state state;
 	redis_partition_offsets parts[APP_MAX_PARTS];
 	size_t n_parts;
-	size_t batch_messages;
 	bool stopping;
 	bool tick_active;
 	bool caught_up;           /* the backlog present at start has been consumed */
+	int64_t batch_now_ms;     /* wall clock when the current batch was polled */
 	int exit_code;
 
 	int64_t window_start_ms[APP_MAX_WINDOWS];
@@ -209,13 +209,12 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 		          m->partition, APP_MAX_PARTS);
 		return;
 	}
-	a->batch_messages++;
 	if (!m->payload) {
 		app_dead_letter(a, m, "empty_message", "the message has no value");
 		return;
 	}
 	decode_status st = pipeline_process(a->pipeline, m->format, m->payload, m->len,
-	                                    app_now_ms(), a->batch, &res);
+	                                    a->batch_now_ms, a->batch, &res);
 	if (st == DECODE_INVALID)
 		app_dead_letter(a, m, res.reason, res.detail);
 	else if (st == DECODE_IGNORED)
@@ -226,7 +225,6 @@ static void app_reset_batch(app *a)
 {
 	window_batch_reset(a->batch);
 	a->n_parts = 0;
-	a->batch_messages = 0;
 	a->state = APP_BATCH_IDLE;
 }
 
@@ -240,7 +238,7 @@ static void app_commit_batch(app *a, bool sync)
 	kafka_consumer_commit(a->consumer, offsets, a->n_parts, sync);
 }
 
-/* Redis is past some partition: drop the batch and resume where Redis stands. */
+/* Redis is already past some partition: drop the batch and seek to the stored offsets. */
 static void app_resume_from_store(app *a)
 {
 	kafka_offset offsets[APP_MAX_PARTS];
@@ -319,6 +317,8 @@ static void app_poll(app *a)
 	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader))
 		return;
 
+	/* One clock read per batch: lateness is judged against the poll time. */
+	a->batch_now_ms = app_now_ms();
 	kafka_consumer_poll(a->consumer, (size_t)a->cfg->kafka.batch_max_messages,
 	                    app_message_cb, a);
 	if (a->n_parts == 0)
@@ -485,12 +485,13 @@ static void app_log_stats(app *a)
 	         " ignored=%" PRIu64 " invalid=%" PRIu64 " late=%" PRIu64 " unknown_people=%" PRIu64
 	         " batches=%" PRIu64 " stale_batches=%" PRIu64 " batch_retries=%" PRIu64
 	         " kpi_updates=%" PRIu64 " suppressed=%" PRIu64 " escalations=%" PRIu64
-	         " roster_people=%zu roster_invalid=%" PRIu64 " produced=%" PRIu64
+	         " roster_people=%zu roster_records=%" PRIu64 " roster_invalid=%" PRIu64
+	         " produced=%" PRIu64
 	         " produce_failed=%" PRIu64 " redis_commands=%" PRIu64,
 	         ps->messages, ps->events, ps->behaviours, ps->ignored, ps->invalid, ps->late,
 	         ps->unknown_people, a->batches_applied, a->batches_stale, a->batch_retries,
 	         a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
-	         a->roster_invalid, out->delivered, out->failed,
+	         a->roster_records, a->roster_invalid, out->delivered, out->failed,
 	         redis_store_commands_sent(a->store));
 	app_log_reasons(a, "ignored");
 	app_log_reasons(a, "dead_lettered");

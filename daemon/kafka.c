@@ -343,7 +343,6 @@ size_t kafka_consumer_poll(kafka_consumer *c, size_t max, kafka_message_cb cb, v
 		if ((size_t)n < want)
 			break;
 	}
-	/* Serves the log queue (and nothing else waits there: the consumer owns poll). */
 	return done;
 }
 
@@ -364,8 +363,8 @@ int kafka_consumer_commit(kafka_consumer *c, const kafka_offset *offsets, size_t
 	rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, list, sync ? 0 : 1);
 	rd_kafka_topic_partition_list_destroy(list);
 	if (err) {
-		log_warn("source", "offset commit failed; Redis holds the offsets, so a restart "
-		         "still resumes correctly", "error=%s", rd_kafka_err2name(err));
+		log_warn("source", "offset commit failed; the offsets are also stored in Redis, "
+		         "so the batch is not counted twice", "error=%s", rd_kafka_err2name(err));
 		return -1;
 	}
 	return 0;
@@ -694,9 +693,4 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p)
 {
 	return &p->stats;
-}
-
-int kafka_producer_outstanding(const kafka_producer *p)
-{
-	return rd_kafka_outq_len(p->rk);
 }

@@ -127,7 +127,4 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
 
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p);
 
-/* Messages queued in librdkafka and not yet delivered or failed. */
-int kafka_producer_outstanding(const kafka_producer *p);
-
 #endif

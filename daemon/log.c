@@ -2,7 +2,7 @@
  * log.c - logfmt lines on stderr with per-message repeat suppression.
  *
  * Suppression keys on a hash of (level, component, message), not on the
- * fields, so an error repeated for every message of a bad partition is
+ * fields, so a warning repeated for every message of a bad partition is
  * written once per interval with the count of the ones held back. The table
  * is small and fixed: two different messages sharing a slot only make each
  * other log more often, never less.

@@ -4,12 +4,14 @@
  * Lines are logfmt on stderr:
  *   ts=2026-12-04T20:40:00.123Z level=warn component=source msg="..." topic=t partition=3
  * The caller passes the message and a printf format of further key=value
- * fields. Values that may hold spaces must be quoted by the caller (%s inside
- * "..." or use log_quote()).
+ * fields. Values that may contain spaces must be quoted by the caller
+ * ("%s" inside the format). Control characters in the fields are escaped
+ * (\n, \t, \xNN), so a value taken from input cannot start a new line.
  *
- * Repeats are rate-limited: the same (level, component, message) is written
- * at most once per interval (default 10 s); the next line after the interval
- * carries suppressed=N with the number of lines held back.
+ * Warnings and errors are rate-limited: the same (level, component, message)
+ * is written at most once per interval (default 10 s). The next line after
+ * the interval carries suppressed=N with the number of lines held back. Info
+ * and debug lines are not rate-limited, because none is written per event.
  *
  * Thread-safe (one mutex), so librdkafka's background threads may log too.
  * Never pass a secret, a raw person identifier or message text.

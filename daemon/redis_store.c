@@ -8,8 +8,8 @@
  *
  * hiredis 0.14 has no command timeouts and no reconnect of its own, so both
  * are done here with loop timers. The context is never freed from inside one
- * of its own callbacks: the disconnect callback only forgets it, and the
- * health timer frees an unresponsive one from outside.
+ * of its own callbacks. The disconnect callback only clears the store's
+ * pointer to it, and the health timer frees an unresponsive one from outside.
  */
 #include "redis_store.h"
 

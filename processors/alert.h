@@ -11,7 +11,7 @@
  * restarts and instances.
  *
  * A scope not observed in a tick (suppressed, or gone from the roster) keeps
- * its state. NOTE: state lives in memory only, so a restart forgets a firing
+ * its state. NOTE: state lives in memory only, so a restart loses a firing
  * alert and may fire it again.
  *
  * Single-threaded.

@@ -184,6 +184,8 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 		n_hits = PIPELINE_MAX_HITS;
 
 	for (size_t i = 0; i < n_hits; i++) {
+		/* NOTE: on out of memory the credits added before the failure stay
+		 * in the batch, so the dead-lettered event may be partly counted. */
 		if (pipeline_apply_hit(pl, &ev, &hits[i], batch) < 0) {
 			pl->stats.invalid++;
 			return pipeline_reject(res, DECODE_INVALID, "out_of_memory",

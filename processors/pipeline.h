@@ -46,8 +46,8 @@ void pipeline_free(pipeline *pl);
 /*
  * Processes one message of the given format received at now_ms. Returns the
  * status: DECODE_OK when its behaviours went into batch, DECODE_IGNORED when
- * it carries none (res->reason says why), DECODE_INVALID when the caller must
- * dead-letter it (res->reason and res->detail say why). On a batch memory
+ * it carries none (res->reason gives the cause), DECODE_INVALID when the
+ * caller must dead-letter it (res->reason and res->detail give the cause). On a batch memory
  * failure the message is reported DECODE_INVALID with reason "out_of_memory".
  */
 decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Catch-up throughput of advocacyd: generates a backlog of events into the dev
-# broker, starts the daemon and measures how long it takes until Redis holds
+# broker, starts the daemon and measures how long it takes until Redis contains
 # the offsets of every message. Prints one JSON line with events_per_s
 # (counted from the first applied batch, so start-up and the consumer group
 # join are left out; seconds_from_start includes them),

@@ -4,7 +4,7 @@
 Usage: kpi_check.py FILE KPI SCOPE WINDOW FIELD EXPECTED
        kpi_check.py FILE --absent KPI SCOPE WINDOW
 
-FILE holds lines "key<TAB>json value" as consumed from the KPI topic with
+FILE contains lines "key<TAB>json value" as consumed from the KPI topic with
 kcat -f '%k\\t%s\\n'. Exits 1 with a message naming the difference.
 """
 import json
