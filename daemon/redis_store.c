@@ -483,7 +483,7 @@ static int64_t redis_expire_at_s(redis_store *s, window_clock *clock, size_t gra
                                  int64_t start_ms)
 {
 	int64_t end = window_bucket_end(clock, gran, start_ms);
-	return (end + s->cfg->windows.retention_ms) / 1000 + 1;
+	return (end + window_keep_ms(s->cfg, gran)) / 1000 + 1;
 }
 
 /* Appends (argc, args...) of one command; argc is patched in at the end. */

@@ -12,7 +12,7 @@
  *   {P}:offsets                                             hash
  *       field "<group>|<topic>|<partition>" -> next offset to consume
  *
- * Bucket keys expire at bucket end + windows.retention.
+ * Bucket keys expire at bucket end + window_keep_ms() of their granularity.
  *
  * A batch is written by one Lua script call: it first compares the stored
  * offset of every partition in the batch with the batch's first offset and

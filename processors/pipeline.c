@@ -24,6 +24,7 @@ struct pipeline {
 	classifier *classifier;
 	decode_avro *avro;
 	decode_slack *slack;
+	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	pipeline_stats stats;
 };
 
@@ -40,6 +41,8 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->privacy = p;
 	pl->roster = r;
 	pl->clock = clock;
+	for (size_t g = 0; g < cfg->windows.n_granularities; g++)
+		pl->keep_ms[g] = window_keep_ms(cfg, g);
 	pl->classifier = classify_new(cfg);
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
@@ -95,7 +98,7 @@ static decode_status pipeline_check_time(pipeline *pl, const event *ev, int64_t 
 
 /* Adds one credit for the person with raw id `id` to every scope and granularity. */
 static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
-                           int64_t t_ms, window_batch *batch)
+                           int64_t t_ms, int64_t now_ms, window_batch *batch)
 {
 	static const uint32_t org_only[SCOPE_KIND_COUNT] = {
 		ROSTER_ORG_SCOPE, ROSTER_NO_SCOPE, ROSTER_NO_SCOPE, ROSTER_NO_SCOPE,
@@ -115,6 +118,9 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 	}
 
 	for (size_t g = 0; g < pl->cfg->windows.n_granularities; g++) {
+		/* No window reads this granularity that far back: skip the write. */
+		if (t_ms < now_ms - pl->keep_ms[g])
+			continue;
 		int64_t start = window_bucket_start(pl->clock, g, t_ms);
 		for (int k = 0; k < SCOPE_KIND_COUNT; k++) {
 			if (scopes[k] == ROSTER_NO_SCOPE)
@@ -129,13 +135,15 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 }
 
 static int pipeline_apply_hit(pipeline *pl, const event *ev, const classify_hit *hit,
-                              window_batch *batch)
+                              int64_t now_ms, window_batch *batch)
 {
+	int64_t t = ev->event_time_ms;
+
 	if (hit->credit == CREDIT_ACTOR)
-		return ev->actor_id.len ? pipeline_credit(pl, ev->actor_id, hit, ev->event_time_ms, batch) : 0;
+		return ev->actor_id.len ? pipeline_credit(pl, ev->actor_id, hit, t, now_ms, batch) : 0;
 
 	for (size_t i = 0; i < ev->target_count; i++)
-		if (pipeline_credit(pl, ev->target_ids[i], hit, ev->event_time_ms, batch) < 0)
+		if (pipeline_credit(pl, ev->target_ids[i], hit, t, now_ms, batch) < 0)
 			return -1;
 	return 0;
 }
@@ -186,7 +194,7 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	for (size_t i = 0; i < n_hits; i++) {
 		/* NOTE: on out of memory the credits added before the failure stay
 		 * in the batch, so the dead-lettered event may be partly counted. */
-		if (pipeline_apply_hit(pl, &ev, &hits[i], batch) < 0) {
+		if (pipeline_apply_hit(pl, &ev, &hits[i], now_ms, batch) < 0) {
 			pl->stats.invalid++;
 			return pipeline_reject(res, DECODE_INVALID, "out_of_memory",
 			                       "the batch could not grow; the message was not counted");

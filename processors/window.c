@@ -287,6 +287,21 @@ size_t window_buckets(window_clock *c, const config_window *w, int64_t end_ms, i
 	return n;
 }
 
+int64_t window_keep_ms(const config *cfg, size_t gran)
+{
+	int64_t longest = -1;
+
+	if (gran + 1 >= cfg->windows.n_granularities)
+		return cfg->windows.retention_ms;
+	for (size_t w = 0; w < cfg->windows.n_windows; w++)
+		if (cfg->windows.windows[w].granularity == gran &&
+		    cfg->windows.windows[w].length_ms > longest)
+			longest = cfg->windows.windows[w].length_ms;
+	if (longest < 0)
+		return cfg->windows.retention_ms;
+	return longest + 2 * cfg->windows.granularities_ms[gran];
+}
+
 /* ------------------------------------------------------------------------ */
 /* Batch                                                                    */
 

@@ -49,6 +49,16 @@ int64_t window_bucket_end(window_clock *c, size_t gran, int64_t start_ms);
 size_t window_buckets(window_clock *c, const config_window *w, int64_t end_ms,
                       int64_t *starts, size_t max);
 
+/*
+ * Returns how long buckets of granularity gran are kept after they end. The
+ * coarsest granularity, and any that no rolling window reads, keep
+ * windows.retention. A finer one that windows read is kept only as long as
+ * the longest of those windows plus two buckets (one for the window's
+ * partial first bucket, one for a 25-hour DST day), because nothing reads it
+ * after that. Events older than this are not written to that granularity.
+ */
+int64_t window_keep_ms(const config *cfg, size_t gran);
+
 typedef struct window_cell {
 	uint16_t behaviour;
 	uint8_t gran;

@@ -316,6 +316,26 @@ static void rolling_week_across_dst_in_berlin(void **state)
 /* ------------------------------------------------------------------------ */
 /* Batch                                                                    */
 
+static void keep_follows_reading_windows(void **state)
+{
+	config cfg;
+
+	make_config(&cfg, "UTC");
+	cfg.windows.retention_ms = 35 * DAY;
+	/* Read by the 1h window: 1h plus two 5m buckets. */
+	assert_int_equal(window_keep_ms(&cfg, G5M), HOUR + 10 * MINUTE);
+	/* Read by the 24h window: 24h plus two 1h buckets. */
+	assert_int_equal(window_keep_ms(&cfg, G1H), DAY + 2 * HOUR);
+	/* Read by the 7d window: 7d plus two days. */
+	assert_int_equal(window_keep_ms(&cfg, G1D), 9 * DAY);
+	/* The coarsest granularity keeps the retention. */
+	assert_int_equal(window_keep_ms(&cfg, G7D), 35 * DAY);
+
+	/* A granularity no window reads keeps the retention too. */
+	cfg.windows.n_windows = 1;
+	assert_int_equal(window_keep_ms(&cfg, G1H), 35 * DAY);
+}
+
 static pseudonym person(uint32_t i)
 {
 	pseudonym p;
@@ -588,6 +608,7 @@ int main(void)
 	    cmocka_unit_test(rolling_window_counts),
 	    cmocka_unit_test(rolling_window_truncated_output),
 	    cmocka_unit_test(rolling_week_across_dst_in_berlin),
+	    cmocka_unit_test(keep_follows_reading_windows),
 	    cmocka_unit_test(batch_add_and_dedup),
 	    cmocka_unit_test(batch_retract),
 	    cmocka_unit_test(batch_reset_empties),
