@@ -7,9 +7,21 @@
  * again once Redis is back. A batch is never rebuilt from Kafka while it is kept, so a
  * retried write carries exactly the same cells and offsets.
  *
+ * A write Redis refuses without error (stale, fenced, duplicate ids) drops
+ * the batch and seeks its partitions back, so the batch is read again with
+ * what Redis said taken into account. A write Redis rejects with an error
+ * is retried kafka.poison_attempts times; then the batch is read again one
+ * message at a time, and the message whose write is still rejected goes to
+ * the DLQ (reason redis_rejected) while its partition moves on.
+ *
+ * Back-pressure: one batch is in memory or in flight at a time; the
+ * consumer prefetches at most kafka.max_prefetch_kbytes; polling pauses
+ * while the producer holds more than half of outputs.max_queued_messages.
+ *
  * Known limit: dead letters of a batch are produced while the batch is
  * processed, before Redis acknowledges it; a crash in between replays the
  * batch and dead-letters those messages again (at-least-once for the DLQ).
+ * Within one process, a batch read again does not repeat its dead letters.
  */
 #include "app.h"
 
@@ -23,10 +35,12 @@
 #include <event2/event.h>
 
 #include "alert.h"
+#include "dedup.h"
 #include "encode.h"
 #include "kafka.h"
 #include "kpi.h"
 #include "log.h"
+#include "ownership.h"
 #include "pipeline.h"
 #include "privacy.h"
 #include "redis_store.h"
@@ -40,6 +54,7 @@
 #define APP_SHUTDOWN_WAIT_S 15
 #define APP_DLQ_MAX_PAYLOAD (512 * 1024)
 #define APP_MAX_WINDOWS 64
+#define APP_DETAIL_MAX 160
 
 typedef enum app_batch_state {
 	APP_BATCH_IDLE,
@@ -54,6 +69,14 @@ typedef struct app_reason_count {
 	uint64_t count;
 } app_reason_count;
 
+/* A copy of the one message of a batch read while isolating a poison record. */
+typedef struct app_single_message {
+	bool valid;
+	kafka_message m;
+	char *buf;                /* key then payload */
+	size_t buf_cap;
+} app_single_message;
+
 typedef struct app {
 	const config *cfg;
 	struct event_base *base;
@@ -63,6 +86,7 @@ typedef struct app {
 	window_clock *clock;
 	pipeline *pipeline;
 	window_batch *batch;
+	dedup_batch *ids;
 	kpi_tick *tick;
 	alert_engine *alerts;
 	encoder *encoder;
@@ -72,6 +96,7 @@ typedef struct app {
 	kafka_roster *roster_reader;
 	kafka_producer *producer;
 	redis_store *store;
+	ownership *owners;
 
 	struct event *signal_events[2];
 	struct event *kick_event;
@@ -82,7 +107,12 @@ typedef struct app {
 
 	app_batch_state state;
 	redis_partition_offsets parts[APP_MAX_PARTS];
+	char part_tokens[APP_MAX_PARTS][OWNERSHIP_TOKEN_SIZE];
 	size_t n_parts;
+	size_t batch_messages;
+	int reject_attempts;      /* of the current batch, by error replies */
+	size_t isolate_remaining; /* messages still to read one per batch */
+	app_single_message single;
 	bool stopping;
 	bool tick_active;
 	bool caught_up;           /* the backlog present at start has been consumed */
@@ -94,7 +124,8 @@ typedef struct app {
 
 	app_reason_count reasons[APP_MAX_REASONS];
 	size_t n_reasons;
-	uint64_t batches_applied, batches_stale, batch_retries;
+	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
+	uint64_t batches_rejected, batch_retries, backpressure_pauses;
 	uint64_t kpi_updates, kpi_suppressed, escalations;
 	uint64_t roster_records, roster_invalid;
 } app;
@@ -173,7 +204,11 @@ static void app_kick(app *a)
 	event_active(a->kick_event, 0, 0);
 }
 
-/* Tracks the first and next offset of each partition in the batch. */
+/*
+ * Tracks the first and next offset of each partition in the batch. Returns
+ * 0, 1 when the message must be skipped (its partition is not claimed and
+ * started: it is read again once it is), or -1 when the batch has no room.
+ */
 static int app_note_offset(app *a, const kafka_message *m)
 {
 	for (size_t i = 0; i < a->n_parts; i++) {
@@ -186,16 +221,42 @@ static int app_note_offset(app *a, const kafka_message *m)
 	}
 	if (a->n_parts == APP_MAX_PARTS)
 		return -1;
-	/* Keep the config's copy of the topic name: it outlives the message and the batch. */
 	const char *topic = NULL;
-	for (size_t i = 0; i < a->cfg->kafka.n_inputs && !topic; i++)
-		if (strcmp(a->cfg->kafka.inputs[i].topic, m->topic) == 0)
-			topic = a->cfg->kafka.inputs[i].topic;
-	if (!topic)
-		return -1;
-	a->parts[a->n_parts++] = (redis_partition_offsets){ topic, m->partition, m->offset,
-	                                                    m->offset + 1, -1 };
+	const char *token = ownership_token(a->owners, m->topic, m->partition, &topic);
+	if (!token)
+		return 1;
+	size_t i = a->n_parts++;
+	snprintf(a->part_tokens[i], sizeof(a->part_tokens[i]), "%s", token);
+	a->parts[i] = (redis_partition_offsets){ .topic = topic, .partition = m->partition,
+	                                         .owner_token = a->part_tokens[i],
+	                                         .first_offset = m->offset,
+	                                         .next_offset = m->offset + 1,
+	                                         .stored_offset = -1 };
 	return 0;
+}
+
+/* Keeps a copy of m, the only message of a batch read while isolating. */
+static void app_keep_single(app *a, const kafka_message *m)
+{
+	app_single_message *one = &a->single;
+	size_t need = m->key_len + m->len + 1;
+
+	one->valid = false;
+	if (need > one->buf_cap) {
+		char *buf = realloc(one->buf, need);
+		if (!buf)
+			return;
+		one->buf = buf;
+		one->buf_cap = need;
+	}
+	one->m = *m;
+	if (m->key)
+		memcpy(one->buf, m->key, m->key_len);
+	if (m->payload)
+		memcpy(one->buf + m->key_len, m->payload, m->len);
+	one->m.key = m->key ? one->buf : NULL;
+	one->m.payload = m->payload ? one->buf + m->key_len : NULL;
+	one->valid = true;
 }
 
 static void app_message_cb(const kafka_message *m, void *opaque)
@@ -203,18 +264,28 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 	app *a = opaque;
 	decode_result res;
 
-	if (app_note_offset(a, m) < 0) {
-		log_error("source", "message skipped: unknown topic or too many partitions in one "
-		          "batch", "topic=%s partition=%" PRId32 " max_partitions=%d", m->topic,
-		          m->partition, APP_MAX_PARTS);
+	int noted = app_note_offset(a, m);
+	if (noted != 0) {
+		if (noted < 0)
+			log_error("source", "message skipped: too many partitions in one batch",
+			          "topic=%s partition=%" PRId32 " max_partitions=%d", m->topic,
+			          m->partition, APP_MAX_PARTS);
 		return;
 	}
+	a->batch_messages++;
+	if (a->isolate_remaining)
+		app_keep_single(a, m);
+	/* Read again after a refused write: its dead letter and counters were done. */
+	bool again = ownership_seen_before(a->owners, m->topic, m->partition, m->offset);
 	if (!m->payload) {
-		app_dead_letter(a, m, "empty_message", "the message has no value");
+		if (!again)
+			app_dead_letter(a, m, "empty_message", "the message has no value");
 		return;
 	}
 	decode_status st = pipeline_process(a->pipeline, m->format, m->payload, m->len,
-	                                    a->batch_now_ms, a->batch, &res);
+	                                    a->batch_now_ms, a->batch, a->ids, &res);
+	if (again)
+		return;
 	if (st == DECODE_INVALID)
 		app_dead_letter(a, m, res.reason, res.detail);
 	else if (st == DECODE_IGNORED)
@@ -224,34 +295,54 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 static void app_reset_batch(app *a)
 {
 	window_batch_reset(a->batch);
+	dedup_batch_reset(a->ids);
 	a->n_parts = 0;
+	a->batch_messages = 0;
+	a->reject_attempts = 0;
+	a->single.valid = false;
 	a->state = APP_BATCH_IDLE;
 }
 
+/* Commits the batch's offsets of the partitions still owned under its token. */
 static void app_commit_batch(app *a, bool sync)
 {
 	kafka_offset offsets[APP_MAX_PARTS];
-
-	for (size_t i = 0; i < a->n_parts; i++)
-		offsets[i] = (kafka_offset){ a->parts[i].topic, a->parts[i].partition,
-		                             a->parts[i].next_offset };
-	kafka_consumer_commit(a->consumer, offsets, a->n_parts, sync);
-}
-
-/* Redis is already past some partition: drop the batch and seek to the stored offsets. */
-static void app_resume_from_store(app *a)
-{
-	kafka_offset offsets[APP_MAX_PARTS];
+	size_t n = 0;
 
 	for (size_t i = 0; i < a->n_parts; i++) {
 		const redis_partition_offsets *p = &a->parts[i];
+		if (ownership_holds(a->owners, p->topic, p->partition, p->owner_token))
+			offsets[n++] = (kafka_offset){ p->topic, p->partition, p->next_offset };
+	}
+	kafka_consumer_commit(a->consumer, offsets, n, sync);
+}
+
+/*
+ * Drops the batch and moves each partition still owned under the batch's
+ * token back to where the batch began, or to what Redis stored when that
+ * is further (stale). Fenced partitions are claimed again instead.
+ */
+static void app_read_batch_again(app *a, const char *why)
+{
+	kafka_offset offsets[APP_MAX_PARTS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_parts; i++) {
+		const redis_partition_offsets *p = &a->parts[i];
+		if (!ownership_holds(a->owners, p->topic, p->partition, p->owner_token))
+			continue;
+		if (p->fenced) {
+			ownership_reclaim(a->owners, p->topic, p->partition, p->owner_token);
+			continue;
+		}
 		int64_t at = p->stored_offset > p->first_offset ? p->stored_offset : p->first_offset;
-		offsets[i] = (kafka_offset){ p->topic, p->partition, at };
-		log_warn("source", "batch already applied in Redis, resuming from the stored offset",
-		         "topic=%s partition=%" PRId32 " batch_first=%" PRId64 " resume_at=%" PRId64,
+		offsets[n++] = (kafka_offset){ p->topic, p->partition, at };
+		log_info("source", "batch not written, reading it again", "reason=%s topic=%s "
+		         "partition=%" PRId32 " batch_first=%" PRId64 " resume_at=%" PRId64, why,
 		         p->topic, p->partition, p->first_offset, at);
 	}
-	kafka_consumer_seek(a->consumer, offsets, a->n_parts);
+	kafka_consumer_seek(a->consumer, offsets, n);
+	app_reset_batch(a);
 }
 
 static void app_finish_stop(app *a)
@@ -261,10 +352,68 @@ static void app_finish_stop(app *a)
 
 static void app_send_batch(app *a);
 
+static void app_retry_later(app *a)
+{
+	struct timeval retry = { 0, APP_RETRY_MS * 1000 };
+
+	a->state = APP_BATCH_RETRYING;
+	evtimer_add(a->retry_timer, &retry);
+}
+
+/* Writes only the offsets of the batch: its one message was dead-lettered. */
+static void app_skip_poison(app *a)
+{
+	const kafka_message *m = &a->single.m;
+	char detail[APP_DETAIL_MAX];
+
+	snprintf(detail, sizeof(detail), "Redis rejected the write %d times: %.100s",
+	         a->reject_attempts, redis_store_flush_error(a->store));
+	app_dead_letter(a, m, "redis_rejected", detail);
+	window_batch_reset(a->batch);
+	dedup_batch_reset(a->ids);
+	window_batch_finish(a->batch);
+	dedup_batch_finish(a->ids);
+	a->single.valid = false;
+	a->reject_attempts = 0;
+	app_send_batch(a);
+}
+
+/* Redis rejected the write with an error: retry, then isolate the record. */
+static void app_batch_rejected(app *a)
+{
+	a->batches_rejected++;
+	a->reject_attempts++;
+	log_warn("redis", "Redis rejected the batch write; nothing of it was kept", "attempt=%d "
+	         "max_attempts=%d messages=%zu error=\"%.200s\"", a->reject_attempts,
+	         a->cfg->kafka.poison_attempts, a->batch_messages,
+	         redis_store_flush_error(a->store));
+	if (a->reject_attempts < a->cfg->kafka.poison_attempts) {
+		app_retry_later(a);
+		return;
+	}
+	if (a->batch_messages == 1 && a->single.valid) {
+		app_skip_poison(a);
+		return;
+	}
+	/* Read the batch again one message at a time to find the record. */
+	size_t messages = a->batch_messages;
+	app_read_batch_again(a, "rejected");
+	a->isolate_remaining = messages;
+}
+
+static void app_note_duplicates(app *a)
+{
+	size_t n;
+	const uint64_t *ids = redis_store_flush_duplicates(a->store, &n);
+
+	pipeline_note_counted(a->pipeline, ids, n);
+	log_info("source", "events counted before found in the batch; it is read again without "
+	         "them", "events=%zu", n);
+}
+
 static void app_flush_cb(redis_flush_status status, void *opaque)
 {
 	app *a = opaque;
-	struct timeval retry = { 0, APP_RETRY_MS * 1000 };
 
 	switch (status) {
 	case REDIS_FLUSH_APPLIED:
@@ -274,13 +423,25 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		break;
 	case REDIS_FLUSH_STALE:
 		a->batches_stale++;
-		app_resume_from_store(a);
-		app_reset_batch(a);
+		app_read_batch_again(a, "stale");
+		break;
+	case REDIS_FLUSH_FENCED:
+		a->batches_fenced++;
+		app_read_batch_again(a, "fenced");
+		break;
+	case REDIS_FLUSH_DUPLICATE:
+		a->batches_duplicate++;
+		app_note_duplicates(a);
+		app_read_batch_again(a, "duplicate_events");
+		break;
+	case REDIS_FLUSH_REJECTED:
+		app_batch_rejected(a);
+		if (a->state != APP_BATCH_IDLE)
+			return;
 		break;
 	case REDIS_FLUSH_FAILED:
 		a->batch_retries++;
-		a->state = APP_BATCH_RETRYING;
-		evtimer_add(a->retry_timer, &retry);
+		app_retry_later(a);
 		return;
 	}
 	if (a->stopping)
@@ -291,15 +452,16 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 
 static void app_send_batch(app *a)
 {
-	struct timeval retry = { 0, APP_RETRY_MS * 1000 };
+	redis_flush_request req = {
+		.batch = a->batch, .ids = a->ids, .roster = a->roster, .clock = a->clock,
+		.parts = a->parts, .n_parts = a->n_parts, .now_ms = app_now_ms(),
+	};
 
-	if (redis_store_flush(a->store, a->batch, a->roster, a->clock, a->parts, a->n_parts,
-	                      app_flush_cb, a) == 0) {
+	if (redis_store_flush(a->store, &req, app_flush_cb, a) == 0) {
 		a->state = APP_BATCH_FLUSHING;
 		return;
 	}
-	a->state = APP_BATCH_RETRYING;
-	evtimer_add(a->retry_timer, &retry);
+	app_retry_later(a);
 }
 
 static void app_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -309,21 +471,38 @@ static void app_retry_cb(evutil_socket_t fd, short what, void *arg)
 		app_send_batch(a);
 }
 
+/* True while the producer holds too many undelivered records to take more input. */
+static bool app_output_backlogged(app *a)
+{
+	size_t backlog = kafka_producer_backlog(a->producer);
+
+	if (backlog <= (size_t)a->cfg->outputs.max_queued_messages / 2)
+		return false;
+	a->backpressure_pauses++;
+	log_warn("sink", "output queue over half full; input paused until Kafka catches up",
+	         "queued=%zu max_queued_messages=%d", backlog, a->cfg->outputs.max_queued_messages);
+	return true;
+}
+
 /* Polls one batch and sends it; does nothing unless idle and ready. */
 static void app_poll(app *a)
 {
 	if (a->state != APP_BATCH_IDLE || a->stopping || !a->consumer)
 		return;
-	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader))
+	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader) ||
+	    app_output_backlogged(a))
 		return;
 
 	/* One clock read per batch: lateness is judged against the poll time. */
 	a->batch_now_ms = app_now_ms();
-	kafka_consumer_poll(a->consumer, (size_t)a->cfg->kafka.batch_max_messages,
-	                    app_message_cb, a);
+	size_t max = a->isolate_remaining ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
+	kafka_consumer_poll(a->consumer, max, app_message_cb, a);
 	if (a->n_parts == 0)
 		return;
+	if (a->isolate_remaining)
+		a->isolate_remaining--;
 	window_batch_finish(a->batch);
+	dedup_batch_finish(a->ids);
 	app_send_batch(a);
 }
 
@@ -337,16 +516,30 @@ static void app_kick_cb(evutil_socket_t fd, short what, void *arg)
 	app_poll(arg);
 }
 
+static void app_assigned_cb(const kafka_offset *parts, size_t n, void *opaque)
+{
+	app *a = opaque;
+	ownership_assigned(a->owners, parts, n);
+}
+
+static void app_revoked_cb(const kafka_offset *parts, size_t n, void *opaque)
+{
+	app *a = opaque;
+	ownership_revoked(a->owners, parts, n);
+}
+
 static void app_store_state_cb(bool connected, void *opaque)
 {
 	app *a = opaque;
 
-	if (connected) {
-		if (a->state == APP_BATCH_RETRYING)
-			app_send_batch(a);
-		else
-			app_kick(a);
-	}
+	if (!connected)
+		return;
+	if (a->state == APP_BATCH_RETRYING)
+		app_send_batch(a);
+	else
+		app_kick(a);
+	if (a->owners)
+		ownership_claim_waiting(a->owners);
 }
 
 /* ---------------------------------------------------------------- roster */
@@ -483,13 +676,16 @@ static void app_log_stats(app *a)
 
 	log_info("stats", "counters", "messages=%" PRIu64 " events=%" PRIu64 " behaviours=%" PRIu64
 	         " ignored=%" PRIu64 " invalid=%" PRIu64 " late=%" PRIu64 " unknown_people=%" PRIu64
-	         " batches=%" PRIu64 " stale_batches=%" PRIu64 " batch_retries=%" PRIu64
+	         " batches=%" PRIu64 " stale_batches=%" PRIu64 " fenced_batches=%" PRIu64
+	         " duplicate_batches=%" PRIu64 " rejected_batches=%" PRIu64 " batch_retries=%" PRIu64
+	         " backpressure_pauses=%" PRIu64
 	         " kpi_updates=%" PRIu64 " suppressed=%" PRIu64 " escalations=%" PRIu64
 	         " roster_people=%zu roster_records=%" PRIu64 " roster_invalid=%" PRIu64
 	         " produced=%" PRIu64
 	         " produce_failed=%" PRIu64 " redis_commands=%" PRIu64,
 	         ps->messages, ps->events, ps->behaviours, ps->ignored, ps->invalid, ps->late,
-	         ps->unknown_people, a->batches_applied, a->batches_stale, a->batch_retries,
+	         ps->unknown_people, a->batches_applied, a->batches_stale, a->batches_fenced,
+	         a->batches_duplicate, a->batches_rejected, a->batch_retries, a->backpressure_pauses,
 	         a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
 	         a->roster_records, a->roster_invalid, out->delivered, out->failed,
 	         redis_store_commands_sent(a->store));
@@ -549,10 +745,11 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 		return -1;
 	a->pipeline = pipeline_new(cfg, a->privacy, a->roster, a->clock, err, err_size);
 	a->batch = window_batch_new();
+	a->ids = dedup_batch_new();
 	a->tick = kpi_tick_new(cfg);
 	a->alerts = alert_new(cfg);
 	a->encoder = encoder_new(err, err_size);
-	if (!a->pipeline || !a->batch || !a->tick || !a->alerts || !a->encoder)
+	if (!a->pipeline || !a->batch || !a->ids || !a->tick || !a->alerts || !a->encoder)
 		return -1;
 	return 0;
 }
@@ -602,8 +799,15 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 	else
 		log_info("roster", "roster loaded", "people=%zu scopes=%" PRIu32,
 		         roster_size(a->roster), roster_scope_count(a->roster));
-	a->consumer = kafka_consumer_new(a->base, a->cfg, app_wake_cb, a, err, err_size);
-	return a->consumer ? 0 : -1;
+	a->owners = ownership_new(a->base, a->cfg, a->store);
+	if (!a->owners)
+		return -1;
+	kafka_consumer_callbacks cbs = { app_wake_cb, app_assigned_cb, app_revoked_cb, a };
+	a->consumer = kafka_consumer_new(a->base, a->cfg, &cbs, err, err_size);
+	if (!a->consumer)
+		return -1;
+	ownership_set_consumer(a->owners, a->consumer);
+	return 0;
 }
 
 static void app_fini(app *a)
@@ -611,6 +815,7 @@ static void app_fini(app *a)
 	/* Close the consumer before the store: its final revoke may still run. */
 	kafka_consumer_free(a->consumer);
 	kafka_roster_free(a->roster_reader);
+	ownership_free(a->owners);
 	redis_store_free(a->store);
 	if (a->producer)
 		kafka_producer_free(a->producer, 10000);
@@ -625,6 +830,8 @@ static void app_fini(app *a)
 	alert_free(a->alerts);
 	kpi_tick_free(a->tick);
 	window_batch_free(a->batch);
+	dedup_batch_free(a->ids);
+	free(a->single.buf);
 	pipeline_free(a->pipeline);
 	window_clock_free(a->clock);
 	roster_free(a->roster);

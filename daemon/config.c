@@ -749,7 +749,8 @@ static int config_load_kafka(const config_map *root)
 {
 	static const char *const keys[] = {
 	    "bootstrap_servers",  "group_id",	  "inputs",	"roster_topic",
-	    "batch_max_messages", "batch_max_ms", "properties", NULL};
+	    "batch_max_messages", "batch_max_ms", "max_prefetch_kbytes", "poison_attempts",
+	    "properties", NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
@@ -762,6 +763,9 @@ static int config_load_kafka(const config_map *root)
 	    config_read_int(&m, "batch_max_messages", 10000, 1, 1000000,
 			    &cfg->kafka.batch_max_messages) < 0 ||
 	    config_read_int(&m, "batch_max_ms", 50, 0, 60000, &cfg->kafka.batch_max_ms) < 0 ||
+	    config_read_int(&m, "max_prefetch_kbytes", 32768, 1024, 2097151,
+			    &cfg->kafka.max_prefetch_kbytes) < 0 ||
+	    config_read_int(&m, "poison_attempts", 3, 1, 100, &cfg->kafka.poison_attempts) < 0 ||
 	    config_load_properties(&m) < 0)
 		return -1;
 	return 0;
@@ -1147,8 +1151,8 @@ static int config_check_retention(config_loader *ld)
 static int config_load_windows(const config_map *root)
 {
 	static const char *const keys[] = {
-	    "granularities", "retention", "allowed_lateness", "max_future", "timezone",
-	    "rolling",	     NULL};
+	    "granularities", "retention", "allowed_lateness", "max_future", "dedup_horizon",
+	    "timezone",	     "rolling",	  NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
@@ -1160,6 +1164,8 @@ static int config_load_windows(const config_map *root)
 				 &cfg->windows.allowed_lateness_ms, NULL) < 0 ||
 	    config_read_duration(&m, "max_future", 300000, 0, &cfg->windows.max_future_ms, NULL) <
 		0 ||
+	    config_read_duration(&m, "dedup_horizon", 2 * CONFIG_DAY_MS, 0,
+				 &cfg->windows.dedup_horizon_ms, NULL) < 0 ||
 	    config_read_string(&m, "timezone", false, "UTC", &cfg->windows.timezone) < 0 ||
 	    config_check_timezone(root->ld, "windows.timezone", cfg->windows.timezone) < 0 ||
 	    config_load_rolling(&m) < 0 || config_check_retention(root->ld) < 0)
@@ -1534,13 +1540,16 @@ static int config_load_output(const config_map *outputs, const char *key, const 
 
 static int config_load_outputs(const config_map *root)
 {
-	static const char *const keys[] = {"tick_interval", "kpi", "escalations", "dlq", NULL};
+	static const char *const keys[] = {"tick_interval", "max_queued_messages", "kpi",
+					   "escalations",   "dlq",		   NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
 	if (config_open_key(root, "outputs", false, keys, &m) < 0 ||
 	    config_read_duration(&m, "tick_interval", 10000, CONFIG_MIN_TICK_MS,
 				 &cfg->outputs.tick_interval_ms, NULL) < 0 ||
+	    config_read_int(&m, "max_queued_messages", 100000, 1000, 10000000,
+			    &cfg->outputs.max_queued_messages) < 0 ||
 	    config_load_output(&m, "kpi", "advocacy.kpi", 1, &cfg->outputs.kpi) < 0 ||
 	    config_load_output(&m, "escalations", "advocacy.escalations", 2,
 			       &cfg->outputs.escalations) < 0 ||

@@ -156,6 +156,8 @@ typedef struct config {
 		size_t n_properties;
 		int batch_max_messages;  /* messages per poll batch */
 		int batch_max_ms;        /* max time a batch waits to fill */
+		int max_prefetch_kbytes; /* consumer prefetch queue bound */
+		int poison_attempts;     /* rejected writes before a record is isolated */
 	} kafka;
 
 	struct {
@@ -179,6 +181,7 @@ typedef struct config {
 		int64_t retention_ms;
 		int64_t allowed_lateness_ms;
 		int64_t max_future_ms;   /* events further ahead than this are invalid */
+		int64_t dedup_horizon_ms; /* repeated event ids dropped this long; 0: off */
 		char *timezone;          /* IANA name, e.g. "Europe/Berlin" */
 		config_window *windows;
 		size_t n_windows;
@@ -195,6 +198,7 @@ typedef struct config {
 		config_output escalations;
 		config_output dlq;
 		int64_t tick_interval_ms;
+		int max_queued_messages; /* producer queue bound; input pauses at half */
 	} outputs;
 } config;
 

@@ -122,7 +122,10 @@ struct kafka_consumer {
 	struct event *pipe_event;
 	struct event *wake_timer;
 	kafka_wake_cb wake;
+	kafka_partitions_cb on_assign;
+	kafka_partitions_cb on_revoke;
 	void *opaque;
+	rd_kafka_topic_partition_list_t *pending; /* given by the group, not yet started */
 	size_t assigned;
 };
 
@@ -143,6 +146,63 @@ static void kafka_log_partitions(const char *what, rd_kafka_topic_partition_list
 		         parts->elems[i].partition);
 }
 
+/* Hands the partitions of a rebalance event to cb as kafka_offsets (offset -1). */
+static void kafka_report_partitions(kafka_consumer *c, kafka_partitions_cb cb,
+                                    const rd_kafka_topic_partition_list_t *parts)
+{
+	kafka_offset *offsets = calloc((size_t)parts->cnt + 1, sizeof(*offsets));
+
+	if (!offsets) {
+		log_error("source", "out of memory reporting a rebalance", "partitions=%d", parts->cnt);
+		return;
+	}
+	for (int i = 0; i < parts->cnt; i++)
+		offsets[i] = (kafka_offset){ parts->elems[i].topic, parts->elems[i].partition, -1 };
+	cb(offsets, (size_t)parts->cnt, c->opaque);
+	free(offsets);
+}
+
+/* The subset of parts that is currently assigned (started). */
+static rd_kafka_topic_partition_list_t *kafka_started_subset(kafka_consumer *c,
+                                                             const rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *assigned = NULL, *out;
+
+	out = rd_kafka_topic_partition_list_new(parts->cnt);
+	if (rd_kafka_assignment(c->rk, &assigned) || !assigned)
+		return out;
+	for (int i = 0; i < parts->cnt; i++)
+		if (rd_kafka_topic_partition_list_find(assigned, parts->elems[i].topic,
+		                                       parts->elems[i].partition))
+			rd_kafka_topic_partition_list_add(out, parts->elems[i].topic,
+			                                  parts->elems[i].partition);
+	rd_kafka_topic_partition_list_destroy(assigned);
+	return out;
+}
+
+static void kafka_forget_pending(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; i < parts->cnt; i++)
+		rd_kafka_topic_partition_list_del(c->pending, parts->elems[i].topic,
+		                                  parts->elems[i].partition);
+}
+
+static void kafka_log_rebalance_error(rd_kafka_error_t *error, rd_kafka_resp_err_t err)
+{
+	if (error) {
+		log_error("source", "rebalance failed", "error=\"%s\"", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else if (err) {
+		log_error("source", "rebalance failed", "error=%s", rd_kafka_err2name(err));
+	}
+}
+
+/*
+ * Assigned partitions are not started here: the app first claims them in
+ * Redis and then starts them at the offsets stored there
+ * (kafka_consumer_start_at). librdkafka allows the assign call to come
+ * later than the rebalance callback.
+ */
 static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -153,23 +213,29 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		kafka_log_partitions("partition assigned", parts);
-		if (cooperative)
-			error = rd_kafka_incremental_assign(rk, parts);
-		else
-			ret = rd_kafka_assign(rk, parts);
+		if (!cooperative) {
+			rd_kafka_topic_partition_list_destroy(c->pending);
+			c->pending = rd_kafka_topic_partition_list_new(parts->cnt);
+		}
+		for (int i = 0; i < parts->cnt; i++)
+			rd_kafka_topic_partition_list_add(c->pending, parts->elems[i].topic,
+			                                  parts->elems[i].partition);
+		kafka_report_partitions(c, c->on_assign, parts);
 	} else {
-		kafka_log_partitions("partition revoked", parts);
-		if (cooperative)
-			error = rd_kafka_incremental_unassign(rk, parts);
-		else
+		kafka_log_partitions(rd_kafka_assignment_lost(rk) ? "partition lost"
+		                                                  : "partition revoked", parts);
+		kafka_forget_pending(c, parts);
+		if (cooperative) {
+			rd_kafka_topic_partition_list_t *started = kafka_started_subset(c, parts);
+			if (started->cnt)
+				error = rd_kafka_incremental_unassign(rk, started);
+			rd_kafka_topic_partition_list_destroy(started);
+		} else {
 			ret = rd_kafka_assign(rk, NULL);
+		}
+		kafka_report_partitions(c, c->on_revoke, parts);
 	}
-	if (error) {
-		log_error("source", "rebalance failed", "error=\"%s\"", rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	} else if (ret) {
-		log_error("source", "rebalance failed", "error=%s", rd_kafka_err2name(ret));
-	}
+	kafka_log_rebalance_error(error, ret);
 	kafka_count_assignment(c);
 }
 
@@ -232,10 +298,22 @@ static int kafka_consumer_wire(kafka_consumer *c, struct event_base *base, char 
 	return 0;
 }
 
+/* Sets name to value unless kafka.properties sets it. */
+static int kafka_conf_default(rd_kafka_conf_t *conf, const config *cfg, const char *name,
+                              const char *value, char *errstr, size_t errstr_size)
+{
+	for (size_t i = 0; i < cfg->kafka.n_properties; i++)
+		if (strcmp(cfg->kafka.properties[i].key, name) == 0)
+			return 0;
+	return kafka_conf_set(conf, name, value, errstr, errstr_size);
+}
+
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
-                                   kafka_wake_cb wake, void *opaque,
+                                   const kafka_consumer_callbacks *cbs,
                                    char *errstr, size_t errstr_size)
 {
+	char prefetch[32];
+
 	kafka_consumer *c = calloc(1, sizeof(*c));
 	rd_kafka_conf_t *conf;
 
@@ -244,17 +322,24 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 		return NULL;
 	}
 	c->cfg = cfg;
-	c->wake = wake;
-	c->opaque = opaque;
+	c->wake = cbs->wake;
+	c->on_assign = cbs->on_assign;
+	c->on_revoke = cbs->on_revoke;
+	c->opaque = cbs->opaque;
 	c->pipe_fds[0] = c->pipe_fds[1] = -1;
+	c->pending = rd_kafka_topic_partition_list_new(16);
+	snprintf(prefetch, sizeof(prefetch), "%d", cfg->kafka.max_prefetch_kbytes);
 
 	conf = kafka_conf_new(cfg, "consumer", errstr, errstr_size);
 	if (!conf || kafka_conf_set(conf, "group.id", cfg->kafka.group_id, errstr, errstr_size) ||
 	    kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
 	    kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size)) {
+	    kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
+	    kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", prefetch, errstr,
+	                       errstr_size)) {
 		if (conf)
 			rd_kafka_conf_destroy(conf);
+		rd_kafka_topic_partition_list_destroy(c->pending);
 		free(c);
 		return NULL;
 	}
@@ -268,6 +353,7 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 
 	c->rk = kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
 	if (!c->rk) {
+		rd_kafka_topic_partition_list_destroy(c->pending);
 		free(c);
 		return NULL;
 	}
@@ -299,6 +385,7 @@ void kafka_consumer_free(kafka_consumer *c)
 	for (int i = 0; i < 2; i++)
 		if (c->pipe_fds[i] >= 0)
 			close(c->pipe_fds[i]);
+	rd_kafka_topic_partition_list_destroy(c->pending);
 	free(c);
 }
 
@@ -392,6 +479,60 @@ int kafka_consumer_seek(kafka_consumer *c, const kafka_offset *offsets, size_t n
 		}
 	}
 	rd_kafka_topic_partition_list_destroy(list);
+	return rc;
+}
+
+/* Starts the pending partitions among offsets; returns how many it started. */
+static int kafka_start_pending(kafka_consumer *c, const kafka_offset *offsets, size_t n)
+{
+	bool cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0;
+	rd_kafka_topic_partition_list_t *start = rd_kafka_topic_partition_list_new((int)n);
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	int started;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!rd_kafka_topic_partition_list_find(c->pending, offsets[i].topic,
+		                                        offsets[i].partition))
+			continue;
+		rd_kafka_topic_partition_list_add(start, offsets[i].topic, offsets[i].partition)
+			->offset = offsets[i].offset >= 0 ? offsets[i].offset : RD_KAFKA_OFFSET_INVALID;
+	}
+	started = start->cnt;
+	if (started) {
+		kafka_forget_pending(c, start);
+		if (cooperative)
+			error = rd_kafka_incremental_assign(c->rk, start);
+		else
+			err = rd_kafka_assign(c->rk, start);
+		kafka_log_rebalance_error(error, err);
+		kafka_count_assignment(c);
+	}
+	rd_kafka_topic_partition_list_destroy(start);
+	return started;
+}
+
+int kafka_consumer_start_at(kafka_consumer *c, const kafka_offset *offsets, size_t n)
+{
+	kafka_offset *seek = calloc(n + 1, sizeof(*seek));
+	rd_kafka_topic_partition_list_t *assigned = NULL;
+	size_t n_seek = 0;
+	int rc;
+
+	if (!seek)
+		return -1;
+	/* Partitions already started (a claim taken back) move to the stored offset. */
+	if (rd_kafka_assignment(c->rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR && assigned) {
+		for (size_t i = 0; i < n; i++)
+			if (offsets[i].offset >= 0 &&
+			    rd_kafka_topic_partition_list_find(assigned, offsets[i].topic,
+			                                       offsets[i].partition))
+				seek[n_seek++] = offsets[i];
+		rd_kafka_topic_partition_list_destroy(assigned);
+	}
+	kafka_start_pending(c, offsets, n);
+	rc = kafka_consumer_seek(c, seek, n_seek);
+	free(seek);
 	return rc;
 }
 
@@ -618,14 +759,18 @@ kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
 {
 	kafka_producer *p = calloc(1, sizeof(*p));
 	struct timeval tv = { 0, KAFKA_PRODUCER_POLL_MS * 1000 };
+	char queue_max[32];
 
 	if (!p) {
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	snprintf(queue_max, sizeof(queue_max), "%d", cfg->outputs.max_queued_messages);
 	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "producer", errstr, errstr_size);
 	if (!conf || kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
-	    kafka_conf_set(conf, "linger.ms", "20", errstr, errstr_size)) {
+	    kafka_conf_set(conf, "linger.ms", "20", errstr, errstr_size) ||
+	    kafka_conf_default(conf, cfg, "queue.buffering.max.messages", queue_max, errstr,
+	                       errstr_size)) {
 		if (conf)
 			rd_kafka_conf_destroy(conf);
 		free(p);
@@ -643,6 +788,12 @@ kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
 	}
 	event_add(p->timer, &tv);
 	return p;
+}
+
+size_t kafka_producer_backlog(const kafka_producer *p)
+{
+	int n = rd_kafka_outq_len(p->rk);
+	return n > 0 ? (size_t)n : 0;
 }
 
 void kafka_producer_free(kafka_producer *p, int timeout_ms)

@@ -5,8 +5,10 @@
  * - kafka_consumer: high-level consumer in the configured group, subscribed
  *   to the input topics, auto commit off. Its queue's file descriptor wakes
  *   the libevent loop; the caller polls batches without blocking and commits
- *   explicit offsets once Redis has acknowledged them. Eager and cooperative
- *   assignors are both handled in the rebalance callback.
+ *   explicit offsets once Redis has acknowledged them (Kafka's committed
+ *   offsets serve lag monitoring; Redis holds the offsets that count).
+ *   Eager and cooperative assignors are both handled; assigned partitions
+ *   wait until the caller has claimed them and starts them.
  * - kafka_roster: every instance reads the whole roster topic from the
  *   beginning (assign, no group commits) and keeps following it.
  * - kafka_producer: idempotent producer for the KPI, escalation and DLQ
@@ -43,13 +45,33 @@ typedef struct kafka_message {
 typedef void (*kafka_message_cb)(const kafka_message *m, void *opaque);
 typedef void (*kafka_wake_cb)(void *opaque);
 
+typedef struct kafka_offset {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;              /* next offset to consume; -1: the committed one */
+} kafka_offset;
+
+/* Partitions of a rebalance event, valid during the call only. */
+typedef void (*kafka_partitions_cb)(const kafka_offset *parts, size_t n, void *opaque);
+
 /* ------------------------------------------------------------ consumer */
 
 typedef struct kafka_consumer kafka_consumer;
 
-/* Subscribes at once; wake is called on the loop when messages may be waiting. */
+typedef struct kafka_consumer_callbacks {
+	kafka_wake_cb wake;          /* messages may be waiting */
+	kafka_partitions_cb on_assign; /* the group gave these; start them when claimed */
+	kafka_partitions_cb on_revoke; /* these are gone (revoked or lost) */
+	void *opaque;
+} kafka_consumer_callbacks;
+
+/*
+ * Subscribes at once. Partitions the group assigns are not consumed until
+ * the caller starts them with kafka_consumer_start_at(). The consumer
+ * prefetches at most kafka.max_prefetch_kbytes.
+ */
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
-                                   kafka_wake_cb wake, void *opaque,
+                                   const kafka_consumer_callbacks *cbs,
                                    char *errstr, size_t errstr_size);
 
 /* Leaves the group (serving the final revoke) and frees. */
@@ -58,17 +80,18 @@ void kafka_consumer_free(kafka_consumer *c);
 /* Calls cb for up to max waiting messages without blocking; returns how many. */
 size_t kafka_consumer_poll(kafka_consumer *c, size_t max, kafka_message_cb cb, void *opaque);
 
-typedef struct kafka_offset {
-	const char *topic;
-	int32_t partition;
-	int64_t offset;              /* next offset to consume */
-} kafka_offset;
-
 /* Commits the offsets, asynchronously unless sync. Returns 0 or -1 (logged). */
 int kafka_consumer_commit(kafka_consumer *c, const kafka_offset *offsets, size_t n, bool sync);
 
 /* Moves consumption of the assigned partitions back or forward. Returns 0 or -1. */
 int kafka_consumer_seek(kafka_consumer *c, const kafka_offset *offsets, size_t n);
+
+/*
+ * Starts consuming each partition at its offset (-1: the committed offset,
+ * else auto.offset.reset): partitions assigned but not started yet are
+ * started, started ones seek there. Returns 0 or -1 (logged).
+ */
+int kafka_consumer_start_at(kafka_consumer *c, const kafka_offset *offsets, size_t n);
 
 /* Number of partitions currently assigned to this instance. */
 size_t kafka_consumer_assigned(const kafka_consumer *c);
@@ -126,5 +149,8 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
                         size_t n_headers);
 
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p);
+
+/* Records queued and not yet delivered or failed (librdkafka's out queue). */
+size_t kafka_producer_backlog(const kafka_producer *p);
 
 #endif

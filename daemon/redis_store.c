@@ -25,47 +25,15 @@
 #include <hiredis/hiredis.h>
 
 #include "log.h"
+#include "redis_scripts.h"
 
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
 #define REDIS_PING_INTERVAL_MS 1000
 #define REDIS_REPLY_TIMEOUT_MS 5000
-#define REDIS_PFADD_CHUNK 1000
+#define REDIS_CHUNK 1000    /* ids or members per script section record */
 #define REDIS_KEY_MAX 512
 
-/*
- * Applies one batch if no partition of it has been applied before.
- * KEYS[1] offsets hash. ARGV: partition count P, then P triples (field,
- * first offset, next offset), then the command count and each command as
- * (argc, name, args...). Returns {1} when applied, or {0, field, stored, ...}
- * listing the partitions Redis is already past.
- */
-static const char redis_flush_script[] =
-	"local p = tonumber(ARGV[1])\n"
-	"local stale = {0}\n"
-	"local i = 2\n"
-	"for _ = 1, p do\n"
-	"  local stored = redis.call('HGET', KEYS[1], ARGV[i])\n"
-	"  if stored and tonumber(stored) > tonumber(ARGV[i + 1]) then\n"
-	"    stale[#stale + 1] = ARGV[i]\n"
-	"    stale[#stale + 1] = stored\n"
-	"  end\n"
-	"  i = i + 3\n"
-	"end\n"
-	"if #stale > 1 then return stale end\n"
-	"i = 2\n"
-	"for _ = 1, p do\n"
-	"  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])\n"
-	"  i = i + 3\n"
-	"end\n"
-	"local n = tonumber(ARGV[i])\n"
-	"i = i + 1\n"
-	"for _ = 1, n do\n"
-	"  local argc = tonumber(ARGV[i])\n"
-	"  redis.call(unpack(ARGV, i + 1, i + argc))\n"
-	"  i = i + 1 + argc\n"
-	"end\n"
-	"return {1}\n";
 
 /* Arguments of one command, built in one growing buffer and reused. */
 typedef struct redis_args {
@@ -134,6 +102,10 @@ struct redis_store {
 	redis_tick_read tick;
 	uint64_t commands_sent;
 	char offsets_key[REDIS_KEY_MAX];
+	char owners_key[REDIS_KEY_MAX];
+	uint64_t *duplicates;     /* ids of the last DUPLICATE reply */
+	size_t n_duplicates, duplicates_cap;
+	char flush_error[256];    /* error of the last REJECTED reply */
 };
 
 static void redis_store_connect(redis_store *s);
@@ -418,6 +390,7 @@ redis_store *redis_store_new(struct event_base *base, const config *cfg,
 	s->state_opaque = opaque;
 	s->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	snprintf(s->offsets_key, sizeof(s->offsets_key), "{%s}:offsets", cfg->redis.key_prefix);
+	snprintf(s->owners_key, sizeof(s->owners_key), "{%s}:owners", cfg->redis.key_prefix);
 	s->reconnect_timer = evtimer_new(base, redis_reconnect_cb, s);
 	s->health_timer = event_new(base, -1, EV_PERSIST, redis_health_cb, s);
 	if (!s->reconnect_timer || !s->health_timer) {
@@ -446,6 +419,7 @@ void redis_store_free(redis_store *s)
 		event_free(s->health_timer);
 	redis_args_fini(&s->args);
 	free(s->buckets);
+	free(s->duplicates);
 	free(s);
 }
 
@@ -486,81 +460,20 @@ static int64_t redis_expire_at_s(redis_store *s, window_clock *clock, size_t gra
 	return (end + window_keep_ms(s->cfg, gran)) / 1000 + 1;
 }
 
-/* Appends (argc, args...) of one command; argc is patched in at the end. */
-typedef struct redis_cmd_mark {
-	size_t argc_index;
-	size_t first;
-} redis_cmd_mark;
-
-static int redis_cmd_begin(redis_args *a, redis_cmd_mark *m)
+/* A counted section of the script's arguments; the count is patched in at the end. */
+static size_t redis_section_begin(redis_args *a, int *rc)
 {
-	m->argc_index = a->n;
-	if (redis_args_add(a, "0000000", 7) < 0)
-		return -1;
-	m->first = a->n;
-	return 0;
+	size_t index = a->n;
+	*rc |= redis_args_add(a, "0000000000", 10);
+	return index;
 }
 
-static void redis_cmd_end(redis_args *a, const redis_cmd_mark *m, size_t *n_cmds)
+static void redis_section_end(redis_args *a, size_t index, size_t count)
 {
-	char digits[8];
-	int n = snprintf(digits, sizeof(digits), "%zu", a->n - m->first);
-	/* The placeholder is 7 bytes; shrink its recorded length to the digits. */
-	memcpy(a->bytes + a->offsets[m->argc_index], digits, (size_t)n);
-	a->lengths[m->argc_index] = (size_t)n;
-	(*n_cmds)++;
-}
-
-static int redis_add_cell(redis_store *s, const window_batch *b, const window_cell *c,
-                          const roster *r, window_clock *clock, size_t *n_cmds)
-{
-	redis_args *a = &s->args;
-	const char *behaviour = s->cfg->behaviours[c->behaviour].id;
-	const char *scope = roster_scope_name(r, c->scope);
-	char key[REDIS_KEY_MAX], field[REDIS_KEY_MAX];
-	int64_t expire_at = redis_expire_at_s(s, clock, c->gran, c->bucket_start_ms);
-	redis_cmd_mark m;
-	int rc = 0;
-
-	snprintf(field, sizeof(field), "%s|%s", behaviour, scope);
-	if (c->count != 0) {
-		if (redis_count_key(s, c->gran, c->bucket_start_ms, key, sizeof(key)) < 0)
-			return -1;
-		rc |= redis_cmd_begin(a, &m) | redis_args_add(a, "HINCRBY", 7) |
-		      redis_args_add(a, key, strlen(key)) | redis_args_add(a, field, strlen(field)) |
-		      redis_args_addf(a, "%" PRId64, c->count);
-		redis_cmd_end(a, &m, n_cmds);
-		int fresh = redis_bucket_note(s, c->gran, c->bucket_start_ms);
-		if (fresh > 0) {
-			rc |= redis_cmd_begin(a, &m) | redis_args_add(a, "EXPIREAT", 8) |
-			      redis_args_add(a, key, strlen(key)) |
-			      redis_args_addf(a, "%" PRId64, expire_at);
-			redis_cmd_end(a, &m, n_cmds);
-		}
-		rc |= fresh < 0 ? -1 : 0;
-	}
-	if (c->n_members == 0)
-		return rc;
-
-	if (redis_hll_key(s, c->gran, c->bucket_start_ms, behaviour, scope, key, sizeof(key)) < 0)
-		return -1;
-	const pseudonym *members = window_batch_members(b) + c->first_member;
-	for (size_t done = 0; done < c->n_members; done += REDIS_PFADD_CHUNK) {
-		size_t n = c->n_members - done < REDIS_PFADD_CHUNK ? c->n_members - done
-		                                                   : REDIS_PFADD_CHUNK;
-		rc |= redis_cmd_begin(a, &m) | redis_args_add(a, "PFADD", 5) |
-		      redis_args_add(a, key, strlen(key));
-		for (size_t i = 0; i < n; i++) {
-			char hex[PSEUDONYM_HEX_SIZE];
-			pseudonym_to_hex(&members[done + i], hex);
-			rc |= redis_args_add(a, hex, PSEUDONYM_HEX_SIZE - 1);
-		}
-		redis_cmd_end(a, &m, n_cmds);
-	}
-	rc |= redis_cmd_begin(a, &m) | redis_args_add(a, "EXPIREAT", 8) |
-	      redis_args_add(a, key, strlen(key)) | redis_args_addf(a, "%" PRId64, expire_at);
-	redis_cmd_end(a, &m, n_cmds);
-	return rc;
+	char digits[16];
+	int n = snprintf(digits, sizeof(digits), "%zu", count);
+	memcpy(a->bytes + a->offsets[index], digits, (size_t)n);
+	a->lengths[index] = (size_t)n;
 }
 
 static int redis_offset_field(const redis_store *s, const redis_partition_offsets *p,
@@ -571,22 +484,247 @@ static int redis_offset_field(const redis_store *s, const redis_partition_offset
 	return n > 0 && (size_t)n < size ? n : -1;
 }
 
-/* Fills stored_offset of the parts listed in a stale reply {0, field, stored, ...}. */
-static void redis_note_stale(redis_store *s, const redisReply *reply)
+static int redis_add_partitions(redis_store *s, const redis_partition_offsets *parts,
+                                size_t n_parts)
+{
+	redis_args *a = &s->args;
+	char field[REDIS_KEY_MAX];
+	int rc = 0;
+
+	rc |= redis_args_addf(a, "%zu", n_parts);
+	for (size_t i = 0; i < n_parts; i++) {
+		if (redis_offset_field(s, &parts[i], field, sizeof(field)) < 0)
+			return -1;
+		rc |= redis_args_add(a, field, strlen(field)) |
+		      redis_args_add(a, parts[i].owner_token, strlen(parts[i].owner_token)) |
+		      redis_args_addf(a, "%" PRId64, parts[i].first_offset) |
+		      redis_args_addf(a, "%" PRId64, parts[i].next_offset);
+	}
+	return rc;
+}
+
+static void redis_id_bytes(uint64_t id, char out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (char)(id >> (8 * i));
+}
+
+static uint64_t redis_id_value(const char *bytes)
+{
+	uint64_t id = 0;
+	for (int i = 0; i < 8; i++)
+		id |= (uint64_t)(unsigned char)bytes[i] << (8 * i);
+	return id;
+}
+
+/* Event ids per UTC hour, in chunks of at most REDIS_CHUNK ids. */
+static int redis_add_ids(redis_store *s, const dedup_batch *ids, int64_t now_s)
+{
+	redis_args *a = &s->args;
+	const dedup_entry *e = dedup_batch_entries(ids);
+	size_t n = dedup_batch_count(ids), chunks = 0;
+	int64_t horizon_s = s->cfg->windows.dedup_horizon_ms / 1000;
+	int rc = 0;
+	size_t section = redis_section_begin(a, &rc);
+
+	for (size_t i = 0; i < n;) {
+		char key[REDIS_KEY_MAX], bytes[8];
+		int64_t hour = e[i].hour_s;
+		int64_t keep_from = hour + 3600 > now_s ? hour + 3600 : now_s;
+		snprintf(key, sizeof(key), "{%s}:d:%" PRId64, s->cfg->redis.key_prefix, hour);
+		rc |= redis_args_add(a, key, strlen(key)) |
+		      redis_args_addf(a, "%" PRId64, keep_from + horizon_s);
+		size_t count_index = redis_section_begin(a, &rc), m = 0;
+		for (; i < n && e[i].hour_s == hour && m < REDIS_CHUNK; i++, m++) {
+			redis_id_bytes(e[i].id, bytes);
+			rc |= redis_args_add(a, bytes, sizeof(bytes));
+		}
+		redis_section_end(a, count_index, m);
+		chunks++;
+	}
+	redis_section_end(a, section, chunks);
+	return rc;
+}
+
+/* Contributor pseudonyms per HyperLogLog key, in chunks of at most REDIS_CHUNK. */
+static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r,
+                          window_clock *clock)
+{
+	redis_args *a = &s->args;
+	const pseudonym *members = window_batch_members(b);
+	size_t chunks = 0;
+	int rc = 0;
+	size_t section = redis_section_begin(a, &rc);
+
+	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
+		const window_cell *cell = window_batch_cell(b, c);
+		char key[REDIS_KEY_MAX], hex[PSEUDONYM_HEX_SIZE];
+		if (cell->n_members == 0)
+			continue;
+		if (redis_hll_key(s, cell->gran, cell->bucket_start_ms,
+		                  s->cfg->behaviours[cell->behaviour].id,
+		                  roster_scope_name(r, cell->scope), key, sizeof(key)) < 0)
+			return -1;
+		int64_t expire_at = redis_expire_at_s(s, clock, cell->gran, cell->bucket_start_ms);
+		for (size_t done = 0; done < cell->n_members; done += REDIS_CHUNK) {
+			size_t m = cell->n_members - done < REDIS_CHUNK ? cell->n_members - done
+			                                                : REDIS_CHUNK;
+			rc |= redis_args_add(a, key, strlen(key)) |
+			      redis_args_addf(a, "%" PRId64, expire_at) | redis_args_addf(a, "%zu", m);
+			for (size_t i = 0; i < m; i++) {
+				pseudonym_to_hex(&members[cell->first_member + done + i], hex);
+				rc |= redis_args_add(a, hex, PSEUDONYM_HEX_SIZE - 1);
+			}
+			chunks++;
+		}
+	}
+	redis_section_end(a, section, chunks);
+	return rc;
+}
+
+/* The count hashes the batch touches, with their expiry, then every increment. */
+static int redis_add_counts(redis_store *s, const window_batch *b, const roster *r,
+                            window_clock *clock)
+{
+	redis_args *a = &s->args;
+	char key[REDIS_KEY_MAX], field[REDIS_KEY_MAX];
+	size_t n_keys = 0, n_counts = 0;
+	int rc = 0;
+
+	s->n_buckets = 0;
+	size_t section = redis_section_begin(a, &rc);
+	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
+		const window_cell *cell = window_batch_cell(b, c);
+		if (cell->count == 0)
+			continue;
+		int fresh = redis_bucket_note(s, cell->gran, cell->bucket_start_ms);
+		if (fresh < 0 ||
+		    redis_count_key(s, cell->gran, cell->bucket_start_ms, key, sizeof(key)) < 0)
+			return -1;
+		if (fresh == 0)
+			continue;
+		rc |= redis_args_add(a, key, strlen(key)) |
+		      redis_args_addf(a, "%" PRId64, redis_expire_at_s(s, clock, cell->gran,
+		                                                       cell->bucket_start_ms));
+		n_keys++;
+	}
+	redis_section_end(a, section, n_keys);
+
+	section = redis_section_begin(a, &rc);
+	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
+		const window_cell *cell = window_batch_cell(b, c);
+		if (cell->count == 0)
+			continue;
+		if (redis_count_key(s, cell->gran, cell->bucket_start_ms, key, sizeof(key)) < 0)
+			return -1;
+		snprintf(field, sizeof(field), "%s|%s", s->cfg->behaviours[cell->behaviour].id,
+		         roster_scope_name(r, cell->scope));
+		rc |= redis_args_add(a, key, strlen(key)) | redis_args_add(a, field, strlen(field)) |
+		      redis_args_addf(a, "%" PRId64, cell->count);
+		n_counts++;
+	}
+	redis_section_end(a, section, n_counts);
+	return rc;
+}
+
+static int redis_build_flush(redis_store *s, const redis_flush_request *req)
+{
+	redis_args *a = &s->args;
+	int rc = 0;
+
+	redis_args_reset(a);
+	rc |= redis_args_add(a, "EVAL", 4) |
+	      redis_args_add(a, redis_flush_script, redis_flush_script_len) |
+	      redis_args_add(a, "2", 1) | redis_args_add(a, s->owners_key, strlen(s->owners_key)) |
+	      redis_args_add(a, s->offsets_key, strlen(s->offsets_key));
+	if (rc || redis_add_partitions(s, req->parts, req->n_parts) < 0 ||
+	    redis_add_ids(s, req->ids, req->now_ms / 1000) < 0 ||
+	    redis_add_hlls(s, req->batch, req->roster, req->clock) < 0 ||
+	    redis_add_counts(s, req->batch, req->roster, req->clock) < 0)
+		return -1;
+	return 0;
+}
+
+/* Finds the part whose offsets field is name; NULL when none. */
+static redis_partition_offsets *redis_find_part(redis_store *s, const redisReply *name)
 {
 	char field[REDIS_KEY_MAX];
 
-	for (size_t p = 0; p < s->flush_n_parts; p++) {
-		redis_partition_offsets *part = &s->flush_parts[p];
-		part->stored_offset = -1;
-		if (redis_offset_field(s, part, field, sizeof(field)) < 0)
-			continue;
-		for (size_t i = 1; i + 1 < reply->elements; i += 2) {
-			const redisReply *f = reply->element[i], *v = reply->element[i + 1];
-			if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-			    strcmp(f->str, field) == 0)
-				part->stored_offset = strtoll(v->str, NULL, 10);
-		}
+	if (name->type != REDIS_REPLY_STRING)
+		return NULL;
+	for (size_t p = 0; p < s->flush_n_parts; p++)
+		if (redis_offset_field(s, &s->flush_parts[p], field, sizeof(field)) > 0 &&
+		    strcmp(name->str, field) == 0)
+			return &s->flush_parts[p];
+	return NULL;
+}
+
+/* {0, field, stored, ...}: fills stored_offset of the parts Redis is past. */
+static void redis_note_stale(redis_store *s, const redisReply *reply)
+{
+	for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+		redis_partition_offsets *part = redis_find_part(s, reply->element[i]);
+		const redisReply *v = reply->element[i + 1];
+		if (part && v->type == REDIS_REPLY_STRING)
+			part->stored_offset = strtoll(v->str, NULL, 10);
+	}
+}
+
+/* {3, field, ...}: marks the parts another owner has claimed. */
+static void redis_note_fenced(redis_store *s, const redisReply *reply)
+{
+	for (size_t i = 1; i < reply->elements; i++) {
+		redis_partition_offsets *part = redis_find_part(s, reply->element[i]);
+		if (part)
+			part->fenced = true;
+	}
+}
+
+/* {2, id, ...}: keeps the ids Redis already holds for redis_store_flush_duplicates. */
+static void redis_note_duplicates(redis_store *s, const redisReply *reply)
+{
+	s->n_duplicates = 0;
+	if (reply->elements - 1 > s->duplicates_cap) {
+		uint64_t *d = realloc(s->duplicates, (reply->elements - 1) * sizeof(*d));
+		if (!d)
+			return;
+		s->duplicates = d;
+		s->duplicates_cap = reply->elements - 1;
+	}
+	for (size_t i = 1; i < reply->elements; i++) {
+		const redisReply *id = reply->element[i];
+		if (id->type == REDIS_REPLY_STRING && id->len == 8)
+			s->duplicates[s->n_duplicates++] = redis_id_value(id->str);
+	}
+}
+
+static redis_flush_status redis_flush_verdict(redis_store *s, const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER) {
+		log_error("redis", "unexpected reply to the batch write; it will be retried",
+		          "reply_type=%d", reply->type);
+		return REDIS_FLUSH_FAILED;
+	}
+	switch (reply->element[0]->integer) {
+	case REDIS_SCRIPT_APPLIED:
+		return REDIS_FLUSH_APPLIED;
+	case REDIS_SCRIPT_STALE:
+		redis_note_stale(s, reply);
+		return REDIS_FLUSH_STALE;
+	case REDIS_SCRIPT_DUPLICATE:
+		redis_note_duplicates(s, reply);
+		return REDIS_FLUSH_DUPLICATE;
+	case REDIS_SCRIPT_FENCED:
+		redis_note_fenced(s, reply);
+		return REDIS_FLUSH_FENCED;
+	case REDIS_SCRIPT_REJECTED:
+		snprintf(s->flush_error, sizeof(s->flush_error), "%s",
+		         reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
+		                 ? reply->element[1]->str : "no detail");
+		return REDIS_FLUSH_REJECTED;
+	default:
+		return REDIS_FLUSH_FAILED;
 	}
 }
 
@@ -596,68 +734,31 @@ static void redis_flush_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	redisReply *reply = r;
 	redis_flush_status status = REDIS_FLUSH_FAILED;
 
-	if (!reply) {
+	if (!reply)
 		log_warn("redis", "batch write not acknowledged; it will be retried", "%s", "");
-	} else if (reply->type == REDIS_REPLY_ERROR) {
-		log_error("redis", "batch write failed; it will be retried", "error=\"%s\"",
-		          reply->str);
-	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
-	           reply->element[0]->type == REDIS_REPLY_INTEGER) {
-		if (reply->element[0]->integer == 1) {
-			status = REDIS_FLUSH_APPLIED;
-		} else {
-			redis_note_stale(s, reply);
-			status = REDIS_FLUSH_STALE;
-		}
-	}
+	else if (reply->type == REDIS_REPLY_ERROR)
+		log_warn("redis", "batch write refused; it will be retried", "error=\"%s\"",
+		         reply->str);
+	else
+		status = redis_flush_verdict(s, reply);
 	s->flush_active = false;
 	s->flush_cb(status, s->flush_opaque);
 }
 
-static int redis_build_flush(redis_store *s, const window_batch *batch, const roster *r,
-                             window_clock *clock, redis_partition_offsets *parts,
-                             size_t n_parts)
-{
-	redis_args *a = &s->args;
-	char field[REDIS_KEY_MAX];
-	size_t n_cmds = 0, count_index;
-	int rc = 0;
-
-	redis_args_reset(a);
-	s->n_buckets = 0;
-	rc |= redis_args_add(a, "EVAL", 4) |
-	      redis_args_add(a, redis_flush_script, sizeof(redis_flush_script) - 1) |
-	      redis_args_add(a, "1", 1) | redis_args_add(a, s->offsets_key, strlen(s->offsets_key)) |
-	      redis_args_addf(a, "%zu", n_parts);
-	for (size_t i = 0; i < n_parts; i++) {
-		if (redis_offset_field(s, &parts[i], field, sizeof(field)) < 0)
-			return -1;
-		rc |= redis_args_add(a, field, strlen(field)) |
-		      redis_args_addf(a, "%" PRId64, parts[i].first_offset) |
-		      redis_args_addf(a, "%" PRId64, parts[i].next_offset);
-	}
-	count_index = a->n;
-	rc |= redis_args_add(a, "0000000000", 10);
-	for (size_t i = 0; i < window_batch_cell_count(batch); i++)
-		rc |= redis_add_cell(s, batch, window_batch_cell(batch, i), r, clock, &n_cmds);
-	if (rc)
-		return -1;
-
-	int n = snprintf(field, sizeof(field), "%zu", n_cmds);
-	memcpy(a->bytes + a->offsets[count_index], field, (size_t)n);
-	a->lengths[count_index] = (size_t)n;
-	return 0;
-}
-
-int redis_store_flush(redis_store *s, const window_batch *batch, const roster *r,
-                      window_clock *clock, redis_partition_offsets *parts, size_t n_parts,
-                      redis_store_flush_cb cb, void *opaque)
+int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_store_flush_cb cb,
+                      void *opaque)
 {
 	if (!redis_store_connected(s) || s->flush_active)
 		return -1;
-	if (redis_build_flush(s, batch, r, clock, parts, n_parts) < 0) {
+	for (size_t i = 0; i < req->n_parts; i++) {
+		req->parts[i].stored_offset = -1;
+		req->parts[i].fenced = false;
+	}
+	s->n_duplicates = 0;
+	s->flush_error[0] = '\0';
+	if (redis_build_flush(s, req) < 0) {
 		log_error("redis", "cannot build the batch write (out of memory or key too long)",
-		          "cells=%zu", window_batch_cell_count(batch));
+		          "cells=%zu", window_batch_cell_count(req->batch));
 		return -1;
 	}
 	const char **argv = redis_args_argv(&s->args);
@@ -667,8 +768,8 @@ int redis_store_flush(redis_store *s, const window_batch *batch, const roster *r
 	s->flush_active = true;
 	s->flush_cb = cb;
 	s->flush_opaque = opaque;
-	s->flush_parts = parts;
-	s->flush_n_parts = n_parts;
+	s->flush_parts = req->parts;
+	s->flush_n_parts = req->n_parts;
 	if (redisAsyncCommandArgv(s->ac, redis_flush_reply_cb, s, (int)s->args.n, argv,
 	                          s->args.lengths) != REDIS_OK) {
 		s->flush_active = false;
@@ -676,6 +777,99 @@ int redis_store_flush(redis_store *s, const window_batch *batch, const roster *r
 	}
 	s->commands_sent++;
 	return 0;
+}
+
+const uint64_t *redis_store_flush_duplicates(const redis_store *s, size_t *n)
+{
+	*n = s->n_duplicates;
+	return s->duplicates;
+}
+
+const char *redis_store_flush_error(const redis_store *s)
+{
+	return s->flush_error;
+}
+
+/* ---------------------------------------------------------------- claims */
+
+typedef struct redis_claim {
+	redis_store *store;
+	redis_store_claim_cb cb;
+	void *opaque;
+	redis_partition_offsets *parts;
+	size_t n_parts;
+} redis_claim;
+
+static void redis_claim_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_claim *c = privdata;
+	redisReply *reply = r;
+	int status = -1;
+
+	if (!reply) {
+		log_warn("redis", "partition claim not acknowledged; it will be sent again", "%s", "");
+	} else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != c->n_parts) {
+		log_error("redis", "partition claim failed; it will be sent again", "error=\"%s\"",
+		          reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	} else {
+		for (size_t i = 0; i < c->n_parts; i++) {
+			const redisReply *v = reply->element[i];
+			c->parts[i].stored_offset = v->type == REDIS_REPLY_STRING && v->len > 0
+			                                    ? strtoll(v->str, NULL, 10) : -1;
+		}
+		status = 0;
+	}
+	c->cb(status, c->parts, c->n_parts, c->opaque);
+	free(c->parts);
+	free(c);
+}
+
+static int redis_build_claim(redis_store *s, redis_args *a, const char *token,
+                             const redis_partition_offsets *parts, size_t n_parts)
+{
+	char field[REDIS_KEY_MAX];
+	int rc = redis_args_add(a, "EVAL", 4) |
+	         redis_args_add(a, redis_claim_script, redis_claim_script_len) |
+	         redis_args_add(a, "2", 1) | redis_args_add(a, s->owners_key, strlen(s->owners_key)) |
+	         redis_args_add(a, s->offsets_key, strlen(s->offsets_key)) |
+	         redis_args_add(a, token, strlen(token));
+	for (size_t i = 0; i < n_parts; i++) {
+		if (redis_offset_field(s, &parts[i], field, sizeof(field)) < 0)
+			return -1;
+		rc |= redis_args_add(a, field, strlen(field));
+	}
+	return rc;
+}
+
+int redis_store_claim(redis_store *s, const char *token, const redis_partition_offsets *parts,
+                      size_t n_parts, redis_store_claim_cb cb, void *opaque)
+{
+	redis_args a = { 0 };
+	redis_claim *c = NULL;
+	const char **argv;
+	int rc = -1;
+
+	if (!redis_store_connected(s) || n_parts == 0)
+		return -1;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->parts = malloc(n_parts * sizeof(*parts))))
+		goto out;
+	memcpy(c->parts, parts, n_parts * sizeof(*parts));
+	*c = (redis_claim){ s, cb, opaque, c->parts, n_parts };
+	if (redis_build_claim(s, &a, token, parts, n_parts) < 0 || !(argv = redis_args_argv(&a)))
+		goto out;
+	if (redisAsyncCommandArgv(s->ac, redis_claim_reply_cb, c, (int)a.n, argv, a.lengths) !=
+	    REDIS_OK)
+		goto out;
+	s->commands_sent++;
+	c = NULL;
+	rc = 0;
+out:
+	if (c)
+		free(c->parts);
+	free(c);
+	redis_args_fini(&a);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- tick read */

@@ -11,16 +11,26 @@
  *       of contributor pseudonyms (32 hex digits)
  *   {P}:offsets                                             hash
  *       field "<group>|<topic>|<partition>" -> next offset to consume
+ *   {P}:owners                                              hash
+ *       same fields -> owner token of the instance that claimed the partition
+ *   {P}:d:<UTC hour start, epoch s>                         set
+ *       8-byte hashes of the event ids counted with event time in that hour
+ *       (see dedup.h); kept the dedup horizon past the hour or the last
+ *       write, whichever is later
  *
  * Bucket keys expire at bucket end + window_keep_ms() of their granularity.
  *
- * A batch is written by one Lua script call: it first compares the stored
- * offset of every partition in the batch with the batch's first offset and
- * writes nothing when some partition already went past it (a replay after a
- * lost acknowledgement, or another consumer that took the partition over);
- * otherwise it applies every count, HyperLogLog and expiry and stores the new
- * offsets, atomically. One slot for everything keeps that atomic on Redis
- * Cluster too, at the cost of putting all window state on one node.
+ * On assignment the instance claims its partitions (redis_store_claim): the
+ * owners hash gets a fresh token and the reply gives the stored offsets to
+ * resume from. A batch is then written by one Lua script call (see
+ * redis_scripts.h) that writes nothing when a partition of the batch is now
+ * claimed by another token (fenced: the partition moved while the batch was
+ * on its way), when Redis is already past one of its offsets (stale), when
+ * one of its event ids was counted before (duplicate) or when a key holds
+ * something unexpected (rejected); otherwise it applies every count,
+ * HyperLogLog, event id, expiry and offset at once. One slot for everything
+ * keeps that atomic on Redis Cluster too, at the cost of putting all window
+ * state on one node.
  *
  * Connection: reconnects with exponential backoff (100 ms to 5 s). A PING
  * every second detects a silent, half-open connection: when a reply is
@@ -37,6 +47,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "dedup.h"
 #include "kpi.h"
 #include "roster.h"
 #include "window.h"
@@ -47,18 +58,36 @@ typedef struct redis_store redis_store;
 typedef struct redis_partition_offsets {
 	const char *topic;
 	int32_t partition;
+	const char *owner_token; /* the claim the batch was read under */
 	int64_t first_offset;    /* offset of the batch's first message */
 	int64_t next_offset;     /* offset after the batch's last message */
-	int64_t stored_offset;   /* set on REDIS_FLUSH_STALE: what Redis holds, or -1 */
+	int64_t stored_offset;   /* after STALE or a claim: what Redis holds, or -1 */
+	bool fenced;             /* after FENCED: claimed by another token */
 } redis_partition_offsets;
 
 typedef enum redis_flush_status {
 	REDIS_FLUSH_APPLIED,     /* written and acknowledged */
 	REDIS_FLUSH_STALE,       /* not written: Redis is already past some partition */
-	REDIS_FLUSH_FAILED,      /* not acknowledged (connection lost, error): retry */
+	REDIS_FLUSH_FENCED,      /* not written: some partition has another owner */
+	REDIS_FLUSH_DUPLICATE,   /* not written: some event ids were counted before */
+	REDIS_FLUSH_REJECTED,    /* not written: Redis rejected a command (see error) */
+	REDIS_FLUSH_FAILED,      /* not acknowledged (connection lost, OOM...): retry */
 } redis_flush_status;
 
+/* What one batch write carries; everything must stay untouched until the callback. */
+typedef struct redis_flush_request {
+	const window_batch *batch;     /* finished (window_batch_finish) */
+	const dedup_batch *ids;        /* finished (dedup_batch_finish) */
+	const roster *roster;
+	window_clock *clock;
+	redis_partition_offsets *parts;
+	size_t n_parts;
+	int64_t now_ms;                /* wall clock, for the id sets' expiry */
+} redis_flush_request;
+
 typedef void (*redis_store_flush_cb)(redis_flush_status status, void *opaque);
+typedef void (*redis_store_claim_cb)(int status, redis_partition_offsets *parts, size_t n,
+                                     void *opaque);
 typedef void (*redis_store_tick_cb)(int status, void *opaque);
 typedef void (*redis_store_state_cb)(bool connected, void *opaque);
 
@@ -73,14 +102,28 @@ void redis_store_free(redis_store *s);
 bool redis_store_connected(const redis_store *s);
 
 /*
- * Sends the batch and the partitions' offsets in one atomic write. The batch
- * must be finished (window_batch_finish) and stay untouched until cb runs;
- * on REDIS_FLUSH_STALE the parts' stored_offset fields are filled before cb.
- * Returns 0, or -1 when not connected (cb is then not called).
+ * Sends the batch, its event ids and the partitions' offsets in one atomic
+ * write. Before cb runs, the parts' stored_offset (STALE) or fenced (FENCED)
+ * fields are filled. Returns 0, or -1 when not connected or the write cannot
+ * be built (cb is then not called).
  */
-int redis_store_flush(redis_store *s, const window_batch *batch, const roster *r,
-                      window_clock *clock, redis_partition_offsets *parts, size_t n_parts,
-                      redis_store_flush_cb cb, void *opaque);
+int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_store_flush_cb cb,
+                      void *opaque);
+
+/* After REDIS_FLUSH_DUPLICATE, inside cb: the ids Redis already holds. */
+const uint64_t *redis_store_flush_duplicates(const redis_store *s, size_t *n);
+
+/* After REDIS_FLUSH_REJECTED, inside cb: Redis's error message. */
+const char *redis_store_flush_error(const redis_store *s);
+
+/*
+ * Claims parts (topic and partition) for token: batches read under an
+ * older token are fenced from now on. cb gets status 0 with each part's
+ * stored_offset filled (-1: nothing stored yet), or -1 when Redis failed
+ * meanwhile. parts and token are copied. Returns 0, or -1 when not connected.
+ */
+int redis_store_claim(redis_store *s, const char *token, const redis_partition_offsets *parts,
+                      size_t n_parts, redis_store_claim_cb cb, void *opaque);
 
 /*
  * Reads what a tick needs into t: the counts of every window (window i ends

@@ -13,8 +13,10 @@
 
 #include "decode_avro.h"
 #include "decode_slack.h"
+#include "dedup.h"
 
 #define PIPELINE_MAX_HITS 16
+#define PIPELINE_KNOWN_IDS 65536
 
 struct pipeline {
 	const config *cfg;
@@ -24,6 +26,7 @@ struct pipeline {
 	classifier *classifier;
 	decode_avro *avro;
 	decode_slack *slack;
+	dedup_known *known;
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	pipeline_stats stats;
 };
@@ -46,7 +49,8 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->classifier = classify_new(cfg);
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
-	if (!pl->classifier || !pl->avro || !pl->slack) {
+	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
+	if (!pl->classifier || !pl->avro || !pl->slack || !pl->known) {
 		if (pl->classifier && pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -62,6 +66,7 @@ void pipeline_free(pipeline *pl)
 	classify_free(pl->classifier);
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
+	dedup_known_free(pl->known);
 	free(pl);
 }
 
@@ -87,7 +92,7 @@ static decode_status pipeline_check_time(pipeline *pl, const event *ev, int64_t 
 
 	if (t < now_ms - pl->cfg->windows.allowed_lateness_ms) {
 		pl->stats.late++;
-		return pipeline_reject(res, DECODE_INVALID, "late_event",
+		return pipeline_reject(res, DECODE_INVALID, "late",
 		                       "event time is older than windows.allowed_lateness");
 	}
 	if (t > now_ms + pl->cfg->windows.max_future_ms)
@@ -148,6 +153,33 @@ static int pipeline_apply_hit(pipeline *pl, const event *ev, const classify_hit 
 	return 0;
 }
 
+/*
+ * Records the event's id in the batch. Returns DECODE_OK for an event to
+ * count, DECODE_IGNORED for a repeat, DECODE_INVALID when out of memory.
+ */
+static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_batch *ids,
+                                           decode_result *res)
+{
+	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
+		return DECODE_OK;
+	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
+	int added = dedup_known_has(pl->known, id) ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
+	if (added > 0)
+		return DECODE_OK;
+	if (added < 0)
+		return pipeline_reject(res, DECODE_INVALID, "out_of_memory",
+		                       "the batch could not grow; the message was not counted");
+	pl->stats.duplicates++;
+	return pipeline_reject(res, DECODE_IGNORED, "duplicate_event",
+	                       "an event with this source, kind and event_id was counted before");
+}
+
+void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dedup_known_add(pl->known, ids[i]);
+}
+
 static decode_status pipeline_decode(pipeline *pl, input_format format, const void *buf,
                                      size_t len, event *ev, decode_result *res)
 {
@@ -158,7 +190,7 @@ static decode_status pipeline_decode(pipeline *pl, input_format format, const vo
 
 decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
                                size_t len, int64_t now_ms, window_batch *batch,
-                               decode_result *res)
+                               dedup_batch *ids, decode_result *res)
 {
 	event ev;
 	classify_hit hits[PIPELINE_MAX_HITS];
@@ -190,6 +222,14 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	}
 	if (n_hits > PIPELINE_MAX_HITS)
 		n_hits = PIPELINE_MAX_HITS;
+	status = pipeline_check_repeat(pl, &ev, ids, res);
+	if (status != DECODE_OK) {
+		if (status == DECODE_IGNORED)
+			pl->stats.ignored++;
+		else
+			pl->stats.invalid++;
+		return status;
+	}
 
 	for (size_t i = 0; i < n_hits; i++) {
 		/* NOTE: on out of memory the credits added before the failure stay

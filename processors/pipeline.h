@@ -7,6 +7,11 @@
  * person and every bucket granularity. Raw ids exist only inside this call;
  * the batch receives pseudonyms.
  *
+ * Events that count are checked for repeats (dedup.h): an id already in
+ * the batch, or reported counted by Redis, is ignored as duplicate_event.
+ * The ids go into the batch's dedup_batch, which the caller writes to Redis
+ * with the counts.
+ *
  * People missing from the roster count at org level only (their pseudonym
  * still counts as a distinct contributor) and are counted in the stats.
  *
@@ -21,6 +26,7 @@
 
 #include "../daemon/config.h"
 #include "classify.h"
+#include "dedup.h"
 #include "event.h"
 #include "privacy.h"
 #include "roster.h"
@@ -34,6 +40,7 @@ typedef struct pipeline_stats {
 	uint64_t late;             /* older than the allowed lateness */
 	uint64_t behaviours;       /* behaviour credits added to the batch */
 	uint64_t unknown_people;   /* credits for people not in the roster */
+	uint64_t duplicates;       /* events whose id was counted before */
 } pipeline_stats;
 
 typedef struct pipeline pipeline;
@@ -52,7 +59,10 @@ void pipeline_free(pipeline *pl);
  */
 decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
                                size_t len, int64_t now_ms, window_batch *batch,
-                               decode_result *res);
+                               dedup_batch *ids, decode_result *res);
+
+/* Ids Redis reports as counted before: later messages carrying them are repeats. */
+void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
 
 const pipeline_stats *pipeline_get_stats(const pipeline *pl);
 

@@ -157,7 +157,7 @@ expect_kpi --absent recognition_count department:Operations 24h
 # ---------------------------------------------------------------- dead letters
 dlq_reasons=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\n' | tr ',' '\n' |
 	sed -n 's/^dlq.reason=//p' | sort | tr '\n' ' ')
-[ "$dlq_reasons" = "invalid_avro invalid_avro invalid_json late_event " ] ||
+[ "$dlq_reasons" = "invalid_avro invalid_avro invalid_json late " ] ||
 	lib_fail "unexpected DLQ reasons: '$dlq_reasons'"
 truncated=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\n' |
 	grep -c 'dlq.payload.truncated=true' || true)

@@ -1,0 +1,49 @@
+/*
+ * redis_scripts.h - the Lua scripts advocacyd runs in Redis, one call each.
+ *
+ * redis_flush_script applies one batch atomically. KEYS[1] is the owners
+ * hash, KEYS[2] the offsets hash. ARGV holds sections, each a count and
+ * then its records:
+ *
+ *   P  partitions:   field "<group>|<topic>|<partition>", owner token,
+ *                    first offset, next offset
+ *   D  id chunks:    dedup key, expire-at (epoch s), m, then m 8-byte ids
+ *   H  HLL chunks:   key, expire-at, m, then m contributor pseudonyms
+ *   E  count keys:   key, expire-at
+ *   C  counts:       key, field, increment
+ *
+ * It checks everything before it writes anything, and replies:
+ *   {1}                        applied
+ *   {0, field, stored, ...}    stale: Redis is already past these partitions
+ *   {2, id, ...}               these ids were counted before: nothing written
+ *   {3, field, ...}            fenced: these partitions are claimed by
+ *                              another owner token
+ *   {4, error}                 rejected: a key holds something unexpected
+ *                              (wrong type, a counter that is not an
+ *                              integer); nothing stays written
+ * The shebang line makes Redis refuse the whole call up front when it is
+ * out of memory, instead of failing half-way.
+ *
+ * redis_claim_script takes partitions over for one owner token: KEYS as
+ * above, ARGV[1] the token, then the partition fields. It replies with the
+ * stored next offset of each field, "" when none.
+ */
+#ifndef ADVOCACY_REDIS_SCRIPTS_H
+#define ADVOCACY_REDIS_SCRIPTS_H
+
+#include <stddef.h>
+
+extern const char redis_flush_script[];
+extern const size_t redis_flush_script_len;
+extern const char redis_claim_script[];
+extern const size_t redis_claim_script_len;
+
+enum {
+	REDIS_SCRIPT_STALE = 0,
+	REDIS_SCRIPT_APPLIED = 1,
+	REDIS_SCRIPT_DUPLICATE = 2,
+	REDIS_SCRIPT_FENCED = 3,
+	REDIS_SCRIPT_REJECTED = 4,
+};
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * dedup.c - event id hashes per batch and ids known to be counted (see dedup.h).
+ *
+ * The batch set is an open-addressing table of ids (0 marks a free slot)
+ * next to an array of (id, hour) entries in arrival order. The table is kept
+ * at most half full and cleared with one memset per batch.
+ */
+#include "dedup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEDUP_MIN_SLOTS 4096
+
+/* FNV-1a over the bytes, then a splitmix64 finalizer to spread the bits. */
+static uint64_t dedup_fnv(uint64_t h, event_str s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.ptr[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* A separator byte, so that ("ab", "c") and ("a", "bc") differ. */
+	h ^= 0xff;
+	h *= 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t dedup_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+uint64_t dedup_event_id(event_str source, event_str kind, event_str event_id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = dedup_fnv(h, source);
+	h = dedup_fnv(h, kind);
+	h = dedup_fnv(h, event_id);
+	h = dedup_mix(h);
+	return h ? h : 1;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+struct dedup_batch {
+	uint64_t *slots;
+	size_t n_slots;           /* power of two */
+	dedup_entry *entries;
+	size_t n_entries, entries_cap;
+};
+
+dedup_batch *dedup_batch_new(void)
+{
+	dedup_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->slots = calloc(DEDUP_MIN_SLOTS, sizeof(*b->slots));
+	if (!b->slots) {
+		free(b);
+		return NULL;
+	}
+	b->n_slots = DEDUP_MIN_SLOTS;
+	return b;
+}
+
+void dedup_batch_free(dedup_batch *b)
+{
+	if (!b)
+		return;
+	free(b->slots);
+	free(b->entries);
+	free(b);
+}
+
+void dedup_batch_reset(dedup_batch *b)
+{
+	if (b->n_entries)
+		memset(b->slots, 0, b->n_slots * sizeof(*b->slots));
+	b->n_entries = 0;
+}
+
+/* Puts id in its slot; returns 1 when inserted, 0 when present. */
+static int dedup_slot_insert(uint64_t *slots, size_t n_slots, uint64_t id)
+{
+	size_t mask = n_slots - 1;
+
+	for (size_t i = (size_t)id & mask;; i = (i + 1) & mask) {
+		if (slots[i] == id)
+			return 0;
+		if (slots[i] == 0) {
+			slots[i] = id;
+			return 1;
+		}
+	}
+}
+
+static int dedup_batch_grow(dedup_batch *b)
+{
+	if ((b->n_entries + 1) * 2 > b->n_slots) {
+		size_t n = b->n_slots * 2;
+		uint64_t *slots = calloc(n, sizeof(*slots));
+		if (!slots)
+			return -1;
+		for (size_t i = 0; i < b->n_entries; i++)
+			dedup_slot_insert(slots, n, b->entries[i].id);
+		free(b->slots);
+		b->slots = slots;
+		b->n_slots = n;
+	}
+	if (b->n_entries == b->entries_cap) {
+		size_t cap = b->entries_cap ? b->entries_cap * 2 : 1024;
+		dedup_entry *e = realloc(b->entries, cap * sizeof(*e));
+		if (!e)
+			return -1;
+		b->entries = e;
+		b->entries_cap = cap;
+	}
+	return 0;
+}
+
+int dedup_batch_add(dedup_batch *b, uint64_t id, int64_t event_time_ms)
+{
+	if (dedup_batch_grow(b) < 0)
+		return -1;
+	if (!dedup_slot_insert(b->slots, b->n_slots, id))
+		return 0;
+	b->entries[b->n_entries++] = (dedup_entry){ id, dedup_hour_s(event_time_ms) };
+	return 1;
+}
+
+static int dedup_entry_cmp(const void *pa, const void *pb)
+{
+	const dedup_entry *a = pa, *b = pb;
+
+	if (a->hour_s != b->hour_s)
+		return a->hour_s < b->hour_s ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+void dedup_batch_finish(dedup_batch *b)
+{
+	qsort(b->entries, b->n_entries, sizeof(*b->entries), dedup_entry_cmp);
+}
+
+size_t dedup_batch_count(const dedup_batch *b)
+{
+	return b->n_entries;
+}
+
+const dedup_entry *dedup_batch_entries(const dedup_batch *b)
+{
+	return b->entries;
+}
+
+/* ---------------------------------------------------------------- known ids */
+
+struct dedup_known {
+	uint64_t *slots;
+	size_t mask;
+};
+
+dedup_known *dedup_known_new(size_t slots)
+{
+	dedup_known *k = calloc(1, sizeof(*k));
+	size_t n = 1;
+
+	while (n < slots)
+		n *= 2;
+	if (!k)
+		return NULL;
+	k->slots = calloc(n, sizeof(*k->slots));
+	if (!k->slots) {
+		free(k);
+		return NULL;
+	}
+	k->mask = n - 1;
+	return k;
+}
+
+void dedup_known_free(dedup_known *k)
+{
+	if (!k)
+		return;
+	free(k->slots);
+	free(k);
+}
+
+void dedup_known_add(dedup_known *k, uint64_t id)
+{
+	k->slots[id & k->mask] = id;
+}
+
+bool dedup_known_has(const dedup_known *k, uint64_t id)
+{
+	return k->slots[id & k->mask] == id;
+}

@@ -1,0 +1,70 @@
+/*
+ * dedup.h - upstream event ids, so that a replayed event counts once.
+ *
+ * Connectors replay: the same event (same source, kind and event id) can
+ * arrive twice, minutes or days apart, on any partition. Each counted event
+ * is reduced to a 64-bit id hash (dedup_event_id). Two structures use it:
+ *
+ * - dedup_batch: the ids of one poll batch, with the hour of their event
+ *   time. It drops a repeat inside the batch at once, and the store writes
+ *   the ids to Redis together with the batch's counts, where the write is
+ *   refused when Redis already holds one of them (see redis_store.h).
+ * - dedup_known: ids that Redis reported as already counted, so that the
+ *   batch re-read after such a refusal drops them. Fixed size, direct
+ *   mapped: an id pushed out is only reported by Redis once more.
+ *
+ * Neither allocates per event once warm. A 64-bit hash makes two distinct
+ * events collide with probability about n^2 / 2^65 for n ids in the
+ * horizon (3e-6 for ten million); the colliding event would be dropped.
+ */
+#ifndef ADVOCACY_DEDUP_H
+#define ADVOCACY_DEDUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* Never 0. Stable across processes and versions: it is stored in Redis. */
+uint64_t dedup_event_id(event_str source, event_str kind, event_str event_id);
+
+/* The UTC hour holding t_ms, as epoch seconds: ids are kept per such hour. */
+static inline int64_t dedup_hour_s(int64_t t_ms)
+{
+	int64_t hours = t_ms / 3600000 - (t_ms % 3600000 < 0 ? 1 : 0);
+	return hours * 3600;
+}
+
+typedef struct dedup_entry {
+	uint64_t id;
+	int64_t hour_s;
+} dedup_entry;
+
+typedef struct dedup_batch dedup_batch;
+
+dedup_batch *dedup_batch_new(void);
+void dedup_batch_free(dedup_batch *b);
+
+/* Empties the batch, keeping its memory. */
+void dedup_batch_reset(dedup_batch *b);
+
+/* Returns 1 when id was new in the batch and is now in it, 0 when it was
+ * already there, -1 when out of memory. */
+int dedup_batch_add(dedup_batch *b, uint64_t id, int64_t event_time_ms);
+
+/* Orders the entries by hour, then id; call once after the last add. */
+void dedup_batch_finish(dedup_batch *b);
+
+size_t dedup_batch_count(const dedup_batch *b);
+const dedup_entry *dedup_batch_entries(const dedup_batch *b);
+
+typedef struct dedup_known dedup_known;
+
+/* slots is rounded up to a power of two. */
+dedup_known *dedup_known_new(size_t slots);
+void dedup_known_free(dedup_known *k);
+void dedup_known_add(dedup_known *k, uint64_t id);
+bool dedup_known_has(const dedup_known *k, uint64_t id);
+
+#endif
