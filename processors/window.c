@@ -6,8 +6,8 @@
  * before 1970 work too). A granularity of k days cuts time at local midnight
  * in the configured time zone, on the local days counted in steps of k from
  * Monday 1970-01-05 (local day number 4, as 1970-01-01 was a Thursday). So a
- * 7d bucket is an ISO 8601 week from Monday 00:00 local, and 14d and 28d
- * buckets start on Mondays too; a 1d bucket is any local day. Local time
+ * 7d bucket is an ISO 8601 week from Monday 00:00 local. 14d and 28d buckets
+ * also start on Mondays, and a 1d bucket is any local day. Local time
  * comes from the C library and the system tz database: window_clock_new() sets
  * TZ once and the day boundaries come from localtime_r() and mktime(). Each
  * granularity keeps the last few buckets it computed, so the hot path compares
@@ -48,7 +48,7 @@
 #define WINDOW_DAY_S 86400LL
 #define WINDOW_TZ_MAX 128
 #define WINDOW_CACHE_WAYS 4
-/* Local day number of Monday 1970-01-05, where k-day buckets are counted from. */
+/* Local day number of Monday 1970-01-05, the first day of k-day bucket 0. */
 #define WINDOW_FIRST_MONDAY 4LL
 /* Times are clamped to +-2^52 ms (about 142,000 years) so no step overflows. */
 #define WINDOW_TIME_LIMIT_MS (1LL << 52)
