@@ -4,12 +4,14 @@
  * Buckets. A granularity g that is not a whole number of days cuts time at
  * floor(t / g) * g, counted from the UTC epoch (floor division, so times
  * before 1970 work too). A granularity of k days cuts time at local midnight
- * in the configured time zone, at the days whose local day number (days since
- * 1970-01-01, local calendar) is a multiple of k. Local time comes from the C
- * library and the system tz database: window_clock_new() sets TZ once and the
- * day boundaries come from localtime_r() and mktime(). Each granularity keeps
- * the last few buckets it computed, so the hot path compares a few integers
- * and rarely reaches mktime().
+ * in the configured time zone, on the local days counted in steps of k from
+ * Monday 1970-01-05 (local day number 4, as 1970-01-01 was a Thursday). So a
+ * 7d bucket is an ISO 8601 week from Monday 00:00 local. 14d and 28d buckets
+ * also start on Mondays, and a 1d bucket is any local day. Local time
+ * comes from the C library and the system tz database: window_clock_new() sets
+ * TZ once and the day boundaries come from localtime_r() and mktime(). Each
+ * granularity keeps the last few buckets it computed, so the hot path compares
+ * a few integers and rarely reaches mktime().
  *
  * A local day starts at the first second whose local date is that day. Where
  * a DST change skips or repeats midnight (America/Santiago, America/Havana),
@@ -46,6 +48,8 @@
 #define WINDOW_DAY_S 86400LL
 #define WINDOW_TZ_MAX 128
 #define WINDOW_CACHE_WAYS 4
+/* Local day number of Monday 1970-01-05, the first day of k-day bucket 0. */
+#define WINDOW_FIRST_MONDAY 4LL
 /* Times are clamped to +-2^52 ms (about 142,000 years) so no step overflows. */
 #define WINDOW_TIME_LIMIT_MS (1LL << 52)
 
@@ -222,10 +226,12 @@ static window_interval window_days_bucket(const window_clock *c, int64_t k, int6
 	window_tz_apply(c->tz);
 	if (!window_local_day(t, &day)) {
 		/* Out of the C library's range: fall back to UTC days. */
-		int64_t start = window_floor_div(t_ms, k * WINDOW_DAY_MS) * k * WINDOW_DAY_MS;
+		int64_t anchor = WINDOW_FIRST_MONDAY * WINDOW_DAY_MS;
+		int64_t start =
+		    window_floor_div(t_ms - anchor, k * WINDOW_DAY_MS) * k * WINDOW_DAY_MS + anchor;
 		return (window_interval){start, start + k * WINDOW_DAY_MS};
 	}
-	int64_t first = window_floor_div(day, k) * k;
+	int64_t first = window_floor_div(day - WINDOW_FIRST_MONDAY, k) * k + WINDOW_FIRST_MONDAY;
 	return (window_interval){(int64_t)window_day_start(first) * 1000,
 				 (int64_t)window_day_start(first + k) * 1000};
 }

@@ -5,7 +5,10 @@
  * below one day are aligned to the UTC epoch; one day and its multiples are
  * aligned to local midnight in the configured IANA time zone, so a "day" is a
  * calendar day where the organisation works (23 or 25 hours across a DST
- * change). A rolling window of length L read from granularity g covers the
+ * change). Buckets of k days start on the local days counted in steps of k
+ * from Monday 1970-01-05. So a 7d bucket is an ISO 8601 week from Monday 00:00
+ * local to the next Monday 00:00, 167 or 169 hours long across a DST change.
+ * A rolling window of length L read from granularity g covers the
  * buckets from the one containing (end - L) up to the one containing end.
  *
  * Batch: all behaviours of one poll batch are added into an in-memory table

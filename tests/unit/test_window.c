@@ -113,9 +113,11 @@ static void negative_times_floor(void **state)
 	assert_int_equal(window_bucket_start(c, G1D, -1), -DAY);
 	assert_int_equal(window_bucket_start(c, G1D, -DAY), -DAY);
 	assert_int_equal(window_bucket_start(c, G1D, -DAY - 1), -2 * DAY);
-	/* Day 0 (1970-01-01) starts a 7-day bucket; day -1 belongs to the one before. */
-	assert_int_equal(window_bucket_start(c, G7D, 0), 0);
-	assert_int_equal(window_bucket_start(c, G7D, -1), -7 * DAY);
+	/* Thursday 1970-01-01 and the day before are in the week of Monday 1969-12-29. */
+	assert_int_equal(window_bucket_start(c, G7D, 0), -3 * DAY);
+	assert_int_equal(window_bucket_start(c, G7D, -1), -3 * DAY);
+	assert_int_equal(window_bucket_start(c, G7D, -3 * DAY - 1), -10 * DAY);
+	assert_int_equal(window_bucket_start(c, G7D, 4 * DAY), 4 * DAY);
 	window_clock_free(c);
 }
 
@@ -196,12 +198,11 @@ static void havana_repeated_midnight(void **state)
 	window_clock_free(c);
 }
 
-static void seven_day_buckets_align_to_day_numbers(void **state)
+static void seven_day_buckets_start_on_monday(void **state)
 {
 	window_clock *utc = clock_for("UTC");
-	int64_t t = utc_ms(2026, 3, 29, 12, 0);
-	int64_t day = t / DAY;
-	int64_t start = day / 7 * 7 * DAY;
+	int64_t t = utc_ms(2026, 3, 29, 12, 0);     /* a Sunday */
+	int64_t start = utc_ms(2026, 3, 23, 0, 0); /* the Monday before */
 
 	assert_int_equal(window_bucket_start(utc, G7D, t), start);
 	assert_int_equal(window_bucket_end(utc, G7D, start), start + 7 * DAY);
@@ -602,7 +603,7 @@ int main(void)
 	    cmocka_unit_test(new_york_days_across_dst),
 	    cmocka_unit_test(santiago_skipped_midnight),
 	    cmocka_unit_test(havana_repeated_midnight),
-	    cmocka_unit_test(seven_day_buckets_align_to_day_numbers),
+	    cmocka_unit_test(seven_day_buckets_start_on_monday),
 	    cmocka_unit_test(interleaved_clocks),
 	    cmocka_unit_test(unknown_time_zone_rejected),
 	    cmocka_unit_test(rolling_window_counts),
