@@ -34,6 +34,7 @@
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "alert.h"
 #include "dedup.h"
 #include "encode.h"
@@ -97,6 +98,7 @@ typedef struct app {
 	kafka_producer *producer;
 	redis_store *store;
 	ownership *owners;
+	admin_server *admin;      /* NULL when admin.enabled is false */
 
 	struct event *signal_events[2];
 	struct event *kick_event;
@@ -725,6 +727,46 @@ static void app_signal_cb(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(a->shutdown_timer, &wait);
 }
 
+/* ---------------------------------------------------------------- admin */
+
+/* Writes reason into reasons at *used as one "not ready: ..." line. */
+static void app_not_ready(char *reasons, size_t size, size_t *used, const char *reason)
+{
+	int n = snprintf(reasons + *used, size - *used, "not ready: %s\n", reason);
+
+	if (n > 0)
+		*used += (size_t)n < size - *used ? (size_t)n : size - *used - 1;
+}
+
+/* The /readyz check: consuming needs Redis, assigned partitions and the roster. */
+static int app_ready_cb(void *opaque, char *reasons, size_t size)
+{
+	app *a = opaque;
+	size_t used = 0;
+
+	if (a->stopping)
+		app_not_ready(reasons, size, &used, "shutting down");
+	if (!a->store || !redis_store_connected(a->store))
+		app_not_ready(reasons, size, &used, "redis disconnected");
+	if (!a->consumer || kafka_consumer_assigned(a->consumer) == 0)
+		app_not_ready(reasons, size, &used, "no partitions assigned");
+	else if (!a->owners || ownership_started(a->owners) == 0)
+		app_not_ready(reasons, size, &used, "assigned partitions not claimed in redis yet");
+	if (a->state == APP_BATCH_RETRYING)
+		app_not_ready(reasons, size, &used, "batch write to redis failing, retrying");
+	if (!a->roster_reader || !kafka_roster_loaded(a->roster_reader))
+		app_not_ready(reasons, size, &used, "roster not loaded");
+	return used == 0;
+}
+
+static int app_init_admin(app *a, char *err, size_t err_size)
+{
+	if (!a->cfg->admin.enabled)
+		return 0;
+	a->admin = admin_new(a->base, a->cfg, app_ready_cb, a, err, err_size);
+	return a->admin ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static int app_init_processors(app *a, char *err, size_t err_size)
@@ -812,6 +854,7 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 
 static void app_fini(app *a)
 {
+	admin_free(a->admin);
 	/* Close the consumer before the store: its final revoke may still run. */
 	kafka_consumer_free(a->consumer);
 	kafka_roster_free(a->roster_reader);
@@ -851,7 +894,7 @@ int app_run(const config *cfg)
 	}
 	a->cfg = cfg;
 	if (app_init_processors(a, err, sizeof(err)) < 0 || app_init_events(a) < 0 ||
-	    app_init_clients(a, err, sizeof(err)) < 0) {
+	    app_init_admin(a, err, sizeof(err)) < 0 || app_init_clients(a, err, sizeof(err)) < 0) {
 		log_error("main", "startup failed", "error=\"%s\"", err[0] ? err : "out of memory");
 		a->exit_code = 1;
 	} else {

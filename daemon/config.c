@@ -32,6 +32,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include <arpa/inet.h>
+
 #define CONFIG_PATH_MAX 256
 #define CONFIG_LIST_MAX 256
 #define CONFIG_DAY_MS 86400000LL
@@ -1596,6 +1598,41 @@ static int config_check_topics(config_loader *ld)
 }
 
 /* ------------------------------------------------------------------------ */
+/* admin                                                                     */
+
+/*
+ * Accepts numeric addresses only, because a host name could resolve to
+ * several addresses and the server should bind exactly the one in the file.
+ */
+static int config_check_listen_host(config_loader *ld, const char *kp, const char *host)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+		return 0;
+	return config_error(ld, kp,
+			    "invalid address '%s'; write a numeric IPv4 or IPv6 address such as "
+			    "127.0.0.1 or ::1 (loopback only) or 0.0.0.0 (every interface)",
+			    host);
+}
+
+static int config_load_admin(const config_map *root)
+{
+	static const char *const keys[] = {"enabled", "listen_host", "port", NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+
+	if (config_open_key(root, "admin", false, keys, &m) < 0 ||
+	    config_read_bool(&m, "enabled", true, &cfg->admin.enabled) < 0 ||
+	    config_read_string(&m, "listen_host", false, "127.0.0.1", &cfg->admin.listen_host) <
+		0 ||
+	    config_check_listen_host(root->ld, "admin.listen_host", cfg->admin.listen_host) < 0 ||
+	    config_read_int(&m, "port", 9464, 0, 65535, &cfg->admin.port) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* File and document                                                         */
 
 static int config_syntax_error(config_loader *ld, const yaml_parser_t *p)
@@ -1676,8 +1713,8 @@ static int config_parse_file(config_loader *ld, yaml_document_t *doc)
 
 static int config_load_root(config_loader *ld)
 {
-	static const char *const keys[] = {"kafka",	 "redis", "privacy", "windows",
-					   "behaviours", "kpis",  "outputs", NULL};
+	static const char *const keys[] = {"kafka", "redis",   "privacy", "windows", "behaviours",
+					   "kpis",  "outputs", "admin",	  NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -1688,7 +1725,7 @@ static int config_load_root(config_loader *ld)
 	    config_load_redis(&root) < 0 || config_load_privacy(&root) < 0 ||
 	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
 	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
-	    config_check_topics(ld) < 0)
+	    config_check_topics(ld) < 0 || config_load_admin(&root) < 0)
 		return -1;
 	return 0;
 }
@@ -1796,6 +1833,7 @@ void config_free(config *cfg)
 	free(cfg->outputs.kpi.topic);
 	free(cfg->outputs.escalations.topic);
 	free(cfg->outputs.dlq.topic);
+	free(cfg->admin.listen_host);
 	free(cfg->path);
 	free(cfg);
 }

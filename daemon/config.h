@@ -200,6 +200,13 @@ typedef struct config {
 		int64_t tick_interval_ms;
 		int max_queued_messages; /* producer queue bound; input pauses at half */
 	} outputs;
+
+	/* The admin HTTP server (health endpoints). */
+	struct {
+		bool enabled;            /* default true */
+		char *listen_host;       /* numeric IPv4 or IPv6 address; default 127.0.0.1 */
+		int port;                /* 0: the system picks a free port; default 9464 */
+	} admin;
 } config;
 
 /*

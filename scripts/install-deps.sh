@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   librdkafka-dev libavro-dev libhiredis-dev libevent-dev libssl-dev
   libyaml-dev libjansson-dev libcmocka-dev
-  redis-server redis-tools kcat python3
+  redis-server redis-tools kcat python3 curl
 )
 
 missing=()

@@ -33,7 +33,8 @@ echo "   redis 127.0.0.1:$REDIS_PORT, kafka $KAFKA_BOOTSTRAP"
 # this script can print them; the tick is short so that escalations show soon.
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LIB_TMP/hmac.key"
 sed -e "s|bootstrap_servers: .*|bootstrap_servers: \"$KAFKA_BOOTSTRAP\"|" \
-	-e "s|^\(  port:\) .*|\1 $REDIS_PORT|" \
+	-e "/^redis:/,/^[a-z]/s|^\(  port:\) .*|\1 $REDIS_PORT|" \
+	-e "/^admin:/,/^[a-z]/s|^\(  port:\) .*|\1 0|" \
 	-e "s|key_file: .*|key_file: $LIB_TMP/hmac.key|" \
 	-e "s|tick_interval: .*|tick_interval: 2s|" \
 	-e "/^  \(kpi\|escalations\|dlq\):/s|format: avro|format: json|" \

@@ -30,7 +30,8 @@ lib_start_devkafka advocacy.events:8 slack.events:4 advocacy.roster:1 \
 	advocacy.kpi:1 advocacy.escalations:1 advocacy.dlq:1
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LIB_TMP/hmac.key"
 sed -e "s|bootstrap_servers: .*|bootstrap_servers: \"$KAFKA_BOOTSTRAP\"|" \
-	-e "s|^\(  port:\) .*|\1 $REDIS_PORT|" \
+	-e "/^redis:/,/^[a-z]/s|^\(  port:\) .*|\1 $REDIS_PORT|" \
+	-e "/^admin:/,/^[a-z]/s|^\(  port:\) .*|\1 0|" \
 	-e "s|key_file: .*|key_file: $LIB_TMP/hmac.key|" \
 	"$ADVOCACY_SOURCE_DIR/config/advocacyd.yaml" >"$LIB_TMP/bench.yaml"
 

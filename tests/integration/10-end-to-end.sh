@@ -72,6 +72,8 @@ outputs:
   kpi: {topic: advocacy.kpi, format: json}
   escalations: {topic: advocacy.escalations, format: json}
   dlq: {topic: advocacy.dlq, format: json}
+admin:
+  port: 0
 EOF
 "$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$work/e2e.yaml" || lib_fail "test config invalid"
 

@@ -282,6 +282,10 @@ static void test_reference_config_loads(void **state)
 	assert_int_equal(cfg->n_kpis, 7);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
+
+	assert_true(cfg->admin.enabled);
+	assert_string_equal(cfg->admin.listen_host, "127.0.0.1");
+	assert_int_equal(cfg->admin.port, 9464);
 	config_free(cfg);
 }
 
@@ -384,6 +388,10 @@ static void test_defaults_apply(void **state)
 	assert_int_equal(cfg->outputs.kpi.schema_id, 1);
 	assert_int_equal(cfg->outputs.escalations.schema_id, 2);
 	assert_int_equal(cfg->outputs.dlq.schema_id, 3);
+
+	assert_true(cfg->admin.enabled);
+	assert_string_equal(cfg->admin.listen_host, "127.0.0.1");
+	assert_int_equal(cfg->admin.port, 9464);
 
 	const config_rule *r = &cfg->behaviours[0].rules[0];
 	assert_null(cfg->behaviours[0].description);
@@ -543,6 +551,29 @@ static void test_null_values_mean_default(void **state)
 	assert_int_equal(cfg->redis.port, 6379);
 	assert_null(cfg->redis.password);
 	assert_int_equal(cfg->outputs.tick_interval_ms, 10000);
+	config_free(cfg);
+}
+
+static void test_admin_values(void **state)
+{
+	config *cfg = load_valid(VALID "admin:\n  enabled: false\n  listen_host: \"::1\"\n"
+				       "  port: 0\n");
+
+	assert_false(cfg->admin.enabled);
+	assert_string_equal(cfg->admin.listen_host, "::1");
+	assert_int_equal(cfg->admin.port, 0);
+	config_free(cfg);
+
+	cfg = load_valid(VALID "admin:\n  listen_host: 0.0.0.0\n  port: 65535\n");
+	assert_true(cfg->admin.enabled);
+	assert_string_equal(cfg->admin.listen_host, "0.0.0.0");
+	assert_int_equal(cfg->admin.port, 65535);
+	config_free(cfg);
+
+	cfg = load_valid(VALID "admin:\n");
+	assert_true(cfg->admin.enabled);
+	assert_string_equal(cfg->admin.listen_host, "127.0.0.1");
+	assert_int_equal(cfg->admin.port, 9464);
 	config_free(cfg);
 }
 
@@ -724,6 +755,28 @@ static void test_invalid_range(void **state)
 		     "lower-case letters, digits and '_'", NULL);
 	expect_error(VALID "outputs:\n  tick_interval: 50ms\n", "outputs.tick_interval",
 		     "must be at least 100ms, got 50ms", NULL);
+}
+
+static void test_admin_errors(void **state)
+{
+	expect_error(VALID "admin:\n  port: 70000\n", "admin.port",
+		     "must be between 0 and 65535, got 70000", NULL);
+	expect_error(VALID "admin:\n  port: -1\n", "admin.port", "between 0 and 65535", NULL);
+	expect_error(VALID "admin:\n  port: \"9464\"\n", "admin.port",
+		     "expected an integer, got a quoted string", NULL);
+	expect_error(VALID "admin:\n  listen_host: localhost\n", "admin.listen_host",
+		     "invalid address 'localhost'", "numeric IPv4 or IPv6 address", NULL);
+	expect_error(VALID "admin:\n  listen_host: \"[::1]\"\n", "admin.listen_host",
+		     "invalid address '[::1]'", NULL);
+	expect_error(VALID "admin:\n  listen_host: 127.0.0.256\n", "admin.listen_host",
+		     "invalid address '127.0.0.256'", NULL);
+	expect_error(VALID "admin:\n  listen_host: \"\"\n", "admin.listen_host",
+		     "must not be empty", NULL);
+	expect_error(VALID "admin:\n  enabled: yes\n", "admin.enabled", "expected true or false",
+		     NULL);
+	expect_error(VALID "admin:\n  bind: 127.0.0.1\n", "admin.bind", "unknown key",
+		     "enabled, listen_host, port", NULL);
+	expect_error(VALID "admin: [9464]\n", "admin", "expected a map, got a list", NULL);
 }
 
 static void test_invalid_duration(void **state)
@@ -915,6 +968,7 @@ int main(void)
 	    cmocka_unit_test(test_custom_windows_and_rules),
 	    cmocka_unit_test(test_relative_key_file),
 	    cmocka_unit_test(test_null_values_mean_default),
+	    cmocka_unit_test(test_admin_values),
 	    cmocka_unit_test(test_parse_duration),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_unknown_key_fixture),
@@ -929,6 +983,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_lists),
 	    cmocka_unit_test(test_invalid_enum),
 	    cmocka_unit_test(test_invalid_range),
+	    cmocka_unit_test(test_admin_errors),
 	    cmocka_unit_test(test_invalid_duration),
 	    cmocka_unit_test(test_granularity_rules),
 	    cmocka_unit_test(test_rolling_window_rules),

@@ -1,0 +1,237 @@
+/*
+ * admin.c - the admin HTTP server (see admin.h).
+ *
+ * One evhttp listener on the daemon's event_base. A single general callback
+ * dispatches on the path through admin_routes. It can thus tell an unknown
+ * path (404) from a known path with a wrong method (405), and its error
+ * responses carry the same headers as the others. For the same reason
+ * evhttp passes every method through instead of sending its own 405.
+ * Handlers run on the loop thread and reply at once. None keeps a request
+ * across loop iterations, which is what lets admin_free() free the server
+ * at any time outside a callback.
+ *
+ * Limits: the endpoints have no authentication, which is why the listen
+ * address defaults to loopback. libevent 2.1 has no cap on concurrent
+ * connections, so only the header and body size limits and the idle
+ * timeout below bound what each connection costs. Requests that break
+ * those limits get evhttp's own HTML error page. While the daemon blocks
+ * before its loop runs (reading the roster at start), connections wait in
+ * the listen queue and get their response once the loop starts.
+ */
+#include "admin.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "log.h"
+
+#define ADMIN_MAX_HEADERS_SIZE 8192
+#define ADMIN_MAX_BODY_SIZE 8192
+#define ADMIN_TIMEOUT_S 10
+#define ADMIN_REASONS_SIZE 1024
+#define ADMIN_ALL_METHODS                                                                          \
+	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | \
+	 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
+
+struct admin_server {
+	struct evhttp *http;
+	admin_ready_cb ready;
+	void *opaque;
+};
+
+/* Writes the response body for a GET of the route and returns the HTTP status. */
+typedef int (*admin_handler)(admin_server *s, struct evbuffer *body);
+
+typedef struct admin_route {
+	const char *path;
+	admin_handler handle;
+} admin_route;
+
+/* ---------------------------------------------------------------- handlers */
+
+static int admin_healthz(admin_server *s, struct evbuffer *body)
+{
+	evbuffer_add_printf(body, "ok\n");
+	return HTTP_OK;
+}
+
+static int admin_readyz(admin_server *s, struct evbuffer *body)
+{
+	char reasons[ADMIN_REASONS_SIZE] = "";
+	size_t len;
+
+	if (s->ready(s->opaque, reasons, sizeof(reasons))) {
+		evbuffer_add_printf(body, "ready\n");
+		return HTTP_OK;
+	}
+
+	/* A callback that gave no reason, or a cut-off last line, still ends in a newline. */
+	reasons[sizeof(reasons) - 1] = '\0';
+	len = strlen(reasons);
+	if (len == 0)
+		evbuffer_add_printf(body, "not ready\n");
+	else
+		evbuffer_add_printf(body, "%s%s", reasons, reasons[len - 1] == '\n' ? "" : "\n");
+	return HTTP_SERVUNAVAIL;
+}
+
+static const admin_route admin_routes[] = {
+    {"/healthz", admin_healthz},
+    {"/readyz", admin_readyz},
+};
+
+#define ADMIN_N_ROUTES (sizeof(admin_routes) / sizeof(admin_routes[0]))
+
+/* ---------------------------------------------------------------- dispatch */
+
+static const admin_route *admin_find_route(struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+	if (!path)
+		return NULL;
+	for (size_t i = 0; i < ADMIN_N_ROUTES; i++)
+		if (strcmp(admin_routes[i].path, path) == 0)
+			return &admin_routes[i];
+	return NULL;
+}
+
+static int admin_not_found(struct evbuffer *body)
+{
+	evbuffer_add_printf(body, "not found; the endpoints are");
+	for (size_t i = 0; i < ADMIN_N_ROUTES; i++)
+		evbuffer_add_printf(body, " %s", admin_routes[i].path);
+	evbuffer_add_printf(body, "\n");
+	return HTTP_NOTFOUND;
+}
+
+static int admin_bad_method(struct evhttp_request *req, struct evbuffer *body)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+	evbuffer_add_printf(body, "method not allowed; use GET\n");
+	return HTTP_BADMETHOD;
+}
+
+/*
+ * Keeps only the length of a HEAD response's body. libevent 2.1.12 writes
+ * the body of a HEAD response out after the headers, without a
+ * Content-Length, which a client on a kept-alive connection then reads as
+ * the start of the next response.
+ */
+static void admin_drop_body(struct evkeyvalq *headers, struct evbuffer *body)
+{
+	char length[32];
+
+	snprintf(length, sizeof(length), "%zu", evbuffer_get_length(body));
+	evhttp_add_header(headers, "Content-Length", length);
+	evbuffer_drain(body, evbuffer_get_length(body));
+}
+
+static void admin_request_cb(struct evhttp_request *req, void *arg)
+{
+	admin_server *s = arg;
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const admin_route *route = admin_find_route(req);
+	struct evbuffer *body = evbuffer_new();
+	int status;
+
+	if (!body) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	if (!route)
+		status = admin_not_found(body);
+	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		status = admin_bad_method(req, body);
+	else
+		status = route->handle(s, body);
+
+	evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(headers, "Cache-Control", "no-store");
+	if (method == EVHTTP_REQ_HEAD)
+		admin_drop_body(headers, body);
+	evhttp_send_reply(req, status, NULL, body);
+	evbuffer_free(body);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int admin_bound_port(struct evhttp_bound_socket *handle)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+
+	if (getsockname(evhttp_bound_socket_get_fd(handle), (struct sockaddr *)&addr, &len) < 0)
+		return -1;
+	if (addr.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+}
+
+static int admin_listen(admin_server *s, const config *cfg, char *errstr, size_t errstr_size)
+{
+	const char *host = cfg->admin.listen_host;
+	struct evhttp_bound_socket *handle;
+	int port;
+
+	handle = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)cfg->admin.port);
+	if (!handle) {
+		snprintf(errstr, errstr_size,
+			 "admin: cannot listen on %s port %d: %s; set admin.port to a free port "
+			 "(0 picks one) or admin.enabled to false",
+			 host, cfg->admin.port,
+			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return -1;
+	}
+	port = admin_bound_port(handle);
+	if (port < 0) {
+		snprintf(errstr, errstr_size, "admin: cannot read the port bound on %s: %s", host,
+			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return -1;
+	}
+	log_info("admin", "admin server listening", "host=%s port=%d", host, port);
+	return 0;
+}
+
+admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_cb ready,
+			void *opaque, char *errstr, size_t errstr_size)
+{
+	admin_server *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->http = evhttp_new(base))) {
+		snprintf(errstr, errstr_size, "admin: out of memory creating the HTTP server");
+		free(s);
+		return NULL;
+	}
+	s->ready = ready;
+	s->opaque = opaque;
+	evhttp_set_allowed_methods(s->http, ADMIN_ALL_METHODS);
+	evhttp_set_max_headers_size(s->http, ADMIN_MAX_HEADERS_SIZE);
+	evhttp_set_max_body_size(s->http, ADMIN_MAX_BODY_SIZE);
+	evhttp_set_timeout(s->http, ADMIN_TIMEOUT_S);
+	evhttp_set_gencb(s->http, admin_request_cb, s);
+
+	if (admin_listen(s, cfg, errstr, errstr_size) < 0) {
+		admin_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void admin_free(admin_server *s)
+{
+	if (!s)
+		return;
+	if (s->http)
+		evhttp_free(s->http);
+	free(s);
+}
