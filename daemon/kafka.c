@@ -471,7 +471,8 @@ int kafka_consumer_seek(kafka_consumer *c, const kafka_offset *offsets, size_t n
 		rc = -1;
 	}
 	for (int i = 0; i < list->cnt; i++) {
-		if (list->elems[i].err) {
+		/* With no timeout the seek completes asynchronously: in progress is success. */
+		if (list->elems[i].err && list->elems[i].err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
 			log_warn("source", "seek failed for a partition", "topic=%s partition=%" PRId32
 			         " error=%s", list->elems[i].topic, list->elems[i].partition,
 			         rd_kafka_err2name(list->elems[i].err));
