@@ -113,7 +113,9 @@ typedef struct app {
 	size_t n_parts;
 	size_t batch_messages;
 	int reject_attempts;      /* of the current batch, by error replies */
-	size_t isolate_remaining; /* messages still to read one per batch */
+	/* Partitions of a rejected batch, read one message per batch up to its end. */
+	kafka_offset isolate[APP_MAX_PARTS];
+	size_t n_isolate;
 	app_single_message single;
 	bool stopping;
 	bool tick_active;
@@ -275,7 +277,7 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 		return;
 	}
 	a->batch_messages++;
-	if (a->isolate_remaining)
+	if (a->n_isolate)
 		app_keep_single(a, m);
 	/* Read again after a refused write: its dead letter and counters were done. */
 	bool again = ownership_seen_before(a->owners, m->topic, m->partition, m->offset);
@@ -334,7 +336,8 @@ static void app_read_batch_again(app *a, const char *why)
 		if (!ownership_holds(a->owners, p->topic, p->partition, p->owner_token))
 			continue;
 		if (p->fenced) {
-			ownership_reclaim(a->owners, p->topic, p->partition, p->owner_token);
+			ownership_reclaim(a->owners, p->topic, p->partition, p->owner_token,
+			                  p->first_offset);
 			continue;
 		}
 		int64_t at = p->stored_offset > p->first_offset ? p->stored_offset : p->first_offset;
@@ -398,9 +401,29 @@ static void app_batch_rejected(app *a)
 		return;
 	}
 	/* Read the batch again one message at a time to find the record. */
-	size_t messages = a->batch_messages;
+	a->n_isolate = 0;
+	for (size_t i = 0; i < a->n_parts; i++)
+		a->isolate[a->n_isolate++] = (kafka_offset){ a->parts[i].topic, a->parts[i].partition,
+		                                             a->parts[i].next_offset };
 	app_read_batch_again(a, "rejected");
-	a->isolate_remaining = messages;
+}
+
+/* Ends isolation for partitions whose rejected batch has been read again. */
+static void app_isolation_progress(app *a)
+{
+	for (size_t i = 0; i < a->n_isolate;) {
+		kafka_offset *iso = &a->isolate[i];
+		const char *topic;
+		bool done = !ownership_token(a->owners, iso->topic, iso->partition, &topic);
+		for (size_t p = 0; p < a->n_parts && !done; p++)
+			done = a->parts[p].partition == iso->partition &&
+			       strcmp(a->parts[p].topic, iso->topic) == 0 &&
+			       a->parts[p].next_offset >= iso->offset;
+		if (done)
+			*iso = a->isolate[--a->n_isolate];
+		else
+			i++;
+	}
 }
 
 static void app_note_duplicates(app *a)
@@ -497,12 +520,12 @@ static void app_poll(app *a)
 
 	/* One clock read per batch: lateness is judged against the poll time. */
 	a->batch_now_ms = app_now_ms();
-	size_t max = a->isolate_remaining ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
+	size_t max = a->n_isolate ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
 	kafka_consumer_poll(a->consumer, max, app_message_cb, a);
 	if (a->n_parts == 0)
 		return;
-	if (a->isolate_remaining)
-		a->isolate_remaining--;
+	if (a->n_isolate)
+		app_isolation_progress(a);
 	window_batch_finish(a->batch);
 	dedup_batch_finish(a->ids);
 	app_send_batch(a);
@@ -858,8 +881,9 @@ static void app_fini(app *a)
 	/* Close the consumer before the store: its final revoke may still run. */
 	kafka_consumer_free(a->consumer);
 	kafka_roster_free(a->roster_reader);
-	ownership_free(a->owners);
+	/* Freeing the store fails pending claims, whose callbacks use the owners. */
 	redis_store_free(a->store);
+	ownership_free(a->owners);
 	if (a->producer)
 		kafka_producer_free(a->producer, 10000);
 	struct event *events[] = { a->signal_events[0], a->signal_events[1], a->kick_event,

@@ -23,6 +23,7 @@ typedef struct owned_partition {
 	bool claim_sent;
 	bool started;
 	int64_t seen_through;              /* offsets below it were read under token */
+	int64_t fallback_offset;           /* where to start when Redis has no offset */
 } owned_partition;
 
 /* One claim in flight: which token it writes. */
@@ -125,12 +126,12 @@ static void ownership_claim_reply(int status, redis_partition_offsets *parts, si
 		p->claim_sent = false;
 		if (status != 0 || !start)
 			continue;
+		int64_t at = parts[i].stored_offset >= 0 ? parts[i].stored_offset : p->fallback_offset;
 		p->started = true;
-		p->seen_through = parts[i].stored_offset;
-		start[n_start++] = (kafka_offset){ p->topic, p->partition, parts[i].stored_offset };
+		p->seen_through = at;
+		start[n_start++] = (kafka_offset){ p->topic, p->partition, at };
 		log_info("source", "partition claimed", "topic=%s partition=%" PRId32
-		         " token=%s resume_offset=%" PRId64, p->topic, p->partition, claim->token,
-		         parts[i].stored_offset);
+		         " token=%s resume_offset=%" PRId64, p->topic, p->partition, claim->token, at);
 	}
 	if (n_start && o->consumer)
 		kafka_consumer_start_at(o->consumer, start, n_start);
@@ -186,7 +187,8 @@ void ownership_assigned(ownership *o, const kafka_offset *parts, size_t n)
 			}
 			p = &o->parts[o->n_parts++];
 		}
-		*p = (owned_partition){ .topic = topic, .partition = parts[i].partition };
+		*p = (owned_partition){ .topic = topic, .partition = parts[i].partition,
+		                        .fallback_offset = -1 };
 	}
 	ownership_claim_waiting(o);
 }
@@ -218,7 +220,8 @@ bool ownership_holds(const ownership *o, const char *topic, int32_t partition,
 	return p && p->started && strcmp(p->token, token) == 0;
 }
 
-void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const char *token)
+void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const char *token,
+                       int64_t from_offset)
 {
 	owned_partition *p = ownership_find(o, topic, partition);
 
@@ -228,6 +231,7 @@ void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const
 	         "topic=%s partition=%" PRId32 " token=%s", topic, partition, token);
 	p->started = false;
 	p->claim_sent = false;
+	p->fallback_offset = from_offset;
 	ownership_claim_waiting(o);
 }
 

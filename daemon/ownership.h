@@ -57,9 +57,13 @@ const char *ownership_token(const ownership *o, const char *topic, int32_t parti
 bool ownership_holds(const ownership *o, const char *topic, int32_t partition,
                      const char *token);
 
-/* Redis says another token owns the partition: claim it again (the group
- * still assigns it to us until a revoke says otherwise). */
-void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const char *token);
+/*
+ * Claims the partition again after Redis reported another owner token (the
+ * group still assigns it to us until a revoke says otherwise). Consumption
+ * then resumes at the stored offset, or at from_offset when Redis has none.
+ */
+void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const char *token,
+                       int64_t from_offset);
 
 /* Returns true when offset was seen before under the current claim, and
  * records it as seen. */
