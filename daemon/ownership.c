@@ -41,6 +41,7 @@ struct ownership {
 	uint64_t claims;
 	owned_partition parts[OWNERSHIP_MAX];
 	size_t n_parts;
+	size_t last_seen;          /* index of the partition of the last message */
 };
 
 static void ownership_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -237,7 +238,13 @@ void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const
 
 bool ownership_seen_before(ownership *o, const char *topic, int32_t partition, int64_t offset)
 {
-	owned_partition *p = ownership_find(o, topic, partition);
+	/* Called per message, and messages come in runs of one partition. */
+	owned_partition *p = o->last_seen < o->n_parts ? &o->parts[o->last_seen] : NULL;
+
+	if (!p || p->partition != partition || strcmp(p->topic, topic) != 0) {
+		p = ownership_find(o, topic, partition);
+		o->last_seen = p ? (size_t)(p - o->parts) : 0;
+	}
 
 	if (!p)
 		return false;
