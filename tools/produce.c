@@ -6,11 +6,13 @@
  *    "actor_id": "E1", "target_ids": ["E2"], "content_id": "c1",
  *    "channel_id": "ch1", "attributes": {"network": "linkedin"}}
  * event_time is now - age_s (or "event_time_ms" as given). With --raw each
- * line is produced as it is (for Slack JSON payloads), keyed by line number
- * unless "--key-field NAME" names a top-level string field to key by. The
- * canonical events are Avro-encoded with the project's writer, framed in the
- * Confluent wire format when --schema-id is given. Every message is keyed,
- * so that the dev broker spreads them over partitions.
+ * line is produced as it is (for Slack JSON payloads) and keyed by line number,
+ * while canonical events are keyed by event_id. "--key-field NAME" keys a line by
+ * its top-level string field NAME instead, where it has one, so that a test
+ * can send a replayed event to another partition. The canonical events are
+ * Avro-encoded with the project's writer, framed in the Confluent wire
+ * format when --schema-id is given. Every message is keyed, so that the dev
+ * broker spreads them over partitions.
  *
  * Exits non-zero when a line is invalid or a delivery fails.
  */
@@ -142,11 +144,7 @@ int main(int argc, char **argv)
 		json_t *obj = json_loads(line, 0, NULL);
 		const void *value = line;
 		long len = (long)n;
-		if (raw) {
-			event_str k = obj && key_field ? produce_str(obj, key_field) : (event_str){ 0 };
-			if (k.len && k.len < sizeof(key))
-				snprintf(key, sizeof(key), "%.*s", (int)k.len, k.ptr);
-		} else {
+		if (!raw) {
 			event ev;
 			if (!obj || produce_event_from_json(obj, &ev) < 0 ||
 			    (len = avro_event_writer_encode(writer, &ev, schema_id, buf, sizeof(buf))) < 0) {
@@ -156,6 +154,9 @@ int main(int argc, char **argv)
 			snprintf(key, sizeof(key), "%.*s", (int)ev.event_id.len, ev.event_id.ptr);
 			value = buf;
 		}
+		event_str key_value = obj && key_field ? produce_str(obj, key_field) : (event_str){ 0 };
+		if (key_value.len && key_value.len < sizeof(key))
+			snprintf(key, sizeof(key), "%.*s", (int)key_value.len, key_value.ptr);
 		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
 		                         RD_KAFKA_V_VALUE((void *)value, (size_t)len),
 		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
