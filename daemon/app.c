@@ -443,6 +443,7 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 	switch (status) {
 	case REDIS_FLUSH_APPLIED:
 		a->batches_applied++;
+		pipeline_batch_written(a->pipeline);
 		app_commit_batch(a, a->stopping);
 		app_reset_batch(a);
 		break;

@@ -149,6 +149,17 @@ void dedup_batch_finish(dedup_batch *b)
 	qsort(b->entries, b->n_entries, sizeof(*b->entries), dedup_entry_cmp);
 }
 
+bool dedup_batch_has(const dedup_batch *b, uint64_t id)
+{
+	size_t mask = b->n_slots - 1;
+
+	/* The table is at most half full, so a free slot ends every probe. */
+	for (size_t i = (size_t)id & mask; b->slots[i]; i = (i + 1) & mask)
+		if (b->slots[i] == id)
+			return true;
+	return false;
+}
+
 size_t dedup_batch_count(const dedup_batch *b)
 {
 	return b->n_entries;

@@ -9,9 +9,11 @@
  *   time. It drops a repeat inside the batch at once, and the store writes
  *   the ids to Redis together with the batch's counts, where the write is
  *   refused when Redis already holds one of them (see redis_store.h).
- * - dedup_known: ids that Redis reported as already counted, so that the
- *   batch re-read after such a refusal drops them. Fixed size, direct
- *   mapped: an id pushed out is only reported by Redis once more.
+ * - dedup_known: ids that Redis reported as already counted, so that later
+ *   batches drop them. Fixed size, direct mapped: an id pushed out is only
+ *   reported by Redis once more. Two ids of one batch can push each other
+ *   out, so the pipeline also keeps the ids reported for the batch being
+ *   read again in an exact dedup_batch (see pipeline.h).
  *
  * Neither allocates per event once warm. A 64-bit hash makes two distinct
  * events collide with probability about n^2 / 2^65 for n ids in the
@@ -55,6 +57,9 @@ int dedup_batch_add(dedup_batch *b, uint64_t id, int64_t event_time_ms);
 
 /* Orders the entries by hour, then id; call once after the last add. */
 void dedup_batch_finish(dedup_batch *b);
+
+/* True when id is in the batch. */
+bool dedup_batch_has(const dedup_batch *b, uint64_t id);
 
 size_t dedup_batch_count(const dedup_batch *b);
 const dedup_entry *dedup_batch_entries(const dedup_batch *b);

@@ -27,6 +27,7 @@ struct pipeline {
 	decode_avro *avro;
 	decode_slack *slack;
 	dedup_known *known;
+	dedup_batch *reported;     /* ids Redis reported since the last written batch */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	pipeline_stats stats;
 };
@@ -50,7 +51,8 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
-	if (!pl->classifier || !pl->avro || !pl->slack || !pl->known) {
+	pl->reported = dedup_batch_new();
+	if (!pl->classifier || !pl->avro || !pl->slack || !pl->known || !pl->reported) {
 		if (pl->classifier && pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -67,6 +69,7 @@ void pipeline_free(pipeline *pl)
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
 	dedup_known_free(pl->known);
+	dedup_batch_free(pl->reported);
 	free(pl);
 }
 
@@ -163,7 +166,8 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
 	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
-	int added = dedup_known_has(pl->known, id) ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
+	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id);
+	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
 	if (added > 0)
 		return DECODE_OK;
 	if (added < 0)
@@ -176,8 +180,17 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 
 void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		dedup_known_add(pl->known, ids[i]);
+		/* NOTE: when this cannot grow, only the cache keeps the id, and two
+		 * ids sharing a cache slot can be reported in turn again. */
+		dedup_batch_add(pl->reported, ids[i], 0);
+	}
+}
+
+void pipeline_batch_written(pipeline *pl)
+{
+	dedup_batch_reset(pl->reported);
 }
 
 static decode_status pipeline_decode(pipeline *pl, input_format format, const void *buf,

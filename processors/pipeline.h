@@ -61,8 +61,16 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
                                size_t len, int64_t now_ms, window_batch *batch,
                                dedup_batch *ids, decode_result *res);
 
-/* Ids Redis reports as counted before: later messages carrying them are repeats. */
+/*
+ * Ids Redis reports as counted before: later messages carrying them are
+ * repeats. They stay exact until pipeline_batch_written(), and in a cache
+ * of recent ids after that, so that a batch read again after any number of
+ * such reports drops every id reported for it and is eventually written.
+ */
 void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
+
+/* Forgets the exact ids of pipeline_note_counted(); call when a batch is written. */
+void pipeline_batch_written(pipeline *pl);
 
 const pipeline_stats *pipeline_get_stats(const pipeline *pl);
 

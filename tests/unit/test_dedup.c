@@ -80,6 +80,26 @@ static void test_batch_grows_past_its_first_table(void **state)
 	dedup_batch_free(b);
 }
 
+static void test_batch_has_probes_exactly(void **state)
+{
+	(void)state;
+	dedup_batch *b = dedup_batch_new();
+
+	/* Ids sharing their low bits land in neighbouring slots of one probe. */
+	assert_false(dedup_batch_has(b, 5));
+	assert_int_equal(dedup_batch_add(b, 5, 0), 1);
+	assert_int_equal(dedup_batch_add(b, 5 + 65536, 0), 1);
+	assert_true(dedup_batch_has(b, 5));
+	assert_true(dedup_batch_has(b, 5 + 65536));
+	assert_false(dedup_batch_has(b, 5 + 2 * 65536));
+	assert_int_equal(dedup_batch_count(b), 2);
+
+	dedup_batch_reset(b);
+	assert_false(dedup_batch_has(b, 5));
+	assert_false(dedup_batch_has(b, 5 + 65536));
+	dedup_batch_free(b);
+}
+
 static void test_known_cache_is_direct_mapped(void **state)
 {
 	(void)state;
@@ -102,6 +122,7 @@ int main(void)
 		cmocka_unit_test(test_hour_floors_utc),
 		cmocka_unit_test(test_batch_drops_repeats_and_groups_by_hour),
 		cmocka_unit_test(test_batch_grows_past_its_first_table),
+		cmocka_unit_test(test_batch_has_probes_exactly),
 		cmocka_unit_test(test_known_cache_is_direct_mapped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
