@@ -128,6 +128,10 @@ typedef struct app {
 
 	app_reason_count reasons[APP_MAX_REASONS];
 	size_t n_reasons;
+	/* Ignored messages of the current batch, added to reasons once it is
+	 * written: a batch read again may ignore other copies of a repeat. */
+	app_reason_count batch_ignored[APP_MAX_REASONS];
+	size_t n_batch_ignored;
 	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
 	uint64_t batches_rejected, batch_retries, backpressure_pauses;
 	uint64_t kpi_updates, kpi_suppressed, escalations;
@@ -141,16 +145,31 @@ static int64_t app_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void app_count_reason(app *a, const char *outcome, const char *reason)
+static void app_add_reason(app_reason_count *list, size_t *n, const char *outcome,
+                           const char *reason, uint64_t count)
 {
-	for (size_t i = 0; i < a->n_reasons; i++) {
-		if (a->reasons[i].outcome == outcome && strcmp(a->reasons[i].reason, reason) == 0) {
-			a->reasons[i].count++;
+	for (size_t i = 0; i < *n; i++) {
+		if (list[i].outcome == outcome && strcmp(list[i].reason, reason) == 0) {
+			list[i].count += count;
 			return;
 		}
 	}
-	if (a->n_reasons < APP_MAX_REASONS)
-		a->reasons[a->n_reasons++] = (app_reason_count){ outcome, reason, 1 };
+	if (*n < APP_MAX_REASONS)
+		list[(*n)++] = (app_reason_count){ outcome, reason, count };
+}
+
+static void app_count_reason(app *a, const char *outcome, const char *reason)
+{
+	app_add_reason(a->reasons, &a->n_reasons, outcome, reason, 1);
+}
+
+/* Adds the ignored messages of the batch just written to the totals. */
+static void app_count_batch_ignored(app *a)
+{
+	for (size_t i = 0; i < a->n_batch_ignored; i++)
+		app_add_reason(a->reasons, &a->n_reasons, a->batch_ignored[i].outcome,
+		               a->batch_ignored[i].reason, a->batch_ignored[i].count);
+	a->n_batch_ignored = 0;
 }
 
 /* ---------------------------------------------------------------- dead letters */
@@ -279,7 +298,7 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 	a->batch_messages++;
 	if (a->n_isolate)
 		app_keep_single(a, m);
-	/* Read again after a refused write: its dead letter and counters were done. */
+	/* Read again after a refused write: its dead letter was produced. */
 	bool again = ownership_seen_before(a->owners, m->topic, m->partition, m->offset);
 	if (!m->payload) {
 		if (!again)
@@ -288,12 +307,10 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 	}
 	decode_status st = pipeline_process(a->pipeline, m->format, m->payload, m->len,
 	                                    a->batch_now_ms, a->batch, a->ids, &res);
-	if (again)
-		return;
-	if (st == DECODE_INVALID)
+	if (st == DECODE_IGNORED)
+		app_add_reason(a->batch_ignored, &a->n_batch_ignored, "ignored", res.reason, 1);
+	if (st == DECODE_INVALID && !again)
 		app_dead_letter(a, m, res.reason, res.detail);
-	else if (st == DECODE_IGNORED)
-		app_count_reason(a, "ignored", res.reason);
 }
 
 static void app_reset_batch(app *a)
@@ -303,6 +320,7 @@ static void app_reset_batch(app *a)
 	a->n_parts = 0;
 	a->batch_messages = 0;
 	a->reject_attempts = 0;
+	a->n_batch_ignored = 0;
 	a->single.valid = false;
 	a->state = APP_BATCH_IDLE;
 }
@@ -444,6 +462,7 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 	case REDIS_FLUSH_APPLIED:
 		a->batches_applied++;
 		pipeline_batch_written(a->pipeline);
+		app_count_batch_ignored(a);
 		app_commit_batch(a, a->stopping);
 		app_reset_batch(a);
 		break;
