@@ -69,7 +69,9 @@ const char redis_flush_script[] =
 	"  return nil\n"
 	"end\n"
 	"\n"
-	/* Counts are the only writes that are not idempotent: undone on error. */
+	/* Counts are written first and undone on error, so that a rejected batch
+	 * leaves nothing behind: HINCRBY fails on a field that is no integer,
+	 * which verify() does not check. */
 	"local function count()\n"
 	"  local i = c_at + 1\n"
 	"  for k = 1, tonumber(ARGV[c_at]) do\n"
@@ -90,6 +92,8 @@ const char redis_flush_script[] =
 	"local ok, verdict = pcall(verify)\n"
 	"if not ok then return {4, verdict.err or tostring(verdict)} end\n"
 	"if verdict then return verdict end\n"
+	"local err = count()\n"
+	"if err then return {4, err} end\n"
 	"local i = h_at + 1\n"
 	"for _ = 1, tonumber(ARGV[h_at]) do\n"
 	"  local m = tonumber(ARGV[i + 2])\n"
@@ -97,8 +101,6 @@ const char redis_flush_script[] =
 	"  redis.call('EXPIREAT', ARGV[i], ARGV[i + 1])\n"
 	"  i = i + 3 + m\n"
 	"end\n"
-	"local err = count()\n"
-	"if err then return {4, err} end\n"
 	"i = e_at + 1\n"
 	"for _ = 1, tonumber(ARGV[e_at]) do\n"
 	"  redis.call('EXPIREAT', ARGV[i], ARGV[i + 1])\n"
