@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The ground-truth checker itself: truth.py check passes on an undisturbed
-# run of advocacyd (Redis buckets, KPI updates and dead letters), then must
-# fail, naming the key, after each of these changes to Redis: a count off by
-# one, an unexpected field, an extra contributor in a HyperLogLog and a
-# missing HyperLogLog. Undoing each change makes it pass again.
+# The ground-truth checker itself. truth.py check passes on an undisturbed
+# run of advocacyd (Redis buckets, KPI updates and dead letters). Then each
+# change to Redis must make it fail and name the key: a count off by one, an
+# unexpected field, an extra contributor in a HyperLogLog and a missing
+# HyperLogLog. Undoing each change makes it pass again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib_faults.sh
@@ -24,7 +24,7 @@ redis() {
 	redis-cli -p "$REDIS_PORT" "$@"
 }
 
-# Runs the Redis part of the check; prints its mismatch lines.
+# Runs the Redis part of the check, with its mismatch lines in check.err.
 check_redis() {
 	"${FAULTS_TRUTH[@]}" check --config "$LIB_TMP/selftest.yaml" --dir "$FAULTS_DATA" \
 		--redis-port "$REDIS_PORT" >/dev/null 2>"$LIB_TMP/check.err"

@@ -6,8 +6,8 @@
 # and the dead letters must equal truth.py's ground truth exactly.
 #
 # Odd-numbered kills land within 0.4 s of the first batch a restarted daemon
-# writes, while it catches up with the backlog built up during its downtime;
-# even-numbered ones land 0.5 to 3 s later, while it follows the stream.
+# writes, while it catches up with the backlog built up during its downtime.
+# Even-numbered ones land 0.5 to 3 s later, while it follows the stream.
 #
 # Environment: ADVOCACY_FAULTS_EVENTS (default 300000; a third of that in the
 # sanitizer build), ADVOCACY_FAULTS_SEED (default random; printed, and it also

@@ -73,25 +73,37 @@ faults_produce_roster() {
 		lib_fail "cannot produce the roster"
 }
 
-# Produces all generated events and waits until they are delivered.
+# Produces the events of FILE (default: all generated events) and waits until
+# they are delivered.
 faults_produce() {
+	local file=${1:-$FAULTS_DATA/events.jsonl}
 	"$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" \
-		--topic "$FAULTS_INPUT_TOPIC" <"$FAULTS_DATA/events.jsonl" 2>>"$LIB_TMP/produce.log" ||
+		--topic "$FAULTS_INPUT_TOPIC" <"$file" 2>>"$LIB_TMP/produce.log" ||
 		lib_fail "advocacyd-produce failed: $(tail -n 3 "$LIB_TMP/produce.log")"
 }
 
-# Starts producing the generated events in the background over about SECONDS
-# seconds; sets PACE_PID and PRODUCER_PID. faults_wait_producer waits.
+# Splits the generated events into $FAULTS_DATA/events.head.jsonl (the first
+# PERCENT percent) and events.tail.jsonl (the rest).
+faults_split_events() {
+	local percent=$1 head_lines
+	head_lines=$(($(faults_messages) * percent / 100))
+	head -n "$head_lines" "$FAULTS_DATA/events.jsonl" >"$FAULTS_DATA/events.head.jsonl"
+	tail -n "+$((head_lines + 1))" "$FAULTS_DATA/events.jsonl" >"$FAULTS_DATA/events.tail.jsonl"
+}
+
+# Starts producing the events of FILE (default: all generated events) in the
+# background over about SECONDS seconds; sets PACE_PID and PRODUCER_PID.
+# faults_wait_producer waits for both.
 faults_start_producer() {
-	local seconds=$1 rate
-	rate=$(($(faults_messages) / seconds + 1))
+	local seconds=$1 file=${2:-$FAULTS_DATA/events.jsonl} rate
+	rate=$(($(wc -l <"$file") / seconds + 1))
 	rm -f "$LIB_TMP/events.fifo"
 	mkfifo "$LIB_TMP/events.fifo"
 	"$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" \
 		--topic "$FAULTS_INPUT_TOPIC" <"$LIB_TMP/events.fifo" 2>>"$LIB_TMP/produce.log" &
 	PRODUCER_PID=$!
 	lib_track "$PRODUCER_PID"
-	"${FAULTS_TRUTH[@]}" pace --rate "$rate" "$FAULTS_DATA/events.jsonl" >"$LIB_TMP/events.fifo" &
+	"${FAULTS_TRUTH[@]}" pace --rate "$rate" "$file" >"$LIB_TMP/events.fifo" &
 	PACE_PID=$!
 	lib_track "$PACE_PID"
 }

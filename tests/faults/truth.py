@@ -13,13 +13,13 @@ independent checker (Python standard library only).
   truth.py pace  copies lines to stdout at a fixed rate, to feed
                  advocacyd-produce while the daemon runs.
 
-The checker reuses no code of the daemon. It follows the documented rules:
-key layout in daemon/redis_store.h; who is credited, in which scopes, and
-the retract effect in processors/pipeline.c; bucket alignment in
-processors/window.c (sub-day buckets aligned to the UTC epoch, day buckets at
-local midnight of windows.timezone); pseudonyms are the first 16 bytes of
+The checker reuses no code of the daemon and follows the documented rules.
+The key layout is in daemon/redis_store.h. Who is credited, in which scopes,
+and the retract effect are in processors/pipeline.c. Sub-day buckets align
+to the UTC epoch and day buckets to local midnight of windows.timezone
+(processors/window.c). A pseudonym is the first 16 bytes of
 HMAC-SHA256(key, raw id) in hex (processors/privacy.c). An event id seen
-twice counts once; late and future events count nowhere and must be in the
+twice counts once. Late and future events count nowhere and must be in the
 dead-letter topic.
 
 Redis is read through redis-cli and Kafka through kcat, both on loopback.
@@ -57,7 +57,7 @@ MAX_LISTED = 20
 
 
 class TruthError(Exception):
-    """A problem with the input files, the config or a tool; exit status 2."""
+    """A problem with the input files, the config or a tool (exit status 2)."""
 
 
 # ---------------------------------------------------------------- YAML subset
@@ -243,7 +243,7 @@ class Rule:
 
     @staticmethod
     def list_matches(allowed, value):
-        # An empty list allows anything; an absent value matches no list.
+        # An empty list allows any value, but an absent value matches no list.
         return not allowed or (bool(value) and value in allowed)
 
     def matches(self, ev):
@@ -378,10 +378,12 @@ def load_key(path):
     if all(0x20 <= c <= 0x7e or c in b"\n\r\t" for c in data):
         text = data.rstrip(b"\n\r \t").decode("ascii")
         if len(text) < 64 or len(text) % 2:
-            raise TruthError("key file %s: expected at least 64 hex digits" % path)
+            raise TruthError("key file %s: expected an even number of at least 64 hex digits; "
+                             "write the key as the daemon's privacy.key_file expects" % path)
         return bytes.fromhex(text)
     if len(data) < 32:
-        raise TruthError("key file %s: a raw key needs at least 32 bytes" % path)
+        raise TruthError("key file %s: a raw key needs at least 32 bytes, the file has %d"
+                         % (path, len(data)))
     return data
 
 
@@ -498,7 +500,7 @@ class EventMaker:
         kind, _, channels, (lo, hi) = self.rng.choices(REGULAR_KINDS,
                                                        cum_weights=self.kind_weights)[0]
         actor = self.pick_person()
-        # About 1% have no actor: credited to nobody.
+        # About 1% have no actor, so actor rules credit no one.
         actor_ref = None if self.rng.random() < 0.01 else gen_person_ref(self.rng, actor)
         channel = self.rng.choice(channels) if channels else None
         return self.event(kind, self.regular_time() if t_ms is None else t_ms, actor_ref,
@@ -621,7 +623,11 @@ class Expected:
         future_last = t > last_ms + cfg.max_future_ms
         if late_first != late_last or future_first != future_last:
             return None
-        return "late" if late_first else "future" if future_last else "ok"
+        if late_first:
+            return "late"
+        if future_last:
+            return "future"
+        return "ok"
 
     def _load_events(self, path, first_ms, last_ms):
         cfg = self.cfg
@@ -709,7 +715,7 @@ class Redis:
         self.port = port
 
     def run(self, commands):
-        """Runs commands (lists of arguments); returns each reply as a list of lines."""
+        """Run commands (lists of arguments) and return each reply as a list of lines."""
         text = []
         for cmd in commands:
             text.append(" ".join(redis_quote(a) for a in cmd))
