@@ -13,7 +13,8 @@ FAULTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 source "$FAULTS_DIR/../lib.sh"
 
-FAULTS_TRUTH=(python3 "$FAULTS_DIR/truth.py")
+# -B: write no __pycache__ into the source tree.
+FAULTS_TRUTH=(python3 -B "$FAULTS_DIR/truth.py")
 FAULTS_INPUT_TOPIC=advocacy.events
 FAULTS_RUN=0
 DAEMON_PID=
