@@ -47,9 +47,9 @@ wait_assigned() { # name
 		lib_fail "$1 got no partition within 60 s; log ${log_of[$1]}"
 }
 
-# Sleeps 2 to 4 s. Events normally keep arriving meanwhile; the last 15% of
-# them are held back until every membership change is done, so each change
-# happens mid-stream even when joins are slow.
+# Sleeps 2 to 4 s while events normally keep arriving. The last 15% of the
+# events are held back until every membership change is done. So each change
+# happens mid-stream even when group joins are slow.
 pause_mid_stream() { # what comes next
 	sleep "$((2 + RANDOM % 3))"
 	faults_producing || lib_log "paced production has ended before: $1"
