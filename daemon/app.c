@@ -18,10 +18,11 @@
  * consumer prefetches at most kafka.max_prefetch_kbytes; polling pauses
  * while the producer holds more than half of outputs.max_queued_messages.
  *
- * Known limit: dead letters of a batch are produced while the batch is
- * processed, before Redis acknowledges it; a crash in between replays the
- * batch and dead-letters those messages again (at-least-once for the DLQ).
- * Within one process, a batch read again does not repeat its dead letters.
+ * Dead letters are at least once: a batch goes to Redis only after the
+ * broker acknowledged its dead letters (or their delivery finally failed,
+ * which is logged and counted), so a crash before the write repeats them
+ * and a crash after it loses none. Within one process, a batch read again
+ * does not repeat its dead letters.
  */
 #include "app.h"
 
@@ -51,6 +52,7 @@
 #define APP_MAX_PARTS 1024
 #define APP_MAX_REASONS 64
 #define APP_RETRY_MS 500
+#define APP_DLQ_WAIT_MS 10
 #define APP_STATS_INTERVAL_S 30
 #define APP_SHUTDOWN_WAIT_S 15
 #define APP_DLQ_MAX_PAYLOAD (512 * 1024)
@@ -61,6 +63,7 @@ typedef enum app_batch_state {
 	APP_BATCH_IDLE,
 	APP_BATCH_FLUSHING,
 	APP_BATCH_RETRYING,
+	APP_BATCH_WAITING_DLQ,    /* its dead letters are not delivered yet */
 } app_batch_state;
 
 /* Messages counted per (outcome, reason). */
@@ -112,6 +115,7 @@ typedef struct app {
 	char part_tokens[APP_MAX_PARTS][OWNERSHIP_TOKEN_SIZE];
 	size_t n_parts;
 	size_t batch_messages;
+	size_t dlq_in_flight;     /* dead letters queued, delivery not reported yet */
 	int reject_attempts;      /* of the current batch, by error replies */
 	/* Partitions of a rejected batch, read one message per batch up to its end. */
 	kafka_offset isolate[APP_MAX_PARTS];
@@ -215,7 +219,7 @@ static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
 		{ "dlq.payload.truncated", truncated ? "true" : "false" },
 	};
 	if (kafka_producer_send(a->producer, a->cfg->outputs.dlq.topic, d.key, d.key_len,
-	                        a->out.data, a->out.len, headers, 6) < 0)
+	                        a->out.data, a->out.len, headers, 6, &a->dlq_in_flight) < 0)
 		log_error("dlq", "dead letter not produced", "reason=%s topic=%s partition=%" PRId32
 		          " offset=%" PRId64, reason, m->topic, m->partition, m->offset);
 }
@@ -495,8 +499,20 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		app_kick(a);
 }
 
+/*
+ * Sends the batch to Redis once its dead letters are delivered: after Redis
+ * has its offsets the batch is never read again, so a dead letter still
+ * queued then would be lost with a crash.
+ */
 static void app_send_batch(app *a)
 {
+	struct timeval wait = { 0, APP_DLQ_WAIT_MS * 1000 };
+
+	if (a->dlq_in_flight > 0) {
+		a->state = APP_BATCH_WAITING_DLQ;
+		evtimer_add(a->retry_timer, &wait);
+		return;
+	}
 	redis_flush_request req = {
 		.batch = a->batch, .ids = a->ids, .roster = a->roster, .clock = a->clock,
 		.parts = a->parts, .n_parts = a->n_parts, .now_ms = app_now_ms(),
@@ -512,7 +528,7 @@ static void app_send_batch(app *a)
 static void app_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	app *a = arg;
-	if (a->state == APP_BATCH_RETRYING)
+	if (a->state == APP_BATCH_RETRYING || a->state == APP_BATCH_WAITING_DLQ)
 		app_send_batch(a);
 }
 
@@ -623,7 +639,7 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 		return;
 	}
 	kafka_producer_send(a->producer, a->cfg->outputs.escalations.topic, e->dedup_key,
-	                    strlen(e->dedup_key), a->out.data, a->out.len, NULL, 0);
+	                    strlen(e->dedup_key), a->out.data, a->out.len, NULL, 0, NULL);
 }
 
 static void app_kpi_cb(const kpi_update *u, void *opaque)
@@ -635,7 +651,7 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 	if (encode_kpi_update(a->encoder, &a->cfg->outputs.kpi, u, &a->out) == 0) {
 		size_t key_len = encode_kpi_key(u, key, sizeof(key));
 		kafka_producer_send(a->producer, a->cfg->outputs.kpi.topic, key, key_len,
-		                    a->out.data, a->out.len, NULL, 0);
+		                    a->out.data, a->out.len, NULL, 0, NULL);
 	} else {
 		log_error("kpi", "cannot encode KPI update", "kpi=%s scope=%s", u->kpi->id, u->scope);
 	}

@@ -738,7 +738,10 @@ struct kafka_producer {
 static void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	kafka_producer *p = opaque;
+	size_t *in_flight = m->_private;
 
+	if (in_flight)
+		(*in_flight)--;
 	if (m->err) {
 		p->stats.failed++;
 		log_error("sink", "delivery failed; the record is lost for this topic",
@@ -812,7 +815,7 @@ void kafka_producer_free(kafka_producer *p, int timeout_ms)
 
 int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                         const void *value, size_t len, const kafka_header *headers,
-                        size_t n_headers)
+                        size_t n_headers, size_t *in_flight)
 {
 	rd_kafka_headers_t *hdrs = n_headers ? rd_kafka_headers_new(n_headers) : NULL;
 	rd_kafka_resp_err_t err;
@@ -824,7 +827,8 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
 		                        RD_KAFKA_V_KEY((void *)key, key_len),
 		                        RD_KAFKA_V_VALUE((void *)value, len),
 		                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+		                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(in_flight),
+		                        RD_KAFKA_V_END);
 		/* A full local queue drains as deliveries complete: wait briefly, then give up. */
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt >= 50)
 			break;
@@ -839,6 +843,8 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
 		return -1;
 	}
 	p->stats.sent++;
+	if (in_flight)
+		(*in_flight)++;
 	return 0;
 }
 

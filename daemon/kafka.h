@@ -143,10 +143,14 @@ kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
 /* Waits up to timeout_ms for outstanding deliveries, then frees. */
 void kafka_producer_free(kafka_producer *p, int timeout_ms);
 
-/* Queues a copy of the record. Returns 0, or -1 (logged and counted as failed). */
+/*
+ * Queues a copy of the record. Returns 0, or -1 (logged and counted as
+ * failed). When in_flight is not NULL it is incremented here and
+ * decremented when the delivery report arrives, delivered or failed.
+ */
 int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                         const void *value, size_t len, const kafka_header *headers,
-                        size_t n_headers);
+                        size_t n_headers, size_t *in_flight);
 
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p);
 
