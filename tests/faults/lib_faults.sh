@@ -59,12 +59,12 @@ faults_config() {
 		lib_fail "fault test config $out is invalid"
 }
 
-# Runs truth.py gen into $FAULTS_DATA with the given options. Duplicates
-# default to ADVOCACY_FAULTS_DUPLICATES (else 0): the daemon counts a
-# replayed event id twice until it deduplicates events.
+# Runs truth.py gen into $FAULTS_DATA with the given options. Every data set
+# carries replayed event ids, as a connector replay would send them, which
+# must count once: ADVOCACY_FAULTS_DUPLICATES of them (default 1000).
 faults_gen() {
 	"${FAULTS_TRUTH[@]}" gen --out "$FAULTS_DATA" \
-		--duplicates "${ADVOCACY_FAULTS_DUPLICATES:-0}" "$@" >"$LIB_TMP/gen.json" ||
+		--duplicates "${ADVOCACY_FAULTS_DUPLICATES:-1000}" "$@" >"$LIB_TMP/gen.json" ||
 		lib_fail "truth.py gen failed"
 	lib_log "generated $(cat "$LIB_TMP/gen.json")"
 }
