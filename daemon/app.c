@@ -15,8 +15,9 @@
  * the DLQ (reason redis_rejected) while its partition moves on.
  *
  * Back-pressure: one batch is in memory or in flight at a time; the
- * consumer prefetches at most kafka.max_prefetch_kbytes; polling pauses
- * while the producer holds more than half of outputs.max_queued_messages.
+ * consumer prefetches at most kafka.max_prefetch_kbytes; polling pauses and
+ * ticks are skipped while the producer holds more than half of
+ * outputs.max_queued_messages.
  *
  * Dead letters are at least once: a batch goes to Redis only after the
  * broker acknowledged its dead letters (or their delivery finally failed,
@@ -532,16 +533,21 @@ static void app_retry_cb(evutil_socket_t fd, short what, void *arg)
 		app_send_batch(a);
 }
 
+/* True while the producer holds more than half of outputs.max_queued_messages. */
+static bool app_output_queue_busy(const app *a)
+{
+	return kafka_producer_backlog(a->producer) > (size_t)a->cfg->outputs.max_queued_messages / 2;
+}
+
 /* True while the producer holds too many undelivered records to take more input. */
 static bool app_output_backlogged(app *a)
 {
-	size_t backlog = kafka_producer_backlog(a->producer);
-
-	if (backlog <= (size_t)a->cfg->outputs.max_queued_messages / 2)
+	if (!app_output_queue_busy(a))
 		return false;
 	a->backpressure_pauses++;
 	log_warn("sink", "output queue over half full; input paused until Kafka catches up",
-	         "queued=%zu max_queued_messages=%d", backlog, a->cfg->outputs.max_queued_messages);
+	         "queued=%zu max_queued_messages=%d", kafka_producer_backlog(a->producer),
+	         a->cfg->outputs.max_queued_messages);
 	return true;
 }
 
@@ -692,6 +698,21 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (a->tick_active || a->stopping || !redis_store_connected(a->store) ||
 	    !kafka_roster_loaded(a->roster_reader))
 		return;
+	/*
+	 * While Kafka accepts no records, updates would queue behind the
+	 * undelivered ones until the queue is full. Then kafka_producer_send
+	 * blocks the loop for up to 5 s per record and drops it. The first tick
+	 * after Kafka catches up emits the current figures, and alerts are
+	 * evaluated again from then on.
+	 * NOTE: one tick that emits more than half of max_queued_messages can
+	 * still fill the queue, so keep it above twice KPIs times eligible scopes.
+	 */
+	if (app_output_queue_busy(a)) {
+		log_warn("kpi", "output queue over half full; tick skipped until Kafka catches up",
+		         "queued=%zu max_queued_messages=%d", kafka_producer_backlog(a->producer),
+		         a->cfg->outputs.max_queued_messages);
+		return;
+	}
 	if (!a->caught_up && a->state == APP_BATCH_IDLE && kafka_consumer_caught_up(a->consumer)) {
 		a->caught_up = true;
 		log_info("main", "caught up with the input backlog; escalations are now evaluated",
