@@ -466,7 +466,7 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 	switch (status) {
 	case REDIS_FLUSH_APPLIED:
 		a->batches_applied++;
-		pipeline_batch_written(a->pipeline);
+		pipeline_batch_written(a->pipeline, a->ids);
 		app_count_batch_ignored(a);
 		app_commit_batch(a, a->stopping);
 		app_reset_batch(a);

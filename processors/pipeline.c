@@ -16,7 +16,7 @@
 #include "dedup.h"
 
 #define PIPELINE_MAX_HITS 16
-#define PIPELINE_KNOWN_IDS 65536
+#define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
 
 struct pipeline {
 	const config *cfg;
@@ -188,8 +188,12 @@ void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n)
 	}
 }
 
-void pipeline_batch_written(pipeline *pl)
+void pipeline_batch_written(pipeline *pl, const dedup_batch *written)
 {
+	const dedup_entry *e = dedup_batch_entries(written);
+
+	for (size_t i = 0; i < dedup_batch_count(written); i++)
+		dedup_known_add(pl->known, e[i].id);
 	dedup_batch_reset(pl->reported);
 }
 

@@ -69,8 +69,12 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
  */
 void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
 
-/* Forgets the exact ids of pipeline_note_counted(); call when a batch is written. */
-void pipeline_batch_written(pipeline *pl);
+/*
+ * Call when a batch is written: its ids go into the cache of counted ids,
+ * so that a replay this instance reads later is dropped without a refused
+ * write, and the exact ids of pipeline_note_counted() are forgotten.
+ */
+void pipeline_batch_written(pipeline *pl, const dedup_batch *written);
 
 const pipeline_stats *pipeline_get_stats(const pipeline *pl);
 
