@@ -138,7 +138,9 @@ typedef struct app {
 	app_reason_count batch_ignored[APP_MAX_REASONS];
 	size_t n_batch_ignored;
 	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
-	uint64_t batches_rejected, batch_retries, backpressure_pauses;
+	uint64_t batches_rejected, batch_retries;
+	uint64_t backpressure_pauses;  /* times input paused for the output queue */
+	bool input_paused;
 	uint64_t kpi_updates, kpi_suppressed, escalations;
 	uint64_t roster_records, roster_invalid;
 } app;
@@ -542,13 +544,19 @@ static bool app_output_queue_busy(const app *a)
 /* True while the producer holds too many undelivered records to take more input. */
 static bool app_output_backlogged(app *a)
 {
-	if (!app_output_queue_busy(a))
-		return false;
-	a->backpressure_pauses++;
-	log_warn("sink", "output queue over half full; input paused until Kafka catches up",
-	         "queued=%zu max_queued_messages=%d", kafka_producer_backlog(a->producer),
-	         a->cfg->outputs.max_queued_messages);
-	return true;
+	bool busy = app_output_queue_busy(a);
+
+	if (busy && !a->input_paused) {
+		a->backpressure_pauses++;
+		log_warn("sink", "output queue over half full; input paused until Kafka catches up",
+		         "queued=%zu max_queued_messages=%d", kafka_producer_backlog(a->producer),
+		         a->cfg->outputs.max_queued_messages);
+	} else if (!busy && a->input_paused) {
+		log_info("sink", "output queue drained; input resumed", "queued=%zu",
+		         kafka_producer_backlog(a->producer));
+	}
+	a->input_paused = busy;
+	return busy;
 }
 
 /* Polls one batch and sends it; does nothing unless idle and ready. */
