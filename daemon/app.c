@@ -9,7 +9,7 @@
  *
  * A write Redis refuses without error (stale, fenced, duplicate ids) drops
  * the batch and seeks its partitions back, so the batch is read again with
- * what Redis said taken into account. A write Redis rejects with an error
+ * Redis's reply taken into account. A write Redis rejects with an error
  * is retried kafka.poison_attempts times; then the batch is read again one
  * message at a time, and the message whose write is still rejected goes to
  * the DLQ (reason redis_rejected) while its partition moves on.

@@ -10,9 +10,9 @@
  * instance). Tokens are "<instance id>.<claim number>", the instance id
  * random per process, so a restarted or second instance never reuses one.
  *
- * A claim that cannot be sent or answered is sent again when Redis is back
- * and once a second. Claims of partitions given by one rebalance go in one
- * call, so the eager assignor gets its whole assignment at once.
+ * A claim that cannot be sent, or gets no reply, is sent again when Redis
+ * is back and once a second. Claims of partitions given by one rebalance
+ * go in one call, so the eager assignor gets its whole assignment at once.
  *
  * Also tracks, per owned partition, the highest offset seen, so that a
  * batch read again (after a refused write) does not produce its dead

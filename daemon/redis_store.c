@@ -855,7 +855,10 @@ int redis_store_claim(redis_store *s, const char *token, const redis_partition_o
 	if (!c || !(c->parts = malloc(n_parts * sizeof(*parts))))
 		goto out;
 	memcpy(c->parts, parts, n_parts * sizeof(*parts));
-	*c = (redis_claim){ s, cb, opaque, c->parts, n_parts };
+	c->store = s;
+	c->cb = cb;
+	c->opaque = opaque;
+	c->n_parts = n_parts;
 	if (redis_build_claim(s, &a, token, parts, n_parts) < 0 || !(argv = redis_args_argv(&a)))
 		goto out;
 	if (redisAsyncCommandArgv(s->ac, redis_claim_reply_cb, c, (int)a.n, argv, a.lengths) !=
