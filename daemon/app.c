@@ -54,6 +54,7 @@
 #define APP_MAX_REASONS 64
 #define APP_RETRY_MS 500
 #define APP_DLQ_WAIT_MS 10
+#define APP_DLQ_WAIT_LOG_MS 1000
 #define APP_STATS_INTERVAL_S 30
 #define APP_SHUTDOWN_WAIT_S 15
 #define APP_DLQ_MAX_PAYLOAD (512 * 1024)
@@ -141,6 +142,7 @@ typedef struct app {
 	uint64_t batches_rejected, batch_retries;
 	uint64_t backpressure_pauses;  /* times input paused for the output queue */
 	bool input_paused;
+	int64_t dlq_wait_since_ms;     /* when the batch began waiting for its dead letters */
 	uint64_t kpi_updates, kpi_suppressed, escalations;
 	uint64_t roster_records, roster_invalid;
 } app;
@@ -502,6 +504,21 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		app_kick(a);
 }
 
+/* A batch has waited a second for its dead letters: Kafka is slow or away. */
+static void app_note_dlq_pause(app *a)
+{
+	a->input_paused = true;
+	a->backpressure_pauses++;
+	log_warn("sink", "dead letters not delivered yet; input paused until Kafka takes them",
+	         "dead_letters=%zu", a->dlq_in_flight);
+}
+
+static void app_note_dlq_resume(app *a)
+{
+	a->input_paused = false;
+	log_info("sink", "dead letters delivered; input resumed", "%s", "");
+}
+
 /*
  * Sends the batch to Redis once its dead letters are delivered: after Redis
  * has its offsets the batch is never read again, so a dead letter still
@@ -512,10 +529,17 @@ static void app_send_batch(app *a)
 	struct timeval wait = { 0, APP_DLQ_WAIT_MS * 1000 };
 
 	if (a->dlq_in_flight > 0) {
+		int64_t now = app_now_ms();
+		if (a->state != APP_BATCH_WAITING_DLQ)
+			a->dlq_wait_since_ms = now;
+		else if (now - a->dlq_wait_since_ms >= APP_DLQ_WAIT_LOG_MS && !a->input_paused)
+			app_note_dlq_pause(a);
 		a->state = APP_BATCH_WAITING_DLQ;
 		evtimer_add(a->retry_timer, &wait);
 		return;
 	}
+	if (a->state == APP_BATCH_WAITING_DLQ && a->input_paused)
+		app_note_dlq_resume(a);
 	redis_flush_request req = {
 		.batch = a->batch, .ids = a->ids, .roster = a->roster, .clock = a->clock,
 		.parts = a->parts, .n_parts = a->n_parts, .now_ms = app_now_ms(),

@@ -5,8 +5,10 @@
 # arrives, which the consumer fetches at once and the daemon needs seconds
 # to process, so input is still there when the queue fills.
 #
-# Once more than half the queue waits, the daemon must log "output queue
-# over half full; input paused" and stop advancing its offsets in Redis,
+# Once more than half the queue waits, or a batch waits for its dead letters
+# to be delivered, the daemon must log that input is paused ("output queue
+# over half full; input paused" or "dead letters not delivered yet; input
+# paused") and stop advancing its offsets in Redis,
 # skip its ticks, keep serving /readyz (no send may block the loop) and
 # keep its memory bounded. Once the broker is back it must resume. Totals
 # in Redis, the KPI topic and the DLQ must then equal truth.py's, no record
@@ -31,7 +33,7 @@ MAX_QUEUED=1000
 RSS_BOUND_KB=$((64 * 1024))
 GROUP=backpressure
 PREFIX=backpressure
-PAUSED='msg="output queue over half full; input paused'
+PAUSED='msg="\(output queue over half full\|dead letters not delivered yet\); input paused'
 SKIPPED='msg="output queue over half full; tick skipped'
 watch=$LIB_TMP/watch
 
