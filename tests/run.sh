@@ -2,9 +2,9 @@
 # Installs the dependencies, builds advocacyd twice and runs every test.
 # build/ is RelWithDebInfo with warnings as errors. build-sanitize/ adds
 # AddressSanitizer with leak checks and UndefinedBehaviorSanitizer, which
-# halts on the first error. Each build runs its unit and integration tests
-# through ctest, two at a time. The script prints a summary and exits
-# non-zero when any step fails.
+# halts on the first error. Each build runs its unit, integration and
+# fault tests through ctest, two at a time (fault tests one at a time). The
+# script prints a summary and exits non-zero when any step fails.
 set -euo pipefail
 
 usage() {
@@ -12,7 +12,8 @@ usage() {
 Usage: tests/run.sh [--quick] [--no-sanitize]
 
 Installs missing Debian packages (scripts/install-deps.sh), builds build/ and
-build-sanitize/ and runs the unit and integration tests in each with ctest.
+build-sanitize/ and runs the unit, integration and fault tests in each with
+ctest.
 
   --quick        run only the unit tests (ctest label "unit")
   --no-sanitize  skip the sanitizer build
