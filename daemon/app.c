@@ -10,7 +10,7 @@
  * A write Redis refuses without error (stale, fenced, duplicate ids) drops
  * the batch and seeks its partitions back, so the batch is read again with
  * Redis's reply taken into account. A write Redis rejects with an error
- * is retried kafka.poison_attempts times; then the batch is read again one
+ * is retried kafka.poison_attempts times. Then the batch is read again one
  * message at a time, and the message whose write is still rejected goes to
  * the DLQ (reason redis_rejected) while its partition moves on.
  *
@@ -559,13 +559,13 @@ static void app_retry_cb(evutil_socket_t fd, short what, void *arg)
 		app_send_batch(a);
 }
 
-/* True while the producer holds more than half of outputs.max_queued_messages. */
+/* True while more than half of outputs.max_queued_messages wait for delivery. */
 static bool app_output_queue_busy(const app *a)
 {
 	return kafka_producer_backlog(a->producer) > (size_t)a->cfg->outputs.max_queued_messages / 2;
 }
 
-/* True while the producer holds too many undelivered records to take more input. */
+/* Pauses input while the output queue is busy; logs each pause and resume. */
 static bool app_output_backlogged(app *a)
 {
 	bool busy = app_output_queue_busy(a);

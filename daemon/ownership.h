@@ -59,7 +59,7 @@ bool ownership_holds(const ownership *o, const char *topic, int32_t partition,
 
 /*
  * Claims the partition again after Redis reported another owner token (the
- * group still assigns it to us until a revoke says otherwise). Consumption
+ * group still assigns it to us until a revoke arrives). Consumption
  * then resumes at the stored offset, or at from_offset when Redis has none.
  */
 void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const char *token,

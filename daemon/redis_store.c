@@ -737,8 +737,8 @@ static void redis_flush_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	if (!reply)
 		log_warn("redis", "batch write not acknowledged; it will be retried", "%s", "");
 	else if (reply->type == REDIS_REPLY_ERROR)
-		log_warn("redis", "batch write refused; it will be retried", "error=\"%s\"",
-		         reply->str);
+		log_warn("redis", "batch write failed with an error reply; it will be retried",
+		         "error=\"%s\"", reply->str);
 	else
 		status = redis_flush_verdict(s, reply);
 	s->flush_active = false;

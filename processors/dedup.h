@@ -8,7 +8,7 @@
  * - dedup_batch: the ids of one poll batch, with the hour of their event
  *   time. It drops a repeat inside the batch at once, and the store writes
  *   the ids to Redis together with the batch's counts, where the write is
- *   refused when Redis already holds one of them (see redis_store.h).
+ *   rejected when Redis already contains one of them (see redis_store.h).
  * - dedup_known: ids that Redis reported as already counted, so that later
  *   batches drop them. Fixed size, direct mapped: an id pushed out is only
  *   reported by Redis once more. Two ids of one batch can push each other

@@ -152,12 +152,5 @@ wait_consumed_past "$before" 30
 lib_log "consuming again after the half-open connection"
 
 # ---------------------------------------------------------------- totals
-faults_wait_producer
-faults_assert_topic_complete
-faults_check outage --wait 120
-faults_stop_clean "$DAEMON_PID" "$DAEMON_LOG"
-counters=$(outage_final_counters)
-lib_log "final $counters"
-lib_assert_eq 0 "$(outage_field "$counters" produce_failed)" "produce_failed at stop"
-faults_privacy_scan "$DAEMON_LOG"
+outage_check_totals
 lib_log "PASS: totals exact through a ${OUTAGE_S}-s Redis stop and a ${STALL_S}-s half-open connection"

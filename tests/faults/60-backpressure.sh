@@ -120,12 +120,5 @@ lib_wait_for "[ \$(faults_consumed $PREFIX $GROUP) -gt $paused ]" 60 ||
 lib_log "consuming again"
 
 # ---------------------------------------------------------------- totals
-faults_wait_producer
-faults_assert_topic_complete
-faults_check outage --wait 120
-faults_stop_clean "$DAEMON_PID" "$DAEMON_LOG"
-counters=$(outage_final_counters)
-lib_log "final $counters"
-lib_assert_eq 0 "$(outage_field "$counters" produce_failed)" "produce_failed at stop"
-faults_privacy_scan "$DAEMON_LOG"
+outage_check_totals
 lib_log "PASS: input paused at offset sum $paused for $OUTAGE_S s of Kafka outage; totals exact"

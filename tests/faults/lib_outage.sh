@@ -121,3 +121,17 @@ outage_final_counters() {
 outage_field() {
 	sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p" <<<"$1"
 }
+
+# Waits for the producer and the daemon, stops the daemon, and fails unless
+# the totals equal truth.py's, no delivery failed and nothing leaked.
+outage_check_totals() {
+	local counters
+	faults_wait_producer
+	faults_assert_topic_complete
+	faults_check outage --wait 120
+	faults_stop_clean "$DAEMON_PID" "$DAEMON_LOG"
+	counters=$(outage_final_counters)
+	lib_log "final $counters"
+	lib_assert_eq 0 "$(outage_field "$counters" produce_failed)" "produce_failed at stop"
+	faults_privacy_scan "$DAEMON_LOG"
+}
