@@ -1540,10 +1540,22 @@ static int config_load_output(const config_map *outputs, const char *key, const 
 	return 0;
 }
 
+/* The governance output is always JSON, so it has a topic only. */
+static int config_load_governance(const config_map *outputs, char **topic)
+{
+	static const char *const keys[] = {"topic", NULL};
+	config_map m;
+
+	if (config_open_key(outputs, "governance", false, keys, &m) < 0 ||
+	    config_read_string(&m, "topic", false, "advocacy.governance", topic) < 0)
+		return -1;
+	return 0;
+}
+
 static int config_load_outputs(const config_map *root)
 {
 	static const char *const keys[] = {"tick_interval", "max_queued_messages", "kpi",
-					   "escalations",   "dlq",		   NULL};
+					   "escalations",   "dlq",		   "governance", NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
@@ -1555,7 +1567,8 @@ static int config_load_outputs(const config_map *root)
 	    config_load_output(&m, "kpi", "advocacy.kpi", 1, &cfg->outputs.kpi) < 0 ||
 	    config_load_output(&m, "escalations", "advocacy.escalations", 2,
 			       &cfg->outputs.escalations) < 0 ||
-	    config_load_output(&m, "dlq", "advocacy.dlq", 3, &cfg->outputs.dlq) < 0)
+	    config_load_output(&m, "dlq", "advocacy.dlq", 3, &cfg->outputs.dlq) < 0 ||
+	    config_load_governance(&m, &cfg->outputs.governance_topic) < 0)
 		return -1;
 	return 0;
 }
@@ -1592,7 +1605,9 @@ static int config_check_topics(config_loader *ld)
 	    config_check_topic(ld, "outputs.kpi.topic", cfg->outputs.kpi.topic, true) < 0 ||
 	    config_check_topic(ld, "outputs.escalations.topic", cfg->outputs.escalations.topic,
 			       true) < 0 ||
-	    config_check_topic(ld, "outputs.dlq.topic", cfg->outputs.dlq.topic, true) < 0)
+	    config_check_topic(ld, "outputs.dlq.topic", cfg->outputs.dlq.topic, true) < 0 ||
+	    config_check_topic(ld, "outputs.governance.topic", cfg->outputs.governance_topic,
+			       true) < 0)
 		return -1;
 	return 0;
 }
@@ -1833,6 +1848,7 @@ void config_free(config *cfg)
 	free(cfg->outputs.kpi.topic);
 	free(cfg->outputs.escalations.topic);
 	free(cfg->outputs.dlq.topic);
+	free(cfg->outputs.governance_topic);
 	free(cfg->admin.listen_host);
 	free(cfg->path);
 	free(cfg);

@@ -197,6 +197,7 @@ typedef struct config {
 		config_output kpi;
 		config_output escalations;
 		config_output dlq;
+		char *governance_topic;   /* JSON records of config changes and erasures */
 		int64_t tick_interval_ms;
 		int max_queued_messages; /* producer queue bound; input pauses at half */
 	} outputs;

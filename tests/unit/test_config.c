@@ -388,6 +388,7 @@ static void test_defaults_apply(void **state)
 	assert_int_equal(cfg->outputs.kpi.schema_id, 1);
 	assert_int_equal(cfg->outputs.escalations.schema_id, 2);
 	assert_int_equal(cfg->outputs.dlq.schema_id, 3);
+	assert_string_equal(cfg->outputs.governance_topic, "advocacy.governance");
 
 	assert_true(cfg->admin.enabled);
 	assert_string_equal(cfg->admin.listen_host, "127.0.0.1");
@@ -894,6 +895,11 @@ static void test_topic_clash(void **state)
 		     "also kafka.inputs[0].topic", NULL);
 	expect_error(VALID "outputs:\n  dlq: {topic: roster}\n", "outputs.dlq.topic",
 		     "also kafka.roster_topic", NULL);
+	expect_error(VALID "outputs:\n  governance: {topic: roster}\n",
+		     "outputs.governance.topic", "also kafka.roster_topic", NULL);
+	expect_error(VALID "outputs:\n  governance: {format: avro}\n",
+		     "outputs.governance.format",
+		     "unknown key", "allowed keys: topic", NULL);
 	expect_error("kafka:\n  bootstrap_servers: b\n  inputs: [{topic: e}, {topic: e}]\n"
 		     "  roster_topic: r\n" PRIVACY BEHAVIOURS KPIS,
 		     "kafka.inputs[1].topic", "already listed", NULL);
