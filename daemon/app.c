@@ -145,6 +145,8 @@ typedef struct app {
 	int64_t dlq_wait_since_ms;     /* when the batch began waiting for its dead letters */
 	uint64_t kpi_updates, kpi_suppressed, escalations;
 	uint64_t roster_records, roster_invalid;
+	uint64_t roster_removed;        /* people removed by tombstones */
+	uint64_t roster_removed_logged; /* roster_removed when last logged */
 } app;
 
 static int64_t app_now_ms(void)
@@ -647,6 +649,7 @@ static void app_roster_cb(const kafka_message *m, void *opaque)
 {
 	app *a = opaque;
 	char err[256];
+	size_t people = roster_size(a->roster);
 
 	if (!m->key || m->key_len == 0) {
 		a->roster_invalid++;
@@ -660,6 +663,24 @@ static void app_roster_cb(const kafka_message *m, void *opaque)
 		return;
 	}
 	a->roster_records++;
+	if (roster_size(a->roster) < people)
+		a->roster_removed++;
+}
+
+/*
+ * Logs the people that tombstones removed since the last call, as a count:
+ * an erasure shows in the log without naming anyone, and a burst of
+ * tombstones gives one line per tick, not one per record.
+ */
+static void app_log_roster_removals(app *a)
+{
+	if (a->roster_removed == a->roster_removed_logged)
+		return;
+	log_info("roster", "people removed from the roster", "removed=%" PRIu64
+	         " removed_total=%" PRIu64 " people=%zu",
+	         a->roster_removed - a->roster_removed_logged, a->roster_removed,
+	         roster_size(a->roster));
+	a->roster_removed_logged = a->roster_removed;
 }
 
 /* ---------------------------------------------------------------- tick */
@@ -727,6 +748,7 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	app *a = arg;
 	int64_t now = app_now_ms();
 
+	app_log_roster_removals(a);
 	if (a->tick_active || a->stopping || !redis_store_connected(a->store) ||
 	    !kafka_roster_loaded(a->roster_reader))
 		return;

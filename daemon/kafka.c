@@ -616,20 +616,22 @@ static void kafka_roster_timer_cb(evutil_socket_t fd, short what, void *arg)
 	kafka_roster_poll(arg, 0);
 }
 
-static int kafka_roster_partition_count(kafka_roster *r, char *errstr, size_t errstr_size)
+/* Returns the topic's partition count, or -1 with errstr naming the config key to fix. */
+static int kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *config_key,
+                                 char *errstr, size_t errstr_size)
 {
 	const rd_kafka_metadata_t *md = NULL;
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->rk, r->cfg->kafka.roster_topic, NULL);
-	rd_kafka_resp_err_t err = rd_kafka_metadata(r->rk, 0, rkt, &md, 10000);
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
 	int n = -1;
 
 	if (err) {
-		snprintf(errstr, errstr_size, "cannot read metadata of roster topic %s: %s",
-		         r->cfg->kafka.roster_topic, rd_kafka_err2str(err));
+		snprintf(errstr, errstr_size, "cannot read metadata of topic %s: %s",
+		         topic, rd_kafka_err2str(err));
 	} else if (md->topic_cnt != 1 || md->topics[0].err) {
-		snprintf(errstr, errstr_size, "roster topic %s: %s; create it or fix kafka.roster_topic",
-		         r->cfg->kafka.roster_topic,
-		         md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
+		snprintf(errstr, errstr_size, "topic %s: %s; create it or fix %s", topic,
+		         md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found",
+		         config_key);
 	} else {
 		n = md->topics[0].partition_cnt;
 	}
@@ -670,7 +672,8 @@ kafka_roster *kafka_roster_new(struct event_base *base, const config *cfg,
 		free(r);
 		return NULL;
 	}
-	r->n_partitions = kafka_roster_partition_count(r, errstr, errstr_size);
+	r->n_partitions = kafka_partition_count(r->rk, cfg->kafka.roster_topic, "kafka.roster_topic",
+	                                        errstr, errstr_size);
 	if (r->n_partitions < 0) {
 		kafka_roster_free(r);
 		return NULL;
@@ -813,9 +816,10 @@ void kafka_producer_free(kafka_producer *p, int timeout_ms)
 	free(p);
 }
 
-int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, size_t key_len,
-                        const void *value, size_t len, const kafka_header *headers,
-                        size_t n_headers, size_t *in_flight)
+static int kafka_producer_produce(kafka_producer *p, const char *topic, int32_t partition,
+                                  const void *key, size_t key_len, const void *value, size_t len,
+                                  const kafka_header *headers, size_t n_headers,
+                                  size_t *in_flight)
 {
 	rd_kafka_headers_t *hdrs = n_headers ? rd_kafka_headers_new(n_headers) : NULL;
 	rd_kafka_resp_err_t err;
@@ -823,7 +827,7 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
 	for (size_t i = 0; i < n_headers; i++)
 		rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value, -1);
 	for (int attempt = 0;; attempt++) {
-		err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+		err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
 		                        RD_KAFKA_V_KEY((void *)key, key_len),
 		                        RD_KAFKA_V_VALUE((void *)value, len),
 		                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -846,6 +850,31 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
 	if (in_flight)
 		(*in_flight)++;
 	return 0;
+}
+
+int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                        const void *value, size_t len, const kafka_header *headers,
+                        size_t n_headers, size_t *in_flight)
+{
+	return kafka_producer_produce(p, topic, RD_KAFKA_PARTITION_UA, key, key_len, value, len,
+	                              headers, n_headers, in_flight);
+}
+
+int kafka_producer_send_to(kafka_producer *p, const char *topic, int32_t partition,
+                           const void *key, size_t key_len, const void *value, size_t len)
+{
+	return kafka_producer_produce(p, topic, partition, key, key_len, value, len, NULL, 0, NULL);
+}
+
+int kafka_producer_partitions(kafka_producer *p, const char *topic, const char *config_key,
+                              char *errstr, size_t errstr_size)
+{
+	return kafka_partition_count(p->rk, topic, config_key, errstr, errstr_size);
+}
+
+int kafka_producer_flush(kafka_producer *p, int timeout_ms)
+{
+	return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p)

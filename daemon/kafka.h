@@ -152,6 +152,28 @@ int kafka_producer_send(kafka_producer *p, const char *topic, const void *key, s
                         const void *value, size_t len, const kafka_header *headers,
                         size_t n_headers, size_t *in_flight);
 
+/*
+ * Queues a copy of the record for one partition of topic, without headers.
+ * value NULL with len 0 is a tombstone. Returns 0, or -1 (logged, counted).
+ */
+int kafka_producer_send_to(kafka_producer *p, const char *topic, int32_t partition,
+                           const void *key, size_t key_len, const void *value, size_t len);
+
+/*
+ * Reads the partition count of topic from the broker (blocks up to 10 s).
+ * Returns it, or -1 with errstr saying what failed; config_key names the
+ * setting that chose the topic, for the message.
+ */
+int kafka_producer_partitions(kafka_producer *p, const char *topic, const char *config_key,
+                              char *errstr, size_t errstr_size);
+
+/*
+ * Blocks until every queued record is delivered or failed, serving delivery
+ * reports, for up to timeout_ms. Returns 0, or -1 when records are still
+ * outstanding. Check kafka_producer_get_stats() for failures.
+ */
+int kafka_producer_flush(kafka_producer *p, int timeout_ms);
+
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p);
 
 /* Records queued and not yet delivered or failed (librdkafka's out queue). */

@@ -1,34 +1,79 @@
 /*
- * main.c - advocacyd's command line: run, check a config, help, version.
+ * main.c - advocacyd's command line: run, check a config, forget a person,
+ * help, version.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "config.h"
+#include "erasure.h"
+#include "forget.h"
 #include "log.h"
 #include "privacy.h"
 
 static void main_usage(FILE *out)
 {
 	fprintf(out,
-	        "Usage: advocacyd --config FILE [--log-level LEVEL]\n"
+	        "Usage: advocacyd --config FILE [--log-level LEVEL] [--log-format FORMAT]\n"
 	        "       advocacyd --check-config FILE\n"
+	        "       advocacyd forget --config FILE --employee ID [--request-id TEXT]\n"
+	        "       advocacyd --help | --version\n"
 	        "\n"
 	        "Reads collaboration and intranet events from Kafka, pseudonymizes them,\n"
 	        "keeps rolling windows of advocacy behaviours in Redis and produces KPI\n"
 	        "updates and escalations to Kafka.\n"
 	        "\n"
+	        "Options:\n"
 	        "  -c, --config FILE        run with the YAML configuration FILE\n"
 	        "      --check-config FILE  validate FILE (and its HMAC key file), print the\n"
 	        "                           result and exit: 0 valid, 2 invalid\n"
 	        "  -l, --log-level LEVEL    debug, info (default), warn or error\n"
-	        "  -h, --help               show this help\n"
-	        "  -V, --version            show the version\n"
+	        "      --log-format FORMAT  logfmt (default) or json, the format of log lines\n"
+	        "  -h, --help               show this help and exit\n"
+	        "  -V, --version            show the version and exit\n"
 	        "\n"
-	        "SIGTERM or SIGINT flushes the current batch, commits and exits 0.\n");
+	        "Commands:\n"
+	        "  forget                   erase one person on a data-subject request: a\n"
+	        "                           tombstone for their roster entry, their per-person\n"
+	        "                           Redis keys, then a governance record. Takes\n"
+	        "                           --config, --log-level and:\n"
+	        "      --employee ID        the employee id as the roster topic keys it; \"-\"\n"
+	        "                           reads it from the first line of standard input\n"
+	        "      --request-id TEXT    reference of the request: letters, digits, '_',\n"
+	        "                           '.', ':' and '-'; default erasure-<UTC time>-<pid>\n"
+	        "\n"
+	        "SIGTERM or SIGINT finishes the current batch, commits and exits; a second\n"
+	        "one exits at once. SIGHUP reloads the configuration.\n"
+	        "Exit status: 0 stopped cleanly or done, 1 runtime failure, 2 usage error or\n"
+	        "invalid configuration, 3 stopped before the drain finished.\n"
+	        "See advocacyd(8).\n");
+}
+
+static int64_t main_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Applies --log-level; returns -1 after printing why the value is invalid. */
+static int main_set_log_level(const char *name)
+{
+	int level = log_level_parse(name);
+
+	if (level < 0) {
+		fprintf(stderr, "advocacyd: invalid --log-level '%s'; use debug, info, warn or "
+		        "error\n", name);
+		return -1;
+	}
+	log_init((log_level)level, 0);
+	return 0;
 }
 
 /* Loads the config and the key it names, the way the daemon would at start. */
@@ -68,6 +113,116 @@ static int main_run(const char *path)
 	return code;
 }
 
+/* Reads the employee id from the first line of stdin, without the line end. */
+static int main_read_employee(char *buf, size_t size, size_t *len)
+{
+	if (!fgets(buf, (int)size, stdin))
+		return -1;
+	*len = strcspn(buf, "\r\n");
+	buf[*len] = '\0';
+	return 0;
+}
+
+static int main_forget_with(const char *config_path, const forget_request *req)
+{
+	config *cfg = NULL;
+	erasure_counts counts;
+	char err[1024];
+
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "advocacyd forget: %s\n", err);
+		return FORGET_INVALID;
+	}
+	int rc = forget_run(cfg, req, &counts, err, sizeof(err));
+	if (rc == FORGET_OK)
+		printf("advocacyd forget: request %s done: %" PRId32 " roster tombstones (one per "
+		       "partition of %s), %" PRIu64 " per-person Redis keys deleted, governance "
+		       "record on %s\n", req->request_id, counts.roster_tombstones,
+		       cfg->kafka.roster_topic, counts.redis_person_keys,
+		       cfg->outputs.governance_topic);
+	else
+		fprintf(stderr, "advocacyd forget: %s\n", err);
+	config_free(cfg);
+	return rc;
+}
+
+/* advocacyd forget --config FILE --employee ID [--request-id TEXT] */
+static int main_forget(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "employee", required_argument, NULL, 'e' },
+		{ "request-id", required_argument, NULL, 'r' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *employee = NULL, *request_id = NULL;
+	char id_buf[ERASURE_EMPLOYEE_ID_MAX + 2], default_request[64], err[256];
+	size_t id_len;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:l:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'e':
+			employee = optarg;
+			break;
+		case 'r':
+			request_id = optarg;
+			break;
+		case 'l':
+			if (main_set_log_level(optarg) < 0)
+				return FORGET_INVALID;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return FORGET_OK;
+		default:
+			main_usage(stderr);
+			return FORGET_INVALID;
+		}
+	}
+	if (optind < argc || !config_path || !employee) {
+		fprintf(stderr, "advocacyd forget: %s; usage: advocacyd forget --config FILE "
+		        "--employee ID [--request-id TEXT]\n",
+		        optind < argc ? "unexpected argument" : "--config and --employee are required");
+		return FORGET_INVALID;
+	}
+
+	if (strcmp(employee, "-") == 0) {
+		if (main_read_employee(id_buf, sizeof(id_buf), &id_len) < 0) {
+			fprintf(stderr, "advocacyd forget: --employee -: no line on standard input\n");
+			return FORGET_INVALID;
+		}
+		employee = id_buf;
+	} else {
+		id_len = strlen(employee);
+	}
+	if (!erasure_employee_id_valid(employee, id_len, err, sizeof(err))) {
+		fprintf(stderr, "advocacyd forget: --employee: %s\n", err);
+		return FORGET_INVALID;
+	}
+	if (!request_id) {
+		erasure_default_request_id(main_now_ms(), (long)getpid(), default_request,
+		                           sizeof(default_request));
+		request_id = default_request;
+	}
+	if (!erasure_request_id_valid(request_id, err, sizeof(err))) {
+		fprintf(stderr, "advocacyd forget: --request-id: %s\n", err);
+		return FORGET_INVALID;
+	}
+
+	forget_request req = { .employee_id = employee, .employee_id_len = id_len,
+	                       .request_id = request_id };
+	int rc = main_forget_with(config_path, &req);
+	memset(id_buf, 0, sizeof(id_buf));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -79,7 +234,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *check_path = NULL;
-	int opt, level;
+	int opt;
+
+	if (argc > 1 && strcmp(argv[1], "forget") == 0)
+		return main_forget(argc - 1, argv + 1);
 
 	while ((opt = getopt_long(argc, argv, "c:l:hV", options, NULL)) != -1) {
 		switch (opt) {
@@ -90,13 +248,8 @@ int main(int argc, char **argv)
 			check_path = optarg;
 			break;
 		case 'l':
-			level = log_level_parse(optarg);
-			if (level < 0) {
-				fprintf(stderr, "advocacyd: invalid --log-level '%s'; use debug, info, "
-				        "warn or error\n", optarg);
+			if (main_set_log_level(optarg) < 0)
 				return 2;
-			}
-			log_init((log_level)level, 0);
 			break;
 		case 'h':
 			main_usage(stdout);

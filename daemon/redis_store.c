@@ -875,6 +875,148 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- erasure */
+
+/*
+ * One erasure walks the key space with SCAN MATCH and unlinks what each step
+ * returns before asking for the next step, so at most one command of it is
+ * in flight. SCAN may return a key twice; UNLINK counts only keys it
+ * removed, so the total stays exact.
+ */
+typedef struct redis_erase {
+	redis_store *store;
+	char pattern[REDIS_KEY_MAX];
+	char cursor[32];
+	uint64_t removed;
+	redis_store_erase_cb cb;
+	void *opaque;
+} redis_erase;
+
+static void redis_erase_finish(redis_erase *e, int status, const char *error)
+{
+	e->cb(status, e->removed, error, e->opaque);
+	free(e);
+}
+
+static void redis_erase_scan(redis_erase *e);
+
+static void redis_erase_unlink_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_erase *e = privdata;
+	redisReply *reply = r;
+
+	if (!reply) {
+		redis_erase_finish(e, -1, "connection to Redis lost");
+		return;
+	}
+	if (reply->type != REDIS_REPLY_INTEGER) {
+		redis_erase_finish(e, -1, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		                   "unexpected reply to UNLINK");
+		return;
+	}
+	e->removed += (uint64_t)reply->integer;
+	if (strcmp(e->cursor, "0") == 0)
+		redis_erase_finish(e, 0, NULL);
+	else
+		redis_erase_scan(e);
+}
+
+/* Sends UNLINK for the keys of one SCAN reply. Returns 0, or -1 on failure. */
+static int redis_erase_unlink(redis_erase *e, const redisReply *keys)
+{
+	redis_store *s = e->store;
+	const char **argv = malloc((keys->elements + 1) * sizeof(*argv));
+	size_t *lengths = malloc((keys->elements + 1) * sizeof(*lengths));
+	int rc = -1;
+
+	if (!argv || !lengths)
+		goto out;
+	argv[0] = "UNLINK";
+	lengths[0] = 6;
+	for (size_t i = 0; i < keys->elements; i++) {
+		argv[i + 1] = keys->element[i]->str;
+		lengths[i + 1] = keys->element[i]->len;
+	}
+	if (s->ac && redisAsyncCommandArgv(s->ac, redis_erase_unlink_reply_cb, e,
+	                                   (int)keys->elements + 1, argv, lengths) == REDIS_OK) {
+		s->commands_sent++;
+		rc = 0;
+	}
+out:
+	free(argv);
+	free(lengths);
+	return rc;
+}
+
+static void redis_erase_scan_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_erase *e = privdata;
+	redisReply *reply = r;
+
+	if (!reply) {
+		redis_erase_finish(e, -1, "connection to Redis lost");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		redis_erase_finish(e, -1, reply->str);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    reply->element[0]->len >= sizeof(e->cursor) ||
+	    reply->element[1]->type != REDIS_REPLY_ARRAY) {
+		redis_erase_finish(e, -1, "unexpected reply to SCAN");
+		return;
+	}
+	memcpy(e->cursor, reply->element[0]->str, reply->element[0]->len + 1);
+
+	const redisReply *keys = reply->element[1];
+	if (keys->elements > 0) {
+		if (redis_erase_unlink(e, keys) < 0)
+			redis_erase_finish(e, -1, "cannot send UNLINK");
+	} else if (strcmp(e->cursor, "0") == 0) {
+		redis_erase_finish(e, 0, NULL);
+	} else {
+		redis_erase_scan(e);
+	}
+}
+
+static void redis_erase_scan(redis_erase *e)
+{
+	redis_store *s = e->store;
+
+	if (!s->ac || redisAsyncCommand(s->ac, redis_erase_scan_reply_cb, e, "SCAN %s MATCH %s COUNT %d",
+	                                e->cursor, e->pattern, REDIS_CHUNK) != REDIS_OK) {
+		redis_erase_finish(e, -1, "cannot send SCAN");
+		return;
+	}
+	s->commands_sent++;
+}
+
+int redis_store_erase_person(redis_store *s, const char *pseudonym_hex, redis_store_erase_cb cb,
+                             void *opaque)
+{
+	if (!redis_store_connected(s))
+		return -1;
+	redis_erase *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -1;
+	e->store = s;
+	e->cb = cb;
+	e->opaque = opaque;
+	strcpy(e->cursor, "0");
+	/* The prefix holds only letters, digits, '_', '.' and '-', and the
+	 * pseudonym only hex digits, so neither adds a glob character. */
+	int n = snprintf(e->pattern, sizeof(e->pattern), "{%s}:p:%s:*", s->cfg->redis.key_prefix,
+	                 pseudonym_hex);
+	if (n < 0 || (size_t)n >= sizeof(e->pattern)) {
+		free(e);
+		return -1;
+	}
+	redis_erase_scan(e);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- tick read */
 
 static void redis_tick_release(redis_tick_read *t)

@@ -17,6 +17,11 @@
  *       8-byte hashes of the event ids counted with event time in that hour
  *       (see dedup.h); kept the dedup horizon past the hour or the last
  *       write, whichever is later
+ *   {P}:p:<pseudonym>:<record>                              any type
+ *       reserved for records about one person (per-person caps, consent),
+ *       keyed by the pseudonym of the employee id (32 hex digits); nothing
+ *       writes there yet. Erasure deletes a person's keys in this space, so
+ *       any per-person record must live here and nowhere else.
  *
  * Bucket keys expire at bucket end + window_keep_ms() of their granularity.
  *
@@ -135,6 +140,22 @@ int redis_store_claim(redis_store *s, const char *token, const redis_partition_o
  */
 int redis_store_read_tick(redis_store *s, kpi_tick *t, const roster *r, window_clock *clock,
                           const int64_t *window_end_ms, redis_store_tick_cb cb, void *opaque);
+
+typedef void (*redis_store_erase_cb)(int status, uint64_t removed, const char *error,
+                                     void *opaque);
+
+/*
+ * Deletes every key of the person with this pseudonym (32 hex digits) in
+ * the per-person space {P}:p:<pseudonym>:*: SCAN MATCH with COUNT 1000,
+ * then UNLINK of what each step found, until the scan ends. SCAN visits the
+ * whole database, so this takes one round trip per 1000 keys in it. cb gets
+ * status 0 and the number of keys removed, or -1 and Redis's error. A
+ * dropped connection is an error too, and running the erasure again is
+ * safe. cb may run before this returns when a command cannot be sent.
+ * Returns 0, or -1 when not connected (cb is then not called).
+ */
+int redis_store_erase_person(redis_store *s, const char *pseudonym_hex, redis_store_erase_cb cb,
+                             void *opaque);
 
 /* Redis commands sent since start (one script call counts as one), for metrics. */
 uint64_t redis_store_commands_sent(const redis_store *s);

@@ -9,6 +9,7 @@ packages=(
   librdkafka-dev libavro-dev libhiredis-dev libevent-dev libssl-dev
   libyaml-dev libjansson-dev libcmocka-dev
   redis-server redis-tools kcat python3 curl
+  python3-yaml groff-base man-db systemd
 )
 
 missing=()
