@@ -21,6 +21,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 
@@ -53,6 +54,13 @@ static void admin_tls_check_key_mode(const char *key_file)
 			 (unsigned)(st.st_mode & 07777), key_file);
 }
 
+static int admin_tls_mismatch(char *errstr, size_t errstr_size, const char *cert_file)
+{
+	return admin_tls_error(errstr, errstr_size, "admin.tls.key_file",
+			       "the private key does not match the certificate in", cert_file,
+			       "give the key the certificate was issued for");
+}
+
 static int admin_tls_load(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *errstr,
 			  size_t errstr_size)
 {
@@ -60,15 +68,17 @@ static int admin_tls_load(SSL_CTX *ctx, const char *cert_file, const char *key_f
 		return admin_tls_error(errstr, errstr_size, "admin.tls.cert_file",
 				       "cannot load the certificate chain from", cert_file,
 				       "give a PEM file with the server certificate first");
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
+	/* OpenSSL checks the key against the certificate while loading it. */
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+			return admin_tls_mismatch(errstr, errstr_size, cert_file);
 		return admin_tls_error(errstr, errstr_size, "admin.tls.key_file",
 				       "cannot load the private key from", key_file,
 				       "give the PEM file of the certificate's private key, "
 				       "without a passphrase");
+	}
 	if (SSL_CTX_check_private_key(ctx) != 1)
-		return admin_tls_error(errstr, errstr_size, "admin.tls.key_file",
-				       "the private key does not match the certificate in",
-				       cert_file, "give the key the certificate was issued for");
+		return admin_tls_mismatch(errstr, errstr_size, cert_file);
 	return 0;
 }
 
