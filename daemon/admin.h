@@ -55,16 +55,16 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 /* Closes the listener and every open connection. Call it outside any request callback. */
 void admin_free(admin_server *s);
 
-/* Sets the scorecard that GET /api/kpis shows; borrowed, NULL answers 503. */
+/* Sets the scorecard that GET /api/kpis shows (borrowed). With NULL it gets 503. */
 void admin_set_scorecard(admin_server *s, const scorecard *sc);
 
-/* Sets the callback of POST /api/reload; NULL (the default) answers 503. */
+/* Sets the callback of POST /api/reload. With NULL (the default) it gets 503. */
 void admin_set_reload_cb(admin_server *s, admin_reload_cb reload, void *opaque);
 
 /*
- * Opens admin.audit_log again, for rotation by renaming. Returns 0 (also
- * when no audit log is configured), or -1 after logging why the file
- * cannot be opened; lines then keep going to the old file.
+ * Opens admin.audit_log again, for rotation by renaming. Returns 0, also
+ * when no audit log is configured. Returns -1 after logging why the file
+ * cannot be opened, and lines then keep going to the old file.
  */
 int admin_reopen_audit_log(admin_server *s);
 

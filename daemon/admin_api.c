@@ -10,8 +10,8 @@
  *
  * What the audit log and the warnings may show of a request: the path is
  * written only when no part of it is a configured token or the token the
- * request presented, and the query string only when that also holds and
- * none of its parameter names contains "token". Otherwise that part is
+ * request presented. The query string is written only when the same is
+ * true of it and none of its parameter names contains "token". Otherwise that part is
  * left out and the line says "redacted": true. Warnings name a path only
  * when it is an endpoint's.
  */
@@ -188,7 +188,7 @@ static int64_t admin_api_now_ms(void)
 
 /*
  * Finds the holder of the request's bearer token. Returns 1 with r->holder
- * set, 0 when no Authorization header was sent, -1 when the one sent holds
+ * set, 0 when no Authorization header was sent, -1 when the one sent contains
  * no valid token.
  */
 static int admin_api_authenticate(admin_api *api, admin_api_request *r)
@@ -251,7 +251,7 @@ static bool admin_api_has_token_piece(const admin_api *api, const char *text)
 	return false;
 }
 
-/* True when text, as sent or percent-decoded, holds a token. */
+/* True when text, as sent or percent-decoded, contains a token. */
 static bool admin_api_mentions_token(const admin_api *api, const admin_api_request *r,
 				     const char *text)
 {
@@ -327,7 +327,7 @@ static const char *admin_api_method_name(enum evhttp_cmd_type method)
 	return "other";
 }
 
-/* Writes "path" or "path?query" into out, leaving out what holds a token. */
+/* Writes "path" or "path?query" into out without any part that contains a token. */
 static bool admin_api_audit_path(const admin_api *api, const admin_api_request *r, char *out,
 				 size_t size)
 {
@@ -419,14 +419,16 @@ static int admin_api_kpis(admin_api *api, admin_api_request *r)
 static int admin_api_reload(admin_api *api, admin_api_request *r)
 {
 	char result[ADMIN_API_RESULT_SIZE] = "";
+	int rc;
 
 	if (!api->reload)
 		return admin_api_error(r, HTTP_SERVUNAVAIL,
 				       "config reload is not available: the daemon has no reload "
 				       "handler");
 	log_info("admin", "config reload requested", "who=%s", r->holder->name);
+	rc = api->reload(api->reload_opaque, result, sizeof(result));
 	result[sizeof(result) - 1] = '\0';
-	if (api->reload(api->reload_opaque, result, sizeof(result)) < 0)
+	if (rc < 0)
 		return admin_api_error(r, HTTP_INTERNAL, result[0] ? result : "reload failed");
 	return admin_api_json(r, ADMIN_API_ACCEPTED, json_pack("{s:s}", "result", result));
 }

@@ -3,7 +3,7 @@
  *
  *   GET  /api/kpis     viewer  the current scorecard as JSON (see scorecard.h),
  *                              optional filters ?kpi=ID&scope=NAME
- *   POST /api/reload   admin   asks the daemon to reload its config: 202 with
+ *   POST /api/reload   admin   requests a config reload: 202 with
  *                              the reload callback's result, 503 when no
  *                              callback is set
  *

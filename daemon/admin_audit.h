@@ -14,7 +14,7 @@
  * logger) and never fails the request it records.
  *
  * The caller decides what the path may show: it passes the query string only
- * when it holds no token, and it never passes the Authorization header. This
+ * when it contains no token, and it never passes the Authorization header. This
  * module quotes the values it gets, escaped as JSON.
  *
  * Rotation: use logrotate's copytruncate, or rename the file and call
@@ -42,7 +42,7 @@ typedef struct admin_audit_record {
 	const char *who;        /* token name, or "anonymous" */
 	const char *role;       /* "viewer", "admin" or "none" */
 	const char *method;
-	const char *path;       /* with the query string only when it holds no token */
+	const char *path;       /* with the query string only when it contains no token */
 	bool redacted;          /* a part of the path or query holding a token was left out */
 	int status;             /* HTTP status sent */
 	admin_audit_result result;

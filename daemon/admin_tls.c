@@ -1,7 +1,7 @@
 /*
  * admin_tls.c - HTTPS for the admin server (see admin_tls.h).
  *
- * evhttp asks admin_tls_bev_cb for the bufferevent of each accepted
+ * evhttp calls admin_tls_bev_cb to get the bufferevent of each accepted
  * connection. It returns an OpenSSL bufferevent in the accepting state,
  * and evhttp gives it the socket. Dirty shutdowns (a client closing
  * without a TLS close_notify, as curl does) are allowed, because each

@@ -3,7 +3,7 @@
  *
  * With admin.tls.cert_file and admin.tls.key_file set, every connection
  * the admin server accepts is wrapped in TLS (1.2 at least) before evhttp
- * reads from it, so the port speaks HTTPS only: a plain HTTP request gets
+ * reads from it, so the port speaks HTTPS only. A plain HTTP request gets
  * no HTTP response, because the server reads it as a broken TLS handshake
  * and closes the connection.
  *

@@ -1,13 +1,13 @@
 /*
  * admin_tokens.h - bearer tokens of the admin API: the tokens file and lookups.
  *
- * The tokens file holds one token per line, three fields separated by spaces
+ * The tokens file contains one token per line, three fields separated by spaces
  * or tabs:
  *
  *   NAME ROLE TOKEN
  *   grafana viewer 3f9c...   (at least 32 characters)
  *
- * NAME says who holds the token and is what the audit log records (letters,
+ * NAME says who has the token and is what the audit log records (letters,
  * digits, '_', '.' and '-', at most 64 characters, so no e-mail address).
  * ROLE is viewer (reads) or admin (reads and actions). Blank lines and lines
  * starting with '#' are skipped. Loading rejects, with FILE:LINE in the

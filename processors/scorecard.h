@@ -16,6 +16,9 @@
  * outlive the scorecard. Storage grows, by doubling, only when an update
  * names a scope id beyond the ones seen so far, so a tick allocates nothing
  * once the scope count stops growing. Single-threaded.
+ *
+ * NOTE: KPIs are identified by their place in the config, so a reloaded
+ * config needs a new scorecard (and admin_set_scorecard() with it).
  */
 #ifndef ADVOCACY_SCORECARD_H
 #define ADVOCACY_SCORECARD_H

@@ -3,7 +3,7 @@
 # dev broker: bearer tokens (401 without or with a wrong token, 403 for a
 # role too low), GET /api/kpis with a suppressed scope, POST /api/reload
 # without a reload handler (503), open /healthz, one audit line per API
-# request that names who and never holds a token, and a tokens file that
+# request that names who and never contains a token, and a tokens file that
 # group members may read rejected at start.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# HTTPS on the admin port: a self-signed certificate made by openssl req,
-# curl --cacert works, plain HTTP to the TLS port gets no HTTP response,
-# TLS 1.1 is refused, bearer tokens still apply over TLS, and /readyz left
-# out of admin.open_paths needs a token. A key that does not match the
-# certificate is rejected at start.
+# HTTPS on the admin port, with a self-signed certificate made by openssl
+# req. curl --cacert works, and plain HTTP to the TLS port gets no HTTP
+# response. The server rejects TLS 1.1. Bearer tokens still apply over TLS,
+# and /readyz, left out of admin.open_paths, needs a token. A key that does
+# not match the certificate is rejected at start.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -115,7 +115,7 @@ admin_write_config "$work/garbage.yaml" "$work" "  tokens_file: tokens
   tls: {cert_file: not-a-cert.pem, key_file: admin.key}"
 status=0
 timeout 20 "$ADVOCACY_BUILD_DIR/advocacyd" --config "$work/garbage.yaml" 2>"$work/refused.log" || status=$?
-lib_assert_eq 1 "$status" "exit status with a certificate file that holds no certificate"
+lib_assert_eq 1 "$status" "exit status with a certificate file that contains no certificate"
 grep -q 'msg="startup failed".*admin.tls.cert_file: cannot load the certificate chain' \
 	"$work/refused.log" || lib_fail "no clear startup error: $(cat "$work/refused.log")"
 admin_expect_no_tokens "$work/refused.log" "the refused daemon's log"

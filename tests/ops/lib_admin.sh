@@ -1,8 +1,8 @@
 # tests/ops/lib_admin.sh - helpers shared by the admin access tests.
 #
 # Source it after tests/lib.sh and before lib_init. It sets three random
-# tokens per run (VIEWER_TOKEN of "dashboard", ADMIN_TOKEN of "oncall" and
-# WRONG_TOKEN of nobody). admin_request records every /api/ request it makes
+# tokens per run: VIEWER_TOKEN of "dashboard", ADMIN_TOKEN of "oncall" and
+# WRONG_TOKEN, which is in no tokens file. admin_request records every /api/ request it makes
 # in $work/requests, one JSON line each, so that admin_check_audit can
 # compare the daemon's audit log with what the test sent. Requests go to
 # $base with the extra curl options in CURL_TLS (e.g. --cacert FILE).
@@ -152,22 +152,26 @@ assert (count["quadrant"], count["indicator"], count["weight"], count["target"],
         count["window"], count["aggregation"]) == ("learning_growth", "leading", 0.5, 10, "24h",
                                                    "count"), count
 scopes = {s["scope"]: s for s in count["scopes"]}
-assert scopes["org"]["count"] == 4 and scopes["org"]["suppressed"] is False, scopes["org"]
-assert scopes["team:A"]["count"] == 3 and scopes["team:A"]["headcount"] == 5, scopes["team:A"]
+assert scopes["org"]["count"] == 4, scopes["org"]
+assert scopes["org"]["suppressed"] is False, scopes["org"]
+assert scopes["team:A"]["count"] == 3, scopes["team:A"]
+assert scopes["team:A"]["headcount"] == 5, scopes["team:A"]
 tiny = scopes["team:Tiny"]
 assert tiny["suppressed"] is True, tiny
 for figure in ("value", "count", "contributors", "headcount", "rate"):
     assert figure not in tiny, "suppressed scope shows %s: %r" % (figure, tiny)
 for scope in scopes.values():
-    assert scope["window_start"] < scope["window_end"] and scope["computed_at"] > 0, scope
+    assert scope["window_start"] < scope["window_end"], scope
+    assert scope["computed_at"] > 0, scope
 share = {s["scope"]: s for s in kpis["recognizer_share"]["scopes"]}
-assert share["team:Tiny"]["suppressed"] is True and "value" not in share["team:Tiny"]
+assert share["team:Tiny"]["suppressed"] is True, share["team:Tiny"]
+assert "value" not in share["team:Tiny"], share["team:Tiny"]
 assert abs(share["team:A"]["value"] - 2 / 5) < 1e-9, share["team:A"]
 PYTHON
 }
 
 # Compares the audit log AUDIT with the requests recorded in REQUESTS, line
-# by line, and fails when the log holds a token.
+# by line, and fails when the log contains a token.
 admin_check_audit() {
 	admin_expect_no_tokens "$1" "the audit log"
 	python3 - "$1" "$2" "$VIEWER_TOKEN" "$ADMIN_TOKEN" "$WRONG_TOKEN" <<'PYTHON' ||
@@ -191,7 +195,8 @@ for got, want in zip(audit, sent):
     for key, value in expected.items():
         assert got[key] == value, "%s: expected %r, got %r in %r" % (key, value, got[key], got)
     assert got.get("redacted", False) == (path != want["path"]), got
-    assert got["remote_addr"] == "127.0.0.1" and got["time"].endswith("Z"), got
+    assert got["remote_addr"] == "127.0.0.1", got
+    assert got["time"].endswith("Z"), got
 print("audit log: %d lines match the requests sent" % len(audit))
 PYTHON
 		lib_fail "the audit log does not match the requests: $(cat "$1")"

@@ -418,7 +418,7 @@ static void test_emit_reports_suppressed_scopes(void **state)
 
 	assert_int_equal(suppressed, N_KPIS);
 	assert_int_equal(f->n_suppressed, N_KPIS);
-	/* The emit callback still sees eligible scopes only. */
+	/* The emit callback still gets eligible scopes only. */
 	assert_int_equal(f->n_updates, 3 * N_KPIS);
 	assert_null(find_update(f, "recognition_rate", "team:Tiny"));
 	for (size_t i = 0; i < f->n_updates; i++)
