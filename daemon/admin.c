@@ -10,7 +10,12 @@
  * across loop iterations, which is what lets admin_free() free the server
  * at any time outside a callback.
  *
- * Limits: the endpoints have no authentication, which is why the listen
+ * Access: /api/ requests go to admin_api.c, which authenticates, routes
+ * and audits them. A health path that admin.open_paths leaves out needs a
+ * bearer token of any role. With TLS, a request that did not come over
+ * TLS gets 500 (see admin_tls.c for how that can happen).
+ *
+ * Limits: the health endpoints are open by default, which is why the listen
  * address defaults to loopback. libevent 2.1 has no cap on concurrent
  * connections, so only the header and body size limits and the idle
  * timeout below bound what each connection costs. Requests that break
@@ -21,6 +26,7 @@
 #include "admin.h"
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +36,8 @@
 #include <event2/http.h>
 #include <event2/util.h>
 
+#include "admin_tls.h"
+#include "admin_tokens.h"
 #include "log.h"
 
 #define ADMIN_MAX_HEADERS_SIZE 8192
@@ -44,6 +52,9 @@ struct admin_server {
 	struct evhttp *http;
 	admin_ready_cb ready;
 	void *opaque;
+	const config *cfg;
+	admin_api *api;
+	admin_tls *tls;           /* NULL: plain HTTP */
 };
 
 /* Writes the response body for a GET of the route and returns the HTTP status. */
@@ -91,11 +102,15 @@ static const admin_route admin_routes[] = {
 
 /* ---------------------------------------------------------------- dispatch */
 
-static const admin_route *admin_find_route(struct evhttp_request *req)
+static const char *admin_request_path(struct evhttp_request *req)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 
+	return uri ? evhttp_uri_get_path(uri) : NULL;
+}
+
+static const admin_route *admin_find_route(const char *path)
+{
 	if (!path)
 		return NULL;
 	for (size_t i = 0; i < ADMIN_N_ROUTES; i++)
@@ -135,27 +150,57 @@ static void admin_drop_body(struct evkeyvalq *headers, struct evbuffer *body)
 	evbuffer_drain(body, evbuffer_get_length(body));
 }
 
+/* True when the path is in admin.open_paths, so it needs no token. */
+static bool admin_path_open(const admin_server *s, const char *path)
+{
+	for (size_t i = 0; i < s->cfg->admin.n_open_paths; i++)
+		if (strcmp(s->cfg->admin.open_paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* Serves a path outside /api/ through the route table. */
+static int admin_serve_route(admin_server *s, struct evhttp_request *req, const char *path,
+			     struct evbuffer *body)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const admin_route *route = admin_find_route(path);
+	int status;
+
+	if (!route)
+		return admin_not_found(body);
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		return admin_bad_method(req, body);
+	if (!admin_path_open(s, route->path)) {
+		status = admin_api_check_token(s->api, req, route->path, body);
+		if (status != 0)
+			return status;
+	}
+	return route->handle(s, body);
+}
+
 static void admin_request_cb(struct evhttp_request *req, void *arg)
 {
 	admin_server *s = arg;
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-	const admin_route *route = admin_find_route(req);
+	const char *path = admin_request_path(req);
+	const char *content_type = "text/plain; charset=utf-8";
 	struct evbuffer *body = evbuffer_new();
 	int status;
 
-	if (!body) {
+	if (!body || (s->tls && !admin_tls_request_secure(req))) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		if (body)
+			evbuffer_free(body);
 		return;
 	}
-	if (!route)
-		status = admin_not_found(body);
-	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
-		status = admin_bad_method(req, body);
+	if (path && strncmp(path, "/api/", 5) == 0)
+		status = admin_api_serve(s->api, req, path, body, &content_type);
 	else
-		status = route->handle(s, body);
+		status = admin_serve_route(s, req, path, body);
 
-	evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "Cache-Control", "no-store");
 	if (method == EVHTTP_REQ_HEAD)
 		admin_drop_body(headers, body);
@@ -198,7 +243,25 @@ static int admin_listen(admin_server *s, const config *cfg, char *errstr, size_t
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return -1;
 	}
-	log_info("admin", "admin server listening", "host=%s port=%d", host, port);
+	log_info("admin", "admin server listening", "host=%s port=%d tls=%s", host, port,
+		 s->tls ? "on" : "off");
+	return 0;
+}
+
+/* Loads tokens, opens the audit log and sets up TLS, as configured. */
+static int admin_setup_access(admin_server *s, const config *cfg, char *errstr,
+			      size_t errstr_size)
+{
+	s->api = admin_api_new(cfg, errstr, errstr_size);
+	if (!s->api)
+		return -1;
+	if (!cfg->admin.tls.cert_file)
+		return 0;
+	s->tls = admin_tls_new(cfg->admin.tls.cert_file, cfg->admin.tls.key_file, errstr,
+			       errstr_size);
+	if (!s->tls)
+		return -1;
+	admin_tls_attach(s->tls, s->http);
 	return 0;
 }
 
@@ -214,6 +277,11 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 	}
 	s->ready = ready;
 	s->opaque = opaque;
+	s->cfg = cfg;
+	if (admin_setup_access(s, cfg, errstr, errstr_size) < 0) {
+		admin_free(s);
+		return NULL;
+	}
 	evhttp_set_allowed_methods(s->http, ADMIN_ALL_METHODS);
 	evhttp_set_max_headers_size(s->http, ADMIN_MAX_HEADERS_SIZE);
 	evhttp_set_max_body_size(s->http, ADMIN_MAX_BODY_SIZE);
@@ -233,5 +301,49 @@ void admin_free(admin_server *s)
 		return;
 	if (s->http)
 		evhttp_free(s->http);
+	admin_api_free(s->api);
+	admin_tls_free(s->tls);
 	free(s);
+}
+
+void admin_set_scorecard(admin_server *s, const scorecard *sc)
+{
+	admin_api_set_scorecard(s->api, sc);
+}
+
+void admin_set_reload_cb(admin_server *s, admin_reload_cb reload, void *opaque)
+{
+	admin_api_set_reload_cb(s->api, reload, opaque);
+}
+
+int admin_reopen_audit_log(admin_server *s)
+{
+	char err[512];
+
+	if (admin_api_reopen_audit_log(s->api, err, sizeof(err)) == 0)
+		return 0;
+	log_error("admin", "cannot reopen the audit log; lines keep going to the old file",
+		  "error=\"%s\"", err);
+	return -1;
+}
+
+int admin_check_files(const config *cfg, char *errstr, size_t errstr_size)
+{
+	admin_tokens *tokens = NULL;
+	admin_tls *tls = NULL;
+
+	if (cfg->admin.tokens_file) {
+		tokens = admin_tokens_load(cfg->admin.tokens_file, errstr, errstr_size);
+		if (!tokens)
+			return -1;
+		admin_tokens_free(tokens);
+	}
+	if (cfg->admin.tls.cert_file) {
+		tls = admin_tls_new(cfg->admin.tls.cert_file, cfg->admin.tls.key_file, errstr,
+				    errstr_size);
+		if (!tls)
+			return -1;
+		admin_tls_free(tls);
+	}
+	return 0;
 }

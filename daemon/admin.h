@@ -8,12 +8,19 @@
  *                  with the lines the callback wrote, one per reason.
  *
  * HEAD is served like GET without a body. Other methods get 405 with an
- * Allow header, unknown paths 404. Every response is text/plain with
- * Cache-Control: no-store, so that no proxy caches a probe result.
+ * Allow header, unknown paths 404. Every response carries Cache-Control:
+ * no-store, so that no proxy caches a probe result; health responses are
+ * text/plain.
+ *
+ * Paths under /api/ go to the admin API (admin_api.h), which needs bearer
+ * tokens. The health paths are open unless admin.open_paths leaves them
+ * out, and then need a token of any role. With admin.tls set the port
+ * serves HTTPS only (admin_tls.h).
  *
  * This module does not include the app: what it reports comes from
- * callbacks that the caller passes in (today only ready). Further endpoints
- * are a row in the route table of admin.c plus a handler, fed the same way.
+ * callbacks and objects that the caller passes in (ready, the scorecard,
+ * reload). Further endpoints are a row in the route table of admin.c plus
+ * a handler, fed the same way.
  */
 #ifndef ADVOCACY_ADMIN_H
 #define ADVOCACY_ADMIN_H
@@ -22,7 +29,9 @@
 
 #include <event2/event.h>
 
+#include "admin_api.h"
 #include "config.h"
+#include "scorecard.h"
 
 typedef struct admin_server admin_server;
 
@@ -45,5 +54,25 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 
 /* Closes the listener and every open connection. Call it outside any request callback. */
 void admin_free(admin_server *s);
+
+/* Sets the scorecard that GET /api/kpis shows (borrowed). With NULL it gets 503. */
+void admin_set_scorecard(admin_server *s, const scorecard *sc);
+
+/* Sets the callback of POST /api/reload. With NULL (the default) it gets 503. */
+void admin_set_reload_cb(admin_server *s, admin_reload_cb reload, void *opaque);
+
+/*
+ * Opens admin.audit_log again, for rotation by renaming. Returns 0, also
+ * when no audit log is configured. Returns -1 after logging why the file
+ * cannot be opened, and lines then keep going to the old file.
+ */
+int admin_reopen_audit_log(admin_server *s);
+
+/*
+ * Loads the tokens file and the TLS certificate and key named by cfg, as
+ * admin_new() would, and frees them again: for --check-config. Returns 0,
+ * or -1 with errstr filled.
+ */
+int admin_check_files(const config *cfg, char *errstr, size_t errstr_size);
 
 #endif

@@ -48,6 +48,7 @@
 #include "privacy.h"
 #include "redis_store.h"
 #include "roster.h"
+#include "scorecard.h"
 #include "window.h"
 
 #define APP_MAX_PARTS 1024
@@ -94,6 +95,7 @@ typedef struct app {
 	window_batch *batch;
 	dedup_batch *ids;
 	kpi_tick *tick;
+	scorecard *scorecard;     /* latest figure per (KPI, scope), for GET /api/kpis */
 	alert_engine *alerts;
 	encoder *encoder;
 	encode_buf out;
@@ -701,12 +703,27 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 	                    strlen(e->dedup_key), a->out.data, a->out.len, NULL, 0, NULL);
 }
 
+/* Keeps u for GET /api/kpis. */
+static void app_keep_kpi(app *a, const kpi_update *u)
+{
+	if (scorecard_store(a->scorecard, u) < 0)
+		log_warn("kpi", "out of memory keeping a KPI figure for /api/kpis", "kpi=%s scope=%s",
+			 u->kpi->id, u->scope);
+}
+
+/* A suppressed (KPI, scope) goes to the scorecard only, never to Kafka. */
+static void app_kpi_suppressed_cb(const kpi_update *u, void *opaque)
+{
+	app_keep_kpi(opaque, u);
+}
+
 static void app_kpi_cb(const kpi_update *u, void *opaque)
 {
 	app *a = opaque;
 	char key[512];
 
 	a->kpi_updates++;
+	app_keep_kpi(a, u);
 	if (encode_kpi_update(a->encoder, &a->cfg->outputs.kpi, u, &a->out) == 0) {
 		size_t key_len = encode_kpi_key(u, key, sizeof(key));
 		kafka_producer_send(a->producer, a->cfg->outputs.kpi.topic, key, key_len,
@@ -898,7 +915,10 @@ static int app_init_admin(app *a, char *err, size_t err_size)
 	if (!a->cfg->admin.enabled)
 		return 0;
 	a->admin = admin_new(a->base, a->cfg, app_ready_cb, a, err, err_size);
-	return a->admin ? 0 : -1;
+	if (!a->admin)
+		return -1;
+	admin_set_scorecard(a->admin, a->scorecard);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -923,10 +943,13 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	a->batch = window_batch_new();
 	a->ids = dedup_batch_new();
 	a->tick = kpi_tick_new(cfg);
+	a->scorecard = scorecard_new(cfg);
 	a->alerts = alert_new(cfg);
 	a->encoder = encoder_new(err, err_size);
-	if (!a->pipeline || !a->batch || !a->ids || !a->tick || !a->alerts || !a->encoder)
+	if (!a->pipeline || !a->batch || !a->ids || !a->tick || !a->scorecard || !a->alerts ||
+	    !a->encoder)
 		return -1;
+	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
 	return 0;
 }
 
@@ -1007,6 +1030,7 @@ static void app_fini(app *a)
 	encoder_free(a->encoder);
 	alert_free(a->alerts);
 	kpi_tick_free(a->tick);
+	scorecard_free(a->scorecard);
 	window_batch_free(a->batch);
 	dedup_batch_free(a->ids);
 	free(a->single.buf);

@@ -1631,9 +1631,173 @@ static int config_check_listen_host(config_loader *ld, const char *kp, const cha
 			    host);
 }
 
+/*
+ * Reads a file path under key, taken from the config file's folder when
+ * relative. *out stays NULL when the key is absent and optional.
+ */
+static int config_read_path(const config_map *m, const char *key, bool required, char **out)
+{
+	char sub[CONFIG_PATH_MAX], *written = NULL;
+
+	if (config_read_string(m, key, required, NULL, &written) < 0)
+		return -1;
+	if (!written)
+		return 0;
+	*out = config_resolve_path(m->ld->path, written);
+	free(written);
+	config_path_key(sub, m->kp, key);
+	return *out ? 0 : config_error(m->ld, sub, "out of memory");
+}
+
+/* Opens a file the admin server reads at start, so that a wrong path shows now. */
+static int config_check_readable(config_loader *ld, const char *kp, const char *file)
+{
+	struct stat st;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return config_error(ld, kp, "cannot open '%s': %s; fix the path", file,
+				    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return config_error(ld, kp, "'%s' is not a regular file; give the path of a file",
+				    file);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Checks that the folder of the audit log exists; the daemon creates the file itself. */
+static int config_check_audit_log(config_loader *ld, const char *kp, const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", slash == file ? 1 : (int)(slash - file), file);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return config_error(ld, kp,
+				    "the folder '%s' of the audit log does not exist; create it "
+				    "or change the path",
+				    dir);
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode))
+		return config_error(ld, kp, "'%s' is not a regular file; give the path of a file",
+				    file);
+	return 0;
+}
+
+static int config_load_open_path(config_loader *ld, const yaml_node_t *item, const char *kp,
+				 size_t i, void *opaque)
+{
+	static const char *const allowed[] = CONFIG_ADMIN_PATHS;
+	char **paths = opaque, list[CONFIG_LIST_MAX];
+	const char *text = config_scalar(ld, item, kp, "a path");
+
+	if (!text)
+		return -1;
+	if (config_name_index(allowed, text) < 0)
+		return config_error(ld, kp,
+				    "'%s' cannot be opened; list only %s (paths under /api/ always "
+				    "need a token)",
+				    text, config_join(allowed, list, sizeof list));
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(paths[j], text) == 0)
+			return config_error(ld, kp,
+					    "'%s' is already listed at admin.open_paths[%zu]; list "
+					    "each path once",
+					    text, j);
+	return config_strdup(ld, kp, text, &paths[i]);
+}
+
+/* Reads admin.open_paths; absent means every path of CONFIG_ADMIN_PATHS, [] none. */
+static int config_read_open_paths(const config_map *m)
+{
+	static const char *const allowed[] = CONFIG_ADMIN_PATHS;
+	config *cfg = m->ld->cfg;
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	size_t n = sizeof allowed / sizeof allowed[0] - 1;
+	int found = config_lookup_list(m, "open_paths", false, 0, &seq, sub);
+
+	if (found < 0)
+		return -1;
+	if (found)
+		n = config_seq_size(seq);
+	cfg->admin.open_paths = config_alloc(m->ld, sub, n, sizeof(char *));
+	if (!cfg->admin.open_paths)
+		return -1;
+	cfg->admin.n_open_paths = n;
+	if (found)
+		return config_each(m->ld, seq, sub, config_load_open_path, cfg->admin.open_paths);
+	for (size_t i = 0; i < n; i++)
+		if (config_strdup(m->ld, sub, allowed[i], &cfg->admin.open_paths[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* A closed path needs a token, which needs a tokens file. */
+static int config_check_admin_access(config_loader *ld)
+{
+	static const char *const allowed[] = CONFIG_ADMIN_PATHS;
+	const config *cfg = ld->cfg;
+
+	if (cfg->admin.tokens_file)
+		return 0;
+	for (size_t i = 0; allowed[i]; i++) {
+		bool open = false;
+		for (size_t j = 0; j < cfg->admin.n_open_paths; j++)
+			open = open || strcmp(cfg->admin.open_paths[j], allowed[i]) == 0;
+		if (!open)
+			return config_error(ld, "admin.open_paths",
+					    "leaves %s closed, but admin.tokens_file is not set, so "
+					    "no request could reach it; set admin.tokens_file or "
+					    "list %s",
+					    allowed[i], allowed[i]);
+	}
+	return 0;
+}
+
+static int config_load_admin_tls(const config_map *admin)
+{
+	static const char *const keys[] = {"cert_file", "key_file", NULL};
+	config *cfg = admin->ld->cfg;
+	config_map m;
+
+	if (config_open_key(admin, "tls", false, keys, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	if (config_read_path(&m, "cert_file", true, &cfg->admin.tls.cert_file) < 0 ||
+	    config_check_readable(admin->ld, "admin.tls.cert_file", cfg->admin.tls.cert_file) < 0 ||
+	    config_read_path(&m, "key_file", true, &cfg->admin.tls.key_file) < 0 ||
+	    config_check_readable(admin->ld, "admin.tls.key_file", cfg->admin.tls.key_file) < 0)
+		return -1;
+	return 0;
+}
+
+static int config_load_admin_access(const config_map *m)
+{
+	config *cfg = m->ld->cfg;
+
+	if (config_read_path(m, "tokens_file", false, &cfg->admin.tokens_file) < 0 ||
+	    (cfg->admin.tokens_file &&
+	     config_check_readable(m->ld, "admin.tokens_file", cfg->admin.tokens_file) < 0) ||
+	    config_read_path(m, "audit_log", false, &cfg->admin.audit_log) < 0 ||
+	    (cfg->admin.audit_log &&
+	     config_check_audit_log(m->ld, "admin.audit_log", cfg->admin.audit_log) < 0) ||
+	    config_read_open_paths(m) < 0 || config_check_admin_access(m->ld) < 0 ||
+	    config_load_admin_tls(m) < 0)
+		return -1;
+	return 0;
+}
+
 static int config_load_admin(const config_map *root)
 {
-	static const char *const keys[] = {"enabled", "listen_host", "port", NULL};
+	static const char *const keys[] = {"enabled",	  "listen_host", "port", "tokens_file",
+					   "audit_log",	  "open_paths",	 "tls",	 NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
@@ -1642,7 +1806,8 @@ static int config_load_admin(const config_map *root)
 	    config_read_string(&m, "listen_host", false, "127.0.0.1", &cfg->admin.listen_host) <
 		0 ||
 	    config_check_listen_host(root->ld, "admin.listen_host", cfg->admin.listen_host) < 0 ||
-	    config_read_int(&m, "port", 9464, 0, 65535, &cfg->admin.port) < 0)
+	    config_read_int(&m, "port", 9464, 0, 65535, &cfg->admin.port) < 0 ||
+	    config_load_admin_access(&m) < 0)
 		return -1;
 	return 0;
 }
@@ -1850,6 +2015,13 @@ void config_free(config *cfg)
 	free(cfg->outputs.dlq.topic);
 	free(cfg->outputs.governance_topic);
 	free(cfg->admin.listen_host);
+	free(cfg->admin.tokens_file);
+	free(cfg->admin.audit_log);
+	for (size_t i = 0; i < cfg->admin.n_open_paths; i++)
+		free(cfg->admin.open_paths[i]);
+	free(cfg->admin.open_paths);
+	free(cfg->admin.tls.cert_file);
+	free(cfg->admin.tls.key_file);
 	free(cfg->path);
 	free(cfg);
 }

@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #define CONFIG_MAX_GRANULARITIES 8
+/* Admin paths that admin.open_paths may list, NULL-terminated; all open by default. */
+#define CONFIG_ADMIN_PATHS {"/healthz", "/readyz", "/metrics", NULL}
 
 typedef struct config_kv {
 	char *key;
@@ -202,11 +204,19 @@ typedef struct config {
 		int max_queued_messages; /* producer queue bound; input pauses at half */
 	} outputs;
 
-	/* The admin HTTP server (health endpoints). */
+	/* The admin HTTP server (health endpoints and the admin API). */
 	struct {
 		bool enabled;            /* default true */
 		char *listen_host;       /* numeric IPv4 or IPv6 address; default 127.0.0.1 */
 		int port;                /* 0: the system picks a free port; default 9464 */
+		char *tokens_file;       /* bearer tokens; NULL: every /api/ request gets 403 */
+		char *audit_log;         /* JSON lines, one per /api/ request; NULL: none */
+		char **open_paths;       /* paths served without a token, from CONFIG_ADMIN_PATHS */
+		size_t n_open_paths;
+		struct {
+			char *cert_file; /* PEM chain; NULL (with key_file): plain HTTP */
+			char *key_file;  /* PEM private key */
+		} tls;
 	} admin;
 } config;
 

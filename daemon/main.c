@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "app.h"
 #include "config.h"
 #include "erasure.h"
@@ -89,6 +90,13 @@ static int main_check_config(const char *path)
 	}
 	if (privacy_new(cfg->privacy.key_file, cfg->privacy.key_id, 1, &p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: privacy.key_file: %s\n", path, err);
+		config_free(cfg);
+		return 2;
+	}
+	/* The admin tokens file and TLS files are read at start too. */
+	if (admin_check_files(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		privacy_free(p);
 		config_free(cfg);
 		return 2;
 	}

@@ -29,6 +29,9 @@ struct kpi_tick {
 	size_t counts_cap;
 	int64_t *contributors; /* n_kpis * n_scopes */
 	size_t contributors_cap;
+
+	kpi_emit_cb suppressed_cb; /* NULL: suppressed pairs are only counted */
+	void *suppressed_opaque;
 };
 
 double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributors,
@@ -54,6 +57,12 @@ kpi_tick *kpi_tick_new(const config *cfg)
 	if (t)
 		t->cfg = cfg;
 	return t;
+}
+
+void kpi_tick_set_suppressed_cb(kpi_tick *t, kpi_emit_cb suppressed, void *opaque)
+{
+	t->suppressed_cb = suppressed;
+	t->suppressed_opaque = opaque;
 }
 
 void kpi_tick_free(kpi_tick *t)
@@ -138,6 +147,25 @@ int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size)
 	return (int64_t)roster_headcount(r, scope) >= (int64_t)min_group_size;
 }
 
+/* Sets only what names (kpi, scope) and its window, and zeroes every figure. */
+static void kpi_update_identify(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+				const int64_t *window_start_ms, const int64_t *window_end_ms,
+				kpi_update *u)
+{
+	const config_kpi *k = &t->cfg->kpis[kpi];
+
+	*u = (kpi_update){
+	    .kpi = k,
+	    .scope = roster_scope_name(r, scope),
+	    .scope_id = scope,
+	    .scope_kind = roster_scope_kind(r, scope),
+	    .window = t->cfg->windows.windows[k->window].name,
+	    .window_start_ms = window_start_ms[k->window],
+	    .window_end_ms = window_end_ms[k->window],
+	    .computed_at_ms = t->now_ms,
+	};
+}
+
 /* Fills u for (kpi, scope). The caller has checked that both are in range. */
 static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
 			    const int64_t *window_start_ms, const int64_t *window_end_ms,
@@ -145,18 +173,24 @@ static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint
 {
 	const config_kpi *k = &t->cfg->kpis[kpi];
 
-	u->kpi = k;
-	u->scope = roster_scope_name(r, scope);
-	u->scope_kind = roster_scope_kind(r, scope);
-	u->window = t->cfg->windows.windows[k->window].name;
+	kpi_update_identify(t, r, kpi, scope, window_start_ms, window_end_ms, u);
 	u->count = kpi_tick_count(t, kpi, scope);
 	u->contributors = t->contributors[kpi * t->n_scopes + scope];
 	u->headcount = roster_headcount(r, scope);
 	u->value = kpi_value(k->aggregation, u->count, u->contributors, u->headcount);
 	u->rate = kpi_value(KPI_AGG_RATE, u->count, u->contributors, u->headcount);
-	u->window_start_ms = window_start_ms[k->window];
-	u->window_end_ms = window_end_ms[k->window];
-	u->computed_at_ms = t->now_ms;
+}
+
+static void kpi_report_suppressed(kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+				  const int64_t *window_start_ms, const int64_t *window_end_ms)
+{
+	kpi_update u;
+
+	if (!t->suppressed_cb)
+		return;
+	kpi_update_identify(t, r, kpi, scope, window_start_ms, window_end_ms, &u);
+	u.suppressed = true;
+	t->suppressed_cb(&u, t->suppressed_opaque);
 }
 
 size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
@@ -175,6 +209,8 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 		for (uint32_t scope = 0; scope < n_scopes; scope++) {
 			if (!kpi_scope_eligible(r, scope, min_group_size)) {
 				suppressed++;
+				kpi_report_suppressed(t, r, kpi, scope, window_start_ms,
+						      window_end_ms);
 				continue;
 			}
 			kpi_update_fill(t, r, kpi, scope, window_start_ms, window_end_ms, &u);

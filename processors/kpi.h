@@ -6,13 +6,16 @@
  * (KPI, scope) the distinct contributors over the KPI's behaviours. kpi_tick
  * collects those figures and turns them into kpi_update records, one per
  * (KPI, scope) whose headcount reaches the minimum group size. Smaller scopes
- * are suppressed: never emitted, only counted.
+ * are suppressed: never passed to the emit callback, only counted, and
+ * reported to the suppressed callback when one is set (for the admin
+ * scorecard, which shows them as suppressed).
  *
  * Single-threaded. Memory is sized by the number of scopes at kpi_tick_begin().
  */
 #ifndef ADVOCACY_KPI_H
 #define ADVOCACY_KPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +25,7 @@
 typedef struct kpi_update {
 	const config_kpi *kpi;
 	const char *scope;          /* scope name, e.g. "team:Payments" */
+	uint32_t scope_id;          /* the roster's id of scope */
 	scope_kind scope_kind;
 	const char *window;         /* window name, e.g. "7d" */
 	double value;               /* per the KPI's aggregation */
@@ -32,6 +36,9 @@ typedef struct kpi_update {
 	int64_t window_start_ms;
 	int64_t window_end_ms;      /* exclusive */
 	int64_t computed_at_ms;
+	/* Below the minimum group size: only the identity fields above, the window
+	 * bounds and computed_at_ms are set, every figure is 0. */
+	bool suppressed;
 } kpi_update;
 
 /* value for the aggregation; rates with headcount 0 are 0. */
@@ -60,6 +67,13 @@ int64_t kpi_tick_count(const kpi_tick *t, size_t kpi, uint32_t scope);
 int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size);
 
 typedef void (*kpi_emit_cb)(const kpi_update *u, void *opaque);
+
+/*
+ * Sets the callback that kpi_tick_emit() calls for each suppressed (KPI,
+ * scope), with an update whose suppressed flag is set. NULL (the default)
+ * reports none.
+ */
+void kpi_tick_set_suppressed_cb(kpi_tick *t, kpi_emit_cb suppressed, void *opaque);
 
 /*
  * Emits one update per (KPI, eligible scope) in KPI order, then scope order.

@@ -47,6 +47,7 @@ typedef struct fixture {
 
 	kpi_update updates[MAX_UPDATES];
 	size_t n_updates;
+	size_t n_suppressed;
 } fixture;
 
 static void fixture_kpi(fixture *f, size_t i, const char *id, kpi_aggregation agg, size_t window,
@@ -383,6 +384,48 @@ static void test_emit_skips_scopes_past_begin(void **state)
 	kpi_tick_free(t);
 }
 
+static void count_suppressed_cb(const kpi_update *u, void *opaque)
+{
+	fixture *f = opaque;
+
+	assert_true(u->suppressed);
+	assert_string_equal(u->scope, "team:Tiny");
+	assert_int_equal(u->scope_id, f->tiny);
+	assert_int_equal(u->scope_kind, SCOPE_TEAM);
+	/* No figure of a small group leaves kpi.c, not even its headcount. */
+	assert_int_equal(u->count, 0);
+	assert_int_equal(u->contributors, 0);
+	assert_int_equal(u->headcount, 0);
+	assert_near(u->value, 0.0, 0.0);
+	assert_near(u->rate, 0.0, 0.0);
+	assert_int_equal(u->window_end_ms, u->kpi->window == W_7D ? 70 : 20);
+	assert_int_equal(u->computed_at_ms, 5);
+	f->n_suppressed++;
+}
+
+static void test_emit_reports_suppressed_scopes(void **state)
+{
+	fixture *f = *state;
+	kpi_tick *t = kpi_tick_new(&f->cfg);
+	size_t suppressed;
+
+	assert_non_null(t);
+	kpi_tick_set_suppressed_cb(t, count_suppressed_cb, f);
+	assert_int_equal(kpi_tick_begin(t, roster_scope_count(f->roster), 5), 0);
+	kpi_tick_add_count(t, W_7D, B_KUDOS, f->tiny, 3);
+	suppressed = kpi_tick_emit(t, f->roster, MIN_GROUP, (int64_t[]){10, 60},
+				   (int64_t[]){20, 70}, collect_cb, f);
+
+	assert_int_equal(suppressed, N_KPIS);
+	assert_int_equal(f->n_suppressed, N_KPIS);
+	/* The emit callback still gets eligible scopes only. */
+	assert_int_equal(f->n_updates, 3 * N_KPIS);
+	assert_null(find_update(f, "recognition_rate", "team:Tiny"));
+	for (size_t i = 0; i < f->n_updates; i++)
+		assert_false(f->updates[i].suppressed);
+	kpi_tick_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +437,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_add_out_of_range_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_emit_fills_every_field, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_emit_zero_scopes_and_suppression, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_emit_reports_suppressed_scopes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_emit_order_kpi_then_scope, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_begin_resets_and_grows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_emit_skips_scopes_past_begin, setup, teardown),

@@ -1,0 +1,252 @@
+/*
+ * scorecard.c - the latest KPI figure per (KPI, scope) (see scorecard.h).
+ *
+ * Entries sit in one flat array, scope-major: entries[scope * n_kpis + kpi].
+ * A new scope id therefore only appends rows, and growing keeps every
+ * stored entry where it is.
+ */
+#include "scorecard.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum scorecard_state {
+	SCORECARD_EMPTY, /* no update for this pair yet */
+	SCORECARD_VALUE,
+	SCORECARD_SUPPRESSED,
+} scorecard_state;
+
+typedef struct scorecard_entry {
+	scorecard_state state;
+	const char *scope; /* borrowed from the roster */
+	scope_kind scope_kind;
+	double value, rate;
+	int64_t count, contributors;
+	uint32_t headcount;
+	int64_t window_start_ms, window_end_ms, computed_at_ms;
+} scorecard_entry;
+
+struct scorecard {
+	const config *cfg;
+	scorecard_entry *entries; /* cap_scopes * cfg->n_kpis */
+	uint32_t cap_scopes;
+	size_t size;
+};
+
+scorecard *scorecard_new(const config *cfg)
+{
+	scorecard *sc = calloc(1, sizeof(*sc));
+
+	if (sc)
+		sc->cfg = cfg;
+	return sc;
+}
+
+void scorecard_free(scorecard *sc)
+{
+	if (!sc)
+		return;
+	free(sc->entries);
+	free(sc);
+}
+
+size_t scorecard_size(const scorecard *sc)
+{
+	return sc->size;
+}
+
+/* Makes room for scope ids up to scope; new rows are empty. */
+static int scorecard_reserve(scorecard *sc, uint32_t scope)
+{
+	size_t n_kpis = sc->cfg->n_kpis;
+	uint32_t cap = sc->cap_scopes ? sc->cap_scopes : 16;
+	scorecard_entry *grown;
+
+	if (scope < sc->cap_scopes)
+		return 0;
+	while (cap <= scope) {
+		if (cap > UINT32_MAX / 2)
+			return -1;
+		cap *= 2;
+	}
+	grown = realloc(sc->entries, (size_t)cap * n_kpis * sizeof(*grown));
+	if (!grown)
+		return -1;
+	memset(grown + (size_t)sc->cap_scopes * n_kpis, 0,
+	       (size_t)(cap - sc->cap_scopes) * n_kpis * sizeof(*grown));
+	sc->entries = grown;
+	sc->cap_scopes = cap;
+	return 0;
+}
+
+int scorecard_store(scorecard *sc, const kpi_update *u)
+{
+	const config *cfg = sc->cfg;
+	scorecard_entry *e;
+	size_t kpi;
+
+	if (cfg->n_kpis == 0 || u->kpi < cfg->kpis || u->kpi >= cfg->kpis + cfg->n_kpis)
+		return -1;
+	kpi = (size_t)(u->kpi - cfg->kpis);
+	if (scorecard_reserve(sc, u->scope_id) < 0)
+		return -1;
+
+	e = &sc->entries[(size_t)u->scope_id * cfg->n_kpis + kpi];
+	if (e->state == SCORECARD_EMPTY)
+		sc->size++;
+	*e = (scorecard_entry){
+	    .state = u->suppressed ? SCORECARD_SUPPRESSED : SCORECARD_VALUE,
+	    .scope = u->scope,
+	    .scope_kind = u->scope_kind,
+	    .window_start_ms = u->window_start_ms,
+	    .window_end_ms = u->window_end_ms,
+	    .computed_at_ms = u->computed_at_ms,
+	};
+	/* A suppressed pair keeps no figure at all, not even a zero. */
+	if (!u->suppressed) {
+		e->value = u->value;
+		e->rate = u->rate;
+		e->count = u->count;
+		e->contributors = u->contributors;
+		e->headcount = u->headcount;
+	}
+	return 0;
+}
+
+int scorecard_has_kpi(const scorecard *sc, const char *id)
+{
+	for (size_t k = 0; k < sc->cfg->n_kpis; k++)
+		if (strcmp(sc->cfg->kpis[k].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static json_t *scorecard_number(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *scorecard_text(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+static json_t *scorecard_entry_json(const scorecard_entry *e)
+{
+	json_t *o = json_object();
+	int rc = 0;
+
+	if (!o)
+		return NULL;
+	rc |= json_object_set_new(o, "scope", scorecard_text(e->scope));
+	rc |= json_object_set_new(o, "scope_kind",
+				  json_string(config_scope_kind_name(e->scope_kind)));
+	rc |= json_object_set_new(o, "suppressed", json_boolean(e->state == SCORECARD_SUPPRESSED));
+	rc |= json_object_set_new(o, "window_start", json_integer(e->window_start_ms));
+	rc |= json_object_set_new(o, "window_end", json_integer(e->window_end_ms));
+	rc |= json_object_set_new(o, "computed_at", json_integer(e->computed_at_ms));
+	if (e->state == SCORECARD_VALUE) {
+		rc |= json_object_set_new(o, "value", scorecard_number(e->value));
+		rc |= json_object_set_new(o, "count", json_integer(e->count));
+		rc |= json_object_set_new(o, "contributors", json_integer(e->contributors));
+		rc |= json_object_set_new(o, "headcount", json_integer(e->headcount));
+		rc |= json_object_set_new(o, "rate", scorecard_number(e->rate));
+	}
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The stored scopes of KPI k (only the one named scope when not NULL). */
+static json_t *scorecard_scopes_json(const scorecard *sc, size_t k, const char *scope)
+{
+	size_t n_kpis = sc->cfg->n_kpis;
+	json_t *list = json_array();
+
+	for (uint32_t s = 0; list && s < sc->cap_scopes; s++) {
+		const scorecard_entry *e = &sc->entries[(size_t)s * n_kpis + k];
+		if (e->state == SCORECARD_EMPTY || (scope && strcmp(scope, e->scope) != 0))
+			continue;
+		if (json_array_append_new(list, scorecard_entry_json(e)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+static json_t *scorecard_behaviours_json(const config *cfg, const config_kpi *k)
+{
+	json_t *list = json_array();
+
+	for (size_t b = 0; list && b < k->n_behaviours; b++) {
+		if (json_array_append_new(list, scorecard_text(cfg->behaviours[k->behaviours[b]].id)) <
+		    0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *scope)
+{
+	const config *cfg = sc->cfg;
+	const config_kpi *kpi = &cfg->kpis[k];
+	json_t *o = json_object();
+	int rc = 0;
+
+	if (!o)
+		return NULL;
+	rc |= json_object_set_new(o, "id", scorecard_text(kpi->id));
+	rc |= json_object_set_new(o, "name", scorecard_text(kpi->name));
+	rc |= json_object_set_new(o, "aggregation",
+				  json_string(config_aggregation_name(kpi->aggregation)));
+	rc |= json_object_set_new(o, "behaviours", scorecard_behaviours_json(cfg, kpi));
+	rc |= json_object_set_new(o, "window", scorecard_text(cfg->windows.windows[kpi->window].name));
+	rc |= json_object_set_new(o, "quadrant", json_string(config_quadrant_name(kpi->quadrant)));
+	rc |= json_object_set_new(o, "indicator",
+				  json_string(config_indicator_name(kpi->indicator)));
+	rc |= json_object_set_new(o, "weight", scorecard_number(kpi->weight));
+	rc |= json_object_set_new(o, "target", scorecard_number(kpi->target));
+	rc |= json_object_set_new(o, "scopes", scorecard_scopes_json(sc, k, scope));
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *scorecard_to_json(const scorecard *sc, const char *kpi, const char *scope, int64_t now_ms)
+{
+	const config *cfg = sc->cfg;
+	json_t *root = json_object(), *kpis = json_array();
+	int rc = 0;
+
+	if (!root || !kpis)
+		goto fail;
+	for (size_t k = 0; k < cfg->n_kpis; k++) {
+		if (kpi && strcmp(kpi, cfg->kpis[k].id) != 0)
+			continue;
+		if (json_array_append_new(kpis, scorecard_kpi_json(sc, k, scope)) < 0)
+			goto fail;
+	}
+	rc |= json_object_set_new(root, "generated_at", json_integer(now_ms));
+	rc |= json_object_set_new(root, "min_group_size", json_integer(cfg->privacy.min_group_size));
+	rc |= json_object_set_new(root, "kpis", kpis);
+	kpis = NULL;
+	if (rc)
+		goto fail;
+	return root;
+
+fail:
+	json_decref(kpis);
+	json_decref(root);
+	return NULL;
+}

@@ -1,0 +1,69 @@
+/*
+ * scorecard.h - the latest KPI figure per (KPI, scope), for GET /api/kpis.
+ *
+ * The daemon stores every kpi_update of a tick here as it emits it, and the
+ * suppressed (KPI, scope) pairs too (kpi_tick_set_suppressed_cb). Each KPI
+ * has one window, so (KPI, scope) also names the window. A later update of
+ * the same pair replaces the earlier one, so memory is one entry per KPI and
+ * scope, whatever the number of ticks.
+ *
+ * A suppressed entry keeps no value, count, contributors, rate or
+ * headcount: scorecard_to_json() shows it as "suppressed": true with its
+ * window and time only, never as a zero.
+ *
+ * Entries borrow the scope name from the update (the roster owns it and
+ * never removes a scope) and the KPI and window from the config, which must
+ * outlive the scorecard. Storage grows, by doubling, only when an update
+ * names a scope id beyond the ones seen so far, so a tick allocates nothing
+ * once the scope count stops growing. Single-threaded.
+ *
+ * NOTE: KPIs are identified by their place in the config, so a reloaded
+ * config needs a new scorecard (and admin_set_scorecard() with it).
+ */
+#ifndef ADVOCACY_SCORECARD_H
+#define ADVOCACY_SCORECARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../daemon/config.h"
+#include "kpi.h"
+
+typedef struct scorecard scorecard;
+
+/* Returns an empty scorecard for the KPIs of cfg, or NULL when out of memory. */
+scorecard *scorecard_new(const config *cfg);
+
+void scorecard_free(scorecard *sc);
+
+/*
+ * Keeps u as the latest figure of (u->kpi, u->scope_id). Returns 0, or -1
+ * when u->kpi is not a KPI of the scorecard's config or memory runs out
+ * (the update is then not kept).
+ */
+int scorecard_store(scorecard *sc, const kpi_update *u);
+
+/* Number of (KPI, scope) pairs stored so far, suppressed ones included. */
+size_t scorecard_size(const scorecard *sc);
+
+/* Returns 1 when id is the id of a configured KPI, else 0. */
+int scorecard_has_kpi(const scorecard *sc, const char *id);
+
+/*
+ * Builds the scorecard as a JSON object:
+ *   {"generated_at": ms, "min_group_size": n, "kpis": [{"id", "name",
+ *    "aggregation", "behaviours", "window", "quadrant", "indicator",
+ *    "weight", "target", "scopes": [{"scope", "scope_kind", "suppressed",
+ *    "window_start", "window_end", "computed_at", and unless suppressed
+ *    "value", "count", "contributors", "headcount", "rate"}]}]}
+ * Times are ms since the epoch. kpi and scope, when not NULL, keep only
+ * the KPI with that id and the scope with that name. KPIs appear in config
+ * order, scopes in roster id order (org first). Returns NULL when out of
+ * memory; the caller owns the result (json_decref).
+ */
+json_t *scorecard_to_json(const scorecard *sc, const char *kpi, const char *scope,
+			  int64_t now_ms);
+
+#endif

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Admin API access against a running daemon with real redis-server and the
+# dev broker: bearer tokens (401 without or with a wrong token, 403 for a
+# role too low), GET /api/kpis with a suppressed scope, POST /api/reload
+# without a reload handler (503), open /healthz, one audit line per API
+# request that names who and never contains a token, and a tokens file that
+# group members may read rejected at start.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+# shellcheck source=lib_admin.sh
+source "$here/lib_admin.sh"
+lib_init
+
+command -v curl >/dev/null || lib_fail "curl not found; run scripts/install-deps.sh"
+lib_start_redis
+lib_start_devkafka advocacy.events:2 advocacy.roster:1 \
+	advocacy.kpi:1 advocacy.escalations:1 advocacy.dlq:1
+work=$LIB_TMP
+
+admin_write_tokens "$work/tokens"
+admin_write_config "$work/admin.yaml" "$work" "  tokens_file: tokens
+  audit_log: audit.log"
+"$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$work/admin.yaml" || lib_fail "test config invalid"
+admin_feed_input
+
+"$ADVOCACY_BUILD_DIR/advocacyd" --config "$work/admin.yaml" 2>"$work/daemon.log" &
+daemon=$!
+lib_track "$daemon"
+admin_wait_port "$work/daemon.log"
+base=http://127.0.0.1:$ADMIN_PORT
+
+# ---------------------------------------------------------------- tokens
+lib_assert_eq 401 "$(admin_request GET /api/kpis)" "GET /api/kpis without a token"
+admin_expect_header WWW-Authenticate 'Bearer realm="advocacyd"'
+lib_assert_eq 401 "$(admin_request GET /api/kpis "$WRONG_TOKEN")" "GET /api/kpis with a wrong token"
+admin_expect_header WWW-Authenticate 'Bearer realm="advocacyd", error="invalid_token"'
+lib_assert_eq 200 "$(admin_request GET /healthz)" "/healthz without a token"
+
+# ---------------------------------------------------------------- scorecard
+# The org's count reaches 4 in the first tick after every event was consumed.
+lib_wait_for "[ \"\$(admin_request GET '/api/kpis?kpi=recognition_count&scope=org' "$VIEWER_TOKEN")\" = 200 ] &&
+	grep -q '\"count\":4' '$work/body'" 40 ||
+	admin_fail_with_log "GET /api/kpis never showed the org's 4 recognitions; last body: $(cat "$work/body")"
+lib_assert_eq 200 "$(admin_request GET /api/kpis "$VIEWER_TOKEN")" "viewer GET /api/kpis"
+admin_expect_header Content-Type application/json
+admin_check_scorecard "$work/body"
+
+# ---------------------------------------------------------------- roles
+lib_assert_eq 403 "$(admin_request POST /api/reload "$VIEWER_TOKEN")" "viewer POST /api/reload"
+# No reload handler is wired into this daemon, so an allowed request gets 503.
+lib_assert_eq 503 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload"
+grep -q 'no reload handler' "$work/body" || lib_fail "503 body: $(cat "$work/body")"
+lib_assert_eq 200 "$(admin_request GET /api/kpis "$ADMIN_TOKEN")" "admin GET /api/kpis"
+lib_assert_eq 405 "$(admin_request GET /api/reload "$ADMIN_TOKEN")" "admin GET /api/reload"
+lib_assert_eq 404 "$(admin_request GET /api/nope "$VIEWER_TOKEN")" "viewer GET /api/nope"
+lib_assert_eq 404 "$(admin_request GET '/api/kpis?kpi=unknown' "$VIEWER_TOKEN")" "unknown KPI id"
+# A token in the query string is a bad parameter, and the audit line leaves it out.
+lib_assert_eq 400 "$(admin_request GET "/api/kpis?access_token=$VIEWER_TOKEN" "$VIEWER_TOKEN")" \
+	"token in the query string"
+lib_assert_eq 401 "$(admin_request GET "/api/$ADMIN_TOKEN")" "token in the path, none in the header"
+
+# ---------------------------------------------------------------- audit log
+admin_check_audit "$work/audit.log" "$work/requests"
+lib_assert_eq 600 "$(stat -c %a "$work/audit.log")" "audit log mode"
+admin_expect_no_tokens "$work/daemon.log" "the daemon log"
+grep -q 'msg="request without a valid bearer token rejected"' "$work/daemon.log" ||
+	admin_fail_with_log "rejected requests were not logged"
+
+status=0
+lib_stop "$daemon" || status=$?
+[ "$status" -eq 0 ] || admin_fail_with_log "daemon exited $status on SIGTERM"
+
+# ---------------------------------------------------------------- file mode
+chmod 640 "$work/tokens"
+if "$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$work/admin.yaml" 2>"$work/check.err"; then
+	lib_fail "--check-config accepted a tokens file that group members may read"
+fi
+grep -q "chmod 600 $work/tokens" "$work/check.err" ||
+	lib_fail "--check-config does not say how to fix the mode: $(cat "$work/check.err")"
+status=0
+timeout 20 "$ADVOCACY_BUILD_DIR/advocacyd" --config "$work/admin.yaml" 2>"$work/refused.log" || status=$?
+lib_assert_eq 1 "$status" "exit status with a group-readable tokens file"
+grep -q 'msg="startup failed".*group or others may read or write the tokens file (mode 0640)' \
+	"$work/refused.log" || lib_fail "no clear startup error: $(cat "$work/refused.log")"
+admin_expect_no_tokens "$work/refused.log" "the refused daemon's log"
