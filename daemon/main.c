@@ -14,7 +14,7 @@
 static void main_usage(FILE *out)
 {
 	fprintf(out,
-	        "Usage: advocacyd --config FILE [--log-level LEVEL]\n"
+	        "Usage: advocacyd --config FILE [--log-level LEVEL] [--log-format FORMAT]\n"
 	        "       advocacyd --check-config FILE\n"
 	        "\n"
 	        "Reads collaboration and intranet events from Kafka, pseudonymizes them,\n"
@@ -25,6 +25,8 @@ static void main_usage(FILE *out)
 	        "      --check-config FILE  validate FILE (and its HMAC key file), print the\n"
 	        "                           result and exit: 0 valid, 2 invalid\n"
 	        "  -l, --log-level LEVEL    debug, info (default), warn or error\n"
+	        "      --log-format FORMAT  logfmt (default) or json: one JSON object per\n"
+	        "                           line on stderr\n"
 	        "  -h, --help               show this help\n"
 	        "  -V, --version            show the version\n"
 	        "\n"
@@ -74,12 +76,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *check_path = NULL;
-	int opt, level;
+	int opt, level, format;
 
 	while ((opt = getopt_long(argc, argv, "c:l:hV", options, NULL)) != -1) {
 		switch (opt) {
@@ -97,6 +100,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			log_init((log_level)level, 0);
+			break;
+		case 'F':
+			format = log_format_parse(optarg);
+			if (format < 0) {
+				fprintf(stderr, "advocacyd: invalid --log-format '%s'; use logfmt or "
+				        "json\n", optarg);
+				return 2;
+			}
+			log_set_format((log_format)format);
 			break;
 		case 'h':
 			main_usage(stdout);
