@@ -44,6 +44,8 @@ struct admin_server {
 	struct evhttp *http;
 	admin_ready_cb ready;
 	void *opaque;
+	admin_text_cb metrics;
+	void *metrics_opaque;
 };
 
 /* Writes the response body for a GET of the route and returns the HTTP status. */
@@ -52,7 +54,12 @@ typedef int (*admin_handler)(admin_server *s, struct evbuffer *body);
 typedef struct admin_route {
 	const char *path;
 	admin_handler handle;
+	const char *content_type;   /* of the handler's responses */
 } admin_route;
+
+#define ADMIN_TEXT "text/plain; charset=utf-8"
+/* The Prometheus text exposition format, version 0.0.4. */
+#define ADMIN_PROMETHEUS_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 /* ---------------------------------------------------------------- handlers */
 
@@ -82,9 +89,25 @@ static int admin_readyz(admin_server *s, struct evbuffer *body)
 	return HTTP_SERVUNAVAIL;
 }
 
+static int admin_metrics(admin_server *s, struct evbuffer *body)
+{
+	const char *text = NULL;
+	size_t len = 0;
+
+	if (s->metrics)
+		text = s->metrics(s->metrics_opaque, &len);
+	if (!text) {
+		evbuffer_add_printf(body, "metrics unavailable\n");
+		return HTTP_SERVUNAVAIL;
+	}
+	evbuffer_add(body, text, len);
+	return HTTP_OK;
+}
+
 static const admin_route admin_routes[] = {
-    {"/healthz", admin_healthz},
-    {"/readyz", admin_readyz},
+    {"/healthz", admin_healthz, ADMIN_TEXT},
+    {"/readyz", admin_readyz, ADMIN_TEXT},
+    {"/metrics", admin_metrics, ADMIN_PROMETHEUS_TEXT},
 };
 
 #define ADMIN_N_ROUTES (sizeof(admin_routes) / sizeof(admin_routes[0]))
@@ -142,6 +165,7 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const admin_route *route = admin_find_route(req);
 	struct evbuffer *body = evbuffer_new();
+	const char *content_type = ADMIN_TEXT;
 	int status;
 
 	if (!body) {
@@ -152,10 +176,12 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 		status = admin_not_found(body);
 	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
 		status = admin_bad_method(req, body);
-	else
+	else {
 		status = route->handle(s, body);
+		content_type = route->content_type;
+	}
 
-	evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "Cache-Control", "no-store");
 	if (method == EVHTTP_REQ_HEAD)
 		admin_drop_body(headers, body);
@@ -225,6 +251,12 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 		return NULL;
 	}
 	return s;
+}
+
+void admin_set_metrics(admin_server *s, admin_text_cb cb, void *opaque)
+{
+	s->metrics = cb;
+	s->metrics_opaque = opaque;
 }
 
 void admin_free(admin_server *s)
