@@ -5,7 +5,7 @@
  * tick in a metrics registry (metrics.h), which the admin server renders at
  * /metrics. Two ways in:
  *
- * - The app pushes what only it sees, once per batch, Redis write or
+ * - The app pushes what only it observes, once per batch, Redis write or
  *   output record: messages consumed per partition of a written batch,
  *   batch sizes, Redis write latency, KPI updates and escalations.
  * - app_metrics_collect(), called when /metrics is scraped, copies the

@@ -114,11 +114,11 @@ typedef void (*kafka_lag_cb)(const char *topic, int32_t partition, int64_t lag, 
 void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque);
 
 /*
- * Broker connection state of a client: 1 while one of its broker
- * connections is up, 0 when none is (librdkafka reported all brokers down,
- * or its statistics show no broker up), -1 before the first statistics
- * (every 5 s unless kafka.properties sets statistics.interval.ms; 0 there
- * turns them off, and then only the all-brokers-down error sets 0).
+ * Returns the broker connection state of a client: 1 while one of its
+ * broker connections is up, 0 when none is, -1 before the first statistics.
+ * 0 comes from librdkafka's all-brokers-down error or from statistics that
+ * show no broker up. Statistics arrive every 5 s unless kafka.properties
+ * sets statistics.interval.ms, and 0 there turns them off.
  */
 int kafka_consumer_connected(const kafka_consumer *c);
 

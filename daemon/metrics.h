@@ -1,7 +1,7 @@
 /*
  * metrics.h - a small Prometheus metrics registry and its text rendering.
  *
- * A registry holds families (counters, gauges and histograms), each with a
+ * A registry contains families (counters, gauges and histograms), each with a
  * fixed list of label names given when the family is made. A series is one
  * set of label values of a family. metrics_series_get() finds or makes it
  * and returns a pointer that stays valid until metrics_free(), so callers
@@ -65,7 +65,7 @@ metrics_family *metrics_histogram_new(metrics *m, const char *name, const char *
 /*
  * Finds or makes the series with these label values, one per label name of
  * the family, in that order. Returns NULL when f is NULL, out of memory, or
- * the family already has METRICS_MAX_SERIES series; the update functions
+ * the family already has METRICS_MAX_SERIES series. The update functions
  * below accept NULL and do nothing with it. Cost: one pass over the
  * family's series comparing hashes, so call it per batch or partition,
  * not per event.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Prometheus /metrics against real redis-server and the dev broker: a known
-# roster and known events (with malformed ones) in, then promtool accepts
-# the page, and its counts are exact: messages consumed in total and per
-# partition, dead letters and ignored messages per reason, late events,
-# KPI updates, Redis and Kafka connection state and consumer lag. Stopping
+# Prometheus /metrics against real redis-server and the dev broker. A known
+# roster and known events, malformed ones among them, go in. promtool must
+# accept the page, and its counts must be exact: messages consumed in total
+# and per partition, dead letters and ignored messages per reason, late
+# events, KPI updates, Redis and Kafka connection state and consumer lag. Stopping
 # Redis turns advocacyd_redis_connected to 0 and starting it again back to
 # 1. No roster id, alias, name or e-mail may appear in the page. The
 # daemon runs with --log-format json, and every line it writes to stderr
@@ -107,7 +107,7 @@ cat >"$work/slack.jsonl" <<EOF
 EOF
 "$produce" --brokers "$KAFKA_BOOTSTRAP" --topic slack.events --raw <"$work/slack.jsonl"
 
-# The exact number of messages per partition, as the broker holds them.
+# The exact number of messages per partition, as the broker stores them.
 kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.events -o beginning -e -q -f '%p\n' | sort | uniq -c |
 	awk '{ print $2, $1 }' >"$work/partitions.txt"
 total_events=$(awk '{ s += $2 } END { print s }' "$work/partitions.txt")
