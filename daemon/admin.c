@@ -55,6 +55,8 @@ struct admin_server {
 	const config *cfg;
 	admin_api *api;
 	admin_tls *tls;           /* NULL: plain HTTP */
+	admin_text_cb metrics;
+	void *metrics_opaque;
 };
 
 /* Writes the response body for a GET of the route and returns the HTTP status. */
@@ -63,7 +65,12 @@ typedef int (*admin_handler)(admin_server *s, struct evbuffer *body);
 typedef struct admin_route {
 	const char *path;
 	admin_handler handle;
+	const char *content_type;   /* of the handler's responses */
 } admin_route;
+
+#define ADMIN_TEXT "text/plain; charset=utf-8"
+/* The Prometheus text exposition format, version 0.0.4. */
+#define ADMIN_PROMETHEUS_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 /* ---------------------------------------------------------------- handlers */
 
@@ -93,9 +100,25 @@ static int admin_readyz(admin_server *s, struct evbuffer *body)
 	return HTTP_SERVUNAVAIL;
 }
 
+static int admin_metrics(admin_server *s, struct evbuffer *body)
+{
+	const char *text = NULL;
+	size_t len = 0;
+
+	if (s->metrics)
+		text = s->metrics(s->metrics_opaque, &len);
+	if (!text) {
+		evbuffer_add_printf(body, "metrics unavailable\n");
+		return HTTP_SERVUNAVAIL;
+	}
+	evbuffer_add(body, text, len);
+	return HTTP_OK;
+}
+
 static const admin_route admin_routes[] = {
-    {"/healthz", admin_healthz},
-    {"/readyz", admin_readyz},
+    {"/healthz", admin_healthz, ADMIN_TEXT},
+    {"/readyz", admin_readyz, ADMIN_TEXT},
+    {"/metrics", admin_metrics, ADMIN_PROMETHEUS_TEXT},
 };
 
 #define ADMIN_N_ROUTES (sizeof(admin_routes) / sizeof(admin_routes[0]))
@@ -161,7 +184,7 @@ static bool admin_path_open(const admin_server *s, const char *path)
 
 /* Serves a path outside /api/ through the route table. */
 static int admin_serve_route(admin_server *s, struct evhttp_request *req, const char *path,
-			     struct evbuffer *body)
+			     struct evbuffer *body, const char **content_type)
 {
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const admin_route *route = admin_find_route(path);
@@ -176,6 +199,7 @@ static int admin_serve_route(admin_server *s, struct evhttp_request *req, const 
 		if (status != 0)
 			return status;
 	}
+	*content_type = route->content_type;
 	return route->handle(s, body);
 }
 
@@ -185,8 +209,8 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const char *path = admin_request_path(req);
-	const char *content_type = "text/plain; charset=utf-8";
 	struct evbuffer *body = evbuffer_new();
+	const char *content_type = ADMIN_TEXT;
 	int status;
 
 	if (!body || (s->tls && !admin_tls_request_secure(req))) {
@@ -198,7 +222,7 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	if (path && strncmp(path, "/api/", 5) == 0)
 		status = admin_api_serve(s->api, req, path, body, &content_type);
 	else
-		status = admin_serve_route(s, req, path, body);
+		status = admin_serve_route(s, req, path, body, &content_type);
 
 	evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "Cache-Control", "no-store");
@@ -293,6 +317,12 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 		return NULL;
 	}
 	return s;
+}
+
+void admin_set_metrics(admin_server *s, admin_text_cb cb, void *opaque)
+{
+	s->metrics = cb;
+	s->metrics_opaque = opaque;
 }
 
 void admin_free(admin_server *s)

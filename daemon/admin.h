@@ -6,21 +6,23 @@
  *   GET /healthz   200 "ok\n". Any response shows that the loop is running.
  *   GET /readyz    200 "ready\n" when the ready callback returns 1, else 503
  *                  with the lines the callback wrote, one per reason.
+ *   GET /metrics   200 with the text of the metrics callback, as Prometheus
+ *                  text format 0.0.4; 503 until admin_set_metrics() is called.
  *
  * HEAD is served like GET without a body. Other methods get 405 with an
  * Allow header, unknown paths 404. Every response carries Cache-Control:
- * no-store, so that no proxy caches a probe result; health responses are
- * text/plain.
+ * no-store, so that no proxy caches a probe result; each route names its
+ * exact Content-Type (health responses are text/plain).
  *
  * Paths under /api/ go to the admin API (admin_api.h), which needs bearer
- * tokens. The health paths are open unless admin.open_paths leaves them
- * out, and then need a token of any role. With admin.tls set the port
- * serves HTTPS only (admin_tls.h).
+ * tokens. The health paths and /metrics are open unless admin.open_paths
+ * leaves them out, and then need a token of any role. With admin.tls set
+ * the port serves HTTPS only (admin_tls.h).
  *
  * This module does not include the app: what it reports comes from
- * callbacks and objects that the caller passes in (ready, the scorecard,
- * reload). Further endpoints are a row in the route table of admin.c plus
- * a handler, fed the same way.
+ * callbacks and objects that the caller passes in (ready, metrics, the
+ * scorecard, reload). Further endpoints are a row in the route table of
+ * admin.c plus a handler, fed the same way.
  */
 #ifndef ADVOCACY_ADMIN_H
 #define ADVOCACY_ADMIN_H
@@ -51,6 +53,16 @@ typedef int (*admin_ready_cb)(void *opaque, char *reasons, size_t size);
  */
 admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_cb ready,
 			void *opaque, char *errstr, size_t errstr_size);
+
+/*
+ * Returns the body of GET /metrics and its length in *len, owned by the
+ * callee and valid until the next call; NULL when it cannot be made.
+ * Called on the loop.
+ */
+typedef const char *(*admin_text_cb)(void *opaque, size_t *len);
+
+/* Sets the callback that feeds /metrics. */
+void admin_set_metrics(admin_server *s, admin_text_cb cb, void *opaque);
 
 /* Closes the listener and every open connection. Call it outside any request callback. */
 void admin_free(admin_server *s);

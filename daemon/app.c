@@ -38,11 +38,13 @@
 
 #include "admin.h"
 #include "alert.h"
+#include "app_metrics.h"
 #include "dedup.h"
 #include "encode.h"
 #include "kafka.h"
 #include "kpi.h"
 #include "log.h"
+#include "metrics.h"
 #include "ownership.h"
 #include "pipeline.h"
 #include "privacy.h"
@@ -106,6 +108,8 @@ typedef struct app {
 	redis_store *store;
 	ownership *owners;
 	admin_server *admin;      /* NULL when admin.enabled is false */
+	metrics *metrics;
+	app_metrics *app_metrics;
 
 	struct event *signal_events[2];
 	struct event *kick_event;
@@ -118,7 +122,9 @@ typedef struct app {
 	redis_partition_offsets parts[APP_MAX_PARTS];
 	char part_tokens[APP_MAX_PARTS][OWNERSHIP_TOKEN_SIZE];
 	size_t n_parts;
+	uint32_t part_messages[APP_MAX_PARTS]; /* messages of each partition in the batch */
 	size_t batch_messages;
+	struct timespec flush_sent; /* when the batch write in flight was sent */
 	size_t dlq_in_flight;     /* dead letters queued, delivery not reported yet */
 	int reject_attempts;      /* of the current batch, by error replies */
 	/* Partitions of a rejected batch, read one message per batch up to its end. */
@@ -252,6 +258,7 @@ static int app_note_offset(app *a, const kafka_message *m)
 		if (p->partition == m->partition && strcmp(p->topic, m->topic) == 0) {
 			if (m->offset + 1 > p->next_offset)
 				p->next_offset = m->offset + 1;
+			a->part_messages[i]++;
 			return 0;
 		}
 	}
@@ -262,6 +269,7 @@ static int app_note_offset(app *a, const kafka_message *m)
 	if (!token)
 		return 1;
 	size_t i = a->n_parts++;
+	a->part_messages[i] = 1;
 	snprintf(a->part_tokens[i], sizeof(a->part_tokens[i]), "%s", token);
 	a->parts[i] = (redis_partition_offsets){ .topic = topic, .partition = m->partition,
 	                                         .owner_token = a->part_tokens[i],
@@ -467,13 +475,35 @@ static void app_note_duplicates(app *a)
 	         "them", "events=%zu", n);
 }
 
+/* Counts the messages of the batch Redis just acknowledged, per partition. */
+static void app_count_consumed(app *a)
+{
+	for (size_t i = 0; i < a->n_parts; i++)
+		app_metrics_consumed(a->app_metrics, a->parts[i].topic, a->parts[i].partition,
+		                     a->part_messages[i]);
+}
+
+/* Records how long Redis took to reply to the batch write. */
+static void app_time_flush(app *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	app_metrics_flush_seconds(a->app_metrics, (double)(now.tv_sec - a->flush_sent.tv_sec) +
+	                          (now.tv_nsec - a->flush_sent.tv_nsec) / 1e9);
+}
+
 static void app_flush_cb(redis_flush_status status, void *opaque)
 {
 	app *a = opaque;
 
+	/* A failed write timed out or lost its connection: no Redis reply to time. */
+	if (status != REDIS_FLUSH_FAILED)
+		app_time_flush(a);
 	switch (status) {
 	case REDIS_FLUSH_APPLIED:
 		a->batches_applied++;
+		app_count_consumed(a);
 		pipeline_batch_written(a->pipeline, a->ids);
 		app_count_batch_ignored(a);
 		app_commit_batch(a, a->stopping);
@@ -549,6 +579,7 @@ static void app_send_batch(app *a)
 		.parts = a->parts, .n_parts = a->n_parts, .now_ms = app_now_ms(),
 	};
 
+	clock_gettime(CLOCK_MONOTONIC, &a->flush_sent);
 	if (redis_store_flush(a->store, &req, app_flush_cb, a) == 0) {
 		a->state = APP_BATCH_FLUSHING;
 		return;
@@ -602,6 +633,7 @@ static void app_poll(app *a)
 	kafka_consumer_poll(a->consumer, max, app_message_cb, a);
 	if (a->n_parts == 0)
 		return;
+	app_metrics_batch_size(a->app_metrics, a->batch_messages);
 	if (a->n_isolate)
 		app_isolation_progress(a);
 	window_batch_finish(a->batch);
@@ -692,6 +724,7 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 	app *a = opaque;
 
 	a->escalations++;
+	app_metrics_escalation(a->app_metrics, e->state == ALERT_FIRING);
 	log_info("alert", e->state == ALERT_FIRING ? "escalation firing" : "escalation resolved",
 	         "dedup_key=%s observed=%.4f threshold=%.4f", e->dedup_key, e->observed,
 	         e->threshold);
@@ -724,6 +757,7 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 
 	a->kpi_updates++;
 	app_keep_kpi(a, u);
+	app_metrics_kpi_update(a->app_metrics, u->kpi->id);
 	if (encode_kpi_update(a->encoder, &a->cfg->outputs.kpi, u, &a->out) == 0) {
 		size_t key_len = encode_kpi_key(u, key, sizeof(key));
 		kafka_producer_send(a->producer, a->cfg->outputs.kpi.topic, key, key_len,
@@ -910,6 +944,46 @@ static int app_ready_cb(void *opaque, char *reasons, size_t size)
 	return used == 0;
 }
 
+/* Copies the app's and the clients' counters into the metrics before a scrape. */
+static void app_collect_metrics_cb(metrics *m, void *opaque)
+{
+	app *a = opaque;
+	app_metrics_sources src = {
+		.pipeline = a->pipeline, .consumer = a->consumer,
+		.roster_reader = a->roster_reader, .producer = a->producer, .store = a->store,
+		.roster_people = a->roster ? roster_size(a->roster) : 0,
+		.kpi_scopes_suppressed = a->kpi_suppressed,
+		.batches_applied = a->batches_applied, .batches_stale = a->batches_stale,
+		.batches_fenced = a->batches_fenced, .batches_duplicate = a->batches_duplicate,
+		.batches_rejected = a->batches_rejected, .batch_retries = a->batch_retries,
+	};
+
+	for (size_t i = 0; i < a->n_reasons; i++)
+		app_metrics_reason(a->app_metrics, a->reasons[i].outcome, a->reasons[i].reason,
+		                   a->reasons[i].count);
+	app_metrics_collect(a->app_metrics, &src);
+}
+
+static const char *app_metrics_text_cb(void *opaque, size_t *len)
+{
+	app *a = opaque;
+	return metrics_render(a->metrics, len);
+}
+
+static int app_init_metrics(app *a)
+{
+	char version[32];
+
+	a->metrics = metrics_new();
+	a->app_metrics = a->metrics ? app_metrics_new(a->metrics) : NULL;
+	if (!a->app_metrics)
+		return -1;
+	app_metrics_config_version(a->cfg->path, version, sizeof(version));
+	metrics_set_config_version(a->metrics, version);
+	metrics_set_collect(a->metrics, app_collect_metrics_cb, a);
+	return 0;
+}
+
 static int app_init_admin(app *a, char *err, size_t err_size)
 {
 	if (!a->cfg->admin.enabled)
@@ -918,6 +992,7 @@ static int app_init_admin(app *a, char *err, size_t err_size)
 	if (!a->admin)
 		return -1;
 	admin_set_scorecard(a->admin, a->scorecard);
+	admin_set_metrics(a->admin, app_metrics_text_cb, a);
 	return 0;
 }
 
@@ -953,6 +1028,18 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	return 0;
 }
 
+/* Routes libevent's and evhttp's own messages into the daemon's log. */
+static void app_libevent_log_cb(int severity, const char *msg)
+{
+	log_level level = severity >= EVENT_LOG_ERR ? LOG_LEVEL_ERROR :
+	                  severity == EVENT_LOG_WARN ? LOG_LEVEL_WARN :
+	                  severity == EVENT_LOG_MSG ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+
+	/* The text goes in a field: messages carry fds and addresses, so the
+	 * repeat limit groups them by level rather than by text. */
+	log_write(level, "libevent", "libevent message", "detail=\"%s\"", msg);
+}
+
 static int app_init_events(app *a)
 {
 	struct timeval tick = { a->cfg->outputs.tick_interval_ms / 1000,
@@ -960,6 +1047,7 @@ static int app_init_events(app *a)
 	struct timeval stats = { APP_STATS_INTERVAL_S, 0 };
 	const int signals[2] = { SIGTERM, SIGINT };
 
+	event_set_log_callback(app_libevent_log_cb);
 	a->base = event_base_new();
 	if (!a->base)
 		return -1;
@@ -1012,6 +1100,8 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 static void app_fini(app *a)
 {
 	admin_free(a->admin);
+	app_metrics_free(a->app_metrics);
+	metrics_free(a->metrics);
 	/* Close the consumer before the store: its final revoke may still run. */
 	kafka_consumer_free(a->consumer);
 	kafka_roster_free(a->roster_reader);
@@ -1052,8 +1142,8 @@ int app_run(const config *cfg)
 		return 1;
 	}
 	a->cfg = cfg;
-	if (app_init_processors(a, err, sizeof(err)) < 0 || app_init_events(a) < 0 ||
-	    app_init_admin(a, err, sizeof(err)) < 0 || app_init_clients(a, err, sizeof(err)) < 0) {
+	if (app_init_processors(a, err, sizeof(err)) < 0 || app_init_metrics(a) < 0 ||
+	    app_init_events(a) < 0 || app_init_admin(a, err, sizeof(err)) < 0 || app_init_clients(a, err, sizeof(err)) < 0) {
 		log_error("main", "startup failed", "error=\"%s\"", err[0] ? err : "out of memory");
 		a->exit_code = 1;
 	} else {

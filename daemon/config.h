@@ -33,6 +33,7 @@ typedef struct config_kv {
 typedef enum input_format {
 	INPUT_FORMAT_AVRO,   /* canonical AdvocacyEvent, plain or Confluent-framed */
 	INPUT_FORMAT_SLACK,  /* Slack Events API JSON envelopes */
+	INPUT_FORMAT_COUNT,  /* number of formats, not a format */
 } input_format;
 
 typedef struct config_input {

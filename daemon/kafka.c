@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include "log.h"
@@ -29,6 +30,17 @@
 #define KAFKA_PRODUCER_POLL_MS 50
 #define KAFKA_ROSTER_BATCH 10000
 #define KAFKA_MAX_INPUTS 64
+#define KAFKA_STATS_INTERVAL_MS "5000"
+#define KAFKA_MAX_OUTPUT_TOPICS 16
+
+/*
+ * Broker connection state of one client, the first member of every client
+ * struct here: the client struct is the opaque of its rd_kafka_t, so the
+ * error and statistics callbacks reach the state through it.
+ */
+typedef struct kafka_link {
+	int connected;               /* -1 unknown, 0 no broker up, 1 some broker up */
+} kafka_link;
 
 /* ------------------------------------------------------------ shared setup */
 
@@ -43,6 +55,16 @@ static int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *v
 	return 0;
 }
 
+/* Sets name to value unless kafka.properties sets it. */
+static int kafka_conf_default(rd_kafka_conf_t *conf, const config *cfg, const char *name,
+                              const char *value, char *errstr, size_t errstr_size)
+{
+	for (size_t i = 0; i < cfg->kafka.n_properties; i++)
+		if (strcmp(cfg->kafka.properties[i].key, name) == 0)
+			return 0;
+	return kafka_conf_set(conf, name, value, errstr, errstr_size);
+}
+
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	log_level lvl = level <= 3 ? LOG_LEVEL_ERROR : level <= 4 ? LOG_LEVEL_WARN :
@@ -52,8 +74,47 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
 
 static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+	kafka_link *link = opaque;
+
+	if (link && err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		link->connected = 0;
 	log_warn("kafka", "client error", "client=%s error=%s detail=\"%s\"", rd_kafka_name(rk),
 	         rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* True when a broker of the statistics JSON is a real broker in state UP. */
+static bool kafka_stats_broker_up(json_t *broker)
+{
+	const char *source = json_string_value(json_object_get(broker, "source"));
+	const char *state = json_string_value(json_object_get(broker, "state"));
+
+	/* "internal" and "logical" brokers are librdkafka's own placeholders. */
+	if (!source || !state || strcmp(source, "internal") == 0 || strcmp(source, "logical") == 0)
+		return false;
+	return strcmp(state, "UP") == 0;
+}
+
+/*
+ * librdkafka's statistics (every statistics.interval.ms) give the state of
+ * each broker connection: the client is connected while one of them is UP.
+ * Runs where the client's queue is served, the loop thread.
+ */
+static int kafka_stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+	kafka_link *link = opaque;
+	json_t *root = json_loadb(json, json_len, 0, NULL);
+	json_t *brokers = root ? json_object_get(root, "brokers") : NULL;
+	const char *name;
+	json_t *broker;
+	int up = 0;
+
+	if (link && json_is_object(brokers)) {
+		json_object_foreach(brokers, name, broker)
+			up |= kafka_stats_broker_up(broker);
+		link->connected = up;
+	}
+	json_decref(root);
+	return 0;   /* librdkafka frees json */
 }
 
 /* A conf with the bootstrap servers, the pass-through properties and routed logs. */
@@ -73,8 +134,12 @@ static rd_kafka_conf_t *kafka_conf_new(const config *cfg, const char *client_suf
 		if (kafka_conf_set(conf, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value,
 		                   errstr, errstr_size) < 0)
 			goto fail;
+	if (kafka_conf_default(conf, cfg, "statistics.interval.ms", KAFKA_STATS_INTERVAL_MS,
+	                       errstr, errstr_size) < 0)
+		goto fail;
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
+	rd_kafka_conf_set_stats_cb(conf, kafka_stats_cb);
 	return conf;
 fail:
 	rd_kafka_conf_destroy(conf);
@@ -115,6 +180,7 @@ static void kafka_fill_message(const rd_kafka_message_t *m, kafka_message *out)
 /* ------------------------------------------------------------ consumer */
 
 struct kafka_consumer {
+	kafka_link link;             /* first: the rd_kafka_t's opaque */
 	const config *cfg;
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *queue;
@@ -298,16 +364,6 @@ static int kafka_consumer_wire(kafka_consumer *c, struct event_base *base, char 
 	return 0;
 }
 
-/* Sets name to value unless kafka.properties sets it. */
-static int kafka_conf_default(rd_kafka_conf_t *conf, const config *cfg, const char *name,
-                              const char *value, char *errstr, size_t errstr_size)
-{
-	for (size_t i = 0; i < cfg->kafka.n_properties; i++)
-		if (strcmp(cfg->kafka.properties[i].key, name) == 0)
-			return 0;
-	return kafka_conf_set(conf, name, value, errstr, errstr_size);
-}
-
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
                                    const kafka_consumer_callbacks *cbs,
                                    char *errstr, size_t errstr_size)
@@ -321,6 +377,7 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	c->link.connected = -1;
 	c->cfg = cfg;
 	c->wake = cbs->wake;
 	c->on_assign = cbs->on_assign;
@@ -563,9 +620,36 @@ bool kafka_consumer_caught_up(kafka_consumer *c)
 	return caught_up;
 }
 
+void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+
+	if (rd_kafka_assignment(c->rk, &list) || !list)
+		return;
+	if (rd_kafka_position(c->rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		for (int i = 0; i < list->cnt; i++) {
+			const rd_kafka_topic_partition_t *p = &list->elems[i];
+			int64_t low, high;
+			/* Cached values from the last fetch: no broker round trip. */
+			if (p->offset < 0 || rd_kafka_get_watermark_offsets(c->rk, p->topic,
+			                                                     p->partition, &low, &high))
+				continue;
+			if (high >= 0)
+				cb(p->topic, p->partition, high > p->offset ? high - p->offset : 0, opaque);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+int kafka_consumer_connected(const kafka_consumer *c)
+{
+	return c->link.connected;
+}
+
 /* ------------------------------------------------------------ roster */
 
 struct kafka_roster {
+	kafka_link link;             /* first: the rd_kafka_t's opaque */
 	const config *cfg;
 	rd_kafka_t *rk;
 	kafka_message_cb cb;
@@ -653,6 +737,7 @@ kafka_roster *kafka_roster_new(struct event_base *base, const config *cfg,
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	r->link.connected = -1;
 	r->cfg = cfg;
 	r->cb = cb;
 	r->opaque = opaque;
@@ -667,6 +752,7 @@ kafka_roster *kafka_roster_new(struct event_base *base, const config *cfg,
 		free(r);
 		return NULL;
 	}
+	rd_kafka_conf_set_opaque(conf, r);
 	r->rk = kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
 	if (!r->rk) {
 		free(r);
@@ -730,13 +816,43 @@ bool kafka_roster_loaded(const kafka_roster *r)
 	return r->loaded;
 }
 
+int kafka_roster_connected(const kafka_roster *r)
+{
+	return r->link.connected;
+}
+
 /* ------------------------------------------------------------ producer */
 
 struct kafka_producer {
+	kafka_link link;             /* first: the rd_kafka_t's opaque */
 	rd_kafka_t *rk;
 	struct event *timer;
 	kafka_producer_stats stats;
+	kafka_topic_count failures[KAFKA_MAX_OUTPUT_TOPICS];
+	size_t n_failure_topics;
 };
+
+/*
+ * Counts a failed record for its topic. Called on failures only, so the
+ * string compares cost nothing on the normal path. The output topics are
+ * a few configured names; failures of further topics count in stats only.
+ */
+static void kafka_count_failure(kafka_producer *p, const char *topic)
+{
+	size_t i;
+
+	p->stats.failed++;
+	for (i = 0; i < p->n_failure_topics; i++)
+		if (strcmp(p->failures[i].topic, topic) == 0)
+			break;
+	if (i == p->n_failure_topics) {
+		if (i == KAFKA_MAX_OUTPUT_TOPICS)
+			return;
+		snprintf(p->failures[i].topic, sizeof(p->failures[i].topic), "%s", topic);
+		p->n_failure_topics++;
+	}
+	p->failures[i].count++;
+}
 
 static void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -746,7 +862,7 @@ static void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
 	if (in_flight)
 		(*in_flight)--;
 	if (m->err) {
-		p->stats.failed++;
+		kafka_count_failure(p, rd_kafka_topic_name(m->rkt));
 		log_error("sink", "delivery failed; the record is lost for this topic",
 		          "topic=%s partition=%" PRId32 " error=%s", rd_kafka_topic_name(m->rkt),
 		          m->partition, rd_kafka_err2name(m->err));
@@ -772,6 +888,7 @@ kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	p->link.connected = -1;
 	snprintf(queue_max, sizeof(queue_max), "%d", cfg->outputs.max_queued_messages);
 	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "producer", errstr, errstr_size);
 	if (!conf || kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
@@ -841,7 +958,7 @@ static int kafka_producer_produce(kafka_producer *p, const char *topic, int32_t 
 	if (err) {
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		p->stats.failed++;
+		kafka_count_failure(p, topic);
 		log_error("sink", "cannot queue record", "topic=%s error=%s", topic,
 		          rd_kafka_err2name(err));
 		return -1;
@@ -880,4 +997,15 @@ int kafka_producer_flush(kafka_producer *p, int timeout_ms)
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p)
 {
 	return &p->stats;
+}
+
+size_t kafka_producer_failures(const kafka_producer *p, const kafka_topic_count **counts)
+{
+	*counts = p->failures;
+	return p->n_failure_topics;
+}
+
+int kafka_producer_connected(const kafka_producer *p)
+{
+	return p->link.connected;
 }

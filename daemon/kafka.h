@@ -103,6 +103,25 @@ size_t kafka_consumer_assigned(const kafka_consumer *c);
  */
 bool kafka_consumer_caught_up(kafka_consumer *c);
 
+typedef void (*kafka_lag_cb)(const char *topic, int32_t partition, int64_t lag, void *opaque);
+
+/*
+ * Calls cb for each assigned partition whose position and high watermark
+ * are known, with the lag: the high watermark minus the next offset to
+ * read. Uses librdkafka's cached watermarks from the last fetch, so no
+ * request is sent and the value may be one fetch old.
+ */
+void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque);
+
+/*
+ * Returns the broker connection state of a client: 1 while one of its
+ * broker connections is up, 0 when none is, -1 before the first statistics.
+ * 0 comes from librdkafka's all-brokers-down error or from statistics that
+ * show no broker up. Statistics arrive every 5 s unless kafka.properties
+ * sets statistics.interval.ms, and 0 there turns them off.
+ */
+int kafka_consumer_connected(const kafka_consumer *c);
+
 /* ------------------------------------------------------------ roster */
 
 typedef struct kafka_roster kafka_roster;
@@ -121,6 +140,7 @@ void kafka_roster_free(kafka_roster *r);
  */
 int kafka_roster_load(kafka_roster *r, int timeout_ms);
 bool kafka_roster_loaded(const kafka_roster *r);
+int kafka_roster_connected(const kafka_roster *r);   /* as kafka_consumer_connected */
 
 /* ------------------------------------------------------------ producer */
 
@@ -136,6 +156,12 @@ typedef struct kafka_producer_stats {
 	uint64_t delivered;          /* acknowledged by the broker */
 	uint64_t failed;             /* rejected at send or failed at delivery */
 } kafka_producer_stats;
+
+/* Records that failed for one output topic, at send or at delivery. */
+typedef struct kafka_topic_count {
+	char topic[256];
+	uint64_t count;
+} kafka_topic_count;
 
 kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
                                    char *errstr, size_t errstr_size);
@@ -175,6 +201,11 @@ int kafka_producer_partitions(kafka_producer *p, const char *topic, const char *
 int kafka_producer_flush(kafka_producer *p, int timeout_ms);
 
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p);
+
+/* The failure counts per topic (at most 16 topics); returns how many. */
+size_t kafka_producer_failures(const kafka_producer *p, const kafka_topic_count **counts);
+
+int kafka_producer_connected(const kafka_producer *p);   /* as kafka_consumer_connected */
 
 /* Records queued and not yet delivered or failed (librdkafka's out queue). */
 size_t kafka_producer_backlog(const kafka_producer *p);

@@ -237,12 +237,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *check_path = NULL;
-	int opt;
+	int opt, format;
 
 	if (argc > 1 && strcmp(argv[1], "forget") == 0)
 		return main_forget(argc - 1, argv + 1);
@@ -258,6 +259,15 @@ int main(int argc, char **argv)
 		case 'l':
 			if (main_set_log_level(optarg) < 0)
 				return 2;
+			break;
+		case 'F':
+			format = log_format_parse(optarg);
+			if (format < 0) {
+				fprintf(stderr, "advocacyd: invalid --log-format '%s'; use logfmt or "
+				        "json\n", optarg);
+				return 2;
+			}
+			log_set_format((log_format)format);
 			break;
 		case 'h':
 			main_usage(stdout);

@@ -219,8 +219,11 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	res->detail[0] = '\0';
 
 	status = pipeline_decode(pl, format, buf, len, &ev, res);
-	if (status == DECODE_OK)
+	if (status == DECODE_OK) {
+		if (format < INPUT_FORMAT_COUNT)
+			pl->stats.decoded[format]++;
 		status = pipeline_check_time(pl, &ev, now_ms, res);
+	}
 	if (status != DECODE_OK) {
 		res->status = status;
 		if (status == DECODE_IGNORED)

@@ -35,6 +35,7 @@
 typedef struct pipeline_stats {
 	uint64_t messages;         /* messages handed to pipeline_process */
 	uint64_t events;           /* decoded events that reached classify */
+	uint64_t decoded[INPUT_FORMAT_COUNT]; /* messages decoded into an event, by format */
 	uint64_t ignored;          /* DECODE_IGNORED, incl. unmapped kinds */
 	uint64_t invalid;          /* DECODE_INVALID, incl. late and future events */
 	uint64_t late;             /* older than the allowed lateness */

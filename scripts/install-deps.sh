@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages that advocacyd builds, tests and demos with.
 # Does nothing when every package is already present; otherwise runs apt-get
-# (as root, or through sudo when available).
+# (as root, or through sudo when available). Then fetches promtool into
+# .deps/bin/ unless it is there (scripts/install-promtool.sh).
 set -euo pipefail
 
 packages=(
@@ -19,13 +20,15 @@ for p in "${packages[@]}"; do
   fi
 done
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian package starts a system redis-server on port 6379; the project
+  # starts its own on free loopback ports and never uses that one.
+fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo_cmd=()
-[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The Debian package starts a system redis-server on port 6379; the project
-# starts its own on free loopback ports and never uses that one.
+"$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"

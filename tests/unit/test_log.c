@@ -1,6 +1,8 @@
 /*
  * test_log.c - the logger writes one logfmt line per call, escapes control
- * characters in fields and rate-limits repeated warnings.
+ * characters in fields and rate-limits repeated warnings. In JSON format
+ * every line parses (checked with jansson), fields keep their values and
+ * the rate limit still holds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "log.h"
 
@@ -85,12 +88,133 @@ static void log_level_parse_names(void **state)
 	assert_int_equal(log_level_parse("loud"), -1);
 }
 
+/* Parses each line of text as a JSON object into lines[]; returns how many. */
+static size_t parse_json_lines(char *text, json_t **lines, size_t max)
+{
+	size_t n = 0;
+
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		json_error_t err;
+		json_t *obj = json_loads(line, 0, &err);
+		if (!obj)
+			fail_msg("not JSON (%s): %s", err.text, line);
+		assert_true(json_is_object(obj));
+		assert_true(n < max);
+		lines[n++] = obj;
+	}
+	return n;
+}
+
+static const char *member_string(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static void write_json_fields(void)
+{
+	log_set_format(LOG_FORMAT_JSON);
+	log_info("source", "partition claimed", "topic=%s partition=%d offset=%lld "
+	         "detail=\"%s\" version=%s code=%s", "advocacy.events", 3, -12LL,
+	         "say \"hi\" \\ tab\tnew\nline bell\x07 caf\xc3\xa9 bad\xff end", "0.1.0", "007");
+	log_warn("kafka", "client error", "client=%s error=%s detail=\"%s\"", "rdkafka#1",
+	         "_TRANSPORT", "a \"quoted\" x=1 value");
+	log_set_format(LOG_FORMAT_LOGFMT);
+}
+
+static void log_json_lines_parse(void **state)
+{
+	json_t *lines[4];
+	size_t n = parse_json_lines(capture_stderr(write_json_fields), lines, 4);
+
+	assert_int_equal(n, 2);
+	assert_string_equal(member_string(lines[0], "level"), "info");
+	assert_string_equal(member_string(lines[0], "component"), "source");
+	assert_string_equal(member_string(lines[0], "msg"), "partition claimed");
+	assert_non_null(member_string(lines[0], "ts"));
+	assert_string_equal(member_string(lines[0], "topic"), "advocacy.events");
+	assert_int_equal(json_integer_value(json_object_get(lines[0], "partition")), 3);
+	assert_int_equal(json_integer_value(json_object_get(lines[0], "offset")), -12);
+	/* Quoted values stay strings with their quotes, control bytes and valid
+	 * UTF-8; an invalid byte becomes U+FFFD. */
+	assert_string_equal(member_string(lines[0], "detail"),
+	                    "say \"hi\" \\ tab\tnew\nline bell\x07 caf\xc3\xa9 bad\xef\xbf\xbd end");
+	/* Unquoted values that are no JSON number stay strings. */
+	assert_string_equal(member_string(lines[0], "version"), "0.1.0");
+	assert_string_equal(member_string(lines[0], "code"), "007");
+	/* A quote followed by " key=" inside a value ends it: a wrong split, still JSON. */
+	assert_string_equal(member_string(lines[1], "error"), "_TRANSPORT");
+	assert_non_null(json_object_get(lines[1], "detail"));
+	for (size_t i = 0; i < n; i++)
+		json_decref(lines[i]);
+}
+
+static void write_json_repeats(void)
+{
+	log_set_format(LOG_FORMAT_JSON);
+	log_init(LOG_LEVEL_INFO, 50);
+	for (int i = 0; i < 20; i++)
+		log_warn("test", "repeated JSON warning", "offset=%d", i);
+	usleep(80 * 1000);
+	log_warn("test", "repeated JSON warning", "offset=%d", 99);
+	log_init(LOG_LEVEL_INFO, 10000);
+	log_set_format(LOG_FORMAT_LOGFMT);
+}
+
+static void log_json_rate_limit_holds(void **state)
+{
+	json_t *lines[4];
+	size_t n = parse_json_lines(capture_stderr(write_json_repeats), lines, 4);
+
+	assert_int_equal(n, 2);
+	assert_int_equal(json_integer_value(json_object_get(lines[0], "offset")), 0);
+	assert_null(json_object_get(lines[0], "suppressed"));
+	assert_int_equal(json_integer_value(json_object_get(lines[1], "offset")), 99);
+	assert_int_equal(json_integer_value(json_object_get(lines[1], "suppressed")), 19);
+	for (size_t i = 0; i < n; i++)
+		json_decref(lines[i]);
+}
+
+static void write_json_long_field(void)
+{
+	static char big[4000];
+
+	/* Every byte escapes to six characters: far more than a line holds. */
+	memset(big, 0x01, sizeof(big) - 1);
+	log_set_format(LOG_FORMAT_JSON);
+	log_info("test", "long field", "first=1 detail=\"%s\" last=2", big);
+	log_set_format(LOG_FORMAT_LOGFMT);
+}
+
+static void log_json_long_line_stays_valid(void **state)
+{
+	json_t *lines[2];
+	size_t n = parse_json_lines(capture_stderr(write_json_long_field), lines, 2);
+
+	assert_int_equal(n, 1);
+	assert_int_equal(json_integer_value(json_object_get(lines[0], "first")), 1);
+	assert_string_equal(member_string(lines[0], "msg"), "long field");
+	json_decref(lines[0]);
+}
+
+static void log_format_parse_names(void **state)
+{
+	assert_int_equal(log_format_parse("logfmt"), LOG_FORMAT_LOGFMT);
+	assert_int_equal(log_format_parse("json"), LOG_FORMAT_JSON);
+	assert_int_equal(log_format_parse("xml"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(log_escapes_newline_in_field),
 		cmocka_unit_test(log_rate_limits_warnings_only),
 		cmocka_unit_test(log_level_parse_names),
+		cmocka_unit_test(log_json_lines_parse),
+		cmocka_unit_test(log_json_rate_limit_holds),
+		cmocka_unit_test(log_json_long_line_stays_valid),
+		cmocka_unit_test(log_format_parse_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,309 @@
+/*
+ * app_metrics.c - the daemon's metric families (see app_metrics.h).
+ *
+ * Series without labels, or with labels known at start (adapter, client,
+ * state, result), are resolved once in app_metrics_new(). Series keyed by
+ * topic and partition are looked up per batch and partition, by reason and
+ * KPI id per scrape or per KPI update: never per event.
+ *
+ * Counters copied at scrape time (metrics_set) follow counts that other
+ * modules keep since start, so they only grow, as Prometheus counters must.
+ */
+#include "app_metrics.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+
+/* Batch sizes in messages, up to well past kafka.batch_max_messages' default 10000. */
+static const double app_metrics_batch_bounds[] = {
+	1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
+};
+/* Redis write latency in seconds, from a local Redis (sub-ms) to an overloaded one. */
+static const double app_metrics_flush_bounds[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+#define APP_METRICS_N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const app_metrics_adapters[INPUT_FORMAT_COUNT] = { "avro", "slack" };
+static const char *const app_metrics_clients[] = { "consumer", "roster", "producer" };
+static const char *const app_metrics_results[] = {
+	"applied", "stale", "fenced", "duplicate", "rejected", "failed",
+};
+
+struct app_metrics {
+	metrics_family *consumed;        /* topic, partition */
+	metrics_family *ignored;         /* reason */
+	metrics_family *dead_lettered;   /* reason */
+	metrics_family *lag;             /* topic, partition */
+	metrics_family *produce_failures; /* topic */
+	metrics_family *kpi_updates;     /* kpi */
+
+	metrics_series *messages;
+	metrics_series *decoded[INPUT_FORMAT_COUNT];
+	metrics_series *late;
+	metrics_series *batch_size;
+	metrics_series *flush_seconds;
+	metrics_series *batches[APP_METRICS_N(app_metrics_results)];
+	metrics_series *redis_connected;
+	metrics_series *kafka_connected[APP_METRICS_N(app_metrics_clients)];
+	metrics_series *output_queue;
+	metrics_series *scopes_suppressed;
+	metrics_series *escalations_firing;
+	metrics_series *escalations_resolved;
+	metrics_series *roster_people;
+};
+
+/* ---------------------------------------------------------------- families */
+
+static void app_metrics_input_families(app_metrics *am, metrics *m)
+{
+	metrics_family *f;
+
+	am->consumed = metrics_counter_new(m, "advocacyd_messages_consumed_total",
+		"Input messages whose batch was written to Redis with its offsets, by topic "
+		"and partition.", "topic", "partition", NULL);
+	f = metrics_counter_new(m, "advocacyd_messages_processed_total", "Input messages run "
+		"through decoding; a batch read again after a refused write counts again.", NULL);
+	am->messages = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_events_decoded_total", "Input messages decoded "
+		"into an event, by input adapter; a batch read again counts again.", "adapter",
+		NULL);
+	for (size_t i = 0; i < INPUT_FORMAT_COUNT; i++)
+		am->decoded[i] = metrics_series_get(f, app_metrics_adapters[i]);
+	am->ignored = metrics_counter_new(m, "advocacyd_messages_ignored_total",
+		"Input messages that carry no behaviour, by reason, counted once their batch is "
+		"written.", "reason", NULL);
+	am->dead_lettered = metrics_counter_new(m, "advocacyd_messages_dead_lettered_total",
+		"Messages sent to the dead-letter topic, by reason.", "reason", NULL);
+	f = metrics_counter_new(m, "advocacyd_late_events_total", "Events older than "
+		"windows.allowed_lateness, dead-lettered with reason late.", NULL);
+	am->late = metrics_series_get(f);
+	am->lag = metrics_gauge_new(m, "advocacyd_consumer_lag_messages", "Messages between "
+		"the next offset to read and the high watermark, per assigned partition.",
+		"topic", "partition", NULL);
+}
+
+static void app_metrics_batch_families(app_metrics *am, metrics *m)
+{
+	metrics_family *f;
+
+	f = metrics_histogram_new(m, "advocacyd_batch_messages", "Messages per polled batch.",
+		app_metrics_batch_bounds, APP_METRICS_N(app_metrics_batch_bounds), NULL);
+	am->batch_size = metrics_series_get(f);
+	f = metrics_histogram_new(m, "advocacyd_redis_flush_duration_seconds", "Time from "
+		"sending one batch write to Redis until Redis replied.", app_metrics_flush_bounds,
+		APP_METRICS_N(app_metrics_flush_bounds), NULL);
+	am->flush_seconds = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_redis_batches_total", "Batch writes to Redis by "
+		"result: applied; stale, fenced or duplicate (read again); rejected by Redis; "
+		"failed (retried).", "result", NULL);
+	for (size_t i = 0; i < APP_METRICS_N(app_metrics_results); i++)
+		am->batches[i] = metrics_series_get(f, app_metrics_results[i]);
+}
+
+static void app_metrics_link_families(app_metrics *am, metrics *m)
+{
+	metrics_family *f;
+
+	f = metrics_gauge_new(m, "advocacyd_redis_connected",
+		"1 while the connection to Redis is up, else 0.", NULL);
+	am->redis_connected = metrics_series_get(f);
+	f = metrics_gauge_new(m, "advocacyd_kafka_connected", "1 while a broker connection "
+		"of the client is up, 0 when none is, -1 before librdkafka's first statistics.",
+		"client", NULL);
+	for (size_t i = 0; i < APP_METRICS_N(app_metrics_clients); i++)
+		am->kafka_connected[i] = metrics_series_get(f, app_metrics_clients[i]);
+	am->produce_failures = metrics_counter_new(m, "advocacyd_produce_failures_total",
+		"Output records that could not be queued or whose delivery failed, by topic.",
+		"topic", NULL);
+	f = metrics_gauge_new(m, "advocacyd_output_queue_messages",
+		"Output records queued and not yet delivered.", NULL);
+	am->output_queue = metrics_series_get(f);
+}
+
+static void app_metrics_kpi_families(app_metrics *am, metrics *m)
+{
+	metrics_family *f;
+
+	am->kpi_updates = metrics_counter_new(m, "advocacyd_kpi_updates_total",
+		"KPI updates produced, by KPI id.", "kpi", NULL);
+	f = metrics_counter_new(m, "advocacyd_kpi_scopes_suppressed_total", "Scopes left out "
+		"of a tick because they have fewer people than privacy.min_group_size.", NULL);
+	am->scopes_suppressed = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_escalations_total",
+		"Escalation records produced, by state.", "state", NULL);
+	am->escalations_firing = metrics_series_get(f, "firing");
+	am->escalations_resolved = metrics_series_get(f, "resolved");
+	f = metrics_gauge_new(m, "advocacyd_roster_people", "People in the roster.", NULL);
+	am->roster_people = metrics_series_get(f);
+}
+
+/* True when every series resolved at start exists. */
+static bool app_metrics_complete(const app_metrics *am)
+{
+	bool ok = am->consumed && am->ignored && am->dead_lettered && am->lag &&
+	          am->produce_failures && am->kpi_updates && am->messages && am->late &&
+	          am->batch_size && am->flush_seconds && am->redis_connected &&
+	          am->output_queue && am->scopes_suppressed && am->escalations_firing &&
+	          am->escalations_resolved && am->roster_people;
+
+	for (size_t i = 0; i < INPUT_FORMAT_COUNT; i++)
+		ok = ok && am->decoded[i];
+	for (size_t i = 0; i < APP_METRICS_N(app_metrics_results); i++)
+		ok = ok && am->batches[i];
+	for (size_t i = 0; i < APP_METRICS_N(app_metrics_clients); i++)
+		ok = ok && am->kafka_connected[i];
+	return ok;
+}
+
+app_metrics *app_metrics_new(metrics *m)
+{
+	app_metrics *am = calloc(1, sizeof(*am));
+
+	if (!am)
+		return NULL;
+	app_metrics_input_families(am, m);
+	app_metrics_batch_families(am, m);
+	app_metrics_link_families(am, m);
+	app_metrics_kpi_families(am, m);
+	if (!app_metrics_complete(am)) {
+		free(am);
+		return NULL;
+	}
+	return am;
+}
+
+void app_metrics_free(app_metrics *am)
+{
+	free(am);
+}
+
+/* ---------------------------------------------------------------- pushed */
+
+void app_metrics_consumed(app_metrics *am, const char *topic, int32_t partition, uint64_t n)
+{
+	char part[16];
+
+	snprintf(part, sizeof(part), "%" PRId32, partition);
+	metrics_add(metrics_series_get(am->consumed, topic, part), (double)n);
+}
+
+void app_metrics_batch_size(app_metrics *am, size_t messages)
+{
+	metrics_observe(am->batch_size, (double)messages);
+}
+
+void app_metrics_flush_seconds(app_metrics *am, double seconds)
+{
+	metrics_observe(am->flush_seconds, seconds);
+}
+
+void app_metrics_kpi_update(app_metrics *am, const char *kpi_id)
+{
+	metrics_add(metrics_series_get(am->kpi_updates, kpi_id), 1);
+}
+
+void app_metrics_escalation(app_metrics *am, bool firing)
+{
+	metrics_add(firing ? am->escalations_firing : am->escalations_resolved, 1);
+}
+
+/* ---------------------------------------------------------------- collected */
+
+void app_metrics_reason(app_metrics *am, const char *outcome, const char *reason,
+                        uint64_t count)
+{
+	bool dead = strcmp(outcome, "dead_lettered") == 0;
+
+	metrics_set(metrics_series_get(dead ? am->dead_lettered : am->ignored, reason),
+	            (double)count);
+	if (dead && strcmp(reason, "late") == 0)
+		metrics_set(am->late, (double)count);
+}
+
+static void app_metrics_lag_cb(const char *topic, int32_t partition, int64_t lag, void *opaque)
+{
+	app_metrics *am = opaque;
+	char part[16];
+
+	snprintf(part, sizeof(part), "%" PRId32, partition);
+	metrics_set(metrics_series_get(am->lag, topic, part), (double)lag);
+}
+
+static void app_metrics_collect_kafka(app_metrics *am, const app_metrics_sources *src)
+{
+	const kafka_topic_count *failures;
+
+	/* Partitions revoked since the last scrape disappear from the lag family. */
+	metrics_family_hide(am->lag);
+	if (src->consumer) {
+		kafka_consumer_each_lag(src->consumer, app_metrics_lag_cb, am);
+		metrics_set(am->kafka_connected[0], kafka_consumer_connected(src->consumer));
+	}
+	if (src->roster_reader)
+		metrics_set(am->kafka_connected[1], kafka_roster_connected(src->roster_reader));
+	if (!src->producer)
+		return;
+	metrics_set(am->kafka_connected[2], kafka_producer_connected(src->producer));
+	metrics_set(am->output_queue, (double)kafka_producer_backlog(src->producer));
+	size_t n = kafka_producer_failures(src->producer, &failures);
+	for (size_t i = 0; i < n; i++)
+		metrics_set(metrics_series_get(am->produce_failures, failures[i].topic),
+		            (double)failures[i].count);
+}
+
+void app_metrics_collect(app_metrics *am, const app_metrics_sources *src)
+{
+	const uint64_t batches[] = { src->batches_applied, src->batches_stale,
+		                     src->batches_fenced, src->batches_duplicate,
+		                     src->batches_rejected, src->batch_retries };
+
+	if (src->pipeline) {
+		const pipeline_stats *ps = pipeline_get_stats(src->pipeline);
+		metrics_set(am->messages, (double)ps->messages);
+		for (size_t i = 0; i < INPUT_FORMAT_COUNT; i++)
+			metrics_set(am->decoded[i], (double)ps->decoded[i]);
+	}
+	for (size_t i = 0; i < APP_METRICS_N(batches); i++)
+		metrics_set(am->batches[i], (double)batches[i]);
+	metrics_set(am->redis_connected, src->store && redis_store_connected(src->store));
+	metrics_set(am->scopes_suppressed, (double)src->kpi_scopes_suppressed);
+	metrics_set(am->roster_people, (double)src->roster_people);
+	app_metrics_collect_kafka(am, src);
+}
+
+/* ---------------------------------------------------------------- config version */
+
+int app_metrics_config_version(const char *path, char *out, size_t size)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE], chunk[8192];
+	unsigned int digest_len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int ok = ctx && f && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+
+	while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ok = EVP_DigestUpdate(ctx, chunk, n);
+	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, digest, &digest_len) && digest_len >= 8;
+	if (f)
+		fclose(f);
+	EVP_MD_CTX_free(ctx);
+
+	snprintf(out, size, "unknown");
+	if (!ok) {
+		log_warn("metrics", "cannot hash the configuration file for its version",
+		         "path=\"%s\"", path);
+		return -1;
+	}
+	for (size_t i = 0; i < 8 && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, size - 2 * i, "%02x", digest[i]);
+	return 0;
+}
