@@ -62,7 +62,8 @@ int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size);
 typedef void (*kpi_emit_cb)(const kpi_update *u, void *opaque);
 
 /*
- * Emits one update per (KPI, eligible scope) in KPI order, then scope order.
+ * Emits one update per (active KPI, eligible scope) in KPI order, then scope
+ * order; retired KPIs are skipped.
  * window_start_ms/window_end_ms are per window index. Returns the number of
  * (KPI, scope) pairs suppressed for being below the minimum group size.
  */
