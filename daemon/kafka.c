@@ -794,6 +794,11 @@ kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
 	return p;
 }
 
+int kafka_producer_flush(kafka_producer *p, int timeout_ms)
+{
+	return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+}
+
 size_t kafka_producer_backlog(const kafka_producer *p)
 {
 	int n = rd_kafka_outq_len(p->rk);

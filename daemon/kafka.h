@@ -140,6 +140,12 @@ typedef struct kafka_producer_stats {
 kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
                                    char *errstr, size_t errstr_size);
 
+/*
+ * Waits up to timeout_ms for every queued record to be delivered (or to
+ * fail). Returns 0 when none is left, -1 when some still wait.
+ */
+int kafka_producer_flush(kafka_producer *p, int timeout_ms);
+
 /* Waits up to timeout_ms for outstanding deliveries, then frees. */
 void kafka_producer_free(kafka_producer *p, int timeout_ms);
 

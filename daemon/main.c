@@ -28,7 +28,10 @@ static void main_usage(FILE *out)
 	        "  -h, --help               show this help\n"
 	        "  -V, --version            show the version\n"
 	        "\n"
-	        "SIGTERM or SIGINT flushes the current batch, commits and exits 0.\n");
+	        "SIGHUP reloads FILE. SIGTERM or SIGINT finishes the current batch, commits\n"
+	        "and flushes within shutdown.drain_timeout; a second signal stops at once.\n"
+	        "Exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid\n"
+	        "configuration, 3 stopped before the drain finished.\n");
 }
 
 /* Loads the config and the key it names, the way the daemon would at start. */
@@ -63,9 +66,8 @@ static int main_run(const char *path)
 		log_error("main", "invalid configuration", "error=\"%s\"", err);
 		return 2;
 	}
-	int code = app_run(cfg);
-	config_free(cfg);
-	return code;
+	/* The app owns the config from here on: a reload replaces it. */
+	return app_run(cfg);
 }
 
 int main(int argc, char **argv)
