@@ -28,8 +28,8 @@
  * Configuration: the app owns two configs. The clients (Kafka, ownership,
  * admin) borrow the one the daemon started with, as they read only keys
  * that take effect at restart. The processors and the store borrow the
- * current one, which a reload (SIGHUP or app_request_reload) replaces: the
- * new file is loaded and checked at once, and swapped in at the next safe
+ * current one, which a reload (SIGHUP or app_request_reload) replaces. The
+ * new file is loaded and checked at once. It is swapped in at the next safe
  * point, when no batch is in memory or in flight and no tick is being read.
  * Until then no batch is polled and no tick starts, so the swap cannot
  * starve. Window state is in Redis and survives the swap.
@@ -792,14 +792,18 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Loads the file the daemon started with and checks it as at start (the
  * config, then its HMAC key file), then against the keys that take effect
- * only at restart. Returns the new config, or NULL with result saying why.
+ * only at restart. Returns the new config, or NULL with result saying why
+ * and *why the log message for that kind of failure (kept apart, because
+ * the logger holds back a message repeated within 10 s).
  */
-static config *app_reload_load(app *a, char *result, size_t size)
+static config *app_reload_load(app *a, char *result, size_t size, const char **why)
 {
 	config *next = NULL;
 	privacy *key = NULL;
 	char err[1024], changed[128];
 
+	*why = "configuration not reloaded: the file is invalid; still running on the "
+	       "previous one";
 	if (config_load(a->cfg->path, &next, err, sizeof(err)) < 0) {
 		snprintf(result, size, "%s", err);
 		return NULL;
@@ -812,6 +816,8 @@ static config *app_reload_load(app *a, char *result, size_t size)
 	}
 	privacy_free(key);
 	if (config_restart_key_changed(a->start_cfg, next, changed, sizeof(changed))) {
+		*why = "configuration not reloaded: a key that needs a restart changed; still "
+		       "running on the previous one";
 		snprintf(result, size, "%s: %s: changed, but takes effect only at restart; restart "
 		         "advocacyd to apply it, or put the running value back to reload the rest",
 		         next->path, changed);
@@ -879,17 +885,18 @@ static void app_apply_pending(app *a)
 
 int app_request_reload(app *a, char *result, size_t result_size)
 {
+	const char *why = NULL;
 	config *next;
 
 	if (a->stopping) {
 		snprintf(result, result_size, "not reloaded: the daemon is shutting down");
 		return -1;
 	}
-	next = app_reload_load(a, result, result_size);
+	next = app_reload_load(a, result, result_size, &why);
 	if (!next) {
 		a->reload_failures++;
-		log_error("reload", "configuration not reloaded; still running on the previous one",
-		          "file=%s version=%s error=\"%s\"", a->cfg->path, a->cfg->version, result);
+		log_error("reload", why, "file=%s version=%s error=\"%s\"", a->cfg->path,
+		          a->cfg->version, result);
 		return -1;
 	}
 	if (strcmp(next->version, a->cfg->version) == 0 && !a->pending_cfg) {

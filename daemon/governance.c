@@ -258,6 +258,8 @@ static void governance_read_cb(int status, const redis_field *fields, size_t n, 
 		governance_produce(g, stored, pending);
 	}
 	if (stored && strcmp(stored, g->want_version) == 0) {
+		log_info("governance", "configuration already recorded; no new record",
+		         "version=%s", stored);
 		json_decref(g->want);
 		g->want = NULL;
 		g->attempts = 0;

@@ -16,7 +16,8 @@
  * "pending", and it is removed only after the broker acknowledged it. A
  * record whose delivery failed, or whose instance crashed before the
  * acknowledgement, is produced again by the next instance that starts or
- * reloads (with the same key, so a consumer can drop the repeat). Two
+ * reloads more than 30 s after the swap (with the same key, so a consumer
+ * can drop the repeat). Two
  * reloads applied while Redis is away are recorded as one change, from
  * the stored version to the latest.
  *

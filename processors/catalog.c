@@ -4,10 +4,10 @@
  * Field digests are the first 4 bytes of the SHA-256 of the field's
  * canonical text (numbers as %.17g, lists joined with ','), and the entry
  * digest the first 8 bytes of the SHA-256 over "name=field digest" lines
- * in a fixed order. A field digest only tells that a field changed: two
- * different texts collide with probability 2^-32, which would hide that
- * one field's name from the "changed" list (the entry digest still
- * differs, so the item itself is listed).
+ * in a fixed order. Two different texts of a field collide with
+ * probability 2^-32. Such a collision would hide that field's name from
+ * the "changed" list, but the entry digest still differs, so the item
+ * itself is listed.
  *
  * Runs at start and on reload only, so it favours plain code over speed.
  */

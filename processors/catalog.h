@@ -1,6 +1,6 @@
 /*
- * catalog.h - the KPI catalog as the governance trail sees it: a summary of
- * each KPI and threshold rule, and the record of what changed between two
+ * catalog.h - the KPI catalog for the governance trail: a summary of each
+ * KPI and threshold rule, and the record of what changed between two
  * summaries.
  *
  * A summary is a JSON object with one entry per KPI ("k:<id>") and per
