@@ -38,10 +38,11 @@
 #define ADMIN_API_JSON "application/json"
 #define ADMIN_API_CHALLENGE "Bearer realm=\"advocacyd\""
 #define ADMIN_API_SEPARATORS "/?&=;,: "
-/* libevent 2.1 names neither status. */
+/* libevent 2.1 names none of these statuses. */
 #define ADMIN_API_UNAUTHORIZED 401
 #define ADMIN_API_FORBIDDEN 403
 #define ADMIN_API_ACCEPTED 202
+#define ADMIN_API_UNPROCESSABLE 422
 
 struct admin_api {
 	const config *cfg;
@@ -428,8 +429,10 @@ static int admin_api_reload(admin_api *api, admin_api_request *r)
 	log_info("admin", "config reload requested", "who=%s", r->holder->name);
 	rc = api->reload(api->reload_opaque, result, sizeof(result));
 	result[sizeof(result) - 1] = '\0';
+	/* The config was refused (invalid, or a restart-only key changed). */
 	if (rc < 0)
-		return admin_api_error(r, HTTP_INTERNAL, result[0] ? result : "reload failed");
+		return admin_api_error(r, ADMIN_API_UNPROCESSABLE,
+				       result[0] ? result : "reload failed");
 	return admin_api_json(r, ADMIN_API_ACCEPTED, json_pack("{s:s}", "result", result));
 }
 

@@ -24,6 +24,20 @@
  * which is logged and counted), so a crash before the write repeats them
  * and a crash after it loses none. Within one process, a batch read again
  * does not repeat its dead letters.
+ *
+ * Configuration: the app owns two configs. The clients (Kafka, ownership,
+ * admin) borrow the one the daemon started with, as they read only keys
+ * that take effect at restart. The processors and the store borrow the
+ * current one, which a reload (SIGHUP or app_request_reload) replaces. The
+ * new file is loaded and checked at once. It is swapped in at the next safe
+ * point, when no batch is in memory or in flight and no tick is being read.
+ * Until then no batch is polled and no tick starts, so the swap cannot
+ * starve. Window state is in Redis and survives the swap.
+ *
+ * Stopping: SIGTERM or SIGINT stop polling and let the batch in flight be
+ * written and committed, then the producer flushes, all within
+ * shutdown.drain_timeout. Exit code 3 when the drain does not finish in
+ * time or a second signal arrives, which stops at once.
  */
 #include "app.h"
 
@@ -41,6 +55,7 @@
 #include "app_metrics.h"
 #include "dedup.h"
 #include "encode.h"
+#include "governance.h"
 #include "kafka.h"
 #include "kpi.h"
 #include "log.h"
@@ -59,7 +74,8 @@
 #define APP_DLQ_WAIT_MS 10
 #define APP_DLQ_WAIT_LOG_MS 1000
 #define APP_STATS_INTERVAL_S 30
-#define APP_SHUTDOWN_WAIT_S 15
+#define APP_PRODUCER_WAIT_MS 10000  /* final flush after a runtime failure */
+#define APP_SIGNALS 3
 #define APP_DLQ_MAX_PAYLOAD (512 * 1024)
 #define APP_MAX_WINDOWS 64
 #define APP_DETAIL_MAX 160
@@ -86,8 +102,10 @@ typedef struct app_single_message {
 	size_t buf_cap;
 } app_single_message;
 
-typedef struct app {
-	const config *cfg;
+struct app {
+	config *cfg;              /* current: processors and the store borrow it */
+	config *start_cfg;        /* the clients borrow it; the same as cfg until a reload */
+	config *pending_cfg;      /* validated, waiting for a safe point */
 	struct event_base *base;
 
 	privacy *privacy;
@@ -110,8 +128,9 @@ typedef struct app {
 	admin_server *admin;      /* NULL when admin.enabled is false */
 	metrics *metrics;
 	app_metrics *app_metrics;
+	governance *governance;
 
-	struct event *signal_events[2];
+	struct event *signal_events[APP_SIGNALS];
 	struct event *kick_event;
 	struct event *retry_timer;
 	struct event *tick_timer;
@@ -132,6 +151,7 @@ typedef struct app {
 	size_t n_isolate;
 	app_single_message single;
 	bool stopping;
+	int64_t stop_deadline_ms; /* end of the drain after the first signal */
 	bool tick_active;
 	bool caught_up;           /* the backlog present at start has been consumed */
 	int64_t batch_now_ms;     /* wall clock when the current batch was polled */
@@ -155,7 +175,9 @@ typedef struct app {
 	uint64_t roster_records, roster_invalid;
 	uint64_t roster_removed;        /* people removed by tombstones */
 	uint64_t roster_removed_logged; /* roster_removed when last logged */
-} app;
+	uint64_t reloads, reload_failures;
+	int64_t config_applied_ms;
+};
 
 static int64_t app_now_ms(void)
 {
@@ -618,10 +640,13 @@ static bool app_output_backlogged(app *a)
 	return busy;
 }
 
+static void app_apply_pending(app *a);
+
 /* Polls one batch and sends it; does nothing unless idle and ready. */
 static void app_poll(app *a)
 {
-	if (a->state != APP_BATCH_IDLE || a->stopping || !a->consumer)
+	app_apply_pending(a);
+	if (a->state != APP_BATCH_IDLE || a->stopping || !a->consumer || a->pending_cfg)
 		return;
 	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader) ||
 	    app_output_backlogged(a))
@@ -776,11 +801,12 @@ static void app_tick_read_cb(int status, void *opaque)
 	app *a = opaque;
 
 	a->tick_active = false;
-	if (status != 0 || a->stopping)
-		return;
-	size_t suppressed = kpi_tick_emit(a->tick, a->roster, a->cfg->privacy.min_group_size,
-	                                  a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
-	a->kpi_suppressed += suppressed;
+	if (status == 0 && !a->stopping)
+		a->kpi_suppressed += kpi_tick_emit(a->tick, a->roster,
+		                                   a->cfg->privacy.min_group_size,
+		                                   a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+	if (a->pending_cfg)
+		app_kick(a);  /* the reload waited for this tick */
 }
 
 /* Each window ends at the end of the bucket holding now, in its granularity. */
@@ -800,7 +826,7 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t now = app_now_ms();
 
 	app_log_roster_removals(a);
-	if (a->tick_active || a->stopping || !redis_store_connected(a->store) ||
+	if (a->tick_active || a->stopping || a->pending_cfg || !redis_store_connected(a->store) ||
 	    !kafka_roster_loaded(a->roster_reader))
 		return;
 	/*
@@ -832,6 +858,176 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (redis_store_read_tick(a->store, a->tick, a->roster, a->clock, a->window_end_ms,
 	                          app_tick_read_cb, a) == 0)
 		a->tick_active = true;
+}
+
+/* ---------------------------------------------------------------- reload */
+
+/*
+ * Loads the file the daemon started with and checks it as at start (the
+ * config, then its HMAC key file), then against the keys that take effect
+ * only at restart. Returns the new config, or NULL with result saying why
+ * and *why the log message for that kind of failure (kept apart, because
+ * the logger holds back a message repeated within 10 s).
+ */
+static config *app_reload_load(app *a, char *result, size_t size, const char **why)
+{
+	config *next = NULL;
+	privacy *key = NULL;
+	char err[1024], changed[128];
+
+	*why = "configuration not reloaded: the file is invalid; still running on the "
+	       "previous one";
+	if (config_load(a->cfg->path, &next, err, sizeof(err)) < 0) {
+		snprintf(result, size, "%s", err);
+		return NULL;
+	}
+	if (privacy_new(next->privacy.key_file, next->privacy.key_id, 1, &key, err,
+	                sizeof(err)) < 0) {
+		snprintf(result, size, "%s: privacy.key_file: %s", next->path, err);
+		config_free(next);
+		return NULL;
+	}
+	privacy_free(key);
+	if (config_restart_key_changed(a->start_cfg, next, changed, sizeof(changed))) {
+		*why = "configuration not reloaded: a key that needs a restart changed; still "
+		       "running on the previous one";
+		snprintf(result, size, "%s: %s: changed, but takes effect only at restart; restart "
+		         "advocacyd to apply it, or put the running value back to reload the rest",
+		         next->path, changed);
+		config_free(next);
+		return NULL;
+	}
+	return next;
+}
+
+/* Restarts the tick timer when the interval changed. */
+static void app_set_tick_interval(app *a, const config *old, const config *next)
+{
+	int64_t ms = next->outputs.tick_interval_ms;
+	struct timeval tick = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (old->outputs.tick_interval_ms == ms)
+		return;
+	event_del(a->tick_timer);
+	event_add(a->tick_timer, &tick);
+}
+
+static void app_log_applied(const app *a, const config *old)
+{
+	size_t retired = 0;
+
+	for (size_t i = 0; i < a->cfg->n_kpis; i++)
+		retired += !config_kpi_active(&a->cfg->kpis[i]);
+	log_info("reload", "configuration applied", "file=%s version=%s previous=%s kpis=%zu "
+	         "retired_kpis=%zu behaviours=%zu", a->cfg->path, a->cfg->version, old->version,
+	         a->cfg->n_kpis - retired, retired, a->cfg->n_behaviours);
+}
+
+/*
+ * Replaces the scorecard, which knows KPIs by their place in the config:
+ * figures of the old config are dropped and the next tick fills it again.
+ */
+static void app_swap_scorecard(app *a, scorecard *sc)
+{
+	if (a->admin)
+		admin_set_scorecard(a->admin, sc);
+	scorecard_free(a->scorecard);
+	a->scorecard = sc;
+}
+
+/* Counts a reload applied (ok) or refused, for the log line and /metrics. */
+static void app_count_reload(app *a, bool ok)
+{
+	if (ok)
+		a->reloads++;
+	else
+		a->reload_failures++;
+	metrics_count_reload(a->metrics, ok);
+}
+
+/* Swaps the pending config in when no batch and no tick read are in flight. */
+static void app_apply_pending(app *a)
+{
+	config *next = a->pending_cfg, *old = a->cfg;
+	kpi_tick *tick;
+	scorecard *sc;
+
+	if (!next || a->stopping || a->state != APP_BATCH_IDLE || a->tick_active)
+		return;
+	a->pending_cfg = NULL;
+	tick = kpi_tick_new(next);
+	sc = scorecard_new(next);
+	if (!tick || !sc || pipeline_set_config(a->pipeline, next) < 0) {
+		app_count_reload(a, false);
+		log_error("reload", "out of memory applying the configuration; still running on "
+		          "the previous one", "file=%s version=%s", next->path, next->version);
+		kpi_tick_free(tick);
+		scorecard_free(sc);
+		config_free(next);
+		return;
+	}
+	kpi_tick_free(a->tick);
+	a->tick = tick;
+	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
+	app_swap_scorecard(a, sc);
+	/* Firing alerts of removed or changed rules are resolved under the old config. */
+	alert_reconfigure(a->alerts, next, app_now_ms(), app_alert_cb, a);
+	redis_store_set_config(a->store, next);
+	app_set_tick_interval(a, old, next);
+	a->cfg = next;
+	app_count_reload(a, true);
+	metrics_set_config_version(a->metrics, next->version);
+	a->config_applied_ms = app_now_ms();
+	app_log_applied(a, old);
+	if (old != a->start_cfg)
+		config_free(old);
+	governance_submit(a->governance, a->cfg);
+}
+
+int app_request_reload(app *a, char *result, size_t result_size)
+{
+	const char *why = NULL;
+	config *next;
+
+	if (a->stopping) {
+		snprintf(result, result_size, "not reloaded: the daemon is shutting down");
+		return -1;
+	}
+	next = app_reload_load(a, result, result_size, &why);
+	if (!next) {
+		app_count_reload(a, false);
+		log_error("reload", why, "file=%s version=%s error=\"%s\"", a->cfg->path,
+		          a->cfg->version, result);
+		return -1;
+	}
+	if (strcmp(next->version, a->cfg->version) == 0 && !a->pending_cfg) {
+		snprintf(result, result_size, "unchanged: version %s is running", next->version);
+		log_info("reload", "configuration unchanged; nothing to apply", "version=%s",
+		         next->version);
+		config_free(next);
+		return 0;
+	}
+	config_free(a->pending_cfg);
+	a->pending_cfg = next;
+	app_apply_pending(a);
+	if (a->pending_cfg)
+		snprintf(result, result_size, "validated: version %s is applied once the batch or "
+		         "tick in flight is done", next->version);
+	else
+		snprintf(result, result_size, "applied: version %s", next->version);
+	app_kick(a);
+	return 0;
+}
+
+void app_get_reload_stats(const app *a, app_reload_stats *out)
+{
+	*out = (app_reload_stats){
+		.reloads = a->reloads,
+		.failures = a->reload_failures,
+		.config_version = a->cfg->version,
+		.applied_at_ms = a->config_applied_ms,
+		.pending = a->pending_cfg != NULL,
+	};
 }
 
 /* ---------------------------------------------------------------- stats, signals */
@@ -888,22 +1084,32 @@ static void app_stats_cb(evutil_socket_t fd, short what, void *arg)
 static void app_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	app *a = arg;
-	log_error("main", "the current batch could not be written before the shutdown timeout; "
-	          "its offsets are not committed, so it is consumed again at the next start",
-	          "timeout_s=%d", APP_SHUTDOWN_WAIT_S);
-	a->exit_code = 1;
+	log_error("main", "the current batch could not be written within the drain time; its "
+	          "offsets are not committed, so it is consumed again at the next start",
+	          "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
+	a->exit_code = APP_EXIT_DRAIN;
 	app_finish_stop(a);
 }
 
-static void app_signal_cb(evutil_socket_t sig, short what, void *arg)
+/* First SIGTERM or SIGINT: drain. Second: stop at once. */
+static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	app *a = arg;
-	struct timeval wait = { APP_SHUTDOWN_WAIT_S, 0 };
+	int64_t drain_ms = a->cfg->shutdown.drain_timeout_ms;
+	struct timeval wait = { drain_ms / 1000, (drain_ms % 1000) * 1000 };
 
-	if (a->stopping)
+	if (a->stopping) {
+		log_warn("main", "second stop signal; stopping at once without finishing the batch "
+		         "or the flush", "signal=%d", (int)sig);
+		a->exit_code = APP_EXIT_DRAIN;
+		a->stop_deadline_ms = app_now_ms();
+		app_finish_stop(a);
 		return;
-	log_info("main", "shutting down", "signal=%d", (int)sig);
+	}
+	log_info("main", "shutting down", "signal=%d drain_timeout_ms=%" PRId64, (int)sig,
+	         drain_ms);
 	a->stopping = true;
+	a->stop_deadline_ms = app_now_ms() + drain_ms;
 	if (a->state == APP_BATCH_IDLE) {
 		app_finish_stop(a);
 		return;
@@ -912,7 +1118,24 @@ static void app_signal_cb(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(a->shutdown_timer, &wait);
 }
 
+/* SIGHUP: reloads the config and reopens the audit log, for rotation by renaming. */
+static void app_reload_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	app *a = arg;
+	char result[APP_RELOAD_RESULT_MAX];
+
+	if (a->admin)
+		admin_reopen_audit_log(a->admin);
+	app_request_reload(a, result, sizeof(result));
+}
+
 /* ---------------------------------------------------------------- admin */
+
+/* POST /api/reload: the same reload as SIGHUP, with its result for the caller. */
+static int app_admin_reload_cb(void *opaque, char *result, size_t size)
+{
+	return app_request_reload(opaque, result, size);
+}
 
 /* Writes reason into reasons at *used as one "not ready: ..." line. */
 static void app_not_ready(char *reasons, size_t size, size_t *used, const char *reason)
@@ -972,14 +1195,11 @@ static const char *app_metrics_text_cb(void *opaque, size_t *len)
 
 static int app_init_metrics(app *a)
 {
-	char version[32];
-
 	a->metrics = metrics_new();
 	a->app_metrics = a->metrics ? app_metrics_new(a->metrics) : NULL;
 	if (!a->app_metrics)
 		return -1;
-	app_metrics_config_version(a->cfg->path, version, sizeof(version));
-	metrics_set_config_version(a->metrics, version);
+	metrics_set_config_version(a->metrics, a->cfg->version);
 	metrics_set_collect(a->metrics, app_collect_metrics_cb, a);
 	return 0;
 }
@@ -993,6 +1213,7 @@ static int app_init_admin(app *a, char *err, size_t err_size)
 		return -1;
 	admin_set_scorecard(a->admin, a->scorecard);
 	admin_set_metrics(a->admin, app_metrics_text_cb, a);
+	admin_set_reload_cb(a->admin, app_admin_reload_cb, a);
 	return 0;
 }
 
@@ -1045,14 +1266,16 @@ static int app_init_events(app *a)
 	struct timeval tick = { a->cfg->outputs.tick_interval_ms / 1000,
 	                        (a->cfg->outputs.tick_interval_ms % 1000) * 1000 };
 	struct timeval stats = { APP_STATS_INTERVAL_S, 0 };
-	const int signals[2] = { SIGTERM, SIGINT };
+	const int signals[APP_SIGNALS] = { SIGTERM, SIGINT, SIGHUP };
 
 	event_set_log_callback(app_libevent_log_cb);
 	a->base = event_base_new();
 	if (!a->base)
 		return -1;
-	for (int i = 0; i < 2; i++) {
-		a->signal_events[i] = evsignal_new(a->base, signals[i], app_signal_cb, a);
+	for (int i = 0; i < APP_SIGNALS; i++) {
+		a->signal_events[i] = evsignal_new(a->base, signals[i],
+		                                   signals[i] == SIGHUP ? app_reload_signal_cb
+		                                                        : app_stop_signal_cb, a);
 		if (!a->signal_events[i] || event_add(a->signal_events[i], NULL) < 0)
 			return -1;
 	}
@@ -1094,10 +1317,14 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 	if (!a->consumer)
 		return -1;
 	ownership_set_consumer(a->owners, a->consumer);
+	a->governance = governance_new(a->base, a->store, a->producer,
+	                               a->cfg->outputs.governance_topic);
+	if (!a->governance || governance_submit(a->governance, a->cfg) < 0)
+		return -1;
 	return 0;
 }
 
-static void app_fini(app *a)
+static void app_fini(app *a, int producer_wait_ms)
 {
 	admin_free(a->admin);
 	app_metrics_free(a->app_metrics);
@@ -1108,9 +1335,11 @@ static void app_fini(app *a)
 	/* Freeing the store fails pending claims, whose callbacks use the owners. */
 	redis_store_free(a->store);
 	ownership_free(a->owners);
+	governance_free(a->governance);
 	if (a->producer)
-		kafka_producer_free(a->producer, 10000);
-	struct event *events[] = { a->signal_events[0], a->signal_events[1], a->kick_event,
+		kafka_producer_free(a->producer, producer_wait_ms);
+	struct event *events[] = { a->signal_events[0], a->signal_events[1],
+	                           a->signal_events[2], a->kick_event,
 	                           a->retry_timer, a->tick_timer, a->stats_timer,
 	                           a->shutdown_timer };
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
@@ -1130,33 +1359,63 @@ static void app_fini(app *a)
 	privacy_free(a->privacy);
 	if (a->base)
 		event_base_free(a->base);
+	config_free(a->pending_cfg);
+	if (a->cfg != a->start_cfg)
+		config_free(a->cfg);
+	config_free(a->start_cfg);
 }
 
-int app_run(const config *cfg)
+/*
+ * After a stop signal, flushes the producer within what is left of the
+ * drain; a record still queued then makes the exit code 3. Returns how
+ * long app_fini may still wait for the producer.
+ */
+static int app_drain_producer(app *a)
+{
+	int64_t left;
+
+	if (!a->stopping || !a->producer)
+		return APP_PRODUCER_WAIT_MS;
+	left = a->stop_deadline_ms - app_now_ms();
+	if (left < 0)
+		left = 0;
+	if (kafka_producer_flush(a->producer, (int)left) < 0 && a->exit_code == APP_EXIT_OK) {
+		log_error("main", "records still queued for Kafka when the drain time ran out; they "
+		          "are lost", "queued=%zu", kafka_producer_backlog(a->producer));
+		a->exit_code = APP_EXIT_DRAIN;
+	}
+	return 0;
+}
+
+int app_run(config *cfg)
 {
 	app *a = calloc(1, sizeof(*a));
 	char err[512] = "";
 
 	if (!a) {
 		log_error("main", "out of memory", "%s", "");
-		return 1;
+		config_free(cfg);
+		return APP_EXIT_FAILURE;
 	}
 	a->cfg = cfg;
+	a->start_cfg = cfg;
 	if (app_init_processors(a, err, sizeof(err)) < 0 || app_init_metrics(a) < 0 ||
-	    app_init_events(a) < 0 || app_init_admin(a, err, sizeof(err)) < 0 || app_init_clients(a, err, sizeof(err)) < 0) {
+	    app_init_events(a) < 0 || app_init_admin(a, err, sizeof(err)) < 0 ||
+	    app_init_clients(a, err, sizeof(err)) < 0) {
 		log_error("main", "startup failed", "error=\"%s\"", err[0] ? err : "out of memory");
-		a->exit_code = 1;
+		a->exit_code = APP_EXIT_FAILURE;
 	} else {
-		log_info("main", "started", "version=%s inputs=%zu kpis=%zu", ADVOCACY_VERSION,
-		         cfg->kafka.n_inputs, cfg->n_kpis);
+		log_info("main", "started", "version=%s config_version=%s inputs=%zu kpis=%zu",
+		         ADVOCACY_VERSION, cfg->version, cfg->kafka.n_inputs, cfg->n_kpis);
 		event_base_dispatch(a->base);
 		if (a->state == APP_BATCH_IDLE && a->n_parts == 0)
 			log_info("main", "no batch pending at stop", "%s", "");
 	}
+	int producer_wait_ms = app_drain_producer(a);
 	if (a->producer && a->pipeline)
 		app_log_stats(a);
 	int code = a->exit_code;
-	app_fini(a);
+	app_fini(a, producer_wait_ms);
 	free(a);
 	log_info("main", "stopped", "exit_code=%d", code);
 	return code;

@@ -278,32 +278,3 @@ void app_metrics_collect(app_metrics *am, const app_metrics_sources *src)
 	metrics_set(am->roster_people, (double)src->roster_people);
 	app_metrics_collect_kafka(am, src);
 }
-
-/* ---------------------------------------------------------------- config version */
-
-int app_metrics_config_version(const char *path, char *out, size_t size)
-{
-	unsigned char digest[EVP_MAX_MD_SIZE], chunk[8192];
-	unsigned int digest_len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int ok = ctx && f && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-
-	while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ok = EVP_DigestUpdate(ctx, chunk, n);
-	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, digest, &digest_len) && digest_len >= 8;
-	if (f)
-		fclose(f);
-	EVP_MD_CTX_free(ctx);
-
-	snprintf(out, size, "unknown");
-	if (!ok) {
-		log_warn("metrics", "cannot hash the configuration file for its version",
-		         "path=\"%s\"", path);
-		return -1;
-	}
-	for (size_t i = 0; i < 8 && 2 * i + 2 < size; i++)
-		snprintf(out + 2 * i, size - 2 * i, "%02x", digest[i]);
-	return 0;
-}

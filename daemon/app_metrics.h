@@ -71,11 +71,5 @@ void app_metrics_reason(app_metrics *am, const char *outcome, const char *reason
 /* Reads every source into the families. Call from the collect callback. */
 void app_metrics_collect(app_metrics *am, const app_metrics_sources *src);
 
-/*
- * Writes the version of the configuration file at path into out: the first
- * 16 hex digits of the SHA-256 of its bytes. Returns 0, or -1 (out is then
- * "unknown") when the file cannot be read.
- */
-int app_metrics_config_version(const char *path, char *out, size_t size);
 
 #endif

@@ -32,6 +32,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include <openssl/evp.h>
+
 #include <arpa/inet.h>
 
 #define CONFIG_PATH_MAX 256
@@ -43,6 +45,10 @@
 #define CONFIG_MIN_TICK_MS 100
 #define CONFIG_SEVERITY_WARNING 2 /* index into config_severities */
 #define CONFIG_ALL_SCOPE_KINDS ((1u << SCOPE_KIND_COUNT) - 1u)
+#define CONFIG_OWNER_MAX 120
+#define CONFIG_RATIONALE_MAX 1000
+#define CONFIG_FILE_MAX (16 * 1024 * 1024)
+#define CONFIG_MAX_DRAIN_MS 3600000LL
 
 /* Characters allowed in ids that end up in Redis keys and message keys. */
 #define CONFIG_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -72,6 +78,7 @@ static const char *const config_quadrants[] = {"financial", "customer", "interna
 static const char *const config_indicators[] = {"leading", "lagging", NULL};
 static const char *const config_directions[] = {"below", "above", NULL};
 static const char *const config_severities[] = {"critical", "error", "warning", "info", NULL};
+static const char *const config_statuses[] = {"active", "retired", NULL};
 static const char *const config_scope_kinds[] = {
     "org", "department", "team", "segment", "work_mode", "employment_type", "region", NULL};
 
@@ -100,6 +107,11 @@ const char *config_aggregation_name(kpi_aggregation a)
 const char *config_scope_kind_name(scope_kind k)
 {
 	return config_enum_name(config_scope_kinds, SCOPE_KIND_COUNT, (int)k);
+}
+
+const char *config_kpi_status_name(kpi_status s)
+{
+	return config_enum_name(config_statuses, 2, (int)s);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -667,6 +679,34 @@ static int config_read_list(const config_map *m, const char *key, bool required,
 		return -1;
 	*n_out = config_seq_size(seq);
 	return config_each(m->ld, seq, sub, config_load_string_item, *out);
+}
+
+/*
+ * Reads the optional owner or rationale of a KPI or rule: at most max_len
+ * bytes, on one line. An owner names a team or role, so an e-mail address
+ * (anything with '@') is refused: it would put a person into the
+ * governance trail.
+ */
+static int config_read_governance_text(const config_map *m, const char *key, size_t max_len,
+				       char **out)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_string(m, key, false, NULL, out) < 0)
+		return -1;
+	if (!*out)
+		return 0;
+	config_path_key(sub, m->kp, key);
+	if (strlen(*out) > max_len)
+		return config_error(m->ld, sub, "is %zu bytes long; keep it to at most %zu",
+				    strlen(*out), max_len);
+	if (strpbrk(*out, "\r\n"))
+		return config_error(m->ld, sub, "spans several lines; write it on one line");
+	if (strcmp(key, "owner") == 0 && strchr(*out, '@'))
+		return config_error(m->ld, sub,
+				    "looks like an e-mail address; name the team or role that "
+				    "answers for it (e.g. HR, comms), never a person");
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1401,7 +1441,7 @@ static int config_load_threshold(config_loader *ld, const yaml_node_t *item, con
 				 size_t ti, void *opaque)
 {
 	static const char *const keys[] = {"id",       "direction", "value", "for_ticks",
-					   "severity", "scopes",    NULL};
+					   "severity", "scopes",    "owner", "rationale", NULL};
 	size_t ki = *(const size_t *)opaque;
 	config_kpi *k = &ld->cfg->kpis[ki];
 	config_threshold *t = &k->thresholds[ti];
@@ -1419,7 +1459,9 @@ static int config_load_threshold(config_loader *ld, const yaml_node_t *item, con
 	    config_read_int(&m, "for_ticks", 1, 1, INT_MAX, &t->for_ticks) < 0 ||
 	    config_read_enum(&m, "severity", config_severities, CONFIG_SEVERITY_WARNING,
 			     &severity) < 0 ||
-	    config_load_scopes(&m, &t->scope_kinds) < 0)
+	    config_load_scopes(&m, &t->scope_kinds) < 0 ||
+	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &t->owner) < 0 ||
+	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &t->rationale) < 0)
 		return -1;
 	t->direction = (threshold_direction)direction;
 	return config_strdup(ld, kp, config_severities[severity], &t->severity);
@@ -1462,10 +1504,11 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 {
 	static const char *const keys[] = {"id",     "name",	   "behaviours", "aggregation",
 					   "window", "quadrant",   "indicator",	 "weight",
-					   "target", "thresholds", NULL};
+					   "target", "thresholds", "status",	 "owner",
+					   "rationale", NULL};
 	config_kpi *k = &ld->cfg->kpis[ki];
 	char sub[CONFIG_PATH_MAX];
-	int aggregation, quad, ind;
+	int aggregation, quad, ind, status;
 	config_map m;
 
 	config_path_key(sub, kp, "id");
@@ -1480,24 +1523,37 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_enum(&m, "indicator", config_indicators, -1, &ind) < 0 ||
 	    config_read_number(&m, "weight", true, 0, 0, &k->weight) < 0 ||
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0 ||
-	    config_load_thresholds(&m, ki) < 0)
+	    config_load_thresholds(&m, ki) < 0 ||
+	    config_read_enum(&m, "status", config_statuses, KPI_STATUS_ACTIVE, &status) < 0 ||
+	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &k->owner) < 0 ||
+	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &k->rationale) < 0)
 		return -1;
+	k->status = (kpi_status)status;
 	k->aggregation = (kpi_aggregation)aggregation;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;
 	return 0;
 }
 
+/* The weights of the active KPIs sum to 1; a retired KPI's weight is kept as written but not counted. */
 static int config_check_weights(config_loader *ld)
 {
 	double sum = 0;
+	size_t active = 0;
 
-	for (size_t i = 0; i < ld->cfg->n_kpis; i++)
+	for (size_t i = 0; i < ld->cfg->n_kpis; i++) {
+		if (!config_kpi_active(&ld->cfg->kpis[i]))
+			continue;
 		sum += ld->cfg->kpis[i].weight;
+		active++;
+	}
+	if (active == 0)
+		return config_error(ld, "kpis",
+				    "every KPI is retired; keep at least one with status active");
 	if (fabs(sum - 1.0) > CONFIG_WEIGHT_TOLERANCE)
 		return config_error(ld, "kpis",
-				    "weights sum to %.9g, expected 1 (within %g); adjust "
-				    "kpis[*].weight",
+				    "weights sum to %.9g over the active KPIs, expected 1 (within "
+				    "%g); adjust kpis[*].weight (retired KPIs do not count)",
 				    sum, CONFIG_WEIGHT_TOLERANCE);
 	return 0;
 }
@@ -1813,6 +1869,28 @@ static int config_load_admin(const config_map *root)
 }
 
 /* ------------------------------------------------------------------------ */
+/* shutdown                                                                  */
+
+static int config_load_shutdown(const config_map *root)
+{
+	static const char *const keys[] = {"drain_timeout", NULL};
+	config *cfg = root->ld->cfg;
+	char sub[CONFIG_PATH_MAX], buf[32];
+	config_map m;
+
+	if (config_open_key(root, "shutdown", false, keys, &m) < 0 ||
+	    config_read_duration(&m, "drain_timeout", 15000, 0, &cfg->shutdown.drain_timeout_ms,
+				 NULL) < 0)
+		return -1;
+	config_path_key(sub, m.kp, "drain_timeout");
+	if (cfg->shutdown.drain_timeout_ms > CONFIG_MAX_DRAIN_MS)
+		return config_error(root->ld, sub, "must be at most %s; a longer drain delays "
+				    "every stop", config_format_duration(CONFIG_MAX_DRAIN_MS, buf,
+									 sizeof buf));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* File and document                                                         */
 
 static int config_syntax_error(config_loader *ld, const yaml_parser_t *p)
@@ -1867,34 +1945,81 @@ static int config_load_document(config_loader *ld, yaml_parser_t *parser, yaml_d
 	return 0;
 }
 
-static int config_parse_file(config_loader *ld, yaml_document_t *doc)
+/* Reads the whole file into *buf (caller frees) so that its version and its parse see the same bytes. */
+static int config_read_file(config_loader *ld, unsigned char **buf, size_t *len)
 {
-	yaml_parser_t parser;
 	struct stat st;
 	FILE *f = fopen(ld->path, "rb");
-	int rc;
+	int rc = -1;
 
+	*buf = NULL;
 	if (!f)
 		return config_error(ld, "", "cannot open: %s", strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return config_error(ld, "", "is a directory; give the path of the YAML file");
+	if (fstat(fileno(f), &st) < 0)
+		rc = config_error(ld, "", "cannot read: %s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		rc = config_error(ld, "", "is a directory; give the path of the YAML file");
+	else if (st.st_size > CONFIG_FILE_MAX)
+		rc = config_error(ld, "", "is %lld bytes; a configuration must stay under %d",
+				  (long long)st.st_size, CONFIG_FILE_MAX);
+	else if (!(*buf = malloc((size_t)st.st_size + 1)))
+		rc = config_error(ld, "", "out of memory");
+	else if ((*len = fread(*buf, 1, (size_t)st.st_size, f)) != (size_t)st.st_size ||
+		 ferror(f))
+		rc = config_error(ld, "", "cannot read: short read; is the file being written?");
+	else
+		rc = 0;
+	fclose(f);
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+/* Writes the first 16 hex digits of the SHA-256 of the bytes into version. */
+static int config_version_of(config_loader *ld, const unsigned char *buf, size_t len,
+			     char version[CONFIG_VERSION_SIZE])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len < 8)
+		return config_error(ld, "", "cannot compute the SHA-256 of the file");
+	for (int i = 0; i < 8; i++)
+		snprintf(version + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int config_parse_file(config_loader *ld, yaml_document_t *doc,
+			     char version[CONFIG_VERSION_SIZE])
+{
+	yaml_parser_t parser;
+	unsigned char *buf;
+	size_t len = 0;
+	int rc;
+
+	if (config_read_file(ld, &buf, &len) < 0)
+		return -1;
+	if (config_version_of(ld, buf, len, version) < 0) {
+		free(buf);
+		return -1;
 	}
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
+		free(buf);
 		return config_error(ld, "", "out of memory");
 	}
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, buf, len);
 	rc = config_load_document(ld, &parser, doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 
 static int config_load_root(config_loader *ld)
 {
 	static const char *const keys[] = {"kafka", "redis",   "privacy", "windows", "behaviours",
-					   "kpis",  "outputs", "admin",	  NULL};
+					   "kpis",  "outputs", "admin",	  "shutdown", NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -1905,7 +2030,8 @@ static int config_load_root(config_loader *ld)
 	    config_load_redis(&root) < 0 || config_load_privacy(&root) < 0 ||
 	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
 	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
-	    config_check_topics(ld) < 0 || config_load_admin(&root) < 0)
+	    config_check_topics(ld) < 0 || config_load_admin(&root) < 0 ||
+	    config_load_shutdown(&root) < 0)
 		return -1;
 	return 0;
 }
@@ -1913,13 +2039,14 @@ static int config_load_root(config_loader *ld)
 int config_load(const char *path, config **out, char *errstr, size_t errstr_size)
 {
 	config_loader ld = {.path = path, .errstr = errstr, .errstr_size = errstr_size};
+	char version[CONFIG_VERSION_SIZE];
 	yaml_document_t doc;
 	int rc;
 
 	*out = NULL;
 	if (errstr && errstr_size)
 		errstr[0] = '\0';
-	if (config_parse_file(&ld, &doc) < 0)
+	if (config_parse_file(&ld, &doc, version) < 0)
 		return -1;
 
 	ld.doc = &doc;
@@ -1928,6 +2055,8 @@ int config_load(const char *path, config **out, char *errstr, size_t errstr_size
 		rc = config_error(&ld, "", "out of memory");
 	else
 		rc = config_load_root(&ld);
+	if (ld.cfg)
+		memcpy(ld.cfg->version, version, sizeof version);
 	yaml_document_delete(&doc);
 
 	if (rc < 0) {
@@ -1935,6 +2064,176 @@ int config_load(const char *path, config **out, char *errstr, size_t errstr_size
 		return -1;
 	}
 	*out = ld.cfg;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Keys that take effect only at restart                                     */
+
+static bool config_str_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* Writes key into out and returns 1. */
+static int config_changed(const char *key, char *out, size_t size)
+{
+	snprintf(out, size, "%s", key);
+	return 1;
+}
+
+static bool config_inputs_differ(const config *a, const config *b)
+{
+	if (a->kafka.n_inputs != b->kafka.n_inputs)
+		return true;
+	for (size_t i = 0; i < a->kafka.n_inputs; i++)
+		if (config_str_differs(a->kafka.inputs[i].topic, b->kafka.inputs[i].topic) ||
+		    a->kafka.inputs[i].format != b->kafka.inputs[i].format)
+			return true;
+	return false;
+}
+
+static bool config_properties_differ(const config *a, const config *b)
+{
+	if (a->kafka.n_properties != b->kafka.n_properties)
+		return true;
+	for (size_t i = 0; i < a->kafka.n_properties; i++)
+		if (config_str_differs(a->kafka.properties[i].key, b->kafka.properties[i].key) ||
+		    config_str_differs(a->kafka.properties[i].value, b->kafka.properties[i].value))
+			return true;
+	return false;
+}
+
+static int config_kafka_changed(const config *a, const config *b, char *key, size_t size)
+{
+	if (config_str_differs(a->kafka.bootstrap_servers, b->kafka.bootstrap_servers))
+		return config_changed("kafka.bootstrap_servers", key, size);
+	if (config_str_differs(a->kafka.group_id, b->kafka.group_id))
+		return config_changed("kafka.group_id", key, size);
+	if (config_inputs_differ(a, b))
+		return config_changed("kafka.inputs", key, size);
+	if (config_str_differs(a->kafka.roster_topic, b->kafka.roster_topic))
+		return config_changed("kafka.roster_topic", key, size);
+	if (config_properties_differ(a, b))
+		return config_changed("kafka.properties", key, size);
+	if (a->kafka.batch_max_messages != b->kafka.batch_max_messages)
+		return config_changed("kafka.batch_max_messages", key, size);
+	if (a->kafka.batch_max_ms != b->kafka.batch_max_ms)
+		return config_changed("kafka.batch_max_ms", key, size);
+	if (a->kafka.max_prefetch_kbytes != b->kafka.max_prefetch_kbytes)
+		return config_changed("kafka.max_prefetch_kbytes", key, size);
+	if (a->kafka.poison_attempts != b->kafka.poison_attempts)
+		return config_changed("kafka.poison_attempts", key, size);
+	return 0;
+}
+
+static int config_redis_privacy_changed(const config *a, const config *b, char *key, size_t size)
+{
+	if (config_str_differs(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
+	    config_str_differs(a->redis.unix_socket, b->redis.unix_socket))
+		return config_changed("redis.host, redis.port or redis.unix_socket", key, size);
+	if (config_str_differs(a->redis.password, b->redis.password))
+		return config_changed("redis.password", key, size);
+	if (a->redis.db != b->redis.db)
+		return config_changed("redis.db", key, size);
+	if (config_str_differs(a->redis.key_prefix, b->redis.key_prefix))
+		return config_changed("redis.key_prefix", key, size);
+	if (config_str_differs(a->privacy.key_file, b->privacy.key_file))
+		return config_changed("privacy.key_file", key, size);
+	if (config_str_differs(a->privacy.key_id, b->privacy.key_id))
+		return config_changed("privacy.key_id", key, size);
+	return 0;
+}
+
+static bool config_rolling_differs(const config *a, const config *b)
+{
+	if (a->windows.n_windows != b->windows.n_windows)
+		return true;
+	for (size_t i = 0; i < a->windows.n_windows; i++) {
+		const config_window *x = &a->windows.windows[i], *y = &b->windows.windows[i];
+		if (config_str_differs(x->name, y->name) || x->length_ms != y->length_ms ||
+		    x->granularity != y->granularity)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Bucket sizes, time zone and retention shape the keys already in Redis;
+ * rolling windows and the dedup horizon set how long those keys live.
+ */
+static int config_windows_changed(const config *a, const config *b, char *key, size_t size)
+{
+	if (a->windows.n_granularities != b->windows.n_granularities ||
+	    memcmp(a->windows.granularities_ms, b->windows.granularities_ms,
+		   sizeof a->windows.granularities_ms) != 0)
+		return config_changed("windows.granularities", key, size);
+	if (config_str_differs(a->windows.timezone, b->windows.timezone))
+		return config_changed("windows.timezone", key, size);
+	if (a->windows.retention_ms != b->windows.retention_ms)
+		return config_changed("windows.retention", key, size);
+	if (a->windows.dedup_horizon_ms != b->windows.dedup_horizon_ms)
+		return config_changed("windows.dedup_horizon", key, size);
+	if (config_rolling_differs(a, b))
+		return config_changed("windows.rolling", key, size);
+	return 0;
+}
+
+static bool config_output_differs(const config_output *a, const config_output *b)
+{
+	return config_str_differs(a->topic, b->topic) || a->format != b->format ||
+	       a->schema_id != b->schema_id;
+}
+
+/* The admin server reads its tokens, audit log and TLS files at start only. */
+static int config_admin_access_changed(const config *a, const config *b, char *key, size_t size)
+{
+	if (config_str_differs(a->admin.tokens_file, b->admin.tokens_file))
+		return config_changed("admin.tokens_file", key, size);
+	if (config_str_differs(a->admin.audit_log, b->admin.audit_log))
+		return config_changed("admin.audit_log", key, size);
+	if (a->admin.n_open_paths != b->admin.n_open_paths)
+		return config_changed("admin.open_paths", key, size);
+	for (size_t i = 0; i < a->admin.n_open_paths; i++)
+		if (config_str_differs(a->admin.open_paths[i], b->admin.open_paths[i]))
+			return config_changed("admin.open_paths", key, size);
+	if (config_str_differs(a->admin.tls.cert_file, b->admin.tls.cert_file))
+		return config_changed("admin.tls.cert_file", key, size);
+	if (config_str_differs(a->admin.tls.key_file, b->admin.tls.key_file))
+		return config_changed("admin.tls.key_file", key, size);
+	return 0;
+}
+
+static int config_outputs_admin_changed(const config *a, const config *b, char *key, size_t size)
+{
+	if (config_output_differs(&a->outputs.kpi, &b->outputs.kpi))
+		return config_changed("outputs.kpi", key, size);
+	if (config_output_differs(&a->outputs.escalations, &b->outputs.escalations))
+		return config_changed("outputs.escalations", key, size);
+	if (config_output_differs(&a->outputs.dlq, &b->outputs.dlq))
+		return config_changed("outputs.dlq", key, size);
+	if (config_str_differs(a->outputs.governance_topic, b->outputs.governance_topic))
+		return config_changed("outputs.governance.topic", key, size);
+	if (a->outputs.max_queued_messages != b->outputs.max_queued_messages)
+		return config_changed("outputs.max_queued_messages", key, size);
+	if (a->admin.enabled != b->admin.enabled)
+		return config_changed("admin.enabled", key, size);
+	if (config_str_differs(a->admin.listen_host, b->admin.listen_host))
+		return config_changed("admin.listen_host", key, size);
+	if (a->admin.port != b->admin.port)
+		return config_changed("admin.port", key, size);
+	return config_admin_access_changed(a, b, key, size);
+}
+
+int config_restart_key_changed(const config *old, const config *next, char *key, size_t key_size)
+{
+	if (config_kafka_changed(old, next, key, key_size) ||
+	    config_redis_privacy_changed(old, next, key, key_size) ||
+	    config_windows_changed(old, next, key, key_size) ||
+	    config_outputs_admin_changed(old, next, key, key_size))
+		return 1;
 	return 0;
 }
 
@@ -1967,11 +2266,15 @@ static void config_free_kpi(config_kpi *k)
 	for (size_t i = 0; i < k->n_thresholds; i++) {
 		free(k->thresholds[i].id);
 		free(k->thresholds[i].severity);
+		free(k->thresholds[i].owner);
+		free(k->thresholds[i].rationale);
 	}
 	free(k->thresholds);
 	free(k->behaviours);
 	free(k->id);
 	free(k->name);
+	free(k->owner);
+	free(k->rationale);
 }
 
 static void config_free_kafka(config *cfg)

@@ -13,6 +13,12 @@
  *
  * The HMAC key itself is never stored here: only the path of the file that
  * holds it. The privacy module reads the key.
+ *
+ * cfg->version identifies the file's bytes (the first 16 hex digits of their
+ * SHA-256), so two instances or a reload can tell whether they run the same
+ * configuration. KPIs and threshold rules carry an optional owner (a team or
+ * role that answers for them, never a person's e-mail) and rationale for the
+ * governance trail; a retired KPI stays in the file but is never computed.
  */
 #ifndef ADVOCACY_CONFIG_H
 #define ADVOCACY_CONFIG_H
@@ -24,6 +30,7 @@
 #define CONFIG_MAX_GRANULARITIES 8
 /* Admin paths that admin.open_paths may list, NULL-terminated; all open by default. */
 #define CONFIG_ADMIN_PATHS {"/healthz", "/readyz", "/metrics", NULL}
+#define CONFIG_VERSION_SIZE 17   /* 16 hex digits and a NUL */
 
 typedef struct config_kv {
 	char *key;
@@ -122,7 +129,14 @@ typedef struct config_threshold {
 	int for_ticks;             /* consecutive breached ticks before firing, >= 1 */
 	char *severity;            /* critical, error, warning or info */
 	uint32_t scope_kinds;      /* bit set; default: every scope kind */
+	char *owner;               /* who answers for the rule; NULL when not given */
+	char *rationale;           /* why it escalates; NULL when not given */
 } config_threshold;
+
+typedef enum kpi_status {
+	KPI_STATUS_ACTIVE,
+	KPI_STATUS_RETIRED,        /* validated, never computed, emitted or alerted on */
+} kpi_status;
 
 typedef struct config_kpi {
 	char *id;
@@ -133,10 +147,13 @@ typedef struct config_kpi {
 	size_t window;             /* index into config.windows.windows */
 	quadrant quadrant;
 	indicator indicator;
-	double weight;             /* weights of all KPIs sum to 1 (within 1e-6) */
+	double weight;             /* weights of the active KPIs sum to 1 (within 1e-6) */
 	double target;
 	config_threshold *thresholds;
 	size_t n_thresholds;
+	kpi_status status;         /* default active */
+	char *owner;               /* who answers for the KPI; NULL when not given */
+	char *rationale;           /* why it is measured; NULL when not given */
 } config_kpi;
 
 /* A rolling window, read from buckets of one granularity. */
@@ -148,6 +165,7 @@ typedef struct config_window {
 
 typedef struct config {
 	char *path;
+	char version[CONFIG_VERSION_SIZE]; /* hex SHA-256 prefix of the file's bytes */
 
 	struct {
 		char *bootstrap_servers;
@@ -219,6 +237,11 @@ typedef struct config {
 			char *key_file;  /* PEM private key */
 		} tls;
 	} admin;
+
+	/* Stopping on SIGTERM or SIGINT. */
+	struct {
+		int64_t drain_timeout_ms; /* to finish the batch and flush; default 15s */
+	} shutdown;
 } config;
 
 /*
@@ -229,6 +252,24 @@ typedef struct config {
 int config_load(const char *path, config **out, char *errstr, size_t errstr_size);
 
 void config_free(config *cfg);
+
+/*
+ * Compares the keys that take effect only at restart (kafka.*, redis.*,
+ * privacy.key_file and key_id, windows other than allowed_lateness and
+ * max_future, the output topics and formats, outputs.max_queued_messages,
+ * admin.*). Returns 0 when they are equal, or 1 and writes the key path of
+ * the first that differs into key.
+ */
+int config_restart_key_changed(const config *old, const config *next, char *key,
+                               size_t key_size);
+
+/* True when the KPI is computed: its status is active. */
+static inline bool config_kpi_active(const config_kpi *k)
+{
+	return k->status == KPI_STATUS_ACTIVE;
+}
+
+const char *config_kpi_status_name(kpi_status s);
 
 /* Parses "90s", "5m", "24h", "7d", "250ms" into milliseconds; -1 if invalid. */
 int64_t config_parse_duration(const char *text);

@@ -914,6 +914,11 @@ kafka_producer *kafka_producer_new(struct event_base *base, const config *cfg,
 	return p;
 }
 
+int kafka_producer_flush(kafka_producer *p, int timeout_ms)
+{
+	return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+}
+
 size_t kafka_producer_backlog(const kafka_producer *p)
 {
 	int n = rd_kafka_outq_len(p->rk);
@@ -987,11 +992,6 @@ int kafka_producer_partitions(kafka_producer *p, const char *topic, const char *
                               char *errstr, size_t errstr_size)
 {
 	return kafka_partition_count(p->rk, topic, config_key, errstr, errstr_size);
-}
-
-int kafka_producer_flush(kafka_producer *p, int timeout_ms)
-{
-	return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
 const kafka_producer_stats *kafka_producer_get_stats(const kafka_producer *p)

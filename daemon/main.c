@@ -49,8 +49,8 @@ static void main_usage(FILE *out)
 	        "      --request-id TEXT    reference of the request: letters, digits, '_',\n"
 	        "                           '.', ':' and '-'; default erasure-<UTC time>-<pid>\n"
 	        "\n"
-	        "SIGTERM or SIGINT finishes the current batch, commits and exits; a second\n"
-	        "one exits at once. SIGHUP reloads the configuration.\n"
+	        "SIGHUP reloads FILE. SIGTERM or SIGINT finishes the current batch, commits\n"
+	        "and flushes within shutdown.drain_timeout; a second signal stops at once.\n"
 	        "Exit status: 0 stopped cleanly or done, 1 runtime failure, 2 usage error or\n"
 	        "invalid configuration, 3 stopped before the drain finished.\n"
 	        "See advocacyd(8).\n");
@@ -116,9 +116,8 @@ static int main_run(const char *path)
 		log_error("main", "invalid configuration", "error=\"%s\"", err);
 		return 2;
 	}
-	int code = app_run(cfg);
-	config_free(cfg);
-	return code;
+	/* The app owns the config from here on: a reload replaces it. */
+	return app_run(cfg);
 }
 
 /* Reads the employee id from the first line of stdin, without the line end. */

@@ -132,3 +132,23 @@ const char redis_claim_script[] =
 	"return out\n";
 
 const size_t redis_claim_script_len = sizeof(redis_claim_script) - 1;
+
+const char redis_governance_swap_script[] =
+	"#!lua\n"
+	"local stored = redis.call('HGET', KEYS[1], 'version') or ''\n"
+	"if stored ~= ARGV[1] then return {0, stored} end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('HSET', KEYS[1], 'version', ARGV[2], 'pending', ARGV[3], 'pending_at', ARGV[4])\n"
+	"for i = 5, #ARGV - 1, 2 do\n"
+	"  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])\n"
+	"end\n"
+	"return {1}\n";
+
+const size_t redis_governance_swap_script_len = sizeof(redis_governance_swap_script) - 1;
+
+const char redis_governance_clear_script[] =
+	"#!lua\n"
+	"if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end\n"
+	"return redis.call('HDEL', KEYS[1], 'pending', 'pending_at')\n";
+
+const size_t redis_governance_clear_script_len = sizeof(redis_governance_clear_script) - 1;

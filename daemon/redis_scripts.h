@@ -27,6 +27,17 @@
  * redis_claim_script takes partitions over for one owner token: KEYS as
  * above, ARGV[1] the token, then the partition fields. It replies with the
  * stored next offset of each field, "" when none.
+ *
+ * redis_governance_swap_script replaces the applied catalog summary in
+ * KEYS[1] (the governance hash) when it still holds version ARGV[1] (""
+ * for none): ARGV[2] is the new version, ARGV[3] the governance record
+ * kept as "pending" until it is delivered, then field and value pairs.
+ * It replies {1} when swapped, or {0, stored version} when another
+ * instance swapped first. ARGV[4] is the time of the swap (epoch ms),
+ * kept as "pending_at"; the fields and values start at ARGV[5].
+ *
+ * redis_governance_clear_script removes "pending" and "pending_at" from KEYS[1] when the
+ * version is still ARGV[1]: the record of that version was delivered.
  */
 #ifndef ADVOCACY_REDIS_SCRIPTS_H
 #define ADVOCACY_REDIS_SCRIPTS_H
@@ -37,6 +48,10 @@ extern const char redis_flush_script[];
 extern const size_t redis_flush_script_len;
 extern const char redis_claim_script[];
 extern const size_t redis_claim_script_len;
+extern const char redis_governance_swap_script[];
+extern const size_t redis_governance_swap_script_len;
+extern const char redis_governance_clear_script[];
+extern const size_t redis_governance_clear_script_len;
 
 enum {
 	REDIS_SCRIPT_STALE = 0,

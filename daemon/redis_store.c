@@ -1119,6 +1119,8 @@ static int redis_tick_send_pfcounts(redis_store *s)
 	for (size_t k = 0; k < cfg->n_kpis; k++) {
 		const config_kpi *kpi = &cfg->kpis[k];
 		const config_window *w = &cfg->windows.windows[kpi->window];
+		if (!config_kpi_active(kpi))
+			continue;
 		for (uint32_t scope = 0; scope < t->n_scopes; scope++) {
 			if (!kpi_scope_eligible(t->roster, scope, cfg->privacy.min_group_size))
 				continue;
@@ -1211,5 +1213,165 @@ int redis_store_read_tick(redis_store *s, kpi_tick *t, const roster *r, window_c
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- reload, governance */
+
+void redis_store_set_config(redis_store *s, const config *cfg)
+{
+	s->cfg = cfg;
+}
+
+/* Context of one governance command: whose callback gets the reply. */
+typedef struct redis_governance_call {
+	redis_store_governance_read_cb read_cb;
+	redis_store_governance_swap_cb swap_cb;
+	void *opaque;
+} redis_governance_call;
+
+static void redis_governance_key(const redis_store *s, char *out, size_t size)
+{
+	snprintf(out, size, "{%s}:governance", s->cfg->redis.key_prefix);
+}
+
+/* HGETALL's flat reply as fields; NULL reply or error: status -1. */
+static void redis_governance_read_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_governance_call *call = privdata;
+	redisReply *reply = r;
+	redis_field *fields = NULL;
+	size_t n = 0;
+	int status = -1;
+
+	if (reply && reply->type == REDIS_REPLY_ARRAY) {
+		fields = calloc(reply->elements / 2 + 1, sizeof(*fields));
+		for (size_t i = 0; fields && i + 1 < reply->elements; i += 2) {
+			if (reply->element[i]->type != REDIS_REPLY_STRING ||
+			    reply->element[i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			fields[n++] = (redis_field){ reply->element[i]->str, reply->element[i + 1]->str };
+		}
+		status = fields ? 0 : -1;
+	} else if (reply) {
+		log_warn("redis", "cannot read the governance hash", "error=\"%s\"",
+		         reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	}
+	call->read_cb(status, fields, n, call->opaque);
+	free(fields);
+	free(call);
+}
+
+int redis_store_governance_read(redis_store *s, redis_store_governance_read_cb cb, void *opaque)
+{
+	char key[REDIS_KEY_MAX];
+	redis_governance_call *call;
+
+	if (!redis_store_connected(s) || !(call = calloc(1, sizeof(*call))))
+		return -1;
+	call->read_cb = cb;
+	call->opaque = opaque;
+	redis_governance_key(s, key, sizeof(key));
+	if (redisAsyncCommand(s->ac, redis_governance_read_reply_cb, call, "HGETALL %s", key) !=
+	    REDIS_OK) {
+		free(call);
+		return -1;
+	}
+	s->commands_sent++;
+	return 0;
+}
+
+static void redis_governance_swap_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_governance_call *call = privdata;
+	redisReply *reply = r;
+	const char *stored = NULL;
+	int status = -1;
+
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+	    reply->element[0]->type == REDIS_REPLY_INTEGER) {
+		status = reply->element[0]->integer == 1 ? 1 : 0;
+		if (status == 0 && reply->elements > 1 &&
+		    reply->element[1]->type == REDIS_REPLY_STRING)
+			stored = reply->element[1]->str;
+	} else if (reply) {
+		log_warn("redis", "cannot swap the governance hash", "error=\"%s\"",
+		         reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	}
+	call->swap_cb(status, stored ? stored : "", call->opaque);
+	free(call);
+}
+
+static int redis_build_governance_swap(redis_store *s, redis_args *a, const char *expected,
+                                       const char *version, const char *record, int64_t now_ms,
+                                       const redis_field *fields, size_t n)
+{
+	char key[REDIS_KEY_MAX], at[32];
+	int rc;
+
+	snprintf(at, sizeof(at), "%" PRId64, now_ms);
+
+	redis_governance_key(s, key, sizeof(key));
+	rc = redis_args_add(a, "EVAL", 4) |
+	     redis_args_add(a, redis_governance_swap_script, redis_governance_swap_script_len) |
+	     redis_args_add(a, "1", 1) | redis_args_add(a, key, strlen(key)) |
+	     redis_args_add(a, expected, strlen(expected)) |
+	     redis_args_add(a, version, strlen(version)) | redis_args_add(a, record, strlen(record)) |
+	     redis_args_add(a, at, strlen(at));
+	for (size_t i = 0; i < n; i++)
+		rc |= redis_args_add(a, fields[i].name, strlen(fields[i].name)) |
+		      redis_args_add(a, fields[i].value, strlen(fields[i].value));
+	return rc;
+}
+
+int redis_store_governance_swap(redis_store *s, const char *expected, const char *version,
+                                const char *record, int64_t now_ms, const redis_field *fields,
+                                size_t n, redis_store_governance_swap_cb cb, void *opaque)
+{
+	redis_args a = { 0 };
+	redis_governance_call *call = NULL;
+	const char **argv;
+	int rc = -1;
+
+	if (!redis_store_connected(s) || !(call = calloc(1, sizeof(*call))))
+		goto out;
+	call->swap_cb = cb;
+	call->opaque = opaque;
+	if (redis_build_governance_swap(s, &a, expected, version, record, now_ms, fields, n) < 0 ||
+	    !(argv = redis_args_argv(&a)))
+		goto out;
+	if (redisAsyncCommandArgv(s->ac, redis_governance_swap_reply_cb, call, (int)a.n, argv,
+	                          a.lengths) != REDIS_OK)
+		goto out;
+	s->commands_sent++;
+	call = NULL;
+	rc = 0;
+out:
+	free(call);
+	redis_args_fini(&a);
+	return rc;
+}
+
+static void redis_governance_clear_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redisReply *reply = r;
+
+	if (reply && reply->type == REDIS_REPLY_ERROR)
+		log_warn("redis", "cannot mark the governance record delivered; it is produced "
+		         "again at the next start or reload", "error=\"%s\"", reply->str);
+}
+
+int redis_store_governance_clear(redis_store *s, const char *version)
+{
+	char key[REDIS_KEY_MAX];
+
+	if (!redis_store_connected(s))
+		return -1;
+	redis_governance_key(s, key, sizeof(key));
+	if (redisAsyncCommand(s->ac, redis_governance_clear_reply_cb, NULL, "EVAL %b 1 %s %s",
+	                      redis_governance_clear_script, redis_governance_clear_script_len,
+	                      key, version) != REDIS_OK)
+		return -1;
+	s->commands_sent++;
 	return 0;
 }

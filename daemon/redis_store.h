@@ -13,6 +13,11 @@
  *       field "<group>|<topic>|<partition>" -> next offset to consume
  *   {P}:owners                                              hash
  *       same fields -> owner token of the instance that claimed the partition
+ *   {P}:governance                                          hash
+ *       the applied catalog summary: "version", "pending" and "pending_at"
+ *       (the governance record until it is delivered, and when it was
+ *       written, epoch ms) and one field per KPI ("k:<id>")
+ *       and threshold rule ("r:<id>"), see catalog.h
  *   {P}:d:<UTC hour start, epoch s>                         set
  *       8-byte hashes of the event ids counted with event time in that hour
  *       (see dedup.h); kept the dedup horizon past the hour or the last
@@ -156,6 +161,45 @@ typedef void (*redis_store_erase_cb)(int status, uint64_t removed, const char *e
  */
 int redis_store_erase_person(redis_store *s, const char *pseudonym_hex, redis_store_erase_cb cb,
                              void *opaque);
+
+/*
+ * Makes the store read cfg from now on (a configuration reload). Call it
+ * only while no batch write and no tick read is in flight. The keys and
+ * connection settings it uses are restart-only, so they do not change.
+ */
+void redis_store_set_config(redis_store *s, const config *cfg);
+
+/* One field and value of a hash, valid during the callback only. */
+typedef struct redis_field {
+	const char *name;
+	const char *value;
+} redis_field;
+
+typedef void (*redis_store_governance_read_cb)(int status, const redis_field *fields, size_t n,
+                                               void *opaque);
+typedef void (*redis_store_governance_swap_cb)(int status, const char *stored_version,
+                                               void *opaque);
+
+/*
+ * Reads the governance hash. cb gets 0 and its fields (none when the key
+ * does not exist), or -1 when Redis failed. Returns 0, or -1 when not
+ * connected (cb is then not called).
+ */
+int redis_store_governance_read(redis_store *s, redis_store_governance_read_cb cb, void *opaque);
+
+/*
+ * Replaces the governance hash by version, record (kept as "pending",
+ * with now_ms as "pending_at") and fields when it still holds expected
+ * ("" for none). cb gets 1 (swapped),
+ * 0 with the version stored instead, or -1 when Redis failed. Arguments
+ * are copied. Returns 0, or -1 when not connected or out of memory.
+ */
+int redis_store_governance_swap(redis_store *s, const char *expected, const char *version,
+                                const char *record, int64_t now_ms, const redis_field *fields,
+                                size_t n, redis_store_governance_swap_cb cb, void *opaque);
+
+/* Drops "pending" when the governance hash still holds version; failures are logged. */
+int redis_store_governance_clear(redis_store *s, const char *version);
 
 /* Redis commands sent since start (one script call counts as one), for metrics. */
 uint64_t redis_store_commands_sent(const redis_store *s);

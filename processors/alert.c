@@ -12,9 +12,9 @@
  * inactive. A tick within the threshold while firing emits RESOLVED and goes
  * back to inactive, so the next breach starts a new pending run.
  *
- * Runs on the event loop thread. Entries are never removed: the table is
- * bounded by rules x scopes, both of which are bounded by configuration and
- * roster.
+ * Runs on the event loop thread. Entries are removed only by a reload
+ * (alert_reconfigure): otherwise the table is bounded by rules x scopes,
+ * both of which are bounded by configuration and roster.
  */
 #include "alert.h"
 
@@ -33,6 +33,7 @@ typedef struct alert_entry {
 	alert_phase phase;
 	int breached_ticks;    /* consecutive breached ticks while pending */
 	int64_t started_at_ms; /* when firing started */
+	double last_value;     /* KPI value at the last observation */
 } alert_entry;
 
 struct alert_engine {
@@ -196,6 +197,8 @@ static void alert_step(alert_engine *a, alert_entry *e, const config_threshold *
 {
 	int breached = alert_breached(rule, u->value);
 
+	e->last_value = u->value;
+
 	if (e->phase == ALERT_PHASE_FIRING) {
 		if (breached)
 			return;
@@ -238,4 +241,119 @@ void alert_observe(alert_engine *a, const kpi_update *u, int64_t now_ms, alert_e
 		if (e)
 			alert_step(a, e, rule, u, now_ms, emit, opaque);
 	}
+}
+
+/* ---------------------------------------------------------------- reload */
+
+/* The threshold with id in cfg and its KPI; NULL when there is none. */
+static const config_threshold *alert_find_rule(const config *cfg, const char *id, size_t id_len,
+					       const config_kpi **kpi)
+{
+	for (size_t k = 0; k < cfg->n_kpis; k++)
+		for (size_t t = 0; t < cfg->kpis[k].n_thresholds; t++) {
+			const config_threshold *rule = &cfg->kpis[k].thresholds[t];
+			if (strlen(rule->id) == id_len && memcmp(rule->id, id, id_len) == 0) {
+				*kpi = &cfg->kpis[k];
+				return rule;
+			}
+		}
+	return NULL;
+}
+
+/* True when both KPIs compute the same value: behaviours, aggregation, window. */
+static bool alert_same_value(const config *ca, const config_kpi *a, const config *cb,
+			     const config_kpi *b)
+{
+	const config_window *wa = &ca->windows.windows[a->window];
+	const config_window *wb = &cb->windows.windows[b->window];
+
+	if (strcmp(a->id, b->id) != 0 || a->aggregation != b->aggregation ||
+	    a->n_behaviours != b->n_behaviours || strcmp(wa->name, wb->name) != 0 ||
+	    wa->length_ms != wb->length_ms)
+		return false;
+	for (size_t i = 0; i < a->n_behaviours; i++)
+		if (strcmp(ca->behaviours[a->behaviours[i]].id,
+			   cb->behaviours[b->behaviours[i]].id) != 0)
+			return false;
+	return true;
+}
+
+static bool alert_same_rule(const config_threshold *a, const config_threshold *b)
+{
+	return a->direction == b->direction && a->value == b->value &&
+	       a->for_ticks == b->for_ticks && strcmp(a->severity, b->severity) == 0 &&
+	       a->scope_kinds == b->scope_kinds;
+}
+
+/* True when the entry's state still holds under next. */
+static bool alert_entry_kept(const alert_engine *a, const alert_entry *e, const config *next)
+{
+	const char *slash = strchr(e->key, '/');
+	const config_kpi *old_kpi, *new_kpi;
+	const config_threshold *old_rule, *new_rule;
+	size_t id_len = (size_t)(slash - e->key);
+
+	old_rule = alert_find_rule(a->cfg, e->key, id_len, &old_kpi);
+	new_rule = alert_find_rule(next, e->key, id_len, &new_kpi);
+	return old_rule && new_rule && config_kpi_active(new_kpi) &&
+	       alert_same_rule(old_rule, new_rule) &&
+	       alert_same_value(a->cfg, old_kpi, next, new_kpi);
+}
+
+/* Emits RESOLVED for a firing entry that a reload drops, described by the old config. */
+static void alert_resolve_dropped(alert_engine *a, const alert_entry *e, int64_t now_ms,
+				  alert_emit_cb emit, void *opaque)
+{
+	const char *slash = strchr(e->key, '/');
+	const config_kpi *kpi;
+	const config_threshold *rule =
+	    alert_find_rule(a->cfg, e->key, (size_t)(slash - e->key), &kpi);
+
+	if (!rule)
+		return;
+	alert_event ev = {
+	    .state = ALERT_RESOLVED,
+	    .kpi = kpi,
+	    .rule = rule,
+	    .scope = slash + 1,
+	    .window = a->cfg->windows.windows[kpi->window].name,
+	    .dedup_key = e->key,
+	    .observed = e->last_value,
+	    .threshold = rule->value,
+	    .started_at_ms = e->started_at_ms,
+	    .ended_at_ms = now_ms,
+	    .at_ms = now_ms,
+	};
+	emit(&ev, opaque);
+}
+
+void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
+		       void *opaque)
+{
+	alert_entry *slots = a->n_slots ? calloc(a->n_slots, sizeof(*slots)) : NULL;
+
+	if (a->n_slots && !slots) {
+		/* Out of memory: keep every entry; a removed rule's entry is never observed. */
+		a->cfg = next;
+		return;
+	}
+	a->n_entries = 0;
+	a->n_firing = 0;
+	for (size_t i = 0; i < a->n_slots; i++) {
+		alert_entry *e = &a->slots[i];
+		if (!e->key)
+			continue;
+		if (!alert_entry_kept(a, e, next)) {
+			if (e->phase == ALERT_PHASE_FIRING)
+				alert_resolve_dropped(a, e, now_ms, emit, opaque);
+			free(e->key);
+			continue;
+		}
+		*alert_slot(slots, a->n_slots, e->key, e->hash) = *e;
+		a->n_entries++;
+		a->n_firing += e->phase == ALERT_PHASE_FIRING;
+	}
+	free(a->slots);
+	a->slots = slots;
+	a->cfg = next;
 }

@@ -11,7 +11,8 @@
  * restarts and instances.
  *
  * A scope not observed in a tick (suppressed, or gone from the roster) keeps
- * its state. NOTE: state lives in memory only, so a restart loses a firing
+ * its state. A reload keeps the state of rules that did not change and
+ * resolves the firing alerts of rules that are gone (alert_reconfigure). NOTE: state lives in memory only, so a restart loses a firing
  * alert and may fire it again.
  *
  * Single-threaded.
@@ -55,6 +56,18 @@ void alert_free(alert_engine *a);
 /* Feeds one KPI update; calls emit for each state change it causes. */
 void alert_observe(alert_engine *a, const kpi_update *u, int64_t now_ms,
                    alert_emit_cb emit, void *opaque);
+
+/*
+ * Switches the engine to next (a reload). The state of a (rule, scope) is
+ * kept when the rule exists in next with the same direction, value,
+ * for_ticks, severity and scopes, and its KPI is active and computes the
+ * same value (behaviours, aggregation, window). Other entries are dropped;
+ * a firing one first gets its RESOLVED event, with its last observed value,
+ * described by the old configuration, which must stay alive during the
+ * call. The engine borrows next from then on.
+ */
+void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
+                       void *opaque);
 
 /* Number of (rule, scope) pairs currently firing. */
 size_t alert_firing_count(const alert_engine *a);

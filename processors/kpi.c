@@ -206,6 +206,8 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 		n_scopes = roster_scope_count(r);
 
 	for (size_t kpi = 0; kpi < t->cfg->n_kpis; kpi++) {
+		if (!config_kpi_active(&t->cfg->kpis[kpi]))
+			continue;
 		for (uint32_t scope = 0; scope < n_scopes; scope++) {
 			if (!kpi_scope_eligible(r, scope, min_group_size)) {
 				suppressed++;

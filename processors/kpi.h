@@ -76,7 +76,8 @@ typedef void (*kpi_emit_cb)(const kpi_update *u, void *opaque);
 void kpi_tick_set_suppressed_cb(kpi_tick *t, kpi_emit_cb suppressed, void *opaque);
 
 /*
- * Emits one update per (KPI, eligible scope) in KPI order, then scope order.
+ * Emits one update per (active KPI, eligible scope) in KPI order, then scope
+ * order; retired KPIs are skipped.
  * window_start_ms/window_end_ms are per window index. Returns the number of
  * (KPI, scope) pairs suppressed for being below the minimum group size.
  */

@@ -73,6 +73,18 @@ void pipeline_free(pipeline *pl)
 	free(pl);
 }
 
+int pipeline_set_config(pipeline *pl, const config *cfg)
+{
+	classifier *c = classify_new(cfg);
+
+	if (!c)
+		return -1;
+	classify_free(pl->classifier);
+	pl->classifier = c;
+	pl->cfg = cfg;
+	return 0;
+}
+
 const pipeline_stats *pipeline_get_stats(const pipeline *pl)
 {
 	return &pl->stats;

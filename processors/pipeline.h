@@ -77,6 +77,15 @@ void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
  */
 void pipeline_batch_written(pipeline *pl, const dedup_batch *written);
 
+/*
+ * Switches to cfg after a reload: a classifier for its behaviours, its
+ * lateness limits. What shapes the batch (granularities, rolling windows,
+ * dedup horizon) is restart-only and stays as it was. Call between batches
+ * only: cells of a batch hold behaviour indices of the old config. Returns
+ * 0, or -1 when out of memory (the pipeline keeps the old config).
+ */
+int pipeline_set_config(pipeline *pl, const config *cfg);
+
 const pipeline_stats *pipeline_get_stats(const pipeline *pl);
 
 #endif

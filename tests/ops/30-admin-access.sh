@@ -2,7 +2,7 @@
 # Admin API access against a running daemon with real redis-server and the
 # dev broker: bearer tokens (401 without or with a wrong token, 403 for a
 # role too low), GET /api/kpis with a suppressed scope, POST /api/reload
-# without a reload handler (503), open /healthz, one audit line per API
+# (202 for an unchanged file, 422 naming the key of a refused one), open /healthz, one audit line per API
 # request that names who and never contains a token, and a tokens file that
 # group members may read rejected at start.
 set -euo pipefail
@@ -49,9 +49,16 @@ admin_check_scorecard "$work/body"
 
 # ---------------------------------------------------------------- roles
 lib_assert_eq 403 "$(admin_request POST /api/reload "$VIEWER_TOKEN")" "viewer POST /api/reload"
-# No reload handler is wired into this daemon, so an allowed request gets 503.
-lib_assert_eq 503 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload"
-grep -q 'no reload handler' "$work/body" || lib_fail "503 body: $(cat "$work/body")"
+lib_assert_eq 202 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload"
+grep -q '"unchanged: version [0-9a-f]\{16\} is running"' "$work/body" ||
+	lib_fail "202 body: $(cat "$work/body")"
+# A restart-only key changed: refused with the key named, the daemon keeps running.
+cp "$work/admin.yaml" "$work/admin.yaml.good"
+sed -i 's/^  key_prefix: .*/  key_prefix: other/' "$work/admin.yaml"
+lib_assert_eq 422 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload, refused"
+grep -q 'redis.key_prefix: changed, but takes effect only at restart' "$work/body" ||
+	lib_fail "422 body: $(cat "$work/body")"
+cp "$work/admin.yaml.good" "$work/admin.yaml"
 lib_assert_eq 200 "$(admin_request GET /api/kpis "$ADMIN_TOKEN")" "admin GET /api/kpis"
 lib_assert_eq 405 "$(admin_request GET /api/reload "$ADMIN_TOKEN")" "admin GET /api/reload"
 lib_assert_eq 404 "$(admin_request GET /api/nope "$VIEWER_TOKEN")" "viewer GET /api/nope"

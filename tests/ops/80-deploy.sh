@@ -16,9 +16,9 @@ py=/usr/bin/python3
 command -v systemd-analyze >/dev/null || lib_fail "systemd-analyze not found; run scripts/install-deps.sh"
 deploy=$ADVOCACY_SOURCE_DIR/deploy
 bin=$(lib_bin advocacyd)
-# Maximum drain time after SIGTERM: 15 s for the current batch (APP_SHUTDOWN_WAIT_S
-# in daemon/app.c) plus 10 s for outstanding deliveries to Kafka.
-drain_s=25
+# Maximum drain time after SIGTERM: shutdown.drain_timeout of the shipped configs.
+drain_s=$(sed -n 's/^  drain_timeout: \([0-9]*\)s$/\1/p' "$ADVOCACY_SOURCE_DIR/config/advocacyd.yaml")
+[[ $drain_s =~ ^[0-9]+$ ]] || lib_fail "no shutdown.drain_timeout in seconds in config/advocacyd.yaml"
 
 # ---------------------------------------------------------------- systemd
 unit=$deploy/systemd/advocacyd.service

@@ -29,6 +29,9 @@ typedef struct fixture {
 	config cfg;
 	config_kpi kpi;
 	config_threshold rules[2];
+	config_window window;
+	config_behaviour behaviour;
+	size_t behaviour_index;
 	alert_engine *engine;
 
 	seen_event events[MAX_EVENTS];
@@ -60,8 +63,16 @@ static int setup(void **state)
 	f->kpi.target = 0.5;
 	f->kpi.thresholds = f->rules;
 	f->kpi.n_thresholds = 2;
+	f->window = (config_window){ .name = "7d", .length_ms = 7 * 86400000LL };
+	f->behaviour = (config_behaviour){ .id = "recognition_given" };
+	f->kpi.behaviours = &f->behaviour_index;
+	f->kpi.n_behaviours = 1;
 	f->cfg.kpis = &f->kpi;
 	f->cfg.n_kpis = 1;
+	f->cfg.windows.windows = &f->window;
+	f->cfg.windows.n_windows = 1;
+	f->cfg.behaviours = &f->behaviour;
+	f->cfg.n_behaviours = 1;
 	f->engine = alert_new(&f->cfg);
 	assert_non_null(f->engine);
 	*state = f;
@@ -296,6 +307,104 @@ static void test_unobserved_scope_keeps_state(void **state)
 	assert_string_equal(last_event(f)->dedup_key, "low/team:Payments");
 }
 
+/* ------------------------------------------------------------------ reload */
+
+/* A copy of the fixture's config with its own KPI and rules, to change. */
+typedef struct reloaded {
+	config cfg;
+	config_kpi kpi;
+	config_threshold rules[2];
+} reloaded;
+
+static void reload_copy(const fixture *f, reloaded *r)
+{
+	r->cfg = f->cfg;
+	r->kpi = f->kpi;
+	memcpy(r->rules, f->rules, sizeof(r->rules));
+	r->kpi.thresholds = r->rules;
+	r->cfg.kpis = &r->kpi;
+}
+
+static void test_reload_keeps_unchanged_rules(void **state)
+{
+	fixture *f = *state;
+	reloaded r;
+
+	assert_int_equal(observe(f, "team:A", SCOPE_TEAM, 0.95, 1000), 1);
+	assert_int_equal(observe(f, "team:B", SCOPE_TEAM, 0.1, 1000), 0); /* low: pending */
+	reload_copy(f, &r);
+	r.kpi.owner = "HR"; /* metadata only */
+	alert_reconfigure(f->engine, &r.cfg, 1500, collect_cb, f);
+	assert_int_equal(f->n_events, 1);
+	assert_int_equal(alert_firing_count(f->engine), 1);
+	/* Firing stays firing without a repeat; pending completes its second tick. */
+	r.kpi.thresholds = r.rules;
+	kpi_update u = { .kpi = &r.kpi, .scope = "team:A", .scope_kind = SCOPE_TEAM,
+			 .window = "7d", .value = 0.95 };
+	alert_observe(f->engine, &u, 2000, collect_cb, f);
+	assert_int_equal(f->n_events, 1);
+	u.scope = "team:B";
+	u.value = 0.1;
+	alert_observe(f->engine, &u, 2000, collect_cb, f);
+	assert_int_equal(f->n_events, 2);
+	assert_string_equal(last_event(f)->dedup_key, "low/team:B");
+	assert_int_equal(last_event(f)->state, ALERT_FIRING);
+}
+
+static void test_reload_resolves_removed_rule(void **state)
+{
+	fixture *f = *state;
+	reloaded r;
+
+	assert_int_equal(observe(f, "team:A", SCOPE_TEAM, 0.95, 1000), 1);
+	reload_copy(f, &r);
+	r.kpi.n_thresholds = 1; /* "high" is gone */
+	alert_reconfigure(f->engine, &r.cfg, 3000, collect_cb, f);
+	assert_int_equal(f->n_events, 2);
+	const alert_event *e = last_event(f);
+	assert_int_equal(e->state, ALERT_RESOLVED);
+	assert_string_equal(e->dedup_key, "high/team:A");
+	assert_float_equal(e->observed, 0.95, 1e-12);
+	assert_int_equal(e->started_at_ms, 1000);
+	assert_int_equal(e->ended_at_ms, 3000);
+	assert_int_equal(alert_firing_count(f->engine), 0);
+}
+
+static void test_reload_resolves_retired_kpi(void **state)
+{
+	fixture *f = *state;
+	reloaded r;
+
+	assert_int_equal(observe(f, "team:A", SCOPE_TEAM, 0.95, 1000), 1);
+	assert_int_equal(observe(f, "org", SCOPE_ORG, 0.99, 1000), 1);
+	reload_copy(f, &r);
+	r.kpi.status = KPI_STATUS_RETIRED;
+	alert_reconfigure(f->engine, &r.cfg, 3000, collect_cb, f);
+	assert_int_equal(f->n_events, 4);
+	assert_int_equal(f->events[2].event.state, ALERT_RESOLVED);
+	assert_int_equal(f->events[3].event.state, ALERT_RESOLVED);
+	assert_int_equal(alert_firing_count(f->engine), 0);
+}
+
+static void test_reload_restarts_changed_rule(void **state)
+{
+	fixture *f = *state;
+	reloaded r;
+
+	assert_int_equal(observe(f, "team:A", SCOPE_TEAM, 0.95, 1000), 1);
+	reload_copy(f, &r);
+	r.rules[1].value = 0.97; /* no longer breached at 0.95 */
+	alert_reconfigure(f->engine, &r.cfg, 2000, collect_cb, f);
+	assert_int_equal(f->n_events, 2);
+	assert_int_equal(last_event(f)->state, ALERT_RESOLVED);
+	kpi_update u = { .kpi = &r.kpi, .scope = "team:A", .scope_kind = SCOPE_TEAM,
+			 .window = "7d", .value = 0.98 };
+	alert_observe(f->engine, &u, 3000, collect_cb, f);
+	assert_int_equal(f->n_events, 3);
+	assert_int_equal(last_event(f)->state, ALERT_FIRING);
+	assert_float_equal(last_event(f)->threshold, 0.97, 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +419,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_independent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_scopes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unobserved_scope_keeps_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_keeps_unchanged_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_resolves_removed_rule, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_resolves_retired_kpi, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_restarts_changed_rule, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

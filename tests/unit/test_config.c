@@ -352,6 +352,19 @@ static void test_reference_kpis(void **state)
 	assert_float_equal(k->thresholds[0].value, 0.3, 1e-12);
 	assert_int_equal(k->thresholds[0].for_ticks, 3);
 
+	/* Every shipped KPI and rule names who answers for it and why. */
+	for (size_t i = 0; i < cfg->n_kpis; i++) {
+		assert_non_null(cfg->kpis[i].owner);
+		assert_non_null(cfg->kpis[i].rationale);
+		assert_int_equal(cfg->kpis[i].status, KPI_STATUS_ACTIVE);
+		for (size_t t = 0; t < cfg->kpis[i].n_thresholds; t++) {
+			assert_non_null(cfg->kpis[i].thresholds[t].owner);
+			assert_non_null(cfg->kpis[i].thresholds[t].rationale);
+		}
+	}
+	assert_string_equal(kpi_by_id(cfg, "referral_rate")->owner, "Talent acquisition");
+	assert_int_equal(cfg->shutdown.drain_timeout_ms, 15000);
+
 	k = kpi_by_id(cfg, "referral_rate");
 	assert_int_equal(k->quadrant, QUADRANT_FINANCIAL);
 	assert_int_equal(k->indicator, INDICATOR_LAGGING);
@@ -405,7 +418,139 @@ static void test_defaults_apply(void **state)
 	assert_int_equal(r->effect, 1);
 	assert_string_equal(cfg->kpis[0].name, "recognition_rate");
 	assert_int_equal(cfg->kpis[0].n_thresholds, 0);
+	assert_int_equal(cfg->kpis[0].status, KPI_STATUS_ACTIVE);
+	assert_null(cfg->kpis[0].owner);
+	assert_null(cfg->kpis[0].rationale);
+	assert_int_equal(cfg->shutdown.drain_timeout_ms, 15000);
 	config_free(cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Version, governance metadata, shutdown, restart-only keys                 */
+
+static void test_version_identifies_bytes(void **state)
+{
+	config *a = load_valid(VALID), *b = load_valid(VALID), *c = load_valid(VALID "# comment\n");
+
+	assert_int_equal(strlen(a->version), 16);
+	assert_int_equal(strspn(a->version, "0123456789abcdef"), 16);
+	assert_string_equal(a->version, b->version);
+	/* Any byte counts, even a comment: the version names the file as written. */
+	assert_string_not_equal(a->version, c->version);
+	config_free(a);
+	config_free(b);
+	config_free(c);
+}
+
+static void test_owner_rationale_status(void **state)
+{
+	config *cfg = load_valid(KAFKA PRIVACY BEHAVIOURS
+				 "kpis:\n  - id: a\n" KPI_BODY
+				 "    owner: HR\n    rationale: Why it matters\n"
+				 "    thresholds:\n      - {id: low, direction: below, owner: HR business "
+				 "partners, rationale: Low teams need help}\n"
+				 "  - id: old\n" KPI_BODY "    status: retired\n");
+
+	assert_string_equal(cfg->kpis[0].owner, "HR");
+	assert_string_equal(cfg->kpis[0].rationale, "Why it matters");
+	assert_string_equal(cfg->kpis[0].thresholds[0].owner, "HR business partners");
+	assert_string_equal(cfg->kpis[0].thresholds[0].rationale, "Low teams need help");
+	assert_true(config_kpi_active(&cfg->kpis[0]));
+	/* A retired KPI keeps its weight as written; only active weights sum to 1. */
+	assert_int_equal(cfg->kpis[1].status, KPI_STATUS_RETIRED);
+	assert_false(config_kpi_active(&cfg->kpis[1]));
+	assert_float_equal(cfg->kpis[1].weight, 1.0, 1e-12);
+	assert_string_equal(config_kpi_status_name(KPI_STATUS_RETIRED), "retired");
+	config_free(cfg);
+}
+
+static void test_governance_metadata_errors(void **state)
+{
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "    owner: jane.doe@example.com\n",
+		     "kpis[0].owner", "e-mail address", "team or role", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "    thresholds: [{id: low, direction: below, owner: a@b}]\n",
+		     "kpis[0].thresholds[0].owner", "e-mail address", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "    rationale: \"two\\nlines\"\n",
+		     "kpis[0].rationale", "one line", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "    owner: [HR]\n",
+		     "kpis[0].owner", "expected a string", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "    status: paused\n",
+		     "kpis[0].status", "invalid value 'paused'", "active, retired", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "    status: retired\n",
+		     "kpis", "every KPI is retired", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: a\n" KPI_BODY
+		     "  - id: b\n" KPI_BODY,
+		     "kpis", "weights sum to 2 over the active KPIs", NULL);
+}
+
+static void test_owner_length_limit(void **state)
+{
+	char yaml[4096], owner[200];
+
+	memset(owner, 'x', 121);
+	owner[121] = '\0';
+	snprintf(yaml, sizeof yaml, "%s    owner: %s\n", VALID, owner);
+	expect_error(yaml, "kpis[0].owner", "121 bytes long", "at most 120", NULL);
+}
+
+static void test_shutdown_drain_timeout(void **state)
+{
+	config *cfg = load_valid(VALID "shutdown:\n  drain_timeout: 2500ms\n");
+
+	assert_int_equal(cfg->shutdown.drain_timeout_ms, 2500);
+	config_free(cfg);
+	cfg = load_valid(VALID "shutdown:\n  drain_timeout: 0s\n");
+	assert_int_equal(cfg->shutdown.drain_timeout_ms, 0);
+	config_free(cfg);
+	expect_error(VALID "shutdown:\n  drain_timeout: 2h\n", "shutdown.drain_timeout",
+		     "at most 1h", NULL);
+	expect_error(VALID "shutdown:\n  drain_timeout: soon\n", "shutdown.drain_timeout",
+		     "invalid duration 'soon'", NULL);
+	expect_error(VALID "shutdown:\n  grace: 1s\n", "shutdown.grace", "unknown key",
+		     "drain_timeout", NULL);
+}
+
+/* Checks that VALID plus extra differs from VALID in restart-only key key ("": in none). */
+static void expect_restart_key(const char *extra, const char *key)
+{
+	char yaml[4096], changed[128] = "";
+	config *base = load_valid(VALID), *next;
+
+	snprintf(yaml, sizeof yaml, "%s%s", VALID, extra);
+	next = load_valid(yaml);
+	if (key[0]) {
+		assert_int_equal(config_restart_key_changed(base, next, changed, sizeof changed), 1);
+		assert_string_equal(changed, key);
+	} else {
+		assert_int_equal(config_restart_key_changed(base, next, changed, sizeof changed), 0);
+	}
+	config_free(base);
+	config_free(next);
+}
+
+static void test_restart_only_keys(void **state)
+{
+	expect_restart_key("", "");
+	/* Reloadable: lateness, tick, group size, drain time, KPI metadata. */
+	expect_restart_key("windows:\n  allowed_lateness: 1d\n  max_future: 1m\n", "");
+	expect_restart_key("outputs:\n  tick_interval: 1s\n", "");
+	expect_restart_key("shutdown:\n  drain_timeout: 1s\n", "");
+	expect_restart_key("    owner: comms\n", "");
+	expect_restart_key("redis:\n  key_prefix: other\n", "redis.key_prefix");
+	expect_restart_key("redis:\n  port: 6380\n", "redis.host, redis.port or redis.unix_socket");
+	expect_restart_key("redis:\n  password: s3cret\n", "redis.password");
+	expect_restart_key("windows:\n  timezone: Europe/Berlin\n", "windows.timezone");
+	expect_restart_key("windows:\n  retention: 40d\n", "windows.retention");
+	expect_restart_key("windows:\n  granularities: [1h, 1d]\n", "windows.granularities");
+	expect_restart_key("outputs:\n  kpi: {format: json}\n", "outputs.kpi");
+	expect_restart_key("outputs:\n  governance: {topic: gov2}\n", "outputs.governance.topic");
+	expect_restart_key("admin:\n  port: 9000\n", "admin.port");
 }
 
 static void test_window_defaults(void **state)
@@ -1047,6 +1192,12 @@ int main(void)
 	    cmocka_unit_test(test_reference_config_loads),
 	    cmocka_unit_test(test_test_copy_matches_reference),
 	    cmocka_unit_test(test_reference_kpis),
+	    cmocka_unit_test(test_version_identifies_bytes),
+	    cmocka_unit_test(test_owner_rationale_status),
+	    cmocka_unit_test(test_governance_metadata_errors),
+	    cmocka_unit_test(test_owner_length_limit),
+	    cmocka_unit_test(test_shutdown_drain_timeout),
+	    cmocka_unit_test(test_restart_only_keys),
 	    cmocka_unit_test(test_defaults_apply),
 	    cmocka_unit_test(test_window_defaults),
 	    cmocka_unit_test(test_threshold_defaults),
