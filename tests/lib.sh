@@ -119,6 +119,17 @@ lib_wait_for() {
 	done
 }
 
+# Waits up to 30 s for the daemon logging to LOG to bind its admin port,
+# then prints the port of the last such line. Returns 1, printing nothing,
+# when no port was logged.
+lib_admin_port() {
+	local log=$1 port
+	lib_wait_for "grep -q 'msg=\"admin server listening\"' '$log'" 30 || return 1
+	port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	[[ $port =~ ^[1-9][0-9]*$ ]] || return 1
+	echo "$port"
+}
+
 # Prints a TCP port that is free on 127.0.0.1 right now.
 lib_free_port() {
 	python3 -c 'import socket

@@ -48,12 +48,8 @@ outage_config() {
 
 # Waits for the admin port in DAEMON_LOG and sets OUTAGE_ADMIN_PORT.
 outage_admin_port() {
-	lib_wait_for "grep -q 'msg=\"admin server listening\"' '$DAEMON_LOG'" 30 ||
+	OUTAGE_ADMIN_PORT=$(lib_admin_port "$DAEMON_LOG") ||
 		lib_fail "advocacyd logged no admin port in $DAEMON_LOG"
-	OUTAGE_ADMIN_PORT=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' \
-		"$DAEMON_LOG" | tail -n 1)
-	[[ $OUTAGE_ADMIN_PORT =~ ^[1-9][0-9]*$ ]] ||
-		lib_fail "no admin port in the line of $DAEMON_LOG: '$OUTAGE_ADMIN_PORT'"
 }
 
 # Prints the status code of GET /readyz (000 when the request failed) and

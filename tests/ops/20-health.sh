@@ -66,10 +66,7 @@ fail_with_log() {
 }
 
 # ---------------------------------------------------------------- port
-lib_wait_for "grep -q 'msg=\"admin server listening\"' '$work/daemon.log'" 30 ||
-	fail_with_log "the daemon never logged the admin port"
-port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$work/daemon.log")
-[[ $port =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] || fail_with_log "no admin port in the log: '$port'"
+port=$(lib_admin_port "$work/daemon.log") || fail_with_log "the daemon never logged the admin port"
 base=http://127.0.0.1:$port
 lib_log "admin server at $base"
 

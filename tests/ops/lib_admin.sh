@@ -94,10 +94,7 @@ admin_fail_with_log() {
 
 # Waits for the daemon logging to LOG to bind its admin port; sets ADMIN_PORT.
 admin_wait_port() {
-	lib_wait_for "grep -q 'msg=\"admin server listening\"' '$1'" 30 ||
-		admin_fail_with_log "the daemon never logged the admin port"
-	ADMIN_PORT=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$1")
-	[[ $ADMIN_PORT =~ ^[0-9]+$ ]] || admin_fail_with_log "no admin port in the log"
+	ADMIN_PORT=$(lib_admin_port "$1") || admin_fail_with_log "the daemon never logged the admin port"
 }
 
 # Prints the token holder's name for TOKEN, or anonymous.
