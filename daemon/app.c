@@ -996,7 +996,7 @@ int app_request_reload(app *a, char *result, size_t result_size)
 	next = app_reload_load(a, result, result_size, &why);
 	if (!next) {
 		app_count_reload(a, false);
-		log_error("reload", why, "file=%s version=%s error=\"%s\"", a->cfg->path,
+		log_error("reload", why, "file=\"%s\" version=%s error=\"%s\"", a->cfg->path,
 		          a->cfg->version, result);
 		return -1;
 	}
