@@ -203,6 +203,12 @@ static int admin_serve_route(admin_server *s, struct evhttp_request *req, const 
 	return route->handle(s, body);
 }
 
+/* libevent knows no phrase for 422 and would send "Client Error". */
+static const char *admin_reason_phrase(int status)
+{
+	return status == 422 ? "Unprocessable Entity" : NULL;
+}
+
 static void admin_request_cb(struct evhttp_request *req, void *arg)
 {
 	admin_server *s = arg;
@@ -228,7 +234,7 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	evhttp_add_header(headers, "Cache-Control", "no-store");
 	if (method == EVHTTP_REQ_HEAD)
 		admin_drop_body(headers, body);
-	evhttp_send_reply(req, status, NULL, body);
+	evhttp_send_reply(req, status, admin_reason_phrase(status), body);
 	evbuffer_free(body);
 }
 

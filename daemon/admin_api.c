@@ -156,10 +156,12 @@ static int admin_api_error(admin_api_request *r, int status, const char *message
 	return status;
 }
 
-/* Writes json (and takes it) as the body; 500 when it is NULL. */
+/* Writes json (and takes it) as the body; 500 when it is NULL. Reals get 15
+ * significant digits, so 0.05 reads 0.05 rather than 0.050000000000000003. */
 static int admin_api_json(admin_api_request *r, int status, json_t *json)
 {
-	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER |
+					       JSON_REAL_PRECISION(15)) : NULL;
 
 	json_decref(json);
 	if (!text)

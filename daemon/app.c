@@ -751,10 +751,10 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 	a->escalations++;
 	app_metrics_escalation(a->app_metrics, e->state == ALERT_FIRING);
 	log_info("alert", e->state == ALERT_FIRING ? "escalation firing" : "escalation resolved",
-	         "dedup_key=%s observed=%.4f threshold=%.4f", e->dedup_key, e->observed,
+	         "dedup_key=\"%s\" observed=%.4f threshold=%.4f", e->dedup_key, e->observed,
 	         e->threshold);
 	if (encode_escalation(a->encoder, &a->cfg->outputs.escalations, e, &a->out) < 0) {
-		log_error("alert", "cannot encode escalation", "dedup_key=%s", e->dedup_key);
+		log_error("alert", "cannot encode escalation", "dedup_key=\"%s\"", e->dedup_key);
 		return;
 	}
 	kafka_producer_send(a->producer, a->cfg->outputs.escalations.topic, e->dedup_key,
@@ -765,7 +765,7 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 static void app_keep_kpi(app *a, const kpi_update *u)
 {
 	if (scorecard_store(a->scorecard, u) < 0)
-		log_warn("kpi", "out of memory keeping a KPI figure for /api/kpis", "kpi=%s scope=%s",
+		log_warn("kpi", "out of memory keeping a KPI figure for /api/kpis", "kpi=%s scope=\"%s\"",
 			 u->kpi->id, u->scope);
 }
 
@@ -788,7 +788,7 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 		kafka_producer_send(a->producer, a->cfg->outputs.kpi.topic, key, key_len,
 		                    a->out.data, a->out.len, NULL, 0, NULL);
 	} else {
-		log_error("kpi", "cannot encode KPI update", "kpi=%s scope=%s", u->kpi->id, u->scope);
+		log_error("kpi", "cannot encode KPI update", "kpi=%s scope=\"%s\"", u->kpi->id, u->scope);
 	}
 	/* Figures computed while the start-up backlog is still being read are
 	 * partial: publish them, but do not let them fire escalations. */
@@ -918,7 +918,7 @@ static void app_log_applied(const app *a, const config *old)
 
 	for (size_t i = 0; i < a->cfg->n_kpis; i++)
 		retired += !config_kpi_active(&a->cfg->kpis[i]);
-	log_info("reload", "configuration applied", "file=%s version=%s previous=%s kpis=%zu "
+	log_info("reload", "configuration applied", "file=\"%s\" version=%s previous=%s kpis=%zu "
 	         "retired_kpis=%zu behaviours=%zu", a->cfg->path, a->cfg->version, old->version,
 	         a->cfg->n_kpis - retired, retired, a->cfg->n_behaviours);
 }
@@ -960,7 +960,7 @@ static void app_apply_pending(app *a)
 	if (!tick || !sc || pipeline_set_config(a->pipeline, next) < 0) {
 		app_count_reload(a, false);
 		log_error("reload", "out of memory applying the configuration; still running on "
-		          "the previous one", "file=%s version=%s", next->path, next->version);
+		          "the previous one", "file=\"%s\" version=%s", next->path, next->version);
 		kpi_tick_free(tick);
 		scorecard_free(sc);
 		config_free(next);
@@ -996,7 +996,7 @@ int app_request_reload(app *a, char *result, size_t result_size)
 	next = app_reload_load(a, result, result_size, &why);
 	if (!next) {
 		app_count_reload(a, false);
-		log_error("reload", why, "file=%s version=%s error=\"%s\"", a->cfg->path,
+		log_error("reload", why, "file=\"%s\" version=%s error=\"%s\"", a->cfg->path,
 		          a->cfg->version, result);
 		return -1;
 	}

@@ -215,6 +215,7 @@ static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *sco
 				  json_string(config_indicator_name(kpi->indicator)));
 	rc |= json_object_set_new(o, "weight", scorecard_number(kpi->weight));
 	rc |= json_object_set_new(o, "target", scorecard_number(kpi->target));
+	rc |= json_object_set_new(o, "status", json_string(config_kpi_status_name(kpi->status)));
 	rc |= json_object_set_new(o, "scopes", scorecard_scopes_json(sc, k, scope));
 	if (rc) {
 		json_decref(o);

@@ -58,6 +58,8 @@ sed -i 's/^  key_prefix: .*/  key_prefix: other/' "$work/admin.yaml"
 lib_assert_eq 422 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload, refused"
 grep -q 'redis.key_prefix: changed, but takes effect only at restart' "$work/body" ||
 	lib_fail "422 body: $(cat "$work/body")"
+head -1 "$work/headers" | grep -q '^HTTP/1.1 422 Unprocessable Entity' ||
+	lib_fail "422 status line: $(head -1 "$work/headers")"
 cp "$work/admin.yaml.good" "$work/admin.yaml"
 lib_assert_eq 200 "$(admin_request GET /api/kpis "$ADMIN_TOKEN")" "admin GET /api/kpis"
 lib_assert_eq 405 "$(admin_request GET /api/reload "$ADMIN_TOKEN")" "admin GET /api/reload"

@@ -139,8 +139,11 @@ admin_expect_no_tokens() {
 # Checks the scorecard JSON in FILE against the input of admin_feed_input.
 admin_check_scorecard() {
 	python3 - "$1" <<'PYTHON' || lib_fail "unexpected scorecard: $(cat "$1")"
-import json, sys
-card = json.load(open(sys.argv[1]))
+import json, re, sys
+text = open(sys.argv[1]).read()
+card = json.loads(text)
+noisy = re.findall(r"[0-9]\.[0-9]{16,}", text)
+assert not noisy, "numbers printed with more than 15 digits: %r" % noisy
 kpis = {k["id"]: k for k in card["kpis"]}
 assert list(kpis) == ["recognition_count", "recognizer_share"], list(kpis)
 assert card["min_group_size"] == 3

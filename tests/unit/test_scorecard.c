@@ -174,6 +174,7 @@ static void test_json_values_and_suppressed(void **state)
 	assert_string_equal(json_string_value(json_object_get(kpi, "indicator")), "leading");
 	assert_true(json_real_value(json_object_get(kpi, "weight")) == 0.5);
 	assert_true(json_real_value(json_object_get(kpi, "target")) == 2.0);
+	assert_string_equal(json_string_value(json_object_get(kpi, "status")), "active");
 	assert_string_equal(
 	    json_string_value(json_array_get(json_object_get(kpi, "behaviours"), 0)), "kudos");
 	json_decref(root);
@@ -258,6 +259,20 @@ static void test_empty_before_first_tick(void **state)
 	json_decref(root);
 }
 
+/* A retired KPI stays listed, marked so that a reader does not wait for it. */
+static void test_retired_kpi_marked(void **state)
+{
+	fixture *f = *state;
+	json_t *root, *kpi;
+
+	f->kpis[K_RATE].status = KPI_STATUS_RETIRED;
+	root = scorecard_to_json(f->sc, "kudos_rate", NULL, 0);
+	kpi = json_array_get(json_object_get(root, "kpis"), 0);
+	assert_string_equal(json_string_value(json_object_get(kpi, "id")), "kudos_rate");
+	assert_string_equal(json_string_value(json_object_get(kpi, "status")), "retired");
+	json_decref(root);
+}
+
 static void test_store_rejects_foreign_kpi(void **state)
 {
 	fixture *f = *state;
@@ -296,6 +311,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_suppression_drops_old_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_before_first_tick, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retired_kpi_marked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_rejects_foreign_kpi, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_grows_for_new_scopes, setup, teardown),
 	};
