@@ -202,6 +202,19 @@ static int admin_tokens_parse_line(admin_tokens_reader *rd, admin_tokens *t, cha
 /* ---------------------------------------------------------------- the file */
 
 /* Opens path for reading after checking that it is a private regular file. */
+/*
+ * Mode 0600 or 0400 is safe. A root-owned file may also be readable by its
+ * group, so that a group the daemon runs in can read it (Kubernetes secret
+ * volumes with fsGroup look like that). Others may never have access, and
+ * the group may never write.
+ */
+static bool admin_tokens_mode_safe(const struct stat *st)
+{
+	if (st->st_mode & (S_IRWXO | S_IWGRP | S_IXGRP))
+		return false;
+	return !(st->st_mode & S_IRGRP) || st->st_uid == 0;
+}
+
 static FILE *admin_tokens_open(admin_tokens_reader *rd)
 {
 	struct stat st;
@@ -219,11 +232,12 @@ static FILE *admin_tokens_open(admin_tokens_reader *rd)
 				   "tokens file");
 		return NULL;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (!admin_tokens_mode_safe(&st)) {
 		close(fd);
-		admin_tokens_error(rd, "group or others may read or write the tokens file (mode "
-				   "%04o); run 'chmod 600 %s'",
-				   (unsigned)(st.st_mode & 07777), rd->path);
+		admin_tokens_error(rd, "others, or a group of a file not owned by root, may "
+				   "access the tokens file (mode %04o, owner uid %u); run 'chmod "
+				   "600 %s', or make it root-owned with mode 0640 or 0440",
+				   (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, rd->path);
 		return NULL;
 	}
 	f = fdopen(fd, "r");

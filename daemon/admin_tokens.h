@@ -12,7 +12,9 @@
  * ROLE is viewer (reads) or admin (reads and actions). Blank lines and lines
  * starting with '#' are skipped. Loading rejects, with FILE:LINE in the
  * message, a malformed line, an unknown role, a short token, a repeated name
- * or token, and a file that group or others may read or write.
+ * or token, and a file that others may access or the group may write; the
+ * group may read a root-owned file only (a Kubernetes secret mounted with
+ * fsGroup and mode 0440).
  *
  * Only SHA-256 digests of the tokens are kept in memory. A lookup hashes
  * the token presented and compares it with every digest by CRYPTO_memcmp,

@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -525,6 +526,8 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 	switch (status) {
 	case REDIS_FLUSH_APPLIED:
 		a->batches_applied++;
+		log_debug("batch", "batch written", "messages=%zu partitions=%zu", a->batch_messages,
+		          a->n_parts);
 		app_count_consumed(a);
 		pipeline_batch_written(a->pipeline, a->ids);
 		app_count_batch_ignored(a);
@@ -801,10 +804,15 @@ static void app_tick_read_cb(int status, void *opaque)
 	app *a = opaque;
 
 	a->tick_active = false;
-	if (status == 0 && !a->stopping)
-		a->kpi_suppressed += kpi_tick_emit(a->tick, a->roster,
-		                                   a->cfg->privacy.min_group_size,
-		                                   a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+	if (status == 0 && !a->stopping) {
+		uint64_t updates = a->kpi_updates;
+		size_t suppressed = kpi_tick_emit(a->tick, a->roster, a->cfg->privacy.min_group_size,
+		                                  a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+
+		a->kpi_suppressed += suppressed;
+		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu",
+		          a->kpi_updates - updates, suppressed);
+	}
 	if (a->pending_cfg)
 		app_kick(a);  /* the reload waited for this tick */
 }
@@ -1129,6 +1137,37 @@ static void app_reload_signal_cb(evutil_socket_t sig, short what, void *arg)
 	app_request_reload(a, result, sizeof(result));
 }
 
+/* Async-signal-safe: what remains of the stop is given up, without a log line. */
+static void app_exit_now(int sig)
+{
+	(void)sig;
+	_exit(APP_EXIT_DRAIN);
+}
+
+/*
+ * Once the loop has stopped, the producer flush and the consumer's leave of
+ * the group still block for up to seconds, outside the loop: a SIGTERM or
+ * SIGINT then ends the process at once with exit code 3, as a second signal
+ * does while the loop runs. Freeing the loop's signal events first gives
+ * the signals back to this handler.
+ */
+static void app_exit_on_next_signal(app *a)
+{
+	struct sigaction sa = { .sa_handler = app_exit_now };
+
+	for (int i = 0; i < APP_SIGNALS; i++) {
+		if (a->signal_events[i])
+			event_free(a->signal_events[i]);
+		a->signal_events[i] = NULL;
+	}
+	log_info("main", "stopping: a further SIGTERM or SIGINT exits at once with code 3",
+	         "%s", "");
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+}
+
 /* ---------------------------------------------------------------- admin */
 
 /* POST /api/reload: the same reload as SIGHUP, with its result for the caller. */
@@ -1411,6 +1450,7 @@ int app_run(config *cfg)
 		if (a->state == APP_BATCH_IDLE && a->n_parts == 0)
 			log_info("main", "no batch pending at stop", "%s", "");
 	}
+	app_exit_on_next_signal(a);
 	int producer_wait_ms = app_drain_producer(a);
 	if (a->producer && a->pipeline)
 		app_log_stats(a);

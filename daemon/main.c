@@ -142,10 +142,11 @@ static int main_forget_with(const char *config_path, const forget_request *req)
 	}
 	int rc = forget_run(cfg, req, &counts, err, sizeof(err));
 	if (rc == FORGET_OK)
-		printf("advocacyd forget: request %s done: %" PRId32 " roster tombstones (one per "
-		       "partition of %s), %" PRIu64 " per-person Redis keys deleted, governance "
+		printf("advocacyd forget: request %s done: %" PRId32 " roster tombstone%s (one per "
+		       "partition of %s), %" PRIu64 " per-person Redis key%s deleted, governance "
 		       "record on %s\n", req->request_id, counts.roster_tombstones,
-		       cfg->kafka.roster_topic, counts.redis_person_keys,
+		       counts.roster_tombstones == 1 ? "" : "s", cfg->kafka.roster_topic,
+		       counts.redis_person_keys, counts.redis_person_keys == 1 ? "" : "s",
 		       cfg->outputs.governance_topic);
 	else
 		fprintf(stderr, "advocacyd forget: %s\n", err);

@@ -47,6 +47,10 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* Owner given to the files write_tokens() makes when the tests run as root. */
+#define NOBODY_UID 65534
+static uid_t tokens_owner = NOBODY_UID;
+
 static void write_tokens(const char *text, mode_t mode)
 {
 	FILE *f;
@@ -57,6 +61,9 @@ static void write_tokens(const char *text, mode_t mode)
 	assert_true(fputs(text, f) >= 0);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(tmp_file, mode), 0);
+	/* Root may read any file, and root-owned files have their own rule. */
+	if (geteuid() == 0)
+		assert_int_equal(chown(tmp_file, tokens_owner, (gid_t)-1), 0);
 }
 
 static admin_tokens *load_valid(const char *text)
@@ -133,10 +140,28 @@ static void test_find_rejects_near_misses(void **state)
 
 static void test_group_readable_file_rejected(void **state)
 {
-	expect_error("grafana viewer " VIEWER_TOKEN "\n", 0640, 0, "group or others",
+	expect_error("grafana viewer " VIEWER_TOKEN "\n", 0640, 0, "not owned by root",
 		     "chmod 600", "0640", NULL);
 	expect_error("grafana viewer " VIEWER_TOKEN "\n", 0604, 0, "chmod 600", NULL);
 	expect_error("grafana viewer " VIEWER_TOKEN "\n", 0620, 0, "chmod 600", NULL);
+}
+
+/* A root-owned file may be group-readable, as Kubernetes mounts secrets. */
+static void test_root_owned_group_readable_file_accepted(void **state)
+{
+	admin_tokens *t;
+
+	if (geteuid() != 0)
+		skip();
+	tokens_owner = 0;
+	write_tokens("grafana viewer " VIEWER_TOKEN "\n", 0440);
+	t = admin_tokens_load(tmp_file, err, sizeof err);
+	if (!t)
+		fail_msg("expected a root-owned 0440 file to load, got: %s", err);
+	admin_tokens_free(t);
+	expect_error("grafana viewer " VIEWER_TOKEN "\n", 0460, 0, "chmod 600", NULL);
+	expect_error("grafana viewer " VIEWER_TOKEN "\n", 0444, 0, "chmod 600", NULL);
+	tokens_owner = NOBODY_UID;
 }
 
 static void test_malformed_lines_rejected(void **state)
@@ -214,6 +239,7 @@ int main(void)
 	    cmocka_unit_test(test_load_and_find),
 	    cmocka_unit_test(test_find_rejects_near_misses),
 	    cmocka_unit_test(test_group_readable_file_rejected),
+	    cmocka_unit_test(test_root_owned_group_readable_file_accepted),
 	    cmocka_unit_test(test_malformed_lines_rejected),
 	    cmocka_unit_test(test_duplicates_rejected),
 	    cmocka_unit_test(test_empty_and_missing_files_rejected),
