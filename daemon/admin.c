@@ -19,12 +19,16 @@
  * address defaults to loopback. libevent 2.1 has no cap on concurrent
  * connections, so only the header and body size limits and the idle
  * timeout below bound what each connection costs. Requests that break
- * those limits get evhttp's own HTML error page. While the daemon blocks
+ * those limits get evhttp's own HTML error page. When accept() fails for
+ * lack of file descriptors or memory, the listener pauses for
+ * ADMIN_ACCEPT_PAUSE_MS, because the pending connection would otherwise
+ * wake the loop again at once and spin it at full CPU. While the daemon blocks
  * before its loop runs (reading the roster at start), connections wait in
  * the listen queue and get their response once the loop starts.
  */
 #include "admin.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,7 +37,9 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include "admin_tls.h"
@@ -44,6 +50,7 @@
 #define ADMIN_MAX_BODY_SIZE 8192
 #define ADMIN_TIMEOUT_S 10
 #define ADMIN_REASONS_SIZE 1024
+#define ADMIN_ACCEPT_PAUSE_MS 500
 #define ADMIN_ALL_METHODS                                                                          \
 	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | \
 	 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
@@ -57,7 +64,15 @@ struct admin_server {
 	admin_tls *tls;           /* NULL: plain HTTP */
 	admin_text_cb metrics;
 	void *metrics_opaque;
+	struct evconnlistener *listener;
+	struct event *accept_resume; /* re-enables the listener after a pause */
 };
+
+/*
+ * The server whose listener is set up. libevent passes a listener's error
+ * callback the evhttp, not our pointer, and the daemon runs one server.
+ */
+static admin_server *admin_listening;
 
 /* Writes the response body for a GET of the route and returns the HTTP status. */
 typedef int (*admin_handler)(admin_server *s, struct evbuffer *body);
@@ -232,6 +247,33 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
+/* ---------------------------------------------------------------- accept errors */
+
+static void admin_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	admin_server *s = arg;
+
+	if (evconnlistener_enable(s->listener) < 0)
+		log_error("admin", "cannot resume accepting admin connections", "%s", "");
+}
+
+/* Pauses accepting when accept() fails for want of descriptors or memory. */
+static void admin_accept_error(struct evconnlistener *listener, void *http)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	admin_server *s = admin_listening;
+	struct timeval pause = {0, ADMIN_ACCEPT_PAUSE_MS * 1000};
+	bool resource = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+
+	log_warn("admin", "accepting an admin connection failed",
+		 "error=\"%s\" paused_ms=%d", evutil_socket_error_to_string(err),
+		 resource ? ADMIN_ACCEPT_PAUSE_MS : 0);
+	if (!resource || !s || s->http != http || s->listener != listener)
+		return;
+	evconnlistener_disable(listener);
+	evtimer_add(s->accept_resume, &pause);
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static int admin_bound_port(struct evhttp_bound_socket *handle)
@@ -261,6 +303,9 @@ static int admin_listen(admin_server *s, const config *cfg, char *errstr, size_t
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return -1;
 	}
+	s->listener = evhttp_bound_socket_get_listener(handle);
+	evconnlistener_set_error_cb(s->listener, admin_accept_error);
+	admin_listening = s;
 	port = admin_bound_port(handle);
 	if (port < 0) {
 		snprintf(errstr, errstr_size, "admin: cannot read the port bound on %s: %s", host,
@@ -294,9 +339,10 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 {
 	admin_server *s = calloc(1, sizeof(*s));
 
-	if (!s || !(s->http = evhttp_new(base))) {
+	if (!s || !(s->http = evhttp_new(base)) ||
+	    !(s->accept_resume = evtimer_new(base, admin_resume_accept, s))) {
 		snprintf(errstr, errstr_size, "admin: out of memory creating the HTTP server");
-		free(s);
+		admin_free(s);
 		return NULL;
 	}
 	s->ready = ready;
@@ -329,6 +375,10 @@ void admin_free(admin_server *s)
 {
 	if (!s)
 		return;
+	if (admin_listening == s)
+		admin_listening = NULL;
+	if (s->accept_resume)
+		event_free(s->accept_resume);
 	if (s->http)
 		evhttp_free(s->http);
 	admin_api_free(s->api);
