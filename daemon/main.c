@@ -120,13 +120,28 @@ static int main_run(const char *path)
 	return app_run(cfg);
 }
 
-/* Reads the employee id from the first line of stdin, without the line end. */
+/*
+ * Reads the employee id from the first line of stdin, without the line end.
+ * *len counts every byte of the line, NUL bytes and bytes past size - 1
+ * included, so that the id check rejects such a line instead of erasing a
+ * cut-off id. Returns -1 when stdin has no line.
+ */
 static int main_read_employee(char *buf, size_t size, size_t *len)
 {
-	if (!fgets(buf, (int)size, stdin))
+	size_t n = 0;
+	int c;
+
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (n < size - 1)
+			buf[n] = (char)c;
+		n++;
+	}
+	if (c == EOF && n == 0)
 		return -1;
-	*len = strcspn(buf, "\r\n");
-	buf[*len] = '\0';
+	if (n > 0 && n < size && buf[n - 1] == '\r')
+		n--;
+	buf[n < size - 1 ? n : size - 1] = '\0';
+	*len = n;
 	return 0;
 }
 
