@@ -14,10 +14,10 @@
  * message, a malformed line, an unknown role, a short token, a repeated name
  * or token, and a file that group or others may read or write.
  *
- * Only SHA-256 digests of the tokens are kept in memory. A lookup hashes
- * the token presented and compares it with every digest by CRYPTO_memcmp,
- * without stopping at the first match, so the time taken does not depend on
- * which token matched or how much of it did. Error messages never quote a
+ * Only SHA-256 digests and lengths of the tokens are kept in memory. A
+ * lookup hashes the token presented and compares it with every digest by
+ * CRYPTO_memcmp, without stopping at the first match, so the time taken
+ * does not depend on which token matched or how much of it did. Error messages never quote a
  * token.
  *
  * Not thread-safe; the admin server uses it on the loop thread only.
@@ -25,6 +25,7 @@
 #ifndef ADVOCACY_ADMIN_TOKENS_H
 #define ADVOCACY_ADMIN_TOKENS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ADMIN_TOKEN_MIN_LEN 32
@@ -61,6 +62,14 @@ size_t admin_tokens_count(const admin_tokens *t);
  * when no holder has it. The pointer stays valid until admin_tokens_free().
  */
 const admin_token_holder *admin_tokens_find(const admin_tokens *t, const char *token, size_t len);
+
+/*
+ * Returns true when any configured token occurs anywhere in text (len
+ * bytes), for keeping tokens out of logs. It hashes every substring of
+ * each configured token length, so the cost grows with len times the
+ * number of distinct token lengths, and callers bound len.
+ */
+bool admin_tokens_occur_in(const admin_tokens *t, const char *text, size_t len);
 
 /*
  * Finds the token in an Authorization header value of the form

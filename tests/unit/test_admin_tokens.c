@@ -179,6 +179,26 @@ static void test_empty_and_missing_files_rejected(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+static void test_occur_in_finds_substrings(void **state)
+{
+	admin_tokens *t = load_valid("dashboard viewer " VIEWER_TOKEN "\n"
+				     "oncall admin " ADMIN_TOKEN "\n");
+	const char *inside_piece = "/api/x." ADMIN_TOKEN "-y";
+	const char *at_end = "kpi=" VIEWER_TOKEN;
+	const char *cut_off = "/api/" VIEWER_TOKEN;
+	const char *other = "/api/" OTHER_TOKEN;
+
+	assert_true(admin_tokens_occur_in(t, inside_piece, strlen(inside_piece)));
+	assert_true(admin_tokens_occur_in(t, at_end, strlen(at_end)));
+	assert_true(admin_tokens_occur_in(t, ADMIN_TOKEN, strlen(ADMIN_TOKEN)));
+	/* The last byte of the token is past len. */
+	assert_false(admin_tokens_occur_in(t, cut_off, strlen(cut_off) - 1));
+	assert_false(admin_tokens_occur_in(t, other, strlen(other)));
+	assert_false(admin_tokens_occur_in(t, "", 0));
+	assert_false(admin_tokens_occur_in(NULL, at_end, strlen(at_end)));
+	admin_tokens_free(t);
+}
+
 static void test_parse_bearer(void **state)
 {
 	const char *token;
@@ -217,6 +237,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_lines_rejected),
 	    cmocka_unit_test(test_duplicates_rejected),
 	    cmocka_unit_test(test_empty_and_missing_files_rejected),
+	    cmocka_unit_test(test_occur_in_finds_substrings),
 	    cmocka_unit_test(test_parse_bearer),
 	    cmocka_unit_test(test_role_names),
 	};
