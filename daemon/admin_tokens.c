@@ -208,7 +208,8 @@ static FILE *admin_tokens_open(admin_tokens_reader *rd)
 {
 	struct stat st;
 	FILE *f;
-	int fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+	int fd = open(rd->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		admin_tokens_error(rd, "cannot open the tokens file: %s; fix admin.tokens_file",
@@ -236,6 +237,14 @@ static FILE *admin_tokens_open(admin_tokens_reader *rd)
 	return f;
 }
 
+/* Skips the UTF-8 byte order mark that some editors write at the start of a file. */
+static char *admin_tokens_skip_bom(const admin_tokens_reader *rd, char *line)
+{
+	if (rd->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+		return line + 3;
+	return line;
+}
+
 static int admin_tokens_read(admin_tokens_reader *rd, FILE *f, admin_tokens *t)
 {
 	char *line = NULL;
@@ -248,7 +257,7 @@ static int admin_tokens_read(admin_tokens_reader *rd, FILE *f, admin_tokens *t)
 		if (memchr(line, '\0', (size_t)len))
 			rc = admin_tokens_error(rd, "contains a NUL byte; save the file as text");
 		else
-			rc = admin_tokens_parse_line(rd, t, line);
+			rc = admin_tokens_parse_line(rd, t, admin_tokens_skip_bom(rd, line));
 		OPENSSL_cleanse(line, cap);
 	}
 	if (line)

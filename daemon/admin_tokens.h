@@ -10,7 +10,8 @@
  * NAME says who has the token and is what the audit log records (letters,
  * digits, '_', '.' and '-', at most 64 characters, so no e-mail address).
  * ROLE is viewer (reads) or admin (reads and actions). Blank lines and lines
- * starting with '#' are skipped. Loading rejects, with FILE:LINE in the
+ * starting with '#' are skipped, and so is a UTF-8 byte order mark at the
+ * start of the file. Loading rejects, with FILE:LINE in the
  * message, a malformed line, an unknown role, a short token, a repeated name
  * or token, and a file that group or others may read or write.
  *

@@ -117,6 +117,29 @@ static void test_load_and_find(void **state)
 	admin_tokens_free(t);
 }
 
+static void test_bom_crlf_and_tabs_accepted(void **state)
+{
+	admin_tokens *t = load_valid("\xEF\xBB\xBF# tokens\r\n"
+				     "dashboard\tviewer\t" VIEWER_TOKEN " \t\r\n"
+				     "\r\n"
+				     "  oncall admin " ADMIN_TOKEN);
+
+	assert_int_equal(admin_tokens_count(t), 2);
+	assert_non_null(admin_tokens_find(t, VIEWER_TOKEN, strlen(VIEWER_TOKEN)));
+	assert_non_null(admin_tokens_find(t, ADMIN_TOKEN, strlen(ADMIN_TOKEN)));
+	admin_tokens_free(t);
+
+	t = load_valid("\xEF\xBB\xBF" "dashboard viewer " VIEWER_TOKEN "\n");
+	assert_string_equal(admin_tokens_find(t, VIEWER_TOKEN, strlen(VIEWER_TOKEN))->name,
+			    "dashboard");
+	admin_tokens_free(t);
+
+	/* A byte order mark is only skipped at the start of the file. */
+	expect_error("dashboard viewer " VIEWER_TOKEN "\n\xEF\xBB\xBFoncall admin " ADMIN_TOKEN
+		     "\n",
+		     0600, 2, "invalid name in the first field", NULL);
+}
+
 static void test_find_rejects_near_misses(void **state)
 {
 	admin_tokens *t = load_valid("grafana viewer " VIEWER_TOKEN "\n");
@@ -232,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load_and_find),
+	    cmocka_unit_test(test_bom_crlf_and_tabs_accepted),
 	    cmocka_unit_test(test_find_rejects_near_misses),
 	    cmocka_unit_test(test_group_readable_file_rejected),
 	    cmocka_unit_test(test_malformed_lines_rejected),
