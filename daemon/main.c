@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,14 @@ int main(int argc, char **argv)
 	};
 	const char *config_path = NULL, *check_path = NULL;
 	int opt, format;
+
+	/*
+	 * A write to a socket the peer has reset must fail with EPIPE, not kill
+	 * the process: OpenSSL (admin TLS) and hiredis write with write(2),
+	 * which raises SIGPIPE, so a client that aborts a TLS handshake could
+	 * otherwise stop the daemon.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (argc > 1 && strcmp(argv[1], "forget") == 0)
 		return main_forget(argc - 1, argv + 1);
