@@ -262,6 +262,9 @@ static bool admin_api_mentions_token(const admin_api *api, const admin_api_reque
 
 	if (strlen(text) > ADMIN_API_SCAN_MAX || admin_api_contains_token(api, r, text))
 		return true;
+	/* Without '%' or '+', decoding returns the same text. */
+	if (!strpbrk(text, "%+"))
+		return false;
 	decoded = evhttp_uridecode(text, 1, NULL);
 	if (!decoded)
 		return true;
