@@ -18,7 +18,11 @@
  * Limits: the health endpoints are open by default, which is why the listen
  * address defaults to loopback. libevent 2.1 has no cap on concurrent
  * connections, so only the header and body size limits and the idle
- * timeout below bound what each connection costs. Requests that break
+ * timeout below bound what each connection costs. Each connection's
+ * bufferevent stops reading from its socket while ADMIN_MAX_INPUT bytes
+ * wait unparsed, so a client that pipelines requests without reading the
+ * responses meets TCP backpressure instead of growing the daemon's memory.
+ * Requests that break
  * those limits get evhttp's own HTML error page. When accept() fails for
  * lack of file descriptors or memory, the listener pauses for
  * ADMIN_ACCEPT_PAUSE_MS, because the pending connection would otherwise
@@ -37,6 +41,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -48,6 +53,8 @@
 
 #define ADMIN_MAX_HEADERS_SIZE 8192
 #define ADMIN_MAX_BODY_SIZE 8192
+/* Read high-water mark of a connection: room for one request with its body. */
+#define ADMIN_MAX_INPUT (ADMIN_MAX_HEADERS_SIZE + ADMIN_MAX_BODY_SIZE)
 #define ADMIN_TIMEOUT_S 10
 #define ADMIN_REASONS_SIZE 1024
 #define ADMIN_ACCEPT_PAUSE_MS 500
@@ -274,6 +281,23 @@ static void admin_accept_error(struct evconnlistener *listener, void *http)
 	evtimer_add(s->accept_resume, &pause);
 }
 
+/* ---------------------------------------------------------------- connections */
+
+/* Creates the bufferevent of an accepted connection (TLS when configured). */
+static struct bufferevent *admin_new_bufferevent(struct event_base *base, void *arg)
+{
+	admin_server *s = arg;
+	struct bufferevent *bev;
+
+	if (s->tls)
+		bev = admin_tls_new_bufferevent(s->tls, base);
+	else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev)
+		bufferevent_setwatermark(bev, EV_READ, 0, ADMIN_MAX_INPUT);
+	return bev;
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static int admin_bound_port(struct evhttp_bound_socket *handle)
@@ -328,10 +352,7 @@ static int admin_setup_access(admin_server *s, const config *cfg, char *errstr,
 		return 0;
 	s->tls = admin_tls_new(cfg->admin.tls.cert_file, cfg->admin.tls.key_file, errstr,
 			       errstr_size);
-	if (!s->tls)
-		return -1;
-	admin_tls_attach(s->tls, s->http);
-	return 0;
+	return s->tls ? 0 : -1;
 }
 
 admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_cb ready,
@@ -357,6 +378,7 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 	evhttp_set_max_body_size(s->http, ADMIN_MAX_BODY_SIZE);
 	evhttp_set_timeout(s->http, ADMIN_TIMEOUT_S);
 	evhttp_set_gencb(s->http, admin_request_cb, s);
+	evhttp_set_bevcb(s->http, admin_new_bufferevent, s);
 
 	if (admin_listen(s, cfg, errstr, errstr_size) < 0) {
 		admin_free(s);
