@@ -18,13 +18,21 @@
  * Limits: the health endpoints are open by default, which is why the listen
  * address defaults to loopback. libevent 2.1 has no cap on concurrent
  * connections, so only the header and body size limits and the idle
- * timeout below bound what each connection costs. Requests that break
- * those limits get evhttp's own HTML error page. While the daemon blocks
+ * timeout below bound what each connection costs. Each connection's
+ * bufferevent stops reading from its socket while ADMIN_MAX_INPUT bytes
+ * wait unparsed, so a client that pipelines requests without reading the
+ * responses meets TCP backpressure instead of growing the daemon's memory.
+ * Requests that break
+ * those limits get evhttp's own HTML error page. When accept() fails for
+ * lack of file descriptors or memory, the listener pauses for
+ * ADMIN_ACCEPT_PAUSE_MS, because the pending connection would otherwise
+ * wake the loop again at once and spin it at full CPU. While the daemon blocks
  * before its loop runs (reading the roster at start), connections wait in
  * the listen queue and get their response once the loop starts.
  */
 #include "admin.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,7 +41,10 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include "admin_tls.h"
@@ -42,8 +53,11 @@
 
 #define ADMIN_MAX_HEADERS_SIZE 8192
 #define ADMIN_MAX_BODY_SIZE 8192
+/* Read high-water mark of a connection: room for one request with its body. */
+#define ADMIN_MAX_INPUT (ADMIN_MAX_HEADERS_SIZE + ADMIN_MAX_BODY_SIZE)
 #define ADMIN_TIMEOUT_S 10
 #define ADMIN_REASONS_SIZE 1024
+#define ADMIN_ACCEPT_PAUSE_MS 500
 #define ADMIN_ALL_METHODS                                                                          \
 	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | \
 	 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
@@ -57,7 +71,15 @@ struct admin_server {
 	admin_tls *tls;           /* NULL: plain HTTP */
 	admin_text_cb metrics;
 	void *metrics_opaque;
+	struct evconnlistener *listener;
+	struct event *accept_resume; /* re-enables the listener after a pause */
 };
+
+/*
+ * The server whose listener is set up. libevent passes a listener's error
+ * callback the evhttp, not our pointer, and the daemon runs one server.
+ */
+static admin_server *admin_listening;
 
 /* Writes the response body for a GET of the route and returns the HTTP status. */
 typedef int (*admin_handler)(admin_server *s, struct evbuffer *body);
@@ -238,6 +260,50 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
+/* ---------------------------------------------------------------- accept errors */
+
+static void admin_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	admin_server *s = arg;
+
+	if (evconnlistener_enable(s->listener) < 0)
+		log_error("admin", "cannot resume accepting admin connections", "%s", "");
+}
+
+/* Pauses accepting when accept() fails for want of descriptors or memory. */
+static void admin_accept_error(struct evconnlistener *listener, void *http)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	admin_server *s = admin_listening;
+	struct timeval pause = {0, ADMIN_ACCEPT_PAUSE_MS * 1000};
+	bool resource = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+
+	log_warn("admin", "accepting an admin connection failed",
+		 "error=\"%s\" paused_ms=%d", evutil_socket_error_to_string(err),
+		 resource ? ADMIN_ACCEPT_PAUSE_MS : 0);
+	if (!resource || !s || s->http != http || s->listener != listener)
+		return;
+	evconnlistener_disable(listener);
+	evtimer_add(s->accept_resume, &pause);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+/* Creates the bufferevent of an accepted connection (TLS when configured). */
+static struct bufferevent *admin_new_bufferevent(struct event_base *base, void *arg)
+{
+	admin_server *s = arg;
+	struct bufferevent *bev;
+
+	if (s->tls)
+		bev = admin_tls_new_bufferevent(s->tls, base);
+	else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev)
+		bufferevent_setwatermark(bev, EV_READ, 0, ADMIN_MAX_INPUT);
+	return bev;
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static int admin_bound_port(struct evhttp_bound_socket *handle)
@@ -267,6 +333,9 @@ static int admin_listen(admin_server *s, const config *cfg, char *errstr, size_t
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return -1;
 	}
+	s->listener = evhttp_bound_socket_get_listener(handle);
+	evconnlistener_set_error_cb(s->listener, admin_accept_error);
+	admin_listening = s;
 	port = admin_bound_port(handle);
 	if (port < 0) {
 		snprintf(errstr, errstr_size, "admin: cannot read the port bound on %s: %s", host,
@@ -289,10 +358,7 @@ static int admin_setup_access(admin_server *s, const config *cfg, char *errstr,
 		return 0;
 	s->tls = admin_tls_new(cfg->admin.tls.cert_file, cfg->admin.tls.key_file, errstr,
 			       errstr_size);
-	if (!s->tls)
-		return -1;
-	admin_tls_attach(s->tls, s->http);
-	return 0;
+	return s->tls ? 0 : -1;
 }
 
 admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_cb ready,
@@ -300,9 +366,10 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 {
 	admin_server *s = calloc(1, sizeof(*s));
 
-	if (!s || !(s->http = evhttp_new(base))) {
+	if (!s || !(s->http = evhttp_new(base)) ||
+	    !(s->accept_resume = evtimer_new(base, admin_resume_accept, s))) {
 		snprintf(errstr, errstr_size, "admin: out of memory creating the HTTP server");
-		free(s);
+		admin_free(s);
 		return NULL;
 	}
 	s->ready = ready;
@@ -317,6 +384,7 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 	evhttp_set_max_body_size(s->http, ADMIN_MAX_BODY_SIZE);
 	evhttp_set_timeout(s->http, ADMIN_TIMEOUT_S);
 	evhttp_set_gencb(s->http, admin_request_cb, s);
+	evhttp_set_bevcb(s->http, admin_new_bufferevent, s);
 
 	if (admin_listen(s, cfg, errstr, errstr_size) < 0) {
 		admin_free(s);
@@ -335,6 +403,10 @@ void admin_free(admin_server *s)
 {
 	if (!s)
 		return;
+	if (admin_listening == s)
+		admin_listening = NULL;
+	if (s->accept_resume)
+		event_free(s->accept_resume);
 	if (s->http)
 		evhttp_free(s->http);
 	admin_api_free(s->api);

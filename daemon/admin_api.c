@@ -9,11 +9,14 @@
  * learns nothing about which paths exist.
  *
  * What the audit log and the warnings may show of a request: the path is
- * written only when no part of it is a configured token or the token the
- * request presented. The query string is written only when the same is
- * true of it and none of its parameter names contains "token". Otherwise that part is
- * left out and the line says "redacted": true. Warnings name a path only
- * when it is an endpoint's.
+ * written only when neither a configured token nor the token the request
+ * presented occurs anywhere in it, as sent or percent-decoded. The query
+ * string is written only when the same is true of it and none of its
+ * parameter names contains "token". A path or query longer than
+ * ADMIN_API_SCAN_MAX bytes is not searched and counts as containing a
+ * token, which bounds the hashing each request costs. Otherwise that part
+ * is left out and the line carries "redacted": true. Warnings name a path
+ * only when it is an endpoint's.
  */
 /* memmem() and strcasestr() */
 #define _GNU_SOURCE
@@ -37,7 +40,8 @@
 #define ADMIN_API_RESULT_SIZE 512
 #define ADMIN_API_JSON "application/json"
 #define ADMIN_API_CHALLENGE "Bearer realm=\"advocacyd\""
-#define ADMIN_API_SEPARATORS "/?&=;,: "
+/* Longest path or query searched for tokens (see the file comment). */
+#define ADMIN_API_SCAN_MAX 256
 /* libevent 2.1 names none of these statuses. */
 #define ADMIN_API_UNAUTHORIZED 401
 #define ADMIN_API_FORBIDDEN 403
@@ -240,38 +244,33 @@ static void admin_api_log_rejected(admin_api_request *r, const char *path, const
 		 "remote_addr=%s path=%s reason=%s", remote, path, reason);
 }
 
-/* True when one piece of text, split at URI separators, is a configured token. */
-static bool admin_api_has_token_piece(const admin_api *api, const char *text)
+/* True when the text contains the presented token or a configured one. */
+static bool admin_api_contains_token(const admin_api *api, const admin_api_request *r,
+				     const char *text)
 {
-	size_t len;
+	size_t len = strlen(text);
 
-	for (const char *p = text; *p; p += len) {
-		p += strspn(p, ADMIN_API_SEPARATORS);
-		len = strcspn(p, ADMIN_API_SEPARATORS);
-		if (len >= ADMIN_TOKEN_MIN_LEN && admin_tokens_find(api->tokens, p, len))
-			return true;
-	}
-	return false;
+	if (r->presented && r->presented_len && memmem(text, len, r->presented, r->presented_len))
+		return true;
+	return admin_tokens_occur_in(api->tokens, text, len);
 }
 
-/* True when text, as sent or percent-decoded, contains a token. */
+/* True when text, as sent or percent-decoded, contains a token, or is too long to search. */
 static bool admin_api_mentions_token(const admin_api *api, const admin_api_request *r,
 				     const char *text)
 {
 	char *decoded;
 	bool found;
 
-	if (r->presented && r->presented_len &&
-	    memmem(text, strlen(text), r->presented, r->presented_len))
+	if (strlen(text) > ADMIN_API_SCAN_MAX || admin_api_contains_token(api, r, text))
 		return true;
-	if (admin_api_has_token_piece(api, text))
-		return true;
+	/* Without '%' or '+', decoding returns the same text. */
+	if (!strpbrk(text, "%+"))
+		return false;
 	decoded = evhttp_uridecode(text, 1, NULL);
 	if (!decoded)
 		return true;
-	found = (r->presented && r->presented_len &&
-		 memmem(decoded, strlen(decoded), r->presented, r->presented_len)) ||
-		admin_api_has_token_piece(api, decoded);
+	found = admin_api_contains_token(api, r, decoded);
 	free(decoded);
 	return found;
 }

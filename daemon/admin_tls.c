@@ -1,9 +1,9 @@
 /*
  * admin_tls.c - HTTPS for the admin server (see admin_tls.h).
  *
- * evhttp calls admin_tls_bev_cb to get the bufferevent of each accepted
- * connection. It returns an OpenSSL bufferevent in the accepting state,
- * and evhttp gives it the socket. Dirty shutdowns (a client closing
+ * The admin server's bufferevent callback calls admin_tls_new_bufferevent
+ * for each accepted connection. It returns an OpenSSL bufferevent in the
+ * accepting state, and evhttp gives it the socket. Dirty shutdowns (a client closing
  * without a TLS close_notify, as curl does) are allowed, because each
  * HTTP response carries its own length and so cannot be cut short unseen.
  *
@@ -115,9 +115,8 @@ void admin_tls_free(admin_tls *t)
 	free(t);
 }
 
-static struct bufferevent *admin_tls_bev_cb(struct event_base *base, void *arg)
+struct bufferevent *admin_tls_new_bufferevent(admin_tls *t, struct event_base *base)
 {
-	admin_tls *t = arg;
 	SSL *ssl = SSL_new(t->ctx);
 	struct bufferevent *bev;
 
@@ -135,11 +134,6 @@ static struct bufferevent *admin_tls_bev_cb(struct event_base *base, void *arg)
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
-}
-
-void admin_tls_attach(admin_tls *t, struct evhttp *http)
-{
-	evhttp_set_bevcb(http, admin_tls_bev_cb, t);
 }
 
 int admin_tls_request_secure(struct evhttp_request *req)

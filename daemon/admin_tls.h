@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 typedef struct admin_tls admin_tls;
@@ -29,8 +30,11 @@ admin_tls *admin_tls_new(const char *cert_file, const char *key_file, char *errs
 
 void admin_tls_free(admin_tls *t);
 
-/* Makes http wrap every connection it accepts in TLS. t must outlive http. */
-void admin_tls_attach(admin_tls *t, struct evhttp *http);
+/*
+ * Returns a server-side OpenSSL bufferevent without a socket, for evhttp's
+ * bufferevent callback, or NULL when out of memory. t must outlive it.
+ */
+struct bufferevent *admin_tls_new_bufferevent(admin_tls *t, struct event_base *base);
 
 /* Returns 1 when req arrived on a TLS connection, else 0. */
 int admin_tls_request_secure(struct evhttp_request *req);

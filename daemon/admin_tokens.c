@@ -31,6 +31,7 @@
 typedef struct admin_token_entry {
 	admin_token_holder holder;
 	unsigned char digest[ADMIN_TOKENS_DIGEST_LEN];
+	size_t len; /* of the token, for admin_tokens_occur_in() */
 	size_t line;
 } admin_token_entry;
 
@@ -192,6 +193,7 @@ static int admin_tokens_parse_line(admin_tokens_reader *rd, admin_tokens *t, cha
 	    admin_tokens_check_token(rd, fields[0], fields[2]) < 0)
 		return -1;
 	snprintf(e.holder.name, sizeof(e.holder.name), "%s", fields[0]);
+	e.len = strlen(fields[2]);
 	if (admin_tokens_digest(fields[2], strlen(fields[2]), e.digest) < 0)
 		return admin_tokens_error(rd, "computing SHA-256 in OpenSSL failed");
 	if (admin_tokens_check_unique(rd, t, &e) < 0)
@@ -219,7 +221,8 @@ static FILE *admin_tokens_open(admin_tokens_reader *rd)
 {
 	struct stat st;
 	FILE *f;
-	int fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+	int fd = open(rd->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		admin_tokens_error(rd, "cannot open the tokens file: %s; fix admin.tokens_file",
@@ -248,6 +251,14 @@ static FILE *admin_tokens_open(admin_tokens_reader *rd)
 	return f;
 }
 
+/* Skips the UTF-8 byte order mark that some editors write at the start of a file. */
+static char *admin_tokens_skip_bom(const admin_tokens_reader *rd, char *line)
+{
+	if (rd->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+		return line + 3;
+	return line;
+}
+
 static int admin_tokens_read(admin_tokens_reader *rd, FILE *f, admin_tokens *t)
 {
 	char *line = NULL;
@@ -260,7 +271,7 @@ static int admin_tokens_read(admin_tokens_reader *rd, FILE *f, admin_tokens *t)
 		if (memchr(line, '\0', (size_t)len))
 			rc = admin_tokens_error(rd, "contains a NUL byte; save the file as text");
 		else
-			rc = admin_tokens_parse_line(rd, t, line);
+			rc = admin_tokens_parse_line(rd, t, admin_tokens_skip_bom(rd, line));
 		OPENSSL_cleanse(line, cap);
 	}
 	if (line)
@@ -335,6 +346,31 @@ const admin_token_holder *admin_tokens_find(const admin_tokens *t, const char *t
 	}
 	OPENSSL_cleanse(digest, sizeof(digest));
 	return found;
+}
+
+/* True when an entry before index i has a token of the same length. */
+static bool admin_tokens_len_seen(const admin_tokens *t, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (t->entries[j].len == t->entries[i].len)
+			return true;
+	return false;
+}
+
+bool admin_tokens_occur_in(const admin_tokens *t, const char *text, size_t len)
+{
+	if (!t)
+		return false;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t token_len = t->entries[i].len;
+
+		if (token_len > len || admin_tokens_len_seen(t, i))
+			continue;
+		for (size_t start = 0; start + token_len <= len; start++)
+			if (admin_tokens_find(t, text + start, token_len))
+				return true;
+	}
+	return false;
 }
 
 int admin_tokens_parse_bearer(const char *header, const char **token, size_t *len)

@@ -10,16 +10,17 @@
  * NAME says who has the token and is what the audit log records (letters,
  * digits, '_', '.' and '-', at most 64 characters, so no e-mail address).
  * ROLE is viewer (reads) or admin (reads and actions). Blank lines and lines
- * starting with '#' are skipped. Loading rejects, with FILE:LINE in the
+ * starting with '#' are skipped, and so is a UTF-8 byte order mark at the
+ * start of the file. Loading rejects, with FILE:LINE in the
  * message, a malformed line, an unknown role, a short token, a repeated name
  * or token, and a file that others may access or the group may write; the
  * group may read a root-owned file only (a Kubernetes secret mounted with
  * fsGroup and mode 0440).
  *
- * Only SHA-256 digests of the tokens are kept in memory. A lookup hashes
- * the token presented and compares it with every digest by CRYPTO_memcmp,
- * without stopping at the first match, so the time taken does not depend on
- * which token matched or how much of it did. Error messages never quote a
+ * Only SHA-256 digests and lengths of the tokens are kept in memory. A
+ * lookup hashes the token presented and compares it with every digest by
+ * CRYPTO_memcmp, without stopping at the first match, so the time taken
+ * does not depend on which token matched or how much of it did. Error messages never quote a
  * token.
  *
  * Not thread-safe; the admin server uses it on the loop thread only.
@@ -27,6 +28,7 @@
 #ifndef ADVOCACY_ADMIN_TOKENS_H
 #define ADVOCACY_ADMIN_TOKENS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ADMIN_TOKEN_MIN_LEN 32
@@ -63,6 +65,14 @@ size_t admin_tokens_count(const admin_tokens *t);
  * when no holder has it. The pointer stays valid until admin_tokens_free().
  */
 const admin_token_holder *admin_tokens_find(const admin_tokens *t, const char *token, size_t len);
+
+/*
+ * Returns true when any configured token occurs anywhere in text (len
+ * bytes), for keeping tokens out of logs. It hashes every substring of
+ * each configured token length, so the cost grows with len times the
+ * number of distinct token lengths, and callers bound len.
+ */
+bool admin_tokens_occur_in(const admin_tokens *t, const char *text, size_t len);
 
 /*
  * Finds the token in an Authorization header value of the form

@@ -858,7 +858,7 @@ static char *config_resolve_path(const char *config_path, const char *file)
 static int config_check_key_file(config_loader *ld, const char *kp, const char *file)
 {
 	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return config_error(ld, kp,
@@ -1705,11 +1705,14 @@ static int config_read_path(const config_map *m, const char *key, bool required,
 	return *out ? 0 : config_error(m->ld, sub, "out of memory");
 }
 
-/* Opens a file the admin server reads at start, so that a wrong path shows now. */
+/*
+ * Opens a file the admin server reads at start, so that a wrong path shows
+ * now. O_NONBLOCK keeps a FIFO from blocking the open until a writer comes.
+ */
 static int config_check_readable(config_loader *ld, const char *kp, const char *file)
 {
 	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return config_error(ld, kp, "cannot open '%s': %s; fix the path", file,

@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,13 +121,28 @@ static int main_run(const char *path)
 	return app_run(cfg);
 }
 
-/* Reads the employee id from the first line of stdin, without the line end. */
+/*
+ * Reads the employee id from the first line of stdin, without the line end.
+ * *len counts every byte of the line, NUL bytes and bytes past size - 1
+ * included, so that the id check rejects such a line instead of erasing a
+ * cut-off id. Returns -1 when stdin has no line.
+ */
 static int main_read_employee(char *buf, size_t size, size_t *len)
 {
-	if (!fgets(buf, (int)size, stdin))
+	size_t n = 0;
+	int c;
+
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (n < size - 1)
+			buf[n] = (char)c;
+		n++;
+	}
+	if (c == EOF && n == 0)
 		return -1;
-	*len = strcspn(buf, "\r\n");
-	buf[*len] = '\0';
+	if (n > 0 && n < size && buf[n - 1] == '\r')
+		n--;
+	buf[n < size - 1 ? n : size - 1] = '\0';
+	*len = n;
 	return 0;
 }
 
@@ -244,6 +260,14 @@ int main(int argc, char **argv)
 	};
 	const char *config_path = NULL, *check_path = NULL;
 	int opt, format;
+
+	/*
+	 * A write to a socket the peer has reset must fail with EPIPE, not kill
+	 * the process: OpenSSL (admin TLS) and hiredis write with write(2),
+	 * which raises SIGPIPE, so a client that aborts a TLS handshake could
+	 * otherwise stop the daemon.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (argc > 1 && strcmp(argv[1], "forget") == 0)
 		return main_forget(argc - 1, argv + 1);

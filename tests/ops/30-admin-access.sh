@@ -69,6 +69,10 @@ lib_assert_eq 404 "$(admin_request GET '/api/kpis?kpi=unknown' "$VIEWER_TOKEN")"
 lib_assert_eq 400 "$(admin_request GET "/api/kpis?access_token=$VIEWER_TOKEN" "$VIEWER_TOKEN")" \
 	"token in the query string"
 lib_assert_eq 401 "$(admin_request GET "/api/$ADMIN_TOKEN")" "token in the path, none in the header"
+# Another holder's token inside a longer path piece or query value stays out of the audit log too.
+lib_assert_eq 404 "$(admin_request GET "/api/x.$ADMIN_TOKEN" "$VIEWER_TOKEN")" "token inside a path piece"
+lib_assert_eq 404 "$(admin_request GET "/api/kpis?kpi=$ADMIN_TOKEN%0A" "$VIEWER_TOKEN")" \
+	"token inside a query value"
 
 # ---------------------------------------------------------------- audit log
 admin_check_audit "$work/audit.log" "$work/requests"

@@ -124,6 +124,29 @@ static void test_load_and_find(void **state)
 	admin_tokens_free(t);
 }
 
+static void test_bom_crlf_and_tabs_accepted(void **state)
+{
+	admin_tokens *t = load_valid("\xEF\xBB\xBF# tokens\r\n"
+				     "dashboard\tviewer\t" VIEWER_TOKEN " \t\r\n"
+				     "\r\n"
+				     "  oncall admin " ADMIN_TOKEN);
+
+	assert_int_equal(admin_tokens_count(t), 2);
+	assert_non_null(admin_tokens_find(t, VIEWER_TOKEN, strlen(VIEWER_TOKEN)));
+	assert_non_null(admin_tokens_find(t, ADMIN_TOKEN, strlen(ADMIN_TOKEN)));
+	admin_tokens_free(t);
+
+	t = load_valid("\xEF\xBB\xBF" "dashboard viewer " VIEWER_TOKEN "\n");
+	assert_string_equal(admin_tokens_find(t, VIEWER_TOKEN, strlen(VIEWER_TOKEN))->name,
+			    "dashboard");
+	admin_tokens_free(t);
+
+	/* A byte order mark is only skipped at the start of the file. */
+	expect_error("dashboard viewer " VIEWER_TOKEN "\n\xEF\xBB\xBFoncall admin " ADMIN_TOKEN
+		     "\n",
+		     0600, 2, "invalid name in the first field", NULL);
+}
+
 static void test_find_rejects_near_misses(void **state)
 {
 	admin_tokens *t = load_valid("grafana viewer " VIEWER_TOKEN "\n");
@@ -204,6 +227,26 @@ static void test_empty_and_missing_files_rejected(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+static void test_occur_in_finds_substrings(void **state)
+{
+	admin_tokens *t = load_valid("dashboard viewer " VIEWER_TOKEN "\n"
+				     "oncall admin " ADMIN_TOKEN "\n");
+	const char *inside_piece = "/api/x." ADMIN_TOKEN "-y";
+	const char *at_end = "kpi=" VIEWER_TOKEN;
+	const char *cut_off = "/api/" VIEWER_TOKEN;
+	const char *other = "/api/" OTHER_TOKEN;
+
+	assert_true(admin_tokens_occur_in(t, inside_piece, strlen(inside_piece)));
+	assert_true(admin_tokens_occur_in(t, at_end, strlen(at_end)));
+	assert_true(admin_tokens_occur_in(t, ADMIN_TOKEN, strlen(ADMIN_TOKEN)));
+	/* The last byte of the token is past len. */
+	assert_false(admin_tokens_occur_in(t, cut_off, strlen(cut_off) - 1));
+	assert_false(admin_tokens_occur_in(t, other, strlen(other)));
+	assert_false(admin_tokens_occur_in(t, "", 0));
+	assert_false(admin_tokens_occur_in(NULL, at_end, strlen(at_end)));
+	admin_tokens_free(t);
+}
+
 static void test_parse_bearer(void **state)
 {
 	const char *token;
@@ -237,12 +280,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load_and_find),
+	    cmocka_unit_test(test_bom_crlf_and_tabs_accepted),
 	    cmocka_unit_test(test_find_rejects_near_misses),
 	    cmocka_unit_test(test_group_readable_file_rejected),
 	    cmocka_unit_test(test_root_owned_group_readable_file_accepted),
 	    cmocka_unit_test(test_malformed_lines_rejected),
 	    cmocka_unit_test(test_duplicates_rejected),
 	    cmocka_unit_test(test_empty_and_missing_files_rejected),
+	    cmocka_unit_test(test_occur_in_finds_substrings),
 	    cmocka_unit_test(test_parse_bearer),
 	    cmocka_unit_test(test_role_names),
 	};

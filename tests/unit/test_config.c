@@ -1023,6 +1023,21 @@ static void test_key_file_unreadable(void **state)
 		     "privacy.key_file", "is not a regular file", NULL);
 }
 
+/* A FIFO must be rejected at once; opening it for reading would wait for a writer. */
+static void test_fifo_files_rejected(void **state)
+{
+	char fifo[400], yaml[1024];
+
+	snprintf(fifo, sizeof fifo, "%s/fifo", tmp_dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(yaml, sizeof yaml,
+		 KAFKA "privacy:\n  key_file: %s\n  key_id: k1\n" BEHAVIOURS KPIS, fifo);
+	expect_error(yaml, "privacy.key_file", "is not a regular file", NULL);
+	expect_error(VALID "admin:\n  tokens_file: fifo\n", "admin.tokens_file",
+		     "not a regular file", NULL);
+	unlink(fifo);
+}
+
 static void test_unknown_timezone(void **state)
 {
 	expect_error(VALID "windows:\n  timezone: Mars/Olympus_Mons\n", "windows.timezone",
@@ -1232,6 +1247,7 @@ int main(void)
 	    cmocka_unit_test(test_kpi_unknown_window),
 	    cmocka_unit_test(test_duplicate_ids),
 	    cmocka_unit_test(test_key_file_unreadable),
+	    cmocka_unit_test(test_fifo_files_rejected),
 	    cmocka_unit_test(test_unknown_timezone),
 	    cmocka_unit_test(test_topic_clash),
 	    cmocka_unit_test(test_syntax_error_fixture),
