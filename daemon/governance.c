@@ -1,9 +1,11 @@
 /*
  * governance.c - the governance trail (see governance.h).
  *
- * One step is in flight at a time: read the hash, then swap it. The
- * wanted summary and version (the last config submitted) are kept until
- * the hash holds that version, whoever wrote it. A swap lost to another
+ * One step is in flight at a time: read the hash, then swap it. Configs
+ * submitted are queued, so each one applied gets its record, in order;
+ * the head of the queue is kept until the hash holds its version, whoever
+ * wrote it. A full queue (Redis away through many reloads) merges the
+ * newest entries: the last record then spans several versions. A swap lost to another
  * instance reads the hash again and diffs against what that instance
  * stored, up to GOVERNANCE_MAX_ATTEMPTS times in a row.
  *
@@ -29,6 +31,7 @@
 #define GOVERNANCE_RETRY_MS 1000
 #define GOVERNANCE_DELIVERY_CHECK_MS 200
 #define GOVERNANCE_MAX_ATTEMPTS 5
+#define GOVERNANCE_QUEUE_MAX 64
 /* A pending record older than this is taken as lost by its instance. */
 #define GOVERNANCE_PENDING_GRACE_MS 30000
 
@@ -39,8 +42,12 @@ struct governance {
 	char *topic;
 	char instance[300];
 
-	json_t *want;                       /* summary to record; NULL when recorded */
-	char want_version[CONFIG_VERSION_SIZE];
+	/* Configs to record, oldest first: catalog summary and version. */
+	struct {
+		json_t *summary;
+		char version[CONFIG_VERSION_SIZE];
+	} wants[GOVERNANCE_QUEUE_MAX];
+	size_t n_wants;
 	bool busy;                          /* a read or swap is in flight */
 	int attempts;                       /* swaps lost in a row */
 	char *swapping;                     /* record text of the swap in flight */
@@ -55,6 +62,28 @@ struct governance {
 };
 
 static void governance_step(governance *g);
+
+/* The summary of the oldest config not recorded yet, or NULL. */
+static json_t *governance_want(const governance *g)
+{
+	return g->n_wants ? g->wants[0].summary : NULL;
+}
+
+static const char *governance_want_version(const governance *g)
+{
+	return g->n_wants ? g->wants[0].version : "";
+}
+
+/* Drops the oldest config: it is recorded. */
+static void governance_pop(governance *g)
+{
+	if (!g->n_wants)
+		return;
+	json_decref(g->wants[0].summary);
+	g->n_wants--;
+	memmove(&g->wants[0], &g->wants[1], g->n_wants * sizeof(g->wants[0]));
+	g->attempts = 0;
+}
 
 static int64_t governance_now_ms(void)
 {
@@ -156,10 +185,8 @@ static void governance_swap_cb(int status, const char *stored_version, void *opa
 		governance_produce(g, g->swapping_version, record);
 		free(record);
 		g->attempts = 0;
-		if (g->want && strcmp(g->want_version, g->swapping_version) == 0) {
-			json_decref(g->want);
-			g->want = NULL;
-		}
+		if (strcmp(governance_want_version(g), g->swapping_version) == 0)
+			governance_pop(g);
 		governance_step(g);  /* a newer config submitted meanwhile */
 		return;
 	}
@@ -177,28 +204,31 @@ static void governance_swap_cb(int status, const char *stored_version, void *opa
 	if (status == 0)
 		log_error("governance", "gave up recording the configuration: other instances kept "
 		          "changing it; check that every instance runs the same file",
-		          "version=%s attempts=%d", g->want_version, g->attempts);
-	g->attempts = 0;
+		          "version=%s attempts=%d", governance_want_version(g), g->attempts);
+	governance_pop(g);
+	governance_step(g);
 }
 
-/* Diffs want against the stored summary and sends the swap with the record. */
+/* Diffs the oldest config against the stored summary and sends the swap with the record. */
 static void governance_swap(governance *g, const json_t *stored, const char *stored_version)
 {
 	char at[40];
-	json_t *record = catalog_record(stored, stored_version[0] ? stored_version : NULL, g->want,
-	                                g->want_version,
+	json_t *want = governance_want(g);
+	const char *want_version = governance_want_version(g);
+	json_t *record = catalog_record(stored, stored_version[0] ? stored_version : NULL, want,
+	                                want_version,
 	                                catalog_format_time(governance_now_ms(), at, sizeof(at)),
 	                                g->instance);
 	char *text = record ? json_dumps(record, JSON_COMPACT) : NULL;
-	size_t cap = json_object_size(g->want) + 1;
+	size_t cap = json_object_size(want) + 1;
 	redis_field *fields = calloc(cap, sizeof(*fields));
 	char **texts = calloc(cap, sizeof(*texts));
-	size_t n = fields && texts ? governance_fields(g->want, fields, texts) : 0;
+	size_t n = fields && texts ? governance_fields(want, fields, texts) : 0;
 
-	if (!text || !fields || !texts || n != json_object_size(g->want)) {
+	if (!text || !fields || !texts || n != json_object_size(want)) {
 		log_error("governance", "out of memory building the record; retrying", "%s", "");
 		governance_retry_later(g);
-	} else if (redis_store_governance_swap(g->store, stored_version, g->want_version, text,
+	} else if (redis_store_governance_swap(g->store, stored_version, want_version, text,
 	                                       governance_now_ms(), fields, n, governance_swap_cb,
 	                                       g) < 0) {
 		governance_retry_later(g);
@@ -206,7 +236,7 @@ static void governance_swap(governance *g, const json_t *stored, const char *sto
 		g->busy = true;
 		g->swapping = text;
 		text = NULL;
-		snprintf(g->swapping_version, sizeof(g->swapping_version), "%s", g->want_version);
+		snprintf(g->swapping_version, sizeof(g->swapping_version), "%s", want_version);
 		governance_log_record(record);
 	}
 	for (size_t i = 0; texts && i < n; i++)
@@ -245,8 +275,8 @@ static void governance_read_cb(int status, const redis_field *fields, size_t n, 
 	const char *pending = governance_field(fields, n, "pending");
 
 	g->busy = false;
-	if (status < 0 || !g->want) {
-		if (g->want)
+	if (status < 0 || !g->n_wants) {
+		if (g->n_wants)
 			governance_retry_later(g);
 		return;
 	}
@@ -257,12 +287,11 @@ static void governance_read_cb(int status, const redis_field *fields, size_t n, 
 		         "version=%s", stored);
 		governance_produce(g, stored, pending);
 	}
-	if (stored && strcmp(stored, g->want_version) == 0) {
+	if (stored && strcmp(stored, governance_want_version(g)) == 0) {
 		log_info("governance", "configuration already recorded; no new record",
 		         "version=%s", stored);
-		json_decref(g->want);
-		g->want = NULL;
-		g->attempts = 0;
+		governance_pop(g);
+		governance_step(g);
 		return;
 	}
 	const char **names = calloc(n + 1, sizeof(*names)), **values = calloc(n + 1, sizeof(*values));
@@ -283,7 +312,7 @@ static void governance_read_cb(int status, const redis_field *fields, size_t n, 
 /* Starts the next read unless one is in flight or nothing is wanted. */
 static void governance_step(governance *g)
 {
-	if (g->busy || !g->want)
+	if (g->busy || !g->n_wants)
 		return;
 	if (redis_store_governance_read(g->store, governance_read_cb, g) < 0) {
 		governance_retry_later(g);
@@ -323,7 +352,8 @@ void governance_free(governance *g)
 		event_free(g->retry_timer);
 	if (g->delivery_timer)
 		event_free(g->delivery_timer);
-	json_decref(g->want);
+	while (g->n_wants)
+		governance_pop(g);
 	free(g->swapping);
 	free(g->topic);
 	free(g);
@@ -338,10 +368,16 @@ int governance_submit(governance *g, const config *cfg)
 		          "is not recorded", "version=%s", cfg->version);
 		return -1;
 	}
-	json_decref(g->want);
-	g->want = summary;
-	snprintf(g->want_version, sizeof(g->want_version), "%s", cfg->version);
-	g->attempts = 0;
+	if (g->n_wants == GOVERNANCE_QUEUE_MAX) {
+		/* Keep the oldest, which a step may be recording, and merge the newest. */
+		log_warn("governance", "too many configurations wait to be recorded; the newest "
+		         "ones are recorded as one change", "queued=%zu version=%s",
+		         g->n_wants, cfg->version);
+		json_decref(g->wants[--g->n_wants].summary);
+	}
+	g->wants[g->n_wants].summary = summary;
+	snprintf(g->wants[g->n_wants].version, sizeof(g->wants[0].version), "%s", cfg->version);
+	g->n_wants++;
 	governance_step(g);
 	return 0;
 }

@@ -17,9 +17,10 @@
  * record whose delivery failed, or whose instance crashed before the
  * acknowledgement, is produced again by the next instance that starts or
  * reloads more than 30 s after the swap (with the same key, so a consumer
- * can drop the repeat). Two
- * reloads applied while Redis is away are recorded as one change, from
- * the stored version to the latest.
+ * can drop the repeat). Every config applied gets its own record, in
+ * order, also when reloads come faster than Redis answers; only when more
+ * than 64 wait (Redis away through that many reloads) are the newest
+ * recorded as one change, from the last one recorded to the latest.
  *
  * Runs on the loop thread. Retries every second while Redis is away.
  */
@@ -44,9 +45,9 @@ governance *governance_new(struct event_base *base, redis_store *store, kafka_pr
 void governance_free(governance *g);
 
 /*
- * Records cfg as applied, asynchronously; keeps a copy of what it needs,
- * so cfg may be freed afterwards. A newer call replaces one not recorded
- * yet. Returns 0, or -1 when out of memory (logged).
+ * Records cfg as applied, asynchronously, after the configs submitted
+ * before it; keeps a copy of what it needs, so cfg may be freed
+ * afterwards. Returns 0, or -1 when out of memory (logged).
  */
 int governance_submit(governance *g, const config *cfg);
 

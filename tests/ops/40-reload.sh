@@ -7,6 +7,7 @@
 # and one that changes a restart-only key are refused: the old config keeps
 # running and no record appears. A restart with the same file records
 # nothing, and two instances started together on a new file record it once.
+# Three reloads while Redis is silent get three records, in order.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -65,7 +66,7 @@ kpis:
     thresholds:
       - {id: shares_low, direction: below, owner: Marketing, rationale: Campaigns need a nudge}
 outputs:
-  tick_interval: 500ms
+  tick_interval: ${TICK:-500ms}
   kpi: {format: json}
   escalations: {format: json}
   dlq: {format: json}
@@ -228,6 +229,40 @@ lib_assert_eq 3 "$(governance | wc -l)" "governance records after two instances 
 governance | tail -n 1 | grep -q "\"config_version\":\"$v3\"" || lib_fail "third record is not $v3"
 lib_wait_for "[ -z \"\$(redis-cli -p $REDIS_PORT hget '{reload}:governance' pending)\" ]" 10 ||
 	lib_fail "the delivered record is still pending in Redis"
-lib_stop "$a" || lib_fail "instance a did not stop cleanly"
 lib_stop "$b" || lib_fail "instance b did not stop cleanly"
+
+# ---------------------------------------------------------------- burst of reloads
+# Three configs applied while Redis is silent get three records, in order,
+# once it answers again. No tick may then wait for Redis, since a reload is
+# applied only between ticks: the first reload sets a 1 h tick.
+TICK=1h write_config 30 retired
+v4=$(sha256sum "$work/reload.yaml" | cut -c1-16)
+kill -HUP "$a"
+lib_wait_for "[ \$(governance | wc -l) -ge 4 ]" 20 ||
+	{ cat "$work/a.log" >&2; lib_fail "no record for the 1 h tick config"; }
+kill -STOP "$REDIS_PID"
+versions=()
+for target in 31 32 33; do
+	TICK=1h write_config "$target" retired
+	v=$(sha256sum "$work/reload.yaml" | cut -c1-16)
+	versions+=("$v")
+	kill -HUP "$a"
+	lib_wait_for "grep -q 'msg=\"configuration applied\".*version=$v' '$work/a.log'" 10 ||
+		{ kill -CONT "$REDIS_PID"; cat "$work/a.log" >&2; lib_fail "reload to target $target was not applied"; }
+done
+kill -CONT "$REDIS_PID"
+lib_wait_for "[ \$(governance | wc -l) -ge 7 ]" 30 ||
+	{ cat "$work/a.log" >&2; lib_fail "the burst of reloads did not get three records: $(governance | wc -l)"; }
+sleep 1
+governance | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin][4:]
+chain = sys.argv[1:]
+assert [r["config_version"] for r in recs] == chain[1:], recs
+assert [r["previous_version"] for r in recs] == chain[:-1], recs
+for r in recs:
+    assert [i["id"] for i in r["kpis"]["changed"]] == ["recognition_count"], r
+    assert r["kpis"]["changed"][0]["fields"] == ["target"], r
+' "$v4" "${versions[@]}" || lib_fail "burst records wrong: $(governance | tail -n 3)"
+lib_stop "$a" || lib_fail "instance a did not stop cleanly"
 lib_log "reload and governance trail behave"
