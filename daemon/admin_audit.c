@@ -107,10 +107,35 @@ static void admin_audit_time(int64_t time_ms, char *out, size_t size)
 }
 
 /* A JSON string of text, or "" when text is NULL or not valid UTF-8. */
+/*
+ * A JSON string of text. Text that is not valid UTF-8 (a request path can
+ * hold any byte) is written with every byte above 0x7f percent-encoded, as
+ * in a URL, so the audit line still shows what was asked for.
+ */
 static json_t *admin_audit_text(const char *text)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	json_t *s = json_string(text ? text : "");
+	char *ascii;
+	size_t n = 0;
 
+	if (s || !text)
+		return s ? s : json_string("");
+	ascii = malloc(3 * strlen(text) + 1);
+	if (!ascii)
+		return json_string("");
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < 0x80) {
+			ascii[n++] = (char)*p;
+			continue;
+		}
+		ascii[n++] = '%';
+		ascii[n++] = hex[*p >> 4];
+		ascii[n++] = hex[*p & 15];
+	}
+	ascii[n] = '\0';
+	s = json_string(ascii);
+	free(ascii);
 	return s ? s : json_string("");
 }
 

@@ -117,6 +117,22 @@ static void test_format_redacted_and_results(void **state)
 	assert_string_equal(admin_audit_result_name(ADMIN_AUDIT_ERROR), "error");
 }
 
+static void test_format_invalid_utf8_path(void **state)
+{
+	admin_audit_record r = record;
+	char *line;
+	json_t *o;
+
+	r.path = "/api/k\xff\xc3pis";   /* bytes that are not UTF-8 */
+	line = admin_audit_format(&r);
+	assert_non_null(line);
+	o = json_loads(line, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "path")), "/api/k%FF%C3pis");
+	json_decref(o);
+	free(line);
+}
+
 static void test_write_appends_with_mode_0600(void **state)
 {
 	struct stat st;
@@ -185,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_format_fields),
 	    cmocka_unit_test(test_format_redacted_and_results),
+	    cmocka_unit_test(test_format_invalid_utf8_path),
 	    cmocka_unit_test(test_write_appends_with_mode_0600),
 	    cmocka_unit_test(test_reopen_follows_rename),
 	    cmocka_unit_test(test_open_fails_in_missing_folder),
