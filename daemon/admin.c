@@ -435,6 +435,20 @@ int admin_reopen_audit_log(admin_server *s)
 	return -1;
 }
 
+int admin_reload_tokens(admin_server *s)
+{
+	char err[512];
+
+	if (admin_api_reload_tokens(s->api, s->cfg->admin.tokens_file, err, sizeof(err)) < 0) {
+		log_error("admin", "bearer tokens not reloaded; the previous tokens stay in use",
+			  "error=\"%s\"", err);
+		return -1;
+	}
+	if (s->cfg->admin.tokens_file)
+		log_info("admin", "bearer tokens reloaded", "file=\"%s\"", s->cfg->admin.tokens_file);
+	return 0;
+}
+
 int admin_check_files(const config *cfg, char *errstr, size_t errstr_size)
 {
 	admin_tokens *tokens = NULL;

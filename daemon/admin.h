@@ -81,6 +81,13 @@ void admin_set_reload_cb(admin_server *s, admin_reload_cb reload, void *opaque);
 int admin_reopen_audit_log(admin_server *s);
 
 /*
+ * Reads admin.tokens_file again, so tokens can be added, rotated or revoked
+ * without a restart. On error (logged) the previous tokens stay and -1
+ * comes back. Call it outside any request callback.
+ */
+int admin_reload_tokens(admin_server *s);
+
+/*
  * Loads the tokens file and the TLS certificate and key named by cfg, as
  * admin_new() would, and frees them again: for --check-config. Returns 0,
  * or -1 with errstr filled.

@@ -146,6 +146,20 @@ int admin_api_reopen_audit_log(admin_api *api, char *errstr, size_t errstr_size)
 	return admin_audit_reopen(api->audit, errstr, errstr_size);
 }
 
+int admin_api_reload_tokens(admin_api *api, const char *path, char *errstr, size_t errstr_size)
+{
+	admin_tokens *next;
+
+	if (!path)
+		return 0;
+	next = admin_tokens_load(path, errstr, errstr_size);
+	if (!next)
+		return -1;
+	admin_tokens_free(api->tokens);
+	api->tokens = next;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- responses */
 
 /* Writes {"error": message} and returns status. */

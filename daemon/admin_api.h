@@ -60,6 +60,14 @@ void admin_api_set_reload_cb(admin_api *api, admin_reload_cb reload, void *opaqu
 int admin_api_reopen_audit_log(admin_api *api, char *errstr, size_t errstr_size);
 
 /*
+ * Reads the tokens file at path again and uses it from now on; NULL path:
+ * nothing to do. On error the previous tokens stay and -1 comes back with
+ * errstr. Never call it inside a request callback: the request being served
+ * points into the previous tokens.
+ */
+int admin_api_reload_tokens(admin_api *api, const char *path, char *errstr, size_t errstr_size);
+
+/*
  * Serves req, whose path starts with "/api/": writes the body, adds its
  * headers, sets *content_type and returns the HTTP status to send. Writes
  * the audit line before returning.

@@ -137,6 +137,7 @@ struct app {
 	struct event *tick_timer;
 	struct event *stats_timer;
 	struct event *shutdown_timer;
+	struct event *tokens_timer;    /* re-reads the admin tokens after an API reload */
 
 	app_batch_state state;
 	redis_partition_offsets parts[APP_MAX_PARTS];
@@ -1126,7 +1127,23 @@ static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(a->shutdown_timer, &wait);
 }
 
-/* SIGHUP: reloads the config and reopens the audit log, for rotation by renaming. */
+/* Reads the admin tokens again; a failure keeps the previous ones and counts. */
+static void app_reload_tokens(app *a)
+{
+	if (a->admin && admin_reload_tokens(a->admin) < 0)
+		app_count_reload(a, false);
+}
+
+/* After POST /api/reload: the request that asked is answered by now. */
+static void app_tokens_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app_reload_tokens(arg);
+}
+
+/*
+ * SIGHUP: reloads the config, reads the admin tokens again and reopens the
+ * audit log, for rotation by renaming.
+ */
 static void app_reload_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	app *a = arg;
@@ -1134,6 +1151,7 @@ static void app_reload_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	if (a->admin)
 		admin_reopen_audit_log(a->admin);
+	app_reload_tokens(a);
 	app_request_reload(a, result, sizeof(result));
 }
 
@@ -1170,10 +1188,18 @@ static void app_exit_on_next_signal(app *a)
 
 /* ---------------------------------------------------------------- admin */
 
-/* POST /api/reload: the same reload as SIGHUP, with its result for the caller. */
+/*
+ * POST /api/reload: the same reload as SIGHUP, with its result for the
+ * caller. The tokens are read again once this request is answered, because
+ * the request being served points into the current ones.
+ */
 static int app_admin_reload_cb(void *opaque, char *result, size_t size)
 {
-	return app_request_reload(opaque, result, size);
+	app *a = opaque;
+	struct timeval now = { 0, 0 };
+
+	evtimer_add(a->tokens_timer, &now);
+	return app_request_reload(a, result, size);
 }
 
 /* Writes reason into reasons at *used as one "not ready: ..." line. */
@@ -1323,8 +1349,9 @@ static int app_init_events(app *a)
 	a->tick_timer = event_new(a->base, -1, EV_PERSIST, app_tick_cb, a);
 	a->stats_timer = event_new(a->base, -1, EV_PERSIST, app_stats_cb, a);
 	a->shutdown_timer = evtimer_new(a->base, app_shutdown_timeout_cb, a);
+	a->tokens_timer = evtimer_new(a->base, app_tokens_reload_cb, a);
 	if (!a->kick_event || !a->retry_timer || !a->tick_timer || !a->stats_timer ||
-	    !a->shutdown_timer)
+	    !a->shutdown_timer || !a->tokens_timer)
 		return -1;
 	event_add(a->tick_timer, &tick);
 	event_add(a->stats_timer, &stats);
@@ -1380,7 +1407,7 @@ static void app_fini(app *a, int producer_wait_ms)
 	struct event *events[] = { a->signal_events[0], a->signal_events[1],
 	                           a->signal_events[2], a->kick_event,
 	                           a->retry_timer, a->tick_timer, a->stats_timer,
-	                           a->shutdown_timer };
+	                           a->shutdown_timer, a->tokens_timer };
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i])
 			event_free(events[i]);

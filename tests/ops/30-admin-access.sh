@@ -2,9 +2,11 @@
 # Admin API access against a running daemon with real redis-server and the
 # dev broker: bearer tokens (401 without or with a wrong token, 403 for a
 # role too low), GET /api/kpis with a suppressed scope, POST /api/reload
-# (202 for an unchanged file, 422 naming the key of a refused one), open /healthz, one audit line per API
-# request that names who and never contains a token, and a tokens file that
-# group members may read rejected at start.
+# (202 for an unchanged file, 422 naming the key of a refused one), open
+# /healthz, token rotation by SIGHUP and by POST /api/reload (a broken file
+# keeps the tokens in use), one audit line per API request that names who
+# and never contains a token, and a tokens file that group members may read
+# rejected at start.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -73,6 +75,32 @@ lib_assert_eq 401 "$(admin_request GET "/api/$ADMIN_TOKEN")" "token in the path,
 lib_assert_eq 404 "$(admin_request GET "/api/x.$ADMIN_TOKEN" "$VIEWER_TOKEN")" "token inside a path piece"
 lib_assert_eq 404 "$(admin_request GET "/api/kpis?kpi=$ADMIN_TOKEN%0A" "$VIEWER_TOKEN")" \
 	"token inside a query value"
+
+# ---------------------------------------------------------------- token rotation
+# SIGHUP reads the tokens file again: the rotated token works, the old one not.
+admin_write_tokens "$work/tokens" "$ROTATED_TOKEN"
+kill -HUP "$daemon"
+lib_wait_for "[ \$(grep -c 'msg=\"bearer tokens reloaded\"' '$work/daemon.log') -ge 1 ]" 10 ||
+	admin_fail_with_log "SIGHUP did not reload the tokens"
+REVOKED_TOKEN=$VIEWER_TOKEN
+lib_assert_eq 401 "$(admin_request GET /api/kpis "$VIEWER_TOKEN")" "old viewer token after rotation"
+lib_assert_eq 200 "$(admin_request GET /api/kpis "$ROTATED_TOKEN")" "rotated viewer token"
+# POST /api/reload does the same once it has answered.
+admin_write_tokens "$work/tokens"
+lib_assert_eq 202 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload, tokens"
+lib_wait_for "[ \$(grep -c 'msg=\"bearer tokens reloaded\"' '$work/daemon.log') -ge 2 ]" 10 ||
+	admin_fail_with_log "POST /api/reload did not reload the tokens"
+REVOKED_TOKEN=$ROTATED_TOKEN
+lib_assert_eq 200 "$(admin_request GET /api/kpis "$VIEWER_TOKEN")" "viewer token back"
+lib_assert_eq 401 "$(admin_request GET /api/kpis "$ROTATED_TOKEN")" "rotated token revoked"
+# A tokens file that no longer loads keeps the tokens in use.
+printf 'dashboard viewer short\n' >"$work/tokens"
+kill -HUP "$daemon"
+lib_wait_for "grep -q 'msg=\"bearer tokens not reloaded; the previous tokens stay in use\"' '$work/daemon.log'" 10 ||
+	admin_fail_with_log "a broken tokens file was not reported"
+lib_assert_eq 200 "$(admin_request GET /api/kpis "$VIEWER_TOKEN")" "viewer token after a broken file"
+admin_write_tokens "$work/tokens"
+REVOKED_TOKEN=
 
 # ---------------------------------------------------------------- audit log
 admin_check_audit "$work/audit.log" "$work/requests"

@@ -10,12 +10,17 @@
 VIEWER_TOKEN=$(openssl rand -hex 32)
 ADMIN_TOKEN=$(openssl rand -hex 32)
 WRONG_TOKEN=$(openssl rand -hex 32)
+# A second token of "dashboard", for rotation, and the one token the daemon
+# no longer accepts after a rotation (admin_who then names no holder).
+ROTATED_TOKEN=$(openssl rand -hex 32)
+REVOKED_TOKEN=
 CURL_TLS=()
 
-# Writes the tokens file FILE with mode 0600.
+# Writes the tokens file FILE with mode 0600; "dashboard" gets TOKEN when
+# given, VIEWER_TOKEN otherwise.
 admin_write_tokens() {
 	printf '# test tokens\ndashboard viewer %s\noncall admin %s\n' \
-		"$VIEWER_TOKEN" "$ADMIN_TOKEN" >"$1"
+		"${2:-$VIEWER_TOKEN}" "$ADMIN_TOKEN" >"$1"
 	chmod 600 "$1"
 }
 
@@ -100,7 +105,9 @@ admin_wait_port() {
 # Prints the token holder's name for TOKEN, or anonymous.
 admin_who() {
 	case "${1:-}" in
-	"$VIEWER_TOKEN") echo dashboard ;;
+	"") echo anonymous ;;
+	"$REVOKED_TOKEN") echo anonymous ;;
+	"$VIEWER_TOKEN" | "$ROTATED_TOKEN") echo dashboard ;;
 	"$ADMIN_TOKEN") echo oncall ;;
 	*) echo anonymous ;;
 	esac
@@ -129,7 +136,7 @@ admin_expect_header() {
 # Fails when FILE (described by WHAT) contains any of the three tokens.
 admin_expect_no_tokens() {
 	local token
-	for token in "$VIEWER_TOKEN" "$ADMIN_TOKEN" "$WRONG_TOKEN"; do
+	for token in "$VIEWER_TOKEN" "$ADMIN_TOKEN" "$WRONG_TOKEN" "$ROTATED_TOKEN"; do
 		if grep -qF "$token" "$1"; then
 			lib_fail "$2 contains a bearer token"
 		fi
@@ -174,7 +181,7 @@ PYTHON
 # by line, and fails when the log contains a token.
 admin_check_audit() {
 	admin_expect_no_tokens "$1" "the audit log"
-	python3 - "$1" "$2" "$VIEWER_TOKEN" "$ADMIN_TOKEN" "$WRONG_TOKEN" <<'PYTHON' ||
+	python3 - "$1" "$2" "$VIEWER_TOKEN" "$ADMIN_TOKEN" "$WRONG_TOKEN" "$ROTATED_TOKEN" <<'PYTHON' ||
 import json, sys
 audit = [json.loads(line) for line in open(sys.argv[1])]
 sent = [json.loads(line) for line in open(sys.argv[2])]
