@@ -225,7 +225,7 @@ static int admin_serve_route(admin_server *s, struct evhttp_request *req, const 
 	return route->handle(s, body);
 }
 
-/* libevent knows no phrase for 422 and would send "Client Error". */
+/* libevent has no reason phrase for 422 and would send "Client Error". */
 static const char *admin_reason_phrase(int status)
 {
 	return status == 422 ? "Unprocessable Entity" : NULL;

@@ -16,8 +16,8 @@
  * line of the audit log when admin.audit_log is set (admin_audit.h).
  * Responses are application/json; errors read {"error": "..."}.
  *
- * The admin server (admin.c) hands every /api/ request here, and asks
- * admin_api_check_token() about health paths that admin.open_paths leaves
+ * The admin server (admin.c) hands every /api/ request here, and calls
+ * admin_api_check_token() for health paths that admin.open_paths leaves
  * closed. Handlers run on the loop thread and reply at once.
  */
 #ifndef ADVOCACY_ADMIN_API_H

@@ -7,7 +7,7 @@
  *   NAME ROLE TOKEN
  *   grafana viewer 3f9c...   (at least 32 characters)
  *
- * NAME says who has the token and is what the audit log records (letters,
+ * NAME identifies who has the token and is what the audit log records (letters,
  * digits, '_', '.' and '-', at most 64 characters, so no e-mail address).
  * ROLE is viewer (reads) or admin (reads and actions). Blank lines and lines
  * starting with '#' are skipped, and so is a UTF-8 byte order mark at the

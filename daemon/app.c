@@ -933,8 +933,8 @@ static void app_log_applied(const app *a, const config *old)
 }
 
 /*
- * Replaces the scorecard, which knows KPIs by their place in the config:
- * figures of the old config are dropped and the next tick fills it again.
+ * Replaces the scorecard. It identifies KPIs by their place in the config, so
+ * the figures of the old config are dropped and the next tick fills it again.
  */
 static void app_swap_scorecard(app *a, scorecard *sc)
 {
@@ -1134,7 +1134,7 @@ static void app_reload_tokens(app *a)
 		app_count_reload(a, false);
 }
 
-/* After POST /api/reload: the request that asked is answered by now. */
+/* Reloads the tokens after POST /api/reload, whose response is sent by now. */
 static void app_tokens_reload_cb(evutil_socket_t fd, short what, void *arg)
 {
 	app_reload_tokens(arg);
@@ -1163,11 +1163,11 @@ static void app_exit_now(int sig)
 }
 
 /*
- * Once the loop has stopped, the producer flush and the consumer's leave of
- * the group still block for up to seconds, outside the loop: a SIGTERM or
- * SIGINT then ends the process at once with exit code 3, as a second signal
- * does while the loop runs. Freeing the loop's signal events first gives
- * the signals back to this handler.
+ * Makes a SIGTERM or SIGINT end the process at once with exit code 3 after
+ * the loop has stopped. The producer flush and the consumer leaving its
+ * group still block for seconds outside the loop, and a second signal must
+ * stop them as it does while the loop runs. Freeing the loop's signal
+ * events first hands the signals to this handler.
  */
 static void app_exit_on_next_signal(app *a)
 {
@@ -1189,8 +1189,8 @@ static void app_exit_on_next_signal(app *a)
 /* ---------------------------------------------------------------- admin */
 
 /*
- * POST /api/reload: the same reload as SIGHUP, with its result for the
- * caller. The tokens are read again once this request is answered, because
+ * Serves POST /api/reload: the same reload as SIGHUP, with its result for
+ * the caller. The tokens are read again after the response is sent, because
  * the request being served points into the current ones.
  */
 static int app_admin_reload_cb(void *opaque, char *result, size_t size)

@@ -17,7 +17,7 @@
  * cfg->version identifies the file's bytes (the first 16 hex digits of their
  * SHA-256), so two instances or a reload can tell whether they run the same
  * configuration. KPIs and threshold rules carry an optional owner (a team or
- * role that answers for them, never a person's e-mail) and rationale for the
+ * role responsible for them, never a person's e-mail) and rationale for the
  * governance trail; a retired KPI stays in the file but is never computed.
  */
 #ifndef ADVOCACY_CONFIG_H
@@ -129,7 +129,7 @@ typedef struct config_threshold {
 	int for_ticks;             /* consecutive breached ticks before firing, >= 1 */
 	char *severity;            /* critical, error, warning or info */
 	uint32_t scope_kinds;      /* bit set; default: every scope kind */
-	char *owner;               /* who answers for the rule; NULL when not given */
+	char *owner;               /* team or role responsible; NULL when not given */
 	char *rationale;           /* why it escalates; NULL when not given */
 } config_threshold;
 
@@ -152,7 +152,7 @@ typedef struct config_kpi {
 	config_threshold *thresholds;
 	size_t n_thresholds;
 	kpi_status status;         /* default active */
-	char *owner;               /* who answers for the KPI; NULL when not given */
+	char *owner;               /* team or role responsible; NULL when not given */
 	char *rationale;           /* why it is measured; NULL when not given */
 } config_kpi;
 

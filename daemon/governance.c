@@ -2,9 +2,9 @@
  * governance.c - the governance trail (see governance.h).
  *
  * One step is in flight at a time: read the hash, then swap it. Configs
- * submitted are queued, so each one applied gets its record, in order;
- * the head of the queue is kept until the hash holds its version, whoever
- * wrote it. A full queue (Redis away through many reloads) merges the
+ * submitted are queued, so each one applied gets its record, in order.
+ * The head of the queue stays until the hash contains its version, written
+ * by this instance or another. A full queue (Redis away through many reloads) merges the
  * newest entries: the last record then spans several versions. A swap lost to another
  * instance reads the hash again and diffs against what that instance
  * stored, up to GOVERNANCE_MAX_ATTEMPTS times in a row.
@@ -266,7 +266,7 @@ static bool governance_pending_stale(const redis_field *fields, size_t n)
 
 /*
  * Reply to the read: produce a record left pending, then either stop
- * (the hash holds the wanted version) or diff and swap.
+ * (the hash contains the expected version) or diff and swap.
  */
 static void governance_read_cb(int status, const redis_field *fields, size_t n, void *opaque)
 {

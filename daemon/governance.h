@@ -5,7 +5,7 @@
  * The applied catalog summary (see catalog.h) and its version live in the
  * Redis hash {P}:governance, shared by every instance. When a config is
  * applied (at start and after a reload), the trail reads that hash, and
- * when it holds another version it diffs the new summary against it and
+ * when it contains another version it diffs the new summary against it and
  * swaps the hash with a compare-and-set script. Only the instance whose
  * swap wins produces the record, keyed by the config version, so two
  * instances starting together record a change once, and a restart with the

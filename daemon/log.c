@@ -177,8 +177,15 @@ static void log_json_close(log_json *j, char c)
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when invalid. */
 static size_t log_utf8_length(const unsigned char *p, size_t n)
 {
-	size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+	size_t len = 0;
 	uint32_t cp;
+
+	if (p[0] >= 0xf0)
+		len = 4;
+	else if (p[0] >= 0xe0)
+		len = 3;
+	else if (p[0] >= 0xc2)
+		len = 2;
 
 	if (len == 0 || len > n || p[0] > 0xf4)
 		return 0;
@@ -209,7 +216,13 @@ static void log_json_string(log_json *j, const char *text, size_t n)
 		if (p[i] == '"' || p[i] == '\\') {
 			snprintf(esc, sizeof(esc), "\\%c", p[i]);
 		} else if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
-			snprintf(esc, sizeof(esc), "\\%c", p[i] == '\n' ? 'n' : p[i] == '\t' ? 't' : 'r');
+			char letter = 'r';
+
+			if (p[i] == '\n')
+				letter = 'n';
+			else if (p[i] == '\t')
+				letter = 't';
+			snprintf(esc, sizeof(esc), "\\%c", letter);
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
 		} else if (p[i] < 0x80) {

@@ -262,9 +262,9 @@ int main(int argc, char **argv)
 	int opt, format;
 
 	/*
-	 * A write to a socket the peer has reset must fail with EPIPE, not kill
-	 * the process: OpenSSL (admin TLS) and hiredis write with write(2),
-	 * which raises SIGPIPE, so a client that aborts a TLS handshake could
+	 * A write to a socket the peer has reset must fail with EPIPE instead of
+	 * killing the process. OpenSSL (admin TLS) and hiredis use write(2),
+	 * which raises SIGPIPE, so a client aborting a TLS handshake could
 	 * otherwise stop the daemon.
 	 */
 	signal(SIGPIPE, SIG_IGN);

@@ -4,9 +4,9 @@
  * A registry contains families (counters, gauges and histograms), each with a
  * fixed list of label names given when the family is made. A series is one
  * set of label values of a family. metrics_series_get() finds or makes it
- * and returns a pointer that stays valid until metrics_free(), so callers
+ * and returns a pointer that stays valid until metrics_free(). Callers thus
  * resolve a series once (per batch, per partition, at start) and then count
- * through the pointer: metrics_add(), metrics_set() and metrics_observe()
+ * through the pointer. metrics_add(), metrics_set() and metrics_observe()
  * neither allocate nor compare strings.
  *
  * metrics_render() writes the text exposition format 0.0.4 that Prometheus

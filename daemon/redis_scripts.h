@@ -29,7 +29,7 @@
  * stored next offset of each field, "" when none.
  *
  * redis_governance_swap_script replaces the applied catalog summary in
- * KEYS[1] (the governance hash) when it still holds version ARGV[1] (""
+ * KEYS[1] (the governance hash) when it still contains version ARGV[1] (""
  * for none): ARGV[2] is the new version, ARGV[3] the governance record
  * kept as "pending" until it is delivered, then field and value pairs.
  * It replies {1} when swapped, or {0, stored version} when another

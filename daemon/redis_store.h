@@ -189,7 +189,7 @@ int redis_store_governance_read(redis_store *s, redis_store_governance_read_cb c
 
 /*
  * Replaces the governance hash by version, record (kept as "pending",
- * with now_ms as "pending_at") and fields when it still holds expected
+ * with now_ms as "pending_at") and fields when it still contains expected
  * ("" for none). cb gets 1 (swapped),
  * 0 with the version stored instead, or -1 when Redis failed. Arguments
  * are copied. Returns 0, or -1 when not connected or out of memory.
@@ -198,7 +198,7 @@ int redis_store_governance_swap(redis_store *s, const char *expected, const char
                                 const char *record, int64_t now_ms, const redis_field *fields,
                                 size_t n, redis_store_governance_swap_cb cb, void *opaque);
 
-/* Drops "pending" when the governance hash still holds version; failures are logged. */
+/* Drops "pending" when the governance hash still contains version; failures are logged. */
 int redis_store_governance_clear(redis_store *s, const char *version);
 
 /* Redis commands sent since start (one script call counts as one), for metrics. */

@@ -285,7 +285,7 @@ static bool alert_same_rule(const config_threshold *a, const config_threshold *b
 	       a->scope_kinds == b->scope_kinds;
 }
 
-/* True when the entry's state still holds under next. */
+/* True when the entry's state remains valid under next. */
 static bool alert_entry_kept(const alert_engine *a, const alert_entry *e, const config *next)
 {
 	const char *slash = strchr(e->key, '/');

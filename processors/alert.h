@@ -61,10 +61,10 @@ void alert_observe(alert_engine *a, const kpi_update *u, int64_t now_ms,
  * Switches the engine to next (a reload). The state of a (rule, scope) is
  * kept when the rule exists in next with the same direction, value,
  * for_ticks, severity and scopes, and its KPI is active and computes the
- * same value (behaviours, aggregation, window). Other entries are dropped;
- * a firing one first gets its RESOLVED event, with its last observed value,
- * described by the old configuration, which must stay alive during the
- * call. The engine borrows next from then on.
+ * same value (behaviours, aggregation, window). Other entries are dropped.
+ * A dropped firing entry first gets its RESOLVED event with its last
+ * observed value, described by the old configuration, so that configuration
+ * must stay alive during the call. The engine borrows next from then on.
  */
 void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
                        void *opaque);

@@ -4,7 +4,7 @@
  * summaries.
  *
  * A summary is a JSON object with one entry per KPI ("k:<id>") and per
- * threshold rule ("r:<id>"). Each entry holds a digest of the whole
+ * threshold rule ("r:<id>"). Each entry contains a digest of the whole
  * definition, a short digest per field (so a later diff can name the
  * fields that changed without keeping the definitions), the status
  * (a rule has its KPI's status), and the owner and rationale as written in

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Admin API access against a running daemon with real redis-server and the
-# dev broker: bearer tokens (401 without or with a wrong token, 403 for a
-# role too low), GET /api/kpis with a suppressed scope, POST /api/reload
-# (202 for an unchanged file, 422 naming the key of a refused one), open
-# /healthz, token rotation by SIGHUP and by POST /api/reload (a broken file
-# keeps the tokens in use), one audit line per API request that names who
-# and never contains a token, and a tokens file that group members may read
-# rejected at start.
+# dev broker. Bearer tokens: 401 without or with a wrong token, 403 for a
+# role too low. GET /api/kpis shows a suppressed scope. POST /api/reload
+# returns 202 for an unchanged file and 422 naming the key of a rejected
+# one. /healthz is open. Tokens rotate by SIGHUP and by POST /api/reload,
+# and a broken tokens file keeps the tokens in use. Each API request gets
+# one audit line that names the holder and contains no token. A tokens file
+# that group members may read is rejected at start.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -85,7 +85,7 @@ lib_wait_for "[ \$(grep -c 'msg=\"bearer tokens reloaded\"' '$work/daemon.log') 
 REVOKED_TOKEN=$VIEWER_TOKEN
 lib_assert_eq 401 "$(admin_request GET /api/kpis "$VIEWER_TOKEN")" "old viewer token after rotation"
 lib_assert_eq 200 "$(admin_request GET /api/kpis "$ROTATED_TOKEN")" "rotated viewer token"
-# POST /api/reload does the same once it has answered.
+# POST /api/reload does the same after its response is sent.
 admin_write_tokens "$work/tokens"
 lib_assert_eq 202 "$(admin_request POST /api/reload "$ADMIN_TOKEN")" "admin POST /api/reload, tokens"
 lib_wait_for "[ \$(grep -c 'msg=\"bearer tokens reloaded\"' '$work/daemon.log') -ge 2 ]" 10 ||

@@ -139,12 +139,14 @@ import json, sys
 recs = [json.loads(l) for l in sys.stdin]
 assert len(recs) == 1, recs
 r = recs[0]
-assert r["type"] == "config_applied" and r["config_version"] == sys.argv[1], r
+assert r["type"] == "config_applied", r
+assert r["config_version"] == sys.argv[1], r
 assert r["previous_version"] is None, r
 assert [k["id"] for k in r["kpis"]["added"]] == ["recognition_count", "shares_count"], r
 assert [k["id"] for k in r["rules"]["added"]] == ["shares_low"], r
 assert r["kpis"]["added"][1]["owner"] == "Marketing", r
-assert r["applied_at"].endswith("Z") and len(r["applied_at"]) == 24, r
+assert r["applied_at"].endswith("Z"), r
+assert len(r["applied_at"]) == 24, r
 ' "$v1" || lib_fail "first governance record wrong: $(governance)"
 lib_assert_eq "$v1" "$(redis-cli -p "$REDIS_PORT" hget '{reload}:governance' version)" \
 	"version stored in Redis"
@@ -168,7 +170,8 @@ import json, sys
 recs = [json.loads(l) for l in sys.stdin]
 assert len(recs) == 2, recs
 r = recs[1]
-assert r["config_version"] == sys.argv[2] and r["previous_version"] == sys.argv[1], r
+assert r["config_version"] == sys.argv[2], r
+assert r["previous_version"] == sys.argv[1], r
 k = r["kpis"]
 assert [i["id"] for i in k["changed"]] == ["recognition_count"], r
 assert k["changed"][0]["fields"] == ["weight", "target"], r
@@ -176,7 +179,8 @@ assert k["changed"][0]["owner"] == "HR", r
 assert k["changed"][0]["rationale"] == "Recognition is the leading advocacy signal", r
 assert [i["id"] for i in k["retired"]] == ["shares_count"], r
 assert k["retired"][0]["owner"] == "Marketing", r
-assert k["added"] == [] and k["removed"] == [], r
+assert k["added"] == [], r
+assert k["removed"] == [], r
 assert [i["id"] for i in r["rules"]["retired"]] == ["shares_low"], r
 assert r["rules"]["retired"][0]["rationale"] == "Campaigns need a nudge", r
 ' "$v1" "$v2" || lib_fail "reload governance record wrong: $(governance | tail -n 1)"
@@ -233,7 +237,7 @@ lib_stop "$b" || lib_fail "instance b did not stop cleanly"
 
 # ---------------------------------------------------------------- burst of reloads
 # Three configs applied while Redis is silent get three records, in order,
-# once it answers again. No tick may then wait for Redis, since a reload is
+# once it replies again. No tick may wait for Redis then, because a reload is
 # applied only between ticks: the first reload sets a 1 h tick.
 TICK=1h write_config 30 retired
 v4=$(sha256sum "$work/reload.yaml" | cut -c1-16)

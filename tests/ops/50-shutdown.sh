@@ -91,7 +91,7 @@ kill -TERM "$daemon"
 wait_exit
 lib_assert_eq 0 "$code" "exit code of a clean stop"
 grep -q 'msg="stopped" exit_code=0' "$log" || lib_fail "no clean stop logged"
-# Kafka's committed offsets are where an instance starts when Redis holds
+# Kafka's committed offsets are where an instance starts when Redis contains
 # none: under a fresh key prefix a daemon counts only the one event produced
 # after the stop (all six without a commit).
 produce 1

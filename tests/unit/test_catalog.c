@@ -2,7 +2,7 @@
  * test_catalog.c - catalog summaries and the governance record of a change.
  *
  * Configs are written to a temporary folder (with a test HMAC key) and
- * loaded with config_load(), so the summaries see what the daemon sees.
+ * loaded with config_load(), so the summaries match what the daemon loads.
  * The base catalog has KPIs "kudos" (rule "kudos_low") and "shares"
  * (rule "shares_high"); each test changes it and checks the record lists.
  */
@@ -99,7 +99,7 @@ static const json_t *list_of(const json_t *record, const char *section, const ch
 	return l;
 }
 
-/* Fails unless the list holds exactly the ids given, in that order (NULL-terminated). */
+/* Fails unless the list contains exactly the ids given, in that order (NULL-terminated). */
 static void expect_ids(const json_t *record, const char *section, const char *list, ...)
 {
 	const json_t *l = list_of(record, section, list);

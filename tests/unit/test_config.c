@@ -352,7 +352,7 @@ static void test_reference_kpis(void **state)
 	assert_float_equal(k->thresholds[0].value, 0.3, 1e-12);
 	assert_int_equal(k->thresholds[0].for_ticks, 3);
 
-	/* Every shipped KPI and rule names who answers for it and why. */
+	/* Every shipped KPI and rule names who is responsible for it and why. */
 	for (size_t i = 0; i < cfg->n_kpis; i++) {
 		assert_non_null(cfg->kpis[i].owner);
 		assert_non_null(cfg->kpis[i].rationale);
