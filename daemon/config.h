@@ -122,15 +122,47 @@ typedef enum scope_kind {
 	SCOPE_KIND_COUNT,
 } scope_kind;
 
+/* What a rule compares; every condition reports its bound in the KPI's units. */
+typedef enum alert_condition {
+	ALERT_COND_THRESHOLD,  /* the value against `value`, or the KPI's target */
+	ALERT_COND_DEVIATION,  /* the value more than `value` percent from the target */
+	ALERT_COND_ZSCORE,     /* more than `value` standard deviations from the baseline */
+	ALERT_COND_TREND,      /* change over `periods` periods, in percent, past `value` */
+	ALERT_COND_DISPARITY,  /* lowest over highest segment value below `value` */
+} alert_condition;
+
 typedef struct config_threshold {
 	char *id;                  /* rule id, unique across all KPIs */
-	threshold_direction direction;
-	double value;              /* absent in YAML: the KPI's target */
+	alert_condition condition; /* default threshold */
+	threshold_direction direction; /* disparity: always below */
+	double value;              /* see alert_condition; threshold: the KPI's target
+	                            * unless given; disparity: default 0.8 */
+	bool has_value;            /* value was given in YAML */
+	double resolve_value;      /* hysteresis: the alert resolves only once the
+	                            * value is back past this bound; default value */
 	int for_ticks;             /* consecutive breached ticks before firing, >= 1 */
+	int64_t for_ms;            /* and breached at least this long; default 0 */
+	int64_t keep_firing_for_ms;/* clear this long before resolving; default 0 */
+	int64_t repeat_interval_ms;/* repeat while firing this often; 0: never (default) */
+	int64_t period_ms;         /* zscore and trend: one baseline sample per period;
+	                            * default 1h */
+	int periods;               /* zscore: EWMA span and warm-up samples; trend:
+	                            * look-back; 2..64, default 7 */
+	int min_sample;            /* disparity: least headcount of a segment that
+	                            * counts; default privacy.min_group_size */
 	char *severity;            /* critical, error, warning or info */
-	uint32_t scope_kinds;      /* bit set; default: every scope kind */
+	uint32_t scope_kinds;      /* bit set; default: every scope kind (disparity:
+	                            * the dimensions compared, never org) */
 	char *owner;               /* team or role responsible; NULL when not given */
+	char *route;               /* storm-control group and routing hint; default
+	                            * the owner, else "default" */
+	char *runbook_url;         /* NULL when not given */
+	config_kv *labels;         /* extra labels copied into every event */
+	size_t n_labels;
 	char *rationale;           /* why it escalates; NULL when not given */
+	int64_t escalate_after_ms; /* second tier after firing this long; 0: none */
+	char *escalate_owner;      /* second tier's owner; NULL: keep the owner */
+	char *escalate_severity;   /* second tier's severity; NULL: keep the severity */
 } config_threshold;
 
 typedef enum kpi_status {
@@ -223,6 +255,15 @@ typedef struct config {
 		int max_queued_messages; /* producer queue bound; input pauses at half */
 	} outputs;
 
+	/* Escalation delivery and evaluation, shared by every rule. */
+	struct {
+		int max_firings_per_tick; /* new firings per route per tick; the rest wait,
+		                           * listed in one storm event; default 10 */
+		int64_t lease_ttl_ms;     /* evaluator lease in Redis; default 10s */
+		char *source;             /* CloudEvents source; default "/advocacyd/<group id>" */
+		bool structured;          /* CloudEvents structured mode; default binary */
+	} alerts;
+
 	/* The admin HTTP server (health endpoints and the admin API). */
 	struct {
 		bool enabled;            /* default true */
@@ -278,5 +319,6 @@ const char *config_quadrant_name(quadrant q);
 const char *config_indicator_name(indicator i);
 const char *config_aggregation_name(kpi_aggregation a);
 const char *config_scope_kind_name(scope_kind k);
+const char *config_alert_condition_name(alert_condition c);
 
 #endif
