@@ -1,25 +1,32 @@
 /*
- * alert.c - static threshold escalations per (rule, scope).
+ * alert.c - escalation rules evaluated per (rule, scope), once per tick.
  *
  * State lives in an open-addressing hash table (linear probing, FNV-1a)
- * keyed by the dedup key "<rule id>/<scope name>". An entry is allocated the
- * first time a (rule, scope) pair is observed and kept for the life of the
- * engine, so a tick allocates nothing once every pair has been seen. The
- * lookup builds the key in a reused scratch buffer.
+ * keyed by the dedup key "<rule id>/<scope>". An entry is created the first
+ * time a (rule, scope) pair is observed and kept until a reload drops its
+ * rule, so a tick allocates nothing once every pair has been seen (a trend
+ * rule's entry also owns its ring of period samples).
  *
- * Per entry: inactive -> pending (breached for fewer than for_ticks ticks in
- * a row) -> firing. A tick within the threshold while pending drops back to
- * inactive. A tick within the threshold while firing emits RESOLVED and goes
- * back to inactive, so the next breach starts a new pending run.
+ * A tick has three steps. alert_observe records each figure in its entry,
+ * and folds it into the disparity range of its dimension. alert_tick_end
+ * first moves every observed entry through its state machine (alert_step),
+ * then decides what to announce: resolves, repeats and tiers directly, new
+ * firings through inhibition and storm control (alert_announce).
  *
- * Runs on the event loop thread. Entries are removed only by a reload
- * (alert_reconfigure): otherwise the table is bounded by rules x scopes,
- * both of which are bounded by configuration and roster.
+ * Every change to a field that alert_import reads marks the entry dirty;
+ * alert_export_dirty hands those to the daemon to persist.
  */
 #include "alert.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define ALERT_STATE_VERSION "a1"
+#define ALERT_ID_SIZE 600
+#define ALERT_STORM_LISTED 100   /* dedup keys listed in one STORM event, at most */
 
 typedef enum alert_phase {
 	ALERT_PHASE_INACTIVE,
@@ -27,49 +34,77 @@ typedef enum alert_phase {
 	ALERT_PHASE_FIRING,
 } alert_phase;
 
+/* Lowest and highest figure of one dimension of one disparity rule this tick. */
+typedef struct alert_range {
+	double low, high;
+	const char *low_scope, *high_scope; /* borrowed from the tick's updates */
+	size_t n;
+} alert_range;
+
 typedef struct alert_entry {
-	char *key; /* NULL: empty slot */
+	char *key;                 /* NULL: empty slot */
 	uint64_t hash;
+	const config_kpi *kpi;     /* in the engine's current config */
+	const config_threshold *rule;
+	const char *scope;         /* inside key, after the rule id's '/' */
+	bool is_org;
+
+	/* persisted */
 	alert_phase phase;
-	int breached_ticks;    /* consecutive breached ticks while pending */
-	int64_t started_at_ms; /* when firing started */
-	double last_value;     /* KPI value at the last observation */
+	bool announced;            /* FIRING was sent; RESOLVED is owed */
+	int breached_ticks;
+	int64_t pending_since_ms;
+	int64_t started_at_ms;
+	int64_t clear_since_ms;    /* 0: not clear */
+	int64_t last_sent_ms;      /* last FIRING, REPEAT or ESCALATED */
+	uint32_t repeats;
+	int tier;
+	double last_value;
+	int64_t period;            /* index of the last sampled period; -1: none */
+	int n_samples;
+	double mean, var;          /* zscore baseline */
+	double *ring;              /* trend: one sample per period, the last `periods` */
+	int ring_len;
+
+	/* this tick */
+	bool dirty;
+	bool observed;
+	bool ended;                /* resolved this tick */
+	double value;
+	double bound, resolve_bound;
+	bool has_baseline;
+	double base_mean, base_stddev;
+	const char *low_scope, *high_scope;
 } alert_entry;
 
 struct alert_engine {
 	const config *cfg;
 	alert_entry *slots;
-	size_t n_slots; /* power of two, or 0 before the first entry */
+	size_t n_slots;            /* power of two, or 0 before the first entry */
 	size_t n_entries;
-	size_t n_firing;
-	char *key_buf; /* scratch for the dedup key of a lookup */
+	size_t *rule_base;         /* per KPI: index of its first rule in ranges */
+	size_t n_rules;
+	alert_range *ranges;       /* n_rules x SCOPE_KIND_COUNT */
+	char **removed;            /* keys dropped since the last export */
+	size_t n_removed, removed_cap;
+	alert_entry **candidates;  /* scratch: firings waiting for announcement */
+	size_t cand_cap;
+	const char **held;         /* scratch: keys listed in a STORM event */
+	char *key_buf;             /* scratch: dedup key of a lookup */
 	size_t key_cap;
+	int64_t now_ms;
 };
 
-alert_engine *alert_new(const config *cfg)
-{
-	alert_engine *a = calloc(1, sizeof(*a));
+static const char *const alert_state_names[ALERT_STATE_COUNT] = {
+    "firing", "resolved", "repeat", "escalated", "storm",
+};
 
-	if (a)
-		a->cfg = cfg;
-	return a;
+const char *alert_state_name(alert_state s)
+{
+	return (unsigned)s < ALERT_STATE_COUNT ? alert_state_names[s] : "unknown";
 }
 
-void alert_free(alert_engine *a)
-{
-	if (!a)
-		return;
-	for (size_t i = 0; i < a->n_slots; i++)
-		free(a->slots[i].key);
-	free(a->slots);
-	free(a->key_buf);
-	free(a);
-}
-
-size_t alert_firing_count(const alert_engine *a)
-{
-	return a->n_firing;
-}
+/* ---------------------------------------------------------------- table */
 
 static uint64_t alert_hash(const char *s, size_t len)
 {
@@ -112,7 +147,7 @@ static int alert_grow(alert_engine *a)
 	return 0;
 }
 
-/* Writes "<rule id>/<scope name>" into the scratch buffer. Returns its length or -1. */
+/* Writes "<rule id>/<scope>" into the scratch buffer. Returns its length or -1. */
 static long alert_key_build(alert_engine *a, const char *rule_id, const char *scope)
 {
 	size_t rule_len = strlen(rule_id);
@@ -133,125 +168,122 @@ static long alert_key_build(alert_engine *a, const char *rule_id, const char *sc
 	return (long)(need - 1);
 }
 
-/* Finds the entry of (rule, scope), creating it inactive. NULL when out of memory. */
-static alert_entry *alert_entry_get(alert_engine *a, const char *rule_id, const char *scope)
+/* The entry of the key in the scratch buffer, or NULL. */
+static alert_entry *alert_lookup(const alert_engine *a, size_t len)
 {
-	long len = alert_key_build(a, rule_id, scope);
+	alert_entry *e;
+
+	if (!a->n_slots)
+		return NULL;
+	e = alert_slot(a->slots, a->n_slots, a->key_buf, alert_hash(a->key_buf, len));
+	return e->key ? e : NULL;
+}
+
+static void alert_entry_reset(alert_entry *e)
+{
+	e->phase = ALERT_PHASE_INACTIVE;
+	e->announced = false;
+	e->breached_ticks = 0;
+	e->pending_since_ms = 0;
+	e->started_at_ms = 0;
+	e->clear_since_ms = 0;
+	e->last_sent_ms = 0;
+	e->repeats = 0;
+	e->tier = 1;
+}
+
+/* Points the entry at its rule and gives a trend rule its ring. Returns 0 or -1. */
+static int alert_entry_bind(alert_entry *e, const config_kpi *kpi, const config_threshold *rule)
+{
+	size_t id_len = strlen(rule->id);
+
+	e->kpi = kpi;
+	e->rule = rule;
+	e->scope = e->key + id_len + 1;
+	e->is_org = strcmp(e->scope, "org") == 0;
+	if (rule->condition == ALERT_COND_TREND && !e->ring) {
+		e->ring = calloc((size_t)rule->periods, sizeof(*e->ring));
+		if (!e->ring)
+			return -1;
+	}
+	return 0;
+}
+
+/* Finds or creates the entry of (rule, scope). NULL when out of memory. */
+static alert_entry *alert_entry_get(alert_engine *a, const config_kpi *kpi,
+                                    const config_threshold *rule, const char *scope)
+{
+	long len = alert_key_build(a, rule->id, scope);
 	uint64_t hash;
 	alert_entry *e;
 
 	if (len < 0)
 		return NULL;
-	hash = alert_hash(a->key_buf, (size_t)len);
-	if (a->n_slots) {
-		e = alert_slot(a->slots, a->n_slots, a->key_buf, hash);
-		if (e->key)
-			return e;
-	}
-
+	e = alert_lookup(a, (size_t)len);
+	if (e)
+		return e;
 	/* Keep the load factor at or below one half. */
 	if ((a->n_entries + 1) * 2 > a->n_slots && alert_grow(a) < 0)
 		return NULL;
+	hash = alert_hash(a->key_buf, (size_t)len);
 	e = alert_slot(a->slots, a->n_slots, a->key_buf, hash);
+	memset(e, 0, sizeof(*e));
 	e->key = strdup(a->key_buf);
 	if (!e->key)
 		return NULL;
 	e->hash = hash;
-	e->phase = ALERT_PHASE_INACTIVE;
-	e->breached_ticks = 0;
-	e->started_at_ms = 0;
+	e->period = -1;
+	alert_entry_reset(e);
 	a->n_entries++;
+	if (alert_entry_bind(e, kpi, rule) < 0)
+		return NULL;
 	return e;
 }
 
-static int alert_breached(const config_threshold *rule, double value)
+static void alert_entry_free(alert_entry *e)
 {
-	if (rule->direction == THRESHOLD_ABOVE)
-		return value > rule->value;
-	return value < rule->value;
+	free(e->key);
+	free(e->ring);
+	e->key = NULL;
+	e->ring = NULL;
 }
 
-static void alert_emit(const alert_entry *e, alert_state state, const config_threshold *rule,
-		       const kpi_update *u, int64_t now_ms, alert_emit_cb emit, void *opaque)
+/* ---------------------------------------------------------------- rules */
+
+/* Indexes the rules of cfg for the disparity ranges. Returns 0 or -1. */
+static int alert_index_rules(alert_engine *a, const config *cfg)
 {
-	alert_event ev = {
-	    .state = state,
-	    .kpi = u->kpi,
-	    .rule = rule,
-	    .scope = u->scope,
-	    .window = u->window,
-	    .dedup_key = e->key,
-	    .observed = u->value,
-	    .threshold = rule->value,
-	    .started_at_ms = e->started_at_ms,
-	    .ended_at_ms = state == ALERT_RESOLVED ? now_ms : 0,
-	    .at_ms = now_ms,
-	};
+	size_t *base = calloc(cfg->n_kpis ? cfg->n_kpis : 1, sizeof(*base));
+	size_t n = 0;
+	alert_range *ranges;
 
-	emit(&ev, opaque);
-}
-
-/* Advances one entry by one tick and emits the transition it causes, if any. */
-static void alert_step(alert_engine *a, alert_entry *e, const config_threshold *rule,
-		       const kpi_update *u, int64_t now_ms, alert_emit_cb emit, void *opaque)
-{
-	int breached = alert_breached(rule, u->value);
-
-	e->last_value = u->value;
-
-	if (e->phase == ALERT_PHASE_FIRING) {
-		if (breached)
-			return;
-		e->phase = ALERT_PHASE_INACTIVE;
-		e->breached_ticks = 0;
-		a->n_firing--;
-		alert_emit(e, ALERT_RESOLVED, rule, u, now_ms, emit, opaque);
-		return;
+	if (!base)
+		return -1;
+	for (size_t k = 0; k < cfg->n_kpis; k++) {
+		base[k] = n;
+		n += cfg->kpis[k].n_thresholds;
 	}
-
-	if (!breached) {
-		e->phase = ALERT_PHASE_INACTIVE;
-		e->breached_ticks = 0;
-		return;
+	ranges = calloc(n ? n * SCOPE_KIND_COUNT : 1, sizeof(*ranges));
+	if (!ranges) {
+		free(base);
+		return -1;
 	}
-	e->breached_ticks++;
-	e->phase = ALERT_PHASE_PENDING;
-	if (e->breached_ticks < rule->for_ticks)
-		return;
-	e->phase = ALERT_PHASE_FIRING;
-	e->started_at_ms = now_ms;
-	a->n_firing++;
-	alert_emit(e, ALERT_FIRING, rule, u, now_ms, emit, opaque);
+	free(a->rule_base);
+	free(a->ranges);
+	a->rule_base = base;
+	a->ranges = ranges;
+	a->n_rules = n;
+	return 0;
 }
 
-void alert_observe(alert_engine *a, const kpi_update *u, int64_t now_ms, alert_emit_cb emit,
-		   void *opaque)
-{
-	const config_kpi *k = u->kpi;
-
-	for (size_t i = 0; i < k->n_thresholds; i++) {
-		const config_threshold *rule = &k->thresholds[i];
-		alert_entry *e;
-
-		if ((unsigned)u->scope_kind >= SCOPE_KIND_COUNT ||
-		    !(rule->scope_kinds & (1u << u->scope_kind)))
-			continue;
-		/* NOTE: out of memory skips this (rule, scope) for the tick uncounted. */
-		e = alert_entry_get(a, rule->id, u->scope);
-		if (e)
-			alert_step(a, e, rule, u, now_ms, emit, opaque);
-	}
-}
-
-/* ---------------------------------------------------------------- reload */
-
-/* The threshold with id in cfg and its KPI; NULL when there is none. */
+/* The rule with id in cfg and its KPI; NULL when there is none. */
 static const config_threshold *alert_find_rule(const config *cfg, const char *id, size_t id_len,
-					       const config_kpi **kpi)
+                                               const config_kpi **kpi)
 {
 	for (size_t k = 0; k < cfg->n_kpis; k++)
 		for (size_t t = 0; t < cfg->kpis[k].n_thresholds; t++) {
 			const config_threshold *rule = &cfg->kpis[k].thresholds[t];
+
 			if (strlen(rule->id) == id_len && memcmp(rule->id, id, id_len) == 0) {
 				*kpi = &cfg->kpis[k];
 				return rule;
@@ -260,100 +292,793 @@ static const config_threshold *alert_find_rule(const config *cfg, const char *id
 	return NULL;
 }
 
+alert_engine *alert_new(const config *cfg)
+{
+	alert_engine *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->cfg = cfg;
+	if (alert_index_rules(a, cfg) < 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void alert_free_removed(alert_engine *a)
+{
+	for (size_t i = 0; i < a->n_removed; i++)
+		free(a->removed[i]);
+	a->n_removed = 0;
+}
+
+void alert_free(alert_engine *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_slots; i++)
+		alert_entry_free(&a->slots[i]);
+	alert_free_removed(a);
+	free(a->removed);
+	free(a->slots);
+	free(a->rule_base);
+	free(a->ranges);
+	free(a->candidates);
+	free(a->held);
+	free(a->key_buf);
+	free(a);
+}
+
+size_t alert_firing_count(const alert_engine *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_slots; i++)
+		n += a->slots[i].key && a->slots[i].phase == ALERT_PHASE_FIRING;
+	return n;
+}
+
+/* ---------------------------------------------------------------- observe */
+
+void alert_tick_begin(alert_engine *a, int64_t now_ms)
+{
+	a->now_ms = now_ms;
+	memset(a->ranges, 0, a->n_rules * SCOPE_KIND_COUNT * sizeof(*a->ranges));
+}
+
+static void alert_range_add(alert_range *r, const kpi_update *u)
+{
+	if (r->n == 0 || u->value < r->low) {
+		r->low = u->value;
+		r->low_scope = u->scope;
+	}
+	if (r->n == 0 || u->value > r->high) {
+		r->high = u->value;
+		r->high_scope = u->scope;
+	}
+	r->n++;
+}
+
+void alert_observe(alert_engine *a, const kpi_update *u)
+{
+	const config_kpi *k = u->kpi;
+	size_t base;
+
+	if (u->suppressed || (unsigned)u->scope_kind >= SCOPE_KIND_COUNT)
+		return;
+	base = a->rule_base[k - a->cfg->kpis];
+	for (size_t i = 0; i < k->n_thresholds; i++) {
+		const config_threshold *rule = &k->thresholds[i];
+		alert_entry *e;
+
+		if (!(rule->scope_kinds & (1u << u->scope_kind)))
+			continue;
+		if (rule->condition == ALERT_COND_DISPARITY) {
+			if (u->headcount >= (uint32_t)rule->min_sample)
+				alert_range_add(&a->ranges[(base + i) * SCOPE_KIND_COUNT + u->scope_kind], u);
+			continue;
+		}
+		/* NOTE: out of memory skips this (rule, scope) for the tick uncounted. */
+		e = alert_entry_get(a, k, rule, u->scope);
+		if (!e)
+			continue;
+		e->observed = true;
+		e->value = u->value;
+	}
+}
+
+/* Turns each disparity range of two or more segments into an observation. */
+static void alert_observe_disparities(alert_engine *a)
+{
+	const config *cfg = a->cfg;
+
+	for (size_t k = 0; k < cfg->n_kpis; k++) {
+		for (size_t t = 0; t < cfg->kpis[k].n_thresholds; t++) {
+			const config_threshold *rule = &cfg->kpis[k].thresholds[t];
+			const alert_range *r = &a->ranges[(a->rule_base[k] + t) * SCOPE_KIND_COUNT];
+
+			if (rule->condition != ALERT_COND_DISPARITY || !config_kpi_active(&cfg->kpis[k]))
+				continue;
+			for (int kind = 0; kind < SCOPE_KIND_COUNT; kind++) {
+				alert_entry *e;
+
+				if (r[kind].n < 2)
+					continue;
+				e = alert_entry_get(a, &cfg->kpis[k], rule,
+				                    config_scope_kind_name((scope_kind)kind));
+				if (!e)
+					continue;
+				e->observed = true;
+				/* All segments at zero are equal, not disparate. */
+				e->value = r[kind].high > 0 ? r[kind].low / r[kind].high : 1.0;
+				e->low_scope = r[kind].low_scope;
+				e->high_scope = r[kind].high_scope;
+			}
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- conditions */
+
+/* The sample `periods` periods back, when the ring holds that many. */
+static bool alert_trend_base(const alert_entry *e, double *old)
+{
+	int periods = e->rule->periods;
+
+	if (!e->ring || e->ring_len < periods)
+		return false;
+	*old = e->ring[0];
+	return true;
+}
+
+/*
+ * Computes this tick's firing and resolving bounds in the units of the
+ * value. Returns false while the condition cannot be evaluated yet (a
+ * baseline still warming up).
+ */
+static bool alert_bounds(alert_entry *e)
+{
+	const config_threshold *r = e->rule;
+	double sign = r->direction == THRESHOLD_BELOW ? -1.0 : 1.0;
+	double target = e->kpi->target, old, sd;
+
+	e->has_baseline = false;
+	switch (r->condition) {
+	case ALERT_COND_THRESHOLD:
+	case ALERT_COND_DISPARITY:
+		e->bound = r->value;
+		e->resolve_bound = r->resolve_value;
+		return true;
+	case ALERT_COND_DEVIATION:
+		e->bound = target * (1.0 + sign * r->value / 100.0);
+		e->resolve_bound = target * (1.0 + sign * r->resolve_value / 100.0);
+		return true;
+	case ALERT_COND_ZSCORE:
+		if (e->n_samples < r->periods)
+			return false;
+		/* A flat baseline still needs some room before a change counts. */
+		sd = sqrt(e->var);
+		if (sd < 1e-9 + 1e-6 * fabs(e->mean))
+			sd = 1e-9 + 1e-6 * fabs(e->mean);
+		e->has_baseline = true;
+		e->base_mean = e->mean;
+		e->base_stddev = sqrt(e->var);
+		e->bound = e->mean + sign * r->value * sd;
+		e->resolve_bound = e->mean + sign * r->resolve_value * sd;
+		return true;
+	case ALERT_COND_TREND:
+		if (!alert_trend_base(e, &old))
+			return false;
+		e->bound = old * (1.0 + r->value / 100.0);
+		e->resolve_bound = old * (1.0 + r->resolve_value / 100.0);
+		return true;
+	}
+	return false;
+}
+
+static bool alert_past(const config_threshold *r, double value, double bound)
+{
+	if (r->direction == THRESHOLD_ABOVE)
+		return value > bound;
+	return value < bound;
+}
+
+/* Back on the clear side of the resolve bound (the bound itself counts as clear). */
+static bool alert_clear_of(const config_threshold *r, double value, double bound)
+{
+	if (r->direction == THRESHOLD_ABOVE)
+		return value <= bound;
+	return value >= bound;
+}
+
+/* Adds this tick's value as the sample of a new period (zscore and trend). */
+static void alert_sample(alert_entry *e, int64_t now_ms)
+{
+	const config_threshold *r = e->rule;
+	int64_t period;
+	double alpha, diff;
+
+	if (r->condition != ALERT_COND_ZSCORE && r->condition != ALERT_COND_TREND)
+		return;
+	period = now_ms / r->period_ms;
+	if (period == e->period)
+		return;
+	e->period = period;
+	e->dirty = true;
+	if (r->condition == ALERT_COND_TREND) {
+		int cap = r->periods;
+
+		if (e->ring_len == cap)
+			memmove(e->ring, e->ring + 1, (size_t)(cap - 1) * sizeof(*e->ring));
+		else
+			e->ring_len++;
+		e->ring[e->ring_len - 1] = e->value;
+		return;
+	}
+	/* Exponentially weighted mean and variance, span `periods`. */
+	alpha = 2.0 / (r->periods + 1.0);
+	if (e->n_samples == 0) {
+		e->mean = e->value;
+		e->var = 0;
+	} else {
+		diff = e->value - e->mean;
+		e->mean += alpha * diff;
+		e->var = (1.0 - alpha) * (e->var + alpha * diff * diff);
+	}
+	if (e->n_samples < INT32_MAX)
+		e->n_samples++;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void alert_start_pending(alert_entry *e, int64_t now_ms)
+{
+	if (e->phase == ALERT_PHASE_INACTIVE) {
+		e->phase = ALERT_PHASE_PENDING;
+		e->pending_since_ms = now_ms;
+		e->breached_ticks = 0;
+	}
+	e->breached_ticks++;
+	e->dirty = true;
+	if (e->breached_ticks < e->rule->for_ticks || now_ms - e->pending_since_ms < e->rule->for_ms)
+		return;
+	e->phase = ALERT_PHASE_FIRING;
+	e->started_at_ms = now_ms;
+	e->clear_since_ms = 0;
+	e->announced = false;
+	e->repeats = 0;
+	e->tier = 1;
+}
+
+/* Firing: resolves once clear for keep_firing_for. */
+static void alert_step_firing(alert_entry *e, bool clear, int64_t now_ms)
+{
+	if (!clear) {
+		if (e->clear_since_ms) {
+			e->clear_since_ms = 0;
+			e->dirty = true;
+		}
+		return;
+	}
+	if (!e->clear_since_ms) {
+		e->clear_since_ms = now_ms;
+		e->dirty = true;
+	}
+	if (now_ms - e->clear_since_ms < e->rule->keep_firing_for_ms)
+		return;
+	e->phase = ALERT_PHASE_INACTIVE;
+	e->dirty = true;
+	if (e->announced)
+		e->ended = true; /* reset once its RESOLVED is out */
+	else
+		alert_entry_reset(e);
+}
+
+/* Moves one observed entry through its state machine for this tick. */
+static void alert_step(alert_entry *e, int64_t now_ms)
+{
+	bool ready = alert_bounds(e);
+
+	e->last_value = e->value;
+	if (ready) {
+		if (e->phase == ALERT_PHASE_FIRING) {
+			alert_step_firing(e, alert_clear_of(e->rule, e->value, e->resolve_bound), now_ms);
+		} else if (alert_past(e->rule, e->value, e->bound)) {
+			alert_start_pending(e, now_ms);
+		} else if (e->phase == ALERT_PHASE_PENDING) {
+			e->phase = ALERT_PHASE_INACTIVE;
+			e->breached_ticks = 0;
+			e->dirty = true;
+		}
+	}
+	alert_sample(e, now_ms);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static const char *alert_severity(const alert_entry *e)
+{
+	if (e->tier == 2 && e->rule->escalate_severity)
+		return e->rule->escalate_severity;
+	return e->rule->severity;
+}
+
+static const char *alert_owner(const alert_entry *e)
+{
+	if (e->tier == 2 && e->rule->escalate_owner)
+		return e->rule->escalate_owner;
+	return e->rule->owner;
+}
+
+static void alert_emit(const alert_engine *a, const alert_entry *e, alert_state state,
+                       int64_t ended_at_ms, alert_emit_cb emit, void *opaque)
+{
+	char id[ALERT_ID_SIZE];
+	alert_event ev = {
+	    .state = state,
+	    .kpi = e->kpi,
+	    .rule = e->rule,
+	    .scope = e->scope,
+	    .window = a->cfg->windows.windows[e->kpi->window].name,
+	    .dedup_key = e->key,
+	    .id = id,
+	    .severity = alert_severity(e),
+	    .owner = alert_owner(e),
+	    .tier = e->tier,
+	    .sequence = state == ALERT_REPEAT ? e->repeats : 0,
+	    .observed = e->last_value,
+	    .threshold = e->bound,
+	    .resolve_threshold = e->resolve_bound,
+	    .target = e->kpi->target,
+	    .has_baseline = e->has_baseline,
+	    .baseline_mean = e->base_mean,
+	    .baseline_stddev = e->base_stddev,
+	    .lowest_scope = e->low_scope,
+	    .highest_scope = e->high_scope,
+	    .started_at_ms = e->started_at_ms,
+	    .ended_at_ms = ended_at_ms,
+	    .at_ms = a->now_ms,
+	    .rule_version = a->cfg->version,
+	};
+
+	if (state == ALERT_REPEAT)
+		snprintf(id, sizeof(id), "%s/%" PRId64 "/repeat/%" PRIu32, e->key, e->started_at_ms,
+		         e->repeats);
+	else
+		snprintf(id, sizeof(id), "%s/%" PRId64 "/%s", e->key, e->started_at_ms,
+		         alert_state_name(state));
+	emit(&ev, opaque);
+}
+
+/* True when the same rule fires for the org scope (inhibits its children). */
+static bool alert_inhibited(alert_engine *a, const alert_entry *e)
+{
+	long len;
+	const alert_entry *org;
+
+	if (e->is_org || e->rule->condition == ALERT_COND_DISPARITY)
+		return false;
+	len = alert_key_build(a, e->rule->id, "org");
+	org = len < 0 ? NULL : alert_lookup(a, (size_t)len);
+	return org && org->phase == ALERT_PHASE_FIRING;
+}
+
+/* RESOLVED, REPEAT and ESCALATED of announced alerts; collects unannounced firings. */
+static int alert_follow_up(alert_engine *a, alert_entry *e, size_t *n_cand, alert_emit_cb emit,
+                           void *opaque)
+{
+	const config_threshold *r = e->rule;
+	int64_t now = a->now_ms;
+
+	if (e->ended) {
+		e->ended = false;
+		alert_emit(a, e, ALERT_RESOLVED, now, emit, opaque);
+		alert_entry_reset(e);
+		return 0;
+	}
+	if (e->phase != ALERT_PHASE_FIRING)
+		return 0;
+	if (!e->announced) {
+		if (*n_cand == a->cand_cap) {
+			size_t cap = a->cand_cap ? a->cand_cap * 2 : 64;
+			alert_entry **grown = realloc(a->candidates, cap * sizeof(*grown));
+
+			if (!grown)
+				return -1;
+			a->candidates = grown;
+			a->cand_cap = cap;
+		}
+		a->candidates[(*n_cand)++] = e;
+		return 0;
+	}
+	if (e->tier == 1 && r->escalate_after_ms > 0 && now - e->started_at_ms >= r->escalate_after_ms) {
+		e->tier = 2;
+		e->last_sent_ms = now;
+		e->dirty = true;
+		alert_emit(a, e, ALERT_ESCALATED, 0, emit, opaque);
+	} else if (r->repeat_interval_ms > 0 && now - e->last_sent_ms >= r->repeat_interval_ms) {
+		e->repeats++;
+		e->last_sent_ms = now;
+		e->dirty = true;
+		alert_emit(a, e, ALERT_REPEAT, 0, emit, opaque);
+	}
+	return 0;
+}
+
+static int alert_severity_rank(const char *s)
+{
+	static const char *const order[] = {"critical", "error", "warning", "info"};
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, order[i]) == 0)
+			return i;
+	return 4;
+}
+
+static const char *alert_route(const alert_entry *e)
+{
+	return e->rule->route ? e->rule->route : "default";
+}
+
+/* Route, then org scopes first, then most severe, oldest, by key. */
+static int alert_candidate_cmp(const void *pa, const void *pb)
+{
+	const alert_entry *a = *(alert_entry *const *)pa;
+	const alert_entry *b = *(alert_entry *const *)pb;
+	int c = strcmp(alert_route(a), alert_route(b));
+
+	if (c)
+		return c;
+	if (a->is_org != b->is_org)
+		return a->is_org ? -1 : 1;
+	c = alert_severity_rank(alert_severity(a)) - alert_severity_rank(alert_severity(b));
+	if (c)
+		return c;
+	if (a->started_at_ms != b->started_at_ms)
+		return a->started_at_ms < b->started_at_ms ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+static void alert_emit_storm(alert_engine *a, const char *route, size_t n_listed, size_t n_held,
+                             alert_emit_cb emit, void *opaque)
+{
+	char key[300], id[ALERT_ID_SIZE];
+	alert_event ev = {
+	    .state = ALERT_STORM,
+	    .scope = route,
+	    .dedup_key = key,
+	    .id = id,
+	    .severity = "warning",
+	    .tier = 1,
+	    .started_at_ms = a->now_ms,
+	    .at_ms = a->now_ms,
+	    .rule_version = a->cfg->version,
+	    .held_keys = a->held,
+	    .n_held = n_listed,
+	};
+
+	snprintf(key, sizeof(key), "storm/%s", route);
+	snprintf(id, sizeof(id), "%s/%" PRId64 "/storm/%zu", key, a->now_ms, n_held);
+	emit(&ev, opaque);
+}
+
+/*
+ * Announces the waiting firings of one route, [from, to) of the sorted
+ * candidates: at most max_firings_per_tick, the rest listed in one STORM
+ * event. Inhibited firings wait silently.
+ */
+static void alert_announce_route(alert_engine *a, size_t from, size_t to, alert_emit_cb emit,
+                                 void *opaque)
+{
+	size_t sent = 0, held = 0, listed = 0;
+	size_t budget = (size_t)a->cfg->alerts.max_firings_per_tick;
+
+	for (size_t i = from; i < to; i++) {
+		alert_entry *e = a->candidates[i];
+
+		if (alert_inhibited(a, e))
+			continue;
+		if (sent < budget) {
+			e->announced = true;
+			e->last_sent_ms = a->now_ms;
+			e->dirty = true;
+			sent++;
+			alert_emit(a, e, ALERT_FIRING, 0, emit, opaque);
+			continue;
+		}
+		if (listed < ALERT_STORM_LISTED)
+			a->held[listed++] = e->key;
+		held++;
+	}
+	if (held)
+		alert_emit_storm(a, alert_route(a->candidates[from]), listed, held, emit, opaque);
+}
+
+static int alert_announce(alert_engine *a, size_t n_cand, alert_emit_cb emit, void *opaque)
+{
+	size_t from = 0;
+
+	if (!n_cand)
+		return 0;
+	if (!a->held) {
+		a->held = malloc(ALERT_STORM_LISTED * sizeof(*a->held));
+		if (!a->held)
+			return -1;
+	}
+	qsort(a->candidates, n_cand, sizeof(*a->candidates), alert_candidate_cmp);
+	/* Org firings first: a child is inhibited only once its org scope fires. */
+	for (size_t i = 1; i <= n_cand; i++) {
+		if (i < n_cand && strcmp(alert_route(a->candidates[i]),
+		                         alert_route(a->candidates[from])) == 0)
+			continue;
+		alert_announce_route(a, from, i, emit, opaque);
+		from = i;
+	}
+	return 0;
+}
+
+int alert_tick_end(alert_engine *a, alert_emit_cb emit, void *opaque)
+{
+	size_t n_cand = 0;
+	int rc = 0;
+
+	alert_observe_disparities(a);
+	for (size_t i = 0; i < a->n_slots; i++) {
+		alert_entry *e = &a->slots[i];
+
+		if (e->key && e->observed)
+			alert_step(e, a->now_ms);
+	}
+	for (size_t i = 0; i < a->n_slots; i++) {
+		alert_entry *e = &a->slots[i];
+
+		if (!e->key)
+			continue;
+		if (rc == 0 && alert_follow_up(a, e, &n_cand, emit, opaque) < 0)
+			rc = -1;
+		e->observed = false;
+		e->low_scope = NULL;
+		e->high_scope = NULL;
+	}
+	if (rc == 0)
+		rc = alert_announce(a, n_cand, emit, opaque);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- reload */
+
 /* True when both KPIs compute the same value: behaviours, aggregation, window. */
 static bool alert_same_value(const config *ca, const config_kpi *a, const config *cb,
-			     const config_kpi *b)
+                             const config_kpi *b)
 {
 	const config_window *wa = &ca->windows.windows[a->window];
 	const config_window *wb = &cb->windows.windows[b->window];
 
 	if (strcmp(a->id, b->id) != 0 || a->aggregation != b->aggregation ||
 	    a->n_behaviours != b->n_behaviours || strcmp(wa->name, wb->name) != 0 ||
-	    wa->length_ms != wb->length_ms)
+	    wa->length_ms != wb->length_ms || a->target != b->target)
 		return false;
 	for (size_t i = 0; i < a->n_behaviours; i++)
 		if (strcmp(ca->behaviours[a->behaviours[i]].id,
-			   cb->behaviours[b->behaviours[i]].id) != 0)
+		           cb->behaviours[b->behaviours[i]].id) != 0)
 			return false;
 	return true;
 }
 
+/* Same condition and bounds; owner, route, labels and repeats may change. */
 static bool alert_same_rule(const config_threshold *a, const config_threshold *b)
 {
-	return a->direction == b->direction && a->value == b->value &&
-	       a->for_ticks == b->for_ticks && strcmp(a->severity, b->severity) == 0 &&
+	return a->condition == b->condition && a->direction == b->direction &&
+	       a->value == b->value && a->resolve_value == b->resolve_value &&
+	       a->for_ticks == b->for_ticks && a->for_ms == b->for_ms &&
+	       a->keep_firing_for_ms == b->keep_firing_for_ms && a->period_ms == b->period_ms &&
+	       a->periods == b->periods && a->min_sample == b->min_sample &&
 	       a->scope_kinds == b->scope_kinds;
 }
 
-/* True when the entry's state remains valid under next. */
-static bool alert_entry_kept(const alert_engine *a, const alert_entry *e, const config *next)
+/* The rule of the entry in next, when its state stays valid there; else NULL. */
+static const config_threshold *alert_kept_rule(const alert_engine *a, const alert_entry *e,
+                                               const config *next, const config_kpi **kpi)
 {
-	const char *slash = strchr(e->key, '/');
-	const config_kpi *old_kpi, *new_kpi;
-	const config_threshold *old_rule, *new_rule;
-	size_t id_len = (size_t)(slash - e->key);
+	const config_threshold *rule =
+	    alert_find_rule(next, e->rule->id, strlen(e->rule->id), kpi);
 
-	old_rule = alert_find_rule(a->cfg, e->key, id_len, &old_kpi);
-	new_rule = alert_find_rule(next, e->key, id_len, &new_kpi);
-	return old_rule && new_rule && config_kpi_active(new_kpi) &&
-	       alert_same_rule(old_rule, new_rule) &&
-	       alert_same_value(a->cfg, old_kpi, next, new_kpi);
+	if (!rule || !config_kpi_active(*kpi) || !alert_same_rule(e->rule, rule) ||
+	    !alert_same_value(a->cfg, e->kpi, next, *kpi))
+		return NULL;
+	return rule;
 }
 
-/* Emits RESOLVED for a firing entry that a reload drops, described by the old config. */
-static void alert_resolve_dropped(alert_engine *a, const alert_entry *e, int64_t now_ms,
-				  alert_emit_cb emit, void *opaque)
+/* Remembers a dropped key so that the next export deletes its state. */
+static int alert_note_removed(alert_engine *a, char *key)
 {
-	const char *slash = strchr(e->key, '/');
-	const config_kpi *kpi;
-	const config_threshold *rule =
-	    alert_find_rule(a->cfg, e->key, (size_t)(slash - e->key), &kpi);
+	if (a->n_removed == a->removed_cap) {
+		size_t cap = a->removed_cap ? a->removed_cap * 2 : 16;
+		char **grown = realloc(a->removed, cap * sizeof(*grown));
 
-	if (!rule)
-		return;
-	alert_event ev = {
-	    .state = ALERT_RESOLVED,
-	    .kpi = kpi,
-	    .rule = rule,
-	    .scope = slash + 1,
-	    .window = a->cfg->windows.windows[kpi->window].name,
-	    .dedup_key = e->key,
-	    .observed = e->last_value,
-	    .threshold = rule->value,
-	    .started_at_ms = e->started_at_ms,
-	    .ended_at_ms = now_ms,
-	    .at_ms = now_ms,
-	};
-	emit(&ev, opaque);
+		if (!grown)
+			return -1;
+		a->removed = grown;
+		a->removed_cap = cap;
+	}
+	a->removed[a->n_removed++] = key;
+	return 0;
+}
+
+/* Frees a dropped entry, keeping its key for the export when possible. */
+static void alert_drop(alert_engine *a, alert_entry *e)
+{
+	if (alert_note_removed(a, e->key) < 0)
+		free(e->key);
+	e->key = NULL;
+	free(e->ring);
+	e->ring = NULL;
 }
 
 void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
-		       void *opaque)
+                       void *opaque)
 {
 	alert_entry *slots = a->n_slots ? calloc(a->n_slots, sizeof(*slots)) : NULL;
 
-	if (a->n_slots && !slots) {
-		/* Out of memory: keep every entry; a removed rule's entry is never observed. */
+	a->now_ms = now_ms;
+	if ((a->n_slots && !slots) || alert_index_rules(a, next) < 0) {
+		/* Out of memory: forget every entry; the next lease load reads them back. */
+		free(slots);
+		alert_clear(a);
 		a->cfg = next;
 		return;
 	}
 	a->n_entries = 0;
-	a->n_firing = 0;
 	for (size_t i = 0; i < a->n_slots; i++) {
 		alert_entry *e = &a->slots[i];
+		const config_kpi *kpi = NULL;
+		const config_threshold *rule;
+
 		if (!e->key)
 			continue;
-		if (!alert_entry_kept(a, e, next)) {
-			if (e->phase == ALERT_PHASE_FIRING)
-				alert_resolve_dropped(a, e, now_ms, emit, opaque);
-			free(e->key);
+		rule = alert_kept_rule(a, e, next, &kpi);
+		if (!rule) {
+			if (e->announced)
+				alert_emit(a, e, ALERT_RESOLVED, now_ms, emit, opaque);
+			alert_drop(a, e);
+			continue;
+		}
+		if (rule->condition == ALERT_COND_TREND && e->rule->periods != rule->periods) {
+			free(e->ring);
+			e->ring = NULL;
+			e->ring_len = 0;
+		}
+		if (alert_entry_bind(e, kpi, rule) < 0) {
+			alert_drop(a, e);
 			continue;
 		}
 		*alert_slot(slots, a->n_slots, e->key, e->hash) = *e;
 		a->n_entries++;
-		a->n_firing += e->phase == ALERT_PHASE_FIRING;
 	}
 	free(a->slots);
 	a->slots = slots;
 	a->cfg = next;
+}
+
+/* ---------------------------------------------------------------- state */
+
+/* Writes the persisted fields of e as text into buf. */
+static void alert_format_state(const alert_entry *e, char *buf, size_t size)
+{
+	int n = snprintf(buf, size,
+	                 ALERT_STATE_VERSION " %d %d %d %" PRId64 " %" PRId64 " %" PRId64
+	                 " %" PRId64 " %" PRIu32 " %d %.17g %.17g %.17g %" PRId64
+	                 " %d %.17g %.17g %d",
+	                 (int)e->phase, e->announced, e->breached_ticks, e->pending_since_ms,
+	                 e->started_at_ms, e->clear_since_ms, e->last_sent_ms, e->repeats, e->tier,
+	                 e->last_value, e->bound, e->resolve_bound, e->period, e->n_samples,
+	                 e->mean, e->var, e->ring_len);
+
+	for (int i = 0; i < e->ring_len && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - (size_t)n, " %.17g", e->ring[i]);
+}
+
+void alert_export_dirty(alert_engine *a, alert_state_cb cb, void *opaque)
+{
+	/* 17 numbers and a ring of at most 64 samples, 25 characters each. */
+	char buf[2400];
+
+	for (size_t i = 0; i < a->n_removed; i++)
+		cb(a->removed[i], NULL, opaque);
+	alert_free_removed(a);
+	for (size_t i = 0; i < a->n_slots; i++) {
+		alert_entry *e = &a->slots[i];
+
+		if (!e->key || !e->dirty)
+			continue;
+		alert_format_state(e, buf, sizeof(buf));
+		cb(e->key, buf, opaque);
+		e->dirty = false;
+	}
+}
+
+void alert_mark_all_dirty(alert_engine *a)
+{
+	for (size_t i = 0; i < a->n_slots; i++)
+		if (a->slots[i].key)
+			a->slots[i].dirty = true;
+}
+
+/* Reads the numbers after the version tag into e. Returns 0 or -1. */
+static int alert_parse_state(alert_entry *e, const char *text)
+{
+	int phase, announced, used = 0, ring_len;
+	char *end;
+
+	if (sscanf(text, ALERT_STATE_VERSION " %d %d %d %" SCNd64 " %" SCNd64 " %" SCNd64
+	                 " %" SCNd64 " %" SCNu32 " %d %lf %lf %lf %" SCNd64 " %d %lf %lf %d%n",
+	           &phase, &announced, &e->breached_ticks, &e->pending_since_ms,
+	           &e->started_at_ms, &e->clear_since_ms, &e->last_sent_ms, &e->repeats, &e->tier,
+	           &e->last_value, &e->bound, &e->resolve_bound, &e->period, &e->n_samples,
+	           &e->mean, &e->var, &ring_len, &used) != 17)
+		return -1;
+	if (phase < ALERT_PHASE_INACTIVE || phase > ALERT_PHASE_FIRING || e->tier < 1 ||
+	    e->tier > 2 || ring_len < 0)
+		return -1;
+	e->phase = (alert_phase)phase;
+	e->announced = announced != 0;
+	text += used;
+	e->ring_len = 0;
+	for (int i = 0; i < ring_len; i++) {
+		double v = strtod(text, &end);
+
+		if (end == text)
+			return -1;
+		text = end;
+		/* A ring kept under another `periods` keeps its newest samples. */
+		if (e->ring && e->ring_len == e->rule->periods) {
+			memmove(e->ring, e->ring + 1, (size_t)(e->ring_len - 1) * sizeof(*e->ring));
+			e->ring_len--;
+		}
+		if (e->ring)
+			e->ring[e->ring_len++] = v;
+	}
+	return 0;
+}
+
+int alert_import(alert_engine *a, const char *key, const char *state)
+{
+	const char *slash = strchr(key, '/');
+	const config_kpi *kpi;
+	const config_threshold *rule;
+	alert_entry *e;
+
+	if (!slash)
+		return -1;
+	rule = alert_find_rule(a->cfg, key, (size_t)(slash - key), &kpi);
+	if (!rule || !config_kpi_active(kpi)) {
+		/* Its rule is gone: delete the state at the next export. */
+		char *copy = strdup(key);
+
+		if (copy && alert_note_removed(a, copy) < 0)
+			free(copy);
+		return -1;
+	}
+	e = alert_entry_get(a, kpi, rule, slash + 1);
+	if (!e)
+		return -1;
+	if (alert_parse_state(e, state) < 0) {
+		alert_entry_reset(e);
+		e->period = -1;
+		e->n_samples = 0;
+		e->ring_len = 0;
+		e->dirty = true;
+		return -1;
+	}
+	return 0;
+}
+
+void alert_clear(alert_engine *a)
+{
+	for (size_t i = 0; i < a->n_slots; i++)
+		alert_entry_free(&a->slots[i]);
+	memset(a->slots, 0, a->n_slots * sizeof(*a->slots));
+	a->n_entries = 0;
+	alert_free_removed(a);
 }
