@@ -53,6 +53,7 @@
 
 #include "admin.h"
 #include "alert.h"
+#include "escalation.h"
 #include "app_metrics.h"
 #include "dedup.h"
 #include "encode.h"
@@ -117,7 +118,6 @@ struct app {
 	dedup_batch *ids;
 	kpi_tick *tick;
 	scorecard *scorecard;     /* latest figure per (KPI, scope), for GET /api/kpis */
-	alert_engine *alerts;
 	encoder *encoder;
 	encode_buf out;
 
@@ -130,6 +130,7 @@ struct app {
 	metrics *metrics;
 	app_metrics *app_metrics;
 	governance *governance;
+	escalation *escalation;   /* rules, evaluated while this instance holds the lease */
 
 	struct event *signal_events[APP_SIGNALS];
 	struct event *kick_event;
@@ -155,6 +156,9 @@ struct app {
 	bool stopping;
 	int64_t stop_deadline_ms; /* end of the drain after the first signal */
 	bool tick_active;
+	int64_t tick_now_ms;      /* wall clock of the tick being read */
+	bool evaluating;          /* this tick's figures go to the escalation rules */
+	bool escalations_stopped; /* the lease is given up, or the stop cannot wait */
 	bool caught_up;           /* the backlog present at start has been consumed */
 	int64_t batch_now_ms;     /* wall clock when the current batch was polled */
 	int exit_code;
@@ -413,8 +417,23 @@ static void app_read_batch_again(app *a, const char *why)
 	app_reset_batch(a);
 }
 
+static void app_finish_stop(app *a);
+
+static void app_escalations_stopped_cb(void *opaque)
+{
+	app *a = opaque;
+
+	a->escalations_stopped = true;
+	app_finish_stop(a);
+}
+
+/* Ends the loop once the escalation lease is given up (see escalation_stop). */
 static void app_finish_stop(app *a)
 {
+	if (!a->escalations_stopped && a->escalation &&
+	    !escalation_stop(a->escalation, app_escalations_stopped_cb, a))
+		return;
+	a->escalations_stopped = true;
 	event_base_loopbreak(a->base);
 }
 
@@ -704,6 +723,8 @@ static void app_store_state_cb(bool connected, void *opaque)
 		app_kick(a);
 	if (a->owners)
 		ownership_claim_waiting(a->owners);
+	if (a->escalation)
+		escalation_poke(a->escalation);
 }
 
 /* ---------------------------------------------------------------- roster */
@@ -753,16 +774,13 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 	app *a = opaque;
 
 	a->escalations++;
-	app_metrics_escalation(a->app_metrics, e->state == ALERT_FIRING);
-	log_info("alert", e->state == ALERT_FIRING ? "escalation firing" : "escalation resolved",
-	         "dedup_key=\"%s\" observed=%.4f threshold=%.4f", e->dedup_key, e->observed,
-	         e->threshold);
-	if (encode_escalation(a->encoder, &a->cfg->outputs.escalations, e, &a->out) < 0) {
-		log_error("alert", "cannot encode escalation", "dedup_key=\"%s\"", e->dedup_key);
-		return;
-	}
-	kafka_producer_send(a->producer, a->cfg->outputs.escalations.topic, e->dedup_key,
-	                    strlen(e->dedup_key), a->out.data, a->out.len, NULL, 0, NULL);
+	if (e->state == ALERT_STORM)
+		log_warn("alert", "escalation storm: firings held back", "route=\"%s\" held=%zu",
+		         e->scope, e->n_held);
+	else
+		log_info("alert", "escalation", "state=%s dedup_key=\"%s\" observed=%.4f "
+		         "threshold=%.4f", alert_state_name(e->state), e->dedup_key, e->observed,
+		         e->threshold);
 }
 
 /* Keeps u for GET /api/kpis. */
@@ -796,8 +814,8 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 	}
 	/* Figures computed while the start-up backlog is still being read are
 	 * partial: publish them, but do not let them fire escalations. */
-	if (a->caught_up)
-		alert_observe(a->alerts, u, u->computed_at_ms, app_alert_cb, a);
+	if (a->evaluating)
+		escalation_observe(a->escalation, u);
 }
 
 static void app_tick_read_cb(int status, void *opaque)
@@ -807,9 +825,16 @@ static void app_tick_read_cb(int status, void *opaque)
 	a->tick_active = false;
 	if (status == 0 && !a->stopping) {
 		uint64_t updates = a->kpi_updates;
-		size_t suppressed = kpi_tick_emit(a->tick, a->roster, a->cfg->privacy.min_group_size,
-		                                  a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+		size_t suppressed;
 
+		a->evaluating = a->caught_up && escalation_ready(a->escalation);
+		if (a->evaluating)
+			escalation_tick_begin(a->escalation, a->tick_now_ms);
+		suppressed = kpi_tick_emit(a->tick, a->roster, a->cfg->privacy.min_group_size,
+		                           a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+		if (a->evaluating)
+			escalation_tick_end(a->escalation);
+		a->evaluating = false;
 		a->kpi_suppressed += suppressed;
 		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu",
 		          a->kpi_updates - updates, suppressed);
@@ -864,6 +889,7 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	app_window_ranges(a, now);
+	a->tick_now_ms = now;
 	if (redis_store_read_tick(a->store, a->tick, a->roster, a->clock, a->window_end_ms,
 	                          app_tick_read_cb, a) == 0)
 		a->tick_active = true;
@@ -980,7 +1006,7 @@ static void app_apply_pending(app *a)
 	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
 	app_swap_scorecard(a, sc);
 	/* Firing alerts of removed or changed rules are resolved under the old config. */
-	alert_reconfigure(a->alerts, next, app_now_ms(), app_alert_cb, a);
+	escalation_reconfigure(a->escalation, next, app_now_ms());
 	redis_store_set_config(a->store, next);
 	app_set_tick_interval(a, old, next);
 	a->cfg = next;
@@ -1093,10 +1119,17 @@ static void app_stats_cb(evutil_socket_t fd, short what, void *arg)
 static void app_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	app *a = arg;
-	log_error("main", "the current batch could not be written within the drain time; its "
-	          "offsets are not committed, so it is consumed again at the next start",
-	          "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
+
+	if (a->state == APP_BATCH_IDLE)
+		log_error("main", "escalations in flight were not confirmed within the drain time; "
+		          "the next lease holder sends them again from the outbox",
+		          "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
+	else
+		log_error("main", "the current batch could not be written within the drain time; its "
+		          "offsets are not committed, so it is consumed again at the next start",
+		          "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
 	a->exit_code = APP_EXIT_DRAIN;
+	a->escalations_stopped = true;
 	app_finish_stop(a);
 }
 
@@ -1112,6 +1145,7 @@ static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 		         "or the flush", "signal=%d", (int)sig);
 		a->exit_code = APP_EXIT_DRAIN;
 		a->stop_deadline_ms = app_now_ms();
+		a->escalations_stopped = true;
 		app_finish_stop(a);
 		return;
 	}
@@ -1239,6 +1273,7 @@ static void app_collect_metrics_cb(metrics *m, void *opaque)
 	app_metrics_sources src = {
 		.pipeline = a->pipeline, .consumer = a->consumer,
 		.roster_reader = a->roster_reader, .producer = a->producer, .store = a->store,
+		.escalation = a->escalation,
 		.roster_people = a->roster ? roster_size(a->roster) : 0,
 		.kpi_scopes_suppressed = a->kpi_suppressed,
 		.batches_applied = a->batches_applied, .batches_stale = a->batches_stale,
@@ -1305,10 +1340,8 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	a->ids = dedup_batch_new();
 	a->tick = kpi_tick_new(cfg);
 	a->scorecard = scorecard_new(cfg);
-	a->alerts = alert_new(cfg);
 	a->encoder = encoder_new(err, err_size);
-	if (!a->pipeline || !a->batch || !a->ids || !a->tick || !a->scorecard || !a->alerts ||
-	    !a->encoder)
+	if (!a->pipeline || !a->batch || !a->ids || !a->tick || !a->scorecard || !a->encoder)
 		return -1;
 	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
 	return 0;
@@ -1387,7 +1420,13 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 	                               a->cfg->outputs.governance_topic);
 	if (!a->governance || governance_submit(a->governance, a->cfg) < 0)
 		return -1;
-	return 0;
+	escalation_deps deps = {
+	    .base = a->base, .cfg = a->cfg, .store = a->store, .producer = a->producer,
+	    .encoder = a->encoder, .instance = ownership_instance(a->owners),
+	    .on_event = app_alert_cb, .opaque = a,
+	};
+	a->escalation = escalation_new(&deps);
+	return a->escalation ? 0 : -1;
 }
 
 static void app_fini(app *a, int producer_wait_ms)
@@ -1399,11 +1438,15 @@ static void app_fini(app *a, int producer_wait_ms)
 	kafka_consumer_free(a->consumer);
 	kafka_roster_free(a->roster_reader);
 	/* Freeing the store fails pending claims, whose callbacks use the owners. */
+	if (a->escalation)
+		escalation_stop(a->escalation, NULL, NULL);
 	redis_store_free(a->store);
 	ownership_free(a->owners);
-	governance_free(a->governance);
+	/* After the producer: its last delivery reports count down their in-flight counters. */
 	if (a->producer)
 		kafka_producer_free(a->producer, producer_wait_ms);
+	governance_free(a->governance);
+	escalation_free(a->escalation);
 	struct event *events[] = { a->signal_events[0], a->signal_events[1],
 	                           a->signal_events[2], a->kick_event,
 	                           a->retry_timer, a->tick_timer, a->stats_timer,
@@ -1413,7 +1456,6 @@ static void app_fini(app *a, int producer_wait_ms)
 			event_free(events[i]);
 	encode_buf_free(&a->out);
 	encoder_free(a->encoder);
-	alert_free(a->alerts);
 	kpi_tick_free(a->tick);
 	scorecard_free(a->scorecard);
 	window_batch_free(a->batch);

@@ -55,8 +55,10 @@ struct app_metrics {
 	metrics_series *kafka_connected[APP_METRICS_N(app_metrics_clients)];
 	metrics_series *output_queue;
 	metrics_series *scopes_suppressed;
+	metrics_series *escalations[ALERT_STATE_COUNT];
+	metrics_series *escalations_resent;
+	metrics_series *escalation_leader;
 	metrics_series *escalations_firing;
-	metrics_series *escalations_resolved;
 	metrics_series *roster_people;
 };
 
@@ -137,10 +139,21 @@ static void app_metrics_kpi_families(app_metrics *am, metrics *m)
 	f = metrics_counter_new(m, "advocacyd_kpi_scopes_suppressed_total", "Scopes left out "
 		"of a tick because they have fewer people than privacy.min_group_size.", NULL);
 	am->scopes_suppressed = metrics_series_get(f);
-	f = metrics_counter_new(m, "advocacyd_escalations_total",
-		"Escalation records produced, by state.", "state", NULL);
-	am->escalations_firing = metrics_series_get(f, "firing");
-	am->escalations_resolved = metrics_series_get(f, "resolved");
+	f = metrics_counter_new(m, "advocacyd_escalations_total", "Escalation events written "
+		"to the outbox by this instance, by state: firing, resolved, repeat, escalated, "
+		"storm.", "state", NULL);
+	for (int s = 0; s < ALERT_STATE_COUNT; s++)
+		am->escalations[s] = metrics_series_get(f, alert_state_name((alert_state)s));
+	f = metrics_counter_new(m, "advocacyd_escalations_resent_total", "Outbox events sent "
+		"again after taking the escalation lease over (their delivery was not confirmed).",
+		NULL);
+	am->escalations_resent = metrics_series_get(f);
+	f = metrics_gauge_new(m, "advocacyd_escalation_leader", "1 while this instance holds "
+		"the escalation lease and evaluates the rules.", NULL);
+	am->escalation_leader = metrics_series_get(f);
+	f = metrics_gauge_new(m, "advocacyd_escalations_firing", "Alerts firing, as known to the "
+		"lease holder (0 on other instances).", NULL);
+	am->escalations_firing = metrics_series_get(f);
 	f = metrics_gauge_new(m, "advocacyd_roster_people", "People in the roster.", NULL);
 	am->roster_people = metrics_series_get(f);
 }
@@ -151,13 +164,15 @@ static bool app_metrics_complete(const app_metrics *am)
 	bool ok = am->consumed && am->ignored && am->dead_lettered && am->lag &&
 	          am->produce_failures && am->kpi_updates && am->messages && am->late &&
 	          am->batch_size && am->flush_seconds && am->redis_connected &&
-	          am->output_queue && am->scopes_suppressed && am->escalations_firing &&
-	          am->escalations_resolved && am->roster_people;
+	          am->output_queue && am->scopes_suppressed && am->escalations_resent &&
+	          am->escalation_leader && am->escalations_firing && am->roster_people;
 
 	for (size_t i = 0; i < INPUT_FORMAT_COUNT; i++)
 		ok = ok && am->decoded[i];
 	for (size_t i = 0; i < APP_METRICS_N(app_metrics_results); i++)
 		ok = ok && am->batches[i];
+	for (size_t i = 0; i < ALERT_STATE_COUNT; i++)
+		ok = ok && am->escalations[i];
 	for (size_t i = 0; i < APP_METRICS_N(app_metrics_clients); i++)
 		ok = ok && am->kafka_connected[i];
 	return ok;
@@ -208,11 +223,6 @@ void app_metrics_flush_seconds(app_metrics *am, double seconds)
 void app_metrics_kpi_update(app_metrics *am, const char *kpi_id)
 {
 	metrics_add(metrics_series_get(am->kpi_updates, kpi_id), 1);
-}
-
-void app_metrics_escalation(app_metrics *am, bool firing)
-{
-	metrics_add(firing ? am->escalations_firing : am->escalations_resolved, 1);
 }
 
 /* ---------------------------------------------------------------- collected */
@@ -276,5 +286,13 @@ void app_metrics_collect(app_metrics *am, const app_metrics_sources *src)
 	metrics_set(am->redis_connected, src->store && redis_store_connected(src->store));
 	metrics_set(am->scopes_suppressed, (double)src->kpi_scopes_suppressed);
 	metrics_set(am->roster_people, (double)src->roster_people);
+	if (src->escalation) {
+		for (int s = 0; s < ALERT_STATE_COUNT; s++)
+			metrics_set(am->escalations[s],
+			            (double)escalation_written(src->escalation, (alert_state)s));
+		metrics_set(am->escalations_resent, (double)escalation_resent(src->escalation));
+		metrics_set(am->escalation_leader, escalation_leader(src->escalation));
+		metrics_set(am->escalations_firing, (double)escalation_firing(src->escalation));
+	}
 	app_metrics_collect_kafka(am, src);
 }

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "escalation.h"
 #include "kafka.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -37,6 +38,7 @@ typedef struct app_metrics_sources {
 	const kafka_roster *roster_reader;
 	const kafka_producer *producer;
 	const redis_store *store;
+	const escalation *escalation;
 	size_t roster_people;
 	uint64_t kpi_scopes_suppressed;
 	/* Redis batch writes by result. */
@@ -58,7 +60,6 @@ void app_metrics_batch_size(app_metrics *am, size_t messages);
 void app_metrics_flush_seconds(app_metrics *am, double seconds);
 
 void app_metrics_kpi_update(app_metrics *am, const char *kpi_id);
-void app_metrics_escalation(app_metrics *am, bool firing);
 
 /*
  * Copies one count by reason of the app: outcome "ignored" or

@@ -261,3 +261,8 @@ size_t ownership_started(const ownership *o)
 		n += o->parts[i].started;
 	return n;
 }
+
+const char *ownership_instance(const ownership *o)
+{
+	return o->instance;
+}

@@ -69,6 +69,9 @@ void ownership_reclaim(ownership *o, const char *topic, int32_t partition, const
  * records it as seen. */
 bool ownership_seen_before(ownership *o, const char *topic, int32_t partition, int64_t offset);
 
+/* This process's random instance id (16 hex digits), also used for the escalation lease. */
+const char *ownership_instance(const ownership *o);
+
 /* Partitions claimed and started. */
 size_t ownership_started(const ownership *o);
 

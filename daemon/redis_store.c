@@ -1375,3 +1375,37 @@ int redis_store_governance_clear(redis_store *s, const char *version)
 	s->commands_sent++;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- generic */
+
+typedef struct redis_command_call {
+	redis_store_reply_cb cb;
+	void *opaque;
+} redis_command_call;
+
+static void redis_command_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_command_call *call = privdata;
+
+	if (call->cb)
+		call->cb(r, call->opaque);
+	free(call);
+}
+
+int redis_store_command(redis_store *s, int argc, const char **argv, const size_t *lens,
+                        redis_store_reply_cb cb, void *opaque)
+{
+	redis_command_call *call;
+
+	if (!redis_store_connected(s) || !(call = malloc(sizeof(*call))))
+		return -1;
+	call->cb = cb;
+	call->opaque = opaque;
+	if (redisAsyncCommandArgv(s->ac, redis_command_reply_cb, call, argc, argv, lens) !=
+	    REDIS_OK) {
+		free(call);
+		return -1;
+	}
+	s->commands_sent++;
+	return 0;
+}

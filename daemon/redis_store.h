@@ -201,6 +201,20 @@ int redis_store_governance_swap(redis_store *s, const char *expected, const char
 /* Drops "pending" when the governance hash still contains version; failures are logged. */
 int redis_store_governance_clear(redis_store *s, const char *version);
 
+struct redisReply;
+
+/* A reply of redis_store_command, valid during the call only; NULL when the
+ * connection failed before the reply came. */
+typedef void (*redis_store_reply_cb)(const struct redisReply *reply, void *opaque);
+
+/*
+ * Sends one command of argc binary-safe arguments, for modules that own
+ * keys of their own (escalation state). Arguments are copied. cb may be
+ * NULL. Returns 0, or -1 when not connected (cb is then not called).
+ */
+int redis_store_command(redis_store *s, int argc, const char **argv, const size_t *lens,
+                        redis_store_reply_cb cb, void *opaque);
+
 /* Redis commands sent since start (one script call counts as one), for metrics. */
 uint64_t redis_store_commands_sent(const redis_store *s);
 
