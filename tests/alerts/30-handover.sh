@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Two instances: exactly one evaluates (holds the lease). Killing it with
+# SIGKILL while an alert fires hands the lease to the other after the time
+# to live: the fence moves on, the firing alert is read back and not sent
+# again, and its resolve comes exactly once, from the new holder. Avro data
+# in CloudEvents binary mode.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+# shellcheck source=lib_alerts.sh
+source "$here/lib_alerts.sh"
+lib_init
+alerts_setup
+ESC_FORMAT=avro write_config
+
+start_daemon "$work/daemon-a.log"
+pid_a=$daemon
+wait_evaluating "$work/daemon-a.log"
+start_daemon "$work/daemon-b.log"
+pid_b=$daemon
+lib_admin_port "$work/daemon-b.log" >/dev/null || fail_with_logs "instance b did not start"
+sleep 2
+grep -q 'msg="escalation state loaded' "$work/daemon-b.log" &&
+	fail_with_logs "both instances evaluate escalations"
+lib_assert_eq 1 "$(redis-cli -p "$REDIS_PORT" get '{alerts}:alerts:fence')" "fence with one holder"
+
+count_to 6
+lib_wait_for "[ \"\$(count_state firing)\" = 1 ]" 10 || fail_with_logs "no firing"
+lib_wait_for "[ \"\$(outbox_len)\" = 0 ]" 10 || fail_with_logs "outbox not cleared"
+
+kill -KILL "$pid_a"
+wait "$pid_a" 2>/dev/null || true
+lib_untrack "$pid_a"
+wait_evaluating "$work/daemon-b.log" 20
+grep 'msg="escalation state loaded' "$work/daemon-b.log" | grep -q 'firing=1' ||
+	fail_with_logs "instance b did not read the firing alert back"
+lib_assert_eq 2 "$(redis-cli -p "$REDIS_PORT" get '{alerts}:alerts:fence')" "fence after the handover"
+
+count_to 2
+lib_wait_for "[ \"\$(count_state resolved)\" = 1 ]" 20 || fail_with_logs "no resolve after the handover"
+sleep 1
+lib_assert_eq 1 "$(count_state firing)" "firing records"
+lib_assert_eq 1 "$(count_state resolved)" "resolved records"
+escalations | python3 "$here/cloudevents_check.py" >"$work/check.json" ||
+	lib_fail "records are not valid CloudEvents: $(cat "$work/check.json")"
+lib_stop "$pid_b" || fail_with_logs "advocacyd exited non-zero"
+lib_log "handover: fence 1 -> 2, one firing, one resolve"
