@@ -348,6 +348,10 @@ static void test_reference_kpis(void **state)
 	assert_int_equal(k->n_behaviours, 1);
 	assert_int_equal(k->behaviours[0], behaviour_index(cfg, "recognition_given"));
 	assert_float_equal(k->thresholds[0].value, 0.5, 1e-12);
+	assert_float_equal(k->thresholds[0].resolve_value, 0.6, 1e-12);
+	assert_int_equal(k->thresholds[0].keep_firing_for_ms, 30 * 60000);
+	assert_string_equal(k->thresholds[0].runbook_url,
+			    "https://intranet.example.com/runbooks/peer-recognition");
 	assert_int_equal(k->thresholds[0].scope_kinds,
 			 (1u << SCOPE_ORG) | (1u << SCOPE_DEPARTMENT) | (1u << SCOPE_TEAM));
 
@@ -356,6 +360,14 @@ static void test_reference_kpis(void **state)
 	assert_int_equal(k->thresholds[0].direction, THRESHOLD_BELOW);
 	assert_float_equal(k->thresholds[0].value, 0.3, 1e-12);
 	assert_int_equal(k->thresholds[0].for_ticks, 3);
+	/* The baseline rules need days of samples, so they never fire in a test run. */
+	assert_int_equal(k->n_thresholds, 3);
+	assert_int_equal(k->thresholds[1].condition, ALERT_COND_ZSCORE);
+	assert_int_equal(k->thresholds[1].period_ms, 86400000);
+	assert_int_equal(k->thresholds[1].periods, 7);
+	assert_int_equal(k->thresholds[2].condition, ALERT_COND_TREND);
+	assert_int_equal(k->thresholds[2].period_ms, 7 * 86400000LL);
+	assert_int_equal(k->thresholds[2].periods, 4);
 
 	/* Every shipped KPI and rule names who is responsible for it and why. */
 	for (size_t i = 0; i < cfg->n_kpis; i++) {
