@@ -49,6 +49,14 @@
 #define CONFIG_RATIONALE_MAX 1000
 #define CONFIG_FILE_MAX (16 * 1024 * 1024)
 #define CONFIG_MAX_DRAIN_MS 3600000LL
+#define CONFIG_SCOPE_KINDS_BUT_ORG (CONFIG_ALL_SCOPE_KINDS & ~(1u << SCOPE_ORG))
+#define CONFIG_ROUTE_DEFAULT "default"
+#define CONFIG_RUNBOOK_URL_MAX 500
+#define CONFIG_MAX_LABELS 16
+#define CONFIG_LABEL_KEY_MAX 63
+#define CONFIG_LABEL_VALUE_MAX 200
+#define CONFIG_MIN_SAMPLE 3
+#define CONFIG_SOURCE_MAX 200
 
 /* Characters allowed in ids that end up in Redis keys and message keys. */
 #define CONFIG_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -81,6 +89,9 @@ static const char *const config_severities[] = {"critical", "error", "warning", 
 static const char *const config_statuses[] = {"active", "retired", NULL};
 static const char *const config_scope_kinds[] = {
     "org", "department", "team", "segment", "work_mode", "employment_type", "region", NULL};
+static const char *const config_conditions[] = {"threshold", "deviation", "zscore",
+						"trend",     "disparity", NULL};
+static const char *const config_cloudevents_modes[] = {"binary", "structured", NULL};
 
 static const char *config_enum_name(const char *const *names, size_t count, int value)
 {
@@ -112,6 +123,11 @@ const char *config_scope_kind_name(scope_kind k)
 const char *config_kpi_status_name(kpi_status s)
 {
 	return config_enum_name(config_statuses, 2, (int)s);
+}
+
+const char *config_alert_condition_name(alert_condition c)
+{
+	return config_enum_name(config_conditions, 5, (int)c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -682,10 +698,10 @@ static int config_read_list(const config_map *m, const char *key, bool required,
 }
 
 /*
- * Reads the optional owner or rationale of a KPI or rule: at most max_len
- * bytes, on one line. An owner names a team or role, so an e-mail address
- * (anything with '@') is refused: it would put a person into the
- * governance trail.
+ * Reads the optional owner, route or rationale of a KPI or rule: at most
+ * max_len bytes, on one line. An owner or route names a team or role, so an
+ * e-mail address (anything with '@') is rejected, because it would put a
+ * person into the governance trail and the escalation events.
  */
 static int config_read_governance_text(const config_map *m, const char *key, size_t max_len,
 				       char **out)
@@ -702,7 +718,7 @@ static int config_read_governance_text(const config_map *m, const char *key, siz
 				    strlen(*out), max_len);
 	if (strpbrk(*out, "\r\n"))
 		return config_error(m->ld, sub, "spans several lines; write it on one line");
-	if (strcmp(key, "owner") == 0 && strchr(*out, '@'))
+	if ((strcmp(key, "owner") == 0 || strcmp(key, "route") == 0) && strchr(*out, '@'))
 		return config_error(m->ld, sub,
 				    "looks like an e-mail address; name the team or role that "
 				    "answers for it (e.g. HR, comms), never a person");
@@ -1436,17 +1452,442 @@ static int config_load_scopes(const config_map *m, uint32_t *bits)
 	return config_each(m->ld, seq, sub, config_load_scope, bits);
 }
 
+/* Rejects key when it is given, because it applies only to the conditions named in only. */
+static int config_reject_rule_key(const config_map *m, const char *key, const char *only)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	if (!config_map_find(m, key))
+		return 0;
+	config_path_key(sub, m->kp, key);
+	return config_error(
+	    m->ld, sub, "applies only to %s rules; remove it or change the rule's condition", only);
+}
+
+/* Reads direction: required, except for disparity, which fires below value only. */
+static int config_read_rule_direction(const config_map *m, config_threshold *t)
+{
+	bool disparity = t->condition == ALERT_COND_DISPARITY;
+	char sub[CONFIG_PATH_MAX];
+	int direction;
+
+	if (config_read_enum(m, "direction", config_directions, disparity ? THRESHOLD_BELOW : -1,
+			     &direction) < 0)
+		return -1;
+	t->direction = (threshold_direction)direction;
+	if (!disparity || t->direction == THRESHOLD_BELOW)
+		return 0;
+	config_path_key(sub, m->kp, "direction");
+	return config_error(m->ld, sub,
+			    "must be below or left out for a disparity rule, which fires while "
+			    "the lowest segment's value divided by the highest is below value");
+}
+
+/* The value a rule compares with when none is given: threshold rules use the KPI's target. */
+static double config_default_rule_value(const config_kpi *k, alert_condition c)
+{
+	switch (c) {
+	case ALERT_COND_ZSCORE:
+		return 3;
+	case ALERT_COND_TREND:
+		return 0;
+	case ALERT_COND_DISPARITY:
+		return 0.8;
+	default:
+		return k->target;
+	}
+}
+
+/* Checks that the KPI can carry the rule's condition. */
+static int config_check_rule_kpi(const config_map *m, const config_kpi *k,
+				 const config_threshold *t)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	config_path_key(sub, m->kp, "condition");
+	if (t->condition == ALERT_COND_DEVIATION && k->target == 0)
+		return config_error(
+		    m->ld, sub,
+		    "deviation is a percentage of the KPI's target, and the target "
+		    "of KPI '%s' is 0; use condition threshold with a value instead",
+		    k->id);
+	if (t->condition == ALERT_COND_DISPARITY && k->aggregation != KPI_AGG_RATE &&
+	    k->aggregation != KPI_AGG_PARTICIPATION)
+		return config_error(
+		    m->ld, sub,
+		    "disparity compares segments of different sizes, so it needs a "
+		    "KPI divided by headcount, but KPI '%s' has aggregation %s; put "
+		    "the rule on a rate or participation KPI",
+		    k->id, config_aggregation_name(k->aggregation));
+	return 0;
+}
+
+/* Checks value against the range of the rule's condition. */
+static int config_check_rule_value(const config_map *m, const config_threshold *t)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	config_path_key(sub, m->kp, "value");
+	if (t->condition == ALERT_COND_DEVIATION && t->value <= 0)
+		return config_error(
+		    m->ld, sub,
+		    "must be a percentage above 0, got %g: how far from the target, "
+		    "in percent, the KPI may go before the rule fires",
+		    t->value);
+	if (t->condition == ALERT_COND_ZSCORE && t->value <= 0)
+		return config_error(m->ld, sub,
+				    "must be a number of standard deviations above 0, got %g",
+				    t->value);
+	if (t->condition == ALERT_COND_DISPARITY && (t->value <= 0 || t->value > 1))
+		return config_error(m->ld, sub,
+				    "must be a ratio above 0 and at most 1, got %g (0.8 is the "
+				    "four-fifths rule of adverse impact audits)",
+				    t->value);
+	return 0;
+}
+
+/* Reads value: required for deviation, else the condition's default when absent. */
+static int config_read_rule_value(const config_map *m, const config_kpi *k, config_threshold *t)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	t->has_value = config_map_find(m, "value") != NULL;
+	if (t->condition == ALERT_COND_DEVIATION && !t->has_value) {
+		config_path_key(sub, m->kp, "value");
+		return config_error(
+		    m->ld, sub,
+		    "is required for a deviation rule; give the percentage from the "
+		    "target at which it fires, e.g. value: 20");
+	}
+	if (config_read_number(m, "value", false, config_default_rule_value(k, t->condition),
+			       -INFINITY, &t->value) < 0)
+		return -1;
+	return config_check_rule_value(m, t);
+}
+
+/* Names the firing bound in messages: a threshold rule without value fires at the target. */
+static const char *config_bound_name(const config_threshold *t)
+{
+	if (t->condition == ALERT_COND_THRESHOLD && !t->has_value)
+		return "the KPI's target";
+	return "value";
+}
+
+/*
+ * Reads resolve_value, the hysteresis bound, which must lie on the clear
+ * side of value. For deviation and zscore, value is a distance from the
+ * target or the baseline whatever the direction, so the clear side is a
+ * smaller distance. For disparity it is a larger ratio, up to 1. For
+ * threshold and trend it follows the direction.
+ */
+static int config_read_resolve_value(const config_map *m, config_threshold *t)
+{
+	double v = t->value, r;
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_number(m, "resolve_value", false, v, -INFINITY, &t->resolve_value) < 0)
+		return -1;
+	r = t->resolve_value;
+	config_path_key(sub, m->kp, "resolve_value");
+
+	if (t->condition == ALERT_COND_DEVIATION || t->condition == ALERT_COND_ZSCORE) {
+		if (r < 0 || r > v)
+			return config_error(m->ld, sub,
+					    "must be between 0 and value (%g), got %g: the alert "
+					    "resolves once the distance is back within it",
+					    v, r);
+		return 0;
+	}
+	if (t->condition == ALERT_COND_DISPARITY) {
+		if (r < v || r > 1)
+			return config_error(m->ld, sub,
+					    "must be between value (%g) and 1, got %g: the alert "
+					    "resolves once the ratio is back at or above it",
+					    v, r);
+		return 0;
+	}
+	if (t->direction == THRESHOLD_BELOW && r < v)
+		return config_error(
+		    m->ld, sub,
+		    "is %g, below %s (%g); a rule that fires below its bound resolves "
+		    "at or above resolve_value, so set it to at least %g",
+		    r, config_bound_name(t), v, v);
+	if (t->direction == THRESHOLD_ABOVE && r > v)
+		return config_error(
+		    m->ld, sub,
+		    "is %g, above %s (%g); a rule that fires above its bound resolves "
+		    "at or below resolve_value, so set it to at most %g",
+		    r, config_bound_name(t), v, v);
+	return 0;
+}
+
+/* Reads condition, direction, value and resolve_value. */
+static int config_load_rule_condition(const config_map *m, const config_kpi *k, config_threshold *t)
+{
+	int condition;
+
+	if (config_read_enum(m, "condition", config_conditions, ALERT_COND_THRESHOLD, &condition) <
+	    0)
+		return -1;
+	t->condition = (alert_condition)condition;
+	if (config_check_rule_kpi(m, k, t) < 0 || config_read_rule_direction(m, t) < 0 ||
+	    config_read_rule_value(m, k, t) < 0 || config_read_resolve_value(m, t) < 0)
+		return -1;
+	return 0;
+}
+
+/* Reads period and periods, which shape the history of zscore and trend rules only. */
+static int config_load_rule_history(const config_map *m, config_threshold *t)
+{
+	static const char only[] = "zscore and trend";
+
+	if (t->condition != ALERT_COND_ZSCORE && t->condition != ALERT_COND_TREND &&
+	    (config_reject_rule_key(m, "period", only) < 0 ||
+	     config_reject_rule_key(m, "periods", only) < 0))
+		return -1;
+	if (config_read_duration(m, "period", 3600000, 1000, &t->period_ms, NULL) < 0 ||
+	    config_read_int(m, "periods", 7, 2, 64, &t->periods) < 0)
+		return -1;
+	return 0;
+}
+
+/* Reads for_ticks, for, keep_firing_for, repeat_interval, period and periods. */
+static int config_load_rule_timing(const config_map *m, config_threshold *t)
+{
+	if (config_read_int(m, "for_ticks", 1, 1, INT_MAX, &t->for_ticks) < 0 ||
+	    config_read_duration(m, "for", 0, 0, &t->for_ms, NULL) < 0 ||
+	    config_read_duration(m, "keep_firing_for", 0, 0, &t->keep_firing_for_ms, NULL) < 0 ||
+	    config_read_duration(m, "repeat_interval", 0, 0, &t->repeat_interval_ms, NULL) < 0 ||
+	    config_load_rule_history(m, t) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Reads scopes and min_sample. A disparity rule compares the segments of
+ * each scope kind it lists, so org, which has one segment, is rejected and
+ * the default is every other kind. min_sample is never below
+ * CONFIG_MIN_SAMPLE. Segments smaller than privacy.min_group_size are
+ * suppressed as KPI updates, and the alert engine ignores suppressed updates.
+ */
+static int config_load_rule_scopes(const config_map *m, config_threshold *t)
+{
+	int min_group_size = m->ld->cfg->privacy.min_group_size;
+	char sub[CONFIG_PATH_MAX];
+
+	t->min_sample = min_group_size > CONFIG_MIN_SAMPLE ? min_group_size : CONFIG_MIN_SAMPLE;
+	if (config_load_scopes(m, &t->scope_kinds) < 0)
+		return -1;
+	if (t->condition != ALERT_COND_DISPARITY)
+		return config_reject_rule_key(m, "min_sample", "disparity");
+	if (config_read_int(m, "min_sample", t->min_sample, CONFIG_MIN_SAMPLE, INT_MAX,
+			    &t->min_sample) < 0)
+		return -1;
+
+	if (!config_map_find(m, "scopes"))
+		t->scope_kinds = CONFIG_SCOPE_KINDS_BUT_ORG;
+	if (!(t->scope_kinds & (1u << SCOPE_ORG)))
+		return 0;
+	config_path_key(sub, m->kp, "scopes");
+	return config_error(m->ld, sub,
+			    "lists org, which has a single segment, so a disparity rule has "
+			    "nothing to compare there; list only the dimensions to compare, "
+			    "e.g. [department, work_mode]");
+}
+
+/* Reads runbook_url: an http or https address of at most CONFIG_RUNBOOK_URL_MAX bytes. */
+static int config_read_runbook_url(const config_map *m, char **out)
+{
+	char sub[CONFIG_PATH_MAX];
+	const char *host;
+
+	if (config_read_string(m, "runbook_url", false, NULL, out) < 0)
+		return -1;
+	if (!*out)
+		return 0;
+	config_path_key(sub, m->kp, "runbook_url");
+	if (strlen(*out) > CONFIG_RUNBOOK_URL_MAX)
+		return config_error(m->ld, sub, "is %zu bytes long; keep it to at most %d",
+				    strlen(*out), CONFIG_RUNBOOK_URL_MAX);
+	if (strncmp(*out, "https://", 8) == 0)
+		host = *out + 8;
+	else if (strncmp(*out, "http://", 7) == 0)
+		host = *out + 7;
+	else
+		return config_error(m->ld, sub,
+				    "must start with https:// or http://; give the full address "
+				    "of the runbook page");
+	for (const unsigned char *p = (const unsigned char *)*out; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return config_error(m->ld, sub,
+					    "contains a space or control character at byte %zu; "
+					    "percent-encode it (%%20 for a space)",
+					    (size_t)(p - (const unsigned char *)*out));
+	if (host[0] == '\0' || host[0] == '/')
+		return config_error(m->ld, sub,
+				    "names no host after the scheme; write the full address, e.g. "
+				    "https://wiki.example.com/runbooks/recognition");
+	return 0;
+}
+
+/* Checks a label name: [a-z_][a-z0-9_]*, at most CONFIG_LABEL_KEY_MAX bytes. */
+static int config_check_label_name(config_loader *ld, const char *kp, const char *name)
+{
+	static const char first[] = "abcdefghijklmnopqrstuvwxyz_";
+
+	if (name[0] && strchr(first, name[0]) && name[strspn(name, CONFIG_KPI_ID_CHARS)] == '\0' &&
+	    strlen(name) <= CONFIG_LABEL_KEY_MAX)
+		return 0;
+	return config_error(ld, kp,
+			    "invalid label name '%s'; start with a lower-case letter or '_', "
+			    "use only lower-case letters, digits and '_', at most %d characters",
+			    name, CONFIG_LABEL_KEY_MAX);
+}
+
+/* Loads pair i of the labels map m into label. */
+static int config_load_label(const config_map *m, size_t i, config_kv *label)
+{
+	const yaml_node_pair_t *p = &m->node->data.mapping.pairs.start[i];
+	const char *name = config_text(config_node(m->ld, p->key));
+	yaml_node_t *node = config_node(m->ld, p->value);
+	char sub[CONFIG_PATH_MAX];
+	const char *text;
+
+	config_path_key(sub, m->kp, name);
+	if (config_check_label_name(m->ld, sub, name) < 0)
+		return -1;
+	if (config_is_null(node))
+		return config_error(m->ld, sub, "has no value; give one or remove the label");
+	text = config_scalar(m->ld, node, sub, "a string");
+	if (!text)
+		return -1;
+	if (text[0] == '\0')
+		return config_error(m->ld, sub, "must not be empty; remove the label instead");
+	if (strlen(text) > CONFIG_LABEL_VALUE_MAX)
+		return config_error(m->ld, sub, "is %zu bytes long; keep it to at most %d",
+				    strlen(text), CONFIG_LABEL_VALUE_MAX);
+	if (strpbrk(text, "\r\n"))
+		return config_error(m->ld, sub, "spans several lines; write it on one line");
+	if (strchr(text, '@'))
+		return config_error(
+		    m->ld, sub,
+		    "contains '@'; labels are copied into every escalation event, "
+		    "so they must never hold an e-mail address: name a team or role");
+	if (config_strdup(m->ld, sub, name, &label->key) < 0 ||
+	    config_strdup(m->ld, sub, text, &label->value) < 0)
+		return -1;
+	return 0;
+}
+
+/* Reads labels: a map of at most CONFIG_MAX_LABELS names to one-line values. */
+static int config_load_labels(const config_map *rule, config_threshold *t)
+{
+	config_map m;
+	size_t n;
+
+	if (config_open_key(rule, "labels", false, NULL, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	n = config_map_size(m.node);
+	if (n > CONFIG_MAX_LABELS)
+		return config_error(rule->ld, m.kp, "has %zu labels; at most %d are allowed", n,
+				    CONFIG_MAX_LABELS);
+	t->labels = config_alloc(rule->ld, m.kp, n, sizeof *t->labels);
+	if (!t->labels)
+		return -1;
+	t->n_labels = n;
+	for (size_t i = 0; i < n; i++)
+		if (config_load_label(&m, i, &t->labels[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Reads route; by default the owner, else CONFIG_ROUTE_DEFAULT. */
+static int config_read_route(const config_map *m, config_threshold *t)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_governance_text(m, "route", CONFIG_OWNER_MAX, &t->route) < 0)
+		return -1;
+	if (t->route)
+		return 0;
+	config_path_key(sub, m->kp, "route");
+	return config_strdup(m->ld, sub, t->owner ? t->owner : CONFIG_ROUTE_DEFAULT, &t->route);
+}
+
+/* Reads severity, owner, route, runbook_url, labels and rationale. */
+static int config_load_rule_routing(const config_map *m, config_threshold *t)
+{
+	int severity;
+
+	if (config_read_enum(m, "severity", config_severities, CONFIG_SEVERITY_WARNING, &severity) <
+		0 ||
+	    config_strdup(m->ld, m->kp, config_severities[severity], &t->severity) < 0 ||
+	    config_read_governance_text(m, "owner", CONFIG_OWNER_MAX, &t->owner) < 0 ||
+	    config_read_route(m, t) < 0 || config_read_runbook_url(m, &t->runbook_url) < 0 ||
+	    config_load_labels(m, t) < 0 ||
+	    config_read_governance_text(m, "rationale", CONFIG_RATIONALE_MAX, &t->rationale) < 0)
+		return -1;
+	return 0;
+}
+
+/* Checks that the second tier hands the alert to another owner or severity. */
+static int config_check_escalate(const config_map *m, const config_threshold *t)
+{
+	bool new_owner = t->escalate_owner && (!t->owner || strcmp(t->escalate_owner, t->owner));
+	bool new_severity = t->escalate_severity && strcmp(t->escalate_severity, t->severity);
+
+	if (!t->escalate_owner && !t->escalate_severity)
+		return config_error(m->ld, m->kp,
+				    "gives neither owner nor severity; name the second tier's "
+				    "owner, severity or both");
+	if (!new_owner && !new_severity)
+		return config_error(m->ld, m->kp,
+				    "changes neither the rule's owner nor its severity; give a "
+				    "different one, or remove escalate");
+	return 0;
+}
+
+/* Reads escalate: {after, owner, severity}, the second tier; after is required. */
+static int config_load_escalate(const config_map *rule, config_threshold *t)
+{
+	static const char *const keys[] = {"after", "owner", "severity", NULL};
+	char sub[CONFIG_PATH_MAX];
+	int severity;
+	config_map m;
+
+	if (config_open_key(rule, "escalate", false, keys, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	if (config_read_duration(&m, "after", -1, 1, &t->escalate_after_ms, NULL) < 0 ||
+	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &t->escalate_owner) < 0)
+		return -1;
+	if (config_map_find(&m, "severity")) {
+		config_path_key(sub, m.kp, "severity");
+		if (config_read_enum(&m, "severity", config_severities, -1, &severity) < 0 ||
+		    config_strdup(m.ld, sub, config_severities[severity], &t->escalate_severity) <
+			0)
+			return -1;
+	}
+	return config_check_escalate(&m, t);
+}
+
 /* opaque points to the index of the KPI whose thresholds are loaded. */
 static int config_load_threshold(config_loader *ld, const yaml_node_t *item, const char *kp,
 				 size_t ti, void *opaque)
 {
-	static const char *const keys[] = {"id",       "direction", "value", "for_ticks",
-					   "severity", "scopes",    "owner", "rationale", NULL};
+	static const char *const keys[] = {
+	    "id",	 "condition",	"direction",	   "value",	      "resolve_value",
+	    "for_ticks", "for",		"keep_firing_for", "repeat_interval", "period",
+	    "periods",	 "min_sample",	"severity",	   "scopes",	      "owner",
+	    "route",	 "runbook_url", "labels",	   "rationale",	      "escalate",
+	    NULL};
 	size_t ki = *(const size_t *)opaque;
 	config_kpi *k = &ld->cfg->kpis[ki];
 	config_threshold *t = &k->thresholds[ti];
 	char sub[CONFIG_PATH_MAX];
-	int direction, severity;
 	config_map m;
 
 	config_path_key(sub, kp, "id");
@@ -1454,17 +1895,11 @@ static int config_load_threshold(config_loader *ld, const yaml_node_t *item, con
 	    config_read_string(&m, "id", true, NULL, &t->id) < 0 ||
 	    config_check_chars(ld, sub, t->id, CONFIG_TOKEN_CHARS, CONFIG_TOKEN_TEXT) < 0 ||
 	    config_check_threshold_id(ld, sub, ki, ti) < 0 ||
-	    config_read_enum(&m, "direction", config_directions, -1, &direction) < 0 ||
-	    config_read_number(&m, "value", false, k->target, -INFINITY, &t->value) < 0 ||
-	    config_read_int(&m, "for_ticks", 1, 1, INT_MAX, &t->for_ticks) < 0 ||
-	    config_read_enum(&m, "severity", config_severities, CONFIG_SEVERITY_WARNING,
-			     &severity) < 0 ||
-	    config_load_scopes(&m, &t->scope_kinds) < 0 ||
-	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &t->owner) < 0 ||
-	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &t->rationale) < 0)
+	    config_load_rule_condition(&m, k, t) < 0 || config_load_rule_timing(&m, t) < 0 ||
+	    config_load_rule_scopes(&m, t) < 0 || config_load_rule_routing(&m, t) < 0 ||
+	    config_load_escalate(&m, t) < 0)
 		return -1;
-	t->direction = (threshold_direction)direction;
-	return config_strdup(ld, kp, config_severities[severity], &t->severity);
+	return 0;
 }
 
 static int config_load_thresholds(const config_map *m, size_t ki)
@@ -1522,16 +1957,19 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_enum(&m, "quadrant", config_quadrants, -1, &quad) < 0 ||
 	    config_read_enum(&m, "indicator", config_indicators, -1, &ind) < 0 ||
 	    config_read_number(&m, "weight", true, 0, 0, &k->weight) < 0 ||
-	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0 ||
-	    config_load_thresholds(&m, ki) < 0 ||
+	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
+		return -1;
+	k->aggregation = (kpi_aggregation)aggregation;
+	k->quadrant = (quadrant)quad;
+	k->indicator = (indicator)ind;
+
+	/* Rules read the KPI's target and aggregation. */
+	if (config_load_thresholds(&m, ki) < 0 ||
 	    config_read_enum(&m, "status", config_statuses, KPI_STATUS_ACTIVE, &status) < 0 ||
 	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &k->owner) < 0 ||
 	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &k->rationale) < 0)
 		return -1;
 	k->status = (kpi_status)status;
-	k->aggregation = (kpi_aggregation)aggregation;
-	k->quadrant = (quadrant)quad;
-	k->indicator = (indicator)ind;
 	return 0;
 }
 
@@ -1665,6 +2103,156 @@ static int config_check_topics(config_loader *ld)
 	    config_check_topic(ld, "outputs.governance.topic", cfg->outputs.governance_topic,
 			       true) < 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * Checks the rule timings that depend on outputs.tick_interval, which is
+ * loaded after the KPIs: a rule can repeat and a baseline take a sample
+ * only at a tick.
+ */
+static int config_check_rule_ticks(config_loader *ld)
+{
+	const config *cfg = ld->cfg;
+	int64_t tick = cfg->outputs.tick_interval_ms;
+	char kp[CONFIG_PATH_MAX], have[32], need[32];
+
+	config_format_duration(tick, need, sizeof need);
+	for (size_t i = 0; i < cfg->n_kpis; i++) {
+		for (size_t j = 0; j < cfg->kpis[i].n_thresholds; j++) {
+			const config_threshold *t = &cfg->kpis[i].thresholds[j];
+			bool history =
+			    t->condition == ALERT_COND_ZSCORE || t->condition == ALERT_COND_TREND;
+
+			snprintf(kp, sizeof kp, "kpis[%zu].thresholds[%zu].repeat_interval", i, j);
+			if (t->repeat_interval_ms > 0 && t->repeat_interval_ms < tick)
+				return config_error(
+				    ld, kp,
+				    "%s is shorter than outputs.tick_interval (%s), and a rule "
+				    "repeats only at a tick; set it to 0 (never) or at least %s",
+				    config_format_duration(t->repeat_interval_ms, have,
+							   sizeof have),
+				    need, need);
+			snprintf(kp, sizeof kp, "kpis[%zu].thresholds[%zu].period", i, j);
+			if (history && t->period_ms < tick)
+				return config_error(
+				    ld, kp,
+				    "%s is shorter than outputs.tick_interval (%s), and the "
+				    "baseline takes at most one sample per tick; set it to at "
+				    "least %s",
+				    config_format_duration(t->period_ms, have, sizeof have), need,
+				    need);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* alerts                                                                    */
+
+/* Characters of a URI reference (RFC 3986): unreserved, gen-delims and sub-delims. */
+#define CONFIG_URI_UNRESERVED CONFIG_TOKEN_CHARS "~"
+#define CONFIG_URI_CHARS CONFIG_URI_UNRESERVED ":/?#[]@!$&'()*+,;="
+
+static bool config_is_hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Checks a CloudEvents source: a URI reference of at most CONFIG_SOURCE_MAX bytes. */
+static int config_check_source(config_loader *ld, const char *kp, const char *source)
+{
+	size_t len = strlen(source);
+
+	if (len > CONFIG_SOURCE_MAX)
+		return config_error(ld, kp, "is %zu bytes long; keep it to at most %d", len,
+				    CONFIG_SOURCE_MAX);
+	for (size_t i = 0; i < len; i++) {
+		if (source[i] == '%' && config_is_hex_digit(source[i + 1]) &&
+		    config_is_hex_digit(source[i + 2])) {
+			i += 2;
+			continue;
+		}
+		if (!strchr(CONFIG_URI_CHARS, source[i]))
+			return config_error(
+			    ld, kp,
+			    "is not a URI reference: byte %zu (0x%02x) is not allowed there; "
+			    "percent-encode it (%%20 for a space) or write a path such as "
+			    "/advocacyd/eu-1",
+			    i, (unsigned char)source[i]);
+	}
+	return 0;
+}
+
+/* Returns "/advocacyd/<group id>", the group id percent-encoded, or NULL when out of memory. */
+static char *config_default_source(const char *group_id)
+{
+	static const char prefix[] = "/advocacyd/";
+	char *out = malloc(sizeof prefix + 3 * strlen(group_id));
+	char *w;
+
+	if (!out)
+		return NULL;
+	memcpy(out, prefix, sizeof prefix - 1);
+	w = out + sizeof prefix - 1;
+	for (const char *p = group_id; *p; p++) {
+		if (strchr(CONFIG_URI_UNRESERVED, *p))
+			*w++ = *p;
+		else
+			w += sprintf(w, "%%%02X", (unsigned char)*p);
+	}
+	*w = '\0';
+	return out;
+}
+
+/* Reads alerts.source, or builds the default from kafka.group_id. */
+static int config_read_source(const config_map *m)
+{
+	config *cfg = m->ld->cfg;
+	char sub[CONFIG_PATH_MAX];
+
+	config_path_key(sub, m->kp, "source");
+	if (config_read_string(m, "source", false, NULL, &cfg->alerts.source) < 0)
+		return -1;
+	if (cfg->alerts.source)
+		return config_check_source(m->ld, sub, cfg->alerts.source);
+
+	cfg->alerts.source = config_default_source(cfg->kafka.group_id);
+	if (!cfg->alerts.source)
+		return config_error(m->ld, sub, "out of memory");
+	if (strlen(cfg->alerts.source) > CONFIG_SOURCE_MAX)
+		return config_error(m->ld, sub,
+				    "the default, /advocacyd/ followed by kafka.group_id, is %zu "
+				    "bytes long; set alerts.source to at most %d bytes",
+				    strlen(cfg->alerts.source), CONFIG_SOURCE_MAX);
+	return 0;
+}
+
+static int config_load_alerts(const config_map *root)
+{
+	static const char *const keys[] = {"max_firings_per_tick", "lease_ttl", "source",
+					   "cloudevents_mode", NULL};
+	static const int64_t max_lease_ms = 300000;
+	config *cfg = root->ld->cfg;
+	char sub[CONFIG_PATH_MAX], buf[32];
+	int mode;
+	config_map m;
+
+	if (config_open_key(root, "alerts", false, keys, &m) < 0 ||
+	    config_read_int(&m, "max_firings_per_tick", 10, 1, 10000,
+			    &cfg->alerts.max_firings_per_tick) < 0 ||
+	    config_read_duration(&m, "lease_ttl", 10000, 2000, &cfg->alerts.lease_ttl_ms, NULL) < 0)
+		return -1;
+	config_path_key(sub, m.kp, "lease_ttl");
+	if (cfg->alerts.lease_ttl_ms > max_lease_ms)
+		return config_error(root->ld, sub,
+				    "must be at most %s; after a crash, no instance evaluates "
+				    "alerts until the lease expires",
+				    config_format_duration(max_lease_ms, buf, sizeof buf));
+	if (config_read_source(&m) < 0 ||
+	    config_read_enum(&m, "cloudevents_mode", config_cloudevents_modes, 0, &mode) < 0)
+		return -1;
+	cfg->alerts.structured = mode == 1;
 	return 0;
 }
 
@@ -2021,8 +2609,9 @@ static int config_parse_file(config_loader *ld, yaml_document_t *doc,
 
 static int config_load_root(config_loader *ld)
 {
-	static const char *const keys[] = {"kafka", "redis",   "privacy", "windows", "behaviours",
-					   "kpis",  "outputs", "admin",	  "shutdown", NULL};
+	static const char *const keys[] = {"kafka",	 "redis",    "privacy", "windows",
+					   "behaviours", "kpis",     "outputs", "alerts",
+					   "admin",	 "shutdown", NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -2033,7 +2622,8 @@ static int config_load_root(config_loader *ld)
 	    config_load_redis(&root) < 0 || config_load_privacy(&root) < 0 ||
 	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
 	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
-	    config_check_topics(ld) < 0 || config_load_admin(&root) < 0 ||
+	    config_check_topics(ld) < 0 || config_check_rule_ticks(ld) < 0 ||
+	    config_load_alerts(&root) < 0 || config_load_admin(&root) < 0 ||
 	    config_load_shutdown(&root) < 0)
 		return -1;
 	return 0;
@@ -2264,14 +2854,27 @@ static void config_free_behaviour(config_behaviour *b)
 	free(b->description);
 }
 
+static void config_free_threshold(config_threshold *t)
+{
+	for (size_t i = 0; i < t->n_labels; i++) {
+		free(t->labels[i].key);
+		free(t->labels[i].value);
+	}
+	free(t->labels);
+	free(t->id);
+	free(t->severity);
+	free(t->owner);
+	free(t->route);
+	free(t->runbook_url);
+	free(t->rationale);
+	free(t->escalate_owner);
+	free(t->escalate_severity);
+}
+
 static void config_free_kpi(config_kpi *k)
 {
-	for (size_t i = 0; i < k->n_thresholds; i++) {
-		free(k->thresholds[i].id);
-		free(k->thresholds[i].severity);
-		free(k->thresholds[i].owner);
-		free(k->thresholds[i].rationale);
-	}
+	for (size_t i = 0; i < k->n_thresholds; i++)
+		config_free_threshold(&k->thresholds[i]);
 	free(k->thresholds);
 	free(k->behaviours);
 	free(k->id);
@@ -2320,6 +2923,7 @@ void config_free(config *cfg)
 	free(cfg->outputs.escalations.topic);
 	free(cfg->outputs.dlq.topic);
 	free(cfg->outputs.governance_topic);
+	free(cfg->alerts.source);
 	free(cfg->admin.listen_host);
 	free(cfg->admin.tokens_file);
 	free(cfg->admin.audit_log);

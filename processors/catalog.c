@@ -13,6 +13,7 @@
  */
 #include "catalog.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,115 @@ static void catalog_join_scopes(uint32_t bits, char *out, size_t size)
 	}
 }
 
+static int catalog_add_duration(json_t *fields, char *all, size_t all_size, const char *name,
+				int64_t ms)
+{
+	char text[32];
+
+	snprintf(text, sizeof text, "%lld", (long long)ms);
+	return catalog_add_field(fields, all, all_size, name, text);
+}
+
+static int catalog_label_cmp(const void *x, const void *y)
+{
+	const config_kv *a = *(const config_kv *const *)x, *b = *(const config_kv *const *)y;
+
+	return strcmp(a->key, b->key);
+}
+
+/*
+ * Returns the labels as "name=value" joined with ',' in name order, so that
+ * reordering them in the file changes nothing; NULL when out of memory.
+ */
+static char *catalog_join_labels(const config_threshold *t)
+{
+	const config_kv **sorted = calloc(t->n_labels ? t->n_labels : 1, sizeof *sorted);
+	size_t size = 1, used = 0;
+	char *out;
+
+	for (size_t i = 0; i < t->n_labels; i++)
+		size += strlen(t->labels[i].key) + strlen(t->labels[i].value) + 2;
+	out = malloc(size);
+	if (!sorted || !out) {
+		free(sorted);
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < t->n_labels; i++)
+		sorted[i] = &t->labels[i];
+	qsort(sorted, t->n_labels, sizeof *sorted, catalog_label_cmp);
+	out[0] = '\0';
+	for (size_t i = 0; i < t->n_labels; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s=%s", i ? "," : "",
+					 sorted[i]->key, sorted[i]->value);
+	free(sorted);
+	return out;
+}
+
+static int catalog_add_labels(json_t *fields, char *all, size_t all_size, const config_threshold *t)
+{
+	char *labels = catalog_join_labels(t);
+	int rc;
+
+	if (!labels)
+		return -1;
+	rc = catalog_add_field(fields, all, all_size, "labels", labels);
+	free(labels);
+	return rc;
+}
+
+/* The route a rule has when none is written: its owner, else "default" (see config.h). */
+static bool catalog_route_is_default(const config_threshold *t)
+{
+	return strcmp(t->route, t->owner ? t->owner : "default") == 0;
+}
+
+/*
+ * Adds the rule's escalation fields that differ from their defaults. A field
+ * at its default is left out, so an upgrade that adds fields lists no rule
+ * as changed. Removing a field from the file then shows as that field
+ * changed. period and periods are added for zscore and trend rules, and
+ * min_sample for disparity rules.
+ */
+static int catalog_add_rule_options(json_t *f, char *all, size_t size, const config_threshold *t)
+{
+	bool history = t->condition == ALERT_COND_ZSCORE || t->condition == ALERT_COND_TREND;
+	char number[16];
+	int rc = 0;
+
+	if (t->condition != ALERT_COND_THRESHOLD)
+		rc |= catalog_add_field(f, all, size, "condition",
+					config_alert_condition_name(t->condition));
+	if (t->resolve_value != t->value)
+		rc |= catalog_add_number(f, all, size, "resolve_value", t->resolve_value);
+	if (t->for_ms)
+		rc |= catalog_add_duration(f, all, size, "for", t->for_ms);
+	if (t->keep_firing_for_ms)
+		rc |= catalog_add_duration(f, all, size, "keep_firing_for", t->keep_firing_for_ms);
+	if (t->repeat_interval_ms)
+		rc |= catalog_add_duration(f, all, size, "repeat_interval", t->repeat_interval_ms);
+	if (history) {
+		snprintf(number, sizeof number, "%d", t->periods);
+		rc |= catalog_add_duration(f, all, size, "period", t->period_ms) |
+		      catalog_add_field(f, all, size, "periods", number);
+	}
+	if (t->condition == ALERT_COND_DISPARITY) {
+		snprintf(number, sizeof number, "%d", t->min_sample);
+		rc |= catalog_add_field(f, all, size, "min_sample", number);
+	}
+	if (!catalog_route_is_default(t))
+		rc |= catalog_add_field(f, all, size, "route", t->route);
+	if (t->runbook_url)
+		rc |= catalog_add_field(f, all, size, "runbook_url", t->runbook_url);
+	if (t->n_labels)
+		rc |= catalog_add_labels(f, all, size, t);
+	if (t->escalate_after_ms)
+		rc |= catalog_add_duration(f, all, size, "escalate.after", t->escalate_after_ms) |
+		      catalog_add_field(f, all, size, "escalate.owner", t->escalate_owner) |
+		      catalog_add_field(f, all, size, "escalate.severity", t->escalate_severity);
+	return rc;
+}
+
 /* A rule has its KPI's status: a retired KPI's rules never fire. */
 static json_t *catalog_rule_entry(const config_kpi *k, const config_threshold *t)
 {
@@ -165,7 +275,8 @@ static json_t *catalog_rule_entry(const config_kpi *k, const config_threshold *t
 	     catalog_add_field(f, all, sizeof all, "scopes", scopes) |
 	     catalog_add_field(f, all, sizeof all, "status", status) |
 	     catalog_add_field(f, all, sizeof all, "owner", t->owner) |
-	     catalog_add_field(f, all, sizeof all, "rationale", t->rationale);
+	     catalog_add_field(f, all, sizeof all, "rationale", t->rationale) |
+	     catalog_add_rule_options(f, all, sizeof all, t);
 	if (rc < 0) {
 		json_decref(f);
 		return NULL;

@@ -261,6 +261,125 @@ static void test_stored_summary_round_trip(void **state)
 	json_decref(next);
 }
 
+/* The kudos KPI (target 1, weight 0.5) whose rule kudos_low has the extra flow-map keys options. */
+#define KUDOS_RULE(options)                                                                        \
+	"  - id: kudos\n    behaviours: [kudos]\n    aggregation: rate\n    window: 7d\n"          \
+	"    quadrant: learning_growth\n    indicator: leading\n    weight: 0.5\n"                 \
+	"    target: 1\n    owner: HR\n    rationale: Recognition drives advocacy\n"               \
+	"    thresholds:\n      - {id: kudos_low, direction: below, owner: HR, "                   \
+	"rationale: Teams need help" options "}\n"
+
+/* Checks that kudos_low is the only changed rule and names its changed fields, joined with ','. */
+static void expect_changed_rule_fields(const json_t *rec, const char *names)
+{
+	const json_t *fields =
+	    json_object_get(json_array_get(list_of(rec, "rules", "changed"), 0), "fields");
+	char joined[512] = "";
+	size_t len = 0;
+
+	expect_ids(rec, "rules", "changed", "kudos_low", NULL);
+	for (size_t i = 0; i < json_array_size(fields); i++)
+		len += (size_t)snprintf(joined + len, sizeof joined - len, "%s%s", i ? "," : "",
+					json_string_value(json_array_get(fields, i)));
+	assert_string_equal(joined, names);
+}
+
+/* Returns the governance record of the change from the config old_yaml to next_yaml. */
+static json_t *rule_change(const char *old_yaml, const char *next_yaml)
+{
+	char v1[CONFIG_VERSION_SIZE], v2[CONFIG_VERSION_SIZE];
+	json_t *old = summary_of(old_yaml, v1);
+	json_t *next = summary_of(next_yaml, v2);
+	json_t *rec = catalog_record(old, v1, next, v2, "t", "i");
+
+	json_decref(old);
+	json_decref(next);
+	return rec;
+}
+
+/*
+ * A rule that leaves every escalation option at its default keeps the
+ * digest it had before those options existed, so an upgrade lists no rule
+ * as changed. The digests were computed by the catalog of that release.
+ */
+static void test_default_rule_keeps_digest(void **state)
+{
+	char v[CONFIG_VERSION_SIZE];
+	json_t *summary = summary_of(HEAD KUDOS("1", "0.5", "") SHARES("active"), v);
+	const json_t *kudos_low = json_object_get(summary, "r:kudos_low");
+	const json_t *shares_high = json_object_get(summary, "r:shares_high");
+
+	assert_string_equal(json_string_value(json_object_get(kudos_low, "digest")),
+			    "f1efb8fbf45442b0");
+	assert_string_equal(json_string_value(json_object_get(shares_high, "digest")),
+			    "4089052dba5301b7");
+	assert_int_equal(json_object_size(json_object_get(kudos_low, "fields")), 9);
+	json_decref(summary);
+}
+
+static void test_rule_options_listed(void **state)
+{
+	json_t *rec = rule_change(
+	    HEAD KUDOS_RULE("") SHARES("active"),
+	    HEAD KUDOS_RULE(", resolve_value: 1.2, for: 5m, keep_firing_for: 1h, "
+			    "repeat_interval: 4h, route: hr-oncall, runbook_url: \"https://w/r\", "
+			    "labels: {team: hr}, escalate: {after: 1d, severity: error}")
+		SHARES("active"));
+
+	expect_changed_rule_fields(rec, "resolve_value,for,keep_firing_for,repeat_interval,route,"
+					"runbook_url,labels,escalate.after,escalate.owner,"
+					"escalate.severity");
+	json_decref(rec);
+
+	/* Taking an option out lists it too. */
+	rec = rule_change(HEAD KUDOS_RULE(", keep_firing_for: 1h") SHARES("active"),
+			  HEAD KUDOS_RULE("") SHARES("active"));
+	expect_changed_rule_fields(rec, "keep_firing_for");
+	json_decref(rec);
+
+	/* A route equal to the owner is the default. */
+	rec = rule_change(HEAD KUDOS_RULE("") SHARES("active"),
+			  HEAD KUDOS_RULE(", route: HR") SHARES("active"));
+	expect_ids(rec, "rules", "changed", NULL);
+	json_decref(rec);
+}
+
+static void test_rule_condition_fields(void **state)
+{
+	json_t *rec = rule_change(HEAD KUDOS_RULE("") SHARES("active"),
+				  HEAD KUDOS_RULE(", condition: zscore, period: 1d, periods: 14")
+				      SHARES("active"));
+
+	expect_changed_rule_fields(rec, "value,condition,period,periods");
+	json_decref(rec);
+
+	rec = rule_change(HEAD KUDOS_RULE(", condition: trend, period: 1d") SHARES("active"),
+			  HEAD KUDOS_RULE(", condition: trend, period: 7d") SHARES("active"));
+	expect_changed_rule_fields(rec, "period");
+	json_decref(rec);
+
+	rec =
+	    rule_change(HEAD KUDOS_RULE(", condition: disparity") SHARES("active"),
+			HEAD KUDOS_RULE(", condition: disparity, min_sample: 9") SHARES("active"));
+	expect_changed_rule_fields(rec, "min_sample");
+	json_decref(rec);
+}
+
+/* Labels are compared by name, so reordering them changes nothing. */
+static void test_rule_label_order_ignored(void **state)
+{
+	json_t *rec = rule_change(HEAD KUDOS_RULE(", labels: {a: x, b: y}") SHARES("active"),
+				  HEAD KUDOS_RULE(", labels: {b: y, a: x}") SHARES("active"));
+
+	expect_ids(rec, "rules", "changed", NULL);
+	json_decref(rec);
+
+	rec = rule_change(HEAD KUDOS_RULE(", labels: {a: x, b: y}") SHARES("active"),
+			  HEAD KUDOS_RULE(", labels: {a: x, b: z}") SHARES("active"));
+	expect_changed_rule_fields(rec, "labels");
+	json_decref(rec);
+}
+
 static void test_format_time(void **state)
 {
 	char buf[40];
@@ -278,6 +397,10 @@ int main(void)
 	    cmocka_unit_test(test_target_change_and_retirement),
 	    cmocka_unit_test(test_removed_items_keep_their_owner),
 	    cmocka_unit_test(test_stored_summary_round_trip),
+	    cmocka_unit_test(test_default_rule_keeps_digest),
+	    cmocka_unit_test(test_rule_options_listed),
+	    cmocka_unit_test(test_rule_condition_fields),
+	    cmocka_unit_test(test_rule_label_order_ignored),
 	    cmocka_unit_test(test_format_time),
 	};
 

@@ -283,6 +283,11 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
 
+	assert_int_equal(cfg->alerts.max_firings_per_tick, 10);
+	assert_int_equal(cfg->alerts.lease_ttl_ms, 10000);
+	assert_string_equal(cfg->alerts.source, "/advocacyd/advocacyd");
+	assert_false(cfg->alerts.structured);
+
 	assert_true(cfg->admin.enabled);
 	assert_string_equal(cfg->admin.listen_host, "127.0.0.1");
 	assert_int_equal(cfg->admin.port, 9464);
@@ -343,6 +348,10 @@ static void test_reference_kpis(void **state)
 	assert_int_equal(k->n_behaviours, 1);
 	assert_int_equal(k->behaviours[0], behaviour_index(cfg, "recognition_given"));
 	assert_float_equal(k->thresholds[0].value, 0.5, 1e-12);
+	assert_float_equal(k->thresholds[0].resolve_value, 0.6, 1e-12);
+	assert_int_equal(k->thresholds[0].keep_firing_for_ms, 30 * 60000);
+	assert_string_equal(k->thresholds[0].runbook_url,
+			    "https://intranet.example.com/runbooks/peer-recognition");
 	assert_int_equal(k->thresholds[0].scope_kinds,
 			 (1u << SCOPE_ORG) | (1u << SCOPE_DEPARTMENT) | (1u << SCOPE_TEAM));
 
@@ -351,6 +360,14 @@ static void test_reference_kpis(void **state)
 	assert_int_equal(k->thresholds[0].direction, THRESHOLD_BELOW);
 	assert_float_equal(k->thresholds[0].value, 0.3, 1e-12);
 	assert_int_equal(k->thresholds[0].for_ticks, 3);
+	/* The baseline rules need days of samples, so they never fire in a test run. */
+	assert_int_equal(k->n_thresholds, 3);
+	assert_int_equal(k->thresholds[1].condition, ALERT_COND_ZSCORE);
+	assert_int_equal(k->thresholds[1].period_ms, 86400000);
+	assert_int_equal(k->thresholds[1].periods, 7);
+	assert_int_equal(k->thresholds[2].condition, ALERT_COND_TREND);
+	assert_int_equal(k->thresholds[2].period_ms, 7 * 86400000LL);
+	assert_int_equal(k->thresholds[2].periods, 4);
 
 	/* Every shipped KPI and rule names who is responsible for it and why. */
 	for (size_t i = 0; i < cfg->n_kpis; i++) {
@@ -422,6 +439,10 @@ static void test_defaults_apply(void **state)
 	assert_null(cfg->kpis[0].owner);
 	assert_null(cfg->kpis[0].rationale);
 	assert_int_equal(cfg->shutdown.drain_timeout_ms, 15000);
+	assert_int_equal(cfg->alerts.max_firings_per_tick, 10);
+	assert_int_equal(cfg->alerts.lease_ttl_ms, 10000);
+	assert_string_equal(cfg->alerts.source, "/advocacyd/advocacyd");
+	assert_false(cfg->alerts.structured);
 	config_free(cfg);
 }
 
@@ -761,6 +782,12 @@ static void test_names(void **state)
 	assert_string_equal(config_scope_kind_name(SCOPE_EMPLOYMENT_TYPE), "employment_type");
 	assert_string_equal(config_scope_kind_name(SCOPE_REGION), "region");
 	assert_string_equal(config_scope_kind_name(SCOPE_KIND_COUNT), "unknown");
+	assert_string_equal(config_alert_condition_name(ALERT_COND_THRESHOLD), "threshold");
+	assert_string_equal(config_alert_condition_name(ALERT_COND_DEVIATION), "deviation");
+	assert_string_equal(config_alert_condition_name(ALERT_COND_ZSCORE), "zscore");
+	assert_string_equal(config_alert_condition_name(ALERT_COND_TREND), "trend");
+	assert_string_equal(config_alert_condition_name(ALERT_COND_DISPARITY), "disparity");
+	assert_string_equal(config_alert_condition_name((alert_condition)5), "unknown");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1201,6 +1228,480 @@ static void test_admin_access_errors(void **state)
 	unlink(tokens);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Escalation rules and the alerts section                                   */
+
+/* VALID with one rule on kudos_rate (a rate KPI, target 1): a flow map after "id: r, ". */
+#define RULE(body) VALID "    thresholds:\n      - {id: r, " body "}\n"
+#define RULE_KP "kpis[0].thresholds[0]"
+/* A config whose only KPI counts kudos, with the given target and one rule. */
+#define COUNT_RULE(target, body)                                                                   \
+	KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: kudos_count\n    behaviours: [kudos]\n"           \
+				 "    aggregation: count\n    window: 7d\n"                        \
+				 "    quadrant: learning_growth\n    indicator: leading\n"         \
+				 "    weight: 1\n    target: " target "\n"                         \
+				 "    thresholds:\n      - {id: r, " body "}\n"
+
+static const config_threshold *first_rule(const config *cfg)
+{
+	assert_int_equal(cfg->kpis[0].n_thresholds, 1);
+	return &cfg->kpis[0].thresholds[0];
+}
+
+static void test_rule_defaults(void **state)
+{
+	config *cfg = load_valid(RULE("direction: below"));
+	const config_threshold *t = first_rule(cfg);
+
+	assert_int_equal(t->condition, ALERT_COND_THRESHOLD);
+	assert_false(t->has_value);
+	assert_float_equal(t->value, 1, 0);
+	assert_float_equal(t->resolve_value, 1, 0);
+	assert_int_equal(t->for_ms, 0);
+	assert_int_equal(t->keep_firing_for_ms, 0);
+	assert_int_equal(t->repeat_interval_ms, 0);
+	assert_int_equal(t->period_ms, 3600000);
+	assert_int_equal(t->periods, 7);
+	assert_int_equal(t->min_sample, 5);
+	assert_string_equal(t->route, "default");
+	assert_null(t->runbook_url);
+	assert_null(t->labels);
+	assert_int_equal(t->n_labels, 0);
+	assert_int_equal(t->escalate_after_ms, 0);
+	assert_null(t->escalate_owner);
+	assert_null(t->escalate_severity);
+	config_free(cfg);
+
+	/* The route follows the owner when it is not given. */
+	cfg = load_valid(RULE("direction: below, owner: HR business partners"));
+	assert_string_equal(first_rule(cfg)->route, "HR business partners");
+	config_free(cfg);
+}
+
+static void test_rule_condition_defaults(void **state)
+{
+	config *cfg = load_valid(RULE("condition: zscore, direction: above"));
+	const config_threshold *t = first_rule(cfg);
+
+	assert_int_equal(t->condition, ALERT_COND_ZSCORE);
+	assert_false(t->has_value);
+	assert_float_equal(t->value, 3, 0);
+	assert_float_equal(t->resolve_value, 3, 0);
+	config_free(cfg);
+
+	cfg = load_valid(RULE("condition: trend, direction: below"));
+	assert_int_equal(first_rule(cfg)->condition, ALERT_COND_TREND);
+	assert_float_equal(first_rule(cfg)->value, 0, 0);
+	config_free(cfg);
+
+	cfg = load_valid(RULE("condition: deviation, direction: below, value: 20"));
+	t = first_rule(cfg);
+	assert_int_equal(t->condition, ALERT_COND_DEVIATION);
+	assert_true(t->has_value);
+	assert_float_equal(t->value, 20, 0);
+	assert_float_equal(t->resolve_value, 20, 0);
+	config_free(cfg);
+
+	cfg = load_valid(RULE("condition: disparity"));
+	t = first_rule(cfg);
+	assert_int_equal(t->condition, ALERT_COND_DISPARITY);
+	assert_int_equal(t->direction, THRESHOLD_BELOW);
+	assert_float_equal(t->value, 0.8, 0);
+	assert_float_equal(t->resolve_value, 0.8, 0);
+	assert_int_equal(t->scope_kinds, ((1u << SCOPE_KIND_COUNT) - 1u) & ~(1u << SCOPE_ORG));
+	assert_int_equal(t->min_sample, 5);
+	config_free(cfg);
+
+	/* Explicit 'threshold' is the default condition; a given value sets has_value. */
+	cfg = load_valid(RULE("condition: threshold, direction: above, value: 2"));
+	assert_int_equal(first_rule(cfg)->condition, ALERT_COND_THRESHOLD);
+	assert_true(first_rule(cfg)->has_value);
+	config_free(cfg);
+}
+
+static void test_rule_all_keys(void **state)
+{
+	config *cfg = load_valid(
+	    RULE("condition: trend, direction: below, value: -5, resolve_value: 0, for_ticks: 2, "
+		 "for: 10m, keep_firing_for: 1h, repeat_interval: 4h, period: 1d, periods: 4, "
+		 "severity: error, scopes: [org, team], owner: Comms, route: comms-oncall, "
+		 "runbook_url: \"https://wiki.example.com/runbooks/trend?id=1\", "
+		 "labels: {team: comms, tier_1: \"yes\"}, rationale: Falling reach, "
+		 "escalate: {after: 2d, owner: Comms leadership, severity: critical}"));
+	const config_threshold *t = first_rule(cfg);
+
+	assert_int_equal(t->condition, ALERT_COND_TREND);
+	assert_int_equal(t->direction, THRESHOLD_BELOW);
+	assert_float_equal(t->value, -5, 0);
+	assert_float_equal(t->resolve_value, 0, 0);
+	assert_int_equal(t->for_ticks, 2);
+	assert_int_equal(t->for_ms, 600000);
+	assert_int_equal(t->keep_firing_for_ms, 3600000);
+	assert_int_equal(t->repeat_interval_ms, 4 * 3600000);
+	assert_int_equal(t->period_ms, 86400000);
+	assert_int_equal(t->periods, 4);
+	assert_string_equal(t->severity, "error");
+	assert_int_equal(t->scope_kinds, (1u << SCOPE_ORG) | (1u << SCOPE_TEAM));
+	assert_string_equal(t->owner, "Comms");
+	assert_string_equal(t->route, "comms-oncall");
+	assert_string_equal(t->runbook_url, "https://wiki.example.com/runbooks/trend?id=1");
+	assert_int_equal(t->n_labels, 2);
+	assert_string_equal(t->labels[0].key, "team");
+	assert_string_equal(t->labels[0].value, "comms");
+	assert_string_equal(t->labels[1].key, "tier_1");
+	assert_string_equal(t->labels[1].value, "yes");
+	assert_string_equal(t->rationale, "Falling reach");
+	assert_int_equal(t->escalate_after_ms, 2 * 86400000LL);
+	assert_string_equal(t->escalate_owner, "Comms leadership");
+	assert_string_equal(t->escalate_severity, "critical");
+	config_free(cfg);
+
+	cfg = load_valid(RULE("condition: disparity, value: 0.7, resolve_value: 0.75, "
+			      "scopes: [work_mode, region], min_sample: 12"));
+	t = first_rule(cfg);
+	assert_int_equal(t->scope_kinds, (1u << SCOPE_WORK_MODE) | (1u << SCOPE_REGION));
+	assert_int_equal(t->min_sample, 12);
+	assert_float_equal(t->resolve_value, 0.75, 0);
+	config_free(cfg);
+}
+
+static void test_rule_condition_errors(void **state)
+{
+	expect_error(RULE("condition: ratio, direction: below"), RULE_KP ".condition",
+		     "invalid value 'ratio'", "threshold, deviation, zscore, trend, disparity",
+		     NULL);
+	expect_error(RULE("condition: zscore"), RULE_KP ".direction", "required key", NULL);
+	expect_error(RULE("condition: disparity, direction: above"), RULE_KP ".direction",
+		     "must be below or left out for a disparity rule", NULL);
+	expect_error(RULE("condition: deviation, direction: below"), RULE_KP ".value",
+		     "required for a deviation rule", NULL);
+	expect_error(RULE("condition: deviation, direction: below, value: 0"), RULE_KP ".value",
+		     "percentage above 0", NULL);
+	expect_error(RULE("condition: deviation, direction: above, value: -10"), RULE_KP ".value",
+		     "percentage above 0", NULL);
+	expect_error(RULE("condition: zscore, direction: above, value: 0"), RULE_KP ".value",
+		     "standard deviations above 0", NULL);
+	expect_error(RULE("condition: disparity, value: 0"), RULE_KP ".value",
+		     "ratio above 0 and at most 1", NULL);
+	expect_error(RULE("condition: disparity, value: 1.2"), RULE_KP ".value",
+		     "ratio above 0 and at most 1", NULL);
+	expect_error(RULE("condition: trend, direction: below, value: fast"), RULE_KP ".value",
+		     "expected a number, got 'fast'", NULL);
+	expect_error(COUNT_RULE("0", "condition: deviation, direction: below, value: 10"),
+		     RULE_KP ".condition", "target of KPI 'kudos_count' is 0", NULL);
+	expect_error(COUNT_RULE("5", "condition: disparity"), RULE_KP ".condition",
+		     "aggregation count", "rate or participation", NULL);
+
+	/* A count KPI takes every other condition. */
+	config_free(
+	    load_valid(COUNT_RULE("5", "condition: deviation, direction: below, value: 10")));
+}
+
+static void test_rule_resolve_value(void **state)
+{
+	config *cfg = load_valid(RULE("direction: below, value: 0.5, resolve_value: 0.6"));
+
+	assert_float_equal(first_rule(cfg)->resolve_value, 0.6, 0);
+	config_free(cfg);
+	cfg = load_valid(RULE("direction: above, value: 3, resolve_value: 2.5"));
+	assert_float_equal(first_rule(cfg)->resolve_value, 2.5, 0);
+	config_free(cfg);
+	/* Without value, a threshold rule's bound is the target (1). */
+	cfg = load_valid(RULE("direction: below, resolve_value: 1.2"));
+	assert_float_equal(first_rule(cfg)->resolve_value, 1.2, 0);
+	config_free(cfg);
+	/* Distances resolve closer in, whatever the direction. */
+	cfg = load_valid(RULE("condition: zscore, direction: below, value: 3, resolve_value: 1"));
+	assert_float_equal(first_rule(cfg)->resolve_value, 1, 0);
+	config_free(cfg);
+
+	expect_error(RULE("direction: below, value: 0.5, resolve_value: 0.4"),
+		     RULE_KP ".resolve_value", "is 0.4, below value (0.5)", "at least 0.5", NULL);
+	expect_error(RULE("direction: above, value: 3, resolve_value: 3.5"),
+		     RULE_KP ".resolve_value", "is 3.5, above value (3)", "at most 3", NULL);
+	expect_error(RULE("direction: below, resolve_value: 0.9"), RULE_KP ".resolve_value",
+		     "below the KPI's target (1)", NULL);
+	expect_error(RULE("condition: trend, direction: above, value: 10, resolve_value: 12"),
+		     RULE_KP ".resolve_value", "above value (10)", NULL);
+	expect_error(RULE("condition: deviation, direction: below, value: 20, resolve_value: 25"),
+		     RULE_KP ".resolve_value", "between 0 and value (20)", NULL);
+	expect_error(RULE("condition: zscore, direction: above, resolve_value: -1"),
+		     RULE_KP ".resolve_value", "between 0 and value (3)", NULL);
+	expect_error(RULE("condition: disparity, value: 0.8, resolve_value: 0.7"),
+		     RULE_KP ".resolve_value", "between value (0.8) and 1", NULL);
+	expect_error(RULE("condition: disparity, resolve_value: 1.1"), RULE_KP ".resolve_value",
+		     "between value (0.8) and 1", NULL);
+}
+
+static void test_rule_timing_errors(void **state)
+{
+	config *cfg = load_valid(RULE(
+	    "direction: below, repeat_interval: 0s, for: 0s") "outputs:\n  tick_interval: 1m\n");
+
+	assert_int_equal(first_rule(cfg)->repeat_interval_ms, 0);
+	config_free(cfg);
+	cfg = load_valid(
+	    RULE("direction: below, repeat_interval: 1m") "outputs:\n  tick_interval: 1m\n");
+	assert_int_equal(first_rule(cfg)->repeat_interval_ms, 60000);
+	config_free(cfg);
+
+	expect_error(RULE("direction: below, for: soon"), RULE_KP ".for", "invalid duration 'soon'",
+		     NULL);
+	expect_error(RULE("direction: below, keep_firing_for: -1m"), RULE_KP ".keep_firing_for",
+		     "invalid duration '-1m'", NULL);
+	expect_error(RULE("direction: below, for_ticks: 0"), RULE_KP ".for_ticks", "between 1 and",
+		     NULL);
+	expect_error(
+	    RULE("direction: below, repeat_interval: 30s") "outputs:\n  tick_interval: 1m\n",
+	    RULE_KP ".repeat_interval", "30s is shorter than outputs.tick_interval (1m)",
+	    "0 (never) or at least 1m", NULL);
+	expect_error(RULE("direction: below, period: 1d"), RULE_KP ".period",
+		     "applies only to zscore and trend rules", NULL);
+	expect_error(RULE("condition: deviation, direction: below, value: 5, periods: 3"),
+		     RULE_KP ".periods", "applies only to zscore and trend rules", NULL);
+	expect_error(RULE("condition: zscore, direction: below, period: 500ms"), RULE_KP ".period",
+		     "at least 1s", NULL);
+	expect_error(RULE("condition: trend, direction: below, period: 30s") "outputs:\n  "
+									     "tick_interval: 1m\n",
+		     RULE_KP ".period", "30s is shorter than outputs.tick_interval (1m)", NULL);
+	expect_error(RULE("condition: zscore, direction: below, periods: 1"), RULE_KP ".periods",
+		     "between 2 and 64", NULL);
+	expect_error(RULE("condition: trend, direction: below, periods: 65"), RULE_KP ".periods",
+		     "between 2 and 64", NULL);
+}
+
+static void test_rule_disparity_sample(void **state)
+{
+	/* The default follows privacy.min_group_size, but never goes below 3. */
+	config *cfg = load_valid(KAFKA "privacy:\n  key_file: hmac.key\n  key_id: k1\n"
+				       "  min_group_size: 1\n" BEHAVIOURS KPIS
+				       "    thresholds:\n      - {id: r, condition: disparity}\n");
+
+	assert_int_equal(first_rule(cfg)->min_sample, 3);
+	config_free(cfg);
+	cfg = load_valid(KAFKA "privacy:\n  key_file: hmac.key\n  key_id: k1\n"
+			       "  min_group_size: 8\n" BEHAVIOURS KPIS
+			       "    thresholds:\n      - {id: r, condition: disparity}\n");
+	assert_int_equal(first_rule(cfg)->min_sample, 8);
+	config_free(cfg);
+
+	expect_error(RULE("condition: disparity, min_sample: 2"), RULE_KP ".min_sample",
+		     "between 3 and", NULL);
+	expect_error(RULE("direction: below, min_sample: 10"), RULE_KP ".min_sample",
+		     "applies only to disparity rules", NULL);
+	expect_error(RULE("condition: disparity, scopes: [org, team]"), RULE_KP ".scopes",
+		     "lists org", "[department, work_mode]", NULL);
+}
+
+static void test_rule_route_and_runbook(void **state)
+{
+	char yaml[4096], long_text[600];
+
+	expect_error(RULE("direction: below, route: oncall@example.com"), RULE_KP ".route",
+		     "e-mail address", NULL);
+	expect_error(RULE("direction: below, route: \"a\\nb\""), RULE_KP ".route", "one line",
+		     NULL);
+	memset(long_text, 'r', 121);
+	long_text[121] = '\0';
+	snprintf(yaml, sizeof yaml, RULE("direction: below, route: %s"), long_text);
+	expect_error(yaml, RULE_KP ".route", "121 bytes long", "at most 120", NULL);
+
+	config *cfg = load_valid(RULE("direction: below, runbook_url: \"http://wiki/runbook\""));
+	assert_string_equal(first_rule(cfg)->runbook_url, "http://wiki/runbook");
+	config_free(cfg);
+	expect_error(RULE("direction: below, runbook_url: \"ftp://wiki/runbook\""),
+		     RULE_KP ".runbook_url", "must start with https:// or http://", NULL);
+	expect_error(RULE("direction: below, runbook_url: wiki.example.com/runbook"),
+		     RULE_KP ".runbook_url", "must start with https:// or http://", NULL);
+	expect_error(RULE("direction: below, runbook_url: \"https:///runbook\""),
+		     RULE_KP ".runbook_url", "names no host", NULL);
+	expect_error(RULE("direction: below, runbook_url: \"https://\""), RULE_KP ".runbook_url",
+		     "names no host", NULL);
+	expect_error(RULE("direction: below, runbook_url: \"https://wiki/run book\""),
+		     RULE_KP ".runbook_url", "space or control character at byte 16", "%20", NULL);
+	expect_error(RULE("direction: below, runbook_url: \"https://wiki/\\trunbook\""),
+		     RULE_KP ".runbook_url", "space or control character", NULL);
+	/* "https://w/" and 490 characters make the longest address, 500 bytes. */
+	memset(long_text, 'a', 490);
+	long_text[490] = '\0';
+	snprintf(yaml, sizeof yaml, RULE("direction: below, runbook_url: \"https://w/%s\""),
+		 long_text);
+	config_free(load_valid(yaml));
+	memset(long_text, 'a', 491);
+	long_text[491] = '\0';
+	snprintf(yaml, sizeof yaml, RULE("direction: below, runbook_url: \"https://w/%s\""),
+		 long_text);
+	expect_error(yaml, RULE_KP ".runbook_url", "501 bytes long", "at most 500", NULL);
+}
+
+static void test_rule_labels(void **state)
+{
+	char yaml[4096], text[300];
+	size_t len = 0;
+
+	config *cfg = load_valid(RULE("direction: below, labels: {}"));
+	assert_int_equal(first_rule(cfg)->n_labels, 0);
+	config_free(cfg);
+
+	expect_error(RULE("direction: below, labels: [team]"), RULE_KP ".labels", "expected a map",
+		     NULL);
+	expect_error(RULE("direction: below, labels: {Team: comms}"), RULE_KP ".labels.Team",
+		     "invalid label name 'Team'", "lower-case", NULL);
+	expect_error(RULE("direction: below, labels: {1st: comms}"), RULE_KP ".labels.1st",
+		     "invalid label name '1st'", NULL);
+	expect_error(RULE("direction: below, labels: {team-name: comms}"),
+		     RULE_KP ".labels.team-name", "invalid label name", NULL);
+	expect_error(RULE("direction: below, labels: {team: }"), RULE_KP ".labels.team",
+		     "has no value", NULL);
+	expect_error(RULE("direction: below, labels: {team: \"\"}"), RULE_KP ".labels.team",
+		     "must not be empty", NULL);
+	expect_error(RULE("direction: below, labels: {team: [a]}"), RULE_KP ".labels.team",
+		     "expected a string", NULL);
+	expect_error(RULE("direction: below, labels: {contact: ops@example.com}"),
+		     RULE_KP ".labels.contact", "contains '@'", NULL);
+	expect_error(RULE("direction: below, labels: {team: \"a\\nb\"}"), RULE_KP ".labels.team",
+		     "one line", NULL);
+	expect_error(RULE("direction: below, labels: {team: a, team: b}"), RULE_KP ".labels.team",
+		     "key given twice", NULL);
+
+	/* 63 characters is the longest name, 200 the longest value. */
+	memset(text, 'n', 64);
+	text[64] = '\0';
+	snprintf(yaml, sizeof yaml, RULE("direction: below, labels: {%s: x}"), text);
+	expect_error(yaml, "", "invalid label name", "at most 63", NULL);
+	text[63] = '\0';
+	snprintf(yaml, sizeof yaml, RULE("direction: below, labels: {%s: x}"), text);
+	config_free(load_valid(yaml));
+	memset(text, 'v', 201);
+	text[201] = '\0';
+	snprintf(yaml, sizeof yaml, RULE("direction: below, labels: {team: %s}"), text);
+	expect_error(yaml, RULE_KP ".labels.team", "201 bytes long", "at most 200", NULL);
+
+	/* At most 16 labels. */
+	text[0] = '\0';
+	for (int i = 0; i < 17; i++)
+		len +=
+		    (size_t)snprintf(text + len, sizeof text - len, "%sl%d: v", i ? ", " : "", i);
+	snprintf(yaml, sizeof yaml, RULE("direction: below, labels: {%s}"), text);
+	expect_error(yaml, RULE_KP ".labels", "has 17 labels", "at most 16", NULL);
+}
+
+static void test_rule_escalate(void **state)
+{
+	config *cfg = load_valid(RULE("direction: below, severity: warning, "
+				      "escalate: {after: 90m, severity: error}"));
+	const config_threshold *t = first_rule(cfg);
+
+	assert_int_equal(t->escalate_after_ms, 5400000);
+	assert_null(t->escalate_owner);
+	assert_string_equal(t->escalate_severity, "error");
+	config_free(cfg);
+	cfg = load_valid(RULE("direction: below, escalate: {after: 1d, owner: HR leadership}"));
+	assert_string_equal(first_rule(cfg)->escalate_owner, "HR leadership");
+	assert_null(first_rule(cfg)->escalate_severity);
+	config_free(cfg);
+
+	expect_error(RULE("direction: below, escalate: {owner: HR}"), RULE_KP ".escalate.after",
+		     "required key", NULL);
+	expect_error(RULE("direction: below, escalate: {after: 0s, owner: HR}"),
+		     RULE_KP ".escalate.after", "at least 1ms", NULL);
+	expect_error(RULE("direction: below, escalate: {after: 1h}"), RULE_KP ".escalate",
+		     "neither owner nor severity", NULL);
+	expect_error(RULE("direction: below, owner: HR, escalate: {after: 1h, owner: HR}"),
+		     RULE_KP ".escalate", "changes neither", NULL);
+	expect_error(RULE("direction: below, escalate: {after: 1h, severity: warning}"),
+		     RULE_KP ".escalate", "changes neither", NULL);
+	expect_error(RULE("direction: below, escalate: {after: 1h, severity: urgent}"),
+		     RULE_KP ".escalate.severity", "invalid value 'urgent'", NULL);
+	expect_error(RULE("direction: below, escalate: {after: 1h, owner: boss@example.com}"),
+		     RULE_KP ".escalate.owner", "e-mail address", NULL);
+	expect_error(RULE("direction: below, escalate: {after: 1h, owner: HR, to: x}"),
+		     RULE_KP ".escalate.to", "unknown key", "after, owner, severity", NULL);
+	expect_error(RULE("direction: below, escalate: 1h"), RULE_KP ".escalate", "expected a map",
+		     NULL);
+}
+
+static void test_alerts_defaults_and_values(void **state)
+{
+	config *cfg = load_valid(VALID);
+
+	assert_int_equal(cfg->alerts.max_firings_per_tick, 10);
+	assert_int_equal(cfg->alerts.lease_ttl_ms, 10000);
+	assert_string_equal(cfg->alerts.source, "/advocacyd/advocacyd");
+	assert_false(cfg->alerts.structured);
+	config_free(cfg);
+
+	cfg =
+	    load_valid(VALID "alerts:\n  max_firings_per_tick: 10000\n  lease_ttl: 5m\n"
+			     "  source: \"urn:advocacyd:eu-1\"\n  cloudevents_mode: structured\n");
+	assert_int_equal(cfg->alerts.max_firings_per_tick, 10000);
+	assert_int_equal(cfg->alerts.lease_ttl_ms, 300000);
+	assert_string_equal(cfg->alerts.source, "urn:advocacyd:eu-1");
+	assert_true(cfg->alerts.structured);
+	config_free(cfg);
+
+	cfg = load_valid(VALID "alerts:\n  lease_ttl: 2s\n  source: /a%2Fb\n"
+			       "  cloudevents_mode: binary\n");
+	assert_int_equal(cfg->alerts.lease_ttl_ms, 2000);
+	assert_string_equal(cfg->alerts.source, "/a%2Fb");
+	assert_false(cfg->alerts.structured);
+	config_free(cfg);
+
+	/* The default source percent-encodes the group id. */
+	cfg = load_valid(
+	    "kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n  group_id: eu 1/ä\n"
+	    "  inputs: [{topic: events}]\n  roster_topic: roster\n" PRIVACY BEHAVIOURS KPIS);
+	assert_string_equal(cfg->alerts.source, "/advocacyd/eu%201%2F%C3%A4");
+	config_free(cfg);
+}
+
+static void test_alerts_errors(void **state)
+{
+	char yaml[4096], long_text[300];
+
+	expect_error(VALID "alerts:\n  max_firings_per_tick: 0\n", "alerts.max_firings_per_tick",
+		     "between 1 and 10000", NULL);
+	expect_error(VALID "alerts:\n  max_firings_per_tick: 10001\n",
+		     "alerts.max_firings_per_tick", "between 1 and 10000", NULL);
+	expect_error(VALID "alerts:\n  lease_ttl: 1s\n", "alerts.lease_ttl", "at least 2s", NULL);
+	expect_error(VALID "alerts:\n  lease_ttl: 301s\n", "alerts.lease_ttl", "at most 5m", NULL);
+	expect_error(VALID "alerts:\n  source: \"/advocacy d\"\n", "alerts.source",
+		     "not a URI reference", "byte 9 (0x20)", NULL);
+	expect_error(VALID "alerts:\n  source: \"/a%zz\"\n", "alerts.source", "not a URI reference",
+		     "byte 2", NULL);
+	expect_error(VALID "alerts:\n  source: \"/a%4\"\n", "alerts.source", "not a URI reference",
+		     NULL);
+	expect_error(VALID "alerts:\n  source: \"\"\n", "alerts.source", "must not be empty", NULL);
+	expect_error(VALID "alerts:\n  cloudevents_mode: batched\n", "alerts.cloudevents_mode",
+		     "invalid value 'batched'", "binary, structured", NULL);
+	expect_error(VALID "alerts:\n  storm_limit: 5\n", "alerts.storm_limit", "unknown key",
+		     "max_firings_per_tick", NULL);
+	expect_error(VALID "alerts: [binary]\n", "alerts", "expected a map", NULL);
+
+	memset(long_text, 's', 200);
+	long_text[200] = '\0';
+	snprintf(yaml, sizeof yaml, VALID "alerts:\n  source: /%s\n", long_text);
+	expect_error(yaml, "alerts.source", "201 bytes long", "at most 200", NULL);
+	/* A group id that makes the default too long needs an explicit source. */
+	memset(long_text, 'g', 190);
+	long_text[190] = '\0';
+	snprintf(yaml, sizeof yaml,
+		 "kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n  group_id: %s\n"
+		 "  inputs: [{topic: events}]\n  roster_topic: roster\n" PRIVACY BEHAVIOURS KPIS,
+		 long_text);
+	expect_error(yaml, "alerts.source", "the default", "kafka.group_id", "201 bytes", NULL);
+}
+
+/* Rules and the alerts section change with a reload. */
+static void test_alerts_reloadable(void **state)
+{
+	expect_restart_key("alerts:\n  lease_ttl: 30s\n  cloudevents_mode: structured\n"
+			   "  max_firings_per_tick: 3\n  source: /x\n",
+			   "");
+	expect_restart_key(
+	    "    thresholds:\n      - {id: r, condition: zscore, direction: below}\n", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1255,6 +1756,19 @@ int main(void)
 	    cmocka_unit_test(test_empty_and_missing_file),
 	    cmocka_unit_test(test_errors_hide_secrets),
 	    cmocka_unit_test(test_small_errstr),
+	    cmocka_unit_test(test_rule_defaults),
+	    cmocka_unit_test(test_rule_condition_defaults),
+	    cmocka_unit_test(test_rule_all_keys),
+	    cmocka_unit_test(test_rule_condition_errors),
+	    cmocka_unit_test(test_rule_resolve_value),
+	    cmocka_unit_test(test_rule_timing_errors),
+	    cmocka_unit_test(test_rule_disparity_sample),
+	    cmocka_unit_test(test_rule_route_and_runbook),
+	    cmocka_unit_test(test_rule_labels),
+	    cmocka_unit_test(test_rule_escalate),
+	    cmocka_unit_test(test_alerts_defaults_and_values),
+	    cmocka_unit_test(test_alerts_errors),
+	    cmocka_unit_test(test_alerts_reloadable),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
