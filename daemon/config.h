@@ -149,7 +149,8 @@ typedef struct config_threshold {
 	int periods;               /* zscore: EWMA span and warm-up samples; trend:
 	                            * look-back; 2..64, default 7 */
 	int min_sample;            /* disparity: least headcount of a segment that
-	                            * counts; default privacy.min_group_size */
+	                            * counts; default privacy.min_group_size, at
+	                            * least 3 */
 	char *severity;            /* critical, error, warning or info */
 	uint32_t scope_kinds;      /* bit set; default: every scope kind (disparity:
 	                            * the dimensions compared, never org) */
