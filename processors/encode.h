@@ -6,8 +6,15 @@
  * 4-byte big-endian schema id, binary datum) so that standard deserializers
  * read it. JSON output is one object per record.
  *
+ * Escalations are CloudEvents 1.0 in the Kafka protocol binding. In binary
+ * content mode the message value is the event data (an Escalation record in
+ * the configured format) and the attributes travel in ce_* headers. In
+ * structured content mode the value is the whole event in the JSON event
+ * format. The caller sends the headers that encode_escalation fills.
+ *
  * The encoder keeps one Avro writer and value per record type and writes into
- * a caller-owned growable buffer: no allocation once warm.
+ * a caller-owned growable buffer: KPI updates and dead letters in Avro
+ * allocate nothing once warm. Escalations are rare and may allocate.
  *
  * Single-threaded.
  */
@@ -52,8 +59,31 @@ void encoder_free(encoder *e);
 /* Each returns 0 with out->data/len set to the record, or -1 on failure. */
 int encode_kpi_update(encoder *e, const config_output *o, const kpi_update *u,
                       encode_buf *out);
-int encode_escalation(encoder *e, const config_output *o, const alert_event *a,
-                      encode_buf *out);
+
+/* CloudEvents headers of one escalation. */
+#define ENCODE_CE_MAX_HEADERS 12
+
+/* A Kafka header with a NUL-terminated value, laid out like kafka_header. */
+typedef struct encode_header {
+	const char *name;
+	const char *value;
+} encode_header;
+
+typedef struct encode_ce_headers {
+	encode_header h[ENCODE_CE_MAX_HEADERS];
+	size_t n;
+	char buf[2048]; /* the formatted values: type, time, dataschema */
+} encode_ce_headers;
+
+/*
+ * Encodes a as a CloudEvent per cfg->alerts.structured, with the data in
+ * cfg->outputs.escalations.format, into out and hdrs. Header values point
+ * into hdrs->buf, a and cfg, so send them before any of these changes.
+ * Returns 0, or -1 when cfg->alerts.source is empty, a field does not fit
+ * its type or memory ran out.
+ */
+int encode_escalation(encoder *e, const config *cfg, const alert_event *a, encode_buf *out,
+                      encode_ce_headers *hdrs);
 int encode_dlq(encoder *e, const config_output *o, const dlq_record *d,
                encode_buf *out);
 

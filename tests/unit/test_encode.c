@@ -1,5 +1,6 @@
 /*
- * test_encode.c - KPI updates, escalations and dead letters as Avro and JSON.
+ * test_encode.c - KPI updates and dead letters as Avro and JSON. Escalations
+ * are CloudEvents and have their own file, test_encode_escalation.c.
  *
  * Avro output is decoded back with avro-c from the schemas compiled into the
  * binary, after checking the 5-byte Confluent frame. JSON output is parsed
@@ -29,9 +30,7 @@ typedef struct fixture {
 	config_output avro_out;
 	config_output json_out;
 	config_kpi kpi;
-	config_threshold rule;
 	kpi_update update;
-	alert_event alert;
 	dlq_record dlq;
 } fixture;
 
@@ -56,19 +55,12 @@ static int setup(void **state)
 	    (config_output){.topic = "out", .format = OUTPUT_FORMAT_AVRO, .schema_id = SCHEMA_ID};
 	f->json_out = (config_output){.topic = "out", .format = OUTPUT_FORMAT_JSON};
 
-	f->rule = (config_threshold){.id = "recognition_low",
-				     .direction = THRESHOLD_BELOW,
-				     .value = 0.5,
-				     .for_ticks = 2,
-				     .severity = "warning"};
 	f->kpi = (config_kpi){.id = "recognition_rate",
 			      .name = "Peer recognition rate",
 			      .quadrant = QUADRANT_LEARNING_GROWTH,
 			      .indicator = INDICATOR_LAGGING,
 			      .weight = 0.125,
-			      .target = 0.5,
-			      .thresholds = &f->rule,
-			      .n_thresholds = 1};
+			      .target = 0.5};
 	f->update = (kpi_update){
 	    .kpi = &f->kpi,
 	    .scope = "team:Payments",
@@ -82,19 +74,6 @@ static int setup(void **state)
 	    .window_start_ms = 1700000000000LL,
 	    .window_end_ms = 1700604800000LL,
 	    .computed_at_ms = 1700604801234LL,
-	};
-	f->alert = (alert_event){
-	    .state = ALERT_FIRING,
-	    .kpi = &f->kpi,
-	    .rule = &f->rule,
-	    .scope = "team:Payments",
-	    .window = "7d",
-	    .dedup_key = "recognition_low/team:Payments",
-	    .observed = 0.31,
-	    .threshold = 0.5,
-	    .started_at_ms = 1700000060000LL,
-	    .ended_at_ms = 0,
-	    .at_ms = 1700000060000LL,
 	};
 	f->dlq = (dlq_record){
 	    .reason = "invalid_json",
@@ -419,134 +398,6 @@ static void test_kpi_key_format(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Escalations                                                               */
-
-static void test_escalation_firing_avro(void **state)
-{
-	fixture *f = *state;
-	decoded d;
-	int is_null = 0;
-
-	assert_int_equal(encode_escalation(f->enc, &f->avro_out, &f->alert, &f->buf), 0);
-	decode_framed(&f->buf, schema_escalation, &d);
-	assert_string_equal(get_string(&d, "dedup_key"), "recognition_low/team:Payments");
-	assert_string_equal(get_enum_symbol(&d, "status"), "FIRING");
-	assert_string_equal(get_string(&d, "rule_id"), "recognition_low");
-	assert_string_equal(get_string(&d, "kpi"), "recognition_rate");
-	assert_string_equal(get_string(&d, "scope"), "team:Payments");
-	assert_string_equal(get_string(&d, "window"), "7d");
-	assert_string_equal(get_string(&d, "severity"), "warning");
-	assert_string_equal(get_enum_symbol(&d, "direction"), "BELOW");
-	assert_true(get_double(&d, "observed") == 0.31);
-	assert_true(get_double(&d, "threshold") == 0.5);
-	assert_int_equal(get_long(&d, "starts_at"), 1700000060000LL);
-	get_optional(&d, "ends_at", &is_null);
-	assert_true(is_null);
-	assert_int_equal(get_long(&d, "emitted_at"), 1700000060000LL);
-	assert_string_equal(
-	    get_string(&d, "summary"),
-	    "Peer recognition rate for team:Payments is 0.31, below 0.50 for 2 ticks");
-	decoded_free(&d);
-}
-
-static void test_escalation_resolved_avro(void **state)
-{
-	fixture *f = *state;
-	avro_value_t ends_at;
-	int64_t ends_at_ms = 0;
-	decoded d;
-	int is_null = 1;
-
-	f->alert.state = ALERT_RESOLVED;
-	f->alert.observed = 0.55;
-	f->alert.ended_at_ms = 1700000120000LL;
-	f->alert.at_ms = 1700000120000LL;
-	f->rule.direction = THRESHOLD_ABOVE;
-	assert_int_equal(encode_escalation(f->enc, &f->avro_out, &f->alert, &f->buf), 0);
-	decode_framed(&f->buf, schema_escalation, &d);
-	assert_string_equal(get_enum_symbol(&d, "status"), "RESOLVED");
-	assert_string_equal(get_enum_symbol(&d, "direction"), "ABOVE");
-	assert_true(get_double(&d, "observed") == 0.55);
-	assert_int_equal(get_long(&d, "starts_at"), 1700000060000LL);
-	ends_at = get_optional(&d, "ends_at", &is_null);
-	assert_false(is_null);
-	assert_int_equal(avro_value_get_long(&ends_at, &ends_at_ms), 0);
-	assert_int_equal(ends_at_ms, 1700000120000LL);
-	assert_int_equal(get_long(&d, "emitted_at"), 1700000120000LL);
-	assert_string_equal(
-	    get_string(&d, "summary"),
-	    "Peer recognition rate for team:Payments is 0.55, no longer above 0.50");
-	decoded_free(&d);
-}
-
-static void test_escalation_json(void **state)
-{
-	fixture *f = *state;
-	json_t *o;
-
-	assert_int_equal(encode_escalation(f->enc, &f->json_out, &f->alert, &f->buf), 0);
-	o = parse_json(&f->buf);
-	assert_string_equal(json_get_string(o, "dedup_key"), "recognition_low/team:Payments");
-	assert_string_equal(json_get_string(o, "status"), "firing");
-	assert_string_equal(json_get_string(o, "rule_id"), "recognition_low");
-	assert_string_equal(json_get_string(o, "kpi"), "recognition_rate");
-	assert_string_equal(json_get_string(o, "scope"), "team:Payments");
-	assert_string_equal(json_get_string(o, "window"), "7d");
-	assert_string_equal(json_get_string(o, "severity"), "warning");
-	assert_string_equal(json_get_string(o, "direction"), "below");
-	assert_true(json_get_number(o, "observed") == 0.31);
-	assert_true(json_get_number(o, "threshold") == 0.5);
-	assert_int_equal(json_get_integer(o, "starts_at"), 1700000060000LL);
-	assert_true(json_is_null(json_object_get(o, "ends_at")));
-	assert_int_equal(json_get_integer(o, "emitted_at"), 1700000060000LL);
-	assert_string_equal(
-	    json_get_string(o, "summary"),
-	    "Peer recognition rate for team:Payments is 0.31, below 0.50 for 2 ticks");
-	assert_int_equal(json_object_size(o), 14);
-	json_decref(o);
-
-	f->alert.state = ALERT_RESOLVED;
-	f->alert.ended_at_ms = 1700000120000LL;
-	assert_int_equal(encode_escalation(f->enc, &f->json_out, &f->alert, &f->buf), 0);
-	o = parse_json(&f->buf);
-	assert_string_equal(json_get_string(o, "status"), "resolved");
-	assert_int_equal(json_get_integer(o, "ends_at"), 1700000120000LL);
-	json_decref(o);
-}
-
-static void test_escalation_summary_precision(void **state)
-{
-	fixture *f = *state;
-	json_t *o;
-
-	/* Two decimals would print 0.50 twice, so more digits show the difference. */
-	f->alert.observed = 0.4987;
-	f->rule.for_ticks = 1;
-	assert_int_equal(encode_escalation(f->enc, &f->json_out, &f->alert, &f->buf), 0);
-	o = parse_json(&f->buf);
-	assert_string_equal(
-	    json_get_string(o, "summary"),
-	    "Peer recognition rate for team:Payments is 0.4987, below 0.5 for 1 tick");
-	json_decref(o);
-}
-
-static void test_escalation_long_summary(void **state)
-{
-	fixture *f = *state;
-	char scope[1000];
-	decoded d;
-
-	memset(scope, 'y', sizeof(scope) - 1);
-	scope[sizeof(scope) - 1] = '\0';
-	f->alert.scope = scope;
-	assert_int_equal(encode_escalation(f->enc, &f->avro_out, &f->alert, &f->buf), 0);
-	decode_framed(&f->buf, schema_escalation, &d);
-	assert_non_null(strstr(get_string(&d, "summary"), scope));
-	assert_non_null(strstr(get_string(&d, "summary"), "for 2 ticks"));
-	decoded_free(&d);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Dead letters                                                              */
 
 static void check_bytes(avro_value_t *v, const void *expected, size_t len)
@@ -685,11 +536,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_kpi_every_quadrant, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kpi_buffer_reused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kpi_key_format, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_escalation_firing_avro, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_escalation_resolved_avro, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_escalation_json, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_escalation_summary_precision, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_escalation_long_summary, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dlq_avro_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dlq_avro_nulls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dlq_json_base64, setup, teardown),
