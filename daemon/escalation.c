@@ -266,37 +266,54 @@ static bool esc_record_next(const unsigned char **p, const unsigned char *end,
 	return true;
 }
 
-/* Produces a stored record. Returns 0, or -1 when it does not parse (logged). */
+/* Copies a field as a C string into the scratch area at *at. */
+static const char *esc_record_cstr(char **at, const unsigned char *field, size_t n)
+{
+	char *s = *at;
+
+	memcpy(s, field, n);
+	s[n] = '\0';
+	*at += n + 1;
+	return s;
+}
+
+/*
+ * Produces a stored record. Header names and values are copied into one
+ * scratch area as C strings (the record holds them length-prefixed).
+ * Returns 0, or -1 when it does not parse (logged).
+ */
 static int esc_record_produce(escalation *x, const char *id, const char *rec, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)rec, *end = p + len, *key, *f, *value;
 	kafka_header headers[ENCODE_CE_MAX_HEADERS];
-	char names[ENCODE_CE_MAX_HEADERS][64], values[ENCODE_CE_MAX_HEADERS][512];
 	size_t key_len, n, value_len, n_headers = 0;
+	char *scratch = NULL, *at;
 
 	if (len > ESC_RECORD_MAX || !esc_record_next(&p, end, &key, &key_len) ||
 	    !esc_record_next(&p, end, &f, &n) || n != 4)
 		goto bad;
 	n_headers = esc_get_u32(f);
-	if (n_headers > ENCODE_CE_MAX_HEADERS)
+	if (n_headers > ENCODE_CE_MAX_HEADERS || !(scratch = malloc(len + 2 * n_headers)))
 		goto bad;
+	at = scratch;
 	for (size_t i = 0; i < n_headers; i++) {
-		if (!esc_record_next(&p, end, &f, &n) || n >= sizeof(names[i]))
+		const char *name;
+
+		if (!esc_record_next(&p, end, &f, &n))
 			goto bad;
-		memcpy(names[i], f, n);
-		names[i][n] = '\0';
-		if (!esc_record_next(&p, end, &f, &n) || n >= sizeof(values[i]))
+		name = esc_record_cstr(&at, f, n);
+		if (!esc_record_next(&p, end, &f, &n))
 			goto bad;
-		memcpy(values[i], f, n);
-		values[i][n] = '\0';
-		headers[i] = (kafka_header){names[i], values[i]};
+		headers[i] = (kafka_header){name, esc_record_cstr(&at, f, n)};
 	}
 	if (!esc_record_next(&p, end, &value, &value_len) || p != end)
 		goto bad;
 	kafka_producer_send(x->producer, x->cfg->outputs.escalations.topic, key, key_len, value,
 	                    value_len, headers, n_headers, &x->delivering);
+	free(scratch);
 	return 0;
 bad:
+	free(scratch);
 	log_error("alert", "an outbox record does not parse; it is dropped", "key=\"{%s}:alerts:"
 	          "outbox\" id=\"%s\" bytes=%zu", x->cfg->redis.key_prefix, id, len);
 	return -1;

@@ -1078,7 +1078,8 @@ void alert_clear(alert_engine *a)
 {
 	for (size_t i = 0; i < a->n_slots; i++)
 		alert_entry_free(&a->slots[i]);
-	memset(a->slots, 0, a->n_slots * sizeof(*a->slots));
+	if (a->slots)
+		memset(a->slots, 0, a->n_slots * sizeof(*a->slots));
 	a->n_entries = 0;
 	alert_free_removed(a);
 }

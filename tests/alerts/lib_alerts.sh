@@ -69,11 +69,12 @@ EOF
 
 # Produces N events of KIND (recognition or recognition_revoked).
 produce() {
-	local kind=$1 n=$2 i
-	for ((i = 1; i <= n; i++)); do
-		event_seq=$((event_seq + 1))
+	local kind=$1 n=$2 first=$((event_seq + 1)) i
+	# The loop runs in a pipeline subshell: advance the sequence out here.
+	event_seq=$((event_seq + n))
+	for ((i = first; i < first + n; i++)); do
 		printf '{"event_id":"ev-%d","age_s":60,"kind":"%s","actor_id":"emp-0001","target_ids":[]}\n' \
-			"$event_seq" "$kind"
+			"$i" "$kind"
 	done | "$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" \
 		--topic advocacy.events
 }
