@@ -474,7 +474,7 @@ static void esc_commit_reply_cb(const redisReply *reply, void *opaque)
 static int esc_commit_send(escalation *x)
 {
 	char keys[3][ESC_KEY_MAX], n_changes[24], n_records[24];
-	size_t argc = 8 + x->changes.n + x->next.n, k = 0;
+	size_t argc = 9 + x->changes.n + x->next.n, k = 0; /* 8 before the changes, 1 after */
 	const char **argv = malloc(argc * sizeof(*argv));
 	size_t *lens = malloc(argc * sizeof(*lens));
 	int rc = -1;
