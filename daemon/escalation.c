@@ -1,14 +1,15 @@
 /*
  * escalation.c - the lease, the state and the outbox of escalations in Redis.
  *
- * Life of a tick on the lease holder: the engine's events are encoded as
- * Kafka records into `next` (id, record) and its changed states exported
- * into `changes`; escalation_commit sends both with one fenced script call
- * and moves them to `flight`. When Redis says written, each record is
- * produced and its id waits in `acked` until every delivery report is in;
- * then one HDEL clears them from the outbox. A record is "<key><headers>
- * <value>" with 32-bit big-endian lengths (esc_record_*), so the records
- * read back from the outbox are sent exactly as first written.
+ * A tick on the lease holder: the engine's events are encoded as Kafka
+ * records into `next` (id, record pairs) and its changed states exported
+ * into `changes`. esc_commit sends both in one fenced script call and moves
+ * the records to `flight`. When Redis confirms the write, each record is
+ * produced, and its id waits in `acked` until every delivery report is in.
+ * Then one HDEL removes them from the outbox. A record is the key, the
+ * headers and the value, each with a 32-bit big-endian length
+ * (esc_record_*), so records read back from the outbox are sent exactly as
+ * first written.
  */
 #include "escalation.h"
 
@@ -60,7 +61,7 @@ static const char esc_release_script[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
     "return 1\n";
 
-/* Strings appended to one buffer; item i is bytes[off[i]] .. + lens[i]. */
+/* Strings in one buffer: item i starts at bytes + off[i] and is lens[i] long. */
 typedef struct esc_list {
 	char *bytes;
 	size_t len, cap;
@@ -74,7 +75,7 @@ typedef struct esc_buf {
 } esc_buf;
 
 typedef enum esc_phase {
-	ESC_FOLLOWER,     /* another instance holds the lease, or none was asked yet */
+	ESC_FOLLOWER,     /* another instance owns the lease, or none was requested yet */
 	ESC_LOADING,      /* lease held, state being read */
 	ESC_READY,        /* lease held, state in the engine */
 } esc_phase;
@@ -93,7 +94,7 @@ struct escalation {
 	esc_phase phase;
 	int64_t fence;
 	char lease_value[96];        /* "<instance> <fence>" while held */
-	bool lease_asked;            /* a lease call is in flight */
+	bool lease_requested;        /* a lease call is in flight */
 	bool loading_outbox;
 
 	esc_list next;               /* records of events decided, not yet written */
@@ -252,7 +253,7 @@ static int esc_record_build(escalation *x, const char *key)
 	return rc ? -1 : 0;
 }
 
-/* A field of a stored record; false when the record ends too early. */
+/* Reads the next field of a stored record. Returns false when the record ends too early. */
 static bool esc_record_next(const unsigned char **p, const unsigned char *end,
                             const unsigned char **field, size_t *n)
 {
@@ -279,7 +280,7 @@ static const char *esc_record_cstr(char **at, const unsigned char *field, size_t
 
 /*
  * Produces a stored record. Header names and values are copied into one
- * scratch area as C strings (the record holds them length-prefixed).
+ * scratch area as C strings, because the record stores them length-prefixed.
  * Returns 0, or -1 when it does not parse (logged).
  */
 static int esc_record_produce(escalation *x, const char *id, const char *rec, size_t len)
@@ -526,7 +527,7 @@ static void esc_commit(escalation *x)
 		return;
 	}
 	x->writing = true;
-	/* The sent events wait in flight for the reply; new ones gather in next. */
+	/* The sent events wait in flight for the reply. New ones gather in next. */
 	esc_list_reset(&x->flight);
 	if (esc_list_append(&x->flight, &x->next) < 0) {
 		/* Written but not produced now: the outbox sends them after the next load. */
@@ -627,17 +628,17 @@ static void esc_lease_reply_cb(const redisReply *reply, void *opaque)
 	escalation *x = opaque;
 	int64_t fence;
 
-	x->lease_asked = false;
+	x->lease_requested = false;
 	if (x->stopping)
 		return;
 	if (!reply || reply->type != REDIS_REPLY_INTEGER) {
 		if (reply && reply->type == REDIS_REPLY_ERROR)
 			log_warn("alert", "cannot ask for the escalation lease", "error=\"%s\"", reply->str);
-		return; /* asked again at the next timer */
+		return; /* requested again at the next timer */
 	}
 	if (reply->integer == 0) {
 		if (x->phase != ESC_FOLLOWER) {
-			log_warn("alert", "another instance holds the escalation lease now; this one stops "
+			log_warn("alert", "another instance owns the escalation lease now; this one stops "
 			         "evaluating", "fence=%" PRId64, x->fence);
 			esc_forget(x, "lease_lost");
 			x->phase = ESC_FOLLOWER;
@@ -661,7 +662,7 @@ static void esc_lease_cb(evutil_socket_t fd, short what, void *arg)
 	escalation *x = arg;
 	char keys[2][ESC_KEY_MAX], ttl[24];
 
-	if (x->lease_asked || x->stopping || !redis_store_connected(x->store))
+	if (x->lease_requested || x->stopping || !redis_store_connected(x->store))
 		return;
 	esc_key(x, "lease", keys[0], sizeof(keys[0]));
 	esc_key(x, "fence", keys[1], sizeof(keys[1]));
@@ -671,7 +672,7 @@ static void esc_lease_cb(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < 7; i++)
 		lens[i] = strlen(argv[i]);
 	if (redis_store_command(x->store, 7, argv, lens, esc_lease_reply_cb, x) == 0)
-		x->lease_asked = true;
+		x->lease_requested = true;
 }
 
 static void esc_lease_timer_start(escalation *x)

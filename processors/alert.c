@@ -13,8 +13,8 @@
  * then decides what to announce: resolves, repeats and tiers directly, new
  * firings through inhibition and storm control (alert_announce).
  *
- * Every change to a field that alert_import reads marks the entry dirty;
- * alert_export_dirty hands those to the daemon to persist.
+ * Every change to a field that alert_import reads marks the entry dirty, and
+ * alert_export_dirty hands the dirty entries to the daemon to store.
  */
 #include "alert.h"
 
@@ -51,7 +51,7 @@ typedef struct alert_entry {
 
 	/* persisted */
 	alert_phase phase;
-	bool announced;            /* FIRING was sent; RESOLVED is owed */
+	bool announced;            /* FIRING was sent, so a RESOLVED is owed */
 	int breached_ticks;
 	int64_t pending_since_ms;
 	int64_t started_at_ms;
@@ -60,7 +60,7 @@ typedef struct alert_entry {
 	uint32_t repeats;
 	int tier;
 	double last_value;
-	int64_t period;            /* index of the last sampled period; -1: none */
+	int64_t period;            /* index of the last sampled period, -1 for none */
 	int n_samples;
 	double mean, var;          /* zscore baseline */
 	double *ring;              /* trend: one sample per period, the last `periods` */
@@ -276,7 +276,7 @@ static int alert_index_rules(alert_engine *a, const config *cfg)
 	return 0;
 }
 
-/* The rule with id in cfg and its KPI; NULL when there is none. */
+/* Finds the rule with id in cfg and its KPI. Returns NULL when there is none. */
 static const config_threshold *alert_find_rule(const config *cfg, const char *id, size_t id_len,
                                                const config_kpi **kpi)
 {
@@ -421,7 +421,7 @@ static void alert_observe_disparities(alert_engine *a)
 
 /* ---------------------------------------------------------------- conditions */
 
-/* The sample `periods` periods back, when the ring holds that many. */
+/* Reads the sample `periods` periods back. Returns false until the ring is full. */
 static bool alert_trend_base(const alert_entry *e, double *old)
 {
 	int periods = e->rule->periods;
@@ -664,7 +664,7 @@ static bool alert_inhibited(alert_engine *a, const alert_entry *e)
 	return org && org->phase == ALERT_PHASE_FIRING;
 }
 
-/* RESOLVED, REPEAT and ESCALATED of announced alerts; collects unannounced firings. */
+/* Emits RESOLVED, REPEAT and ESCALATED of announced alerts and collects unannounced firings. */
 static int alert_follow_up(alert_engine *a, alert_entry *e, size_t *n_cand, alert_emit_cb emit,
                            void *opaque)
 {
@@ -866,7 +866,7 @@ static bool alert_same_value(const config *ca, const config_kpi *a, const config
 	return true;
 }
 
-/* Same condition and bounds; owner, route, labels and repeats may change. */
+/* True for the same condition and bounds. Owner, route, labels and repeats may differ. */
 static bool alert_same_rule(const config_threshold *a, const config_threshold *b)
 {
 	return a->condition == b->condition && a->direction == b->direction &&
@@ -877,7 +877,7 @@ static bool alert_same_rule(const config_threshold *a, const config_threshold *b
 	       a->scope_kinds == b->scope_kinds;
 }
 
-/* The rule of the entry in next, when its state stays valid there; else NULL. */
+/* Finds the entry's rule in next. Returns NULL when the entry's state is not valid there. */
 static const config_threshold *alert_kept_rule(const alert_engine *a, const alert_entry *e,
                                                const config *next, const config_kpi **kpi)
 {
@@ -923,7 +923,7 @@ void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, aler
 
 	a->now_ms = now_ms;
 	if ((a->n_slots && !slots) || alert_index_rules(a, next) < 0) {
-		/* Out of memory: forget every entry; the next lease load reads them back. */
+		/* Out of memory: forget every entry. The next lease load reads them back. */
 		free(slots);
 		alert_clear(a);
 		a->cfg = next;
