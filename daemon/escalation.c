@@ -789,20 +789,21 @@ void escalation_tick_end(escalation *x)
 
 void escalation_reconfigure(escalation *x, const config *next, int64_t now_ms)
 {
-	int64_t old_ttl = x->cfg->alerts.lease_ttl_ms;
+	bool ttl_changed = next->alerts.lease_ttl_ms != x->cfg->alerts.lease_ttl_ms;
+	bool loaded = x->phase == ESC_READY;
 
-	if (x->phase == ESC_READY) {
-		alert_reconfigure(x->engine, next, now_ms, esc_event_cb, x);
-		x->cfg = next;
-		esc_commit(x);
-	} else {
-		/* Not loaded: whoever loads next resolves what the reload dropped. */
+	/* Not loaded: whoever loads next resolves what the reload dropped. */
+	if (!loaded)
 		alert_clear(x->engine);
-		alert_reconfigure(x->engine, next, now_ms, esc_event_cb, x);
-		x->cfg = next;
+	if (alert_reconfigure(x->engine, next, now_ms, esc_event_cb, x) < 0 && loaded) {
+		log_error("alert", "out of memory applying the reload to escalations; the state is "
+		          "read again from Redis", "%s", "");
+		esc_forget(x, "out_of_memory");
 	}
-	if (next->alerts.lease_ttl_ms != old_ttl)
+	x->cfg = next;
+	if (ttl_changed)
 		esc_lease_timer_start(x);
+	esc_commit(x);
 }
 
 /* ---------------------------------------------------------------- stop */

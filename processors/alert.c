@@ -916,9 +916,11 @@ static void alert_drop(alert_engine *a, alert_entry *e)
 	e->ring = NULL;
 }
 
-void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
-                       void *opaque)
+int alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
+                      void *opaque)
 {
+	int rc = 0;
+
 	alert_entry *slots = a->n_slots ? calloc(a->n_slots, sizeof(*slots)) : NULL;
 
 	a->now_ms = now_ms;
@@ -927,7 +929,7 @@ void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, aler
 		free(slots);
 		alert_clear(a);
 		a->cfg = next;
-		return;
+		return -1;
 	}
 	a->n_entries = 0;
 	for (size_t i = 0; i < a->n_slots; i++) {
@@ -951,6 +953,7 @@ void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, aler
 		}
 		if (alert_entry_bind(e, kpi, rule) < 0) {
 			alert_drop(a, e);
+			rc = -1;
 			continue;
 		}
 		*alert_slot(slots, a->n_slots, e->key, e->hash) = *e;
@@ -959,6 +962,9 @@ void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, aler
 	free(a->slots);
 	a->slots = slots;
 	a->cfg = next;
+	if (rc < 0)
+		alert_clear(a);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- state */

@@ -111,10 +111,12 @@ int alert_tick_end(alert_engine *a, alert_emit_cb emit, void *opaque);
  * kept when the rule exists in next with the same condition and bounds and
  * its KPI is active and computes the same value. Other entries are dropped;
  * a dropped announced alert first gets its RESOLVED event, described by the
- * old configuration, which must stay alive during the call.
+ * old configuration, which must stay alive during the call. Returns 0, or
+ * -1 when memory ran out: every entry is then dropped, and the caller must
+ * load the state again.
  */
-void alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
-                       void *opaque);
+int alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert_emit_cb emit,
+                      void *opaque);
 
 /* ---------------------------------------------------------------- state */
 

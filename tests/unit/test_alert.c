@@ -586,7 +586,7 @@ static void test_reload_resolves_changed_rule(void **state)
 	rule.owner = "People team";
 	kpi.thresholds = &rule;
 	next.kpis = &kpi;
-	alert_reconfigure(f->engine, &next, f->now, collect_cb, f);
+	assert_int_equal(alert_reconfigure(f->engine, &next, f->now, collect_cb, f), 0);
 	assert_int_equal(f->n_events, 1);
 	assert_int_equal(alert_firing_count(f->engine), 1);
 	/* A new bound: the firing alert is resolved and its state deleted. */
@@ -598,7 +598,7 @@ static void test_reload_resolves_changed_rule(void **state)
 	rule2.resolve_value = 0.2;
 	kpi2.thresholds = &rule2;
 	next2.kpis = &kpi2;
-	alert_reconfigure(f->engine, &next2, f->now, collect_cb, f);
+	assert_int_equal(alert_reconfigure(f->engine, &next2, f->now, collect_cb, f), 0);
 	assert_int_equal(f->n_events, 2);
 	assert_int_equal(ev(f, 1)->state, ALERT_RESOLVED);
 	assert_string_equal(ev(f, 1)->owner, "People team");
