@@ -424,12 +424,17 @@ static void esc_event_cb(const alert_event *e, void *opaque)
 
 	if (x->on_event)
 		x->on_event(e, x->opaque);
-	if (encode_escalation(x->encoder, x->cfg, e, &x->value, &x->headers) < 0 ||
-	    esc_record_build(x, e->dedup_key) < 0 || esc_list_add(&x->next, e->id, strlen(e->id)) < 0 ||
+	if (encode_escalation(x->encoder, x->cfg, e, &x->value, &x->headers) < 0) {
+		/* The same event would fail again at every tick: skip it, not the engine. */
+		log_error("alert", "cannot encode an escalation event; it is not sent", "state=%s "
+		          "dedup_key=\"%s\" id=\"%s\"", alert_state_name(e->state), e->dedup_key, e->id);
+		return;
+	}
+	if (esc_record_build(x, e->dedup_key) < 0 || esc_list_add(&x->next, e->id, strlen(e->id)) < 0 ||
 	    esc_list_add(&x->next, x->record.data, x->record.len) < 0) {
-		/* Without its record the decision cannot stand: decide again from Redis. */
-		log_error("alert", "cannot encode an escalation; its state is read again from Redis",
-		          "dedup_key=\"%s\"", e->dedup_key);
+		/* Out of memory: without its record the decision cannot stand. */
+		log_error("alert", "out of memory keeping an escalation event; the state is read "
+		          "again from Redis", "dedup_key=\"%s\"", e->dedup_key);
 		x->phase = ESC_LOADING;
 		return;
 	}
