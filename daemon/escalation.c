@@ -796,11 +796,16 @@ void escalation_reconfigure(escalation *x, const config *next, int64_t now_ms)
 {
 	bool ttl_changed = next->alerts.lease_ttl_ms != x->cfg->alerts.lease_ttl_ms;
 	bool loaded = x->phase == ESC_READY;
+	int rc;
 
-	/* Not loaded: whoever loads next resolves what the reload dropped. */
+	/*
+	 * Not loaded: the next load drops the states of rules this reload
+	 * removed, without a resolve (NOTE: only the holder resolves them).
+	 */
 	if (!loaded)
 		alert_clear(x->engine);
-	if (alert_reconfigure(x->engine, next, now_ms, esc_event_cb, x) < 0 && loaded) {
+	rc = alert_reconfigure(x->engine, next, now_ms, esc_event_cb, x);
+	if (loaded && (rc < 0 || x->phase != ESC_READY)) {
 		log_error("alert", "out of memory applying the reload to escalations; the state is "
 		          "read again from Redis", "%s", "");
 		esc_forget(x, "out_of_memory");
