@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "avro_frame.h"
 #include "encode.h"
 #include "schemas.h"
 
@@ -34,12 +35,6 @@ typedef struct fixture {
 	dlq_record dlq;
 } fixture;
 
-/* A decoded Avro datum and what it needs to stay alive. */
-typedef struct decoded {
-	avro_schema_t schema;
-	avro_value_iface_t *iface;
-	avro_value_t value;
-} decoded;
 
 static int setup(void **state)
 {
@@ -104,42 +99,6 @@ static int teardown(void **state)
 
 /* ------------------------------------------------------------------------ */
 /* Avro reading helpers                                                      */
-
-/* Checks the Confluent frame of buf and decodes the datum after it. */
-static void decode_framed(const encode_buf *buf, const char *schema_json, decoded *d)
-{
-	avro_reader_t reader;
-	size_t size = 0;
-
-	assert_true(buf->len > 5);
-	assert_int_equal((unsigned char)buf->data[0], 0x00);
-	assert_int_equal((unsigned char)buf->data[1], 0x01);
-	assert_int_equal((unsigned char)buf->data[2], 0x02);
-	assert_int_equal((unsigned char)buf->data[3], 0x03);
-	assert_int_equal((unsigned char)buf->data[4], 0x84);
-
-	assert_int_equal(avro_schema_from_json_length(schema_json, strlen(schema_json), &d->schema),
-			 0);
-	d->iface = avro_generic_class_from_schema(d->schema);
-	assert_non_null(d->iface);
-	assert_int_equal(avro_generic_value_new(d->iface, &d->value), 0);
-	reader = avro_reader_memory(buf->data + 5, (int64_t)(buf->len - 5));
-	assert_non_null(reader);
-	if (avro_value_read(reader, &d->value) != 0)
-		fail_msg("avro_value_read: %s", avro_strerror());
-	avro_reader_free(reader);
-
-	/* The datum fills the message exactly. */
-	assert_int_equal(avro_value_sizeof(&d->value, &size), 0);
-	assert_int_equal(size, buf->len - 5);
-}
-
-static void decoded_free(decoded *d)
-{
-	avro_value_decref(&d->value);
-	avro_value_iface_decref(d->iface);
-	avro_schema_decref(d->schema);
-}
 
 static avro_value_t field(decoded *d, const char *name)
 {

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "avro_frame.h"
 #include "encode.h"
 #include "schemas.h"
 
@@ -56,12 +57,6 @@ typedef struct fixture {
 	alert_event alert;
 } fixture;
 
-/* A decoded Avro datum and what it needs to stay alive. */
-typedef struct decoded {
-	avro_schema_t schema;
-	avro_value_iface_t *iface;
-	avro_value_t value;
-} decoded;
 
 /* The Escalation data of one encoded event, read back in either format. */
 typedef struct data {
@@ -262,35 +257,6 @@ static void base64_decode(const char *text, encode_buf *out)
 	out->len = (size_t)n;
 }
 
-/* Checks the Confluent frame of buf and decodes the Escalation after it. */
-static void decode_framed(const encode_buf *buf, decoded *d)
-{
-	avro_reader_t reader;
-	size_t size = 0;
-
-	assert_true(buf->len > 5);
-	assert_int_equal((unsigned char)buf->data[0], 0x00);
-	assert_int_equal((unsigned char)buf->data[1], 0x01);
-	assert_int_equal((unsigned char)buf->data[2], 0x02);
-	assert_int_equal((unsigned char)buf->data[3], 0x03);
-	assert_int_equal((unsigned char)buf->data[4], 0x84);
-
-	assert_int_equal(
-	    avro_schema_from_json_length(schema_escalation, strlen(schema_escalation), &d->schema),
-	    0);
-	d->iface = avro_generic_class_from_schema(d->schema);
-	assert_non_null(d->iface);
-	assert_int_equal(avro_generic_value_new(d->iface, &d->value), 0);
-	reader = avro_reader_memory(buf->data + 5, (int64_t)(buf->len - 5));
-	assert_non_null(reader);
-	if (avro_value_read(reader, &d->value) != 0)
-		fail_msg("avro_value_read: %s", avro_strerror());
-	avro_reader_free(reader);
-
-	/* The datum fills the message exactly. */
-	assert_int_equal(avro_value_sizeof(&d->value, &size), 0);
-	assert_int_equal(size, buf->len - 5);
-}
 
 static json_t *parse_json(const char *text, size_t len)
 {
@@ -312,7 +278,7 @@ static void data_open(fixture *f, int mode, data *x)
 	x->mode = mode_names[mode];
 	x->avro = mode == BINARY_AVRO || mode == STRUCTURED_AVRO;
 	if (mode == BINARY_AVRO) {
-		decode_framed(&f->buf, &x->d);
+		decode_framed(&f->buf, schema_escalation, &x->d);
 		return;
 	}
 	x->root = parse_json(f->buf.data, f->buf.len);
@@ -330,15 +296,13 @@ static void data_open(fixture *f, int mode, data *x)
 	b64 = json_object_get(x->root, "data_base64");
 	assert_true(json_is_string(b64));
 	base64_decode(json_string_value(b64), &x->framed);
-	decode_framed(&x->framed, &x->d);
+	decode_framed(&x->framed, schema_escalation, &x->d);
 }
 
 static void data_close(data *x)
 {
 	if (x->avro) {
-		avro_value_decref(&x->d.value);
-		avro_value_iface_decref(x->d.iface);
-		avro_schema_decref(x->d.schema);
+		decoded_free(&x->d);
 	}
 	if (x->framed.data)
 		test_free(x->framed.data);
