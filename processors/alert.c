@@ -353,7 +353,8 @@ static void alert_range_add(alert_range *r, const kpi_update *u)
 		r->low = u->value;
 		r->low_scope = u->scope;
 	}
-	if (r->n == 0 || u->value > r->high) {
+	/* On a tie the later segment is the highest, so a tie names two segments. */
+	if (r->n == 0 || u->value >= r->high) {
 		r->high = u->value;
 		r->high_scope = u->scope;
 	}
@@ -670,6 +671,8 @@ static int alert_follow_up(alert_engine *a, alert_entry *e, size_t *n_cand, aler
 {
 	const config_threshold *r = e->rule;
 	int64_t now = a->now_ms;
+	/* Ticks drift by a few ms: a repeat due within half a tick goes out now. */
+	int64_t slack = a->cfg->outputs.tick_interval_ms / 2;
 
 	if (e->ended) {
 		e->ended = false;
@@ -692,12 +695,14 @@ static int alert_follow_up(alert_engine *a, alert_entry *e, size_t *n_cand, aler
 		a->candidates[(*n_cand)++] = e;
 		return 0;
 	}
-	if (e->tier == 1 && r->escalate_after_ms > 0 && now - e->started_at_ms >= r->escalate_after_ms) {
+	if (e->tier == 1 && r->escalate_after_ms > 0 &&
+	    now - e->started_at_ms + slack >= r->escalate_after_ms) {
 		e->tier = 2;
 		e->last_sent_ms = now;
 		e->dirty = true;
 		alert_emit(a, e, ALERT_ESCALATED, 0, emit, opaque);
-	} else if (r->repeat_interval_ms > 0 && now - e->last_sent_ms >= r->repeat_interval_ms) {
+	} else if (r->repeat_interval_ms > 0 &&
+	           now - e->last_sent_ms + slack >= r->repeat_interval_ms) {
 		e->repeats++;
 		e->last_sent_ms = now;
 		e->dirty = true;
@@ -838,11 +843,14 @@ int alert_tick_end(alert_engine *a, alert_emit_cb emit, void *opaque)
 		if (rc == 0 && alert_follow_up(a, e, &n_cand, emit, opaque) < 0)
 			rc = -1;
 		e->observed = false;
-		e->low_scope = NULL;
-		e->high_scope = NULL;
 	}
 	if (rc == 0)
 		rc = alert_announce(a, n_cand, emit, opaque);
+	/* The segment names are borrowed from this tick's updates. */
+	for (size_t i = 0; i < a->n_slots; i++) {
+		a->slots[i].low_scope = NULL;
+		a->slots[i].high_scope = NULL;
+	}
 	return rc;
 }
 

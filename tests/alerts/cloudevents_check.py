@@ -436,6 +436,9 @@ def check_data(schema, attrs, key, data):
         raise RecordError(f"ends_at {data['ends_at']!r} with status {status}")
     if status != "storm" and (data["held_back"] or data["held_count"]):
         raise RecordError(f"held_back or held_count set with status {status}")
+    if status == "firing" and data["condition"] == "disparity" and \
+            (data["lowest_scope"] is None or data["highest_scope"] is None):
+        raise RecordError("a firing disparity event does not name its lowest and highest segment")
     if data["held_count"] < len(data["held_back"]):
         raise RecordError("held_count is smaller than the held_back list")
     time = check_rfc3339(attrs.get("time"), "time")
@@ -673,6 +676,8 @@ def bad_records(schema):
                 binary_record(schema, data_with(ends_at=1700000060123)), "ends_at"))
     bad.append(("firing with held_back",
                 binary_record(schema, data_with(held_back=["a"], held_count=1)), "held_back"))
+    bad.append(("firing disparity without segments",
+                binary_record(schema, data_with(condition="disparity")), "lowest and highest"))
     bad.append(("unknown severity",
                 binary_record(schema, data_with(severity="fatal"),
                               attrs=changed(severity="fatal")), "severity"))

@@ -26,6 +26,8 @@ typedef struct seen_event {
 	char dedup_key[96];
 	char id[160];
 	char scope[64];
+	char lowest[64];
+	char highest[64];
 	char held[8][96];
 } seen_event;
 
@@ -125,8 +127,10 @@ static void collect_cb(const alert_event *e, void *opaque)
 	s->event.id = s->id;
 	s->event.scope = s->scope;
 	s->event.held_keys = NULL;
-	s->event.lowest_scope = NULL;
-	s->event.highest_scope = NULL;
+	snprintf(s->lowest, sizeof(s->lowest), "%s", e->lowest_scope ? e->lowest_scope : "");
+	snprintf(s->highest, sizeof(s->highest), "%s", e->highest_scope ? e->highest_scope : "");
+	s->event.lowest_scope = s->lowest;
+	s->event.highest_scope = s->highest;
 }
 
 typedef struct obs {
@@ -309,6 +313,42 @@ static void test_repeat_and_second_tier(void **state)
 	assert_string_equal(ev(f, 5)->severity, "critical");
 }
 
+/* A repeat due within half a tick goes out at that tick, not one tick late. */
+static void test_repeat_tolerates_tick_drift(void **state)
+{
+	fixture *f = *state;
+	config_threshold r = base_rule();
+
+	r.repeat_interval_ms = 20000;
+	f->cfg.outputs.tick_interval_ms = 10000;
+	use_rule(f, r);
+	tick(f, 0.3);
+	f->now -= 1; /* the next ticks come 1 ms early */
+	tick(f, 0.3);
+	f->now -= 1;
+	assert_int_equal(tick(f, 0.3), 1);
+	assert_int_equal(ev(f, 1)->state, ALERT_REPEAT);
+}
+
+static void test_disparity_tie_names_two_segments(void **state)
+{
+	fixture *f = *state;
+	config_threshold r = base_rule();
+	obs tie[] = {{"work_mode:remote", SCOPE_WORK_MODE, 0.0, 20},
+	             {"work_mode:onsite", SCOPE_WORK_MODE, 0.0, 20}};
+
+	r.condition = ALERT_COND_DISPARITY;
+	r.value = 0.8;
+	r.resolve_value = 0.8;
+	r.direction = THRESHOLD_ABOVE; /* fires on equal segments, to see the names */
+	r.scope_kinds = 1u << SCOPE_WORK_MODE;
+	use_rule(f, r);
+	assert_int_equal(tick_n(f, tie, 2), 1);
+	assert_true(ev(f, 0)->observed == 1.0);
+	assert_string_equal(ev(f, 0)->lowest_scope, "work_mode:remote");
+	assert_string_equal(ev(f, 0)->highest_scope, "work_mode:onsite");
+}
+
 /* Suppressed or missing scopes keep their state. */
 static void test_unobserved_scope_keeps_state(void **state)
 {
@@ -419,6 +459,8 @@ static void test_disparity_between_segments(void **state)
 	assert_int_equal(tick_n(f, unfair, 3), 1);
 	assert_string_equal(ev(f, 0)->dedup_key, "low/work_mode");
 	assert_true(ev(f, 0)->observed > 0.599 && ev(f, 0)->observed < 0.601);
+	assert_string_equal(ev(f, 0)->lowest_scope, "work_mode:remote");
+	assert_string_equal(ev(f, 0)->highest_scope, "work_mode:onsite");
 	assert_int_equal(tick_n(f, fair, 3), 1);
 	assert_int_equal(ev(f, 1)->state, ALERT_RESOLVED);
 }
@@ -645,6 +687,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hysteresis_stops_flapping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keep_firing_for_bridges_short_clears, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeat_and_second_tier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repeat_tolerates_tick_drift, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disparity_tie_names_two_segments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unobserved_scope_keeps_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule_scope_kinds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deviation_from_target, setup, teardown),
