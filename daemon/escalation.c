@@ -29,18 +29,28 @@
 #define ESC_CHECK_MS 100         /* delivery check while records are in flight */
 #define ESC_RECORD_MAX (1 << 20) /* a stored record larger than this is not one of ours */
 
-/* Lease: renewed (fence), newly taken (-fence) or held by another (0). */
+/*
+ * Lease: renewed (fence), newly taken (-fence) or held by another (0). A
+ * value that is not "<instance> <fence>", or one without an expiry, was not
+ * written by a lease holder: it is taken over, or no instance would ever
+ * evaluate again. A fence counter below 1 is an error, since 0 means "held
+ * by another".
+ */
 static const char esc_lease_script[] =
     "local cur = redis.call('GET', KEYS[1])\n"
     "if cur then\n"
     "  local inst, fence = string.match(cur, '^(%S+) (%d+)$')\n"
-    "  if inst == ARGV[1] then\n"
+    "  if inst == ARGV[1] and tonumber(fence) > 0 then\n"
     "    redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
     "    return tonumber(fence)\n"
     "  end\n"
-    "  return 0\n"
+    "  if inst and inst ~= ARGV[1] and redis.call('PTTL', KEYS[1]) >= 0 then return 0 end\n"
     "end\n"
     "local fence = redis.call('INCR', KEYS[2])\n"
+    "if fence < 1 then\n"
+    "  return redis.error_reply(KEYS[2] .. ' holds ' .. fence .. ', not a fence: set it to a '\n"
+    "    .. 'number above every fence used so far')\n"
+    "end\n"
     "redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. fence, 'PX', ARGV[2])\n"
     "return -fence\n";
 
