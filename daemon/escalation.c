@@ -7,9 +7,12 @@
  * the records to `flight`. When Redis confirms the write, each record is
  * produced, and its id waits in `acked` until every delivery report is in.
  * Then one HDEL removes them from the outbox. A record is the key, the
- * headers and the value, each with a 32-bit big-endian length
+ * headers, the value and its order, each with a 32-bit big-endian length
  * (esc_record_*), so records read back from the outbox are sent exactly as
- * first written.
+ * first written. The order is the fence and a sequence number, both 64-bit
+ * big-endian. Redis returns a hash in no particular order, so a new holder
+ * sorts the outbox by them and sends each alert's events in the order they
+ * were decided: the firing, its repeats in sequence, then its resolve.
  */
 #include "escalation.h"
 
@@ -26,18 +29,28 @@
 #define ESC_CHECK_MS 100         /* delivery check while records are in flight */
 #define ESC_RECORD_MAX (1 << 20) /* a stored record larger than this is not one of ours */
 
-/* Lease: renewed (fence), newly taken (-fence) or held by another (0). */
+/*
+ * Lease: renewed (fence), newly taken (-fence) or held by another (0). A
+ * value that is not "<instance> <fence>", or one without an expiry, was not
+ * written by a lease holder: it is taken over, or no instance would ever
+ * evaluate again. A fence counter below 1 is an error, since 0 means "held
+ * by another".
+ */
 static const char esc_lease_script[] =
     "local cur = redis.call('GET', KEYS[1])\n"
     "if cur then\n"
     "  local inst, fence = string.match(cur, '^(%S+) (%d+)$')\n"
-    "  if inst == ARGV[1] then\n"
+    "  if inst == ARGV[1] and tonumber(fence) > 0 then\n"
     "    redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
     "    return tonumber(fence)\n"
     "  end\n"
-    "  return 0\n"
+    "  if inst and inst ~= ARGV[1] and redis.call('PTTL', KEYS[1]) >= 0 then return 0 end\n"
     "end\n"
     "local fence = redis.call('INCR', KEYS[2])\n"
+    "if fence < 1 then\n"
+    "  return redis.error_reply(KEYS[2] .. ' holds ' .. fence .. ', not a fence: set it to a '\n"
+    "    .. 'number above every fence used so far')\n"
+    "end\n"
     "redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. fence, 'PX', ARGV[2])\n"
     "return -fence\n";
 
@@ -96,6 +109,7 @@ struct escalation {
 	char lease_value[96];        /* "<instance> <fence>" while held */
 	bool lease_requested;        /* a lease call is in flight */
 	bool loading_outbox;
+	uint64_t sequence;           /* events recorded so far, the order within a fence */
 
 	esc_list next;               /* records of events decided, not yet written */
 	esc_list changes;            /* state changes, key then text ("" = delete) */
@@ -205,6 +219,17 @@ static uint32_t esc_get_u32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static void esc_put_u64(unsigned char *p, uint64_t v)
+{
+	esc_put_u32(p, (uint32_t)(v >> 32));
+	esc_put_u32(p + 4, (uint32_t)v);
+}
+
+static uint64_t esc_get_u64(const unsigned char *p)
+{
+	return (uint64_t)esc_get_u32(p) << 32 | esc_get_u32(p + 4);
+}
+
 static int esc_buf_put(esc_buf *b, const void *p, size_t n)
 {
 	if (b->len + n > b->cap) {
@@ -234,10 +259,10 @@ static int esc_record_field(esc_buf *r, const void *p, size_t n)
 	return esc_buf_put(r, len, 4) | esc_buf_put(r, p, n);
 }
 
-/* Builds the record of one encoded event: key, headers, value. */
+/* Builds the record of one encoded event: key, headers, value, order. */
 static int esc_record_build(escalation *x, const char *key)
 {
-	unsigned char count[4];
+	unsigned char count[4], order[16];
 	int rc;
 
 	x->record.len = 0;
@@ -250,6 +275,9 @@ static int esc_record_build(escalation *x, const char *key)
 		rc |= esc_record_field(&x->record, h->value, strlen(h->value));
 	}
 	rc |= esc_record_field(&x->record, x->value.data, x->value.len);
+	esc_put_u64(order, (uint64_t)x->fence);
+	esc_put_u64(order + 8, ++x->sequence);
+	rc |= esc_record_field(&x->record, order, sizeof(order));
 	return rc ? -1 : 0;
 }
 
@@ -307,7 +335,9 @@ static int esc_record_produce(escalation *x, const char *id, const char *rec, si
 			goto bad;
 		headers[i] = (kafka_header){name, esc_record_cstr(&at, f, n)};
 	}
-	if (!esc_record_next(&p, end, &value, &value_len) || p != end)
+	/* The order field is optional: records of earlier versions end after the value. */
+	if (!esc_record_next(&p, end, &value, &value_len) ||
+	    (p != end && (!esc_record_next(&p, end, &f, &n) || n != 16 || p != end)))
 		goto bad;
 	kafka_producer_send(x->producer, x->cfg->outputs.escalations.topic, key, key_len, value,
 	                    value_len, headers, n_headers, &x->delivering);
@@ -318,6 +348,79 @@ bad:
 	log_error("alert", "an outbox record does not parse; it is dropped", "key=\"{%s}:alerts:"
 	          "outbox\" id=\"%s\" bytes=%zu", x->cfg->redis.key_prefix, id, len);
 	return -1;
+}
+
+/* Where a stored record belongs in the resend: its fence and sequence. */
+typedef struct esc_stored {
+	uint64_t fence, sequence;
+	size_t at;                   /* index of its id in the outbox reply */
+} esc_stored;
+
+/* Reads the order after the value of a stored record, or 0 and 0 when it has none. */
+static void esc_record_order(const char *rec, size_t len, esc_stored *s)
+{
+	const unsigned char *p = (const unsigned char *)rec, *end = p + len, *f;
+	size_t n, n_fields;
+
+	s->fence = 0;
+	s->sequence = 0;
+	if (!esc_record_next(&p, end, &f, &n) || !esc_record_next(&p, end, &f, &n) || n != 4)
+		return;
+	n_fields = 2 * (size_t)esc_get_u32(f) + 1; /* header names and values, then the value */
+	for (size_t i = 0; i < n_fields; i++)
+		if (!esc_record_next(&p, end, &f, &n))
+			return;
+	if (esc_record_next(&p, end, &f, &n) && n == 16) {
+		s->fence = esc_get_u64(f);
+		s->sequence = esc_get_u64(f + 8);
+	}
+}
+
+static int esc_stored_cmp(const void *pa, const void *pb)
+{
+	const esc_stored *a = pa, *b = pb;
+
+	if (a->fence != b->fence)
+		return a->fence < b->fence ? -1 : 1;
+	if (a->sequence != b->sequence)
+		return a->sequence < b->sequence ? -1 : 1;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/*
+ * Copies the outbox read (id, record pairs) into records in the order the
+ * events were decided: by fence, then by sequence. Returns 0, or -1 when an
+ * entry is not a string or memory ran out.
+ */
+static int esc_outbox_sorted(const redisReply *reply, esc_list *records)
+{
+	size_t n = reply->elements / 2;
+	esc_stored *order = calloc(n ? n : 1, sizeof(*order));
+	int rc = -1;
+
+	if (!order)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *id = reply->element[2 * i], *rec = reply->element[2 * i + 1];
+
+		if (id->type != REDIS_REPLY_STRING || rec->type != REDIS_REPLY_STRING)
+			goto out;
+		esc_record_order(rec->str, rec->len, &order[i]);
+		order[i].at = 2 * i;
+	}
+	qsort(order, n, sizeof(*order), esc_stored_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *id = reply->element[order[i].at];
+		const redisReply *rec = reply->element[order[i].at + 1];
+
+		if (esc_list_add(records, id->str, id->len) < 0 ||
+		    esc_list_add(records, rec->str, rec->len) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(order);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- deliveries */
@@ -550,7 +653,6 @@ static void esc_outbox_reply_cb(const redisReply *reply, void *opaque)
 {
 	escalation *x = opaque;
 	esc_list records = {0};
-	bool ok = true;
 
 	x->loading_outbox = false;
 	if (x->phase != ESC_LOADING)
@@ -560,12 +662,7 @@ static void esc_outbox_reply_cb(const redisReply *reply, void *opaque)
 		         "alerts:outbox\"", x->cfg->redis.key_prefix);
 		return;
 	}
-	for (size_t i = 0; ok && i + 1 < reply->elements; i += 2)
-		ok = reply->element[i]->type == REDIS_REPLY_STRING &&
-		     reply->element[i + 1]->type == REDIS_REPLY_STRING &&
-		     esc_list_add(&records, reply->element[i]->str, reply->element[i]->len) == 0 &&
-		     esc_list_add(&records, reply->element[i + 1]->str, reply->element[i + 1]->len) == 0;
-	if (ok) {
+	if (esc_outbox_sorted(reply, &records) == 0) {
 		if (records.n)
 			log_info("alert", "sending escalations again whose delivery was not confirmed",
 			         "records=%zu", records.n / 2);
