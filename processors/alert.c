@@ -17,83 +17,13 @@
  * alert_export_dirty hands the dirty entries to the daemon to store.
  */
 #include "alert.h"
+#include "alert_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ALERT_STATE_VERSION "a1"
-#define ALERT_ID_SIZE 600
-#define ALERT_STORM_LISTED 100   /* dedup keys listed in one STORM event, at most */
-
-typedef enum alert_phase {
-	ALERT_PHASE_INACTIVE,
-	ALERT_PHASE_PENDING,
-	ALERT_PHASE_FIRING,
-} alert_phase;
-
-/* Lowest and highest figure of one dimension of one disparity rule this tick. */
-typedef struct alert_range {
-	double low, high;
-	const char *low_scope, *high_scope; /* borrowed from the tick's updates */
-	size_t n;
-} alert_range;
-
-typedef struct alert_entry {
-	char *key;                 /* NULL: empty slot */
-	uint64_t hash;
-	const config_kpi *kpi;     /* in the engine's current config */
-	const config_threshold *rule;
-	const char *scope;         /* inside key, after the rule id's '/' */
-	bool is_org;
-
-	/* persisted */
-	alert_phase phase;
-	bool announced;            /* FIRING was sent, so a RESOLVED is owed */
-	int breached_ticks;
-	int64_t pending_since_ms;
-	int64_t started_at_ms;
-	int64_t clear_since_ms;    /* 0: not clear */
-	int64_t last_sent_ms;      /* last FIRING, REPEAT or ESCALATED */
-	uint32_t repeats;
-	int tier;
-	double last_value;
-	int64_t period;            /* index of the last sampled period, -1 for none */
-	int n_samples;
-	double mean, var;          /* zscore baseline */
-	double *ring;              /* trend: one sample per period, the last `periods` */
-	int ring_len;
-
-	/* this tick */
-	bool dirty;
-	bool observed;
-	bool ended;                /* resolved this tick */
-	double value;
-	double bound, resolve_bound;
-	bool has_baseline;
-	double base_mean, base_stddev;
-	const char *low_scope, *high_scope;
-} alert_entry;
-
-struct alert_engine {
-	const config *cfg;
-	alert_entry *slots;
-	size_t n_slots;            /* power of two, or 0 before the first entry */
-	size_t n_entries;
-	size_t *rule_base;         /* per KPI: index of its first rule in ranges */
-	size_t n_rules;
-	alert_range *ranges;       /* n_rules x SCOPE_KIND_COUNT */
-	char **removed;            /* keys dropped since the last export */
-	size_t n_removed, removed_cap;
-	alert_entry **candidates;  /* scratch: firings waiting for announcement */
-	size_t cand_cap;
-	const char **held;         /* scratch: keys listed in a STORM event */
-	char *key_buf;             /* scratch: dedup key of a lookup */
-	size_t key_cap;
-	int64_t now_ms;
-};
 
 static const char *const alert_state_names[ALERT_STATE_COUNT] = {
     "firing", "resolved", "repeat", "escalated", "storm",
@@ -179,7 +109,7 @@ static alert_entry *alert_lookup(const alert_engine *a, size_t len)
 	return e->key ? e : NULL;
 }
 
-static void alert_entry_reset(alert_entry *e)
+void alert_entry_reset(alert_entry *e)
 {
 	e->phase = ALERT_PHASE_INACTIVE;
 	e->announced = false;
@@ -193,12 +123,14 @@ static void alert_entry_reset(alert_entry *e)
 }
 
 /* Points the entry at its rule and gives a trend rule its ring. Returns 0 or -1. */
-static int alert_entry_bind(alert_entry *e, const config_kpi *kpi, const config_threshold *rule)
+static int alert_entry_bind(alert_entry *e, const config *cfg, const config_kpi *kpi,
+                            const config_threshold *rule)
 {
 	size_t id_len = strlen(rule->id);
 
 	e->kpi = kpi;
 	e->rule = rule;
+	e->window = cfg->windows.windows[kpi->window].name;
 	e->scope = e->key + id_len + 1;
 	e->is_org = strcmp(e->scope, "org") == 0;
 	if (rule->condition == ALERT_COND_TREND && !e->ring) {
@@ -210,7 +142,7 @@ static int alert_entry_bind(alert_entry *e, const config_kpi *kpi, const config_
 }
 
 /* Finds or creates the entry of (rule, scope). NULL when out of memory. */
-static alert_entry *alert_entry_get(alert_engine *a, const config_kpi *kpi,
+alert_entry *alert_entry_get(alert_engine *a, const config_kpi *kpi,
                                     const config_threshold *rule, const char *scope)
 {
 	long len = alert_key_build(a, rule->id, scope);
@@ -235,12 +167,12 @@ static alert_entry *alert_entry_get(alert_engine *a, const config_kpi *kpi,
 	e->period = -1;
 	alert_entry_reset(e);
 	a->n_entries++;
-	if (alert_entry_bind(e, kpi, rule) < 0)
+	if (alert_entry_bind(e, a->cfg, kpi, rule) < 0)
 		return NULL;
 	return e;
 }
 
-static void alert_entry_free(alert_entry *e)
+void alert_entry_free(alert_entry *e)
 {
 	free(e->key);
 	free(e->ring);
@@ -277,7 +209,7 @@ static int alert_index_rules(alert_engine *a, const config *cfg)
 }
 
 /* Finds the rule with id in cfg and its KPI. Returns NULL when there is none. */
-static const config_threshold *alert_find_rule(const config *cfg, const char *id, size_t id_len,
+const config_threshold *alert_find_rule(const config *cfg, const char *id, size_t id_len,
                                                const config_kpi **kpi)
 {
 	for (size_t k = 0; k < cfg->n_kpis; k++)
@@ -306,7 +238,7 @@ alert_engine *alert_new(const config *cfg)
 	return a;
 }
 
-static void alert_free_removed(alert_engine *a)
+void alert_free_removed(alert_engine *a)
 {
 	for (size_t i = 0; i < a->n_removed; i++)
 		free(a->removed[i]);
@@ -326,6 +258,8 @@ void alert_free(alert_engine *a)
 	free(a->ranges);
 	free(a->candidates);
 	free(a->held);
+	alert_free_orphans(a);
+	free(a->orphans);
 	free(a->key_buf);
 	free(a);
 }
@@ -612,7 +546,7 @@ static const char *alert_owner(const alert_entry *e)
 	return e->rule->owner;
 }
 
-static void alert_emit(const alert_engine *a, const alert_entry *e, alert_state state,
+void alert_emit(const alert_engine *a, const alert_entry *e, alert_state state,
                        int64_t ended_at_ms, alert_emit_cb emit, void *opaque)
 {
 	char id[ALERT_ID_SIZE];
@@ -621,7 +555,7 @@ static void alert_emit(const alert_engine *a, const alert_entry *e, alert_state 
 	    .kpi = e->kpi,
 	    .rule = e->rule,
 	    .scope = e->scope,
-	    .window = a->cfg->windows.windows[e->kpi->window].name,
+	    .window = e->window,
 	    .dedup_key = e->key,
 	    .id = id,
 	    .severity = alert_severity(e),
@@ -828,6 +762,7 @@ int alert_tick_end(alert_engine *a, alert_emit_cb emit, void *opaque)
 	size_t n_cand = 0;
 	int rc = 0;
 
+	alert_resolve_orphans(a, emit, opaque);
 	alert_observe_disparities(a);
 	for (size_t i = 0; i < a->n_slots; i++) {
 		alert_entry *e = &a->slots[i];
@@ -875,7 +810,7 @@ static bool alert_same_value(const config *ca, const config_kpi *a, const config
 }
 
 /* True for the same condition and bounds. Owner, route, labels and repeats may differ. */
-static bool alert_same_rule(const config_threshold *a, const config_threshold *b)
+bool alert_same_rule(const config_threshold *a, const config_threshold *b)
 {
 	return a->condition == b->condition && a->direction == b->direction &&
 	       a->value == b->value && a->resolve_value == b->resolve_value &&
@@ -899,7 +834,7 @@ static const config_threshold *alert_kept_rule(const alert_engine *a, const aler
 }
 
 /* Remembers a dropped key so that the next export deletes its state. */
-static int alert_note_removed(alert_engine *a, char *key)
+int alert_note_removed(alert_engine *a, char *key)
 {
 	if (a->n_removed == a->removed_cap) {
 		size_t cap = a->removed_cap ? a->removed_cap * 2 : 16;
@@ -959,7 +894,7 @@ int alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert
 			e->ring = NULL;
 			e->ring_len = 0;
 		}
-		if (alert_entry_bind(e, kpi, rule) < 0) {
+		if (alert_entry_bind(e, next, kpi, rule) < 0) {
 			alert_drop(a, e);
 			rc = -1;
 			continue;
@@ -975,125 +910,3 @@ int alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert
 	return rc;
 }
 
-/* ---------------------------------------------------------------- state */
-
-/* Writes the persisted fields of e as text into buf. */
-static void alert_format_state(const alert_entry *e, char *buf, size_t size)
-{
-	int n = snprintf(buf, size,
-	                 ALERT_STATE_VERSION " %d %d %d %" PRId64 " %" PRId64 " %" PRId64
-	                 " %" PRId64 " %" PRIu32 " %d %.17g %.17g %.17g %" PRId64
-	                 " %d %.17g %.17g %d",
-	                 (int)e->phase, e->announced, e->breached_ticks, e->pending_since_ms,
-	                 e->started_at_ms, e->clear_since_ms, e->last_sent_ms, e->repeats, e->tier,
-	                 e->last_value, e->bound, e->resolve_bound, e->period, e->n_samples,
-	                 e->mean, e->var, e->ring_len);
-
-	for (int i = 0; i < e->ring_len && n > 0 && (size_t)n < size; i++)
-		n += snprintf(buf + n, size - (size_t)n, " %.17g", e->ring[i]);
-}
-
-void alert_export_dirty(alert_engine *a, alert_state_cb cb, void *opaque)
-{
-	/* 17 numbers and a ring of at most 64 samples, 25 characters each. */
-	char buf[2400];
-
-	for (size_t i = 0; i < a->n_removed; i++)
-		cb(a->removed[i], NULL, opaque);
-	alert_free_removed(a);
-	for (size_t i = 0; i < a->n_slots; i++) {
-		alert_entry *e = &a->slots[i];
-
-		if (!e->key || !e->dirty)
-			continue;
-		alert_format_state(e, buf, sizeof(buf));
-		cb(e->key, buf, opaque);
-		e->dirty = false;
-	}
-}
-
-void alert_mark_all_dirty(alert_engine *a)
-{
-	for (size_t i = 0; i < a->n_slots; i++)
-		if (a->slots[i].key)
-			a->slots[i].dirty = true;
-}
-
-/* Reads the numbers after the version tag into e. Returns 0 or -1. */
-static int alert_parse_state(alert_entry *e, const char *text)
-{
-	int phase, announced, used = 0, ring_len;
-	char *end;
-
-	if (sscanf(text, ALERT_STATE_VERSION " %d %d %d %" SCNd64 " %" SCNd64 " %" SCNd64
-	                 " %" SCNd64 " %" SCNu32 " %d %lf %lf %lf %" SCNd64 " %d %lf %lf %d%n",
-	           &phase, &announced, &e->breached_ticks, &e->pending_since_ms,
-	           &e->started_at_ms, &e->clear_since_ms, &e->last_sent_ms, &e->repeats, &e->tier,
-	           &e->last_value, &e->bound, &e->resolve_bound, &e->period, &e->n_samples,
-	           &e->mean, &e->var, &ring_len, &used) != 17)
-		return -1;
-	if (phase < ALERT_PHASE_INACTIVE || phase > ALERT_PHASE_FIRING || e->tier < 1 ||
-	    e->tier > 2 || ring_len < 0)
-		return -1;
-	e->phase = (alert_phase)phase;
-	e->announced = announced != 0;
-	text += used;
-	e->ring_len = 0;
-	for (int i = 0; i < ring_len; i++) {
-		double v = strtod(text, &end);
-
-		if (end == text)
-			return -1;
-		text = end;
-		/* A ring kept under another `periods` keeps its newest samples. */
-		if (e->ring && e->ring_len == e->rule->periods) {
-			memmove(e->ring, e->ring + 1, (size_t)(e->ring_len - 1) * sizeof(*e->ring));
-			e->ring_len--;
-		}
-		if (e->ring)
-			e->ring[e->ring_len++] = v;
-	}
-	return 0;
-}
-
-int alert_import(alert_engine *a, const char *key, const char *state)
-{
-	const char *slash = strchr(key, '/');
-	const config_kpi *kpi;
-	const config_threshold *rule;
-	alert_entry *e;
-
-	if (!slash)
-		return -1;
-	rule = alert_find_rule(a->cfg, key, (size_t)(slash - key), &kpi);
-	if (!rule || !config_kpi_active(kpi)) {
-		/* Its rule is gone: delete the state at the next export. */
-		char *copy = strdup(key);
-
-		if (copy && alert_note_removed(a, copy) < 0)
-			free(copy);
-		return -1;
-	}
-	e = alert_entry_get(a, kpi, rule, slash + 1);
-	if (!e)
-		return -1;
-	if (alert_parse_state(e, state) < 0) {
-		alert_entry_reset(e);
-		e->period = -1;
-		e->n_samples = 0;
-		e->ring_len = 0;
-		e->dirty = true;
-		return -1;
-	}
-	return 0;
-}
-
-void alert_clear(alert_engine *a)
-{
-	for (size_t i = 0; i < a->n_slots; i++)
-		alert_entry_free(&a->slots[i]);
-	if (a->slots)
-		memset(a->slots, 0, a->n_slots * sizeof(*a->slots));
-	a->n_entries = 0;
-	alert_free_removed(a);
-}

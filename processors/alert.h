@@ -131,8 +131,13 @@ void alert_export_dirty(alert_engine *a, alert_state_cb cb, void *opaque);
 /* Marks every entry changed, so that the next export writes them all. */
 void alert_mark_all_dirty(alert_engine *a);
 
-/* Loads one entry exported earlier. Returns 0, or -1 when the text is not a
- * state this version reads (the entry then starts inactive). */
+/*
+ * Loads one entry exported earlier. Returns 0, or -1 when the text is not a
+ * state this version reads (the entry then starts inactive) or its rule is
+ * gone (its state is deleted at the next export). An announced alert whose
+ * rule is gone, or changed its condition or bounds meanwhile, gets its
+ * RESOLVED at the next alert_tick_end, described by the stored text.
+ */
 int alert_import(alert_engine *a, const char *key, const char *state);
 
 /* Drops every entry (another instance evaluates now, or state is reloaded). */

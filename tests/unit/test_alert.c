@@ -26,6 +26,11 @@ typedef struct seen_event {
 	char dedup_key[96];
 	char id[160];
 	char scope[64];
+	char window[16];
+	char kpi_id[32];
+	char severity[16];
+	char owner[32];
+	char runbook[64];
 	char lowest[64];
 	char highest[64];
 	char held[8][96];
@@ -121,11 +126,23 @@ static void collect_cb(const alert_event *e, void *opaque)
 	snprintf(s->dedup_key, sizeof(s->dedup_key), "%s", e->dedup_key);
 	snprintf(s->id, sizeof(s->id), "%s", e->id);
 	snprintf(s->scope, sizeof(s->scope), "%s", e->scope);
+	snprintf(s->window, sizeof(s->window), "%s", e->window ? e->window : "");
+	/* An orphan's KPI and rule live only during the call. */
+	snprintf(s->kpi_id, sizeof(s->kpi_id), "%s", e->kpi ? e->kpi->id : "");
+	snprintf(s->runbook, sizeof(s->runbook), "%s",
+	         e->rule && e->rule->runbook_url ? e->rule->runbook_url : "");
+	snprintf(s->severity, sizeof(s->severity), "%s", e->severity ? e->severity : "");
+	snprintf(s->owner, sizeof(s->owner), "%s", e->owner ? e->owner : "");
+	s->event.kpi = NULL;
+	s->event.rule = NULL;
+	s->event.severity = s->severity;
+	s->event.owner = e->owner ? s->owner : NULL;
 	for (size_t i = 0; i < e->n_held && i < 8; i++)
 		snprintf(s->held[i], sizeof(s->held[i]), "%s", e->held_keys[i]);
 	s->event.dedup_key = s->dedup_key;
 	s->event.id = s->id;
 	s->event.scope = s->scope;
+	s->event.window = s->window;
 	s->event.held_keys = NULL;
 	snprintf(s->lowest, sizeof(s->lowest), "%s", e->lowest_scope ? e->lowest_scope : "");
 	snprintf(s->highest, sizeof(s->highest), "%s", e->highest_scope ? e->highest_scope : "");
@@ -614,6 +631,85 @@ static void test_import_rejects_bad_text_and_unknown_rules(void **state)
 	test_free(s);
 }
 
+/* A firing alert whose rule is gone at load time gets its resolve from the stored text. */
+static void test_import_resolves_removed_rule(void **state)
+{
+	fixture *f = *state;
+	saved *s = test_calloc(1, sizeof(*s));
+	config_threshold r = base_rule();
+
+	r.runbook_url = "https://runbooks.invalid/low";
+	use_rule(f, r);
+	tick(f, 0.3);
+	alert_export_dirty(f->engine, save_cb, s);
+	r.id = "other";
+	use_rule(f, r);
+	assert_int_equal(alert_import(f->engine, s->keys[0], s->states[0]), -1);
+	assert_int_equal(tick(f, 0.3), 2); /* the orphan's resolve, then "other" fires */
+	assert_int_equal(ev(f, 1)->state, ALERT_RESOLVED);
+	assert_string_equal(ev(f, 1)->dedup_key, "low/team:Payments");
+	assert_int_equal(ev(f, 1)->started_at_ms, ev(f, 0)->started_at_ms);
+	assert_string_equal(ev(f, 1)->severity, "warning");
+	assert_string_equal(ev(f, 1)->owner, "HR");
+	assert_string_equal(ev(f, 1)->window, "7d");
+	assert_string_equal(f->events[1].runbook, "https://runbooks.invalid/low");
+	assert_string_equal(f->events[1].kpi_id, "recognition_rate");
+	assert_int_equal(ev(f, 2)->state, ALERT_FIRING);
+	assert_string_equal(ev(f, 2)->dedup_key, "other/team:Payments");
+	/* The removed rule's state is deleted. */
+	s->n = 0;
+	alert_export_dirty(f->engine, save_cb, s);
+	assert_string_equal(s->keys[0], "low/team:Payments");
+	assert_true(s->removed[0]);
+	test_free(s);
+}
+
+/* A rule whose bound changed while no instance ran resolves and starts over. */
+static void test_import_restarts_changed_rule(void **state)
+{
+	fixture *f = *state;
+	saved *s = test_calloc(1, sizeof(*s));
+	config_threshold r = base_rule();
+
+	tick(f, 0.3);
+	alert_export_dirty(f->engine, save_cb, s);
+	r.value = 0.4;
+	r.resolve_value = 0.4;
+	use_rule(f, r);
+	assert_int_equal(alert_import(f->engine, s->keys[0], s->states[0]), 0);
+	assert_int_equal(tick(f, 0.3), 2);
+	assert_int_equal(ev(f, 1)->state, ALERT_RESOLVED);
+	assert_int_equal(ev(f, 1)->started_at_ms, ev(f, 0)->started_at_ms);
+	assert_int_equal(ev(f, 2)->state, ALERT_FIRING);
+	assert_true(ev(f, 2)->started_at_ms > ev(f, 0)->started_at_ms);
+	/* The same rule again: the state is read as it was, no event. */
+	s->n = 0;
+	alert_export_dirty(f->engine, save_cb, s);
+	use_rule(f, r);
+	assert_int_equal(alert_import(f->engine, s->keys[0], s->states[0]), 0);
+	assert_int_equal(tick(f, 0.3), 0);
+	test_free(s);
+}
+
+/* A pending alert of a removed rule was never announced: nothing to resolve. */
+static void test_import_drops_unannounced_removed(void **state)
+{
+	fixture *f = *state;
+	saved *s = test_calloc(1, sizeof(*s));
+	config_threshold r = base_rule();
+
+	r.for_ticks = 3;
+	use_rule(f, r);
+	tick(f, 0.3);
+	alert_export_dirty(f->engine, save_cb, s);
+	r.id = "other";
+	r.scope_kinds = 1u << SCOPE_ORG;
+	use_rule(f, r);
+	assert_int_equal(alert_import(f->engine, s->keys[0], s->states[0]), -1);
+	assert_int_equal(tick(f, 0.3), 0);
+	test_free(s);
+}
+
 static void test_reload_resolves_changed_rule(void **state)
 {
 	fixture *f = *state;
@@ -704,6 +800,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_trend_ring_survives_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_rejects_bad_text_and_unknown_rules, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_import_resolves_removed_rule, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_restarts_changed_rule, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_drops_unannounced_removed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_resolves_changed_rule, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clear_forgets_everything, setup, teardown),
 	    cmocka_unit_test(test_state_names),
