@@ -345,7 +345,7 @@ static int esc_record_produce(escalation *x, const char *id, const char *rec, si
 	return 0;
 bad:
 	free(scratch);
-	log_error("alert", "an outbox record does not parse; it is dropped", "key=\"{%s}:alerts:"
+	log_error("alert", "an outbox record does not parse; it is deleted unsent", "key=\"{%s}:alerts:"
 	          "outbox\" id=\"%s\" bytes=%zu", x->cfg->redis.key_prefix, id, len);
 	return -1;
 }
@@ -497,8 +497,9 @@ static void esc_produce_all(escalation *x, const esc_list *records)
 	for (size_t i = 0; i + 1 < records->n; i += 2) {
 		const char *id = esc_list_at(records, i);
 
-		if (esc_record_produce(x, id, esc_list_at(records, i + 1), records->lens[i + 1]) == 0 &&
-		    esc_list_add(&x->acked, id, records->lens[i]) < 0)
+		/* A record that does not parse is logged and then cleared like a delivered one. */
+		esc_record_produce(x, id, esc_list_at(records, i + 1), records->lens[i + 1]);
+		if (esc_list_add(&x->acked, id, records->lens[i]) < 0)
 			log_warn("alert", "out of memory tracking a delivery; the event stays in the outbox",
 			         "id=\"%s\"", id);
 	}
@@ -658,8 +659,10 @@ static void esc_outbox_reply_cb(const redisReply *reply, void *opaque)
 	if (x->phase != ESC_LOADING)
 		return;
 	if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-		log_warn("alert", "cannot read the escalation outbox; trying again", "key=\"{%s}:"
-		         "alerts:outbox\"", x->cfg->redis.key_prefix);
+		log_warn("alert", "cannot read the escalation outbox; trying again at the next lease "
+		         "renewal (a key of another type must be deleted)", "key=\"{%s}:alerts:outbox\" "
+		         "error=\"%s\"", x->cfg->redis.key_prefix,
+		         reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "connection lost");
 		return;
 	}
 	if (esc_outbox_sorted(reply, &records) == 0) {
@@ -687,8 +690,10 @@ static void esc_state_reply_cb(const redisReply *reply, void *opaque)
 	}
 	if (!reply || reply->type != REDIS_REPLY_ARRAY) {
 		x->loading_outbox = false;
-		log_warn("alert", "cannot read the escalation state; trying again", "key=\"{%s}:"
-		         "alerts:state\"", x->cfg->redis.key_prefix);
+		log_warn("alert", "cannot read the escalation state; trying again at the next lease "
+		         "renewal (a key of another type must be deleted)", "key=\"{%s}:alerts:state\" "
+		         "error=\"%s\"", x->cfg->redis.key_prefix,
+		         reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "connection lost");
 		return;
 	}
 	alert_clear(x->engine);
