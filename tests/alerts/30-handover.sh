@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Two instances: exactly one evaluates (holds the lease). Killing it with
 # SIGKILL while an alert fires hands the lease to the other after the time
-# to live: the fence moves on, the firing alert is read back and not sent
+# to live (5 s): the fence moves on, the firing alert is read back and not sent
 # again, and its resolve comes exactly once, from the new holder. Avro data
 # in CloudEvents binary mode.
 set -euo pipefail
@@ -12,7 +12,9 @@ source "$here/../lib.sh"
 source "$here/lib_alerts.sh"
 lib_init
 alerts_setup
-ESC_FORMAT=avro write_config
+# A lease of 5 s: the holder renews it every 1.7 s, and a loaded sanitizer
+# build may stall longer than a 2 s lease allows, which hands it over early.
+ESC_FORMAT=avro LEASE_TTL=5s write_config
 
 start_daemon "$work/daemon-a.log"
 pid_a=$daemon

@@ -20,8 +20,9 @@ alerts_setup() {
 
 # Writes $work/alerts.yaml. Optional: extra rule keys (YAML flow mapping
 # entries, e.g. "repeat_interval: 1s"), then extra top-level YAML.
-# ESC_FORMAT sets the escalation data format (default json) and
-# ALERTS_EXTRA adds entries to the alerts: section.
+# ESC_FORMAT sets the escalation data format (default json), LEASE_TTL
+# the escalation lease (default 2s) and ALERTS_EXTRA adds entries to the
+# alerts: section.
 write_config() {
 	local rule_extra=${1:-} extra=${2:-}
 	cat >"$work/alerts.yaml" <<EOF
@@ -59,7 +60,7 @@ outputs:
   kpi: {format: json}
   escalations: {format: ${ESC_FORMAT:-json}}
   dlq: {format: json}
-alerts: {lease_ttl: 2s, source: /advocacyd/test${ALERTS_EXTRA:+, $ALERTS_EXTRA}}
+alerts: {lease_ttl: ${LEASE_TTL:-2s}, source: /advocacyd/test${ALERTS_EXTRA:+, $ALERTS_EXTRA}}
 admin: {port: 0}
 shutdown: {drain_timeout: 5s}
 $extra
