@@ -83,21 +83,9 @@ static int scorecard_reserve(scorecard *sc, uint32_t scope)
 	return 0;
 }
 
-int scorecard_store(scorecard *sc, const kpi_update *u)
+/* Fills e from u; a suppressed update leaves every figure out. */
+static void scorecard_entry_set(scorecard_entry *e, const kpi_update *u)
 {
-	const config *cfg = sc->cfg;
-	scorecard_entry *e;
-	size_t kpi;
-
-	if (cfg->n_kpis == 0 || u->kpi < cfg->kpis || u->kpi >= cfg->kpis + cfg->n_kpis)
-		return -1;
-	kpi = (size_t)(u->kpi - cfg->kpis);
-	if (scorecard_reserve(sc, u->scope_id) < 0)
-		return -1;
-
-	e = &sc->entries[(size_t)u->scope_id * cfg->n_kpis + kpi];
-	if (e->state == SCORECARD_EMPTY)
-		sc->size++;
 	*e = (scorecard_entry){
 	    .state = u->suppressed ? SCORECARD_SUPPRESSED : SCORECARD_VALUE,
 	    .scope = u->scope,
@@ -114,8 +102,27 @@ int scorecard_store(scorecard *sc, const kpi_update *u)
 		e->contributors = u->contributors;
 		e->headcount = u->headcount;
 	}
+}
+
+int scorecard_store(scorecard *sc, const kpi_update *u)
+{
+	const config *cfg = sc->cfg;
+	scorecard_entry *e;
+	size_t kpi;
+
+	if (cfg->n_kpis == 0 || u->kpi < cfg->kpis || u->kpi >= cfg->kpis + cfg->n_kpis)
+		return -1;
+	kpi = (size_t)(u->kpi - cfg->kpis);
+	if (scorecard_reserve(sc, u->scope_id) < 0)
+		return -1;
+
+	e = &sc->entries[(size_t)u->scope_id * cfg->n_kpis + kpi];
+	if (e->state == SCORECARD_EMPTY)
+		sc->size++;
+	scorecard_entry_set(e, u);
 	return 0;
 }
+
 
 int scorecard_has_kpi(const scorecard *sc, const char *id)
 {
@@ -159,6 +166,20 @@ static json_t *scorecard_entry_json(const scorecard_entry *e)
 		rc |= json_object_set_new(o, "rate", scorecard_number(e->rate));
 	}
 	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *scorecard_update_json(const kpi_update *u)
+{
+	scorecard_entry e;
+	json_t *o;
+
+	scorecard_entry_set(&e, u);
+	o = scorecard_entry_json(&e);
+	if (o && json_object_set_new(o, "kpi", scorecard_text(u->kpi->id)) < 0) {
 		json_decref(o);
 		return NULL;
 	}

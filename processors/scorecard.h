@@ -74,6 +74,13 @@ int scorecard_has_kpi(const scorecard *sc, const char *id);
 json_t *scorecard_to_json(const scorecard *sc, const char *kpi, const char *scope,
 			  int64_t now_ms);
 
+/*
+ * One update as JSON, shaped like an entry of "scopes" above plus "kpi"
+ * (the KPI id): what GET /api/stream sends per update. NULL when out of
+ * memory; the caller owns the result.
+ */
+json_t *scorecard_update_json(const kpi_update *u);
+
 /* The JSON object of one scope in "scopes_index" (see above) for scope id; NULL when none. */
 json_t *scorecard_index_json(const scorecard *sc, uint32_t scope);
 
