@@ -196,6 +196,20 @@ if grep -q 'scope="team:Tiny"' "$work/metrics"; then
 	lib_fail "a suppressed scope is exported as a gauge"
 fi
 
+# The Grafana dashboard asks only for metrics the daemon exports.
+python3 - "$ADVOCACY_SOURCE_DIR/deploy/grafana/advocacyd-dashboard.json" "$work/metrics" <<'PYTHON' ||
+import json, re, sys
+dashboard = json.load(open(sys.argv[1]))
+exported = set(re.findall(r"(?m)^# TYPE (\w+) ", open(sys.argv[2]).read()))
+exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+exprs += [v["definition"] for v in dashboard["templating"]["list"] if "definition" in v]
+used = {re.sub(r"_(bucket|sum|count)$", "", m) for e in exprs for m in re.findall(r"advocacyd_\w+", e)}
+missing = sorted(used - exported)
+assert used and not missing, "the dashboard uses metrics that /metrics lacks: %r" % missing
+print("dashboard: %d panels, %d metrics, all exported" % (len(dashboard["panels"]), len(used)))
+PYTHON
+	lib_fail "deploy/grafana/advocacyd-dashboard.json does not match /metrics"
+
 # ---------------------------------------------------------------- clean stop
 for token in "$viewer" "$admin"; do
 	if grep -qF "$token" "$LIVE_LOG"; then lib_fail "the daemon log contains a token"; fi
