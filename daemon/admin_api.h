@@ -12,19 +12,21 @@
  *                              the reload callback's result, 503 when no
  *                              callback is set
  *
- * Every request needs "Authorization: Bearer TOKEN" with a token of the
- * tokens file (admin_tokens.h). Without one it gets 401 and a
- * WWW-Authenticate: Bearer realm="advocacyd" header (with
+ * With admin.tokens_file set, every request needs "Authorization: Bearer
+ * TOKEN" with a token of the tokens file (admin_tokens.h). Without one it
+ * gets 401 and a WWW-Authenticate: Bearer realm="advocacyd" header (with
  * error="invalid_token" when a token was given). A valid token whose role
  * is too low gets 403. Without admin.tokens_file the viewer endpoints are
  * open to anyone who reaches the port, like /metrics, and every other
- * request gets 403 with a body saying to set it. Each request, allowed or denied, is one
- * line of the audit log when admin.audit_log is set (admin_audit.h).
+ * request gets 403 with a body saying to set it. Each request, allowed or
+ * denied, is one line of the audit log when admin.audit_log is set
+ * (admin_audit.h).
  * Responses are application/json; errors read {"error": "..."}.
  *
  * The admin server (admin.c) hands every /api/ request here, and calls
  * admin_api_check_token() for health paths that admin.open_paths leaves
- * closed. Handlers run on the loop thread and reply at once.
+ * closed. Handlers run on the loop thread and reply at once, except
+ * /api/stream, whose response admin_live.c keeps open.
  */
 #ifndef ADVOCACY_ADMIN_API_H
 #define ADVOCACY_ADMIN_API_H

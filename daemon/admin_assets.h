@@ -5,9 +5,9 @@
  * and style sheet from web/node_modules (installed by scripts/install-deps.sh
  * with npm ci) into a generated source file (cmake/embed_web.cmake). Nothing
  * is read from disk at run time, and the page loads nothing from another
- * host. admin_assets_serve() answers GET and HEAD of "/" and "/assets/NAME"
- * without a token: the files contain no data, which the page reads from the
- * API with a viewer token.
+ * host. admin_assets_serve() serves GET and HEAD of "/" and "/assets/NAME"
+ * without a token, because the files contain no data. The page reads the
+ * data from the API with a viewer token.
  */
 #ifndef ADVOCACY_ADMIN_ASSETS_H
 #define ADVOCACY_ADMIN_ASSETS_H
@@ -30,7 +30,7 @@ typedef struct admin_asset {
 extern const admin_asset admin_assets[];
 extern const size_t admin_n_assets;
 
-/* True when path is "/" or under "/assets/": admin_assets_serve() answers it. */
+/* True when path is "/" or under "/assets/", the paths admin_assets_serve() serves. */
 bool admin_assets_owns(const char *path);
 
 /*

@@ -6,12 +6,13 @@
  * kernel does not take waits in the connection's output buffer, whose
  * length is what the drop rules in admin_live.h measure.
  *
- * libevent 2.1 ends a stream in one of two ways, and both call
- * admin_live_closed_cb() from evhttp_connection_free(). When the client
- * goes away or the write timeout fires, evhttp first detaches the request
- * from the connection and leaves it to us to free. When this module drops
- * a client, or the server is freed, the request is still attached and
- * evhttp frees it with the connection.
+ * How a stream ends, with libevent 2.1.12: when the client goes away or the
+ * write timeout fires, evhttp detaches the request from the connection,
+ * leaves it to us to free, and calls admin_live_closed_cb() from
+ * evhttp_connection_free(). When the server is freed, that callback runs
+ * with the request still attached, and evhttp frees it with the
+ * connection. When this module drops a client (admin_live_close()), it
+ * takes the callback off and lets evhttp free both.
  */
 #include "admin_live.h"
 
@@ -128,7 +129,7 @@ static void admin_live_closed_cb(struct evhttp_connection *conn, void *arg)
 }
 
 /*
- * Closes the stream of c and forgets it. Its request is still attached, so
+ * Closes the stream of c and removes it from the list. Its request is still attached, so
  * evhttp frees it with the connection; the close callback is taken off
  * first, because evhttp calls it only for a connection still connected.
  */

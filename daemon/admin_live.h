@@ -67,9 +67,9 @@ void admin_live_free(admin_live *l);
 
 /*
  * Starts the event stream as the response to req. Returns 0 when the stream
- * is open (the response has started and this module owns it), or
- * HTTP_SERVUNAVAIL when ADMIN_LIVE_MAX_CLIENTS streams are open, or
- * HTTP_INTERNAL when out of memory; nothing is sent then.
+ * is open: the response has started and this module owns it. Returns
+ * HTTP_SERVUNAVAIL when ADMIN_LIVE_MAX_CLIENTS streams are open and
+ * HTTP_INTERNAL when out of memory, and then nothing is sent.
  */
 int admin_live_open(admin_live *l, struct evhttp_request *req);
 

@@ -148,11 +148,19 @@
     name.className = 'kpi-name';
     name.textContent = kpi.name || kpi.id;
     value.className = 'value';
-    value.textContent = !figure ? 'no data' : figure.suppressed ? 'suppressed' : formatNumber(figure.value);
     target.className = 'target';
     target.textContent = formatNumber(kpi.target);
     stateText.className = 'state';
-    stateText.textContent = !figure ? 'no data' : kpiState === 'ok' ? 'on target' : kpiState === 'below' ? 'below target' : 'suppressed';
+    if (!figure) {
+      value.textContent = 'no data';
+      stateText.textContent = 'no data';
+    } else if (figure.suppressed) {
+      value.textContent = 'suppressed';
+      stateText.textContent = 'suppressed';
+    } else {
+      value.textContent = formatNumber(figure.value);
+      stateText.textContent = kpiState === 'ok' ? 'on target' : 'below target';
+    }
 
     const against = document.createElement('span');
     against.append('target ', target, ' · ', stateText);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The live view's server side against a real daemon, redis-server and the
-# dev broker, with curl and raw sockets (no browser): the page and its files
-# with a strict Content-Security-Policy and no external URL, the token rules,
-# the scorecard's composite index, the event stream (KPI events within 2 s
-# of a tick, suppressed scopes without figures), /api/history, the 64-stream
-# limit, a stream that never reads dropped while /healthz stays fast, and
-# the optional KPI gauges on /metrics.
+# dev broker, with curl and raw sockets, no browser. Checks: the page and its
+# files with a strict Content-Security-Policy and no external URL, and the
+# token rules. Then the scorecard's composite index, and the event stream:
+# KPI events within 2 s of a tick, suppressed scopes without figures. Then
+# /api/history and the 64-stream limit. A stream that never reads is
+# dropped while /healthz stays fast. Last, the KPI gauges on /metrics and
+# the Grafana dashboard's metric names, and, without a tokens file, the
+# viewer endpoints open and the others closed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -107,10 +109,11 @@ assert index["org"]["quadrants"]["financial"] is None, index["org"]
 total = sum(c["contribution"] for c in index["org"]["contributions"])
 assert abs(total - expected) < 1e-9, index["org"]["contributions"]
 tiny = index["team:Tiny"]
-assert tiny["suppressed"] is True and tiny["index"] is None, tiny
+assert tiny["suppressed"] is True, tiny
+assert tiny["index"] is None, tiny
 assert tiny["contributions"] == [], tiny
-# team:T0 (emp-0000..2): 5 shares by 3 of 3 people, so both share KPIs reach
-# their targets... shares_count 5/10, shares_reach 1; no kudos.
+# team:T0 (emp-0000..2): 5 shares by all 3 people, so shares_count scores
+# 5/10 and shares_reach 1; it has no kudos.
 t0 = index["team:T0"]
 assert abs(t0["quadrants"]["customer"] - (0.4 * 0.5 + 0.2 * 1) / 0.6) < 1e-9, t0
 print("index of org %.4f, team:Tiny suppressed" % expected)
@@ -144,7 +147,8 @@ assert len(tick) == 4 * 217, "%d events in the last tick" % len(tick)
 tiny = [e for e in tick if e["scope"] == "team:Tiny"]
 assert len(tiny) == 4 and all(e["suppressed"] is True and "value" not in e for e in tiny), tiny
 org = {e["kpi"]: e for e in tick if e["scope"] == "org"}
-assert org["shares_count"]["value"] == 6 and org["shares_count"]["suppressed"] is False, org
+assert org["shares_count"]["value"] == 6, org
+assert org["shares_count"]["suppressed"] is False, org
 print("%d KPI events over %d ticks, at most %d ms after their tick" % (
     len(events), len(ticks), max(a - e["computed_at"] for a, e in events)))
 PYTHON
@@ -172,10 +176,11 @@ lib_assert_eq 400 "$(get '/api/history?kpi=shares_count&scope=org&x=1' "$viewer"
 result=$(python3 "$here/sse_client.py" fill "$base" "$viewer" 64) || live_fail "opening 65 streams failed"
 lib_assert_eq "opened=200x64 extra=503" "$result" "64 streams, then one more"
 # The closed streams are noticed and their slots freed.
-lib_wait_for "curl -s '$base/metrics' | grep -q '^advocacyd_stream_clients 0$'" 10 ||
+lib_wait_for "grep -q '^advocacyd_stream_clients 0$' <<<\"\$(curl -s '$base/metrics')\"" 10 ||
 	live_fail "closed streams still counted: $(curl -s "$base/metrics" | grep stream_clients)"
-curl -s "$base/metrics" | grep -q '^advocacyd_stream_clients_rejected_total 1$' ||
-	lib_fail "the rejected stream was not counted"
+curl -s "$base/metrics" >"$work/metrics"
+grep -q '^advocacyd_stream_clients_rejected_total 1$' "$work/metrics" ||
+	lib_fail "the rejected stream was not counted: $(grep stream_clients "$work/metrics")"
 
 # ---------------------------------------------------------------- a client that never reads
 result=$(python3 "$here/sse_client.py" stall "$base" "$viewer" 40) || live_fail "the stalled stream test failed"
@@ -196,7 +201,7 @@ if grep -q 'scope="team:Tiny"' "$work/metrics"; then
 	lib_fail "a suppressed scope is exported as a gauge"
 fi
 
-# The Grafana dashboard asks only for metrics the daemon exports.
+# The Grafana dashboard queries only metrics that the daemon exports.
 python3 - "$ADVOCACY_SOURCE_DIR/deploy/grafana/advocacyd-dashboard.json" "$work/metrics" <<'PYTHON' ||
 import json, re, sys
 dashboard = json.load(open(sys.argv[1]))
@@ -214,6 +219,21 @@ PYTHON
 for token in "$viewer" "$admin"; do
 	if grep -qF "$token" "$LIVE_LOG"; then lib_fail "the daemon log contains a token"; fi
 done
+
+# ---------------------------------------------------------------- no tokens file
+# The viewer endpoints open up, as the page expects; everything else stays closed.
+cp "$LIVE_LOG" "$work/daemon-with-tokens.log"
+live_restart_daemon ""
+base=$LIVE_BASE
+lib_assert_eq 200 "$(get /api/kpis)" "GET /api/kpis without a tokens file"
+lib_assert_eq 200 "$(get '/api/history?kpi=shares_count&scope=org')" "GET /api/history without a tokens file"
+lib_assert_eq 403 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/api/reload")" \
+	"POST /api/reload without a tokens file"
+lib_assert_eq 403 "$(get /api/nope)" "an unknown /api/ path without a tokens file"
+python3 "$here/sse_client.py" watch "$base" "" 1 >"$work/open-stream.jsonl" ||
+	live_fail "GET /api/stream without a tokens file failed"
+grep -q '"block": "retry: 2000"' "$work/open-stream.jsonl" ||
+	live_fail "GET /api/stream without a tokens file did not start: $(cat "$work/open-stream.jsonl")"
 status=0
 lib_stop "$LIVE_PID" || status=$?
 [ "$status" -eq 0 ] || live_fail "the daemon exited $status on SIGTERM"

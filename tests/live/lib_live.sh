@@ -3,6 +3,7 @@
 # Source it after tests/lib.sh and lib_init. live_start_daemon writes the
 # config (admin lines from its argument), feeds the roster and events and
 # starts the daemon; it sets LIVE_DIR, LIVE_PID, LIVE_LOG and LIVE_BASE.
+# live_restart_daemon starts it again with other admin lines.
 #
 # The data set: 200 teams of 3 people (team:T0 .. team:T199) in 10
 # departments, 2 segments, and team:Tiny of 2 people, below the minimum
@@ -99,6 +100,19 @@ live_start_daemon() {
 	export LIVE_DIR LIVE_PID LIVE_LOG LIVE_BASE
 }
 
+# Stops the daemon (expecting exit 0) and starts it again with ADMIN_LINES.
+live_restart_daemon() {
+	local status=0 port
+	lib_stop "$LIVE_PID" || status=$?
+	[ "$status" -eq 0 ] || live_fail "the daemon exited $status on SIGTERM"
+	live_write_config "$LIVE_DIR/live.yaml" "$1"
+	"$ADVOCACY_BUILD_DIR/advocacyd" --config "$LIVE_DIR/live.yaml" 2>"$LIVE_LOG" &
+	LIVE_PID=$!
+	lib_track "$LIVE_PID"
+	port=$(lib_admin_port "$LIVE_LOG") || live_fail "the daemon never logged its admin port"
+	LIVE_BASE=http://127.0.0.1:$port
+}
+
 live_fail() {
 	tail -n 40 "$LIVE_LOG" >&2 || true
 	lib_fail "$@"
@@ -108,6 +122,6 @@ live_fail() {
 live_wait_for_data() {
 	local auth=()
 	[ -z "${1:-}" ] || auth=(-H "Authorization: Bearer $1")
-	lib_wait_for "curl -sf ${auth[*]:+-H '${auth[1]}'} '$LIVE_BASE/api/kpis?kpi=shares_count&scope=org' | grep -q '\"count\":6'" 40 ||
+	lib_wait_for "grep -q '\"count\":6' <<<\"\$(curl -sf ${auth[*]:+-H '${auth[1]}'} '$LIVE_BASE/api/kpis?kpi=shares_count&scope=org')\"" 40 ||
 		live_fail "GET /api/kpis never showed the org's 6 shares"
 }
