@@ -6,9 +6,14 @@
  * path (404) from a known path with a wrong method (405), and its error
  * responses carry the same headers as the others. For the same reason
  * evhttp passes every method through instead of sending its own 405.
- * Handlers run on the loop thread and reply at once. None keeps a request
- * across loop iterations, which is what lets admin_free() free the server
- * at any time outside a callback.
+ * Handlers run on the loop thread and reply at once, except /api/stream,
+ * whose response admin_live.c keeps open. Closing the server closes those
+ * streams through admin_live.c's close callback, which is why admin_free()
+ * frees the live state only after the evhttp server, and may run at any
+ * time outside a callback.
+ *
+ * The live view's page and files at / and /assets/ (admin_assets.c) need no
+ * token: they contain no data.
  *
  * Access: /api/ requests go to admin_api.c, which authenticates, routes
  * and audits them. A health path that admin.open_paths leaves out needs a
@@ -47,6 +52,8 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "admin_assets.h"
+#include "admin_live.h"
 #include "admin_tls.h"
 #include "admin_tokens.h"
 #include "log.h"
@@ -68,6 +75,7 @@ struct admin_server {
 	void *opaque;
 	const config *cfg;
 	admin_api *api;
+	admin_live *live;         /* the event stream and KPI history */
 	admin_tls *tls;           /* NULL: plain HTTP */
 	admin_text_cb metrics;
 	void *metrics_opaque;
@@ -166,7 +174,7 @@ static const admin_route *admin_find_route(const char *path)
 
 static int admin_not_found(struct evbuffer *body)
 {
-	evbuffer_add_printf(body, "not found; the endpoints are");
+	evbuffer_add_printf(body, "not found; the endpoints are / (the live view)");
 	for (size_t i = 0; i < ADMIN_N_ROUTES; i++)
 		evbuffer_add_printf(body, " %s", admin_routes[i].path);
 	evbuffer_add_printf(body, "\n");
@@ -249,11 +257,21 @@ static void admin_request_cb(struct evhttp_request *req, void *arg)
 	}
 	if (path && strncmp(path, "/api/", 5) == 0)
 		status = admin_api_serve(s->api, req, path, body, &content_type);
+	else if (admin_assets_owns(path))
+		status = admin_assets_serve(req, path, body);
 	else
 		status = admin_serve_route(s, req, path, body, &content_type);
+	if (status == 0) {
+		/* An event stream: admin_live.c owns the response now. */
+		evbuffer_free(body);
+		return;
+	}
 
-	evhttp_add_header(headers, "Content-Type", content_type);
-	evhttp_add_header(headers, "Cache-Control", "no-store");
+	/* The page's files set their own type and caching. */
+	if (!admin_assets_owns(path) || status == HTTP_NOTFOUND) {
+		evhttp_add_header(headers, "Content-Type", content_type);
+		evhttp_add_header(headers, "Cache-Control", "no-store");
+	}
 	if (method == EVHTTP_REQ_HEAD)
 		admin_drop_body(headers, body);
 	evhttp_send_reply(req, status, admin_reason_phrase(status), body);
@@ -347,13 +365,19 @@ static int admin_listen(admin_server *s, const config *cfg, char *errstr, size_t
 	return 0;
 }
 
-/* Loads tokens, opens the audit log and sets up TLS, as configured. */
-static int admin_setup_access(admin_server *s, const config *cfg, char *errstr,
-			      size_t errstr_size)
+/* Loads tokens, opens the audit log, makes the live state and sets up TLS, as configured. */
+static int admin_setup_access(admin_server *s, struct event_base *base, const config *cfg,
+			      char *errstr, size_t errstr_size)
 {
 	s->api = admin_api_new(cfg, errstr, errstr_size);
 	if (!s->api)
 		return -1;
+	s->live = admin_live_new(base);
+	if (!s->live) {
+		snprintf(errstr, errstr_size, "admin: out of memory creating the event stream");
+		return -1;
+	}
+	admin_api_set_live(s->api, s->live);
 	if (!cfg->admin.tls.cert_file)
 		return 0;
 	s->tls = admin_tls_new(cfg->admin.tls.cert_file, cfg->admin.tls.key_file, errstr,
@@ -375,7 +399,7 @@ admin_server *admin_new(struct event_base *base, const config *cfg, admin_ready_
 	s->ready = ready;
 	s->opaque = opaque;
 	s->cfg = cfg;
-	if (admin_setup_access(s, cfg, errstr, errstr_size) < 0) {
+	if (admin_setup_access(s, base, cfg, errstr, errstr_size) < 0) {
 		admin_free(s);
 		return NULL;
 	}
@@ -409,6 +433,8 @@ void admin_free(admin_server *s)
 		event_free(s->accept_resume);
 	if (s->http)
 		evhttp_free(s->http);
+	/* After the server: freeing it closes the streams, which call into the live state. */
+	admin_live_free(s->live);
 	admin_api_free(s->api);
 	admin_tls_free(s->tls);
 	free(s);
@@ -417,6 +443,26 @@ void admin_free(admin_server *s)
 void admin_set_scorecard(admin_server *s, const scorecard *sc)
 {
 	admin_api_set_scorecard(s->api, sc);
+}
+
+void admin_publish_kpi(admin_server *s, const kpi_update *u)
+{
+	if (s)
+		admin_live_publish_kpi(s->live, u);
+}
+
+void admin_publish_escalation(admin_server *s, const alert_event *e)
+{
+	if (s)
+		admin_live_publish_escalation(s->live, e);
+}
+
+void admin_get_live_stats(const admin_server *s, admin_live_stats *out)
+{
+	if (s)
+		admin_live_get_stats(s->live, out);
+	else
+		*out = (admin_live_stats){0};
 }
 
 void admin_set_reload_cb(admin_server *s, admin_reload_cb reload, void *opaque)

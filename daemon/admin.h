@@ -14,8 +14,9 @@
  * no-store, so that no proxy caches a probe result; each route names its
  * exact Content-Type (health responses are text/plain).
  *
- * Paths under /api/ go to the admin API (admin_api.h), which needs bearer
- * tokens. The health paths and /metrics are open unless admin.open_paths
+ * GET / and /assets/NAME serve the live view (admin_assets.h) without a
+ * token. Paths under /api/ go to the admin API (admin_api.h), which needs
+ * bearer tokens; its event stream and KPI history live in admin_live.h. The health paths and /metrics are open unless admin.open_paths
  * leaves them out, and then need a token of any role. With admin.tls set
  * the port serves HTTPS only (admin_tls.h).
  *
@@ -32,7 +33,10 @@
 #include <event2/event.h>
 
 #include "admin_api.h"
+#include "admin_live.h"
+#include "alert.h"
 #include "config.h"
+#include "kpi.h"
 #include "scorecard.h"
 
 typedef struct admin_server admin_server;
@@ -69,6 +73,18 @@ void admin_free(admin_server *s);
 
 /* Sets the scorecard that GET /api/kpis shows (borrowed). With NULL it gets 503. */
 void admin_set_scorecard(admin_server *s, const scorecard *sc);
+
+/*
+ * Sends a KPI update (suppressed ones too) to the event streams and keeps it
+ * in the history of /api/history. Does nothing when s is NULL.
+ */
+void admin_publish_kpi(admin_server *s, const kpi_update *u);
+
+/* Sends an escalation event to the event streams. Does nothing when s is NULL. */
+void admin_publish_escalation(admin_server *s, const alert_event *e);
+
+/* Reads the stream and history counts for /metrics; all zero when s is NULL. */
+void admin_get_live_stats(const admin_server *s, admin_live_stats *out);
 
 /* Sets the callback of POST /api/reload. With NULL (the default) it gets 503. */
 void admin_set_reload_cb(admin_server *s, admin_reload_cb reload, void *opaque);

@@ -34,11 +34,13 @@
 #include <jansson.h>
 
 #include "admin_audit.h"
+#include "admin_live.h"
 #include "admin_tokens.h"
 #include "log.h"
 
 #define ADMIN_API_RESULT_SIZE 512
 #define ADMIN_API_JSON "application/json"
+#define ADMIN_API_EVENT_STREAM "text/event-stream; charset=utf-8"
 #define ADMIN_API_CHALLENGE "Bearer realm=\"advocacyd\""
 /* Longest path or query searched for tokens (see the file comment). */
 #define ADMIN_API_SCAN_MAX 256
@@ -53,6 +55,7 @@ struct admin_api {
 	admin_tokens *tokens; /* NULL without admin.tokens_file */
 	admin_audit *audit;   /* NULL without admin.audit_log */
 	const scorecard *scorecard;
+	admin_live *live;     /* NULL: /api/stream and /api/history get 503 */
 	admin_reload_cb reload;
 	void *reload_opaque;
 };
@@ -65,6 +68,8 @@ typedef struct admin_api_request {
 	const char *presented;            /* the bearer token sent, not NUL-terminated */
 	size_t presented_len;
 	struct evbuffer *body;
+	const char *content_type;
+	bool streaming; /* the handler started a response that outlives the request callback */
 } admin_api_request;
 
 typedef int (*admin_api_handler)(admin_api *api, admin_api_request *r);
@@ -78,9 +83,13 @@ typedef struct admin_api_route {
 
 static int admin_api_kpis(admin_api *api, admin_api_request *r);
 static int admin_api_reload(admin_api *api, admin_api_request *r);
+static int admin_api_stream(admin_api *api, admin_api_request *r);
+static int admin_api_history(admin_api *api, admin_api_request *r);
 
 static const admin_api_route admin_api_routes[] = {
     {"/api/kpis", EVHTTP_REQ_GET, ADMIN_ROLE_VIEWER, admin_api_kpis},
+    {"/api/stream", EVHTTP_REQ_GET, ADMIN_ROLE_VIEWER, admin_api_stream},
+    {"/api/history", EVHTTP_REQ_GET, ADMIN_ROLE_VIEWER, admin_api_history},
     {"/api/reload", EVHTTP_REQ_POST, ADMIN_ROLE_ADMIN, admin_api_reload},
 };
 
@@ -131,6 +140,11 @@ void admin_api_free(admin_api *api)
 void admin_api_set_scorecard(admin_api *api, const scorecard *sc)
 {
 	api->scorecard = sc;
+}
+
+void admin_api_set_live(admin_api *api, admin_live *live)
+{
+	api->live = live;
 }
 
 void admin_api_set_reload_cb(admin_api *api, admin_reload_cb reload, void *opaque)
@@ -432,6 +446,46 @@ static int admin_api_kpis(admin_api *api, admin_api_request *r)
 	return status;
 }
 
+static int admin_api_stream(admin_api *api, admin_api_request *r)
+{
+	int status;
+
+	if (!api->live)
+		return admin_api_error(r, HTTP_SERVUNAVAIL, "the event stream is not available");
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		r->content_type = ADMIN_API_EVENT_STREAM;
+		return HTTP_OK;
+	}
+	status = admin_live_open(api->live, r->req);
+	if (status == HTTP_SERVUNAVAIL)
+		return admin_api_error(r, status, "too many event streams are open; retry later");
+	if (status != 0)
+		return admin_api_error(r, status, "out of memory opening the event stream");
+	r->streaming = true;
+	return HTTP_OK;
+}
+
+static int admin_api_history(admin_api *api, admin_api_request *r)
+{
+	struct evkeyvalq params;
+	const char *kpi = NULL, *scope = NULL;
+	int status;
+
+	if (!api->live || !api->scorecard)
+		return admin_api_error(r, HTTP_SERVUNAVAIL, "the KPI history is not available yet");
+	status = admin_api_kpis_filters(r, &params, &kpi, &scope);
+	if (status == 0 && (!kpi || !scope))
+		status = admin_api_error(r, HTTP_BADREQUEST,
+					 "kpi=ID and scope=NAME are both required");
+	if (status == 0 && !scorecard_has_kpi(api->scorecard, kpi))
+		status = admin_api_error(r, HTTP_NOTFOUND,
+					 "no KPI has the id given in kpi=; GET /api/kpis lists them");
+	if (status == 0)
+		status = admin_api_json(r, HTTP_OK, admin_live_history_json(api->live, kpi, scope));
+	evhttp_clear_headers(&params);
+	return status;
+}
+
 static int admin_api_reload(admin_api *api, admin_api_request *r)
 {
 	char result[ADMIN_API_RESULT_SIZE] = "";
@@ -473,11 +527,12 @@ static int admin_api_route_request(admin_api *api, admin_api_request *r)
 			route = &admin_api_routes[i];
 	if (!route)
 		return admin_api_error(r, HTTP_NOTFOUND,
-				       "no such endpoint; the API has GET /api/kpis and POST "
-				       "/api/reload");
+				       "no such endpoint; the API has GET /api/kpis, /api/stream "
+				       "and /api/history, and POST /api/reload");
 	if (method != route->method && !(route->method == EVHTTP_REQ_GET && method == EVHTTP_REQ_HEAD))
 		return admin_api_bad_method(r, route);
-	if (r->holder->role < route->role) {
+	/* No holder: no tokens file, so only the viewer routes get here (admin_api_open). */
+	if ((r->holder ? r->holder->role : ADMIN_ROLE_VIEWER) < route->role) {
 		log_warn("admin", "request forbidden: the token's role is too low",
 			 "who=%s role=%s path=%s required=%s", r->holder->name,
 			 admin_role_name(r->holder->role), route->path, admin_role_name(route->role));
@@ -486,14 +541,27 @@ static int admin_api_route_request(admin_api *api, admin_api_request *r)
 	return route->handle(api, r);
 }
 
+/*
+ * Serves a request when no tokens file is configured: the viewer routes are
+ * open, like the health paths, and every other path gets 403.
+ */
+static int admin_api_open(admin_api *api, admin_api_request *r)
+{
+	for (size_t i = 0; i < ADMIN_API_N_ROUTES; i++)
+		if (strcmp(admin_api_routes[i].path, r->path) == 0 &&
+		    admin_api_routes[i].role == ADMIN_ROLE_VIEWER)
+			return admin_api_route_request(api, r);
+	return admin_api_error(r, ADMIN_API_FORBIDDEN,
+			       "only the viewer endpoints are served without bearer tokens; set "
+			       "admin.tokens_file in the config");
+}
+
 static int admin_api_gate(admin_api *api, admin_api_request *r)
 {
 	int auth;
 
 	if (!api->tokens)
-		return admin_api_error(r, ADMIN_API_FORBIDDEN,
-				       "the admin API is off because no bearer tokens are "
-				       "configured; set admin.tokens_file in the config");
+		return admin_api_open(api, r);
 	auth = admin_api_authenticate(api, r);
 	if (auth <= 0) {
 		admin_api_log_rejected(r, admin_api_known_path(r->path),
@@ -510,12 +578,13 @@ static int admin_api_gate(admin_api *api, admin_api_request *r)
 int admin_api_serve(admin_api *api, struct evhttp_request *req, const char *path,
 		    struct evbuffer *body, const char **content_type)
 {
-	admin_api_request r = {.req = req, .path = path, .body = body};
+	admin_api_request r = {.req = req, .path = path, .body = body,
+			       .content_type = ADMIN_API_JSON};
 	int status = admin_api_gate(api, &r);
 
-	*content_type = ADMIN_API_JSON;
+	*content_type = r.content_type;
 	admin_api_audit(api, &r, status);
-	return status;
+	return r.streaming ? 0 : status;
 }
 
 int admin_api_check_token(admin_api *api, struct evhttp_request *req, const char *path,

@@ -3,22 +3,30 @@
  *
  *   GET  /api/kpis     viewer  the current scorecard as JSON (see scorecard.h),
  *                              optional filters ?kpi=ID&scope=NAME
+ *   GET  /api/stream   viewer  KPI updates and escalations as Server-Sent
+ *                              Events (admin_live.h); 503 when every
+ *                              stream slot is taken
+ *   GET  /api/history  viewer  ?kpi=ID&scope=NAME: recent values of one
+ *                              (KPI, scope) (history.h)
  *   POST /api/reload   admin   requests a config reload: 202 with
  *                              the reload callback's result, 503 when no
  *                              callback is set
  *
- * Every request needs "Authorization: Bearer TOKEN" with a token of the
- * tokens file (admin_tokens.h). Without one it gets 401 and a
- * WWW-Authenticate: Bearer realm="advocacyd" header (with
+ * With admin.tokens_file set, every request needs "Authorization: Bearer
+ * TOKEN" with a token of the tokens file (admin_tokens.h). Without one it
+ * gets 401 and a WWW-Authenticate: Bearer realm="advocacyd" header (with
  * error="invalid_token" when a token was given). A valid token whose role
- * is too low gets 403. Without admin.tokens_file every request gets 403
- * with a body saying to set it. Each request, allowed or denied, is one
- * line of the audit log when admin.audit_log is set (admin_audit.h).
+ * is too low gets 403. Without admin.tokens_file the viewer endpoints are
+ * open to anyone who reaches the port, like /metrics, and every other
+ * request gets 403 with a body saying to set it. Each request, allowed or
+ * denied, is one line of the audit log when admin.audit_log is set
+ * (admin_audit.h).
  * Responses are application/json; errors read {"error": "..."}.
  *
  * The admin server (admin.c) hands every /api/ request here, and calls
  * admin_api_check_token() for health paths that admin.open_paths leaves
- * closed. Handlers run on the loop thread and reply at once.
+ * closed. Handlers run on the loop thread and reply at once, except
+ * /api/stream, whose response admin_live.c keeps open.
  */
 #ifndef ADVOCACY_ADMIN_API_H
 #define ADVOCACY_ADMIN_API_H
@@ -32,6 +40,7 @@
 #include "scorecard.h"
 
 typedef struct admin_api admin_api;
+typedef struct admin_live admin_live;
 
 /*
  * Reload request, called on the loop for each allowed POST /api/reload.
@@ -53,6 +62,9 @@ void admin_api_free(admin_api *api);
 /* Sets the scorecard GET /api/kpis shows (borrowed; NULL: 503). */
 void admin_api_set_scorecard(admin_api *api, const scorecard *sc);
 
+/* Sets the stream and history behind /api/stream and /api/history (borrowed; NULL: 503). */
+void admin_api_set_live(admin_api *api, admin_live *live);
+
 /* Sets the callback of POST /api/reload (NULL: 503). */
 void admin_api_set_reload_cb(admin_api *api, admin_reload_cb reload, void *opaque);
 
@@ -69,8 +81,9 @@ int admin_api_reload_tokens(admin_api *api, const char *path, char *errstr, size
 
 /*
  * Serves req, whose path starts with "/api/": writes the body, adds its
- * headers, sets *content_type and returns the HTTP status to send. Writes
- * the audit line before returning.
+ * headers, sets *content_type and returns the HTTP status to send. Returns
+ * 0 when the handler has started a response of its own (an event stream):
+ * the caller then sends nothing. Writes the audit line before returning.
  */
 int admin_api_serve(admin_api *api, struct evhttp_request *req, const char *path,
 		    struct evbuffer *body, const char **content_type);

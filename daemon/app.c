@@ -774,6 +774,7 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 	app *a = opaque;
 
 	a->escalations++;
+	admin_publish_escalation(a->admin, e);
 	if (e->state == ALERT_STORM)
 		log_warn("alert", "escalation storm: firings held back", "route=\"%s\" held=%zu",
 		         e->scope, e->n_held);
@@ -783,12 +784,13 @@ static void app_alert_cb(const alert_event *e, void *opaque)
 		         e->threshold);
 }
 
-/* Keeps u for GET /api/kpis. */
+/* Keeps u for GET /api/kpis and sends it to the live view. */
 static void app_keep_kpi(app *a, const kpi_update *u)
 {
 	if (scorecard_store(a->scorecard, u) < 0)
 		log_warn("kpi", "out of memory keeping a KPI figure for /api/kpis", "kpi=%s scope=\"%s\"",
 			 u->kpi->id, u->scope);
+	admin_publish_kpi(a->admin, u);
 }
 
 /* A suppressed (KPI, scope) goes to the scorecard only, never to Kafka. */
@@ -1273,7 +1275,7 @@ static void app_collect_metrics_cb(metrics *m, void *opaque)
 	app_metrics_sources src = {
 		.pipeline = a->pipeline, .consumer = a->consumer,
 		.roster_reader = a->roster_reader, .producer = a->producer, .store = a->store,
-		.escalation = a->escalation,
+		.escalation = a->escalation, .scorecard = a->scorecard,
 		.roster_people = a->roster ? roster_size(a->roster) : 0,
 		.kpi_scopes_suppressed = a->kpi_suppressed,
 		.batches_applied = a->batches_applied, .batches_stale = a->batches_stale,
@@ -1281,6 +1283,7 @@ static void app_collect_metrics_cb(metrics *m, void *opaque)
 		.batches_rejected = a->batches_rejected, .batch_retries = a->batch_retries,
 	};
 
+	admin_get_live_stats(a->admin, &src.live);
 	for (size_t i = 0; i < a->n_reasons; i++)
 		app_metrics_reason(a->app_metrics, a->reasons[i].outcome, a->reasons[i].reason,
 		                   a->reasons[i].count);
@@ -1296,7 +1299,7 @@ static const char *app_metrics_text_cb(void *opaque, size_t *len)
 static int app_init_metrics(app *a)
 {
 	a->metrics = metrics_new();
-	a->app_metrics = a->metrics ? app_metrics_new(a->metrics) : NULL;
+	a->app_metrics = a->metrics ? app_metrics_new(a->metrics, a->cfg->admin.kpi_gauges) : NULL;
 	if (!a->app_metrics)
 		return -1;
 	metrics_set_config_version(a->metrics, a->cfg->version);
@@ -1432,6 +1435,7 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 static void app_fini(app *a, int producer_wait_ms)
 {
 	admin_free(a->admin);
+	a->admin = NULL; /* escalations resolved while stopping must not reach it */
 	app_metrics_free(a->app_metrics);
 	metrics_free(a->metrics);
 	/* Close the consumer before the store: its final revoke may still run. */

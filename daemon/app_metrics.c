@@ -44,6 +44,8 @@ struct app_metrics {
 	metrics_family *lag;             /* topic, partition */
 	metrics_family *produce_failures; /* topic */
 	metrics_family *kpi_updates;     /* kpi */
+	metrics_family *kpi_value;       /* kpi, scope; NULL without admin.kpi_gauges */
+	metrics_family *kpi_index;       /* scope; NULL without admin.kpi_gauges */
 
 	metrics_series *messages;
 	metrics_series *decoded[INPUT_FORMAT_COUNT];
@@ -60,6 +62,12 @@ struct app_metrics {
 	metrics_series *escalation_leader;
 	metrics_series *escalations_firing;
 	metrics_series *roster_people;
+	metrics_series *stream_clients;
+	metrics_series *streams_opened;
+	metrics_series *streams_rejected;
+	metrics_series *streams_dropped;
+	metrics_series *history_series;
+	metrics_series *history_skipped;
 };
 
 /* ---------------------------------------------------------------- families */
@@ -158,6 +166,38 @@ static void app_metrics_kpi_families(app_metrics *am, metrics *m)
 	am->roster_people = metrics_series_get(f);
 }
 
+static void app_metrics_live_families(app_metrics *am, metrics *m)
+{
+	metrics_family *f;
+
+	f = metrics_gauge_new(m, "advocacyd_stream_clients", "Clients connected to the event "
+		"stream GET /api/stream.", NULL);
+	am->stream_clients = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_stream_clients_opened_total", "Event streams "
+		"opened.", NULL);
+	am->streams_opened = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_stream_clients_rejected_total", "Event stream "
+		"requests answered 503 because every stream slot was taken.", NULL);
+	am->streams_rejected = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_stream_clients_dropped_total", "Event streams "
+		"closed with data still unsent because the client did not read.", NULL);
+	am->streams_dropped = metrics_series_get(f);
+	f = metrics_gauge_new(m, "advocacyd_kpi_history_series", "(KPI, scope) series kept for "
+		"GET /api/history.", NULL);
+	am->history_series = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_kpi_history_skipped_total", "KPI updates not "
+		"kept for GET /api/history because the history was full.", NULL);
+	am->history_skipped = metrics_series_get(f);
+}
+
+static void app_metrics_gauge_families(app_metrics *am, metrics *m)
+{
+	am->kpi_value = metrics_gauge_new(m, "advocacyd_kpi_value", "Latest value of each KPI "
+		"per scope; suppressed scopes are left out.", "kpi", "scope", NULL);
+	am->kpi_index = metrics_gauge_new(m, "advocacyd_kpi_index", "Composite advocacy index "
+		"per scope, 0 to 1; suppressed scopes are left out.", "scope", NULL);
+}
+
 /* True when every series resolved at start exists. */
 static bool app_metrics_complete(const app_metrics *am)
 {
@@ -165,7 +205,9 @@ static bool app_metrics_complete(const app_metrics *am)
 	          am->produce_failures && am->kpi_updates && am->messages && am->late &&
 	          am->batch_size && am->flush_seconds && am->redis_connected &&
 	          am->output_queue && am->scopes_suppressed && am->escalations_resent &&
-	          am->escalation_leader && am->escalations_firing && am->roster_people;
+	          am->escalation_leader && am->escalations_firing && am->roster_people &&
+	          am->stream_clients && am->streams_opened && am->streams_rejected &&
+	          am->streams_dropped && am->history_series && am->history_skipped;
 
 	for (size_t i = 0; i < INPUT_FORMAT_COUNT; i++)
 		ok = ok && am->decoded[i];
@@ -178,7 +220,7 @@ static bool app_metrics_complete(const app_metrics *am)
 	return ok;
 }
 
-app_metrics *app_metrics_new(metrics *m)
+app_metrics *app_metrics_new(metrics *m, bool kpi_gauges)
 {
 	app_metrics *am = calloc(1, sizeof(*am));
 
@@ -188,7 +230,10 @@ app_metrics *app_metrics_new(metrics *m)
 	app_metrics_batch_families(am, m);
 	app_metrics_link_families(am, m);
 	app_metrics_kpi_families(am, m);
-	if (!app_metrics_complete(am)) {
+	app_metrics_live_families(am, m);
+	if (kpi_gauges)
+		app_metrics_gauge_families(am, m);
+	if (!app_metrics_complete(am) || (kpi_gauges && (!am->kpi_value || !am->kpi_index))) {
 		free(am);
 		return NULL;
 	}
@@ -269,6 +314,38 @@ static void app_metrics_collect_kafka(app_metrics *am, const app_metrics_sources
 		            (double)failures[i].count);
 }
 
+static void app_metrics_kpi_value_cb(const char *kpi, const char *scope, double value,
+                                     void *opaque)
+{
+	app_metrics *am = opaque;
+
+	metrics_set(metrics_series_get(am->kpi_value, kpi, scope), value);
+}
+
+static void app_metrics_kpi_index_cb(const char *scope, double index, void *opaque)
+{
+	app_metrics *am = opaque;
+
+	metrics_set(metrics_series_get(am->kpi_index, scope), index);
+}
+
+static void app_metrics_collect_live(app_metrics *am, const app_metrics_sources *src)
+{
+	metrics_set(am->stream_clients, (double)src->live.clients);
+	metrics_set(am->streams_opened, (double)src->live.opened);
+	metrics_set(am->streams_rejected, (double)src->live.rejected);
+	metrics_set(am->streams_dropped, (double)src->live.dropped);
+	metrics_set(am->history_series, (double)src->live.history_series);
+	metrics_set(am->history_skipped, (double)src->live.history_skipped);
+	if (!am->kpi_value || !src->scorecard)
+		return;
+	/* Scopes suppressed since the last scrape, and KPIs reloaded away, disappear. */
+	metrics_family_hide(am->kpi_value);
+	metrics_family_hide(am->kpi_index);
+	scorecard_each_value(src->scorecard, app_metrics_kpi_value_cb, am);
+	scorecard_each_index(src->scorecard, app_metrics_kpi_index_cb, am);
+}
+
 void app_metrics_collect(app_metrics *am, const app_metrics_sources *src)
 {
 	const uint64_t batches[] = { src->batches_applied, src->batches_stale,
@@ -295,4 +372,5 @@ void app_metrics_collect(app_metrics *am, const app_metrics_sources *src)
 		metrics_set(am->escalations_firing, (double)escalation_firing(src->escalation));
 	}
 	app_metrics_collect_kafka(am, src);
+	app_metrics_collect_live(am, src);
 }

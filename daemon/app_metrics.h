@@ -13,8 +13,13 @@
  *   by reason, producer failures) and reads the gauges (connections,
  *   consumer lag, output queue).
  *
+ * With admin.kpi_gauges, a scrape also sets advocacyd_kpi_value{kpi,scope}
+ * and advocacyd_kpi_index{scope} from the scorecard, unsuppressed scopes
+ * only; a scope that turns suppressed disappears from them.
+ *
  * Nothing here runs per event. Loop thread only. Labels are topic,
- * partition, adapter, reason, state, client and KPI id, never a person.
+ * partition, adapter, reason, state, client, KPI id and scope name, never a
+ * person.
  */
 #ifndef ADVOCACY_APP_METRICS_H
 #define ADVOCACY_APP_METRICS_H
@@ -23,11 +28,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admin_live.h"
 #include "escalation.h"
 #include "kafka.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "redis_store.h"
+#include "scorecard.h"
 
 typedef struct app_metrics app_metrics;
 
@@ -39,6 +46,8 @@ typedef struct app_metrics_sources {
 	const kafka_producer *producer;
 	const redis_store *store;
 	const escalation *escalation;
+	const scorecard *scorecard;     /* for the KPI gauges */
+	admin_live_stats live;          /* event streams and history */
 	size_t roster_people;
 	uint64_t kpi_scopes_suppressed;
 	/* Redis batch writes by result. */
@@ -46,8 +55,11 @@ typedef struct app_metrics_sources {
 	uint64_t batches_rejected, batch_retries;
 } app_metrics_sources;
 
-/* Registers the families in m, which must outlive the result. NULL when out of memory. */
-app_metrics *app_metrics_new(metrics *m);
+/*
+ * Registers the families in m, which must outlive the result, and the KPI
+ * gauges when kpi_gauges is true. NULL when out of memory.
+ */
+app_metrics *app_metrics_new(metrics *m, bool kpi_gauges);
 void app_metrics_free(app_metrics *am);
 
 /* Counts n messages of one partition whose batch Redis acknowledged. */

@@ -2443,8 +2443,9 @@ static int config_load_admin_access(const config_map *m)
 
 static int config_load_admin(const config_map *root)
 {
-	static const char *const keys[] = {"enabled",	  "listen_host", "port", "tokens_file",
-					   "audit_log",	  "open_paths",	 "tls",	 NULL};
+	static const char *const keys[] = {"enabled",	 "listen_host", "port", "tokens_file",
+					   "audit_log",	 "open_paths",	"tls",	"kpi_gauges",
+					   NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
@@ -2454,6 +2455,7 @@ static int config_load_admin(const config_map *root)
 		0 ||
 	    config_check_listen_host(root->ld, "admin.listen_host", cfg->admin.listen_host) < 0 ||
 	    config_read_int(&m, "port", 9464, 0, 65535, &cfg->admin.port) < 0 ||
+	    config_read_bool(&m, "kpi_gauges", false, &cfg->admin.kpi_gauges) < 0 ||
 	    config_load_admin_access(&m) < 0)
 		return -1;
 	return 0;
@@ -2817,6 +2819,8 @@ static int config_outputs_admin_changed(const config *a, const config *b, char *
 		return config_changed("admin.listen_host", key, size);
 	if (a->admin.port != b->admin.port)
 		return config_changed("admin.port", key, size);
+	if (a->admin.kpi_gauges != b->admin.kpi_gauges)
+		return config_changed("admin.kpi_gauges", key, size);
 	return config_admin_access_changed(a, b, key, size);
 }
 

@@ -274,6 +274,7 @@ typedef struct config {
 		char *audit_log;         /* JSON lines, one per /api/ request; NULL: none */
 		char **open_paths;       /* paths served without a token, from CONFIG_ADMIN_PATHS */
 		size_t n_open_paths;
+		bool kpi_gauges;         /* KPI values and indices on /metrics; default false */
 		struct {
 			char *cert_file; /* PEM chain; NULL (with key_file): plain HTTP */
 			char *key_file;  /* PEM private key */

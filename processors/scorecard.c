@@ -7,6 +7,8 @@
  */
 #include "scorecard.h"
 
+#include "index.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -81,21 +83,9 @@ static int scorecard_reserve(scorecard *sc, uint32_t scope)
 	return 0;
 }
 
-int scorecard_store(scorecard *sc, const kpi_update *u)
+/* Fills e from u; a suppressed update leaves every figure out. */
+static void scorecard_entry_set(scorecard_entry *e, const kpi_update *u)
 {
-	const config *cfg = sc->cfg;
-	scorecard_entry *e;
-	size_t kpi;
-
-	if (cfg->n_kpis == 0 || u->kpi < cfg->kpis || u->kpi >= cfg->kpis + cfg->n_kpis)
-		return -1;
-	kpi = (size_t)(u->kpi - cfg->kpis);
-	if (scorecard_reserve(sc, u->scope_id) < 0)
-		return -1;
-
-	e = &sc->entries[(size_t)u->scope_id * cfg->n_kpis + kpi];
-	if (e->state == SCORECARD_EMPTY)
-		sc->size++;
 	*e = (scorecard_entry){
 	    .state = u->suppressed ? SCORECARD_SUPPRESSED : SCORECARD_VALUE,
 	    .scope = u->scope,
@@ -112,8 +102,27 @@ int scorecard_store(scorecard *sc, const kpi_update *u)
 		e->contributors = u->contributors;
 		e->headcount = u->headcount;
 	}
+}
+
+int scorecard_store(scorecard *sc, const kpi_update *u)
+{
+	const config *cfg = sc->cfg;
+	scorecard_entry *e;
+	size_t kpi;
+
+	if (cfg->n_kpis == 0 || u->kpi < cfg->kpis || u->kpi >= cfg->kpis + cfg->n_kpis)
+		return -1;
+	kpi = (size_t)(u->kpi - cfg->kpis);
+	if (scorecard_reserve(sc, u->scope_id) < 0)
+		return -1;
+
+	e = &sc->entries[(size_t)u->scope_id * cfg->n_kpis + kpi];
+	if (e->state == SCORECARD_EMPTY)
+		sc->size++;
+	scorecard_entry_set(e, u);
 	return 0;
 }
+
 
 int scorecard_has_kpi(const scorecard *sc, const char *id)
 {
@@ -157,6 +166,20 @@ static json_t *scorecard_entry_json(const scorecard_entry *e)
 		rc |= json_object_set_new(o, "rate", scorecard_number(e->rate));
 	}
 	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *scorecard_update_json(const kpi_update *u)
+{
+	scorecard_entry e;
+	json_t *o;
+
+	scorecard_entry_set(&e, u);
+	o = scorecard_entry_json(&e);
+	if (o && json_object_set_new(o, "kpi", scorecard_text(u->kpi->id)) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -224,6 +247,155 @@ static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *sco
 	return o;
 }
 
+/* ---------------------------------------------------------------- index */
+
+/* The stored entries of scope id s, one per KPI; NULL past the stored scopes. */
+static const scorecard_entry *scorecard_row(const scorecard *sc, uint32_t s)
+{
+	return s < sc->cap_scopes ? &sc->entries[(size_t)s * sc->cfg->n_kpis] : NULL;
+}
+
+/* Sums the index of a row; returns the number of stored entries, and of suppressed ones. */
+static size_t scorecard_row_index(const scorecard *sc, const scorecard_entry *row,
+				  index_sum *sum, size_t *suppressed)
+{
+	size_t stored = 0;
+
+	index_sum_init(sum);
+	*suppressed = 0;
+	for (size_t k = 0; k < sc->cfg->n_kpis; k++) {
+		if (row[k].state == SCORECARD_EMPTY)
+			continue;
+		stored++;
+		if (row[k].state == SCORECARD_SUPPRESSED)
+			(*suppressed)++;
+		else
+			index_sum_add(sum, &sc->cfg->kpis[k], row[k].value);
+	}
+	return stored;
+}
+
+static json_t *scorecard_quadrants_json(const index_sum *sum)
+{
+	json_t *o = json_object();
+
+	for (int q = 0; o && q < INDEX_QUADRANTS; q++) {
+		if (json_object_set_new(o, config_quadrant_name((quadrant)q),
+					scorecard_number(index_sum_quadrant(sum, (quadrant)q))) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static json_t *scorecard_contributions_json(const scorecard *sc, const scorecard_entry *row,
+					    const index_sum *sum)
+{
+	double weight = index_sum_weight(sum);
+	json_t *list = json_array();
+	index_sum one;
+
+	for (size_t k = 0; list && weight > 0 && k < sc->cfg->n_kpis; k++) {
+		double part;
+		if (row[k].state != SCORECARD_VALUE)
+			continue;
+		index_sum_init(&one);
+		part = index_sum_add(&one, &sc->cfg->kpis[k], row[k].value);
+		if (isnan(part))
+			continue;
+		if (json_array_append_new(list, json_pack("{s:s,s:f}", "kpi", sc->cfg->kpis[k].id,
+							  "contribution", part / weight)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+json_t *scorecard_index_json(const scorecard *sc, uint32_t scope)
+{
+	const scorecard_entry *row = scorecard_row(sc, scope), *first = NULL;
+	size_t suppressed, stored;
+	index_sum sum;
+	json_t *o;
+	int rc = 0;
+
+	if (!row || !(stored = scorecard_row_index(sc, row, &sum, &suppressed)))
+		return NULL;
+	for (size_t k = 0; !first; k++)
+		if (row[k].state != SCORECARD_EMPTY)
+			first = &row[k];
+	o = json_object();
+	if (!o)
+		return NULL;
+	rc |= json_object_set_new(o, "scope", scorecard_text(first->scope));
+	rc |= json_object_set_new(o, "scope_kind",
+				  json_string(config_scope_kind_name(first->scope_kind)));
+	rc |= json_object_set_new(o, "suppressed", json_boolean(suppressed == stored));
+	rc |= json_object_set_new(o, "index", scorecard_number(index_sum_total(&sum)));
+	rc |= json_object_set_new(o, "quadrants", scorecard_quadrants_json(&sum));
+	rc |= json_object_set_new(o, "contributions", scorecard_contributions_json(sc, row, &sum));
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The scope name of a stored row, or NULL when the row is empty. */
+static const char *scorecard_row_scope(const scorecard *sc, const scorecard_entry *row)
+{
+	for (size_t k = 0; k < sc->cfg->n_kpis; k++)
+		if (row[k].state != SCORECARD_EMPTY)
+			return row[k].scope;
+	return NULL;
+}
+
+static json_t *scorecard_scopes_index_json(const scorecard *sc, const char *scope)
+{
+	json_t *list = json_array();
+
+	for (uint32_t s = 0; list && s < sc->cap_scopes; s++) {
+		const char *name = scorecard_row_scope(sc, scorecard_row(sc, s));
+		if (!name || (scope && strcmp(scope, name) != 0))
+			continue;
+		if (json_array_append_new(list, scorecard_index_json(sc, s)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+void scorecard_each_value(const scorecard *sc, scorecard_value_cb cb, void *opaque)
+{
+	for (uint32_t s = 0; s < sc->cap_scopes; s++) {
+		const scorecard_entry *row = scorecard_row(sc, s);
+		for (size_t k = 0; k < sc->cfg->n_kpis; k++)
+			if (row[k].state == SCORECARD_VALUE && isfinite(row[k].value))
+				cb(sc->cfg->kpis[k].id, row[k].scope, row[k].value, opaque);
+	}
+}
+
+void scorecard_each_index(const scorecard *sc, scorecard_index_cb cb, void *opaque)
+{
+	size_t suppressed;
+	index_sum sum;
+
+	for (uint32_t s = 0; s < sc->cap_scopes; s++) {
+		const scorecard_entry *row = scorecard_row(sc, s);
+		double index;
+		if (!scorecard_row_index(sc, row, &sum, &suppressed))
+			continue;
+		index = index_sum_total(&sum);
+		if (!isnan(index))
+			cb(scorecard_row_scope(sc, row), index, opaque);
+	}
+}
+
+/* ---------------------------------------------------------------- whole card */
+
 json_t *scorecard_to_json(const scorecard *sc, const char *kpi, const char *scope, int64_t now_ms)
 {
 	const config *cfg = sc->cfg;
@@ -242,6 +414,7 @@ json_t *scorecard_to_json(const scorecard *sc, const char *kpi, const char *scop
 	rc |= json_object_set_new(root, "min_group_size", json_integer(cfg->privacy.min_group_size));
 	rc |= json_object_set_new(root, "kpis", kpis);
 	kpis = NULL;
+	rc |= json_object_set_new(root, "scopes_index", scorecard_scopes_index_json(sc, scope));
 	if (rc)
 		goto fail;
 	return root;

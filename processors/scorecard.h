@@ -60,10 +60,41 @@ int scorecard_has_kpi(const scorecard *sc, const char *id);
  *    "value", "count", "contributors", "headcount", "rate"}]}]}
  * Times are ms since the epoch. kpi and scope, when not NULL, keep only
  * the KPI with that id and the scope with that name. KPIs appear in config
- * order, scopes in roster id order (org first). Returns NULL when out of
- * memory; the caller owns the result (json_decref).
+ * order, scopes in roster id order (org first).
+ *
+ * "scopes_index" follows "kpis": one object per stored scope (the named
+ * one only when scope is not NULL), {"scope", "scope_kind", "suppressed"
+ * (true when every stored figure of the scope is suppressed), "index",
+ * "quadrants": {"financial", "customer", "internal_process",
+ * "learning_growth"}, "contributions": [{"kpi", "contribution"}]}, computed
+ * over every KPI whatever the kpi filter (see index.h; no value is null).
+ *
+ * Returns NULL when out of memory; the caller owns the result (json_decref).
  */
 json_t *scorecard_to_json(const scorecard *sc, const char *kpi, const char *scope,
 			  int64_t now_ms);
+
+/*
+ * One update as JSON, shaped like an entry of "scopes" above plus "kpi"
+ * (the KPI id): what GET /api/stream sends per update. NULL when out of
+ * memory; the caller owns the result.
+ */
+json_t *scorecard_update_json(const kpi_update *u);
+
+/* The JSON object of one scope in "scopes_index" (see above) for scope id; NULL when none. */
+json_t *scorecard_index_json(const scorecard *sc, uint32_t scope);
+
+/* Called for each unsuppressed figure: KPI id, scope name, value. */
+typedef void (*scorecard_value_cb)(const char *kpi, const char *scope, double value,
+				   void *opaque);
+
+/* Called for each scope with an index (see index.h): scope name, index. */
+typedef void (*scorecard_index_cb)(const char *scope, double index, void *opaque);
+
+/* Walks the figures in scope order, then KPI order; suppressed ones are left out. */
+void scorecard_each_value(const scorecard *sc, scorecard_value_cb cb, void *opaque);
+
+/* Walks the scopes that have an index, in scope order. */
+void scorecard_each_index(const scorecard *sc, scorecard_index_cb cb, void *opaque);
 
 #endif

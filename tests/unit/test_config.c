@@ -572,6 +572,7 @@ static void test_restart_only_keys(void **state)
 	expect_restart_key("outputs:\n  kpi: {format: json}\n", "outputs.kpi");
 	expect_restart_key("outputs:\n  governance: {topic: gov2}\n", "outputs.governance.topic");
 	expect_restart_key("admin:\n  port: 9000\n", "admin.port");
+	expect_restart_key("admin:\n  kpi_gauges: true\n", "admin.kpi_gauges");
 }
 
 static void test_window_defaults(void **state)
@@ -1167,6 +1168,7 @@ static void test_admin_access_defaults(void **state)
 	assert_string_equal(cfg->admin.open_paths[0], "/healthz");
 	assert_string_equal(cfg->admin.open_paths[1], "/readyz");
 	assert_string_equal(cfg->admin.open_paths[2], "/metrics");
+	assert_false(cfg->admin.kpi_gauges);
 	config_free(cfg);
 }
 
@@ -1178,7 +1180,7 @@ static void test_admin_access_values(void **state)
 	tmp_path(tokens, sizeof tokens, "tokens");
 	write_file(tokens, "ops admin 0123456789abcdef0123456789abcdef\n");
 	cfg = load_valid(VALID "admin:\n  tokens_file: tokens\n  audit_log: audit.log\n"
-			       "  open_paths: [/healthz]\n"
+			       "  open_paths: [/healthz]\n  kpi_gauges: true\n"
 			       "  tls: {cert_file: hmac.key, key_file: hmac.key}\n");
 	assert_string_equal(cfg->admin.tokens_file, tokens);
 	tmp_path(expected, sizeof expected, "audit.log");
@@ -1187,6 +1189,7 @@ static void test_admin_access_values(void **state)
 	assert_string_equal(cfg->admin.open_paths[0], "/healthz");
 	assert_string_equal(cfg->admin.tls.cert_file, tmp_key);
 	assert_string_equal(cfg->admin.tls.key_file, tmp_key);
+	assert_true(cfg->admin.kpi_gauges);
 	config_free(cfg);
 
 	/* [] closes every health path, which a tokens file makes reachable. */
@@ -1220,6 +1223,8 @@ static void test_admin_access_errors(void **state)
 		     "admin.tls.cert_file", "cannot open", "no.pem", NULL);
 	expect_error(VALID "admin:\n  tls: {cert: hmac.key}\n", "admin.tls.cert",
 		     "unknown key", "cert_file, key_file", NULL);
+	expect_error(VALID "admin:\n  kpi_gauges: yes\n", "admin.kpi_gauges",
+		     "expected true or false, got 'yes'", NULL);
 
 	tmp_path(tokens, sizeof tokens, "tokens");
 	write_file(tokens, "ops admin 0123456789abcdef0123456789abcdef\n");

@@ -1,0 +1,58 @@
+/*
+ * index.c - the composite advocacy index (see index.h).
+ */
+#include "index.h"
+
+#include <math.h>
+#include <string.h>
+
+double index_score(double value, double target)
+{
+	if (!(target > 0) || !isfinite(value) || !isfinite(target))
+		return NAN;
+	if (value <= 0)
+		return 0;
+	return value >= target ? 1 : value / target;
+}
+
+void index_sum_init(index_sum *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+double index_sum_add(index_sum *s, const config_kpi *k, double value)
+{
+	double score = index_score(value, k->target);
+
+	if (!config_kpi_active(k) || !(k->weight > 0) || isnan(score) ||
+	    (unsigned)k->quadrant >= INDEX_QUADRANTS)
+		return NAN;
+	s->weighted[k->quadrant] += k->weight * score;
+	s->weight[k->quadrant] += k->weight;
+	return k->weight * score;
+}
+
+double index_sum_weight(const index_sum *s)
+{
+	double weight = 0;
+
+	for (int q = 0; q < INDEX_QUADRANTS; q++)
+		weight += s->weight[q];
+	return weight;
+}
+
+double index_sum_total(const index_sum *s)
+{
+	double weighted = 0, weight = index_sum_weight(s);
+
+	for (int q = 0; q < INDEX_QUADRANTS; q++)
+		weighted += s->weighted[q];
+	return weight > 0 ? weighted / weight : NAN;
+}
+
+double index_sum_quadrant(const index_sum *s, quadrant q)
+{
+	if ((unsigned)q >= INDEX_QUADRANTS || !(s->weight[q] > 0))
+		return NAN;
+	return s->weighted[q] / s->weight[q];
+}
