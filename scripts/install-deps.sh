@@ -2,7 +2,8 @@
 # Install the Debian 12 packages that advocacyd builds, tests and demos with.
 # Does nothing when every package is already present; otherwise runs apt-get
 # (as root, or through sudo when available). Then fetches promtool into
-# .deps/bin/ unless it is there (scripts/install-promtool.sh).
+# .deps/bin/ unless it is there (scripts/install-promtool.sh), and installs
+# the npm packages of the browser tests into tests/live/node_modules.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libyaml-dev libjansson-dev libcmocka-dev
   redis-server redis-tools kcat python3 curl
   python3-yaml groff-base man-db systemd
+  chromium
 )
 
 missing=()
@@ -32,3 +34,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"
+"$(dirname "${BASH_SOURCE[0]}")/install-npm.sh" tests/live
