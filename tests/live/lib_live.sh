@@ -4,7 +4,8 @@
 # with playwright-core, driving Debian's /usr/bin/chromium headless with a
 # fresh profile in LIB_TMP. live_do sends it one command and prints the
 # value of its reply; the live_expect_* helpers fail the test with what the
-# page showed. Only one driver runs at a time (bash has one coprocess).
+# page showed. Only one driver runs at a time (bash has one coprocess),
+# named LIVE_DRIVER; LIVE_BROWSER_PID is its process id.
 #
 # The driver records every request the pages make; live_check_origin fails
 # the test when one went anywhere but ORIGIN. Commands are the ones listed
@@ -12,7 +13,7 @@
 # live_do in the test's shell or in a command substitution, never in a
 # pipeline: bash gives the coprocess's descriptors to no other subshell.
 
-LIVE_DIR=$ADVOCACY_SOURCE_DIR/tests/live
+LIVE_SOURCE_DIR=$ADVOCACY_SOURCE_DIR/tests/live
 LIVE_REPLY_TIMEOUT_S=60
 
 # Fails unless chromium, node and playwright-core are installed.
@@ -21,8 +22,8 @@ live_require() {
 		lib_fail "/usr/bin/chromium not found; run scripts/install-deps.sh (Debian package chromium)"
 	command -v node >/dev/null ||
 		lib_fail "node not found; run scripts/install-deps.sh"
-	[ -f "$LIVE_DIR/node_modules/playwright-core/package.json" ] ||
-		lib_fail "$LIVE_DIR/node_modules/playwright-core missing; run scripts/install-deps.sh"
+	[ -f "$LIVE_SOURCE_DIR/node_modules/playwright-core/package.json" ] ||
+		lib_fail "$LIVE_SOURCE_DIR/node_modules/playwright-core missing; run scripts/install-deps.sh"
 }
 
 # Starts the driver for pages served at ORIGIN (http://127.0.0.1:PORT).
@@ -30,9 +31,10 @@ live_start() {
 	local origin=$1 profile
 	live_require
 	profile=$(mktemp -d "$LIB_TMP/chromium-profile.XXXXXX")
-	coproc LIVE { exec node "$LIVE_DIR/driver.mjs" --origin "$origin" --profile "$profile" 2>"$LIB_TMP/driver.log"; }
-	LIVE_DRIVER_PID=$LIVE_PID
-	lib_track "$LIVE_DRIVER_PID"
+	coproc LIVE_DRIVER { exec node "$LIVE_SOURCE_DIR/driver.mjs" --origin "$origin" --profile "$profile" 2>"$LIB_TMP/driver.log"; }
+	# Bash unsets LIVE_DRIVER_PID when the coprocess exits: keep a copy.
+	LIVE_BROWSER_PID=$LIVE_DRIVER_PID
+	lib_track "$LIVE_BROWSER_PID"
 	# Opens the first tab; this also waits for chromium to start.
 	live_do new_page 1280 900 >/dev/null ||
 		lib_fail "the browser driver did not start: $(tail -n 20 "$LIB_TMP/driver.log")"
@@ -49,8 +51,8 @@ live_do() {
 	done
 	# Not in a subshell: bash passes coprocess descriptors to command
 	# substitutions only.
-	printf '%s\n' "$line" >&"${LIVE[1]}"
-	IFS= read -r -t "$LIVE_REPLY_TIMEOUT_S" line <&"${LIVE[0]}" ||
+	printf '%s\n' "$line" >&"${LIVE_DRIVER[1]}"
+	IFS= read -r -t "$LIVE_REPLY_TIMEOUT_S" line <&"${LIVE_DRIVER[0]}" ||
 		lib_fail "no reply from the browser driver to '$1' within $LIVE_REPLY_TIMEOUT_S s: $(tail -n 20 "$LIB_TMP/driver.log")"
 	status=${line%%$'\t'*}
 	value=${line#*$'\t'}
@@ -99,10 +101,10 @@ live_check_errors() {
 
 # Closes the browser and waits for the driver to exit.
 live_stop() {
-	[ -n "${LIVE_DRIVER_PID:-}" ] || return 0
-	echo quit >&"${LIVE[1]}" 2>/dev/null || true
-	lib_wait_for "! kill -0 $LIVE_DRIVER_PID" 10 ||
+	[ -n "${LIVE_BROWSER_PID:-}" ] || return 0
+	echo quit >&"${LIVE_DRIVER[1]}" 2>/dev/null || true
+	lib_wait_for "! kill -0 $LIVE_BROWSER_PID" 10 ||
 		lib_log "the browser driver did not quit within 10 s; stopping it"
-	lib_stop "$LIVE_DRIVER_PID" || true
-	LIVE_DRIVER_PID=
+	lib_stop "$LIVE_BROWSER_PID" || true
+	LIVE_BROWSER_PID=
 }
