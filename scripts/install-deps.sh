@@ -3,8 +3,9 @@
 # Does nothing when every package is already present; otherwise runs apt-get
 # (as root, or through sudo when available). Then fetches promtool into
 # .deps/bin/ unless it is there (scripts/install-promtool.sh), and installs
-# the live view's npm packages into web/node_modules with `npm ci` unless
-# they match web/package-lock.json already (CMake embeds them at build time).
+# the npm packages of the live view (web/node_modules, embedded by CMake at
+# build time) and of the browser tests (tests/live/node_modules) with
+# scripts/install-npm.sh, which does nothing when they match their lock files.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
   libyaml-dev libjansson-dev libcmocka-dev
   redis-server redis-tools kcat python3 curl
   python3-yaml groff-base man-db systemd nodejs
+  chromium
 )
 
 missing=()
@@ -34,20 +36,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"
-
-# The live view's charting library, from the npm registry. Debian's nodejs
-# package brings node; npm comes with it or as Debian's npm package.
-if ! command -v npm >/dev/null; then
-	echo "install-deps: installing npm" >&2
-	"${sudo_cmd[@]}" apt-get update -qq
-	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm >/dev/null
-fi
-web=$(cd "$(dirname "${BASH_SOURCE[0]}")/../web" && pwd)
-# A copy of the lock file, kept after a successful install, tells whether
-# web/node_modules still matches it.
-stamp=$web/node_modules/.advocacyd-installed-lock
-if ! cmp -s "$web/package-lock.json" "$stamp" 2>/dev/null; then
-	echo "install-deps: installing web/ npm packages (npm ci)" >&2
-	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
-	cp "$web/package-lock.json" "$stamp"
-fi
+"$(dirname "${BASH_SOURCE[0]}")/install-npm.sh" web
+"$(dirname "${BASH_SOURCE[0]}")/install-npm.sh" tests/live

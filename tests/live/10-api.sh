@@ -12,8 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
-# shellcheck source=lib_live.sh
-source "$here/lib_live.sh"
+# shellcheck source=lib_dataset.sh
+source "$here/lib_dataset.sh"
 lib_init
 
 command -v curl >/dev/null || lib_fail "curl not found; run scripts/install-deps.sh"

@@ -1,127 +1,110 @@
-# tests/live/lib_live.sh - a daemon with a known data set for the live view tests.
+# tests/live/lib_live.sh - helpers of the browser tests (sourced after tests/lib.sh).
 #
-# Source it after tests/lib.sh and lib_init. live_start_daemon writes the
-# config (admin lines from its argument), feeds the roster and events and
-# starts the daemon; it sets LIVE_DIR, LIVE_PID, LIVE_LOG and LIVE_BASE.
-# live_restart_daemon starts it again with other admin lines.
+# live_start ORIGIN starts tests/live/driver.mjs as a bash coprocess: node
+# with playwright-core, driving Debian's /usr/bin/chromium headless with a
+# fresh profile in LIB_TMP. live_do sends it one command and prints the
+# value of its reply; the live_expect_* helpers fail the test with what the
+# page showed. Only one driver runs at a time (bash has one coprocess),
+# named LIVE_DRIVER; LIVE_BROWSER_PID is its process id.
 #
-# The data set: 200 teams of 3 people (team:T0 .. team:T199) in 10
-# departments, 2 segments, and team:Tiny of 2 people, below the minimum
-# group size of 3, so team:Tiny is suppressed. Four KPIs in two quadrants:
-# shares_count (customer, target 10), shares_reach (customer, participation,
-# target 0.5), kudos_count (learning_growth, target 4) and kudos_givers
-# (learning_growth, participation, target 0.25). In the org: 6 shares by 3
-# people, 2 kudos by 2 people. Each tick emits 4 KPIs x 217 scopes.
+# The driver records every request the pages make; live_check_origin fails
+# the test when one went anywhere but ORIGIN. Commands are the ones listed
+# in driver.mjs; their arguments must not contain tabs or newlines. Call
+# live_do in the test's shell or in a command substitution, never in a
+# pipeline: bash gives the coprocess's descriptors to no other subshell.
 
-live_write_config() {
-	local file=$1 admin_lines=$2
-	cp "$ADVOCACY_SOURCE_DIR/tests/fixtures/hmac.key" "$LIVE_DIR/hmac.key"
-	cat >"$file" <<YAML
-kafka:
-  bootstrap_servers: "$KAFKA_BOOTSTRAP"
-  group_id: live-view
-  inputs:
-    - {topic: advocacy.events, format: avro}
-  roster_topic: advocacy.roster
-redis:
-  host: 127.0.0.1
-  port: $REDIS_PORT
-  key_prefix: live
-privacy:
-  key_file: hmac.key
-  key_id: test-1
-  min_group_size: 3
-behaviours:
-  share:
-    rules:
-      - {kinds: [share], credit: actor}
-  kudos:
-    rules:
-      - {kinds: [recognition], credit: actor}
-kpis:
-  - {id: shares_count, name: Shares, behaviours: [share], aggregation: count, window: 24h,
-     quadrant: customer, indicator: leading, weight: 0.4, target: 10}
-  - {id: shares_reach, name: Sharing employees, behaviours: [share],
-     aggregation: participation, window: 24h, quadrant: customer, indicator: lagging,
-     weight: 0.2, target: 0.5}
-  - {id: kudos_count, name: Kudos, behaviours: [kudos], aggregation: count, window: 24h,
-     quadrant: learning_growth, indicator: leading, weight: 0.2, target: 4}
-  - {id: kudos_givers, name: Kudos givers, behaviours: [kudos],
-     aggregation: participation, window: 24h, quadrant: learning_growth,
-     indicator: lagging, weight: 0.2, target: 0.25}
-outputs:
-  tick_interval: 1s
-  kpi: {topic: advocacy.kpi, format: json}
-admin:
-  port: 0
-$admin_lines
-YAML
+LIVE_SOURCE_DIR=$ADVOCACY_SOURCE_DIR/tests/live
+LIVE_REPLY_TIMEOUT_S=60
+
+# Fails unless chromium, node and playwright-core are installed.
+live_require() {
+	[ -x /usr/bin/chromium ] ||
+		lib_fail "/usr/bin/chromium not found; run scripts/install-deps.sh (Debian package chromium)"
+	command -v node >/dev/null ||
+		lib_fail "node not found; run scripts/install-deps.sh"
+	[ -f "$LIVE_SOURCE_DIR/node_modules/playwright-core/package.json" ] ||
+		lib_fail "$LIVE_SOURCE_DIR/node_modules/playwright-core missing; run scripts/install-deps.sh"
 }
 
-live_feed_input() {
-	python3 - <<'PYTHON' | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
-import json
-people = [("emp-%04d" % i, "T%d" % (i // 3), "D%d" % (i // 60)) for i in range(600)]
-people += [("emp-tiny-1", "Tiny", "D0"), ("emp-tiny-2", "Tiny", "D0")]
-for n, (pid, team, dept) in enumerate(people):
-    print("%s\t%s" % (pid, json.dumps({
-        "department": dept, "team": team,
-        "segment": "frontline" if n % 2 else "knowledge", "work_mode": "remote",
-        "employment_type": "full_time", "region": "EMEA", "aliases": []})))
-PYTHON
-	python3 - <<'PYTHON' | "$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" --topic advocacy.events
-import json
-events = [("share", "emp-0000"), ("share", "emp-0000"), ("share", "emp-0001"),
-          ("share", "emp-0001"), ("share", "emp-0002"), ("share", "emp-tiny-1"),
-          ("recognition", "emp-0003"), ("recognition", "emp-0100")]
-for i, (kind, actor) in enumerate(events):
-    print(json.dumps({"event_id": "live-%d" % i, "age_s": 60, "kind": kind,
-                      "actor_id": actor, "target_ids": []}))
-PYTHON
+# Starts the driver for pages served at ORIGIN (http://127.0.0.1:PORT).
+live_start() {
+	local origin=$1 profile
+	live_require
+	profile=$(mktemp -d "$LIB_TMP/chromium-profile.XXXXXX")
+	coproc LIVE_DRIVER { exec node "$LIVE_SOURCE_DIR/driver.mjs" --origin "$origin" --profile "$profile" 2>"$LIB_TMP/driver.log"; }
+	# Bash unsets LIVE_DRIVER_PID when the coprocess exits: keep a copy.
+	LIVE_BROWSER_PID=$LIVE_DRIVER_PID
+	lib_track "$LIVE_BROWSER_PID"
+	# Opens the first tab; this also waits for chromium to start.
+	live_do new_page 1280 900 >/dev/null ||
+		lib_fail "the browser driver did not start: $(tail -n 20 "$LIB_TMP/driver.log")"
 }
 
-# Starts redis-server, the dev broker and the daemon with ADMIN_LINES under admin:.
-live_start_daemon() {
-	LIVE_DIR=$LIB_TMP
-	lib_start_redis
-	lib_start_devkafka advocacy.events:2 advocacy.roster:1 \
-		advocacy.kpi:1 advocacy.escalations:1 advocacy.dlq:1
-	live_write_config "$LIVE_DIR/live.yaml" "$1"
-	"$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$LIVE_DIR/live.yaml" >/dev/null ||
-		lib_fail "the live test config is invalid"
-	live_feed_input
-	LIVE_LOG=$LIVE_DIR/daemon.log
-	"$ADVOCACY_BUILD_DIR/advocacyd" --config "$LIVE_DIR/live.yaml" 2>"$LIVE_LOG" &
-	LIVE_PID=$!
-	lib_track "$LIVE_PID"
-	local port
-	port=$(lib_admin_port "$LIVE_LOG") || live_fail "the daemon never logged its admin port"
-	LIVE_BASE=http://127.0.0.1:$port
-	export LIVE_DIR LIVE_PID LIVE_LOG LIVE_BASE
+# Sends COMMAND ARGS... to the driver and prints the reply's value. Returns
+# 1, with the driver's error on stderr, when the command failed.
+live_do() {
+	local line=$1 status value arg
+	for arg in "${@:2}"; do
+		[[ $arg != *$'\t'* && $arg != *$'\n'* ]] ||
+			lib_fail "live_do $1: an argument contains a tab or a newline"
+		line+=$'\t'$arg
+	done
+	# Not in a subshell: bash passes coprocess descriptors to command
+	# substitutions only.
+	printf '%s\n' "$line" >&"${LIVE_DRIVER[1]}"
+	IFS= read -r -t "$LIVE_REPLY_TIMEOUT_S" line <&"${LIVE_DRIVER[0]}" ||
+		lib_fail "no reply from the browser driver to '$1' within $LIVE_REPLY_TIMEOUT_S s: $(tail -n 20 "$LIB_TMP/driver.log")"
+	status=${line%%$'\t'*}
+	value=${line#*$'\t'}
+	if [ "$status" != ok ]; then
+		echo "live: $1: $value" >&2
+		return 1
+	fi
+	printf '%s\n' "$value"
 }
 
-# Stops the daemon (expecting exit 0) and starts it again with ADMIN_LINES.
-live_restart_daemon() {
-	local status=0 port
-	lib_stop "$LIVE_PID" || status=$?
-	[ "$status" -eq 0 ] || live_fail "the daemon exited $status on SIGTERM"
-	live_write_config "$LIVE_DIR/live.yaml" "$1"
-	"$ADVOCACY_BUILD_DIR/advocacyd" --config "$LIVE_DIR/live.yaml" 2>"$LIVE_LOG" &
-	LIVE_PID=$!
-	lib_track "$LIVE_PID"
-	port=$(lib_admin_port "$LIVE_LOG") || live_fail "the daemon never logged its admin port"
-	LIVE_BASE=http://127.0.0.1:$port
+# Like live_do, but fails the test when the command fails.
+live_must() {
+	live_do "$@" || lib_fail "browser command '$*' failed"
 }
 
-live_fail() {
-	tail -n 40 "$LIVE_LOG" >&2 || true
-	lib_fail "$@"
+# Fails unless the trimmed text of SEL becomes TEXT within TIMEOUT_MS
+# (default 10000). Prints the browser's clock (ms) when it did.
+live_expect_text() {
+	local sel=$1 text=$2 timeout_ms=${3:-10000}
+	live_do wait_text "$sel" "$text" "$timeout_ms" ||
+		lib_fail "the page does not show '$text' in $sel"
 }
 
-# Waits until GET /api/kpis (with TOKEN, if any) shows the org's 6 shares.
-live_wait_for_data() {
-	local auth=()
-	[ -z "${1:-}" ] || auth=(-H "Authorization: Bearer $1")
-	lib_wait_for "grep -q '\"count\":6' <<<\"\$(curl -sf ${auth[*]:+-H '${auth[1]}'} '$LIVE_BASE/api/kpis?kpi=shares_count&scope=org')\"" 40 ||
-		live_fail "GET /api/kpis never showed the org's 6 shares"
+# Fails unless attribute NAME of SEL becomes VALUE within 10 s.
+live_expect_attr() {
+	local sel=$1 name=$2 value=$3
+	live_do wait_attr "$sel" "$name" "$value" 10000 >/dev/null ||
+		lib_fail "$sel: attribute $name is not '$value'"
+}
+
+# Fails when a page requested anything from another origin than ORIGIN.
+live_check_origin() {
+	local report foreign
+	report=$(live_must requests)
+	foreign=$(python3 -c 'import json, sys; print("\n".join(json.loads(sys.argv[1])["foreign"]))' "$report")
+	[ -z "$foreign" ] || lib_fail "the page requested other origins: $foreign"
+}
+
+# Fails when a page raised an uncaught error or violated its
+# Content-Security-Policy.
+live_check_errors() {
+	local errors
+	errors=$(live_must errors)
+	[ "$errors" = "[]" ] || lib_fail "page errors: $errors"
+}
+
+# Closes the browser and waits for the driver to exit.
+live_stop() {
+	[ -n "${LIVE_BROWSER_PID:-}" ] || return 0
+	echo quit >&"${LIVE_DRIVER[1]}" 2>/dev/null || true
+	lib_wait_for "! kill -0 $LIVE_BROWSER_PID" 10 ||
+		lib_log "the browser driver did not quit within 10 s; stopping it"
+	lib_stop "$LIVE_BROWSER_PID" || true
+	LIVE_BROWSER_PID=
 }
