@@ -29,7 +29,7 @@ grep 'msg="escalation state loaded' "$work/daemon-2.log" | grep -q 'firing=1' ||
 count_to 7 6
 lib_assert_eq 1 "$(count_state firing)" "firing records after a graceful restart"
 
-# kill -9: the lease stays until it expires (2 s), then the next start takes it.
+# kill -9: the lease stays until it expires (4 s), then the next start takes it.
 kill -KILL "$daemon"
 wait "$daemon" 2>/dev/null || true
 lib_untrack "$daemon"

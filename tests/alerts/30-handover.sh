@@ -12,8 +12,8 @@ source "$here/../lib.sh"
 source "$here/lib_alerts.sh"
 lib_init
 alerts_setup
-# A lease of 5 s: the holder renews it every 1.7 s, and a loaded sanitizer
-# build may stall longer than a 2 s lease allows, which hands it over early.
+# A lease of 5 s: the holder renews it every 1.7 s. The test checks that the
+# first holder keeps it, which a shorter lease risks on a loaded machine.
 ESC_FORMAT=avro LEASE_TTL=5s write_config
 
 start_daemon "$work/daemon-a.log"
