@@ -1122,15 +1122,17 @@ static void app_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	app *a = arg;
 
-	if (a->state == APP_BATCH_IDLE)
-		log_error("main", "escalations in flight were not confirmed within the drain time; "
-		          "the next lease holder sends them again from the outbox",
-		          "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
-	else
+	if (a->state == APP_BATCH_IDLE) {
+		/* Only the escalation hand-over waits: nothing is lost, so the exit stays 0. */
+		log_warn("main", "the escalation lease was not given up within the drain time; "
+		         "another instance takes over when it expires and sends the outbox again",
+		         "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
+	} else {
 		log_error("main", "the current batch could not be written within the drain time; its "
 		          "offsets are not committed, so it is consumed again at the next start",
 		          "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);
-	a->exit_code = APP_EXIT_DRAIN;
+		a->exit_code = APP_EXIT_DRAIN;
+	}
 	a->escalations_stopped = true;
 	app_finish_stop(a);
 }
