@@ -1123,7 +1123,7 @@ static void app_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	app *a = arg;
 
 	if (a->state == APP_BATCH_IDLE) {
-		/* Only the escalation hand-over waits: nothing is lost, so the exit stays 0. */
+		/* Only the escalation hand-over waits. The outbox keeps its events, so the exit stays 0. */
 		log_warn("main", "the escalation lease was not given up within the drain time; "
 		         "another instance takes over when it expires and sends the outbox again",
 		         "drain_timeout_ms=%" PRId64, a->cfg->shutdown.drain_timeout_ms);

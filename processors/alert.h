@@ -123,7 +123,7 @@ int alert_reconfigure(alert_engine *a, const config *next, int64_t now_ms, alert
 /*
  * Calls cb for each entry changed since the last call: its dedup key and
  * its state as a short text (state NULL when the entry was removed), then
- * forgets the changes. The text is what alert_import reads.
+ * clears the changed marks. The text is what alert_import reads.
  */
 typedef void (*alert_state_cb)(const char *key, const char *state, void *opaque);
 void alert_export_dirty(alert_engine *a, alert_state_cb cb, void *opaque);

@@ -2,11 +2,11 @@
  * alert_state.c - the alert engine's state as text, and the alerts that
  * outlive their rule.
  *
- * The text of one entry is "a1", 17 numbers (phase, announced, breached
- * ticks, pending since, started at, clear since, last sent, repeats, tier,
- * last value, bound, resolve bound, period, samples, mean, variance, ring
- * length), the ring's samples, then a JSON description of the rule and KPI
- * it was evaluated under. The description serves two cases at load time.
+ * The text of one entry starts with "a1" and 17 numbers: phase, announced,
+ * breached ticks, pending since, started at, clear since, last sent,
+ * repeats, tier, last value, bound, resolve bound, period, samples, mean,
+ * variance and ring length. The ring's samples follow, then a JSON
+ * description of the rule and KPI it was evaluated under. The description serves two cases at load time.
  *
  * - The rule is gone, or its KPI is retired: an announced alert still owes
  *   its RESOLVED. The description stands in for the missing configuration
@@ -304,7 +304,7 @@ static void alert_adopt_orphan(alert_engine *a, const char *key, const alert_ent
 	o->entry.scope = o->entry.key + (slash - key) + 1;
 	o->entry.kpi = &o->kpi;
 	o->entry.rule = &o->rule;
-	o->entry.tier = 1; /* the description holds the tier's severity and owner */
+	o->entry.tier = 1; /* the description contains the tier's severity and owner */
 	o->entry.has_baseline = false;
 	o->entry.low_scope = o->entry.high_scope = NULL;
 	if (alert_orphan_describe(o) < 0)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Escalation lifecycle against real redis-server and the dev broker. The
 # org count moves 6 5 6 4 6 3 4 around a rule that fires above 5 (for two
-# ticks) and resolves at 3 or less: the flapping value gives exactly one
+# ticks) and resolves at 3 or less. The flapping value gives exactly one
 # firing and one resolve, with the same dedup key and start. While firing,
 # repeats come every second with rising sequence numbers. Every record is a
 # valid CloudEvent (binary mode, JSON data), keyed by its dedup key, and
@@ -40,7 +40,8 @@ for line in sys.stdin:
     attrs = attributes(env)
     recs.append((env, attrs, json.loads(env["payload"])))
 kinds = [a["type"].rsplit(".", 1)[1] for _, a, _ in recs]
-assert kinds[0] == "firing" and kinds[-1] == "resolved", kinds
+assert kinds[0] == "firing", kinds
+assert kinds[-1] == "resolved", kinds
 assert set(kinds[1:-1]) == {"repeat"}, kinds
 ids = [a["id"] for _, a, _ in recs]
 assert len(set(ids)) == len(ids), ids
@@ -50,11 +51,13 @@ for env, attrs, data in recs:
     assert attrs["source"] == "/advocacyd/test", attrs
     assert data["dedup_key"] == "recognition_high/org", data
     assert data["severity"] == "warning", data
-    assert data["kpi"] == "recognition_count" and data["scope"] == "org", data
+    assert data["kpi"] == "recognition_count", data
+    assert data["scope"] == "org", data
     assert data["runbook_url"] == "https://runbooks.invalid/recognition", data
     assert data["labels"] == {"programme": "pilot"}, data
     assert data["owner"] == "HR", data
-    assert data["threshold"] == 5 and data["resolve_threshold"] == 3, data
+    assert data["threshold"] == 5, data
+    assert data["resolve_threshold"] == 3, data
     assert data["summary"], data
 fire, res = recs[0][2], recs[-1][2]
 assert fire["observed"] == 6, fire
@@ -70,7 +73,7 @@ escalations >"$work/escalations.jsonl"
 python3 "$here/cloudevents_check.py" <"$work/escalations.jsonl" >"$work/check.json" ||
 	lib_fail "records are not valid CloudEvents: $(cat "$work/check.json")"
 
-# Everything delivered: the outbox is empty; the state says inactive.
+# Everything was delivered, so the outbox is empty and the stored state is inactive.
 lib_wait_for "[ \"\$(outbox_len)\" = 0 ]" 10 || fail_with_logs "outbox not cleared: $(outbox_len)"
 state=$(redis-cli -p "$REDIS_PORT" hget '{alerts}:alerts:state' recognition_high/org)
 [[ $state == "a1 0 0 "* ]] || lib_fail "stored state is not inactive and unannounced: $state"

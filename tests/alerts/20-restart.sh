@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A restart while an alert fires neither fires it again nor forgets it:
+# A restart while an alert fires neither fires it again nor loses it:
 # after a graceful stop and after kill -9 (the lease then expires first),
 # the next instance reads the state back, sends no second firing, and sends
 # exactly one resolve when the count drops. CloudEvents structured mode.

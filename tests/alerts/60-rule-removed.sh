@@ -48,7 +48,8 @@ for r in recs:
     starts.setdefault(r["starts_at"], []).append(r["status"])
 assert sorted(starts.values()) == [["firing", "resolved"]] * 2, starts
 last = recs[-1]
-assert last["rule_id"] == "recognition_high" and last["kpi"] == "recognition_count", last
+assert last["rule_id"] == "recognition_high", last
+assert last["kpi"] == "recognition_count", last
 assert last["runbook_url"] == "https://runbooks.invalid/recognition", last
 assert last["labels"] == {"programme": "pilot"}, last
 ' || fail_with_logs "records wrong: $(escalations)"

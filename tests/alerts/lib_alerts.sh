@@ -139,7 +139,7 @@ fail_with_logs() {
 	lib_fail "$@"
 }
 
-# Waits until LOG says its instance evaluates escalations.
+# Waits until LOG shows that its instance evaluates escalations.
 wait_evaluating() {
 	lib_wait_for "grep -q 'msg=\"escalation state loaded' '$1'" "${2:-30}" ||
 		fail_with_logs "$1: the instance never took the escalation lease"

@@ -2,8 +2,8 @@
  * test_alert.c - escalation rules: conditions, lifecycle, announcement.
  *
  * One KPI (target 0.5) and one rule, rewritten by each test. A tick is
- * alert_tick_begin, one alert_observe per scope, alert_tick_end; ticks are
- * 10 s apart unless a test says otherwise. Events are copied as they come.
+ * alert_tick_begin, one alert_observe per scope, alert_tick_end. Ticks are
+ * 10 s apart unless a test sets otherwise. Events are copied as they come.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -557,7 +557,7 @@ static void save_cb(const char *key, const char *st, void *opaque)
 	s->n++;
 }
 
-/* A new engine with the exported state neither fires again nor forgets. */
+/* A new engine with the exported state neither fires again nor loses the alert. */
 static void test_export_import_survives_restart(void **state)
 {
 	fixture *f = *state;
