@@ -23,6 +23,7 @@
  * above the canonical Avro path. A streaming parser would lift both.
  */
 #include "decode_slack.h"
+#include "decode_slack_internal.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -33,12 +34,6 @@
 
 /* Maximum document size in bytes, far above any real Events API payload. */
 #define DECODE_SLACK_MAX_MESSAGE (1024 * 1024)
-
-/* Maximum length of an id or attribute value in bytes, as for canonical Avro events. */
-#define DECODE_SLACK_MAX_ID 256
-
-/* Maximum length of a Slack timestamp ("1664222685.728809") in a derived event id. */
-#define DECODE_SLACK_MAX_TS 32
 
 /* Maximum rich_text nesting searched for user elements (block, list, section). */
 #define DECODE_SLACK_MAX_BLOCK_DEPTH 4
@@ -137,8 +132,7 @@ static decode_status decode_slack_missing(decode_result *res, const char *field)
 				   "required field %s is missing, empty or not a string", field);
 }
 
-/* Returns the string member key of obj, or an absent string. */
-static event_str decode_slack_str(const json_t *obj, const char *key)
+event_str decode_slack_str(const json_t *obj, const char *key)
 {
 	const json_t *v = json_object_get(obj, key);
 
@@ -167,11 +161,7 @@ static void decode_slack_add_attr(event *ev, const char *key, event_str value)
 	ev->attrs[ev->attr_count++] = (event_attr){{key, strlen(key)}, value};
 }
 
-/*
- * Parses a Slack timestamp, decimal seconds with an optional fraction
- * ("1664222685.728809"), into milliseconds. Returns 0 when s is not one.
- */
-static int64_t decode_slack_ts_ms(event_str s)
+int64_t decode_slack_ts_ms(event_str s)
 {
 	int64_t seconds = 0;
 	int64_t millis = 0;
@@ -202,8 +192,7 @@ static int64_t decode_slack_ts_ms(event_str s)
  * Targets: mentions in the text and user elements in rich_text blocks
  * ------------------------------------------------------------------------- */
 
-/* Adds id unless it is absent, too long, the actor's own or already there. */
-static void decode_slack_add_target(event *ev, event_str id)
+void decode_slack_add_target(event *ev, event_str id)
 {
 	if (id.len == 0 || id.len > DECODE_SLACK_MAX_ID || ev->target_count == EVENT_MAX_TARGETS)
 		return;
@@ -273,8 +262,7 @@ static void decode_slack_scan_blocks(event *ev, const json_t *blocks)
 	}
 }
 
-/* Adds the people a message mentions; call after the actor is set. */
-static void decode_slack_message_targets(event *ev, const json_t *msg)
+void decode_slack_message_targets(event *ev, const json_t *msg)
 {
 	decode_slack_scan_mentions(ev, decode_slack_str(msg, "text"));
 	decode_slack_scan_blocks(ev, json_object_get(msg, "blocks"));
