@@ -1,6 +1,6 @@
 /*
  * main.c - advocacyd's command line: run, check a config, forget a person,
- * help, version.
+ * backfill a Slack export, help, version.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 
 #include "admin.h"
 #include "app.h"
+#include "backfill.h"
 #include "config.h"
 #include "erasure.h"
 #include "forget.h"
@@ -25,6 +26,8 @@ static void main_usage(FILE *out)
 	        "Usage: advocacyd --config FILE [--log-level LEVEL] [--log-format FORMAT]\n"
 	        "       advocacyd --check-config FILE\n"
 	        "       advocacyd forget --config FILE --employee ID [--request-id TEXT]\n"
+	        "       advocacyd backfill --config FILE --export DIR [--topic TOPIC] [--dry-run]\n"
+	        "                          [--since DATE] [--until DATE]\n"
 	        "       advocacyd --help | --version\n"
 	        "\n"
 	        "Reads collaboration and intranet events from Kafka, pseudonymizes them,\n"
@@ -49,6 +52,17 @@ static void main_usage(FILE *out)
 	        "                           reads it from the first line of standard input\n"
 	        "      --request-id TEXT    reference of the request: letters, digits, '_',\n"
 	        "                           '.', ':' and '-'; default erasure-<UTC time>-<pid>\n"
+	        "  backfill                 produce the history in a Slack export folder as\n"
+	        "                           canonical events to an input topic; running it\n"
+	        "                           again counts nothing twice. Takes --config,\n"
+	        "                           --log-level and:\n"
+	        "      --export DIR         the unzipped export: users.json, channels.json and\n"
+	        "                           one folder of YYYY-MM-DD.json files per channel\n"
+	        "      --topic TOPIC        topic to produce to; default the first input topic\n"
+	        "                           of format avro\n"
+	        "      --dry-run            read and count, produce nothing\n"
+	        "      --since DATE         only events from DATE (YYYY-MM-DD, 00:00 UTC) on\n"
+	        "      --until DATE         only events up to the end of DATE (UTC)\n"
 	        "\n"
 	        "SIGHUP reloads FILE. SIGTERM or SIGINT finishes the current batch, commits\n"
 	        "and flushes within shutdown.drain_timeout; a second signal stops at once.\n"
@@ -247,6 +261,103 @@ static int main_forget(int argc, char **argv)
 	return rc;
 }
 
+/* Parses --since or --until; the until bound is the end of its day. */
+static int main_backfill_date(const char *option, const char *value, bool end_of_day,
+                              int64_t *ms)
+{
+	if (backfill_parse_date(value, ms) < 0) {
+		fprintf(stderr, "advocacyd backfill: %s '%s': not a date; use YYYY-MM-DD\n", option,
+		        value);
+		return -1;
+	}
+	if (end_of_day)
+		*ms += 86400000;
+	return 0;
+}
+
+static int main_backfill_with(const char *config_path, const backfill_request *req)
+{
+	config *cfg = NULL;
+	char err[1024];
+
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "advocacyd backfill: %s\n", err);
+		return BACKFILL_INVALID;
+	}
+	int rc = backfill_run(cfg, req, stdout, err, sizeof(err));
+	if (rc != BACKFILL_OK)
+		fprintf(stderr, "advocacyd backfill: %s\n", err);
+	config_free(cfg);
+	return rc;
+}
+
+/* advocacyd backfill --config FILE --export DIR [--topic T] [--dry-run] [--since D] [--until D] */
+static int main_backfill(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "topic", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	backfill_request req = { .since_ms = INT64_MIN, .until_ms = INT64_MAX };
+	const char *config_path = NULL;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:l:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'e':
+			req.export_dir = optarg;
+			break;
+		case 't':
+			req.topic = optarg;
+			break;
+		case 'n':
+			req.dry_run = true;
+			break;
+		case 's':
+			if (main_backfill_date("--since", optarg, false, &req.since_ms) < 0)
+				return BACKFILL_INVALID;
+			break;
+		case 'u':
+			if (main_backfill_date("--until", optarg, true, &req.until_ms) < 0)
+				return BACKFILL_INVALID;
+			break;
+		case 'l':
+			if (main_set_log_level(optarg) < 0)
+				return BACKFILL_INVALID;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return BACKFILL_OK;
+		default:
+			main_usage(stderr);
+			return BACKFILL_INVALID;
+		}
+	}
+	if (optind < argc || !config_path || !req.export_dir) {
+		fprintf(stderr, "advocacyd backfill: %s; usage: advocacyd backfill --config FILE "
+		        "--export DIR [--topic TOPIC] [--dry-run] [--since DATE] [--until DATE]\n",
+		        optind < argc ? "unexpected argument" : "--config and --export are required");
+		return BACKFILL_INVALID;
+	}
+	if (req.since_ms >= req.until_ms) {
+		fprintf(stderr, "advocacyd backfill: --since is after --until; no event could be "
+		        "kept\n");
+		return BACKFILL_INVALID;
+	}
+	return main_backfill_with(config_path, &req);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -271,6 +382,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "forget") == 0)
 		return main_forget(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "backfill") == 0)
+		return main_backfill(argc - 1, argv + 1);
 
 	while ((opt = getopt_long(argc, argv, "c:l:hV", options, NULL)) != -1) {
 		switch (opt) {
