@@ -56,8 +56,9 @@ grep -q '^COMMANDS$' "$LIB_TMP/page.txt" && grep -q '^ *forget ' "$LIB_TMP/page.
 # option exits 2 with the usage, an accepted one does not complain of it.
 for option in $(grep -v -e --log-format -e --help -e --version "$LIB_TMP/help.options"); do
 	if "$bin" "$option" x --help 2>&1 | grep -q "unrecognized option '$option"; then
-		if "$bin" forget "$option" x --help 2>&1 | grep -q "unrecognized option '$option"; then
-			lib_fail "--help lists $option, which neither advocacyd nor forget accepts"
+		if "$bin" forget "$option" x --help 2>&1 | grep -q "unrecognized option '$option" &&
+			"$bin" backfill "$option" x --help 2>&1 | grep -q "unrecognized option '$option"; then
+			lib_fail "--help lists $option, which neither advocacyd, forget nor backfill accepts"
 		fi
 	fi
 done
