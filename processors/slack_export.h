@@ -73,8 +73,10 @@
 
 /*
  * Largest file the reader accepts, in bytes. jansson keeps the whole
- * document as a tree of nodes, so a file needs several times its size in
- * memory while it is read (an estimate, not measured at this size).
+ * document as a tree of nodes, so a file needs about nine times its size in
+ * memory while it is read: `advocacyd backfill --dry-run` peaked at 537 MiB
+ * RSS on a generated 60 MiB day file of 97,863 messages (jansson 2.14,
+ * 2-core x86-64 VM).
  */
 #define SLACK_EXPORT_MAX_FILE_BYTES (64L * 1024 * 1024)
 
