@@ -161,6 +161,14 @@ lib_assert_eq 2 "$rc" "exit code of a missing export folder"
 grep -q -- "--export $work/no-such-export: cannot open the folder" "$work/err" ||
 	lib_fail "no folder message: $(cat "$work/err")"
 
+# A broker that does not answer: exit 1 before anything is read or produced.
+sed "s/$KAFKA_BOOTSTRAP/127.0.0.1:$(lib_free_port)/" "$work/backfill.yaml" >"$work/nobroker.yaml"
+rc=0
+"$bin" backfill --config "$work/nobroker.yaml" --export "$export_dir" >"$work/out" \
+	2>"$work/err" || rc=$?
+lib_assert_eq 1 "$rc" "exit code without a broker"
+grep -q "Nothing was produced" "$work/err" || lib_fail "no broker message: $(cat "$work/err")"
+
 # Dry runs: date filters, and the shipped 7d lateness that leaves March 2025 out.
 backfill --export "$export_dir" --dry-run --since 2025-03-11
 lib_assert_eq 0 "$rc" "exit code of a dry run with --since"
