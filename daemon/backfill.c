@@ -47,7 +47,10 @@ typedef enum backfill_skip {
 } backfill_skip;
 
 static const char *const backfill_skip_names[BACKFILL_SKIP_COUNT] = {
-	"before_since", "after_until", "older_than_allowed_lateness", "beyond_max_future",
+    "before_since",
+    "after_until",
+    "older_than_allowed_lateness",
+    "beyond_max_future",
 };
 
 typedef struct backfill {
@@ -76,7 +79,7 @@ static int64_t backfill_now_ms(void)
 
 int backfill_parse_date(const char *s, int64_t *ms)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	int year, month, day, used = 0;
 
 	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3 ||
@@ -94,11 +97,10 @@ int backfill_parse_date(const char *s, int64_t *ms)
 }
 
 /* Prints one problem with the export to stderr. */
-static void backfill_problem(backfill *b, const char *where, const char *file,
-                             const char *message)
+static void backfill_problem(const char *where, const char *file, const char *message)
 {
-	fprintf(stderr, "advocacyd backfill: %s%s%s: %s\n", where, file ? "/" : "", file ? file : "",
-	        message);
+	fprintf(stderr, "advocacyd backfill: %s%s%s: %s\n", where, file ? "/" : "",
+		file ? file : "", message);
 }
 
 /* ----------------------------------------------------------------------------
@@ -122,7 +124,7 @@ static int backfill_join(char *path, size_t size, const char *dir, const char *n
  * too large, unreadable) and errno ENOENT when the file is missing.
  */
 static int backfill_read_file(const char *dir, const char *name, size_t max_bytes, char **buf,
-                              size_t *len, char *errstr, size_t errstr_size)
+			      size_t *len, char *errstr, size_t errstr_size)
 {
 	char path[4096];
 	struct stat st;
@@ -141,8 +143,10 @@ static int backfill_read_file(const char *dir, const char *name, size_t max_byte
 		return -1;
 	}
 	if ((uint64_t)st.st_size > max_bytes) {
-		snprintf(errstr, errstr_size, "file_too_large: %jd bytes, more than the limit of "
-		         "%zu; split the file or leave it out", (intmax_t)st.st_size, max_bytes);
+		snprintf(errstr, errstr_size,
+			 "file_too_large: %jd bytes, more than the limit of "
+			 "%zu; split the file or leave it out",
+			 (intmax_t)st.st_size, max_bytes);
 		errno = EFBIG;
 		return -1;
 	}
@@ -175,26 +179,26 @@ static void backfill_load_meta(backfill *b, const char *name, int listing)
 	size_t len = 0;
 
 	if (backfill_read_file(b->req->export_dir, name, slack_export_max_file_bytes(b->reader),
-	                       &buf, &len, err, sizeof(err)) < 0) {
+			       &buf, &len, err, sizeof(err)) < 0) {
 		if (errno == ENOENT && listing > SLACK_EXPORT_CHANNELS)
 			return;
 		b->failed_files++;
-		backfill_problem(b, name, NULL, err);
+		backfill_problem(name, NULL, err);
 		return;
 	}
 
 	int skipped = listing < 0
-	                  ? slack_export_load_users(b->reader, buf, len, err, sizeof(err))
-	                  : slack_export_load_listing(b->reader, (slack_export_listing)listing, buf,
-	                                              len, err, sizeof(err));
+			  ? slack_export_load_users(b->reader, buf, len, err, sizeof(err))
+			  : slack_export_load_listing(b->reader, (slack_export_listing)listing, buf,
+						      len, err, sizeof(err));
 	free(buf);
 	if (skipped < 0) {
 		b->failed_files++;
-		backfill_problem(b, name, NULL, err);
+		backfill_problem(name, NULL, err);
 	} else if (skipped > 0) {
 		b->failed_files++;
 		snprintf(err, sizeof(err), "%d entries without an id were skipped", skipped);
-		backfill_problem(b, name, NULL, err);
+		backfill_problem(name, NULL, err);
 	}
 }
 
@@ -230,9 +234,9 @@ static void backfill_event_cb(const event *ev, slack_export_kind kind, void *opa
 		b->encode_failures++;
 		return;
 	}
-	if (b->producer && kafka_producer_send(b->producer, b->topic, ev->event_id.ptr,
-	                                       ev->event_id.len, b->encoded, (size_t)n, NULL, 0,
-	                                       NULL) < 0)
+	if (b->producer &&
+	    kafka_producer_send(b->producer, b->topic, ev->event_id.ptr, ev->event_id.len,
+				b->encoded, (size_t)n, NULL, 0, NULL) < 0)
 		b->send_failures++;
 	else
 		b->produced[kind]++;
@@ -266,7 +270,7 @@ static bool backfill_day_in_range(const backfill *b, int64_t day_ms)
 }
 
 static void backfill_read_day(backfill *b, const slack_export_channel *ch, const char *dir,
-                              const char *name)
+			      const char *name)
 {
 	char err[512];
 	char *buf = NULL;
@@ -274,13 +278,13 @@ static void backfill_read_day(backfill *b, const slack_export_channel *ch, const
 
 	b->day_files++;
 	if (backfill_read_file(dir, name, slack_export_max_file_bytes(b->reader), &buf, &len, err,
-	                       sizeof(err)) < 0 ||
-	    slack_export_read_day(b->reader, ch, buf, len, backfill_event_cb, b, err,
-	                          sizeof(err)) < 0) {
+			       sizeof(err)) < 0 ||
+	    slack_export_read_day(b->reader, ch, buf, len, backfill_event_cb, b, err, sizeof(err)) <
+		0) {
 		b->failed_files++;
 		char where[300];
 		snprintf(where, sizeof(where), "channel %s", ch->id);
-		backfill_problem(b, where, name, err);
+		backfill_problem(where, name, err);
 	}
 	free(buf);
 }
@@ -301,7 +305,7 @@ static void backfill_read_channel(backfill *b, const slack_export_channel *ch, c
 		b->failed_files++;
 		char where[300];
 		snprintf(where, sizeof(where), "channel %s", ch->id);
-		backfill_problem(b, where, NULL, strerror(errno));
+		backfill_problem(where, NULL, strerror(errno));
 		return;
 	}
 	b->folders++;
@@ -325,7 +329,7 @@ static void backfill_unlisted(backfill *b, const char *folder, const char *reaso
 
 	b->failed_files++;
 	snprintf(where, sizeof(where), "folder %s", mpim ? "mpdm-..." : folder);
-	backfill_problem(b, where, NULL, reason);
+	backfill_problem(where, NULL, reason);
 }
 
 static int backfill_walk(backfill *b)
@@ -346,9 +350,10 @@ static int backfill_walk(backfill *b)
 			if (ch)
 				backfill_read_channel(b, ch, path);
 			else
-				backfill_unlisted(b, names[i]->d_name,
-				                  "not listed in channels.json, groups.json, mpims.json "
-				                  "or dms.json, so its channel id is unknown; skipped");
+				backfill_unlisted(
+				    b, names[i]->d_name,
+				    "not listed in channels.json, groups.json, mpims.json "
+				    "or dms.json, so its channel id is unknown; skipped");
 		}
 		free(names[i]);
 	}
@@ -369,9 +374,11 @@ static int backfill_topic(backfill *b, char *errstr, size_t errstr_size)
 		const config_input *in = &cfg->kafka.inputs[i];
 		if (b->req->topic && strcmp(b->req->topic, in->topic) == 0 &&
 		    in->format != INPUT_FORMAT_AVRO) {
-			snprintf(errstr, errstr_size, "--topic %s: kafka.inputs[%zu] reads it as "
-			         "format slack, but the backfill writes canonical Avro; choose an "
-			         "avro input topic", in->topic, i);
+			snprintf(errstr, errstr_size,
+				 "--topic %s: kafka.inputs[%zu] reads it as "
+				 "format slack, but the backfill writes canonical Avro; choose an "
+				 "avro input topic",
+				 in->topic, i);
 			return -1;
 		}
 		if (!b->req->topic && in->format == INPUT_FORMAT_AVRO) {
@@ -383,8 +390,10 @@ static int backfill_topic(backfill *b, char *errstr, size_t errstr_size)
 		b->topic = b->req->topic;
 		return 0;
 	}
-	snprintf(errstr, errstr_size, "%s: kafka.inputs has no topic of format avro; add one or "
-	         "pass --topic", cfg->path);
+	snprintf(errstr, errstr_size,
+		 "%s: kafka.inputs has no topic of format avro; add one or "
+		 "pass --topic",
+		 cfg->path);
 	return -1;
 }
 
@@ -405,9 +414,10 @@ static int backfill_connect(backfill *b, char *errstr, size_t errstr_size)
 	}
 	const char *key = b->req->topic ? "--topic" : "kafka.inputs";
 	if (kafka_producer_partitions(b->producer, b->topic, key, err, sizeof(err)) < 0) {
-		snprintf(errstr, errstr_size, "%s. Nothing was produced; check "
-		         "kafka.bootstrap_servers (%s) and the topic", err,
-		         b->cfg->kafka.bootstrap_servers);
+		snprintf(errstr, errstr_size,
+			 "%s. Nothing was produced; check "
+			 "kafka.bootstrap_servers (%s) and the topic",
+			 err, b->cfg->kafka.bootstrap_servers);
 		return BACKFILL_FAILED;
 	}
 	return 0;
@@ -424,7 +434,7 @@ static uint64_t backfill_sum(const uint64_t *v, size_t n)
 
 /* Prints "name count" pairs with a nonzero count, or "none". */
 static void backfill_print_counts(FILE *out, const char *title, const uint64_t *counts,
-                                  const char *(*name)(size_t), size_t first, size_t end)
+				  const char *(*name)(size_t), size_t first, size_t end)
 {
 	bool any = false;
 
@@ -458,28 +468,30 @@ static uint64_t backfill_summary(const backfill *b, FILE *out, uint64_t undelive
 {
 	const slack_export_stats *st = slack_export_get_stats(b->reader);
 	uint64_t rejected = backfill_sum(st->reasons + SLACK_EXPORT_FIRST_REJECTED,
-	                                 SLACK_EXPORT_REASON_COUNT - SLACK_EXPORT_FIRST_REJECTED);
+					 SLACK_EXPORT_REASON_COUNT - SLACK_EXPORT_FIRST_REJECTED);
 	uint64_t errors = b->failed_files + rejected + b->encode_failures + undelivered;
 
 	fprintf(out, "advocacyd backfill: %s to topic %s%s\n", b->req->export_dir, b->topic,
-	        b->req->dry_run ? " (dry run: nothing produced)" : "");
-	fprintf(out, "  files: %" PRIu64 " channel folders, %" PRIu64 " day files read, %" PRIu64
-	        " outside --since/--until, %" PRIu64 " failed\n", b->folders,
-	        b->day_files, b->files_by_date, b->failed_files);
+		b->req->dry_run ? " (dry run: nothing produced)" : "");
+	fprintf(out,
+		"  files: %" PRIu64 " channel folders, %" PRIu64 " day files read, %" PRIu64
+		" outside --since/--until, %" PRIu64 " failed\n",
+		b->folders, b->day_files, b->files_by_date, b->failed_files);
 	fprintf(out, "  records: %" PRIu64 "\n", st->records);
 	fprintf(out, "  events %s: %" PRIu64 "\n", b->req->dry_run ? "to produce" : "produced",
-	        backfill_sum(b->produced, SLACK_EXPORT_KIND_COUNT));
+		backfill_sum(b->produced, SLACK_EXPORT_KIND_COUNT));
 	backfill_print_counts(out, "by kind", b->produced, backfill_kind_name, 0,
-	                      SLACK_EXPORT_KIND_COUNT);
+			      SLACK_EXPORT_KIND_COUNT);
 	backfill_print_counts(out, "ignored", st->reasons, backfill_reason_name, 0,
-	                      SLACK_EXPORT_FIRST_REJECTED);
+			      SLACK_EXPORT_FIRST_REJECTED);
 	backfill_print_counts(out, "not produced", b->skipped, backfill_skip_name, 0,
-	                      BACKFILL_SKIP_COUNT);
+			      BACKFILL_SKIP_COUNT);
 	backfill_print_counts(out, "rejected", st->reasons, backfill_reason_name,
-	                      SLACK_EXPORT_FIRST_REJECTED, SLACK_EXPORT_REASON_COUNT);
+			      SLACK_EXPORT_FIRST_REJECTED, SLACK_EXPORT_REASON_COUNT);
 	if (b->skipped[BACKFILL_SKIP_TOO_OLD] > 0)
-		fprintf(out, "  note: raise windows.allowed_lateness (and windows.retention) to load "
-		        "events older than the current limit\n");
+		fprintf(out,
+			"  note: raise windows.allowed_lateness (and windows.retention) to load "
+			"events older than the current limit\n");
 	if (!b->req->dry_run)
 		fprintf(out, "  delivery: %" PRIu64 " not delivered\n", undelivered);
 	fprintf(out, "  errors: %" PRIu64 "\n", errors);
@@ -516,7 +528,7 @@ static int backfill_read_export(backfill *b, char *errstr, size_t errstr_size)
 
 	if (!dir) {
 		snprintf(errstr, errstr_size, "--export %s: cannot open the folder: %s",
-		         b->req->export_dir, strerror(errno));
+			 b->req->export_dir, strerror(errno));
 		return BACKFILL_INVALID;
 	}
 	closedir(dir);
@@ -526,16 +538,16 @@ static int backfill_read_export(backfill *b, char *errstr, size_t errstr_size)
 		backfill_load_meta(b, slack_export_listing_files[i], i);
 	if (backfill_walk(b) < 0) {
 		snprintf(errstr, errstr_size, "--export %s: cannot list the folder: %s",
-		         b->req->export_dir, strerror(errno));
+			 b->req->export_dir, strerror(errno));
 		return BACKFILL_FAILED;
 	}
 	return 0;
 }
 
 int backfill_run(const config *cfg, const backfill_request *req, FILE *out, char *errstr,
-                 size_t errstr_size)
+		 size_t errstr_size)
 {
-	backfill b = { .cfg = cfg, .req = req };
+	backfill b = {.cfg = cfg, .req = req};
 	int64_t now = backfill_now_ms();
 	int rc;
 
@@ -563,12 +575,14 @@ int backfill_run(const config *cfg, const backfill_request *req, FILE *out, char
 	uint64_t undelivered = backfill_flush(&b);
 	uint64_t errors = backfill_summary(&b, out, undelivered);
 	log_info("backfill", "backfill finished", "topic=%s events=%" PRIu64 " errors=%" PRIu64,
-	         b.topic, backfill_sum(b.produced, SLACK_EXPORT_KIND_COUNT), errors);
+		 b.topic, backfill_sum(b.produced, SLACK_EXPORT_KIND_COUNT), errors);
 	rc = errors ? BACKFILL_FAILED : BACKFILL_OK;
 	if (rc != BACKFILL_OK)
-		snprintf(errstr, errstr_size, "%" PRIu64 " error%s, see the summary and the lines "
-		         "above it. Fix the export and run the same command again: the daemon "
-		         "counts the events produced before only once", errors, errors == 1 ? "" : "s");
+		snprintf(errstr, errstr_size,
+			 "%" PRIu64 " error%s, see the summary and the lines "
+			 "above it. Fix the export and run the same command again: the daemon "
+			 "counts the events produced before only once",
+			 errors, errors == 1 ? "" : "s");
 out:
 	backfill_fini(&b);
 	return rc;

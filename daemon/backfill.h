@@ -40,10 +40,10 @@ enum {
 
 typedef struct backfill_request {
 	const char *export_dir;
-	const char *topic;  /* NULL: the first input topic of format avro */
-	bool dry_run;       /* read and encode, produce nothing */
-	int64_t since_ms;   /* first event time kept; INT64_MIN for no bound */
-	int64_t until_ms;   /* first event time no longer kept; INT64_MAX for no bound */
+	const char *topic; /* NULL: the first input topic of format avro */
+	bool dry_run;	   /* read and encode, produce nothing */
+	int64_t since_ms;  /* first event time kept; INT64_MIN for no bound */
+	int64_t until_ms;  /* first event time no longer kept; INT64_MAX for no bound */
 } backfill_request;
 
 /*
@@ -58,6 +58,6 @@ int backfill_parse_date(const char *s, int64_t *ms);
  * with errstr saying what to fix; nothing was produced then.
  */
 int backfill_run(const config *cfg, const backfill_request *req, FILE *out, char *errstr,
-                 size_t errstr_size);
+		 size_t errstr_size);
 
 #endif

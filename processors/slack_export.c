@@ -37,17 +37,20 @@
 #define SLACK_EXPORT_MAX_TS_SECONDS 1e11
 
 const char *const slack_export_listing_files[SLACK_EXPORT_LISTING_COUNT] = {
-	"channels.json", "groups.json", "mpims.json", "dms.json",
+    "channels.json",
+    "groups.json",
+    "mpims.json",
+    "dms.json",
 };
 
 static const char *const slack_export_kind_names[SLACK_EXPORT_KIND_COUNT] = {
-	"message_posted", "reply_posted", "reaction_added", "file_shared", "channel_joined",
+    "message_posted", "reply_posted", "reaction_added", "file_shared", "channel_joined",
 };
 
 static const char *const slack_export_reason_names[SLACK_EXPORT_REASON_COUNT] = {
-	"duplicate_record", "bot_message", "bot_reaction", "deleted_user",
-	"tombstone", "system_message", "unsupported_subtype", "unsupported_type",
-	"removed_file", "not_an_object", "missing_field", "invalid_ts", "id_too_long",
+    "duplicate_record", "bot_message",	       "bot_reaction",	   "deleted_user", "tombstone",
+    "system_message",	"unsupported_subtype", "unsupported_type", "removed_file", "not_an_object",
+    "missing_field",	"invalid_ts",	       "id_too_long",
 };
 
 /*
@@ -56,14 +59,33 @@ static const char *const slack_export_reason_names[SLACK_EXPORT_REASON_COUNT] = 
  * channel_joined here) and without tombstone (counted apart).
  */
 static const char *const slack_export_system_subtypes[] = {
-	"channel_leave", "channel_topic", "channel_purpose", "channel_name",
-	"channel_archive", "channel_unarchive", "channel_convert_to_private",
-	"channel_convert_to_public", "channel_posting_permissions", "group_leave",
-	"group_topic", "group_purpose", "group_name", "group_archive",
-	"group_unarchive", "pinned_item", "unpinned_item", "message_replied",
-	"reminder_add", "ekm_access_denied", "bot_add", "bot_remove",
-	"huddle_thread", "sh_room_created", "assistant_app_thread",
-	"joiner_notification_for_inviter", "slackbot_response",
+    "channel_leave",
+    "channel_topic",
+    "channel_purpose",
+    "channel_name",
+    "channel_archive",
+    "channel_unarchive",
+    "channel_convert_to_private",
+    "channel_convert_to_public",
+    "channel_posting_permissions",
+    "group_leave",
+    "group_topic",
+    "group_purpose",
+    "group_name",
+    "group_archive",
+    "group_unarchive",
+    "pinned_item",
+    "unpinned_item",
+    "message_replied",
+    "reminder_add",
+    "ekm_access_denied",
+    "bot_add",
+    "bot_remove",
+    "huddle_thread",
+    "sh_room_created",
+    "assistant_app_thread",
+    "joiner_notification_for_inviter",
+    "slackbot_response",
 };
 
 /* Open-addressing set of nonzero 64-bit hashes; grows at half load. */
@@ -138,7 +160,7 @@ static void slack_export_set_put(slack_export_set *s, uint64_t h)
 /* Doubles the table. Returns 0, or -1 when out of memory. */
 static int slack_export_set_grow(slack_export_set *s)
 {
-	slack_export_set bigger = { .cap = s->cap ? s->cap * 2 : 1024 };
+	slack_export_set bigger = {.cap = s->cap ? s->cap * 2 : 1024};
 
 	bigger.slots = calloc(bigger.cap, sizeof(uint64_t));
 	if (!bigger.slots)
@@ -233,25 +255,29 @@ static int slack_export_fail(char *errstr, size_t errstr_size, const char *fmt, 
  * jansson's error text can quote the input, so only its position is given.
  */
 static json_t *slack_export_parse_array(const slack_export *x, const char *buf, size_t len,
-                                        char *errstr, size_t errstr_size)
+					char *errstr, size_t errstr_size)
 {
 	json_error_t error;
 
 	if (len > x->max_file_bytes) {
-		slack_export_fail(errstr, errstr_size, "file_too_large: %zu bytes, more than the "
-		                  "limit of %zu; split the day file or leave it out", len,
-		                  x->max_file_bytes);
+		slack_export_fail(errstr, errstr_size,
+				  "file_too_large: %zu bytes, more than the "
+				  "limit of %zu; split the day file or leave it out",
+				  len, x->max_file_bytes);
 		return NULL;
 	}
 	json_t *doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
 	if (!doc) {
-		slack_export_fail(errstr, errstr_size, "invalid_json: not valid JSON (line %d, "
-		                  "column %d)", error.line, error.column);
+		slack_export_fail(errstr, errstr_size,
+				  "invalid_json: not valid JSON (line %d, "
+				  "column %d)",
+				  error.line, error.column);
 		return NULL;
 	}
 	if (!json_is_array(doc)) {
-		slack_export_fail(errstr, errstr_size, "not_an_array: the document is not a JSON "
-		                  "array of records");
+		slack_export_fail(errstr, errstr_size,
+				  "not_an_array: the document is not a JSON "
+				  "array of records");
 		json_decref(doc);
 		return NULL;
 	}
@@ -273,18 +299,18 @@ static bool slack_export_str_equal(event_str a, event_str b)
 
 static event_str slack_export_cstr(const char *s)
 {
-	return (event_str){ s, s ? strlen(s) : 0 };
+	return (event_str){s, s ? strlen(s) : 0};
 }
 
 static bool slack_export_is_bot_user(const slack_export *x, event_str user)
 {
 	return event_str_eq(user, "USLACKBOT") ||
-	       slack_export_set_has(&x->bots, slack_export_hash(user, (event_str){ 0 }));
+	       slack_export_set_has(&x->bots, slack_export_hash(user, (event_str){0}));
 }
 
 static bool slack_export_is_deleted_user(const slack_export *x, event_str user)
 {
-	return slack_export_set_has(&x->deleted, slack_export_hash(user, (event_str){ 0 }));
+	return slack_export_set_has(&x->deleted, slack_export_hash(user, (event_str){0}));
 }
 
 /* ----------------------------------------------------------------------------
@@ -294,7 +320,7 @@ static bool slack_export_is_deleted_user(const slack_export *x, event_str user)
 /* Adds the user's id to the bot and deleted sets as flagged. Returns 0 or -1. */
 static int slack_export_add_user(slack_export *x, const json_t *user, event_str id)
 {
-	uint64_t h = slack_export_hash(id, (event_str){ 0 });
+	uint64_t h = slack_export_hash(id, (event_str){0});
 
 	if (json_is_true(json_object_get(user, "is_bot")) && slack_export_set_add(&x->bots, h) < 0)
 		return -1;
@@ -305,7 +331,7 @@ static int slack_export_add_user(slack_export *x, const json_t *user, event_str 
 }
 
 int slack_export_load_users(slack_export *x, const char *buf, size_t len, char *errstr,
-                            size_t errstr_size)
+			    size_t errstr_size)
 {
 	json_t *doc = slack_export_parse_array(x, buf, len, errstr, errstr_size);
 	const json_t *user;
@@ -332,7 +358,7 @@ int slack_export_load_users(slack_export *x, const char *buf, size_t len, char *
 
 /* Appends one channel. Returns 0, or -1 when out of memory. */
 static int slack_export_add_channel(slack_export *x, slack_export_listing listing, event_str id,
-                                    event_str name)
+				    event_str name)
 {
 	if (x->n_channels == x->cap_channels) {
 		size_t cap = x->cap_channels ? x->cap_channels * 2 : 64;
@@ -357,7 +383,7 @@ static int slack_export_add_channel(slack_export *x, slack_export_listing listin
 }
 
 int slack_export_load_listing(slack_export *x, slack_export_listing listing, const char *buf,
-                              size_t len, char *errstr, size_t errstr_size)
+			      size_t len, char *errstr, size_t errstr_size)
 {
 	json_t *doc = slack_export_parse_array(x, buf, len, errstr, errstr_size);
 	const json_t *entry;
@@ -407,19 +433,19 @@ const slack_export_channel *slack_export_find_channel(const slack_export *x, con
 static event_str slack_export_ts(const json_t *record, const char *key, char *buf)
 {
 	const json_t *v = json_object_get(record, key);
-	event_str ts = { NULL, 0 };
+	event_str ts = {NULL, 0};
 
 	if (json_is_string(v)) {
-		ts = (event_str){ json_string_value(v), json_string_length(v) };
+		ts = (event_str){json_string_value(v), json_string_length(v)};
 	} else if (json_is_number(v)) {
 		double seconds = json_number_value(v);
 		if (seconds > 0 && seconds < SLACK_EXPORT_MAX_TS_SECONDS) {
 			int n = snprintf(buf, SLACK_EXPORT_TS_SIZE, "%.6f", seconds);
-			ts = (event_str){ buf, (size_t)n };
+			ts = (event_str){buf, (size_t)n};
 		}
 	}
 	if (ts.len == 0 || ts.len > DECODE_SLACK_MAX_TS || decode_slack_ts_ms(ts) <= 0)
-		return (event_str){ NULL, 0 };
+		return (event_str){NULL, 0};
 	return ts;
 }
 
@@ -436,19 +462,19 @@ static void slack_export_add_attr(event *ev, const char *key, event_str value)
 {
 	if (value.len == 0 || ev->attr_count == EVENT_MAX_ATTRS)
 		return;
-	ev->attrs[ev->attr_count++] = (event_attr){ { key, strlen(key) }, value };
+	ev->attrs[ev->attr_count++] = (event_attr){{key, strlen(key)}, value};
 }
 
 /* Writes the event id: "slack:<channel>:<ts>" and the suffix, if any. */
 static void slack_export_set_id(slack_export *x, event *ev, const slack_export_message *m,
-                                const char *suffix, event_str a, event_str b)
+				const char *suffix, event_str a, event_str b)
 {
 	int n = snprintf(x->event_id, sizeof(x->event_id), "slack:%s:%.*s%s%.*s%s%.*s",
-	                 m->channel->id, (int)m->ts.len, m->ts.ptr, suffix, (int)a.len,
-	                 a.ptr ? a.ptr : "", b.len ? ":" : "", (int)b.len, b.ptr ? b.ptr : "");
+			 m->channel->id, (int)m->ts.len, m->ts.ptr, suffix, (int)a.len,
+			 a.ptr ? a.ptr : "", b.len ? ":" : "", (int)b.len, b.ptr ? b.ptr : "");
 	if (n < 0 || (size_t)n >= sizeof(x->event_id))
 		n = (int)sizeof(x->event_id) - 1; /* over DECODE_SLACK_MAX_ID: rejected later */
-	ev->event_id = (event_str){ x->event_id, (size_t)n };
+	ev->event_id = (event_str){x->event_id, (size_t)n};
 }
 
 /* Fills what every event of message m has. */
@@ -456,14 +482,14 @@ static void slack_export_event_init(event *ev, const slack_export_message *m, ev
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->event_time_ms = m->time_ms;
-	ev->source = (event_str){ "slack", 5 };
+	ev->source = (event_str){"slack", 5};
 	ev->actor_id = actor;
 	ev->channel_id = slack_export_cstr(m->channel->id);
 }
 
 static bool slack_export_lengths_ok(const event *ev)
 {
-	const event_str ids[] = { ev->event_id, ev->actor_id, ev->content_id, ev->channel_id };
+	const event_str ids[] = {ev->event_id, ev->actor_id, ev->content_id, ev->channel_id};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (ids[i].len > DECODE_SLACK_MAX_ID)
@@ -476,7 +502,7 @@ static bool slack_export_lengths_ok(const event *ev)
 
 /* Passes ev on, or counts it as id_too_long. */
 static void slack_export_emit(slack_export *x, const event *ev, slack_export_kind kind,
-                              slack_export_event_cb cb, void *opaque)
+			      slack_export_event_cb cb, void *opaque)
 {
 	if (!slack_export_lengths_ok(ev)) {
 		slack_export_count(x, SLACK_EXPORT_ID_TOO_LONG);
@@ -490,39 +516,43 @@ static void slack_export_emit(slack_export *x, const event *ev, slack_export_kin
 static event_str slack_export_message_channel_type(slack_export_listing listing)
 {
 	static const char *const names[SLACK_EXPORT_LISTING_COUNT] = {
-		"channel", "group", "mpim", "im",
+	    "channel",
+	    "group",
+	    "mpim",
+	    "im",
 	};
 	return slack_export_cstr(names[listing]);
 }
 
 /* message_posted or reply_posted for a message by a person. */
-static void slack_export_posted(slack_export *x, const slack_export_message *m,
-                                event_str subtype, slack_export_event_cb cb, void *opaque)
+static void slack_export_posted(slack_export *x, const slack_export_message *m, event_str subtype,
+				slack_export_event_cb cb, void *opaque)
 {
 	event ev;
 	event_str thread_ts = slack_export_ts(m->record, "thread_ts", x->thread_ts);
 	bool reply = thread_ts.len > 0 && !slack_export_str_equal(thread_ts, m->ts);
 
 	slack_export_event_init(&ev, m, m->author);
-	slack_export_set_id(x, &ev, m, "", (event_str){ 0 }, (event_str){ 0 });
-	ev.kind = reply ? (event_str){ "reply_posted", 12 } : (event_str){ "message_posted", 14 };
+	slack_export_set_id(x, &ev, m, "", (event_str){0}, (event_str){0});
+	ev.kind = reply ? (event_str){"reply_posted", 12} : (event_str){"message_posted", 14};
 	ev.content_id = m->ts;
 
-	slack_export_add_attr(&ev, "channel_type", slack_export_message_channel_type(m->channel->listing));
+	slack_export_add_attr(&ev, "channel_type",
+			      slack_export_message_channel_type(m->channel->listing));
 	if (reply)
 		slack_export_add_attr(&ev, "thread_ts", thread_ts);
 	if (event_str_eq(subtype, "file_share") ||
 	    json_array_size(json_object_get(m->record, "files")) > 0)
-		slack_export_add_attr(&ev, "has_files", (event_str){ "true", 4 });
+		slack_export_add_attr(&ev, "has_files", (event_str){"true", 4});
 
 	decode_slack_message_targets(&ev, m->record);
 	slack_export_emit(x, &ev, reply ? SLACK_EXPORT_REPLY_POSTED : SLACK_EXPORT_MESSAGE_POSTED,
-	                  cb, opaque);
+			  cb, opaque);
 }
 
 /* One file_shared per file the message carries, skipping removed files. */
 static void slack_export_files(slack_export *x, const slack_export_message *m,
-                               slack_export_event_cb cb, void *opaque)
+			       slack_export_event_cb cb, void *opaque)
 {
 	const json_t *file;
 	size_t i;
@@ -539,31 +569,31 @@ static void slack_export_files(slack_export *x, const slack_export_message *m,
 
 		event ev;
 		slack_export_event_init(&ev, m, m->author);
-		slack_export_set_id(x, &ev, m, ":file:", id, (event_str){ 0 });
-		ev.kind = (event_str){ "file_shared", 11 };
+		slack_export_set_id(x, &ev, m, ":file:", id, (event_str){0});
+		ev.kind = (event_str){"file_shared", 11};
 		ev.content_id = id;
 		slack_export_emit(x, &ev, SLACK_EXPORT_FILE_SHARED, cb, opaque);
 	}
 }
 
 static void slack_export_joined(slack_export *x, const slack_export_message *m,
-                                slack_export_event_cb cb, void *opaque)
+				slack_export_event_cb cb, void *opaque)
 {
 	event ev;
 	slack_export_listing listing = m->channel->listing;
 
 	slack_export_event_init(&ev, m, m->author);
-	slack_export_set_id(x, &ev, m, "", (event_str){ 0 }, (event_str){ 0 });
-	ev.kind = (event_str){ "channel_joined", 14 };
+	slack_export_set_id(x, &ev, m, "", (event_str){0}, (event_str){0});
+	ev.kind = (event_str){"channel_joined", 14};
 	if (listing == SLACK_EXPORT_CHANNELS || listing == SLACK_EXPORT_GROUPS)
 		slack_export_add_attr(&ev, "channel_type",
-		                      (event_str){ listing == SLACK_EXPORT_CHANNELS ? "C" : "G", 1 });
+				      (event_str){listing == SLACK_EXPORT_CHANNELS ? "C" : "G", 1});
 	slack_export_emit(x, &ev, SLACK_EXPORT_CHANNEL_JOINED, cb, opaque);
 }
 
 /* One reaction_added for one reactor of one reaction. */
 static void slack_export_reactor(slack_export *x, const slack_export_message *m, event_str name,
-                                 event_str reactor, slack_export_event_cb cb, void *opaque)
+				 event_str reactor, slack_export_event_cb cb, void *opaque)
 {
 	event ev;
 
@@ -577,7 +607,7 @@ static void slack_export_reactor(slack_export *x, const slack_export_message *m,
 	}
 	slack_export_event_init(&ev, m, reactor);
 	slack_export_set_id(x, &ev, m, ":reaction:", name, reactor);
-	ev.kind = (event_str){ "reaction_added", 14 };
+	ev.kind = (event_str){"reaction_added", 14};
 	ev.content_id = m->ts;
 	decode_slack_add_target(&ev, m->author);
 	slack_export_add_attr(&ev, "reaction", name);
@@ -590,7 +620,7 @@ static void slack_export_reactor(slack_export *x, const slack_export_message *m,
  * and the live adapter counts it too. Entries without a name are skipped.
  */
 static void slack_export_reactions(slack_export *x, const slack_export_message *m,
-                                   slack_export_event_cb cb, void *opaque)
+				   slack_export_event_cb cb, void *opaque)
 {
 	const json_t *reaction, *user;
 	size_t i, j;
@@ -605,10 +635,10 @@ static void slack_export_reactions(slack_export *x, const slack_export_message *
 		json_array_foreach(json_object_get(reaction, "users"), j, user)
 		{
 			if (json_is_string(user) && json_string_length(user) > 0)
-				slack_export_reactor(x, m, name,
-				                     (event_str){ json_string_value(user),
-				                                  json_string_length(user) },
-				                     cb, opaque);
+				slack_export_reactor(
+				    x, m, name,
+				    (event_str){json_string_value(user), json_string_length(user)},
+				    cb, opaque);
 		}
 	}
 }
@@ -618,15 +648,16 @@ static void slack_export_reactions(slack_export *x, const slack_export_message *
  * ------------------------------------------------------------------------- */
 
 static bool slack_export_by_bot(const slack_export *x, const slack_export_message *m,
-                                event_str subtype)
+				event_str subtype)
 {
-	return decode_slack_str(m->record, "bot_id").len > 0 || event_str_eq(subtype, "bot_message") ||
+	return decode_slack_str(m->record, "bot_id").len > 0 ||
+	       event_str_eq(subtype, "bot_message") ||
 	       (m->author.len > 0 && slack_export_is_bot_user(x, m->author));
 }
 
 /* Returns the reason the message itself yields no event, or -1 when it yields some. */
 static int slack_export_message_skip(const slack_export *x, const slack_export_message *m,
-                                     event_str subtype, bool posted, bool joined)
+				     event_str subtype, bool posted, bool joined)
 {
 	if (event_str_eq(subtype, "tombstone"))
 		return SLACK_EXPORT_TOMBSTONE;
@@ -634,9 +665,9 @@ static int slack_export_message_skip(const slack_export *x, const slack_export_m
 		return SLACK_EXPORT_BOT_MESSAGE;
 	if (!posted && !joined)
 		return slack_export_in(subtype, slack_export_system_subtypes,
-		                       sizeof(slack_export_system_subtypes) / sizeof(char *))
-		               ? SLACK_EXPORT_SYSTEM_MESSAGE
-		               : SLACK_EXPORT_UNSUPPORTED_SUBTYPE;
+				       sizeof(slack_export_system_subtypes) / sizeof(char *))
+			   ? SLACK_EXPORT_SYSTEM_MESSAGE
+			   : SLACK_EXPORT_UNSUPPORTED_SUBTYPE;
 	if (m->author.len == 0)
 		return SLACK_EXPORT_MISSING_FIELD;
 	if (slack_export_is_deleted_user(x, m->author))
@@ -646,11 +677,12 @@ static int slack_export_message_skip(const slack_export *x, const slack_export_m
 
 /* Maps the message itself by its subtype; reactions are handled apart. */
 static void slack_export_message_events(slack_export *x, const slack_export_message *m,
-                                        slack_export_event_cb cb, void *opaque)
+					slack_export_event_cb cb, void *opaque)
 {
 	event_str subtype = decode_slack_str(m->record, "subtype");
 	bool posted = subtype.len == 0 || event_str_eq(subtype, "file_share") ||
-	              event_str_eq(subtype, "thread_broadcast") || event_str_eq(subtype, "me_message");
+		      event_str_eq(subtype, "thread_broadcast") ||
+		      event_str_eq(subtype, "me_message");
 	bool joined = event_str_eq(subtype, "channel_join") || event_str_eq(subtype, "group_join");
 
 	int skip = slack_export_message_skip(x, m, subtype, posted, joined);
@@ -669,9 +701,9 @@ static void slack_export_message_events(slack_export *x, const slack_export_mess
  * records seen.
  */
 static int slack_export_record(slack_export *x, const slack_export_channel *ch,
-                               const json_t *record, slack_export_event_cb cb, void *opaque)
+			       const json_t *record, slack_export_event_cb cb, void *opaque)
 {
-	slack_export_message m = { .record = record, .channel = ch };
+	slack_export_message m = {.record = record, .channel = ch};
 
 	x->stats.records++;
 	if (!json_is_object(record)) {
@@ -707,8 +739,8 @@ static int slack_export_record(slack_export *x, const slack_export_channel *ch,
 }
 
 int slack_export_read_day(slack_export *x, const slack_export_channel *ch, const char *buf,
-                          size_t len, slack_export_event_cb cb, void *opaque, char *errstr,
-                          size_t errstr_size)
+			  size_t len, slack_export_event_cb cb, void *opaque, char *errstr,
+			  size_t errstr_size)
 {
 	json_t *doc = slack_export_parse_array(x, buf, len, errstr, errstr_size);
 	const json_t *record;
@@ -720,8 +752,8 @@ int slack_export_read_day(slack_export *x, const slack_export_channel *ch, const
 	json_array_foreach(doc, i, record)
 	{
 		if (slack_export_record(x, ch, record, cb, opaque) < 0) {
-			rc = slack_export_fail(errstr, errstr_size, "out of memory after %zu records",
-			                       i);
+			rc = slack_export_fail(errstr, errstr_size,
+					       "out of memory after %zu records", i);
 			break;
 		}
 	}

@@ -124,14 +124,14 @@ typedef enum slack_export_reason {
 #define SLACK_EXPORT_FIRST_REJECTED SLACK_EXPORT_NOT_AN_OBJECT
 
 typedef struct slack_export_stats {
-	uint64_t records;                            /* records read from day files */
+	uint64_t records;			     /* records read from day files */
 	uint64_t events[SLACK_EXPORT_KIND_COUNT];    /* events passed to the callback */
 	uint64_t reasons[SLACK_EXPORT_REASON_COUNT]; /* records, reactions or files */
 } slack_export_stats;
 
 typedef struct slack_export_channel {
 	char *id;
-	char *name;                  /* NULL in dms.json, whose folders are named by id */
+	char *name; /* NULL in dms.json, whose folders are named by id */
 	slack_export_listing listing;
 } slack_export_channel;
 
@@ -155,14 +155,14 @@ size_t slack_export_max_file_bytes(const slack_export *x);
  * an array, out of memory).
  */
 int slack_export_load_users(slack_export *x, const char *buf, size_t len, char *errstr,
-                            size_t errstr_size);
+			    size_t errstr_size);
 
 /*
  * Reads one channel listing. Returns the number of entries without an id
  * (skipped), or -1 with errstr as for slack_export_load_users.
  */
 int slack_export_load_listing(slack_export *x, slack_export_listing listing, const char *buf,
-                              size_t len, char *errstr, size_t errstr_size);
+			      size_t len, char *errstr, size_t errstr_size);
 
 /* Returns the channel whose folder is named folder (its name, or its id), or NULL. */
 const slack_export_channel *slack_export_find_channel(const slack_export *x, const char *folder);
@@ -176,8 +176,8 @@ const slack_export_channel *slack_export_find_channel(const slack_export *x, con
  * to the rejected counts.
  */
 int slack_export_read_day(slack_export *x, const slack_export_channel *ch, const char *buf,
-                          size_t len, slack_export_event_cb cb, void *opaque, char *errstr,
-                          size_t errstr_size);
+			  size_t len, slack_export_event_cb cb, void *opaque, char *errstr,
+			  size_t errstr_size);
 
 const slack_export_stats *slack_export_get_stats(const slack_export *x);
 

@@ -53,11 +53,12 @@ static void append(char *line, const char *fmt, ...)
 static void event_line(const event *ev, char *line)
 {
 	line[0] = '\0';
-	append(line, "%.*s|%.*s|%lld|%.*s|", (int)ev->kind.len, ev->kind.ptr,
-	       (int)ev->event_id.len, ev->event_id.ptr, (long long)ev->event_time_ms,
-	       (int)ev->actor_id.len, ev->actor_id.ptr ? ev->actor_id.ptr : "");
+	append(line, "%.*s|%.*s|%lld|%.*s|", (int)ev->kind.len, ev->kind.ptr, (int)ev->event_id.len,
+	       ev->event_id.ptr, (long long)ev->event_time_ms, (int)ev->actor_id.len,
+	       ev->actor_id.ptr ? ev->actor_id.ptr : "");
 	for (size_t i = 0; i < ev->target_count; i++)
-		append(line, "%s%.*s", i ? "," : "", (int)ev->target_ids[i].len, ev->target_ids[i].ptr);
+		append(line, "%s%.*s", i ? "," : "", (int)ev->target_ids[i].len,
+		       ev->target_ids[i].ptr);
 	append(line, "|%.*s|%.*s|", (int)ev->content_id.len,
 	       ev->content_id.ptr ? ev->content_id.ptr : "", (int)ev->channel_id.len,
 	       ev->channel_id.ptr);
@@ -131,16 +132,16 @@ static void load_meta(slack_export *x, const char *root)
 		buf = read_path(path, &len);
 		if (buf == NULL)
 			continue;
-		assert_int_equal(
-		    slack_export_load_listing(x, (slack_export_listing)i, buf, len, err, sizeof(err)),
-		    0);
+		assert_int_equal(slack_export_load_listing(x, (slack_export_listing)i, buf, len,
+							   err, sizeof(err)),
+				 0);
 		free(buf);
 	}
 }
 
 /* Reads root/folder/day into c; the folder must be listed. */
 static void read_day(slack_export *x, const char *root, const char *folder, const char *day,
-                     collected *c)
+		     collected *c)
 {
 	char name[512], err[256];
 	size_t len = 0;
@@ -173,7 +174,7 @@ static void assert_lines(const collected *c, const char *const *expected, size_t
 	for (size_t i = 0; i < n && i < c->count; i++)
 		if (strcmp(c->lines[i], expected[i]) != 0)
 			fail_msg("event %zu:\n  got      %s\n  expected %s", i, c->lines[i],
-			         expected[i]);
+				 expected[i]);
 	assert_int_equal(c->count, n);
 }
 
@@ -184,10 +185,10 @@ static int read_text(slack_export *x, const char *json, collected *c, char *err,
 
 	if (slack_export_find_channel(x, "test") == NULL)
 		assert_int_equal(slack_export_load_listing(x, SLACK_EXPORT_CHANNELS, listing,
-		                                            strlen(listing), err, size),
-		                 0);
+							   strlen(listing), err, size),
+				 0);
 	return slack_export_read_day(x, slack_export_find_channel(x, "test"), json, strlen(json),
-	                             collect_cb, c, err, size);
+				     collect_cb, c, err, size);
 }
 
 /* ----------------------------------------------------------------------------
@@ -301,8 +302,8 @@ static void fixture_ids_stable_across_runs(void **state)
 static void fixture_events_hold_ids_only(void **state)
 {
 	static const char *const private_words[] = {
-	    "Example", "example.com", "ana.", "bruno", "carla", "thanks", "launch", "Deploy",
-	    "Lunch", "review", "Slides", "\xF0\x9F",
+	    "Example", "example.com", "ana.",  "bruno",	 "carla",  "thanks",
+	    "launch",  "Deploy",      "Lunch", "review", "Slides", "\xF0\x9F",
 	};
 	slack_export *x = slack_export_new();
 	collected *c = calloc(1, sizeof(*c));
@@ -312,7 +313,7 @@ static void fixture_events_hold_ids_only(void **state)
 		for (size_t w = 0; w < sizeof(private_words) / sizeof(private_words[0]); w++)
 			if (strstr(c->lines[i], private_words[w]) != NULL)
 				fail_msg("event %zu contains \"%s\": %s", i, private_words[w],
-				         c->lines[i]);
+					 c->lines[i]);
 	free(c);
 	slack_export_free(x);
 }
@@ -343,7 +344,7 @@ static void folders_found_by_name_or_id(void **state)
 	assert_string_equal(slack_export_find_channel(x, "kudos")->id, "C0KUDOS01");
 	assert_string_equal(slack_export_find_channel(x, "C0KUDOS01")->id, "C0KUDOS01");
 	assert_int_equal(slack_export_find_channel(x, "leads-private")->listing,
-	                 SLACK_EXPORT_GROUPS);
+			 SLACK_EXPORT_GROUPS);
 	assert_int_equal(slack_export_find_channel(x, "D0DIRECT01")->listing, SLACK_EXPORT_DMS);
 	assert_null(slack_export_find_channel(x, "no-such-channel"));
 	slack_export_free(x);
@@ -359,9 +360,10 @@ static void day_invalid_json_rejected_whole(void **state)
 	collected *c = calloc(1, sizeof(*c));
 	char err[256];
 
-	int rc = read_text(x, "[{\"type\": \"message\", \"user\": \"U0SECRET1\", \"ts\": "
-	                      "\"1741600000.000100\"},\r\n {\"text\": \"secret words\" ", c, err,
-	                   sizeof(err));
+	int rc = read_text(x,
+			   "[{\"type\": \"message\", \"user\": \"U0SECRET1\", \"ts\": "
+			   "\"1741600000.000100\"},\r\n {\"text\": \"secret words\" ",
+			   c, err, sizeof(err));
 	assert_int_equal(rc, -1);
 	assert_int_equal(c->count, 0);
 	assert_non_null(strstr(err, "invalid_json"));
@@ -391,8 +393,10 @@ static void day_over_size_limit_rejected(void **state)
 
 	assert_int_equal(slack_export_max_file_bytes(x), SLACK_EXPORT_MAX_FILE_BYTES);
 	slack_export_set_max_file_bytes(x, 64);
-	int rc = read_text(x, "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": "
-	                      "\"1741600000.000100\"}]", c, err, sizeof(err));
+	int rc = read_text(x,
+			   "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": "
+			   "\"1741600000.000100\"}]",
+			   c, err, sizeof(err));
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(err, "file_too_large"));
 	assert_int_equal(c->count, 0);
@@ -406,14 +410,15 @@ static void records_malformed_counted_as_rejected(void **state)
 	collected *c = calloc(1, sizeof(*c));
 	char err[256];
 
-	int rc = read_text(x,
-	                   "[\"just a string\", 42,"
-	                   " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"yesterday\"},"
-	                   " {\"type\": \"message\", \"user\": \"U0ALICE01\"},"
-	                   " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": -5},"
-	                   " {\"type\": \"message\", \"ts\": \"1741600000.000100\"},"
-	                   " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"1741600001.5\"}]",
-	                   c, err, sizeof(err));
+	int rc = read_text(
+	    x,
+	    "[\"just a string\", 42,"
+	    " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"yesterday\"},"
+	    " {\"type\": \"message\", \"user\": \"U0ALICE01\"},"
+	    " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": -5},"
+	    " {\"type\": \"message\", \"ts\": \"1741600000.000100\"},"
+	    " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"1741600001.5\"}]",
+	    c, err, sizeof(err));
 	assert_int_equal(rc, 0);
 	const slack_export_stats *st = slack_export_get_stats(x);
 	assert_int_equal(st->records, 7);
@@ -422,8 +427,9 @@ static void records_malformed_counted_as_rejected(void **state)
 	assert_int_equal(st->reasons[SLACK_EXPORT_MISSING_FIELD], 1);
 	/* The valid record after the bad ones still counts. */
 	assert_int_equal(c->count, 1);
-	assert_string_equal(c->lines[0], "message_posted|slack:C0TEST0001:1741600001.5|1741600001500"
-	                                 "|U0ALICE01||1741600001.5|C0TEST0001|channel_type=channel");
+	assert_string_equal(c->lines[0],
+			    "message_posted|slack:C0TEST0001:1741600001.5|1741600001500"
+			    "|U0ALICE01||1741600001.5|C0TEST0001|channel_type=channel");
 	free(c);
 	slack_export_free(x);
 }
@@ -435,10 +441,11 @@ static void repeated_record_with_number_ts_counted_once(void **state)
 	collected *c = calloc(1, sizeof(*c));
 	char err[256];
 
-	int rc = read_text(x,
-	                   "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"1741600000.250000\"},"
-	                   " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": 1741600000.25}]",
-	                   c, err, sizeof(err));
+	int rc = read_text(
+	    x,
+	    "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"1741600000.250000\"},"
+	    " {\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": 1741600000.25}]",
+	    c, err, sizeof(err));
 	assert_int_equal(rc, 0);
 	assert_int_equal(c->count, 1);
 	assert_int_equal(slack_export_get_stats(x)->reasons[SLACK_EXPORT_DUPLICATE_RECORD], 1);
@@ -455,10 +462,10 @@ static void overlong_reaction_id_rejected(void **state)
 	memset(name, 'x', 300);
 	name[300] = '\0';
 	snprintf(json, sizeof(json),
-	         "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"1741600000.000100\","
-	         " \"reactions\": [{\"name\": \"%s\", \"users\": [\"U0BOB0002\"]}, {\"users\": "
-	         "[\"U0BOB0002\"]}]}]",
-	         name);
+		 "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": \"1741600000.000100\","
+		 " \"reactions\": [{\"name\": \"%s\", \"users\": [\"U0BOB0002\"]}, {\"users\": "
+		 "[\"U0BOB0002\"]}]}]",
+		 name);
 	assert_int_equal(read_text(x, json, c, err, sizeof(err)), 0);
 	assert_int_equal(c->count, 1); /* the message itself */
 	assert_int_equal(slack_export_get_stats(x)->reasons[SLACK_EXPORT_ID_TOO_LONG], 1);
@@ -473,11 +480,12 @@ static void record_of_other_type_ignored(void **state)
 	collected *c = calloc(1, sizeof(*c));
 	char err[256];
 
-	assert_int_equal(read_text(x, "[{\"type\": \"canvas\", \"ts\": \"1741600000.000100\"},"
-	                              " {\"type\": \"message\", \"subtype\": \"poll_created\","
-	                              " \"user\": \"U0ALICE01\", \"ts\": \"1741600000.000200\"}]",
-	                           c, err, sizeof(err)),
-	                 0);
+	assert_int_equal(read_text(x,
+				   "[{\"type\": \"canvas\", \"ts\": \"1741600000.000100\"},"
+				   " {\"type\": \"message\", \"subtype\": \"poll_created\","
+				   " \"user\": \"U0ALICE01\", \"ts\": \"1741600000.000200\"}]",
+				   c, err, sizeof(err)),
+			 0);
 	assert_int_equal(c->count, 0);
 	assert_int_equal(slack_export_get_stats(x)->reasons[SLACK_EXPORT_UNSUPPORTED_TYPE], 1);
 	assert_int_equal(slack_export_get_stats(x)->reasons[SLACK_EXPORT_UNSUPPORTED_SUBTYPE], 1);
@@ -490,7 +498,7 @@ static void users_without_id_skipped(void **state)
 	slack_export *x = slack_export_new();
 	char err[256];
 	static const char users[] = "[{\"id\": \"U0BOT0001\", \"is_bot\": true}, {\"name\": \"x\"},"
-	                            " 7]";
+				    " 7]";
 
 	assert_int_equal(slack_export_load_users(x, users, strlen(users), err, sizeof(err)), 2);
 	assert_int_equal(slack_export_load_users(x, "[1,", 3, err, sizeof(err)), -1);
@@ -536,8 +544,8 @@ static void realworld_slackdump_export(void **state)
 	for (int r = SLACK_EXPORT_FIRST_REJECTED; r < SLACK_EXPORT_REASON_COUNT; r++)
 		assert_int_equal(st->reasons[r], 0);
 	assert_string_equal(c->lines[0], "message_posted|slack:CO69735E8A:1736478514.897649"
-	                                 "|1736478514897|UOF82F39AE||1736478514.897649|CO69735E8A"
-	                                 "|channel_type=channel");
+					 "|1736478514897|UOF82F39AE||1736478514.897649|CO69735E8A"
+					 "|channel_type=channel");
 	free(c);
 	slack_export_free(x);
 }
