@@ -98,9 +98,10 @@ write_config "$work/backfill.yaml" 3650d
 write_config "$work/week.yaml" 7d
 "$bin" --check-config "$work/backfill.yaml" >/dev/null || lib_fail "test config invalid"
 
-# Totals computed by hand from the fixture (see tests/unit/test_slack_export.c
-# for its 19 events): tada x3 + clap + heart given, plus two kudos messages
-# that name people; received: one per target person.
+# Totals computed by hand from the 19 events of the fixture, which
+# tests/unit/test_slack_export.c lists. Recognition given is three tada, a
+# clap, a heart and two kudos messages that name people. Recognition
+# received counts one per person named or reacted to.
 expected="content_contribution=5 files=2 forum_participation=4 joins=2 posts=7
 reactions=6 recognition_given=7 recognition_received=6 replies=2"
 expected=$(echo "$expected" | tr ' \n' '\n\n' | grep . | sort)
@@ -161,7 +162,7 @@ lib_assert_eq 2 "$rc" "exit code of a missing export folder"
 grep -q -- "--export $work/no-such-export: cannot open the folder" "$work/err" ||
 	lib_fail "no folder message: $(cat "$work/err")"
 
-# A broker that does not answer: exit 1 before anything is read or produced.
+# No broker listening: exit 1 before anything is read or produced.
 sed "s/$KAFKA_BOOTSTRAP/127.0.0.1:$(lib_free_port)/" "$work/backfill.yaml" >"$work/nobroker.yaml"
 rc=0
 "$bin" backfill --config "$work/nobroker.yaml" --export "$export_dir" >"$work/out" \

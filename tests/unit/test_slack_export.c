@@ -2,10 +2,10 @@
  * test_slack_export.c - Slack export archives to canonical events.
  *
  * tests/fixtures/slack_export/ is an export in Slack's layout with made-up
- * ids, names and text: a kudos channel (CRLF line ends, 4-byte emoji, a
- * repeated record, bots, a deleted user, a ts written as a JSON number), a
- * community channel with files and a thread broadcast, a private channel
- * and a DM. Each event is written as one line,
+ * ids, names and text. Its kudos channel has CRLF line ends, 4-byte emoji,
+ * a repeated record, bots, a deleted user and a ts written as a JSON
+ * number. A community channel has files and a thread broadcast, and there
+ * are a private channel and a DM. Each event is written as one line,
  *   kind|event id|time ms|actor|targets|content|channel|attributes,
  * and compared with the expected lines. The real-world test reads the
  * published export under $ADVOCACY_REALWORLD_DIR and skips without it.
