@@ -100,6 +100,7 @@ EOF
 "$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" --topic teams.notifications \
 	--raw <"$work/graph.jsonl"
 
+lib_log "topic holds $(lib_kcat_count teams.notifications) messages"
 "$ADVOCACY_BUILD_DIR/advocacyd" --config "$work/graph.yaml" 2>"$work/daemon.log" &
 LIB_PIDS+=("$!")
 
