@@ -734,7 +734,7 @@ static int config_read_governance_text(const config_map *m, const char *key, siz
 static int config_read_path(const config_map *m, const char *key, bool required, char **out);
 static int config_check_readable(config_loader *ld, const char *kp, const char *file);
 
-/* Loads graph.keys[i] and proves at once that the key decrypts Graph's dataKey. */
+/* Loads graph.keys[i] and checks now that the file contains a usable RSA private key. */
 static int config_load_graph_key(config_loader *ld, const yaml_node_t *item, const char *kp,
 				 size_t i, void *opaque)
 {

@@ -10,13 +10,14 @@
  * present), checks what the notification is about, then yields the main
  * event of the change and one event per reaction on the message.
  *
- * Decryption follows Microsoft's "decrypting resource data" steps: pick the
- * key by encryptionCertificateId; RSA-OAEP (SHA-1, MGF1 with SHA-1, the
- * RSA/ECB/OAEPWithSHA1AndMGF1Padding of the docs) recovers the symmetric
- * key from dataKey; HMAC-SHA256 of the still encrypted data under that key
- * must equal dataSignature (constant-time compare) before anything is
- * decrypted; then AES-CBC with PKCS7 padding, the IV being the first 16
- * bytes of the symmetric key. The RSA, HMAC and cipher contexts and the two
+ * Decryption follows the steps of Microsoft's "Decrypting resource data"
+ * section of the Graph change notification docs. The encryptionCertificateId
+ * picks the key. RSA-OAEP with SHA-1 and MGF1-SHA-1 (the docs' cipher suite
+ * RSA/ECB/OAEPWithSHA1AndMGF1Padding) recovers the symmetric key from
+ * dataKey. HMAC-SHA256 of the still encrypted data under that key must equal
+ * dataSignature, compared in constant time, before anything is decrypted.
+ * Then AES-CBC with PKCS7 padding decrypts the data, with the first 16 bytes
+ * of the symmetric key as IV. The RSA, HMAC and cipher contexts and the two
  * byte buffers live as long as the decoder; the buffers grow to the largest
  * notification seen and are wiped when freed.
  *
@@ -31,8 +32,9 @@
  * network, and is the job of the endpoint that receives the webhook.
  * NOTE: jansson allocates every node of the parsed documents, so this adapter
  * allocates per message, as the Slack adapter does; each encrypted
- * notification also costs one RSA private-key operation (about 1 ms for a
- * 2048-bit key), far above the canonical Avro path.
+ * notification also costs one RSA private-key operation: about 0.25 ms for a
+ * 2048-bit key ("openssl speed rsa2048", OpenSSL 3.0.19, 2-core AMD EPYC VM),
+ * far above the canonical Avro path.
  */
 #include "decode_graph.h"
 
@@ -51,7 +53,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-/* Maximum message size in bytes; Graph sends at most a few hundred KB. */
+/* Maximum message size in bytes, the same limit as the Slack adapter's. */
 #define DECODE_GRAPH_MAX_MESSAGE (1024 * 1024)
 
 /* Maximum length of an id or attribute value, as for canonical Avro events. */

@@ -2,7 +2,7 @@
  * decode_graph.h - Microsoft Graph change notifications about Teams
  * chatMessage resources to canonical events.
  *
- * A message holds a notification collection {"value": [...],
+ * A message contains a notification collection {"value": [...],
  * "validationTokens": [...]} or a single notification object. One message
  * can therefore yield several events, so this adapter is a cursor:
  * decode_graph_open() parses the message once, and decode_graph_next()
@@ -53,9 +53,9 @@
 
 #include "event.h"
 
-/* Longest encryptionCertificateId that Graph accepts. */
+/* Maximum length of an encryptionCertificateId, as Graph limits it. */
 #define DECODE_GRAPH_MAX_CERT_ID 128
-/* Keys a decoder holds at most; two cover a rotation. */
+/* Maximum number of keys per decoder. Two cover a key rotation. */
 #define DECODE_GRAPH_MAX_KEYS 8
 
 typedef struct decode_graph decode_graph;

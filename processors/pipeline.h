@@ -70,16 +70,16 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
                                dedup_batch *ids, decode_result *res);
 
 /*
- * A Graph message can hold several notifications and so several events;
+ * A Graph message can contain several notifications and so several events.
  * pipeline_process() runs each through the path above and reports the
- * message: DECODE_INVALID when any event is (res names the first, prefixed
- * with its position; the message is dead-lettered once while its valid
- * events still count, and replaying it is safe because their event ids are
- * stable), else DECODE_OK when any event counted, else DECODE_IGNORED with
- * the first event's reason. This returns the outcomes of its other events,
- * the ones res does not describe, until the next pipeline_process() call.
- * For such messages the stats count ignored and invalid events, not
- * messages.
+ * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
+ * any event counted, else DECODE_IGNORED. res then describes the first
+ * invalid (or ignored) event, prefixed with its position. So the message is
+ * dead-lettered once while its valid events still count; replaying it is
+ * safe because their event ids are stable. This function returns the
+ * outcomes of the other events, which res does not describe, until the next
+ * pipeline_process() call. For such messages the stats count ignored and
+ * invalid events, not messages.
  */
 const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n);
 

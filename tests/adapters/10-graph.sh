@@ -117,6 +117,14 @@ expect_kpi recognition_count org 24h value 2
 expect_kpi recognition_received_count org 24h value 1
 expect_kpi contribution_count team:North 24h value 2
 
+# Redis contains the ids of the four counted events (post, reply and two
+# reactions): the edit matches no rule, the repeats were dropped.
+ids=0
+for key in $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern '{graph}:d:*'); do
+	ids=$((ids + $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" scard "$key")))
+done
+lib_assert_eq 4 "$ids" "event ids counted in Redis"
+
 dlq=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\n' | tr ',' '\n' |
 	sed -n 's/^dlq.reason=//p' | sort | tr '\n' ' ')
 lib_assert_eq "bad_signature " "$dlq" "dead-letter reasons"
