@@ -89,18 +89,18 @@ typedef enum decode_graph_change {
 struct decode_graph {
 	/* The open message. */
 	json_t *doc;
-	json_t *unwrapped;     /* the document inside a JSON string, if it was one */
-	const json_t *items;   /* "value" array, or NULL for a single notification */
-	const json_t *single;  /* the notification of a message without "value" */
+	json_t *unwrapped;    /* the document inside a JSON string, if it was one */
+	const json_t *items;  /* "value" array, or NULL for a single notification */
+	const json_t *single; /* the notification of a message without "value" */
 	size_t n_items;
 	size_t next_item;
 
 	/* The current notification. */
-	json_t *resource;      /* decrypted chatMessage, owned */
-	const json_t *msg;     /* the chatMessage, in resource or in the message */
+	json_t *resource;  /* decrypted chatMessage, owned */
+	const json_t *msg; /* the chatMessage, in resource or in the message */
 	const json_t *reactions;
 	size_t next_reaction;
-	size_t yielded;        /* outcomes of this notification so far */
+	size_t yielded; /* outcomes of this notification so far */
 	bool main_pending;
 	decode_graph_change change;
 	event_str author;
@@ -116,7 +116,7 @@ struct decode_graph {
 	EVP_MAC *mac;
 	EVP_MAC_CTX *mac_ctx;
 	EVP_CIPHER_CTX *cipher;
-	decode_graph_buf raw;   /* base64-decoded data, dataKey and dataSignature */
+	decode_graph_buf raw;	/* base64-decoded data, dataKey and dataSignature */
 	decode_graph_buf plain; /* the decrypted chatMessage */
 };
 
@@ -217,7 +217,8 @@ static int decode_graph_check_rsa(EVP_PKEY *pkey, const char *file, char *errstr
 
 	if (!EVP_PKEY_is_a(pkey, "RSA")) {
 		snprintf(errstr, errstr_size,
-			 "the key in '%s' is not an RSA key; Graph encrypts dataKey with RSA", file);
+			 "the key in '%s' is not an RSA key; Graph encrypts dataKey with RSA",
+			 file);
 		return -1;
 	}
 	if (bits < 2048 || bits > 4096) {
@@ -556,8 +557,8 @@ static long decode_graph_field(decode_graph *d, const json_t *enc, const char *k
 	}
 	long n = decode_graph_base64(s, d->raw.data + *used);
 	if (n < 0) {
-		decode_graph_reject(res, DECODE_INVALID, "bad_base64",
-				    "%s is not valid base64", field);
+		decode_graph_reject(res, DECODE_INVALID, "bad_base64", "%s is not valid base64",
+				    field);
 		return -1;
 	}
 	*used += (size_t)n;
@@ -595,11 +596,12 @@ static long decode_graph_data_key(const decode_graph_key *k, const unsigned char
 /* Compares HMAC-SHA256(key, data) with sig in constant time. */
 static decode_status decode_graph_verify(decode_graph *d, const unsigned char *key, size_t key_len,
 					 const unsigned char *data, size_t data_len,
-					 const unsigned char *sig, size_t sig_len, decode_result *res)
+					 const unsigned char *sig, size_t sig_len,
+					 decode_result *res)
 {
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	unsigned char mac[32];
 	size_t mac_len = 0;
@@ -685,16 +687,18 @@ static decode_status decode_graph_decrypt(decode_graph *d, const json_t *enc, de
 	size_t key_at = used;
 	long wrapped_len = data_len < 0 ? -1 : decode_graph_field(d, enc, "dataKey", &used, res);
 	size_t sig_at = used;
-	long sig_len = wrapped_len < 0 ? -1 : decode_graph_field(d, enc, "dataSignature", &used, res);
+	long sig_len =
+	    wrapped_len < 0 ? -1 : decode_graph_field(d, enc, "dataSignature", &used, res);
 	if (sig_len < 0)
 		return res->status;
 
-	long key_len = decode_graph_data_key(k, d->raw.data + key_at, (size_t)wrapped_len, key, res);
+	long key_len =
+	    decode_graph_data_key(k, d->raw.data + key_at, (size_t)wrapped_len, key, res);
 	if (key_len < 0)
 		return res->status;
-	decode_status st = decode_graph_verify(d, key, (size_t)key_len, d->raw.data,
-					       (size_t)data_len, d->raw.data + sig_at,
-					       (size_t)sig_len, res);
+	decode_status st =
+	    decode_graph_verify(d, key, (size_t)key_len, d->raw.data, (size_t)data_len,
+				d->raw.data + sig_at, (size_t)sig_len, res);
 	long plain_len = st == DECODE_OK ? decode_graph_aes_cbc(d, key, (size_t)key_len,
 								d->raw.data, (size_t)data_len, res)
 					 : -1;
@@ -869,9 +873,8 @@ static decode_status decode_graph_prepare(decode_graph *d, const json_t *n, deco
 static void decode_graph_event_id(decode_graph *d, event *ev, const char *what, event_str a,
 				  event_str b, event_str c)
 {
-	int n = snprintf(d->event_id, sizeof(d->event_id), "%.*s/%.*s:%s",
-			 (int)d->conversation.len, d->conversation.ptr, (int)d->message_id.len,
-			 d->message_id.ptr, what);
+	int n = snprintf(d->event_id, sizeof(d->event_id), "%.*s/%.*s:%s", (int)d->conversation.len,
+			 d->conversation.ptr, (int)d->message_id.len, d->message_id.ptr, what);
 	const event_str parts[] = {a, b, c};
 
 	/* Callers bound every part, so the id fits; the clamp only guards that. */
@@ -949,8 +952,9 @@ static bool decode_graph_is_set(const json_t *obj, const char *key)
 
 static decode_status decode_graph_deleted(decode_graph *d, event *ev, decode_result *res)
 {
-	const char *time_key =
-	    decode_graph_is_set(d->msg, "deletedDateTime") ? "deletedDateTime" : "lastModifiedDateTime";
+	const char *time_key = decode_graph_is_set(d->msg, "deletedDateTime")
+				   ? "deletedDateTime"
+				   : "lastModifiedDateTime";
 
 	ev->kind = (event_str){"message_deleted", 15};
 	ev->actor_id = d->author;
@@ -963,8 +967,8 @@ static decode_status decode_graph_posted(decode_graph *d, event *ev, decode_resu
 {
 	event_str reply_to = decode_graph_str(d->msg, "replyToId");
 
-	ev->kind = reply_to.len > 0 ? (event_str){"reply_posted", 12}
-				    : (event_str){"message_posted", 14};
+	ev->kind =
+	    reply_to.len > 0 ? (event_str){"reply_posted", 12} : (event_str){"message_posted", 14};
 	ev->actor_id = d->author;
 	decode_graph_common(d, ev);
 	decode_graph_add_attr(ev, "reply_to", reply_to);
@@ -1157,7 +1161,8 @@ static bool decode_graph_advance(decode_graph *d, decode_result *res)
 		return true;
 	}
 	d->main_pending = true;
-	d->reactions = d->change == DECODE_GRAPH_DELETED ? NULL : json_object_get(d->msg, "reactions");
+	d->reactions =
+	    d->change == DECODE_GRAPH_DELETED ? NULL : json_object_get(d->msg, "reactions");
 	d->next_reaction = 0;
 	return true;
 }

@@ -77,8 +77,7 @@ int decode_graph_add_key(decode_graph *d, const char *certificate_id, const char
  * Parses one message. DECODE_OK: call decode_graph_next() until it returns
  * false. Otherwise res gives the outcome of the whole message.
  */
-decode_status decode_graph_open(decode_graph *d, const void *buf, size_t len,
-				decode_result *res);
+decode_status decode_graph_open(decode_graph *d, const void *buf, size_t len, decode_result *res);
 
 /*
  * Yields the next outcome of the open message into res (and *ev when

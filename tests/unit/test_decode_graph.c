@@ -26,24 +26,28 @@
 #define TEAM "5e8b2f40-1c3d-4a5b-8c6d-7e8f9a0b1c02"
 #define CHANNEL "19:0f1e2d3c4b5a69788796a5b4c3d2e1f0@thread.tacv2"
 #define CHAT                                                                                       \
-	"19:7d0c5a1e-3b6f-4c2a-9e11-0a1b2c3d4e01_7d0c5a1e-3b6f-4c2a-9e11-0a1b2c3d4e04@unq.gbl.spaces"
+	"19:7d0c5a1e-3b6f-4c2a-9e11-0a1b2c3d4e01_7d0c5a1e-3b6f-4c2a-9e11-0a1b2c3d4e04@unq.gbl."    \
+	"spaces"
 #define USER(n) "7d0c5a1e-3b6f-4c2a-9e11-0a1b2c3d4e0" #n
 
 /* One expected outcome: a reason, or an event with every field given. */
 typedef struct expected {
 	decode_status status;
-	const char *reason;        /* for IGNORED and INVALID */
+	const char *reason; /* for IGNORED and INVALID */
 	const char *kind;
 	const char *event_id;
 	int64_t time_ms;
 	const char *actor;
-	const char *targets[4];    /* NULL-terminated */
+	const char *targets[4]; /* NULL-terminated */
 	const char *content;
 	const char *channel;
-	const char *attrs[6];      /* "key=value", NULL-terminated */
+	const char *attrs[6]; /* "key=value", NULL-terminated */
 } expected;
 
-#define OUTCOME(st, why) {.status = (st), .reason = (why)}
+#define OUTCOME(st, why)                                                                           \
+	{                                                                                          \
+		.status = (st), .reason = (why)                                                    \
+	}
 
 /* ----------------------------------------------------------------------------
  * Helpers
@@ -111,8 +115,8 @@ static void check_event(const event *ev, const expected *want)
 	assert_int_equal(ev->target_count, n);
 	for (n = 0; want->attrs[n]; n++) {
 		char kv[600];
-		snprintf(kv, sizeof(kv), "%.*s=%.*s", (int)ev->attrs[n].key.len, ev->attrs[n].key.ptr,
-			 (int)ev->attrs[n].value.len, ev->attrs[n].value.ptr);
+		snprintf(kv, sizeof(kv), "%.*s=%.*s", (int)ev->attrs[n].key.len,
+			 ev->attrs[n].key.ptr, (int)ev->attrs[n].value.len, ev->attrs[n].value.ptr);
 		if (strcmp(kv, want->attrs[n]) != 0)
 			fail_msg("attribute %zu: expected %s, got %s", n, want->attrs[n], kv);
 	}
@@ -172,26 +176,26 @@ static void check_fixture(const char *name, const expected *want, size_t n)
  * ------------------------------------------------------------------------- */
 
 static const expected channel_post = {
-	.status = DECODE_OK,
-	.kind = "message_posted",
-	.event_id = CHANNEL "/1764921600123:created",
-	.time_ms = 1764921600123,
-	.actor = USER(1),
-	.targets = {USER(2), USER(3)},
-	.content = "1764921600123",
-	.channel = CHANNEL,
-	.attrs = {"channel_type=channel", "team_id=" TEAM},
+    .status = DECODE_OK,
+    .kind = "message_posted",
+    .event_id = CHANNEL "/1764921600123:created",
+    .time_ms = 1764921600123,
+    .actor = USER(1),
+    .targets = {USER(2), USER(3)},
+    .content = "1764921600123",
+    .channel = CHANNEL,
+    .attrs = {"channel_type=channel", "team_id=" TEAM},
 };
 
 static const expected channel_reply = {
-	.status = DECODE_OK,
-	.kind = "reply_posted",
-	.event_id = CHANNEL "/1764921900456:created",
-	.time_ms = 1764921900456, /* 09:05:00.456+01:00 */
-	.actor = USER(2),
-	.content = "1764921900456",
-	.channel = CHANNEL,
-	.attrs = {"channel_type=channel", "team_id=" TEAM, "reply_to=1764921600123"},
+    .status = DECODE_OK,
+    .kind = "reply_posted",
+    .event_id = CHANNEL "/1764921900456:created",
+    .time_ms = 1764921900456, /* 09:05:00.456+01:00 */
+    .actor = USER(2),
+    .content = "1764921900456",
+    .channel = CHANNEL,
+    .attrs = {"channel_type=channel", "team_id=" TEAM, "reply_to=1764921600123"},
 };
 
 static void test_encrypted_collection_maps_every_kind(void **state)
@@ -225,7 +229,8 @@ static void test_encrypted_collection_maps_every_kind(void **state)
 		/* The author's own reaction: no target. */
 		.status = DECODE_OK,
 		.kind = "reaction_added",
-		.event_id = CHAT "/1764925200789:reaction:" USER(1) ":\xf0\x9f\x92\xaf:2025-12-05T09:14:00Z",
+		.event_id = CHAT
+		"/1764925200789:reaction:" USER(1) ":\xf0\x9f\x92\xaf:2025-12-05T09:14:00Z",
 		.time_ms = 1764926040000,
 		.actor = USER(1),
 		.content = "1764925200789",
@@ -348,7 +353,8 @@ static void test_add_key_errors(void **state)
 	decode_graph *d = decode_graph_new();
 
 	(void)state;
-	assert_int_equal(decode_graph_add_key(d, "k", "/nonexistent/key.pem", err, sizeof(err)), -1);
+	assert_int_equal(decode_graph_add_key(d, "k", "/nonexistent/key.pem", err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "cannot open private key file"));
 
 	fixture_path(path, sizeof(path), "README.md");
@@ -424,21 +430,25 @@ static void test_malformed_notifications(void **state)
 	const expected no_type[] = {OUTCOME(DECODE_INVALID, "missing_field")};
 
 	(void)state;
-	open_enriched(d, "created", "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
-				    ", \"createdDateTime\": \"2025-13-05T08:00:00Z\"}");
+	open_enriched(d, "created",
+		      "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		      ", \"createdDateTime\": \"2025-13-05T08:00:00Z\"}");
 	check_outcomes(d, bad_time, 1);
-	open_enriched(d, "created", "{\"id\": \"1\", \"messageType\": \"message\", "
-				    "\"from\": {\"user\": null}, \"createdDateTime\": 1764921600}");
+	open_enriched(d, "created",
+		      "{\"id\": \"1\", \"messageType\": \"message\", "
+		      "\"from\": {\"user\": null}, \"createdDateTime\": 1764921600}");
 	check_outcomes(d, no_author, 1);
 	open_enriched(d, "unknownFutureValue", "{\"id\": \"1\", \"messageType\": \"message\"}");
 	check_outcomes(d, odd_change, 1);
 	/* An update that is neither an edit, a deletion nor a reaction. */
-	open_enriched(d, "updated", "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
-				    ", \"reactions\": []}");
+	open_enriched(d, "updated",
+		      "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		      ", \"reactions\": []}");
 	check_outcomes(d, bad_reaction, 1);
-	open_enriched(d, "updated", "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
-				    ", \"reactions\": [{\"user\": {\"user\": {\"id\": \"u9\"}}, "
-				    "\"createdDateTime\": \"2025-12-05T08:00:00Z\"}]}");
+	open_enriched(d, "updated",
+		      "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		      ", \"reactions\": [{\"user\": {\"user\": {\"id\": \"u9\"}}, "
+		      "\"createdDateTime\": \"2025-12-05T08:00:00Z\"}]}");
 	check_outcomes(d, no_type, 1);
 	decode_graph_free(d);
 }
@@ -451,13 +461,15 @@ static void test_numeric_times(void **state)
 	decode_result res;
 
 	(void)state;
-	open_enriched(d, "created", "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
-				    ", \"createdDateTime\": 1764921600}");
+	open_enriched(d, "created",
+		      "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		      ", \"createdDateTime\": 1764921600}");
 	assert_true(decode_graph_next(d, &ev, &res));
 	assert_int_equal(res.status, DECODE_OK);
 	assert_int_equal(ev.event_time_ms, 1764921600000);
-	open_enriched(d, "created", "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
-				    ", \"createdDateTime\": 1.764921600123e12}");
+	open_enriched(d, "created",
+		      "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		      ", \"createdDateTime\": 1.764921600123e12}");
 	assert_true(decode_graph_next(d, &ev, &res));
 	assert_int_equal(ev.event_time_ms, 1764921600123);
 	decode_graph_free(d);
@@ -502,8 +514,7 @@ static char *read_realworld(const char *name, size_t *len)
 }
 
 /* Returns the first outcome of the message: the open's, or the first next's. */
-static decode_status first_outcome(decode_graph *d, const char *buf, size_t len,
-				   decode_result *res)
+static decode_status first_outcome(decode_graph *d, const char *buf, size_t len, decode_result *res)
 {
 	event ev;
 	decode_status st = decode_graph_open(d, buf, len, res);
@@ -556,7 +567,9 @@ static void open_realworld_enriched(decode_graph *d, const char *file, const cha
 	free(msg);
 }
 
-#define REAL_CHAT "19:8ea0e38b-efb3-4757-924a-5f94061cf8c2_97f62344-57dc-409c-88ad-c4af14158ff5@unq.gbl.spaces"
+#define REAL_CHAT                                                                                  \
+	"19:8ea0e38b-efb3-4757-924a-5f94061cf8c2_97f62344-57dc-409c-88ad-c4af14158ff5@unq.gbl."    \
+	"spaces"
 #define REAL_GROUP "19:bcf84b15c2994a909770f7d05bc4fe16@thread.v2"
 
 static void test_realworld_messages_as_resource_data(void **state)
@@ -576,8 +589,9 @@ static void test_realworld_messages_as_resource_data(void **state)
 	    {
 		.status = DECODE_OK,
 		.kind = "reaction_added",
-		.event_id = REAL_GROUP "/1706763669648:reaction:670374fa-3b0e-4a3b-9d33-0e1bc5ff1956"
-				       ":\xf0\x9f\x92\xaf:2024-02-14T22:07:36.3Z",
+		.event_id =
+		    REAL_GROUP "/1706763669648:reaction:670374fa-3b0e-4a3b-9d33-0e1bc5ff1956"
+			       ":\xf0\x9f\x92\xaf:2024-02-14T22:07:36.3Z",
 		.time_ms = 1707948456300,
 		.actor = "670374fa-3b0e-4a3b-9d33-0e1bc5ff1956",
 		.content = "1706763669648",
@@ -587,8 +601,9 @@ static void test_realworld_messages_as_resource_data(void **state)
 	    {
 		.status = DECODE_OK,
 		.kind = "reaction_added",
-		.event_id = REAL_GROUP "/1706763669648:reaction:28c10244-4bad-4fda-993c-f332faef94f0"
-				       ":custom:2024-02-14T22:07:02.288Z",
+		.event_id =
+		    REAL_GROUP "/1706763669648:reaction:28c10244-4bad-4fda-993c-f332faef94f0"
+			       ":custom:2024-02-14T22:07:02.288Z",
 		.time_ms = 1707948422288,
 		.actor = "28c10244-4bad-4fda-993c-f332faef94f0",
 		.targets = {"670374fa-3b0e-4a3b-9d33-0e1bc5ff1956"},
@@ -599,8 +614,8 @@ static void test_realworld_messages_as_resource_data(void **state)
 	};
 
 	(void)state;
-	char *probe = read_realworld("msgraph-docs/chatmessage-notification.decrypted-resource.json",
-				     &(size_t){0});
+	char *probe = read_realworld(
+	    "msgraph-docs/chatmessage-notification.decrypted-resource.json", &(size_t){0});
 	free(probe);
 	if (probe == NULL) {
 		decode_graph_free(d);
