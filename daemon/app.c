@@ -358,6 +358,13 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 	                                    a->batch_now_ms, a->batch, a->ids, &res);
 	if (st == DECODE_IGNORED)
 		app_add_reason(a->batch_ignored, &a->n_batch_ignored, "ignored", res.reason, 1);
+	/* The other events of a Graph message; its dead letter covers the invalid ones. */
+	size_t n_other;
+	const pipeline_outcome *other = pipeline_other_outcomes(a->pipeline, &n_other);
+	for (size_t i = 0; i < n_other; i++)
+		if (other[i].status == DECODE_IGNORED)
+			app_add_reason(a->batch_ignored, &a->n_batch_ignored, "ignored",
+			               other[i].reason, other[i].count);
 	if (st == DECODE_INVALID && !again)
 		app_dead_letter(a, m, res.reason, res.detail);
 }

@@ -16,9 +16,12 @@
  * as unknown keys, and key paths longer than CONFIG_PATH_MAX are cut short in
  * messages. Error messages quote keys, ids, topics, durations and enum values,
  * but never the Redis password or a Kafka property value. This module never
- * reads the HMAC key itself: it only checks that the key file opens.
+ * reads the HMAC key itself: it only checks that the key file opens. A Graph
+ * input's private keys are loaded once through decode_graph to prove that
+ * they are usable RSA keys, and dropped again.
  */
 #include "config.h"
+#include "decode_graph.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +78,7 @@ typedef struct config_loader {
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
 
-static const char *const config_input_formats[] = {"avro", "slack", NULL};
+static const char *const config_input_formats[] = {"avro", "slack", "graph", NULL};
 static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
@@ -728,10 +731,77 @@ static int config_read_governance_text(const config_map *m, const char *key, siz
 /* ------------------------------------------------------------------------ */
 /* kafka                                                                     */
 
+static int config_read_path(const config_map *m, const char *key, bool required, char **out);
+static int config_check_readable(config_loader *ld, const char *kp, const char *file);
+
+/* Loads graph.keys[i] and checks now that the file contains a usable RSA private key. */
+static int config_load_graph_key(config_loader *ld, const yaml_node_t *item, const char *kp,
+				 size_t i, void *opaque)
+{
+	static const char *const keys[] = {"certificate_id", "private_key_file", NULL};
+	config_input *in = opaque;
+	config_graph_key *k = &in->graph_keys[i];
+	char sub[CONFIG_PATH_MAX], why[512];
+	config_map m;
+
+	if (config_open(ld, item, kp, keys, &m) < 0 ||
+	    config_read_string(&m, "certificate_id", true, NULL, &k->certificate_id) < 0 ||
+	    config_read_path(&m, "private_key_file", true, &k->private_key_file) < 0)
+		return -1;
+	config_path_key(sub, kp, "certificate_id");
+	if (strlen(k->certificate_id) > DECODE_GRAPH_MAX_CERT_ID)
+		return config_error(ld, sub, "is %zu characters long; Graph allows at most %d",
+				    strlen(k->certificate_id), DECODE_GRAPH_MAX_CERT_ID);
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(in->graph_keys[j].certificate_id, k->certificate_id) == 0)
+			return config_error(ld, sub, "'%s' is already listed at keys[%zu]; list "
+					    "each certificate once", k->certificate_id, j);
+
+	config_path_key(sub, kp, "private_key_file");
+	if (config_check_readable(ld, sub, k->private_key_file) < 0)
+		return -1;
+	decode_graph *probe = decode_graph_new();
+	why[0] = '\0';
+	int rc = probe ? decode_graph_add_key(probe, k->certificate_id, k->private_key_file, why,
+					      sizeof why)
+		       : -1;
+	decode_graph_free(probe);
+	if (rc < 0)
+		return config_error(ld, sub, "%s", probe ? why : "out of memory");
+	return 0;
+}
+
+/* Reads the optional graph map of an input; only a graph input may have one. */
+static int config_load_graph(config_loader *ld, const config_map *input, config_input *in)
+{
+	static const char *const keys[] = {"keys", NULL};
+	char kp[CONFIG_PATH_MAX];
+	config_map m;
+	yaml_node_t *seq;
+
+	if (config_open_key(input, "graph", false, keys, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	if (in->format != INPUT_FORMAT_GRAPH)
+		return config_error(ld, m.kp, "is only read for format: graph; remove it or set "
+				    "the format");
+	if (config_lookup_list(&m, "keys", true, 1, &seq, kp) < 0)
+		return -1;
+	if (config_seq_size(seq) > DECODE_GRAPH_MAX_KEYS)
+		return config_error(ld, kp, "lists %zu keys; at most %d, remove retired ones",
+				    config_seq_size(seq), DECODE_GRAPH_MAX_KEYS);
+	in->graph_keys = config_alloc(ld, kp, config_seq_size(seq), sizeof(config_graph_key));
+	if (!in->graph_keys)
+		return -1;
+	in->n_graph_keys = config_seq_size(seq);
+	return config_each(ld, seq, kp, config_load_graph_key, in);
+}
+
 static int config_load_input(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
 			     void *opaque)
 {
-	static const char *const keys[] = {"topic", "format", NULL};
+	static const char *const keys[] = {"topic", "format", "graph", NULL};
 	config_input *in = &ld->cfg->kafka.inputs[i];
 	char sub[CONFIG_PATH_MAX];
 	config_map m;
@@ -742,6 +812,8 @@ static int config_load_input(config_loader *ld, const yaml_node_t *item, const c
 	    config_read_enum(&m, "format", config_input_formats, INPUT_FORMAT_AVRO, &format) < 0)
 		return -1;
 	in->format = (input_format)format;
+	if (config_load_graph(ld, &m, in) < 0)
+		return -1;
 
 	config_path_key(sub, kp, "topic");
 	for (size_t j = 0; j < i; j++)
@@ -2679,13 +2751,27 @@ static int config_changed(const char *key, char *out, size_t size)
 	return 1;
 }
 
+static bool config_graph_keys_differ(const config_input *a, const config_input *b)
+{
+	if (a->n_graph_keys != b->n_graph_keys)
+		return true;
+	for (size_t i = 0; i < a->n_graph_keys; i++)
+		if (config_str_differs(a->graph_keys[i].certificate_id,
+				       b->graph_keys[i].certificate_id) ||
+		    config_str_differs(a->graph_keys[i].private_key_file,
+				       b->graph_keys[i].private_key_file))
+			return true;
+	return false;
+}
+
 static bool config_inputs_differ(const config *a, const config *b)
 {
 	if (a->kafka.n_inputs != b->kafka.n_inputs)
 		return true;
 	for (size_t i = 0; i < a->kafka.n_inputs; i++)
 		if (config_str_differs(a->kafka.inputs[i].topic, b->kafka.inputs[i].topic) ||
-		    a->kafka.inputs[i].format != b->kafka.inputs[i].format)
+		    a->kafka.inputs[i].format != b->kafka.inputs[i].format ||
+		    config_graph_keys_differ(&a->kafka.inputs[i], &b->kafka.inputs[i]))
 			return true;
 	return false;
 }
@@ -2889,8 +2975,15 @@ static void config_free_kpi(config_kpi *k)
 
 static void config_free_kafka(config *cfg)
 {
-	for (size_t i = 0; i < cfg->kafka.n_inputs; i++)
-		free(cfg->kafka.inputs[i].topic);
+	for (size_t i = 0; i < cfg->kafka.n_inputs; i++) {
+		config_input *in = &cfg->kafka.inputs[i];
+		for (size_t k = 0; k < in->n_graph_keys; k++) {
+			free(in->graph_keys[k].certificate_id);
+			free(in->graph_keys[k].private_key_file);
+		}
+		free(in->graph_keys);
+		free(in->topic);
+	}
 	free(cfg->kafka.inputs);
 	for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
 		free(cfg->kafka.properties[i].key);

@@ -40,12 +40,21 @@ typedef struct config_kv {
 typedef enum input_format {
 	INPUT_FORMAT_AVRO,   /* canonical AdvocacyEvent, plain or Confluent-framed */
 	INPUT_FORMAT_SLACK,  /* Slack Events API JSON envelopes */
+	INPUT_FORMAT_GRAPH,  /* Microsoft Graph change notifications (Teams) */
 	INPUT_FORMAT_COUNT,  /* number of formats, not a format */
 } input_format;
+
+/* A private key for Graph's encrypted resource data, by certificate id. */
+typedef struct config_graph_key {
+	char *certificate_id;    /* the subscription's encryptionCertificateId */
+	char *private_key_file;  /* PEM, resolved against the config's folder */
+} config_graph_key;
 
 typedef struct config_input {
 	char *topic;
 	input_format format;
+	config_graph_key *graph_keys; /* graph.keys of a graph input, may be none */
+	size_t n_graph_keys;
 } config_input;
 
 typedef enum output_format {

@@ -146,7 +146,9 @@ static int dedup_entry_cmp(const void *pa, const void *pb)
 
 void dedup_batch_finish(dedup_batch *b)
 {
-	qsort(b->entries, b->n_entries, sizeof(*b->entries), dedup_entry_cmp);
+	/* A batch without ids may have no array yet; qsort must not see NULL. */
+	if (b->n_entries > 1)
+		qsort(b->entries, b->n_entries, sizeof(*b->entries), dedup_entry_cmp);
 }
 
 bool dedup_batch_has(const dedup_batch *b, uint64_t id)

@@ -34,7 +34,7 @@ typedef struct event_attr {
 typedef struct event {
 	event_str event_id;      /* stable id of the event at its source */
 	int64_t event_time_ms;   /* event time, milliseconds since the epoch, UTC */
-	event_str source;        /* platform: "canonical", "slack", ... */
+	event_str source;        /* platform: "canonical", "slack", "teams", ... */
 	event_str kind;          /* e.g. "reaction_added", "message_posted" */
 	event_str actor_id;      /* raw id of the person who acted (may be absent) */
 	event_str target_ids[EVENT_MAX_TARGETS]; /* raw ids of people acted upon */

@@ -12,11 +12,13 @@
 #include <stdlib.h>
 
 #include "decode_avro.h"
+#include "decode_graph.h"
 #include "decode_slack.h"
 #include "dedup.h"
 
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
+#define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
 
 struct pipeline {
 	const config *cfg;
@@ -26,11 +28,35 @@ struct pipeline {
 	classifier *classifier;
 	decode_avro *avro;
 	decode_slack *slack;
+	decode_graph *graph;
 	dedup_known *known;
 	dedup_batch *reported;     /* ids Redis reported since the last written batch */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	pipeline_stats stats;
+	pipeline_outcome others[PIPELINE_MAX_OUTCOMES]; /* see pipeline_other_outcomes() */
+	size_t n_others;
 };
+
+/* Gives the Graph decoder the private keys of every graph input. */
+static int pipeline_add_graph_keys(pipeline *pl, const config *cfg, char *errstr,
+                                   size_t errstr_size)
+{
+	char why[512];
+
+	for (size_t i = 0; i < cfg->kafka.n_inputs; i++) {
+		const config_input *in = &cfg->kafka.inputs[i];
+		for (size_t k = 0; k < in->n_graph_keys; k++) {
+			if (decode_graph_add_key(pl->graph, in->graph_keys[k].certificate_id,
+			                         in->graph_keys[k].private_key_file, why,
+			                         sizeof(why)) == 0)
+				continue;
+			snprintf(errstr, errstr_size, "kafka.inputs[%zu].graph.keys[%zu]: %s", i, k,
+			         why);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
                        char *errstr, size_t errstr_size)
@@ -50,11 +76,17 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->classifier = classify_new(cfg);
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
+	pl->graph = decode_graph_new();
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->reported = dedup_batch_new();
-	if (!pl->classifier || !pl->avro || !pl->slack || !pl->known || !pl->reported) {
+	if (!pl->classifier || !pl->avro || !pl->slack || !pl->graph || !pl->known ||
+	    !pl->reported) {
 		if (pl->classifier && pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
+		pipeline_free(pl);
+		return NULL;
+	}
+	if (pipeline_add_graph_keys(pl, cfg, errstr, errstr_size) < 0) {
 		pipeline_free(pl);
 		return NULL;
 	}
@@ -68,6 +100,7 @@ void pipeline_free(pipeline *pl)
 	classify_free(pl->classifier);
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
+	decode_graph_free(pl->graph);
 	dedup_known_free(pl->known);
 	dedup_batch_free(pl->reported);
 	free(pl);
@@ -217,36 +250,30 @@ static decode_status pipeline_decode(pipeline *pl, input_format format, const vo
 	return decode_avro_message(pl->avro, buf, len, ev, res);
 }
 
-decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
-                               size_t len, int64_t now_ms, window_batch *batch,
-                               dedup_batch *ids, decode_result *res)
+/* Counts a message or event that is not counted as a behaviour. */
+static decode_status pipeline_tally(pipeline *pl, decode_result *res, decode_status status)
 {
-	event ev;
+	res->status = status;
+	if (status == DECODE_IGNORED)
+		pl->stats.ignored++;
+	else
+		pl->stats.invalid++;
+	return status;
+}
+
+/* The per-event path after decode: time checks, classify, repeats, credits. */
+static decode_status pipeline_count_event(pipeline *pl, const event *ev, int64_t now_ms,
+                                          window_batch *batch, dedup_batch *ids,
+                                          decode_result *res)
+{
 	classify_hit hits[PIPELINE_MAX_HITS];
-	decode_status status;
+	decode_status status = pipeline_check_time(pl, ev, now_ms, res);
 
-	pl->stats.messages++;
-	res->status = DECODE_OK;
-	res->reason = NULL;
-	res->detail[0] = '\0';
-
-	status = pipeline_decode(pl, format, buf, len, &ev, res);
-	if (status == DECODE_OK) {
-		if (format < INPUT_FORMAT_COUNT)
-			pl->stats.decoded[format]++;
-		status = pipeline_check_time(pl, &ev, now_ms, res);
-	}
-	if (status != DECODE_OK) {
-		res->status = status;
-		if (status == DECODE_IGNORED)
-			pl->stats.ignored++;
-		else
-			pl->stats.invalid++;
-		return status;
-	}
+	if (status != DECODE_OK)
+		return pipeline_tally(pl, res, status);
 	pl->stats.events++;
 
-	size_t n_hits = classify_event(pl->classifier, &ev, hits, PIPELINE_MAX_HITS);
+	size_t n_hits = classify_event(pl->classifier, ev, hits, PIPELINE_MAX_HITS);
 	if (n_hits == 0) {
 		pl->stats.ignored++;
 		return pipeline_reject(res, DECODE_IGNORED, "unmapped_kind",
@@ -254,7 +281,7 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	}
 	if (n_hits > PIPELINE_MAX_HITS)
 		n_hits = PIPELINE_MAX_HITS;
-	status = pipeline_check_repeat(pl, &ev, ids, res);
+	status = pipeline_check_repeat(pl, ev, ids, res);
 	if (status != DECODE_OK) {
 		if (status == DECODE_IGNORED)
 			pl->stats.ignored++;
@@ -266,11 +293,119 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	for (size_t i = 0; i < n_hits; i++) {
 		/* NOTE: on out of memory the credits added before the failure stay
 		 * in the batch, so the dead-lettered event may be partly counted. */
-		if (pipeline_apply_hit(pl, &ev, &hits[i], now_ms, batch) < 0) {
+		if (pipeline_apply_hit(pl, ev, &hits[i], now_ms, batch) < 0) {
 			pl->stats.invalid++;
 			return pipeline_reject(res, DECODE_INVALID, "out_of_memory",
 			                       "the batch could not grow; the message was not counted");
 		}
 	}
 	return DECODE_OK;
+}
+
+/* Adds one outcome to the others of the message; reasons beyond the table are not kept. */
+static void pipeline_note_other(pipeline *pl, decode_status status, const char *reason)
+{
+	for (size_t i = 0; i < pl->n_others; i++) {
+		if (pl->others[i].status == status && pl->others[i].reason == reason) {
+			pl->others[i].count++;
+			return;
+		}
+	}
+	if (pl->n_others < PIPELINE_MAX_OUTCOMES)
+		pl->others[pl->n_others++] = (pipeline_outcome){ status, reason, 1 };
+}
+
+/*
+ * Keeps in res the outcome that stands for the message (the first invalid
+ * event, else the first ignored one) and notes every other one.
+ */
+static void pipeline_merge(pipeline *pl, decode_result *res, const decode_result *one,
+                           size_t index)
+{
+	bool replaces = res->reason == NULL ||
+	                (one->status == DECODE_INVALID && res->status != DECODE_INVALID);
+
+	if (!replaces) {
+		pipeline_note_other(pl, one->status, one->reason);
+		return;
+	}
+	if (res->reason != NULL)
+		pipeline_note_other(pl, res->status, res->reason);
+	res->status = one->status;
+	res->reason = one->reason;
+	/* The prefix is short; the sentence after it is cut to what still fits. */
+	int n = snprintf(res->detail, sizeof(res->detail), "event %zu of the message: ", index + 1);
+	if (n > 0 && (size_t)n < sizeof(res->detail))
+		snprintf(res->detail + n, sizeof(res->detail) - (size_t)n, "%.*s",
+		         (int)(sizeof(res->detail) - (size_t)n - 1), one->detail);
+}
+
+/*
+ * A message that holds several events (Graph): each goes through the
+ * per-event path. The message counts when any event counted, unless an
+ * event is invalid: then the message is dead-lettered once.
+ */
+static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t len,
+                                           int64_t now_ms, window_batch *batch,
+                                           dedup_batch *ids, decode_result *res)
+{
+	event ev;
+	decode_result one;
+	bool decoded = false, counted = false;
+	size_t index = 0;
+
+	decode_status status = decode_graph_open(pl->graph, buf, len, res);
+	if (status != DECODE_OK)
+		return pipeline_tally(pl, res, status);
+
+	for (; decode_graph_next(pl->graph, &ev, &one); index++) {
+		decoded = decoded || one.status == DECODE_OK;
+		status = one.status == DECODE_OK
+		                 ? pipeline_count_event(pl, &ev, now_ms, batch, ids, &one)
+		                 : pipeline_tally(pl, &one, one.status);
+		if (status == DECODE_OK)
+			counted = true;
+		else
+			pipeline_merge(pl, res, &one, index);
+	}
+	if (decoded)
+		pl->stats.decoded[INPUT_FORMAT_GRAPH]++;
+
+	/* Ignored events of a message that counted are all "others". */
+	if (counted && res->status == DECODE_IGNORED) {
+		pipeline_note_other(pl, res->status, res->reason);
+		res->reason = NULL;
+		res->detail[0] = '\0';
+		res->status = DECODE_OK;
+	}
+	return res->status;
+}
+
+const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n)
+{
+	*n = pl->n_others;
+	return pl->others;
+}
+
+decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
+                               size_t len, int64_t now_ms, window_batch *batch,
+                               dedup_batch *ids, decode_result *res)
+{
+	event ev;
+	decode_status status;
+
+	pl->stats.messages++;
+	pl->n_others = 0;
+	res->status = DECODE_OK;
+	res->reason = NULL;
+	res->detail[0] = '\0';
+
+	if (format == INPUT_FORMAT_GRAPH)
+		return pipeline_process_many(pl, buf, len, now_ms, batch, ids, res);
+	status = pipeline_decode(pl, format, buf, len, &ev, res);
+	if (status != DECODE_OK)
+		return pipeline_tally(pl, res, status);
+	if (format < INPUT_FORMAT_COUNT)
+		pl->stats.decoded[format]++;
+	return pipeline_count_event(pl, &ev, now_ms, batch, ids, res);
 }

@@ -1,7 +1,7 @@
 /*
  * pipeline.h - one input message in, pre-aggregated behaviours out.
  *
- * pipeline_process() runs the per-event path: decode (Avro or Slack JSON),
+ * pipeline_process() runs the per-event path: decode (Avro, Slack or Graph JSON),
  * event-time checks, classify, pseudonymize every person id, look the person
  * up in the roster, and add each behaviour to the batch for every scope of the
  * person and every bucket granularity. Raw ids exist only inside this call;
@@ -46,6 +46,13 @@ typedef struct pipeline_stats {
 
 typedef struct pipeline pipeline;
 
+/* Outcomes of the events of one message that share a status and reason. */
+typedef struct pipeline_outcome {
+	decode_status status;
+	const char *reason;
+	uint32_t count;
+} pipeline_outcome;
+
 /* Borrows cfg, p, r and clock, which must outlive the pipeline. */
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
                        char *errstr, size_t errstr_size);
@@ -61,6 +68,20 @@ void pipeline_free(pipeline *pl);
 decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
                                size_t len, int64_t now_ms, window_batch *batch,
                                dedup_batch *ids, decode_result *res);
+
+/*
+ * A Graph message can contain several notifications and so several events.
+ * pipeline_process() runs each through the path above and reports the
+ * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
+ * any event counted, else DECODE_IGNORED. res then describes the first
+ * invalid (or ignored) event, prefixed with its position. So the message is
+ * dead-lettered once while its valid events still count; replaying it is
+ * safe because their event ids are stable. This function returns the
+ * outcomes of the other events, which res does not describe, until the next
+ * pipeline_process() call. For such messages the stats count ignored and
+ * invalid events, not messages.
+ */
+const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n);
 
 /*
  * Ids Redis reports as counted before: later messages carrying them are

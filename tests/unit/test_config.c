@@ -271,7 +271,9 @@ static void test_reference_config_loads(void **state)
 		assert_string_equal(cfg->behaviours[i].id, ids[i]);
 
 	recognition = &cfg->behaviours[0];
-	assert_int_equal(recognition->n_rules, 4);
+	assert_int_equal(recognition->n_rules, 5);
+	assert_string_equal(recognition->rules[4].sources[0], "teams");
+	assert_string_equal(recognition->rules[4].reactions[0], "like");
 	assert_int_equal(recognition->rules[0].n_reactions, 7);
 	assert_string_equal(recognition->rules[0].reactions[6], "100");
 	assert_int_equal(recognition->rules[1].effect, -1);
@@ -1094,6 +1096,54 @@ static void test_topic_clash(void **state)
 		     "kafka.inputs[1].topic", "already listed", NULL);
 }
 
+/* A graph input with the TEST-ONLY key of tests/fixtures/graph, then id and key errors. */
+#define GRAPH_INPUT(format, graph)                                                                 \
+	"kafka:\n  bootstrap_servers: b\n  roster_topic: r\n  inputs:\n"                           \
+	"    - topic: teams\n      format: " format "\n" graph PRIVACY BEHAVIOURS KPIS
+#define GRAPH_KEY(id, file) "        - {certificate_id: " id ", private_key_file: " file "}\n"
+
+static void test_graph_input_keys(void **state)
+{
+	char key[512], yaml[2048];
+	config *cfg;
+
+	source_path(key, sizeof key, "tests/fixtures/graph/test-key.pem");
+	snprintf(yaml, sizeof yaml,
+		 GRAPH_INPUT("graph", "      graph:\n        keys:\n" GRAPH_KEY("cert-2025", "%s")
+						  GRAPH_KEY("cert-2026", "%s")),
+		 key, key);
+	cfg = load_valid(yaml);
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_GRAPH);
+	assert_int_equal(cfg->kafka.inputs[0].n_graph_keys, 2);
+	assert_string_equal(cfg->kafka.inputs[0].graph_keys[1].certificate_id, "cert-2026");
+	assert_string_equal(cfg->kafka.inputs[0].graph_keys[1].private_key_file, key);
+	config_free(cfg);
+
+	/* Without keys: notifications that carry the message unencrypted only. */
+	cfg = load_valid(GRAPH_INPUT("graph", ""));
+	assert_int_equal(cfg->kafka.inputs[0].n_graph_keys, 0);
+	config_free(cfg);
+
+	snprintf(yaml, sizeof yaml,
+		 GRAPH_INPUT("slack", "      graph:\n        keys:\n" GRAPH_KEY("c", "%s")), key);
+	expect_error(yaml, "kafka.inputs[0].graph", "only read for format: graph", NULL);
+	snprintf(yaml, sizeof yaml,
+		 GRAPH_INPUT("graph", "      graph:\n        keys:\n" GRAPH_KEY("c", "%s")
+						  GRAPH_KEY("c", "%s")),
+		 key, key);
+	expect_error(yaml, "kafka.inputs[0].graph.keys[1].certificate_id", "already listed", NULL);
+	expect_error(GRAPH_INPUT("graph", "      graph:\n        keys: []\n"),
+		     "kafka.inputs[0].graph.keys", "at least 1 item", NULL);
+	expect_error(GRAPH_INPUT("graph", "      graph:\n        keys:\n"
+					  GRAPH_KEY("c", "no-such.pem")),
+		     "kafka.inputs[0].graph.keys[0].private_key_file", "cannot open", NULL);
+	/* The HMAC key file is readable but no PEM private key. */
+	expect_error(GRAPH_INPUT("graph", "      graph:\n        keys:\n"
+					  GRAPH_KEY("c", "hmac.key")),
+		     "kafka.inputs[0].graph.keys[0].private_key_file",
+		     "no unencrypted PEM private key", NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Errors: the file itself                                                   */
 
@@ -1756,6 +1806,7 @@ int main(void)
 	    cmocka_unit_test(test_fifo_files_rejected),
 	    cmocka_unit_test(test_unknown_timezone),
 	    cmocka_unit_test(test_topic_clash),
+	    cmocka_unit_test(test_graph_input_keys),
 	    cmocka_unit_test(test_syntax_error_fixture),
 	    cmocka_unit_test(test_syntax_error_line_column),
 	    cmocka_unit_test(test_empty_and_missing_file),
