@@ -314,6 +314,46 @@ def roster_seeds():
 
 
 # ---------------------------------------------------------------------------
+# YAML config files
+# ---------------------------------------------------------------------------
+
+CONFIG_KEYS = ["kafka:", "redis:", "privacy:", "key_file: hmac.key", "windows:", "kpis:",
+               "behaviours:", "alerts:", "admin:", "&a", "*a", "<<:", "---", "- ", ": ", "!!str",
+               "1e3", "0x10", "~", "null", "30s", "5m", "\t", "|", ">", "'", "\""]
+
+
+def config_seeds():
+    with open(os.path.join(FIXTURES, "advocacyd-test.yaml"), "rb") as f:
+        base = f.read()
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    laughs += ["a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10)) for i in range(1, 9)]
+    seeds = {
+        "minimal": b"privacy:\n  key_file: hmac.key\n",
+        "crlf": base.replace(b"\n", b"\r\n"),
+        "bom": b"\xef\xbb\xbf" + base,
+        "truncated_half": base[: len(base) // 2],
+        "tab_indent": base.replace(b"  ", b"\t", 20),
+        "invalid_utf8": base.replace(b"#", b"#\xff\xfe", 5).replace(b": ", b": \xc3\x28", 3),
+        "emoji_4byte": base.replace(b"key_id: ", "key_id: \U0001F511".encode(), 1),
+        "duplicate_keys": b"privacy:\n  key_file: hmac.key\n  key_file: other.key\n",
+        "two_documents": base + b"\n---\n" + base,
+        "exponent_numbers": b"privacy:\n  key_file: hmac.key\n  min_group_size: 1e3\n",
+        "huge_number": b"privacy:\n  key_file: hmac.key\n  min_group_size: " + b"9" * 400 + b"\n",
+        "wrong_types": b"privacy: [1, 2]\nkafka: 7\nredis: {url: [x]}\n",
+        "self_alias": b"privacy: &p\n  key_file: hmac.key\n  nested: *p\n",
+        "recursive_alias": b"kpis: &k [*k]\n",
+        "billion_laughs": ("\n".join(laughs) + "\nprivacy:\n  key_file: hmac.key\n").encode(),
+        "deep_sequences": b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+        "deep_mappings": "".join("%sk:\n" % (" " * i) for i in range(2000)).encode(),
+        "json_in_string": b"privacy:\n  key_file: hmac.key\n  key_id: '{\"a\": [1]}'\n",
+        "nul_byte": base.replace(b": ", b": \x00", 1),
+        "multi_megabyte": b"# " + b"x" * (3 * MIB) + b"\n" + base,
+        "empty": b"",
+    }
+    return seeds
+
+
+# ---------------------------------------------------------------------------
 # Harnesses
 # ---------------------------------------------------------------------------
 
@@ -322,6 +362,8 @@ HARNESSES = {
     "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
     "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), True),
     "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
+    "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,
+                    [k.encode() for k in CONFIG_KEYS], False),
 }
 
 
