@@ -47,7 +47,7 @@ case $seconds in
 '' | *[!0-9]*) echo "tests/fuzz/run.sh: --time takes whole seconds, got '$seconds'" >&2; exit 2 ;;
 esac
 
-# Longest input the fuzzer generates per harness; seeds run at full size anyway.
+# Maximum length of a generated input per harness. Seeds run at full size anyway.
 max_len_of() {
 	case $1 in
 	fuzz_decode_avro) echo 16384 ;; # a datum at every limit is about 10 KiB
@@ -95,6 +95,7 @@ run_harness() {
 	"$exe" "${limits[@]}" "$seeds"/* >"$log.seeds" 2>&1 || status=$?
 	if [ "$status" -ne 0 ]; then
 		printf '%-20s FAIL on a seed (exit %d); see %s\n' "$name" "$status" "$log.seeds"
+		grep -E '^(Running:|fuzz_|SUMMARY|==[0-9]+==ERROR)' "$log.seeds" | tail -3 | sed 's/^/    /'
 		return "$status"
 	fi
 
