@@ -644,6 +644,14 @@ int roster_apply_record(roster *r, privacy *p, const char *key, size_t key_len, 
 		return 0;
 	}
 
+	if (value_len > ROSTER_MAX_RECORD_LEN) {
+		snprintf(errstr, errstr_size,
+			 "roster record: value is %zu bytes long, maximum is %d; a record "
+			 "holds one person's scope attributes and aliases",
+			 value_len, ROSTER_MAX_RECORD_LEN);
+		return -1;
+	}
+
 	/*
 	 * Without JSON_ALLOW_NUL jansson rejects "\u0000", so strings hold no
 	 * NUL. jerr.text can quote the input, so only its position is reported.

@@ -5,7 +5,10 @@
  *   {"department": "...", "team": "...", "segment": "frontline",
  *    "work_mode": "remote", "employment_type": "full_time", "region": "EMEA",
  *    "aliases": ["U024BE7LH", "someone@example.com"]}
- * A NULL value (tombstone) removes the person. The employee id and each alias
+ * A NULL value (tombstone) removes the person. A value longer than
+ * ROSTER_MAX_RECORD_LEN is rejected before it is parsed: real records are a
+ * few hundred bytes, and a multi-megabyte one would only cost parse memory.
+ * The employee id and each alias
  * are pseudonymized on arrival; only pseudonyms are stored. Aliases let events
  * from platforms with their own user ids (Slack, Teams) find the person.
  *
@@ -29,6 +32,7 @@
 #define ROSTER_NO_SCOPE UINT32_MAX
 #define ROSTER_ORG_SCOPE 0u
 #define ROSTER_MAX_ALIASES 8
+#define ROSTER_MAX_RECORD_LEN (64 * 1024)
 
 typedef struct roster_person {
 	pseudonym employee;                 /* pseudonym of the employee id */

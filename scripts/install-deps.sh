@@ -15,6 +15,8 @@ packages=(
   redis-server redis-tools kcat python3 curl
   python3-yaml groff-base man-db systemd nodejs
   chromium
+  # clang and its libFuzzer and sanitizer runtimes, for tests/fuzz/
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -308,6 +308,26 @@ static void bad_records_rejected(void **state)
 	assert_non_null(strstr(err, "missing key"));
 }
 
+/* Found by fuzz_roster: a 3 MiB record of unknown keys was parsed and accepted. */
+static void oversized_record_rejected(void **state)
+{
+	fixture *f = *state;
+	size_t len = ROSTER_MAX_RECORD_LEN + 1;
+	char *rec = malloc(len + 1);
+
+	assert_non_null(rec);
+	memset(rec, ' ', len);
+	memcpy(rec, "{\"team\":\"Hidden\"}", 17);
+	rec[len] = '\0';
+	expect_rejected(f, rec, "maximum is 65536");
+
+	/* The limit itself is accepted. */
+	rec[len - 1] = '\0';
+	apply_ok(f, "e1", rec);
+	assert_int_equal(headcount_of(f, "team:Hidden"), 1);
+	free(rec);
+}
+
 static void bad_record_keeps_previous_state(void **state)
 {
 	fixture *f = *state;
@@ -412,6 +432,7 @@ int main(void)
 	    T(alias_lookup_finds_employee), T(alias_taken_over_by_other_person),
 	    T(reupsert_is_idempotent),	    T(null_empty_and_unknown_fields),
 	    T(bad_records_rejected),	    T(bad_record_keeps_previous_state),
+	    T(oversized_record_rejected),
 	    T(scope_intern_rules),	    T(many_people_stay_consistent),
 	    T(upsert_direct_api),
 	};

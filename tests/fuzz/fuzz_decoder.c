@@ -1,0 +1,216 @@
+/*
+ * fuzz_decoder.c - creates the decoder once and checks every decode against
+ * the contract listed in fuzz_decoder.h.
+ *
+ * Single-threaded, as libFuzzer calls the harness from one thread. The
+ * decoder lives until exit; an atexit handler frees it, so the leak
+ * check at the end of a run reports only real leaks.
+ */
+#include "fuzz_decoder.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Maximum length of a reason token, because reasons are short metric labels. */
+#define FUZZ_MAX_REASON 48
+
+static const fuzz_decoder *fuzz_current;
+static void *fuzz_instance;
+
+void fuzz_fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fuzz_%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+static void fuzz_destroy_instance(void)
+{
+	if (fuzz_current != NULL && fuzz_instance != NULL)
+		fuzz_current->destroy(fuzz_instance);
+	fuzz_instance = NULL;
+}
+
+static void *fuzz_instance_of(const fuzz_decoder *fd)
+{
+	if (fuzz_instance != NULL)
+		return fuzz_instance;
+	fuzz_current = fd;
+	fuzz_instance = fd->create();
+	if (fuzz_instance == NULL)
+		fuzz_fail(fd->name, "cannot create the decoder");
+	atexit(fuzz_destroy_instance);
+	return fuzz_instance;
+}
+
+/* ----------------------------------------------------------------------------
+ * Checks
+ * ------------------------------------------------------------------------- */
+
+/* Adds s to the FNV-1a hash h, reading every byte of it. */
+static uint64_t fuzz_hash_str(uint64_t h, event_str s)
+{
+	const unsigned char *p = (const unsigned char *)s.ptr;
+
+	for (size_t i = 0; i < s.len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return (h ^ s.len) * 0x100000001b3ULL;
+}
+
+/* Checks one string of an OK event; what names it in a failure. */
+static void fuzz_check_str(const fuzz_decoder *fd, event_str s, const char *what, bool required)
+{
+	if (s.len > 0 && s.ptr == NULL)
+		fuzz_fail(fd->name, "%s has length %zu but no pointer", what, s.len);
+	if (s.len > FUZZ_MAX_FIELD)
+		fuzz_fail(fd->name, "%s is %zu bytes, more than the limit of %d", what, s.len,
+			  FUZZ_MAX_FIELD);
+	if (required && s.len == 0)
+		fuzz_fail(fd->name, "%s is empty in an OK event", what);
+}
+
+/* Checks an OK event and returns a hash of its content. */
+static uint64_t fuzz_check_event(const fuzz_decoder *fd, const event *ev)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	fuzz_check_str(fd, ev->event_id, "event_id", true);
+	fuzz_check_str(fd, ev->kind, "kind", true);
+	fuzz_check_str(fd, ev->source, "source", false);
+	fuzz_check_str(fd, ev->actor_id, "actor_id", false);
+	fuzz_check_str(fd, ev->content_id, "content_id", false);
+	fuzz_check_str(fd, ev->channel_id, "channel_id", false);
+	if (ev->event_time_ms <= 0)
+		fuzz_fail(fd->name, "event_time_ms is %lld in an OK event",
+			  (long long)ev->event_time_ms);
+	if (ev->target_count > EVENT_MAX_TARGETS)
+		fuzz_fail(fd->name, "%zu targets, more than %d", ev->target_count,
+			  EVENT_MAX_TARGETS);
+	if (ev->attr_count > EVENT_MAX_ATTRS)
+		fuzz_fail(fd->name, "%zu attributes, more than %d", ev->attr_count,
+			  EVENT_MAX_ATTRS);
+
+	const event_str fields[] = {ev->event_id, ev->kind,	  ev->source,
+				    ev->actor_id, ev->content_id, ev->channel_id};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		h = fuzz_hash_str(h, fields[i]);
+	for (size_t i = 0; i < ev->target_count; i++) {
+		fuzz_check_str(fd, ev->target_ids[i], "a target id", true);
+		h = fuzz_hash_str(h, ev->target_ids[i]);
+	}
+	for (size_t i = 0; i < ev->attr_count; i++) {
+		fuzz_check_str(fd, ev->attrs[i].key, "an attribute key", true);
+		fuzz_check_str(fd, ev->attrs[i].value, "an attribute value", false);
+		h = fuzz_hash_str(fuzz_hash_str(h, ev->attrs[i].key), ev->attrs[i].value);
+	}
+	return (h ^ (uint64_t)ev->event_time_ms) * 0x100000001b3ULL;
+}
+
+static bool fuzz_str_equal(event_str a, event_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+bool fuzz_event_equal(const event *a, const event *b)
+{
+	if (a->event_time_ms != b->event_time_ms || a->target_count != b->target_count ||
+	    a->attr_count != b->attr_count)
+		return false;
+	if (!fuzz_str_equal(a->event_id, b->event_id) || !fuzz_str_equal(a->kind, b->kind) ||
+	    !fuzz_str_equal(a->source, b->source) || !fuzz_str_equal(a->actor_id, b->actor_id) ||
+	    !fuzz_str_equal(a->content_id, b->content_id) ||
+	    !fuzz_str_equal(a->channel_id, b->channel_id))
+		return false;
+	for (size_t i = 0; i < a->target_count; i++)
+		if (!fuzz_str_equal(a->target_ids[i], b->target_ids[i]))
+			return false;
+	for (size_t i = 0; i < a->attr_count; i++)
+		if (!fuzz_str_equal(a->attrs[i].key, b->attrs[i].key) ||
+		    !fuzz_str_equal(a->attrs[i].value, b->attrs[i].value))
+			return false;
+	return true;
+}
+
+static bool fuzz_reason_ok(const char *reason)
+{
+	size_t n = 0;
+
+	if (reason == NULL)
+		return false;
+	for (; reason[n] != '\0' && n <= FUZZ_MAX_REASON; n++)
+		if (!((reason[n] >= 'a' && reason[n] <= 'z') ||
+		      (reason[n] >= '0' && reason[n] <= '9') || reason[n] == '_'))
+			return false;
+	return n > 0 && n <= FUZZ_MAX_REASON;
+}
+
+/* A detail is a NUL-terminated line of printable ASCII. */
+static bool fuzz_detail_ok(const decode_result *res)
+{
+	const char *end = memchr(res->detail, '\0', sizeof(res->detail));
+
+	if (end == NULL)
+		return false;
+	for (const char *p = res->detail; p < end; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return true;
+}
+
+/* Checks status and reason; returns a hash of the outcome, 0 when not OK. */
+static uint64_t fuzz_check_result(const fuzz_decoder *fd, void *d, decode_status st,
+				  const event *ev, const decode_result *res)
+{
+	if (st != DECODE_OK && st != DECODE_IGNORED && st != DECODE_INVALID)
+		fuzz_fail(fd->name, "status %d is none of OK, IGNORED, INVALID", (int)st);
+	if (res->status != st)
+		fuzz_fail(fd->name, "returned status %d but res->status is %d", (int)st,
+			  (int)res->status);
+	if (!fuzz_detail_ok(res))
+		fuzz_fail(fd->name, "res->detail is not a NUL-terminated printable line");
+	if (st == DECODE_OK) {
+		uint64_t h = fuzz_check_event(fd, ev);
+		if (fd->check_ok != NULL)
+			fd->check_ok(d, ev);
+		return h;
+	}
+	if (!fuzz_reason_ok(res->reason))
+		fuzz_fail(fd->name, "status %d without a reason token ([a-z0-9_], 1 to %d chars)",
+			  (int)st, FUZZ_MAX_REASON);
+	return 0;
+}
+
+int fuzz_decoder_run(const fuzz_decoder *fd, const uint8_t *data, size_t size)
+{
+	void *d = fuzz_instance_of(fd);
+	event ev;
+	decode_result res;
+
+	/* Garbage in the outputs must not leak into the result. */
+	memset(&ev, 0xa5, sizeof(ev));
+	memset(&res, 0xa5, sizeof(res));
+	decode_status first = fd->decode(d, data, size, &ev, &res);
+	uint64_t first_hash = fuzz_check_result(fd, d, first, &ev, &res);
+	const char *first_reason = first == DECODE_OK ? NULL : res.reason;
+
+	/* The same message again: nothing may depend on the previous call. */
+	memset(&ev, 0x5a, sizeof(ev));
+	memset(&res, 0x5a, sizeof(res));
+	decode_status again = fd->decode(d, data, size, &ev, &res);
+	uint64_t again_hash = fuzz_check_result(fd, d, again, &ev, &res);
+	if (again != first || again_hash != first_hash ||
+	    (first != DECODE_OK && strcmp(res.reason, first_reason) != 0))
+		fuzz_fail(fd->name,
+			  "decoding the same input twice gave different results "
+			  "(status %d then %d)",
+			  (int)first, (int)again);
+	return 0;
+}

@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus and dictionary of each fuzz harness.
+
+Usage: make_seeds.py OUT_DIR [--realworld DIR]
+
+For every harness in HARNESSES it writes OUT_DIR/<harness>/ (seed files) and
+OUT_DIR/<harness>.dict (a libFuzzer dictionary). Seeds come from the
+project's own fixtures (tests/fixtures/...) plus hostile inputs built here:
+truncated Avro, negative and huge varint lengths, invalid UTF-8, deep JSON
+nesting, wrong types, numbers in exponent form, repeated keys, JSON inside
+JSON strings, CRLF line endings, 4-byte emoji and multi-megabyte payloads.
+Nothing large is committed; everything is generated on each run. With
+--realworld, the published payloads of that folder are added to the JSON
+harnesses' seeds in OUT_DIR only; they are read, never copied into the tree.
+
+To seed a new harness, add an entry to HARNESSES (see tests/fuzz/README.md).
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import struct
+import sys
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+MIB = 1024 * 1024
+
+# ---------------------------------------------------------------------------
+# Canonical Avro (schemas/advocacy_event.avsc), encoded by hand
+# ---------------------------------------------------------------------------
+
+
+def zigzag(n):
+    """Avro long: zigzag, then base-128 varint, low group first."""
+    z = (n << 1) ^ (n >> 63)
+    z &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b = z & 0x7F
+        z >>= 7
+        if z:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def avro_str(s):
+    b = s if isinstance(s, bytes) else s.encode()
+    return zigzag(len(b)) + b
+
+
+def avro_opt(s):
+    return zigzag(0) if s is None else zigzag(1) + avro_str(s)
+
+
+def avro_array(items, blocked=False):
+    if not items:
+        return zigzag(0)
+    body = b"".join(avro_str(i) for i in items)
+    if blocked:  # negative count, then the block's size in bytes
+        return zigzag(-len(items)) + zigzag(len(body)) + body + zigzag(0)
+    return zigzag(len(items)) + body + zigzag(0)
+
+
+def avro_map(pairs, blocked=False):
+    if not pairs:
+        return zigzag(0)
+    body = b"".join(avro_str(k) + avro_str(v) for k, v in pairs)
+    if blocked:
+        return zigzag(-len(pairs)) + zigzag(len(body)) + body + zigzag(0)
+    return zigzag(len(pairs)) + body + zigzag(0)
+
+
+def avro_event(event_id="evt-0001", time=1714560000123, source="canonical",
+               kind="message_posted", actor="U0AUTHOR01", targets=(), content=None,
+               channel="C0LAUNCH01", attrs=(), blocked=False):
+    return (avro_str(event_id) + zigzag(time) + avro_str(source) + avro_str(kind) +
+            avro_opt(actor) + avro_array(list(targets), blocked) + avro_opt(content) +
+            avro_opt(channel) + avro_map(list(attrs), blocked))
+
+
+def confluent(datum, schema_id=1):
+    return b"\x00" + struct.pack(">I", schema_id) + datum
+
+
+def avro_seeds():
+    full = avro_event(targets=["U0TEAM0002", "W0TEAM0003"], content="1714560000.000100",
+                      attrs=[("reaction", "tada"), ("channel_type", "channel")])
+    seeds = {
+        "minimal": avro_event(actor=None, channel=None, source=""),
+        "full": full,
+        "full_confluent": confluent(full, 42),
+        "blocked_arrays": avro_event(targets=["U1", "U2"], attrs=[("k", "v")], blocked=True),
+        "at_limits": avro_event(event_id="e" * 256, actor="a" * 256,
+                                targets=["t%03d" % i + "x" * 252 for i in range(16)],
+                                attrs=[("k%d" % i, "v" * 256) for i in range(8)]),
+        "too_many_targets": avro_event(targets=["U%d" % i for i in range(17)]),
+        "too_many_attrs": avro_event(attrs=[("k%d" % i, "v") for i in range(9)]),
+        "id_too_long": avro_event(event_id="e" * 257),
+        "empty_target_and_key": avro_event(targets=["", "U1"], attrs=[("", "v"), ("k", "")]),
+        "repeated_map_keys": avro_event(attrs=[("reaction", "tada"), ("reaction", "heart")]),
+        "zero_time": avro_event(time=0),
+        "negative_time": avro_event(time=-1),
+        "max_time": avro_event(time=(1 << 63) - 1),
+        "invalid_utf8": avro_event(event_id=b"evt-\xff\xfe", actor=b"U\xc3\x28"),
+        "emoji_4byte": avro_event(attrs=[("reaction", "\U0001F389\U0001F680")]),
+        "trailing_bytes": full + b"\x00",
+        "empty": b"",
+        "frame_only": confluent(b"")[:5],
+        "frame_short": b"\x00\x00\x00",
+        "negative_length": zigzag(-5) + b"abcde",
+        "huge_length": zigzag((1 << 62)) + b"abc",
+        "varint_too_long": b"\xff" * 11,
+        "varint_tenth_byte": b"\xff" * 9 + b"\x7f",
+        "union_branch_2": avro_event()[:0] + avro_str("e") + zigzag(1) + avro_str("s") +
+        avro_str("k") + zigzag(2),
+        "block_count_min": avro_str("e") + zigzag(1) + avro_str("s") + avro_str("k") +
+        zigzag(0) + b"\x81" + b"\x80" * 8 + b"\x01",
+        "negative_block_size": avro_str("e") + zigzag(1) + avro_str("s") + avro_str("k") +
+        zigzag(0) + zigzag(-1) + zigzag(-7) + avro_str("U1") + zigzag(0),
+        # A multi-megabyte message: a string that declares and contains 3 MiB.
+        "multi_megabyte": avro_str("e" * (3 * MIB)) + zigzag(1) + avro_str("s") +
+        avro_str("k") + zigzag(0) * 5,
+        "multi_megabyte_claimed": zigzag(3 * MIB) + b"e" * 64,
+    }
+    for cut in (1, 5, 9, 17, len(full) // 2, len(full) - 1):
+        seeds["truncated_%d" % cut] = full[:cut]
+        seeds["truncated_confluent_%d" % cut] = confluent(full)[:cut + 5]
+    return seeds
+
+
+def avro_dict():
+    return [b"\x00\x00\x00\x00\x01", zigzag(-1), zigzag(1), zigzag(-(1 << 62)),
+            zigzag(1 << 62), zigzag(256), zigzag(257), zigzag(16), zigzag(17),
+            b"message_posted", b"reaction", b"canonical"]
+
+
+# ---------------------------------------------------------------------------
+# JSON: hostile documents shared by every JSON harness
+# ---------------------------------------------------------------------------
+
+
+def deep(n, open_="[", close="]"):
+    return (open_ * n + close * n).encode()
+
+
+def json_hostile(base):
+    """Hostile variants of base, a valid document (bytes) of the harness."""
+    text = base.decode("utf-8", "replace")
+    seeds = {
+        "deep_arrays": deep(5000),
+        "deep_objects": ('{"a":' * 3000 + "1" + "}" * 3000).encode(),
+        "deep_unclosed": b"[" * 100000,
+        "crlf": text.replace("\n", "\r\n").encode(),
+        "bom": b"\xef\xbb\xbf" + base,
+        "truncated_half": base[: len(base) // 2],
+        "truncated_last": base[:-1],
+        "trailing_garbage": base + b"}}",
+        "two_documents": base + b"\n" + base,
+        "nul_byte": base.replace(b":", b":\x00", 1),
+        "invalid_utf8": base.replace(b'"', b'"\xff\xfe', 3),
+        "overlong_utf8": base.replace(b'"', b'"\xc0\xaf', 3),
+        "lone_surrogate": base.replace(b'"', b'"\\ud800', 3),
+        "escaped_nul": base.replace(b'"', b'"\\u0000', 3),
+        "scalar_string": b'"event_callback"',
+        "scalar_number": b"1e309",
+        "array_top": b"[" + base + b"]",
+        "empty": b"",
+        "whitespace": b" \r\n\t ",
+        # A multi-megabyte document: valid JSON, far above any real payload.
+        "multi_megabyte": b'{"type":"event_callback","pad":"' + b"x" * (3 * MIB) + b'"}',
+        "many_keys": ("{" + ",".join('"k%d":%d' % (i, i) for i in range(50000)) + "}").encode(),
+    }
+    return seeds
+
+
+def json_dict(keys):
+    tokens = ['"', "{", "}", "[", "]", ":", ",", "null", "true", "false", "-", "1e9", "1.5E+3",
+              "\\u0000", "\\ud83c\\udf89", '\\"', "\\n", "\r\n", "\U0001F389"]
+    return [t.encode() for t in tokens] + [('"%s"' % k).encode() for k in keys]
+
+
+def dict_entry(token):
+    """One libFuzzer dictionary line: the bytes quoted, with \\xNN escapes."""
+    out = []
+    for b in token:
+        c = chr(b)
+        if c in '\\"':
+            out.append("\\" + c)
+        elif 0x20 <= b < 0x7F:
+            out.append(c)
+        else:
+            out.append("\\x%02x" % b)
+    return '"%s"' % "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Slack Events API
+# ---------------------------------------------------------------------------
+
+SLACK_KEYS = ["type", "event", "event_id", "event_time", "event_ts", "ts", "thread_ts", "user",
+              "channel", "channel_type", "subtype", "text", "blocks", "elements", "user_id",
+              "rich_text", "message", "edited", "previous_message", "deleted_ts", "item",
+              "item_user", "reaction", "files", "file", "file_id", "channel_id", "bot_id",
+              "event_callback", "url_verification", "message_changed", "message_deleted",
+              "reaction_added", "reaction_removed", "file_shared", "member_joined_channel",
+              "file_share", "thread_broadcast", "me_message", "bot_message", "<@U", "<@W", "|"]
+
+
+def slack_callback(inner, event_id="Ev0SEED0001", event_time=1714560000):
+    doc = {"type": "event_callback", "event_id": event_id, "event": inner}
+    if event_time is not None:
+        doc["event_time"] = event_time
+    return doc
+
+
+def slack_message(**extra):
+    inner = {"type": "message", "user": "U0AUTHOR01", "channel": "C0SEED0001",
+             "ts": "1714560000.000100", "text": "thanks <@U0TEAM0002>"}
+    inner.update(extra)
+    return inner
+
+
+def dumps(doc):
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def slack_seeds():
+    base = dumps(slack_callback(slack_message()))
+    mentions = " ".join("<@U%07d>" % i for i in range(40))
+    seeds = {
+        "base": base,
+        "time_as_string": dumps(slack_callback(slack_message(), event_time="1714560000")),
+        "time_exponent": base.replace(b"1714560000,", b"1.71456e9,", 1),
+        "time_huge": dumps(slack_callback(slack_message(), event_time=10 ** 19)),
+        "time_negative": dumps(slack_callback(slack_message(), event_time=-5)),
+        "ts_exponent": dumps(slack_callback(slack_message(ts="1.7145600001e9"), event_time=None)),
+        "ts_long": dumps(slack_callback(slack_message(ts="9" * 40), event_time=None)),
+        "user_as_number": dumps(slack_callback(slack_message(user=12345))),
+        "event_as_string": dumps({"type": "event_callback", "event_id": "Ev1",
+                                  "event": json.dumps(slack_message())}),
+        "text_holds_json": dumps(slack_callback(slack_message(text=json.dumps(
+            slack_callback(slack_message()))))),
+        "repeated_keys": b'{"type":"event_callback","event_id":"Ev1","event_id":"Ev2",'
+                         b'"event":{"type":"message","user":"U1","user":"U2","channel":"C1",'
+                         b'"ts":"1714560000.1"},"event_time":1714560000}',
+        "emoji_4byte": dumps(slack_callback(slack_message(
+            text="\U0001F389 <@U0TEAM0002> \U0001F680"))),
+        "reaction_emoji": dumps(slack_callback({"type": "reaction_added", "user": "U1",
+                                                "reaction": "\U0001F389" * 70,
+                                                "item_user": "U2", "item": {
+                                                    "type": "message", "channel": "C1",
+                                                    "ts": "1714560000.1"}})),
+        "many_mentions": dumps(slack_callback(slack_message(text=mentions))),
+        "long_user": dumps(slack_callback(slack_message(user="U" * 300))),
+        "long_mention": dumps(slack_callback(slack_message(text="<@U%s>" % ("A" * 400)))),
+        "deep_blocks": dumps(slack_callback(slack_message(blocks=[{
+            "type": "rich_text", "elements": [{"elements": [{"elements": [{"elements": [
+                {"elements": [{"type": "user", "user_id": "U9"}]}]}]}]}]}]))),
+        "bare_no_ts": dumps(slack_message(ts=None)),
+        "bare_long_channel": dumps(slack_message(channel="C" * 300)),
+        "just_under_limit": dumps(slack_callback(slack_message(
+            text="x" * (MIB - 400)))),
+    }
+    seeds.update(json_hostile(base))
+    return seeds
+
+
+# ---------------------------------------------------------------------------
+# Roster records: first byte = key length, then the key, then the JSON value
+# ---------------------------------------------------------------------------
+
+ROSTER_KEYS = ["department", "team", "segment", "work_mode", "employment_type", "region",
+               "aliases", "frontline", "remote", "full_time", "EMEA"]
+
+
+def roster_input(key, value):
+    k = key.encode() if isinstance(key, str) else key
+    v = value if isinstance(value, bytes) else dumps(value)
+    return bytes([len(k)]) + k + v
+
+
+def roster_seeds():
+    record = {"department": "Engineering", "team": "Payments", "segment": "frontline",
+              "work_mode": "remote", "employment_type": "full_time", "region": "EMEA",
+              "aliases": ["U0AUTHOR01", "author01@example.com"]}
+    base = dumps(record)
+    seeds = {
+        "full": roster_input("E1001", record),
+        "minimal": roster_input("E1002", {}),
+        "nulls": roster_input("E1003", {k: None for k in ROSTER_KEYS[:7]}),
+        "tombstone": roster_input("E1001", b""),
+        "no_key": roster_input("", record),
+        "nine_aliases": roster_input("E1004", {"aliases": ["A%d" % i for i in range(9)]}),
+        "alias_empty": roster_input("E1005", {"aliases": [""]}),
+        "alias_number": roster_input("E1006", {"aliases": [7]}),
+        "value_200": roster_input("E1007", {"team": "t" * 200}),
+        "value_201": roster_input("E1008", {"team": "t" * 201}),
+        "team_number": roster_input("E1009", {"team": 1.5e3}),
+        "team_object": roster_input("E1010", {"team": {"name": "Payments"}}),
+        "repeated_keys": roster_input("E1011", b'{"team":"A","team":"B"}'),
+        "json_in_string": roster_input("E1012", {"team": base.decode()}),
+        "emoji_4byte": roster_input("E1013", {"team": "\U0001F680 Rockets", "region": "\U0001F30D"}),
+        "colon_in_value": roster_input("E1014", {"team": "a:b", "department": ""}),
+        "long_key": roster_input("K" * 255, record),
+        "key_invalid_utf8": roster_input(b"\xff\xfeE", record),
+    }
+    for name, doc in json_hostile(base).items():
+        seeds[name] = roster_input("E2000", doc)
+    return seeds
+
+
+# ---------------------------------------------------------------------------
+# YAML config files
+# ---------------------------------------------------------------------------
+
+CONFIG_KEYS = ["kafka:", "redis:", "privacy:", "key_file: hmac.key", "windows:", "kpis:",
+               "behaviours:", "alerts:", "admin:", "&a", "*a", "<<:", "---", "- ", ": ", "!!str",
+               "1e3", "0x10", "~", "null", "30s", "5m", "\t", "|", ">", "'", "\""]
+
+
+def config_seeds():
+    with open(os.path.join(FIXTURES, "advocacyd-test.yaml"), "rb") as f:
+        base = f.read()
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    laughs += ["a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10)) for i in range(1, 9)]
+    seeds = {
+        "minimal": b"privacy:\n  key_file: hmac.key\n",
+        "crlf": base.replace(b"\n", b"\r\n"),
+        "bom": b"\xef\xbb\xbf" + base,
+        "truncated_half": base[: len(base) // 2],
+        "tab_indent": base.replace(b"  ", b"\t", 20),
+        "invalid_utf8": base.replace(b"#", b"#\xff\xfe", 5).replace(b": ", b": \xc3\x28", 3),
+        "emoji_4byte": base.replace(b"key_id: ", "key_id: \U0001F511".encode(), 1),
+        "duplicate_keys": b"privacy:\n  key_file: hmac.key\n  key_file: other.key\n",
+        "two_documents": base + b"\n---\n" + base,
+        "exponent_numbers": b"privacy:\n  key_file: hmac.key\n  min_group_size: 1e3\n",
+        "huge_number": b"privacy:\n  key_file: hmac.key\n  min_group_size: " + b"9" * 400 + b"\n",
+        "wrong_types": b"privacy: [1, 2]\nkafka: 7\nredis: {url: [x]}\n",
+        "self_alias": b"privacy: &p\n  key_file: hmac.key\n  nested: *p\n",
+        "recursive_alias": b"kpis: &k [*k]\n",
+        "billion_laughs": ("\n".join(laughs) + "\nprivacy:\n  key_file: hmac.key\n").encode(),
+        "deep_sequences": b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+        "deep_mappings": "".join("%sk:\n" % (" " * i) for i in range(2000)).encode(),
+        "json_in_string": b"privacy:\n  key_file: hmac.key\n  key_id: '{\"a\": [1]}'\n",
+        "nul_byte": base.replace(b": ", b": \x00", 1),
+        "multi_megabyte": b"# " + b"x" * (3 * MIB) + b"\n" + base,
+        "empty": b"",
+    }
+    return seeds
+
+
+# ---------------------------------------------------------------------------
+# Harnesses
+# ---------------------------------------------------------------------------
+
+# harness -> (fixture globs under tests/fixtures, seed builder, dictionary, takes realworld JSON)
+HARNESSES = {
+    "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
+    "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), True),
+    "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
+    "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,
+                    [k.encode() for k in CONFIG_KEYS], False),
+}
+
+
+def write_seed(directory, name, data):
+    digest = hashlib.sha1(data).hexdigest()[:8]
+    with open(os.path.join(directory, "%s-%s" % (name, digest)), "wb") as f:
+        f.write(data)
+
+
+def write_harness(out, harness, realworld):
+    fixture_globs, builder, dictionary, takes_realworld = HARNESSES[harness]
+    directory = os.path.join(out, harness)
+    os.makedirs(directory, exist_ok=True)
+    for old in os.listdir(directory):
+        os.unlink(os.path.join(directory, old))
+
+    count = 0
+    for pattern in fixture_globs:
+        for path in sorted(glob.glob(os.path.join(FIXTURES, pattern))):
+            with open(path, "rb") as f:
+                write_seed(directory, "fixture-" + os.path.basename(path), f.read())
+            count += 1
+    for name, data in builder().items():
+        write_seed(directory, name, data)
+        count += 1
+    if realworld and takes_realworld:
+        for path in sorted(glob.glob(os.path.join(realworld, "**", "*.json"), recursive=True)):
+            with open(path, "rb") as f:
+                write_seed(directory, "realworld-" + os.path.basename(path), f.read())
+            count += 1
+    with open(os.path.join(out, harness + ".dict"), "w") as f:
+        f.write("".join("%s\n" % dict_entry(t) for t in dictionary))
+    return count
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="directory to write <harness>/ and <harness>.dict into")
+    parser.add_argument("--realworld", help="folder of published payloads to add as seeds")
+    args = parser.parse_args()
+
+    realworld = args.realworld if args.realworld and os.path.isdir(args.realworld) else None
+    for harness in HARNESSES:
+        count = write_harness(args.out, harness, realworld)
+        print("%s: %d seeds" % (harness, count), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
