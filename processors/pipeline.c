@@ -3,8 +3,9 @@
  *
  * Fan-out per event: hits (matching rules) x credited people (actor or each
  * target) x scopes of that person (org plus up to six roster dimensions) x
- * bucket granularities. With the defaults that is at most a few dozen
- * window_batch_add() calls per event, each a hash probe.
+ * bucket granularities. With the defaults that is one window_batch_credit()
+ * call per hit, person and granularity: a hash probe per scope for the
+ * counts and, where contributors are kept, one more for the person.
  */
 #include "pipeline.h"
 
@@ -29,6 +30,7 @@ struct pipeline {
 	dedup_known *known;
 	dedup_batch *reported;     /* ids Redis reported since the last written batch */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
+	uint32_t *contributor_grans; /* per behaviour, see window_contributor_grans() */
 	pipeline_stats stats;
 };
 
@@ -41,19 +43,18 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	pl->cfg = cfg;
 	pl->privacy = p;
 	pl->roster = r;
 	pl->clock = clock;
 	for (size_t g = 0; g < cfg->windows.n_granularities; g++)
 		pl->keep_ms[g] = window_keep_ms(cfg, g);
-	pl->classifier = classify_new(cfg);
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->reported = dedup_batch_new();
-	if (!pl->classifier || !pl->avro || !pl->slack || !pl->known || !pl->reported) {
-		if (pl->classifier && pl->avro)
+	if (!pl->avro || !pl->slack || !pl->known || !pl->reported ||
+	    pipeline_set_config(pl, cfg) < 0) {
+		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
 		return NULL;
@@ -70,17 +71,26 @@ void pipeline_free(pipeline *pl)
 	decode_slack_free(pl->slack);
 	dedup_known_free(pl->known);
 	dedup_batch_free(pl->reported);
+	free(pl->contributor_grans);
 	free(pl);
 }
 
 int pipeline_set_config(pipeline *pl, const config *cfg)
 {
 	classifier *c = classify_new(cfg);
+	uint32_t *grans = calloc(cfg->n_behaviours + 1, sizeof(*grans));
 
-	if (!c)
+	if (!c || !grans) {
+		classify_free(c);
+		free(grans);
 		return -1;
+	}
+	for (size_t b = 0; b < cfg->n_behaviours; b++)
+		grans[b] = window_contributor_grans(cfg, b);
 	classify_free(pl->classifier);
+	free(pl->contributor_grans);
 	pl->classifier = c;
+	pl->contributor_grans = grans;
 	pl->cfg = cfg;
 	return 0;
 }
@@ -127,6 +137,7 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 	pseudonym alias;
 	const pseudonym *contributor = NULL;
 	const uint32_t *scopes = org_only;
+	uint32_t distinct = hit->effect > 0 ? pl->contributor_grans[hit->behaviour] : 0;
 
 	privacy_pseudonym(pl->privacy, id.ptr, id.len, &alias);
 	const roster_person *person = roster_lookup(pl->roster, &alias);
@@ -137,18 +148,20 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 		pl->stats.unknown_people++;
 	}
 
+	uint32_t credited[SCOPE_KIND_COUNT];
+	size_t n = 0;
+	for (int k = 0; k < SCOPE_KIND_COUNT; k++)
+		if (scopes[k] != ROSTER_NO_SCOPE)
+			credited[n++] = scopes[k];
+
 	for (size_t g = 0; g < pl->cfg->windows.n_granularities; g++) {
 		/* No window reads this granularity that far back: skip the write. */
 		if (t_ms < now_ms - pl->keep_ms[g])
 			continue;
 		int64_t start = window_bucket_start(pl->clock, g, t_ms);
-		for (int k = 0; k < SCOPE_KIND_COUNT; k++) {
-			if (scopes[k] == ROSTER_NO_SCOPE)
-				continue;
-			if (window_batch_add(batch, hit->behaviour, scopes[k], (uint8_t)g, start,
-			                     hit->effect, hit->effect > 0 ? contributor : NULL) < 0)
-				return -1;
-		}
+		if (window_batch_credit(batch, hit->behaviour, credited, n, (uint8_t)g, start,
+		                        hit->effect, distinct >> g & 1 ? contributor : NULL) < 0)
+			return -1;
 	}
 	pl->stats.behaviours++;
 	return 0;

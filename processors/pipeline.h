@@ -14,6 +14,8 @@
  *
  * People missing from the roster count at org level only (their pseudonym
  * still counts as a distinct contributor) and are counted in the stats.
+ * Contributors are recorded only at the granularities that KPIs read them
+ * from (window_contributor_grans()); counts go to every granularity.
  *
  * Hot path: no allocation once the decoders, the pseudonym cache and the
  * batch are warm. Single-threaded.
@@ -79,7 +81,7 @@ void pipeline_batch_written(pipeline *pl, const dedup_batch *written);
 
 /*
  * Switches to cfg after a reload: a classifier for its behaviours, its
- * lateness limits. What shapes the batch (granularities, rolling windows,
+ * lateness limits, the granularities its KPIs read contributors from. What shapes the batch (granularities, rolling windows,
  * dedup horizon) is restart-only and stays as it was. Call between batches
  * only: cells of a batch hold behaviour indices of the old config. Returns
  * 0, or -1 when out of memory (the pipeline keeps the old config).
