@@ -84,6 +84,7 @@
 
 typedef enum app_batch_state {
 	APP_BATCH_IDLE,
+	APP_BATCH_FILLING,        /* polled, waiting up to batch_max_ms for more */
 	APP_BATCH_FLUSHING,
 	APP_BATCH_RETRYING,
 	APP_BATCH_WAITING_DLQ,    /* its dead letters are not delivered yet */
@@ -135,6 +136,7 @@ struct app {
 	struct event *signal_events[APP_SIGNALS];
 	struct event *kick_event;
 	struct event *retry_timer;
+	struct event *fill_timer;     /* ends the wait of a filling batch */
 	struct event *tick_timer;
 	struct event *stats_timer;
 	struct event *shutdown_timer;
@@ -146,6 +148,8 @@ struct app {
 	size_t n_parts;
 	uint32_t part_messages[APP_MAX_PARTS]; /* messages of each partition in the batch */
 	size_t batch_messages;
+	int64_t batch_started_ms; /* when the batch's first poll found messages */
+	bool close_batch;         /* send the filling batch at the next poll */
 	struct timespec flush_sent; /* when the batch write in flight was sent */
 	size_t dlq_in_flight;     /* dead letters queued, delivery not reported yet */
 	int reject_attempts;      /* of the current batch, by error replies */
@@ -371,6 +375,7 @@ static void app_reset_batch(app *a)
 	a->reject_attempts = 0;
 	a->n_batch_ignored = 0;
 	a->single.valid = false;
+	a->close_batch = false;
 	a->state = APP_BATCH_IDLE;
 }
 
@@ -665,22 +670,10 @@ static bool app_output_backlogged(app *a)
 
 static void app_apply_pending(app *a);
 
-/* Polls one batch and sends it; does nothing unless idle and ready. */
-static void app_poll(app *a)
+/* Ends the batch: lays it out and sends it to Redis. */
+static void app_close_batch(app *a)
 {
-	app_apply_pending(a);
-	if (a->state != APP_BATCH_IDLE || a->stopping || !a->consumer || a->pending_cfg)
-		return;
-	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader) ||
-	    app_output_backlogged(a))
-		return;
-
-	/* One clock read per batch: lateness is judged against the poll time. */
-	a->batch_now_ms = app_now_ms();
-	size_t max = a->n_isolate ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
-	kafka_consumer_poll(a->consumer, max, app_message_cb, a);
-	if (a->n_parts == 0)
-		return;
+	event_del(a->fill_timer);
 	app_metrics_batch_size(a->app_metrics, a->batch_messages);
 	if (a->n_isolate)
 		app_isolation_progress(a);
@@ -689,6 +682,63 @@ static void app_poll(app *a)
 	app_send_batch(a);
 }
 
+/* True when input must not be read now: a stop, a reload, or a dependency. */
+static bool app_input_blocked(app *a)
+{
+	return a->stopping || a->pending_cfg || !redis_store_connected(a->store) ||
+	       !kafka_roster_loaded(a->roster_reader) || app_output_backlogged(a);
+}
+
+/* True when the batch has to go now rather than wait for more messages. */
+static bool app_batch_due(const app *a, int64_t now_ms)
+{
+	return a->close_batch || a->n_isolate ||
+	       a->batch_messages >= (size_t)a->cfg->kafka.batch_max_messages ||
+	       now_ms - a->batch_started_ms >= a->cfg->kafka.batch_max_ms;
+}
+
+/* Leaves the batch filling until batch_max_ms after its first message. */
+static void app_wait_for_more(app *a, int64_t now_ms)
+{
+	int64_t left = a->batch_started_ms + a->cfg->kafka.batch_max_ms - now_ms;
+	struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000 * 1000) };
+
+	a->state = APP_BATCH_FILLING;
+	evtimer_add(a->fill_timer, &tv);
+}
+
+/*
+ * Adds what the consumer holds to the batch and sends the batch once it is
+ * full, batch_max_ms old, or something asks to end it (a stop, a reload,
+ * a rebalance, a dependency away). Does nothing while a batch is in flight.
+ */
+static void app_poll(app *a)
+{
+	app_apply_pending(a);
+	if ((a->state != APP_BATCH_IDLE && a->state != APP_BATCH_FILLING) || !a->consumer)
+		return;
+	bool filling = a->state == APP_BATCH_FILLING;
+	if (app_input_blocked(a)) {
+		if (filling)
+			app_close_batch(a);
+		return;
+	}
+
+	/* One clock read per poll: lateness is judged against the poll time. */
+	int64_t now = app_now_ms();
+	a->batch_now_ms = now;
+	size_t max = a->n_isolate ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
+	if (a->batch_messages < max)
+		kafka_consumer_poll(a->consumer, max - a->batch_messages, app_message_cb, a);
+	if (a->n_parts == 0)
+		return;
+	if (!filling)
+		a->batch_started_ms = now;
+	if (app_batch_due(a, now))
+		app_close_batch(a);
+	else
+		app_wait_for_more(a, now);
+}
 static void app_wake_cb(void *opaque)
 {
 	app_poll(opaque);
@@ -709,6 +759,11 @@ static void app_revoked_cb(const kafka_offset *parts, size_t n, void *opaque)
 {
 	app *a = opaque;
 	ownership_revoked(a->owners, parts, n);
+	/* Write a filling batch before another instance claims its partitions. */
+	if (a->state == APP_BATCH_FILLING) {
+		a->close_batch = true;
+		app_kick(a);
+	}
 }
 
 static void app_store_state_cb(bool connected, void *opaque)
@@ -880,7 +935,8 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 		         a->cfg->outputs.max_queued_messages);
 		return;
 	}
-	if (!a->caught_up && a->state == APP_BATCH_IDLE && kafka_consumer_caught_up(a->consumer)) {
+	if (!a->caught_up && (a->state == APP_BATCH_IDLE || a->state == APP_BATCH_FILLING) &&
+	    kafka_consumer_caught_up(a->consumer)) {
 		a->caught_up = true;
 		log_info("main", "caught up with the input backlog; escalations are now evaluated",
 		         "%s", "");
@@ -1161,6 +1217,8 @@ static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 		app_finish_stop(a);
 		return;
 	}
+	if (a->state == APP_BATCH_FILLING)
+		app_close_batch(a);
 	/* A batch is in flight or waiting for Redis: let it finish first. */
 	evtimer_add(a->shutdown_timer, &wait);
 }
@@ -1384,11 +1442,13 @@ static int app_init_events(app *a)
 	}
 	a->kick_event = event_new(a->base, -1, 0, app_kick_cb, a);
 	a->retry_timer = evtimer_new(a->base, app_retry_cb, a);
+	a->fill_timer = evtimer_new(a->base, app_kick_cb, a);
 	a->tick_timer = event_new(a->base, -1, EV_PERSIST, app_tick_cb, a);
 	a->stats_timer = event_new(a->base, -1, EV_PERSIST, app_stats_cb, a);
 	a->shutdown_timer = evtimer_new(a->base, app_shutdown_timeout_cb, a);
 	a->tokens_timer = evtimer_new(a->base, app_tokens_reload_cb, a);
-	if (!a->kick_event || !a->retry_timer || !a->tick_timer || !a->stats_timer ||
+	if (!a->kick_event || !a->retry_timer || !a->fill_timer || !a->tick_timer ||
+	    !a->stats_timer ||
 	    !a->shutdown_timer || !a->tokens_timer)
 		return -1;
 	event_add(a->tick_timer, &tick);
@@ -1455,7 +1515,7 @@ static void app_fini(app *a, int producer_wait_ms)
 	escalation_free(a->escalation);
 	struct event *events[] = { a->signal_events[0], a->signal_events[1],
 	                           a->signal_events[2], a->kick_event,
-	                           a->retry_timer, a->tick_timer, a->stats_timer,
+	                           a->retry_timer, a->fill_timer, a->tick_timer, a->stats_timer,
 	                           a->shutdown_timer, a->tokens_timer };
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i])
