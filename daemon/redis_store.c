@@ -35,6 +35,7 @@
 #define REDIS_CHUNK 4000    /* ids or members per script section record */
 #define REDIS_COUNT_CHUNK 2000 /* fields per count record; Lua unpacks twice that */
 #define REDIS_KNOWN_SLOTS (1 << 16)
+#define REDIS_HLL_MEMBER 8     /* bytes of a pseudonym added to a HyperLogLog */
 #define REDIS_KEY_MAX 512
 
 
@@ -619,7 +620,11 @@ static int redis_add_expiry(redis_store *s, const char *key, int64_t expire_at)
 	return redis_args_addf(&s->args, "%" PRId64, expire_at);
 }
 
-/* Contributor pseudonyms per HyperLogLog key, in chunks of at most REDIS_CHUNK. */
+/*
+ * Contributors per HyperLogLog key, in chunks of at most REDIS_CHUNK. A
+ * member is the first REDIS_HLL_MEMBER bytes of the pseudonym, raw: HMAC
+ * output is uniform, and Redis hashes members anyway.
+ */
 static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r,
                           window_clock *clock)
 {
@@ -631,7 +636,7 @@ static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r
 
 	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
 		const window_cell *cell = window_batch_cell(b, c);
-		char key[REDIS_KEY_MAX], hex[PSEUDONYM_HEX_SIZE];
+		char key[REDIS_KEY_MAX];
 		if (cell->n_members == 0)
 			continue;
 		if (redis_hll_key(s, cell->gran, cell->bucket_start_ms,
@@ -644,10 +649,10 @@ static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r
 			                                                : REDIS_CHUNK;
 			rc |= redis_args_add(a, key, strlen(key)) |
 			      redis_add_expiry(s, key, expire_at) | redis_args_addf(a, "%zu", m);
-			for (size_t i = 0; i < m; i++) {
-				pseudonym_to_hex(&members[cell->first_member + done + i], hex);
-				rc |= redis_args_add(a, hex, PSEUDONYM_HEX_SIZE - 1);
-			}
+			for (size_t i = 0; i < m; i++)
+				rc |= redis_args_add(
+					a, (const char *)members[cell->first_member + done + i].bytes,
+					REDIS_HLL_MEMBER);
 			chunks++;
 		}
 	}

@@ -259,3 +259,8 @@ bool dedup_known_has(const dedup_known *k, uint64_t id)
 {
 	return k->slots[id & k->mask] == id;
 }
+
+void dedup_known_clear(dedup_known *k)
+{
+	memset(k->slots, 0, (k->mask + 1) * sizeof(*k->slots));
+}

@@ -76,5 +76,7 @@ dedup_known *dedup_known_new(size_t slots);
 void dedup_known_free(dedup_known *k);
 void dedup_known_add(dedup_known *k, uint64_t id);
 bool dedup_known_has(const dedup_known *k, uint64_t id);
+/* Forgets every id. */
+void dedup_known_clear(dedup_known *k);
 
 #endif

@@ -18,6 +18,8 @@
 
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
+#define PIPELINE_WRITTEN_CREDITS (1 << 19) /* 4 MiB of contributors already in Redis */
+#define PIPELINE_FORGET_CREDITS_MS 60000
 
 struct pipeline {
 	const config *cfg;
@@ -28,7 +30,11 @@ struct pipeline {
 	decode_avro *avro;
 	decode_slack *slack;
 	dedup_known *known;
+	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
+	dedup_known *written_credits;
+	int64_t credits_cleared_ms;
 	dedup_batch *reported;     /* ids Redis reported since the last written batch */
+	const dedup_batch *in_flight; /* ids of the batch being written, or NULL */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	uint32_t *contributor_grans; /* per behaviour, see window_contributor_grans() */
 	pipeline_stats stats;
@@ -51,8 +57,9 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
+	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->known || !pl->reported ||
+	if (!pl->avro || !pl->slack || !pl->known || !pl->written_credits || !pl->reported ||
 	    pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
@@ -70,6 +77,7 @@ void pipeline_free(pipeline *pl)
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
 	dedup_known_free(pl->known);
+	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
 	free(pl->contributor_grans);
 	free(pl);
@@ -89,6 +97,9 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 		grans[b] = window_contributor_grans(cfg, b);
 	classify_free(pl->classifier);
 	free(pl->contributor_grans);
+	/* Behaviour indices may mean other behaviours now. */
+	if (pl->written_credits)
+		dedup_known_clear(pl->written_credits);
 	pl->classifier = c;
 	pl->contributor_grans = grans;
 	pl->cfg = cfg;
@@ -159,8 +170,14 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 		if (t_ms < now_ms - pl->keep_ms[g])
 			continue;
 		int64_t start = window_bucket_start(pl->clock, g, t_ms);
+		const pseudonym *member = distinct >> g & 1 ? contributor : NULL;
+		/* Redis already holds this member in these cells: count only. */
+		if (member && dedup_known_has(pl->written_credits,
+		                              window_credit_key(member, hit->behaviour, credited, n,
+		                                                (uint8_t)g, start)))
+			member = NULL;
 		if (window_batch_credit(batch, hit->behaviour, credited, n, (uint8_t)g, start,
-		                        hit->effect, distinct >> g & 1 ? contributor : NULL) < 0)
+		                        hit->effect, member) < 0)
 			return -1;
 	}
 	pl->stats.behaviours++;
@@ -191,7 +208,8 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
 	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
-	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id);
+	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
+	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
 	if (added > 0)
 		return DECODE_OK;
@@ -213,13 +231,33 @@ void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n)
 	}
 }
 
-void pipeline_batch_written(pipeline *pl, const dedup_batch *written)
+void pipeline_set_in_flight(pipeline *pl, const dedup_batch *ids)
+{
+	pl->in_flight = ids;
+}
+
+static void pipeline_note_written_credit(uint64_t key, void *opaque)
+{
+	dedup_known_add(opaque, key);
+}
+
+void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
+                            const window_batch *cells, int64_t now_ms)
 {
 	const dedup_entry *e = dedup_batch_entries(written);
 
 	for (size_t i = 0; i < dedup_batch_count(written); i++)
 		dedup_known_add(pl->known, e[i].id);
 	dedup_batch_reset(pl->reported);
+	if (now_ms - pl->credits_cleared_ms >= PIPELINE_FORGET_CREDITS_MS)
+		pipeline_forget_written_credits(pl, now_ms);
+	window_batch_each_credit(cells, pipeline_note_written_credit, pl->written_credits);
+}
+
+void pipeline_forget_written_credits(pipeline *pl, int64_t now_ms)
+{
+	dedup_known_clear(pl->written_credits);
+	pl->credits_cleared_ms = now_ms;
 }
 
 static decode_status pipeline_decode(pipeline *pl, input_format format, const void *buf,

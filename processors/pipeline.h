@@ -73,11 +73,30 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
 
 /*
+ * The ids of the batch being written while the next one fills (NULL when
+ * none): later messages carrying them are repeats too. The pipeline only
+ * borrows them; pipeline_batch_written() or a read-again follows.
+ */
+void pipeline_set_in_flight(pipeline *pl, const dedup_batch *ids);
+
+/*
  * Call when a batch is written: its ids go into the cache of counted ids,
  * so that a replay this instance reads later is dropped without a refused
- * write, and the exact ids of pipeline_note_counted() are forgotten.
+ * write, and the exact ids of pipeline_note_counted() are forgotten. Its
+ * credits go into a cache of contributors Redis holds: a later credit of
+ * the same person, behaviour, bucket and scopes then adds only its count,
+ * not the member again. That cache is forgotten once a minute (see
+ * pipeline_forget_written_credits()).
  */
-void pipeline_batch_written(pipeline *pl, const dedup_batch *written);
+void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
+                            const window_batch *cells, int64_t now_ms);
+
+/*
+ * Forgets which contributors Redis holds. Call when the Redis connection is
+ * new: a restarted Redis may have lost them. Also done once a minute, so
+ * that a HyperLogLog another client deleted gets its members back.
+ */
+void pipeline_forget_written_credits(pipeline *pl, int64_t now_ms);
 
 /*
  * Switches to cfg after a reload: a classifier for its behaviours, its

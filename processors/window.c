@@ -384,24 +384,16 @@ static uint64_t window_cell_hash(uint16_t behaviour, uint32_t scope, uint8_t gra
 	return window_mix((uint64_t)bucket_start_ms * 0x9e3779b97f4a7c15ull ^ key);
 }
 
-/*
- * The key of one credit's contributor: person, behaviour, granularity,
- * bucket and the scopes credited. A person credited again for the same
- * behaviour and bucket with the same scopes adds no member; a 64-bit key
- * collision would drop one member from the batch (probability about
- * n^2 / 2^65 for n credits). Pseudonyms are HMAC output, so their first
- * bytes are already uniform.
- */
-static uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
-				  const uint32_t *scopes, size_t n_scopes, uint8_t gran,
-				  int64_t bucket_start_ms)
+uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
+			   const uint32_t *scopes, size_t n_scopes, uint8_t gran,
+			   int64_t bucket_start_ms)
 {
 	uint64_t h;
 	memcpy(&h, contributor->bytes, sizeof(h));
 	uint64_t k = window_cell_hash(behaviour, 0, gran, bucket_start_ms);
 	for (size_t i = 0; i < n_scopes; i++)
 		k = window_mix(k ^ (scopes[i] + 1ull) * 0x9e3779b97f4a7c15ull);
-	return h ^ k;
+	return (h ^ k) ? h ^ k : 1;
 }
 
 static bool window_cell_is(const window_cell *c, uint16_t behaviour, uint32_t scope, uint8_t gran,
@@ -636,6 +628,14 @@ void window_batch_finish(window_batch *b)
 		window_cell *c = &b->cells[b->entries[i].cell];
 		b->members[--c->first_member] = b->entries[i].contributor;
 	}
+}
+
+void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),
+			      void *opaque)
+{
+	for (size_t i = 0; i <= b->credits_mask; i++)
+		if (b->credits[i].epoch == b->epoch)
+			fn(b->credits[i].key, opaque);
 }
 
 size_t window_batch_cell_count(const window_batch *b)

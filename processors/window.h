@@ -100,6 +100,18 @@ int window_batch_add(window_batch *b, uint16_t behaviour, uint32_t scope,
 #define WINDOW_MAX_CREDIT_SCOPES 16
 
 /*
+ * The key of one credit's contributor: person, behaviour, granularity,
+ * bucket and the scopes credited. A person credited again for the same
+ * behaviour and bucket with the same scopes adds no member; a 64-bit key
+ * collision would drop one member from the batch (probability about
+ * n^2 / 2^65 for n credits). Pseudonyms are HMAC output, so their first
+ * bytes are already uniform.
+ */
+uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
+                           const uint32_t *scopes, size_t n_scopes, uint8_t gran,
+                           int64_t bucket_start_ms);
+
+/*
  * One credit of a person to every scope in scopes (at most
  * WINDOW_MAX_CREDIT_SCOPES): adds delta to each of their cells and, when
  * contributor is not NULL, records the contributor in each of them, once
@@ -110,6 +122,10 @@ int window_batch_add(window_batch *b, uint16_t behaviour, uint32_t scope,
 int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
                         size_t n_scopes, uint8_t gran, int64_t bucket_start_ms,
                         int64_t delta, const pseudonym *contributor);
+
+/* Calls fn with the key of every credit whose contributor the batch records. */
+void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),
+                              void *opaque);
 
 /* Lays the contributors out per cell; call once before reading cells. */
 void window_batch_finish(window_batch *b);

@@ -399,6 +399,11 @@ def pseudonym(key, raw_id):
     return hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).digest()[:16].hex()
 
 
+def hll_member(pseudonym_hex):
+    """What the daemon adds to a HyperLogLog: the pseudonym's first 8 bytes, raw."""
+    return bytes.fromhex(pseudonym_hex)[:8]
+
+
 # ---------------------------------------------------------------- gen
 
 SYLLABLES = ["zor", "vel", "quin", "mab", "thes", "ryl", "dov", "kor", "brin", "lux", "wyn",
@@ -689,7 +694,7 @@ class Expected:
             if not cfg.keeps_contributors(g, b):
                 continue
             for scope in self.scopes_of[emp]:
-                self.members[(g, start, b, scope)].add(self.pseudonym_of[emp])
+                self.members[(g, start, b, scope)].add(hll_member(self.pseudonym_of[emp]))
 
     def _credit(self, ev, b, rule, starts, net, positive):
         if rule.credit_targets:
@@ -715,6 +720,8 @@ class Expected:
 
 
 def redis_quote(arg):
+    if isinstance(arg, bytes):
+        return '"' + "".join("\\x%02x" % c for c in arg) + '"'
     return '"' + str(arg).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
