@@ -82,6 +82,7 @@
 #define APP_MAX_WINDOWS 64
 #define APP_DETAIL_MAX 160
 
+/* What the batch in flight (a->flight) is waiting for; IDLE: there is none. */
 typedef enum app_batch_state {
 	APP_BATCH_IDLE,
 	APP_BATCH_FLUSHING,
@@ -95,6 +96,26 @@ typedef struct app_reason_count {
 	const char *reason;
 	uint64_t count;
 } app_reason_count;
+
+/*
+ * One batch: the messages of one or more polls, pre-aggregated, with the
+ * offsets they span per partition. The app has two: one filling while the
+ * other is written to Redis.
+ */
+typedef struct app_batch {
+	window_batch *cells;
+	dedup_batch *ids;
+	redis_partition_offsets parts[APP_MAX_PARTS];
+	char part_tokens[APP_MAX_PARTS][OWNERSHIP_TOKEN_SIZE];
+	size_t n_parts;
+	uint32_t part_messages[APP_MAX_PARTS]; /* messages of each partition in the batch */
+	size_t messages;
+	int64_t started_ms;       /* when a poll first found messages for it */
+	/* Ignored messages, added to the totals once the batch is written: a
+	 * batch read again may ignore other copies of a repeat. */
+	app_reason_count ignored[APP_MAX_REASONS];
+	size_t n_ignored;
+} app_batch;
 
 /* A copy of the one message of a batch read while isolating a poison record. */
 typedef struct app_single_message {
@@ -114,8 +135,9 @@ struct app {
 	roster *roster;
 	window_clock *clock;
 	pipeline *pipeline;
-	window_batch *batch;
-	dedup_batch *ids;
+	app_batch batches[2];
+	app_batch *fill;          /* the batch polls add to */
+	app_batch *flight;        /* the batch being written, while state is not IDLE */
 	kpi_tick *tick;
 	scorecard *scorecard;     /* latest figure per (KPI, scope), for GET /api/kpis */
 	encoder *encoder;
@@ -135,20 +157,17 @@ struct app {
 	struct event *signal_events[APP_SIGNALS];
 	struct event *kick_event;
 	struct event *retry_timer;
+	struct event *fill_timer;     /* ends the wait of a filling batch */
 	struct event *tick_timer;
 	struct event *stats_timer;
 	struct event *shutdown_timer;
 	struct event *tokens_timer;    /* re-reads the admin tokens after an API reload */
 
 	app_batch_state state;
-	redis_partition_offsets parts[APP_MAX_PARTS];
-	char part_tokens[APP_MAX_PARTS][OWNERSHIP_TOKEN_SIZE];
-	size_t n_parts;
-	uint32_t part_messages[APP_MAX_PARTS]; /* messages of each partition in the batch */
-	size_t batch_messages;
+	bool close_batch;         /* send the filling batch as soon as none is in flight */
 	struct timespec flush_sent; /* when the batch write in flight was sent */
 	size_t dlq_in_flight;     /* dead letters queued, delivery not reported yet */
-	int reject_attempts;      /* of the current batch, by error replies */
+	int reject_attempts;      /* of the batch in flight, by error replies */
 	/* Partitions of a rejected batch, read one message per batch up to its end. */
 	kafka_offset isolate[APP_MAX_PARTS];
 	size_t n_isolate;
@@ -160,7 +179,7 @@ struct app {
 	bool evaluating;          /* this tick's figures go to the escalation rules */
 	bool escalations_stopped; /* the lease is given up, or the stop cannot wait */
 	bool caught_up;           /* the backlog present at start has been consumed */
-	int64_t batch_now_ms;     /* wall clock when the current batch was polled */
+	int64_t batch_now_ms;     /* wall clock of the current poll */
 	int exit_code;
 
 	int64_t window_start_ms[APP_MAX_WINDOWS];
@@ -168,10 +187,6 @@ struct app {
 
 	app_reason_count reasons[APP_MAX_REASONS];
 	size_t n_reasons;
-	/* Ignored messages of the current batch, added to reasons once it is
-	 * written: a batch read again may ignore other copies of a repeat. */
-	app_reason_count batch_ignored[APP_MAX_REASONS];
-	size_t n_batch_ignored;
 	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
 	uint64_t batches_rejected, batch_retries;
 	uint64_t backpressure_pauses;  /* times input paused for the output queue */
@@ -208,15 +223,6 @@ static void app_add_reason(app_reason_count *list, size_t *n, const char *outcom
 static void app_count_reason(app *a, const char *outcome, const char *reason)
 {
 	app_add_reason(a->reasons, &a->n_reasons, outcome, reason, 1);
-}
-
-/* Adds the ignored messages of the batch just written to the totals. */
-static void app_count_batch_ignored(app *a)
-{
-	for (size_t i = 0; i < a->n_batch_ignored; i++)
-		app_add_reason(a->reasons, &a->n_reasons, a->batch_ignored[i].outcome,
-		               a->batch_ignored[i].reason, a->batch_ignored[i].count);
-	a->n_batch_ignored = 0;
 }
 
 /* ---------------------------------------------------------------- dead letters */
@@ -274,33 +280,45 @@ static void app_kick(app *a)
 	event_active(a->kick_event, 0, 0);
 }
 
+/* True while a batch is being written (or waits to be): a->flight is in use. */
+static bool app_in_flight(const app *a)
+{
+	return a->state != APP_BATCH_IDLE;
+}
+
+/* True when nothing is read but not written: no batch in flight or filling. */
+static bool app_batches_empty(const app *a)
+{
+	return !app_in_flight(a) && a->fill->n_parts == 0;
+}
+
 /*
  * Tracks the first and next offset of each partition in the batch. Returns
  * 0, 1 when the message must be skipped (its partition is not claimed and
  * started: it is read again once it is), or -1 when the batch has no room.
  */
-static int app_note_offset(app *a, const kafka_message *m)
+static int app_note_offset(app *a, app_batch *b, const kafka_message *m)
 {
-	for (size_t i = 0; i < a->n_parts; i++) {
-		redis_partition_offsets *p = &a->parts[i];
+	for (size_t i = 0; i < b->n_parts; i++) {
+		redis_partition_offsets *p = &b->parts[i];
 		if (p->partition == m->partition && strcmp(p->topic, m->topic) == 0) {
 			if (m->offset + 1 > p->next_offset)
 				p->next_offset = m->offset + 1;
-			a->part_messages[i]++;
+			b->part_messages[i]++;
 			return 0;
 		}
 	}
-	if (a->n_parts == APP_MAX_PARTS)
+	if (b->n_parts == APP_MAX_PARTS)
 		return -1;
 	const char *topic = NULL;
 	const char *token = ownership_token(a->owners, m->topic, m->partition, &topic);
 	if (!token)
 		return 1;
-	size_t i = a->n_parts++;
-	a->part_messages[i] = 1;
-	snprintf(a->part_tokens[i], sizeof(a->part_tokens[i]), "%s", token);
-	a->parts[i] = (redis_partition_offsets){ .topic = topic, .partition = m->partition,
-	                                         .owner_token = a->part_tokens[i],
+	size_t i = b->n_parts++;
+	b->part_messages[i] = 1;
+	snprintf(b->part_tokens[i], sizeof(b->part_tokens[i]), "%s", token);
+	b->parts[i] = (redis_partition_offsets){ .topic = topic, .partition = m->partition,
+	                                         .owner_token = b->part_tokens[i],
 	                                         .first_offset = m->offset,
 	                                         .next_offset = m->offset + 1,
 	                                         .stored_offset = -1 };
@@ -334,9 +352,10 @@ static void app_keep_single(app *a, const kafka_message *m)
 static void app_message_cb(const kafka_message *m, void *opaque)
 {
 	app *a = opaque;
+	app_batch *b = a->fill;
 	decode_result res;
 
-	int noted = app_note_offset(a, m);
+	int noted = app_note_offset(a, b, m);
 	if (noted != 0) {
 		if (noted < 0)
 			log_error("source", "message skipped: too many partitions in one batch",
@@ -344,7 +363,7 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 			          m->partition, APP_MAX_PARTS);
 		return;
 	}
-	a->batch_messages++;
+	b->messages++;
 	if (a->n_isolate)
 		app_keep_single(a, m);
 	/* Read again after a refused write: its dead letter was produced. */
@@ -355,59 +374,76 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 		return;
 	}
 	decode_status st = pipeline_process(a->pipeline, m->format, m->payload, m->len,
-	                                    a->batch_now_ms, a->batch, a->ids, &res);
+	                                    a->batch_now_ms, b->cells, b->ids, &res);
 	if (st == DECODE_IGNORED)
-		app_add_reason(a->batch_ignored, &a->n_batch_ignored, "ignored", res.reason, 1);
+		app_add_reason(b->ignored, &b->n_ignored, "ignored", res.reason, 1);
 	/* The other events of a Graph message; its dead letter covers the invalid ones. */
 	size_t n_other;
 	const pipeline_outcome *other = pipeline_other_outcomes(a->pipeline, &n_other);
 	for (size_t i = 0; i < n_other; i++)
 		if (other[i].status == DECODE_IGNORED)
-			app_add_reason(a->batch_ignored, &a->n_batch_ignored, "ignored",
-			               other[i].reason, other[i].count);
+			app_add_reason(b->ignored, &b->n_ignored, "ignored", other[i].reason,
+			               other[i].count);
 	if (st == DECODE_INVALID && !again)
 		app_dead_letter(a, m, res.reason, res.detail);
 }
 
-static void app_reset_batch(app *a)
+static void app_batch_clear(app_batch *b)
 {
-	window_batch_reset(a->batch);
-	dedup_batch_reset(a->ids);
-	a->n_parts = 0;
-	a->batch_messages = 0;
+	window_batch_reset(b->cells);
+	dedup_batch_reset(b->ids);
+	b->n_parts = 0;
+	b->messages = 0;
+	b->n_ignored = 0;
+}
+
+/* The batch in flight is done with: the next one may be sent. */
+static void app_flight_done(app *a)
+{
+	app_batch_clear(a->flight);
+	pipeline_set_in_flight(a->pipeline, NULL);
 	a->reject_attempts = 0;
-	a->n_batch_ignored = 0;
 	a->single.valid = false;
 	a->state = APP_BATCH_IDLE;
 }
 
-/* Commits the batch's offsets of the partitions still owned under its token. */
+/* Commits the offsets of the batch in flight for the partitions still owned under its token. */
 static void app_commit_batch(app *a, bool sync)
 {
+	const app_batch *b = a->flight;
 	kafka_offset offsets[APP_MAX_PARTS];
 	size_t n = 0;
 
-	for (size_t i = 0; i < a->n_parts; i++) {
-		const redis_partition_offsets *p = &a->parts[i];
+	for (size_t i = 0; i < b->n_parts; i++) {
+		const redis_partition_offsets *p = &b->parts[i];
 		if (ownership_holds(a->owners, p->topic, p->partition, p->owner_token))
 			offsets[n++] = (kafka_offset){ p->topic, p->partition, p->next_offset };
 	}
 	kafka_consumer_commit(a->consumer, offsets, n, sync);
 }
 
-/*
- * Drops the batch and moves each partition still owned under the batch's
- * token back to where the batch began, or to what Redis stored when that
- * is further (stale). Fenced partitions are claimed again instead.
- */
-static void app_read_batch_again(app *a, const char *why)
+/* True when offsets[0..n) already has a position for the partition. */
+static bool app_offsets_have(const kafka_offset *offsets, size_t n, const char *topic,
+                             int32_t partition)
 {
-	kafka_offset offsets[APP_MAX_PARTS];
-	size_t n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (offsets[i].partition == partition && strcmp(offsets[i].topic, topic) == 0)
+			return true;
+	return false;
+}
 
-	for (size_t i = 0; i < a->n_parts; i++) {
-		const redis_partition_offsets *p = &a->parts[i];
-		if (!ownership_holds(a->owners, p->topic, p->partition, p->owner_token))
+/*
+ * Where each partition of batch b, still owned under b's token, is read
+ * again from: where b began, or what Redis stored when that is further
+ * (stale). Fenced partitions are claimed again instead. Appends to offsets.
+ */
+static size_t app_rewind_positions(app *a, const app_batch *b, const char *why,
+                                   kafka_offset *offsets, size_t n)
+{
+	for (size_t i = 0; i < b->n_parts; i++) {
+		const redis_partition_offsets *p = &b->parts[i];
+		if (!ownership_holds(a->owners, p->topic, p->partition, p->owner_token) ||
+		    app_offsets_have(offsets, n, p->topic, p->partition))
 			continue;
 		if (p->fenced) {
 			ownership_reclaim(a->owners, p->topic, p->partition, p->owner_token,
@@ -420,8 +456,32 @@ static void app_read_batch_again(app *a, const char *why)
 		         "partition=%" PRId32 " batch_first=%" PRId64 " resume_at=%" PRId64, why,
 		         p->topic, p->partition, p->first_offset, at);
 	}
-	kafka_consumer_seek(a->consumer, offsets, n);
-	app_reset_batch(a);
+	return n;
+}
+
+/*
+ * Drops the batch in flight and the one filling behind it, and moves each
+ * of their partitions back to where the batch in flight began (or the
+ * filling one, for a partition only it has read).
+ */
+static void app_read_batch_again(app *a, const char *why)
+{
+	kafka_offset offsets[2 * APP_MAX_PARTS];
+	size_t n = app_rewind_positions(a, a->flight, why, offsets, 0);
+
+	for (size_t i = 0; i < a->flight->n_parts; i++)
+		if (a->flight->parts[i].fenced)
+			offsets[n++] = (kafka_offset){ a->flight->parts[i].topic,
+			                               a->flight->parts[i].partition, -1 };
+	n = app_rewind_positions(a, a->fill, why, offsets, n);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (offsets[i].offset >= 0)
+			offsets[kept++] = offsets[i];
+	kafka_consumer_seek(a->consumer, offsets, kept);
+	event_del(a->fill_timer);
+	app_batch_clear(a->fill);
+	app_flight_done(a);
 }
 
 static void app_finish_stop(app *a);
@@ -463,10 +523,10 @@ static void app_skip_poison(app *a)
 	snprintf(detail, sizeof(detail), "Redis rejected the write %d times: %.100s",
 	         a->reject_attempts, redis_store_flush_error(a->store));
 	app_dead_letter(a, m, "redis_rejected", detail);
-	window_batch_reset(a->batch);
-	dedup_batch_reset(a->ids);
-	window_batch_finish(a->batch);
-	dedup_batch_finish(a->ids);
+	window_batch_reset(a->flight->cells);
+	dedup_batch_reset(a->flight->ids);
+	window_batch_finish(a->flight->cells);
+	dedup_batch_finish(a->flight->ids);
 	a->single.valid = false;
 	a->reject_attempts = 0;
 	app_send_batch(a);
@@ -475,39 +535,40 @@ static void app_skip_poison(app *a)
 /* Redis rejected the write with an error: retry, then isolate the record. */
 static void app_batch_rejected(app *a)
 {
+	const app_batch *b = a->flight;
+
 	a->batches_rejected++;
 	a->reject_attempts++;
 	log_warn("redis", "Redis rejected the batch write; nothing of it was kept", "attempt=%d "
 	         "max_attempts=%d messages=%zu error=\"%.200s\"", a->reject_attempts,
-	         a->cfg->kafka.poison_attempts, a->batch_messages,
-	         redis_store_flush_error(a->store));
+	         a->cfg->kafka.poison_attempts, b->messages, redis_store_flush_error(a->store));
 	if (a->reject_attempts < a->cfg->kafka.poison_attempts) {
 		app_retry_later(a);
 		return;
 	}
-	if (a->batch_messages == 1 && a->single.valid) {
+	if (b->messages == 1 && a->single.valid) {
 		app_skip_poison(a);
 		return;
 	}
 	/* Read the batch again one message at a time to find the record. */
 	a->n_isolate = 0;
-	for (size_t i = 0; i < a->n_parts; i++)
-		a->isolate[a->n_isolate++] = (kafka_offset){ a->parts[i].topic, a->parts[i].partition,
-		                                             a->parts[i].next_offset };
+	for (size_t i = 0; i < b->n_parts; i++)
+		a->isolate[a->n_isolate++] = (kafka_offset){ b->parts[i].topic, b->parts[i].partition,
+		                                             b->parts[i].next_offset };
 	app_read_batch_again(a, "rejected");
 }
 
 /* Ends isolation for partitions whose rejected batch has been read again. */
-static void app_isolation_progress(app *a)
+static void app_isolation_progress(app *a, const app_batch *b)
 {
 	for (size_t i = 0; i < a->n_isolate;) {
 		kafka_offset *iso = &a->isolate[i];
 		const char *topic;
 		bool done = !ownership_token(a->owners, iso->topic, iso->partition, &topic);
-		for (size_t p = 0; p < a->n_parts && !done; p++)
-			done = a->parts[p].partition == iso->partition &&
-			       strcmp(a->parts[p].topic, iso->topic) == 0 &&
-			       a->parts[p].next_offset >= iso->offset;
+		for (size_t p = 0; p < b->n_parts && !done; p++)
+			done = b->parts[p].partition == iso->partition &&
+			       strcmp(b->parts[p].topic, iso->topic) == 0 &&
+			       b->parts[p].next_offset >= iso->offset;
 		if (done)
 			*iso = a->isolate[--a->n_isolate];
 		else
@@ -528,9 +589,14 @@ static void app_note_duplicates(app *a)
 /* Counts the messages of the batch Redis just acknowledged, per partition. */
 static void app_count_consumed(app *a)
 {
-	for (size_t i = 0; i < a->n_parts; i++)
-		app_metrics_consumed(a->app_metrics, a->parts[i].topic, a->parts[i].partition,
-		                     a->part_messages[i]);
+	const app_batch *b = a->flight;
+
+	for (size_t i = 0; i < b->n_parts; i++)
+		app_metrics_consumed(a->app_metrics, b->parts[i].topic, b->parts[i].partition,
+		                     b->part_messages[i]);
+	for (size_t i = 0; i < b->n_ignored; i++)
+		app_add_reason(a->reasons, &a->n_reasons, b->ignored[i].outcome,
+		               b->ignored[i].reason, b->ignored[i].count);
 }
 
 /* Records how long Redis took to reply to the batch write. */
@@ -543,6 +609,18 @@ static void app_time_flush(app *a)
 	                          (now.tv_nsec - a->flush_sent.tv_nsec) / 1e9);
 }
 
+/* Redis stored the batch in flight: count it, commit its offsets, free the slot. */
+static void app_batch_applied(app *a)
+{
+	a->batches_applied++;
+	log_debug("batch", "batch written", "messages=%zu partitions=%zu", a->flight->messages,
+	          a->flight->n_parts);
+	app_count_consumed(a);
+	pipeline_batch_written(a->pipeline, a->flight->ids, a->flight->cells, app_now_ms());
+	app_commit_batch(a, a->stopping);
+	app_flight_done(a);
+}
+
 static void app_flush_cb(redis_flush_status status, void *opaque)
 {
 	app *a = opaque;
@@ -552,14 +630,7 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		app_time_flush(a);
 	switch (status) {
 	case REDIS_FLUSH_APPLIED:
-		a->batches_applied++;
-		log_debug("batch", "batch written", "messages=%zu partitions=%zu", a->batch_messages,
-		          a->n_parts);
-		app_count_consumed(a);
-		pipeline_batch_written(a->pipeline, a->ids);
-		app_count_batch_ignored(a);
-		app_commit_batch(a, a->stopping);
-		app_reset_batch(a);
+		app_batch_applied(a);
 		break;
 	case REDIS_FLUSH_STALE:
 		a->batches_stale++;
@@ -576,7 +647,7 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		break;
 	case REDIS_FLUSH_REJECTED:
 		app_batch_rejected(a);
-		if (a->state != APP_BATCH_IDLE)
+		if (app_in_flight(a))
 			return;
 		break;
 	case REDIS_FLUSH_FAILED:
@@ -584,7 +655,7 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		app_retry_later(a);
 		return;
 	}
-	if (a->stopping)
+	if (a->stopping && a->fill->n_parts == 0)
 		app_finish_stop(a);
 	else
 		app_kick(a);
@@ -606,9 +677,9 @@ static void app_note_dlq_resume(app *a)
 }
 
 /*
- * Sends the batch to Redis once its dead letters are delivered: after Redis
- * has its offsets the batch is never read again, so a dead letter still
- * queued then would be lost with a crash.
+ * Sends the batch in flight to Redis once its dead letters are delivered:
+ * after Redis has its offsets the batch is never read again, so a dead
+ * letter still queued then would be lost with a crash.
  */
 static void app_send_batch(app *a)
 {
@@ -627,8 +698,9 @@ static void app_send_batch(app *a)
 	if (a->state == APP_BATCH_WAITING_DLQ && a->input_paused)
 		app_note_dlq_resume(a);
 	redis_flush_request req = {
-		.batch = a->batch, .ids = a->ids, .roster = a->roster, .clock = a->clock,
-		.parts = a->parts, .n_parts = a->n_parts, .now_ms = app_now_ms(),
+		.batch = a->flight->cells, .ids = a->flight->ids, .roster = a->roster,
+		.clock = a->clock, .parts = a->flight->parts, .n_parts = a->flight->n_parts,
+		.now_ms = app_now_ms(),
 	};
 
 	clock_gettime(CLOCK_MONOTONIC, &a->flush_sent);
@@ -672,28 +744,89 @@ static bool app_output_backlogged(app *a)
 
 static void app_apply_pending(app *a);
 
-/* Polls one batch and sends it; does nothing unless idle and ready. */
+/*
+ * Ends the filling batch and sends it: it becomes the batch in flight, and
+ * the next batch fills behind it while Redis writes it.
+ */
+static void app_close_batch(app *a)
+{
+	app_batch *b = a->fill;
+
+	event_del(a->fill_timer);
+	a->close_batch = false;
+	app_metrics_batch_size(a->app_metrics, b->messages);
+	if (a->n_isolate)
+		app_isolation_progress(a, b);
+	window_batch_finish(b->cells);
+	dedup_batch_finish(b->ids);
+	a->fill = a->flight;
+	a->flight = b;
+	pipeline_set_in_flight(a->pipeline, b->ids);
+	app_send_batch(a);
+}
+
+/* True when input must not be read now: a stop, a reload, or a dependency. */
+static bool app_input_blocked(app *a)
+{
+	return a->stopping || a->pending_cfg || !redis_store_connected(a->store) ||
+	       !kafka_roster_loaded(a->roster_reader) || app_output_backlogged(a);
+}
+
+/* True when the filling batch has to go rather than wait for more messages. */
+static bool app_batch_due(const app *a, int64_t now_ms)
+{
+	return a->close_batch || a->n_isolate ||
+	       a->fill->messages >= (size_t)a->cfg->kafka.batch_max_messages ||
+	       now_ms - a->fill->started_ms >= a->cfg->kafka.batch_max_ms;
+}
+
+/* Lets the batch fill until batch_max_ms after its first message. */
+static void app_wait_for_more(app *a, int64_t now_ms)
+{
+	int64_t left = a->fill->started_ms + a->cfg->kafka.batch_max_ms - now_ms;
+	struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000 * 1000) };
+
+	if (!evtimer_pending(a->fill_timer, NULL))
+		evtimer_add(a->fill_timer, &tv);
+}
+
+/* Reads what the consumer holds into the filling batch. */
+static void app_read_input(app *a, int64_t now_ms)
+{
+	size_t max = a->n_isolate ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
+	bool empty = a->fill->n_parts == 0;
+
+	/* One clock read per poll: lateness is judged against the poll time. */
+	a->batch_now_ms = now_ms;
+	if (a->fill->messages < max)
+		kafka_consumer_poll(a->consumer, max - a->fill->messages, app_message_cb, a);
+	if (empty && a->fill->n_parts > 0)
+		a->fill->started_ms = now_ms;
+}
+
+/*
+ * Adds what the consumer holds to the filling batch, and sends the batch
+ * once it is full or batch_max_ms old, or something asks to end it (a stop,
+ * a reload, a rebalance, a dependency away) and no batch is in flight.
+ * While a batch is in flight the next one fills; only an isolating read
+ * (one message per batch) waits for it.
+ */
 static void app_poll(app *a)
 {
 	app_apply_pending(a);
-	if (a->state != APP_BATCH_IDLE || a->stopping || !a->consumer || a->pending_cfg)
+	if (!a->consumer)
 		return;
-	if (!redis_store_connected(a->store) || !kafka_roster_loaded(a->roster_reader) ||
-	    app_output_backlogged(a))
-		return;
+	int64_t now = app_now_ms();
+	bool blocked = app_input_blocked(a);
 
-	/* One clock read per batch: lateness is judged against the poll time. */
-	a->batch_now_ms = app_now_ms();
-	size_t max = a->n_isolate ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
-	kafka_consumer_poll(a->consumer, max, app_message_cb, a);
-	if (a->n_parts == 0)
+	if (!blocked && !(a->n_isolate && app_in_flight(a)))
+		app_read_input(a, now);
+	if (a->fill->n_parts == 0)
 		return;
-	app_metrics_batch_size(a->app_metrics, a->batch_messages);
-	if (a->n_isolate)
-		app_isolation_progress(a);
-	window_batch_finish(a->batch);
-	dedup_batch_finish(a->ids);
-	app_send_batch(a);
+	if (!blocked && !app_batch_due(a, now))
+		app_wait_for_more(a, now);
+	else if (!app_in_flight(a))
+		app_close_batch(a);
 }
 
 static void app_wake_cb(void *opaque)
@@ -716,6 +849,11 @@ static void app_revoked_cb(const kafka_offset *parts, size_t n, void *opaque)
 {
 	app *a = opaque;
 	ownership_revoked(a->owners, parts, n);
+	/* Write a filling batch before another instance claims its partitions. */
+	if (a->fill->n_parts > 0) {
+		a->close_batch = true;
+		app_kick(a);
+	}
 }
 
 static void app_store_state_cb(bool connected, void *opaque)
@@ -724,6 +862,7 @@ static void app_store_state_cb(bool connected, void *opaque)
 
 	if (!connected)
 		return;
+	pipeline_forget_written_credits(a->pipeline, app_now_ms());
 	if (a->state == APP_BATCH_RETRYING)
 		app_send_batch(a);
 	else
@@ -887,7 +1026,7 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 		         a->cfg->outputs.max_queued_messages);
 		return;
 	}
-	if (!a->caught_up && a->state == APP_BATCH_IDLE && kafka_consumer_caught_up(a->consumer)) {
+	if (!a->caught_up && !app_in_flight(a) && kafka_consumer_caught_up(a->consumer)) {
 		a->caught_up = true;
 		log_info("main", "caught up with the input backlog; escalations are now evaluated",
 		         "%s", "");
@@ -996,7 +1135,7 @@ static void app_apply_pending(app *a)
 	kpi_tick *tick;
 	scorecard *sc;
 
-	if (!next || a->stopping || a->state != APP_BATCH_IDLE || a->tick_active)
+	if (!next || a->stopping || !app_batches_empty(a) || a->tick_active)
 		return;
 	a->pending_cfg = NULL;
 	tick = kpi_tick_new(next);
@@ -1129,7 +1268,7 @@ static void app_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	app *a = arg;
 
-	if (a->state == APP_BATCH_IDLE) {
+	if (app_batches_empty(a)) {
 		/* Only the escalation hand-over waits. The outbox keeps its events, so the exit stays 0. */
 		log_warn("main", "the escalation lease was not given up within the drain time; "
 		         "another instance takes over when it expires and sends the outbox again",
@@ -1164,10 +1303,12 @@ static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 	         drain_ms);
 	a->stopping = true;
 	a->stop_deadline_ms = app_now_ms() + drain_ms;
-	if (a->state == APP_BATCH_IDLE) {
+	if (app_batches_empty(a)) {
 		app_finish_stop(a);
 		return;
 	}
+	if (!app_in_flight(a))
+		app_close_batch(a);
 	/* A batch is in flight or waiting for Redis: let it finish first. */
 	evtimer_add(a->shutdown_timer, &wait);
 }
@@ -1348,12 +1489,18 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	if (!a->roster || !a->clock)
 		return -1;
 	a->pipeline = pipeline_new(cfg, a->privacy, a->roster, a->clock, err, err_size);
-	a->batch = window_batch_new();
-	a->ids = dedup_batch_new();
+	for (size_t i = 0; i < 2; i++) {
+		a->batches[i].cells = window_batch_new();
+		a->batches[i].ids = dedup_batch_new();
+		if (!a->batches[i].cells || !a->batches[i].ids)
+			return -1;
+	}
+	a->fill = &a->batches[0];
+	a->flight = &a->batches[1];
 	a->tick = kpi_tick_new(cfg);
 	a->scorecard = scorecard_new(cfg);
 	a->encoder = encoder_new(err, err_size);
-	if (!a->pipeline || !a->batch || !a->ids || !a->tick || !a->scorecard || !a->encoder)
+	if (!a->pipeline || !a->tick || !a->scorecard || !a->encoder)
 		return -1;
 	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
 	return 0;
@@ -1391,11 +1538,13 @@ static int app_init_events(app *a)
 	}
 	a->kick_event = event_new(a->base, -1, 0, app_kick_cb, a);
 	a->retry_timer = evtimer_new(a->base, app_retry_cb, a);
+	a->fill_timer = evtimer_new(a->base, app_kick_cb, a);
 	a->tick_timer = event_new(a->base, -1, EV_PERSIST, app_tick_cb, a);
 	a->stats_timer = event_new(a->base, -1, EV_PERSIST, app_stats_cb, a);
 	a->shutdown_timer = evtimer_new(a->base, app_shutdown_timeout_cb, a);
 	a->tokens_timer = evtimer_new(a->base, app_tokens_reload_cb, a);
-	if (!a->kick_event || !a->retry_timer || !a->tick_timer || !a->stats_timer ||
+	if (!a->kick_event || !a->retry_timer || !a->fill_timer || !a->tick_timer ||
+	    !a->stats_timer ||
 	    !a->shutdown_timer || !a->tokens_timer)
 		return -1;
 	event_add(a->tick_timer, &tick);
@@ -1462,7 +1611,7 @@ static void app_fini(app *a, int producer_wait_ms)
 	escalation_free(a->escalation);
 	struct event *events[] = { a->signal_events[0], a->signal_events[1],
 	                           a->signal_events[2], a->kick_event,
-	                           a->retry_timer, a->tick_timer, a->stats_timer,
+	                           a->retry_timer, a->fill_timer, a->tick_timer, a->stats_timer,
 	                           a->shutdown_timer, a->tokens_timer };
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i])
@@ -1471,8 +1620,10 @@ static void app_fini(app *a, int producer_wait_ms)
 	encoder_free(a->encoder);
 	kpi_tick_free(a->tick);
 	scorecard_free(a->scorecard);
-	window_batch_free(a->batch);
-	dedup_batch_free(a->ids);
+	for (size_t i = 0; i < 2; i++) {
+		window_batch_free(a->batches[i].cells);
+		dedup_batch_free(a->batches[i].ids);
+	}
 	free(a->single.buf);
 	pipeline_free(a->pipeline);
 	window_clock_free(a->clock);
@@ -1529,7 +1680,7 @@ int app_run(config *cfg)
 		log_info("main", "started", "version=%s config_version=%s inputs=%zu kpis=%zu",
 		         ADVOCACY_VERSION, cfg->version, cfg->kafka.n_inputs, cfg->n_kpis);
 		event_base_dispatch(a->base);
-		if (a->state == APP_BATCH_IDLE && a->n_parts == 0)
+		if (app_batches_empty(a))
 			log_info("main", "no batch pending at stop", "%s", "");
 	}
 	app_exit_on_next_signal(a);

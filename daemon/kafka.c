@@ -28,6 +28,7 @@
 
 #define KAFKA_ROSTER_POLL_MS 100
 #define KAFKA_PRODUCER_POLL_MS 50
+#define KAFKA_WAKE_MS 100 /* consumer polled at least this often */
 #define KAFKA_ROSTER_BATCH 10000
 #define KAFKA_MAX_INPUTS 64
 #define KAFKA_STATS_INTERVAL_MS "5000"
@@ -342,7 +343,8 @@ static int kafka_consumer_subscribe(kafka_consumer *c, char *errstr, size_t errs
 static int kafka_consumer_wire(kafka_consumer *c, struct event_base *base, char *errstr,
                                size_t errstr_size)
 {
-	struct timeval tv = { 0, (c->cfg->kafka.batch_max_ms > 0 ? c->cfg->kafka.batch_max_ms : 50) * 1000 };
+	/* A fallback: the queue's wake-up fires when it becomes non-empty only. */
+	struct timeval tv = { 0, KAFKA_WAKE_MS * 1000 };
 
 	if (pipe(c->pipe_fds) < 0) {
 		snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));

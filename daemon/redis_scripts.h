@@ -7,10 +7,21 @@
  *
  *   P  partitions:   field "<group>|<topic>|<partition>", owner token,
  *                    first offset, next offset
- *   D  id chunks:    dedup key, expire-at (epoch s), m, then m 8-byte ids
- *   H  HLL chunks:   key, expire-at, m, then m contributor pseudonyms
- *   E  count keys:   key, expire-at
- *   C  counts:       key, field, increment
+ *   D  id chunks:    dedup key, expire-at (epoch s), m, then m 8-byte ids;
+ *                    chunks of one key are adjacent
+ *   H  HLL chunks:   key, expire-at or "0", m, then m contributor pseudonyms
+ *   C  count chunks: key, expire-at or "0", m, then m pairs of field and
+ *                    increment
+ *
+ * An expire-at of "0" says that the sender already wrote the key with its
+ * expiry on this connection: the script then neither checks the key's type
+ * nor sets the expiry again. Every other HLL key is checked to be a
+ * HyperLogLog or absent. Counts are read with one HMGET per chunk, added in
+ * the script and written back with one HSET, so a stored value that is not
+ * an integer is refused before anything is written. HLLs are written
+ * first: a known HLL key that another client overwrote since fails there,
+ * before any count, and the members added until then are members of this
+ * batch, which adding again changes nothing.
  *
  * It checks everything before it writes anything, and replies:
  *   {1}                        applied
@@ -20,7 +31,7 @@
  *                              another owner token
  *   {4, error}                 rejected: a key holds something unexpected
  *                              (wrong type, a counter that is not an
- *                              integer); nothing stays written
+ *                              integer); nothing is written
  * The shebang line makes Redis refuse the whole call up front when it is
  * out of memory, instead of failing half-way.
  *

@@ -25,13 +25,17 @@
 #include <hiredis/hiredis.h>
 
 #include "log.h"
+#include "redis_known.h"
 #include "redis_scripts.h"
 
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
 #define REDIS_PING_INTERVAL_MS 1000
 #define REDIS_REPLY_TIMEOUT_MS 5000
-#define REDIS_CHUNK 1000    /* ids or members per script section record */
+#define REDIS_CHUNK 4000    /* ids or members per script section record */
+#define REDIS_COUNT_CHUNK 2000 /* fields per count record; Lua unpacks twice that */
+#define REDIS_KNOWN_SLOTS (1 << 16)
+#define REDIS_HLL_MEMBER 8     /* bytes of a pseudonym added to a HyperLogLog */
 #define REDIS_KEY_MAX 512
 
 
@@ -43,9 +47,11 @@ typedef struct redis_args {
 	size_t *lengths;
 	const char **argv;
 	size_t n, n_cap;
+	char *resp;               /* the command in the Redis protocol, see redis_args_resp() */
+	size_t resp_cap;
 } redis_args;
 
-/* A (granularity, bucket) whose count hash needs its expiry set. */
+/* A (granularity, bucket) whose count hash the batch changes. */
 typedef struct redis_bucket_ref {
 	uint8_t gran;
 	int64_t start_ms;
@@ -90,6 +96,7 @@ struct redis_store {
 	int64_t ping_sent_ms;     /* 0 when no PING is outstanding */
 
 	redis_args args;
+	redis_known *known;       /* window keys written with their expiry */
 	redis_bucket_ref *buckets;
 	size_t n_buckets, buckets_cap;
 
@@ -131,6 +138,7 @@ static void redis_args_fini(redis_args *a)
 	free(a->offsets);
 	free(a->lengths);
 	free(a->argv);
+	free(a->resp);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -187,6 +195,54 @@ static int redis_args_addf(redis_args *a, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -1;
 	return redis_args_add(a, tmp, (size_t)n);
+}
+
+/* Writes n in decimal followed by CRLF at out; returns the bytes written. */
+static size_t redis_resp_number(char *out, size_t n)
+{
+	char digits[24];
+	size_t len = 0;
+
+	do {
+		digits[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	for (size_t i = 0; i < len; i++)
+		out[i] = digits[len - 1 - i];
+	out[len] = '\r';
+	out[len + 1] = '\n';
+	return len + 2;
+}
+
+/*
+ * Formats the arguments as one Redis protocol command into a buffer that
+ * is reused, for redisAsyncFormattedCommand(): one pass and one copy,
+ * where hiredis' own formatting would build it piece by piece. Returns the
+ * command's length, or 0 when out of memory.
+ */
+static size_t redis_args_resp(redis_args *a)
+{
+	size_t need = 24 + a->len + a->n * 26;
+
+	if (need > a->resp_cap) {
+		char *r = realloc(a->resp, need);
+		if (!r)
+			return 0;
+		a->resp = r;
+		a->resp_cap = need;
+	}
+	char *out = a->resp;
+	*out++ = '*';
+	out += redis_resp_number(out, a->n);
+	for (size_t i = 0; i < a->n; i++) {
+		*out++ = '$';
+		out += redis_resp_number(out, a->lengths[i]);
+		memcpy(out, a->bytes + a->offsets[i], a->lengths[i]);
+		out += a->lengths[i];
+		*out++ = '\r';
+		*out++ = '\n';
+	}
+	return (size_t)(out - a->resp);
 }
 
 /* Turns the offsets into pointers; valid until the next add. */
@@ -280,6 +336,7 @@ static void redis_connect_cb(const redisAsyncContext *ac, int status)
 		return;
 	}
 	log_info("redis", "connected", "%s", "");
+	redis_known_clear(s->known, redis_now_ms());
 	s->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	s->ping_sent_ms = 0;
 	redis_set_connected(s, true);
@@ -393,8 +450,9 @@ redis_store *redis_store_new(struct event_base *base, const config *cfg,
 	snprintf(s->owners_key, sizeof(s->owners_key), "{%s}:owners", cfg->redis.key_prefix);
 	s->reconnect_timer = evtimer_new(base, redis_reconnect_cb, s);
 	s->health_timer = event_new(base, -1, EV_PERSIST, redis_health_cb, s);
-	if (!s->reconnect_timer || !s->health_timer) {
-		snprintf(errstr, errstr_size, "cannot create Redis timers");
+	s->known = redis_known_new(REDIS_KNOWN_SLOTS);
+	if (!s->reconnect_timer || !s->health_timer || !s->known) {
+		snprintf(errstr, errstr_size, "cannot create Redis timers or key set");
 		redis_store_free(s);
 		return NULL;
 	}
@@ -418,6 +476,7 @@ void redis_store_free(redis_store *s)
 	if (s->health_timer)
 		event_free(s->health_timer);
 	redis_args_fini(&s->args);
+	redis_known_free(s->known);
 	free(s->buckets);
 	free(s->duplicates);
 	free(s);
@@ -546,7 +605,26 @@ static int redis_add_ids(redis_store *s, const dedup_batch *ids, int64_t now_s)
 	return rc;
 }
 
-/* Contributor pseudonyms per HyperLogLog key, in chunks of at most REDIS_CHUNK. */
+/*
+ * The expiry to send with a window key: "0" when this connection already
+ * wrote the key with its expiry, else expire_at, noting the key as pending.
+ */
+static int redis_add_expiry(redis_store *s, const char *key, int64_t expire_at)
+{
+	size_t len = strlen(key);
+
+	if (redis_known_has(s->known, key, len))
+		return redis_args_add(&s->args, "0", 1);
+	if (redis_known_note(s->known, key, len) < 0)
+		return -1;
+	return redis_args_addf(&s->args, "%" PRId64, expire_at);
+}
+
+/*
+ * Contributors per HyperLogLog key, in chunks of at most REDIS_CHUNK. A
+ * member is the first REDIS_HLL_MEMBER bytes of the pseudonym, raw: HMAC
+ * output is uniform, and Redis hashes members anyway.
+ */
 static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r,
                           window_clock *clock)
 {
@@ -558,7 +636,7 @@ static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r
 
 	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
 		const window_cell *cell = window_batch_cell(b, c);
-		char key[REDIS_KEY_MAX], hex[PSEUDONYM_HEX_SIZE];
+		char key[REDIS_KEY_MAX];
 		if (cell->n_members == 0)
 			continue;
 		if (redis_hll_key(s, cell->gran, cell->bucket_start_ms,
@@ -570,11 +648,11 @@ static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r
 			size_t m = cell->n_members - done < REDIS_CHUNK ? cell->n_members - done
 			                                                : REDIS_CHUNK;
 			rc |= redis_args_add(a, key, strlen(key)) |
-			      redis_args_addf(a, "%" PRId64, expire_at) | redis_args_addf(a, "%zu", m);
-			for (size_t i = 0; i < m; i++) {
-				pseudonym_to_hex(&members[cell->first_member + done + i], hex);
-				rc |= redis_args_add(a, hex, PSEUDONYM_HEX_SIZE - 1);
-			}
+			      redis_add_expiry(s, key, expire_at) | redis_args_addf(a, "%zu", m);
+			for (size_t i = 0; i < m; i++)
+				rc |= redis_args_add(
+					a, (const char *)members[cell->first_member + done + i].bytes,
+					REDIS_HLL_MEMBER);
 			chunks++;
 		}
 	}
@@ -582,48 +660,72 @@ static int redis_add_hlls(redis_store *s, const window_batch *b, const roster *r
 	return rc;
 }
 
-/* The count hashes the batch touches, with their expiry, then every increment. */
+/* Lists the distinct (granularity, bucket) of the cells with a count change. */
+static int redis_note_count_buckets(redis_store *s, const window_batch *b)
+{
+	s->n_buckets = 0;
+	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
+		const window_cell *cell = window_batch_cell(b, c);
+		if (cell->count != 0 && redis_bucket_note(s, cell->gran, cell->bucket_start_ms) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One bucket's count changes, in records of at most REDIS_COUNT_CHUNK fields. */
+static int redis_add_bucket_counts(redis_store *s, const window_batch *b, const roster *r,
+                                   window_clock *clock, const redis_bucket_ref *bucket,
+                                   size_t *records)
+{
+	redis_args *a = &s->args;
+	char key[REDIS_KEY_MAX], field[REDIS_KEY_MAX];
+	size_t count_index = 0, m = 0;
+	int rc = 0;
+
+	if (redis_count_key(s, bucket->gran, bucket->start_ms, key, sizeof(key)) < 0)
+		return -1;
+	int64_t expire_at = redis_expire_at_s(s, clock, bucket->gran, bucket->start_ms);
+	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
+		const window_cell *cell = window_batch_cell(b, c);
+		if (cell->count == 0 || cell->gran != bucket->gran ||
+		    cell->bucket_start_ms != bucket->start_ms)
+			continue;
+		if (m == REDIS_COUNT_CHUNK) {
+			redis_section_end(a, count_index, m);
+			m = 0;
+		}
+		if (m == 0) {
+			rc |= redis_args_add(a, key, strlen(key)) |
+			      redis_add_expiry(s, key, expire_at);
+			count_index = redis_section_begin(a, &rc);
+			(*records)++;
+		}
+		snprintf(field, sizeof(field), "%s|%s", s->cfg->behaviours[cell->behaviour].id,
+		         roster_scope_name(r, cell->scope));
+		rc |= redis_args_add(a, field, strlen(field)) |
+		      redis_args_addf(a, "%" PRId64, cell->count);
+		m++;
+	}
+	if (m > 0)
+		redis_section_end(a, count_index, m);
+	return rc;
+}
+
+/* The count changes, one record per count hash (more for a very large one). */
 static int redis_add_counts(redis_store *s, const window_batch *b, const roster *r,
                             window_clock *clock)
 {
 	redis_args *a = &s->args;
-	char key[REDIS_KEY_MAX], field[REDIS_KEY_MAX];
-	size_t n_keys = 0, n_counts = 0;
+	size_t records = 0;
 	int rc = 0;
 
-	s->n_buckets = 0;
+	if (redis_note_count_buckets(s, b) < 0)
+		return -1;
 	size_t section = redis_section_begin(a, &rc);
-	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
-		const window_cell *cell = window_batch_cell(b, c);
-		if (cell->count == 0)
-			continue;
-		int fresh = redis_bucket_note(s, cell->gran, cell->bucket_start_ms);
-		if (fresh < 0 ||
-		    redis_count_key(s, cell->gran, cell->bucket_start_ms, key, sizeof(key)) < 0)
+	for (size_t i = 0; i < s->n_buckets; i++)
+		if (redis_add_bucket_counts(s, b, r, clock, &s->buckets[i], &records) < 0)
 			return -1;
-		if (fresh == 0)
-			continue;
-		rc |= redis_args_add(a, key, strlen(key)) |
-		      redis_args_addf(a, "%" PRId64, redis_expire_at_s(s, clock, cell->gran,
-		                                                       cell->bucket_start_ms));
-		n_keys++;
-	}
-	redis_section_end(a, section, n_keys);
-
-	section = redis_section_begin(a, &rc);
-	for (size_t c = 0; c < window_batch_cell_count(b); c++) {
-		const window_cell *cell = window_batch_cell(b, c);
-		if (cell->count == 0)
-			continue;
-		if (redis_count_key(s, cell->gran, cell->bucket_start_ms, key, sizeof(key)) < 0)
-			return -1;
-		snprintf(field, sizeof(field), "%s|%s", s->cfg->behaviours[cell->behaviour].id,
-		         roster_scope_name(r, cell->scope));
-		rc |= redis_args_add(a, key, strlen(key)) | redis_args_add(a, field, strlen(field)) |
-		      redis_args_addf(a, "%" PRId64, cell->count);
-		n_counts++;
-	}
-	redis_section_end(a, section, n_counts);
+	redis_section_end(a, section, records);
 	return rc;
 }
 
@@ -633,6 +735,8 @@ static int redis_build_flush(redis_store *s, const redis_flush_request *req)
 	int rc = 0;
 
 	redis_args_reset(a);
+	redis_known_discard(s->known);
+	redis_known_expire(s->known, req->now_ms);
 	rc |= redis_args_add(a, "EVAL", 4) |
 	      redis_args_add(a, redis_flush_script, redis_flush_script_len) |
 	      redis_args_add(a, "2", 1) | redis_args_add(a, s->owners_key, strlen(s->owners_key)) |
@@ -741,6 +845,12 @@ static void redis_flush_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 		         "error=\"%s\"", reply->str);
 	else
 		status = redis_flush_verdict(s, reply);
+	if (status == REDIS_FLUSH_APPLIED)
+		redis_known_commit(s->known);
+	else if (status == REDIS_FLUSH_REJECTED)
+		redis_known_clear(s->known, redis_now_ms());
+	else
+		redis_known_discard(s->known);
 	s->flush_active = false;
 	s->flush_cb(status, s->flush_opaque);
 }
@@ -761,8 +871,8 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 		          "cells=%zu", window_batch_cell_count(req->batch));
 		return -1;
 	}
-	const char **argv = redis_args_argv(&s->args);
-	if (!argv)
+	size_t len = redis_args_resp(&s->args);
+	if (len == 0)
 		return -1;
 
 	s->flush_active = true;
@@ -770,8 +880,8 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 	s->flush_opaque = opaque;
 	s->flush_parts = req->parts;
 	s->flush_n_parts = req->n_parts;
-	if (redisAsyncCommandArgv(s->ac, redis_flush_reply_cb, s, (int)s->args.n, argv,
-	                          s->args.lengths) != REDIS_OK) {
+	if (redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len) !=
+	    REDIS_OK) {
 		s->flush_active = false;
 		return -1;
 	}

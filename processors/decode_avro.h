@@ -7,11 +7,10 @@
  * first byte is 0 would be an event with an empty event_id, which validation
  * rejects anyway, so the two framings never clash.
  *
- * The decoder reuses one schema, one generic value and one memory reader for
- * every message. avro-c's generic reader still allocates a buffer for every
- * string it reads (21 allocations for a message with 1 target and 1
- * attribute, avro-c 1.11.1). Events it returns borrow from the decoder and
- * are valid until the next call.
+ * The decoder walks the datum along the schema's wire layout once and points
+ * the event's strings at their bytes in buf: nothing is allocated or copied.
+ * Events it returns borrow from buf (and are not NUL-terminated), so they
+ * are valid while buf is.
  *
  * Validation, each failure DECODE_INVALID with its reason:
  *   - event_id and kind non-empty, event_time positive;

@@ -53,6 +53,9 @@ struct dedup_batch {
 	size_t n_slots;           /* power of two */
 	dedup_entry *entries;
 	size_t n_entries, entries_cap;
+	dedup_entry *sorted;      /* scratch of dedup_batch_finish, entries_cap long */
+	size_t *hour_starts;      /* scratch: per hour of the span, its first position */
+	size_t hours_cap;
 };
 
 dedup_batch *dedup_batch_new(void)
@@ -76,6 +79,8 @@ void dedup_batch_free(dedup_batch *b)
 		return;
 	free(b->slots);
 	free(b->entries);
+	free(b->sorted);
+	free(b->hour_starts);
 	free(b);
 }
 
@@ -144,11 +149,51 @@ static int dedup_entry_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* Grows the scratch of the counting sort; 0 or -1. */
+static int dedup_sort_scratch(dedup_batch *b, size_t hours)
+{
+	if (hours > b->hours_cap) {
+		size_t *h = realloc(b->hour_starts, hours * sizeof(*h));
+		if (!h)
+			return -1;
+		b->hour_starts = h;
+		b->hours_cap = hours;
+	}
+	dedup_entry *sorted = realloc(b->sorted, b->entries_cap * sizeof(*sorted));
+	if (!sorted)
+		return -1;
+	b->sorted = sorted;
+	return 0;
+}
+
 void dedup_batch_finish(dedup_batch *b)
 {
-	/* A batch without ids may have no array yet; qsort must not see NULL. */
-	if (b->n_entries > 1)
-		qsort(b->entries, b->n_entries, sizeof(*b->entries), dedup_entry_cmp);
+	size_t n = b->n_entries;
+	if (n < 2)
+		return;
+	int64_t lo = b->entries[0].hour_s, hi = lo;
+	for (size_t i = 1; i < n; i++) {
+		lo = b->entries[i].hour_s < lo ? b->entries[i].hour_s : lo;
+		hi = b->entries[i].hour_s > hi ? b->entries[i].hour_s : hi;
+	}
+	size_t hours = (size_t)((hi - lo) / 3600) + 1;
+	if (hours > n || dedup_sort_scratch(b, hours) < 0) {
+		qsort(b->entries, n, sizeof(*b->entries), dedup_entry_cmp);
+		return;
+	}
+	memset(b->hour_starts, 0, hours * sizeof(*b->hour_starts));
+	for (size_t i = 0; i < n; i++)
+		b->hour_starts[(b->entries[i].hour_s - lo) / 3600]++;
+	for (size_t h = 0, at = 0; h < hours; h++) {
+		size_t count = b->hour_starts[h];
+		b->hour_starts[h] = at;
+		at += count;
+	}
+	for (size_t i = 0; i < n; i++)
+		b->sorted[b->hour_starts[(b->entries[i].hour_s - lo) / 3600]++] = b->entries[i];
+	dedup_entry *swap = b->entries;
+	b->entries = b->sorted;
+	b->sorted = swap;
 }
 
 bool dedup_batch_has(const dedup_batch *b, uint64_t id)
@@ -213,4 +258,9 @@ void dedup_known_add(dedup_known *k, uint64_t id)
 bool dedup_known_has(const dedup_known *k, uint64_t id)
 {
 	return k->slots[id & k->mask] == id;
+}
+
+void dedup_known_clear(dedup_known *k)
+{
+	memset(k->slots, 0, (k->mask + 1) * sizeof(*k->slots));
 }

@@ -55,7 +55,12 @@ void dedup_batch_reset(dedup_batch *b);
  * already there, -1 when out of memory. */
 int dedup_batch_add(dedup_batch *b, uint64_t id, int64_t event_time_ms);
 
-/* Orders the entries by hour, then id; call once after the last add. */
+/*
+ * Orders the entries by hour, keeping arrival order within an hour; call
+ * once after the last add. A counting sort over the hours the batch spans,
+ * so linear in the entries; a batch spanning more hours than it holds
+ * entries is sorted by hour, then id, with qsort.
+ */
 void dedup_batch_finish(dedup_batch *b);
 
 /* True when id is in the batch. */
@@ -71,5 +76,7 @@ dedup_known *dedup_known_new(size_t slots);
 void dedup_known_free(dedup_known *k);
 void dedup_known_add(dedup_known *k, uint64_t id);
 bool dedup_known_has(const dedup_known *k, uint64_t id);
+/* Forgets every id. */
+void dedup_known_clear(dedup_known *k);
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * event.h - the canonical advocacy event, as every decode adapter yields it.
  *
- * A decoded event borrows its strings: every event_str points into memory
- * owned by the adapter that filled it (the Avro value or the JSON document of
- * the message being decoded) and stays valid only until that adapter decodes
- * the next message or is freed. Nothing here is allocated per event.
+ * A decoded event borrows its strings: every event_str points into the
+ * message being decoded (Avro) or into memory owned by the adapter that filled
+ * it (the JSON document), and stays valid only while the message is and until
+ * that adapter decodes the next message or is freed. Nothing here is allocated per event.
  *
  * Person identifiers (actor, targets) are still raw at this stage. The privacy
  * module turns them into pseudonyms right after decode, and nothing after it

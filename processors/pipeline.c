@@ -3,8 +3,9 @@
  *
  * Fan-out per event: hits (matching rules) x credited people (actor or each
  * target) x scopes of that person (org plus up to six roster dimensions) x
- * bucket granularities. With the defaults that is at most a few dozen
- * window_batch_add() calls per event, each a hash probe.
+ * bucket granularities. With the defaults that is one window_batch_credit()
+ * call per hit, person and granularity: a hash probe per scope for the
+ * counts and, where contributors are kept, one more for the person.
  */
 #include "pipeline.h"
 
@@ -19,6 +20,8 @@
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
 #define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
+#define PIPELINE_WRITTEN_CREDITS (1 << 19) /* 4 MiB of contributors already in Redis */
+#define PIPELINE_FORGET_CREDITS_MS 60000
 
 struct pipeline {
 	const config *cfg;
@@ -30,8 +33,13 @@ struct pipeline {
 	decode_slack *slack;
 	decode_graph *graph;
 	dedup_known *known;
+	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
+	dedup_known *written_credits;
+	int64_t credits_cleared_ms;
 	dedup_batch *reported;     /* ids Redis reported since the last written batch */
+	const dedup_batch *in_flight; /* ids of the batch being written, or NULL */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
+	uint32_t *contributor_grans; /* per behaviour, see window_contributor_grans() */
 	pipeline_stats stats;
 	pipeline_outcome others[PIPELINE_MAX_OUTCOMES]; /* see pipeline_other_outcomes() */
 	size_t n_others;
@@ -67,21 +75,20 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	pl->cfg = cfg;
 	pl->privacy = p;
 	pl->roster = r;
 	pl->clock = clock;
 	for (size_t g = 0; g < cfg->windows.n_granularities; g++)
 		pl->keep_ms[g] = window_keep_ms(cfg, g);
-	pl->classifier = classify_new(cfg);
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->graph = decode_graph_new();
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
+	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->classifier || !pl->avro || !pl->slack || !pl->graph || !pl->known ||
-	    !pl->reported) {
-		if (pl->classifier && pl->avro)
+	if (!pl->avro || !pl->slack || !pl->graph || !pl->known || !pl->written_credits ||
+	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
+		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
 		return NULL;
@@ -102,18 +109,31 @@ void pipeline_free(pipeline *pl)
 	decode_slack_free(pl->slack);
 	decode_graph_free(pl->graph);
 	dedup_known_free(pl->known);
+	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
+	free(pl->contributor_grans);
 	free(pl);
 }
 
 int pipeline_set_config(pipeline *pl, const config *cfg)
 {
 	classifier *c = classify_new(cfg);
+	uint32_t *grans = calloc(cfg->n_behaviours + 1, sizeof(*grans));
 
-	if (!c)
+	if (!c || !grans) {
+		classify_free(c);
+		free(grans);
 		return -1;
+	}
+	for (size_t b = 0; b < cfg->n_behaviours; b++)
+		grans[b] = window_contributor_grans(cfg, b);
 	classify_free(pl->classifier);
+	free(pl->contributor_grans);
+	/* Behaviour indices may mean other behaviours now. */
+	if (pl->written_credits)
+		dedup_known_clear(pl->written_credits);
 	pl->classifier = c;
+	pl->contributor_grans = grans;
 	pl->cfg = cfg;
 	return 0;
 }
@@ -160,6 +180,7 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 	pseudonym alias;
 	const pseudonym *contributor = NULL;
 	const uint32_t *scopes = org_only;
+	uint32_t distinct = hit->effect > 0 ? pl->contributor_grans[hit->behaviour] : 0;
 
 	privacy_pseudonym(pl->privacy, id.ptr, id.len, &alias);
 	const roster_person *person = roster_lookup(pl->roster, &alias);
@@ -170,18 +191,26 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 		pl->stats.unknown_people++;
 	}
 
+	uint32_t credited[SCOPE_KIND_COUNT];
+	size_t n = 0;
+	for (int k = 0; k < SCOPE_KIND_COUNT; k++)
+		if (scopes[k] != ROSTER_NO_SCOPE)
+			credited[n++] = scopes[k];
+
 	for (size_t g = 0; g < pl->cfg->windows.n_granularities; g++) {
 		/* No window reads this granularity that far back: skip the write. */
 		if (t_ms < now_ms - pl->keep_ms[g])
 			continue;
 		int64_t start = window_bucket_start(pl->clock, g, t_ms);
-		for (int k = 0; k < SCOPE_KIND_COUNT; k++) {
-			if (scopes[k] == ROSTER_NO_SCOPE)
-				continue;
-			if (window_batch_add(batch, hit->behaviour, scopes[k], (uint8_t)g, start,
-			                     hit->effect, hit->effect > 0 ? contributor : NULL) < 0)
-				return -1;
-		}
+		const pseudonym *member = distinct >> g & 1 ? contributor : NULL;
+		/* Redis already holds this member in these cells: count only. */
+		if (member && dedup_known_has(pl->written_credits,
+		                              window_credit_key(member, hit->behaviour, credited, n,
+		                                                (uint8_t)g, start)))
+			member = NULL;
+		if (window_batch_credit(batch, hit->behaviour, credited, n, (uint8_t)g, start,
+		                        hit->effect, member) < 0)
+			return -1;
 	}
 	pl->stats.behaviours++;
 	return 0;
@@ -211,7 +240,8 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
 	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
-	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id);
+	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
+	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
 	if (added > 0)
 		return DECODE_OK;
@@ -233,13 +263,33 @@ void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n)
 	}
 }
 
-void pipeline_batch_written(pipeline *pl, const dedup_batch *written)
+void pipeline_set_in_flight(pipeline *pl, const dedup_batch *ids)
+{
+	pl->in_flight = ids;
+}
+
+static void pipeline_note_written_credit(uint64_t key, void *opaque)
+{
+	dedup_known_add(opaque, key);
+}
+
+void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
+                            const window_batch *cells, int64_t now_ms)
 {
 	const dedup_entry *e = dedup_batch_entries(written);
 
 	for (size_t i = 0; i < dedup_batch_count(written); i++)
 		dedup_known_add(pl->known, e[i].id);
 	dedup_batch_reset(pl->reported);
+	if (now_ms - pl->credits_cleared_ms >= PIPELINE_FORGET_CREDITS_MS)
+		pipeline_forget_written_credits(pl, now_ms);
+	window_batch_each_credit(cells, pipeline_note_written_credit, pl->written_credits);
+}
+
+void pipeline_forget_written_credits(pipeline *pl, int64_t now_ms)
+{
+	dedup_known_clear(pl->written_credits);
+	pl->credits_cleared_ms = now_ms;
 }
 
 static decode_status pipeline_decode(pipeline *pl, input_format format, const void *buf,

@@ -14,6 +14,8 @@
  *
  * People missing from the roster count at org level only (their pseudonym
  * still counts as a distinct contributor) and are counted in the stats.
+ * Contributors are recorded only at the granularities that KPIs read them
+ * from (window_contributor_grans()); counts go to every granularity.
  *
  * Hot path: no allocation once the decoders, the pseudonym cache and the
  * batch are warm. Single-threaded.
@@ -92,15 +94,34 @@ const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n);
 void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
 
 /*
+ * The ids of the batch being written while the next one fills (NULL when
+ * none): later messages carrying them are repeats too. The pipeline only
+ * borrows them; pipeline_batch_written() or a read-again follows.
+ */
+void pipeline_set_in_flight(pipeline *pl, const dedup_batch *ids);
+
+/*
  * Call when a batch is written: its ids go into the cache of counted ids,
  * so that a replay this instance reads later is dropped without a refused
- * write, and the exact ids of pipeline_note_counted() are forgotten.
+ * write, and the exact ids of pipeline_note_counted() are forgotten. Its
+ * credits go into a cache of contributors Redis holds: a later credit of
+ * the same person, behaviour, bucket and scopes then adds only its count,
+ * not the member again. That cache is forgotten once a minute (see
+ * pipeline_forget_written_credits()).
  */
-void pipeline_batch_written(pipeline *pl, const dedup_batch *written);
+void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
+                            const window_batch *cells, int64_t now_ms);
+
+/*
+ * Forgets which contributors Redis holds. Call when the Redis connection is
+ * new: a restarted Redis may have lost them. Also done once a minute, so
+ * that a HyperLogLog another client deleted gets its members back.
+ */
+void pipeline_forget_written_credits(pipeline *pl, int64_t now_ms);
 
 /*
  * Switches to cfg after a reload: a classifier for its behaviours, its
- * lateness limits. What shapes the batch (granularities, rolling windows,
+ * lateness limits, the granularities its KPIs read contributors from. What shapes the batch (granularities, rolling windows,
  * dedup horizon) is restart-only and stays as it was. Call between batches
  * only: cells of a batch hold behaviour indices of the old config. Returns
  * 0, or -1 when out of memory (the pipeline keeps the old config).

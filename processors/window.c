@@ -308,6 +308,21 @@ int64_t window_keep_ms(const config *cfg, size_t gran)
 	return longest + 2 * cfg->windows.granularities_ms[gran];
 }
 
+uint32_t window_contributor_grans(const config *cfg, size_t b)
+{
+	uint32_t grans = 0;
+
+	for (size_t k = 0; k < cfg->n_kpis; k++) {
+		const config_kpi *kpi = &cfg->kpis[k];
+		if (!config_kpi_active(kpi))
+			continue;
+		for (size_t i = 0; i < kpi->n_behaviours; i++)
+			if (kpi->behaviours[i] == b)
+				grans |= 1u << cfg->windows.windows[kpi->window].granularity;
+	}
+	return grans;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Batch                                                                    */
 
@@ -332,15 +347,23 @@ typedef struct window_table {
 	size_t mask; /* capacity - 1; capacity is a power of two */
 } window_table;
 
+/* A credit key of the contributor set; in use when its epoch is the batch's. */
+typedef struct window_credit_slot {
+	uint64_t key;
+	uint32_t epoch;
+} window_credit_slot;
+
 struct window_batch {
 	window_cell *cells;
 	size_t n_cells, cap_cells;
 	window_table cell_table;
 
-	window_entry *entries; /* distinct (cell, contributor) pairs, in arrival order */
+	window_entry *entries; /* (cell, contributor) pairs, in arrival order */
 	pseudonym *members;    /* entries' contributors grouped per cell, by finish */
 	size_t n_entries, cap_entries;
-	window_table entry_table;
+	/* Keys of the credits whose contributor is recorded: see window_credit_key(). */
+	window_credit_slot *credits;
+	size_t credits_mask;   /* 2 * cap_entries - 1 */
 
 	uint32_t epoch;
 	uint64_t additions;
@@ -361,12 +384,16 @@ static uint64_t window_cell_hash(uint16_t behaviour, uint32_t scope, uint8_t gra
 	return window_mix((uint64_t)bucket_start_ms * 0x9e3779b97f4a7c15ull ^ key);
 }
 
-/* Pseudonyms are HMAC output, so their first bytes are already uniform. */
-static uint64_t window_entry_hash(uint32_t cell, const pseudonym *contributor)
+uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
+			   const uint32_t *scopes, size_t n_scopes, uint8_t gran,
+			   int64_t bucket_start_ms)
 {
 	uint64_t h;
 	memcpy(&h, contributor->bytes, sizeof(h));
-	return h ^ window_mix(cell + 1);
+	uint64_t k = window_cell_hash(behaviour, 0, gran, bucket_start_ms);
+	for (size_t i = 0; i < n_scopes; i++)
+		k = window_mix(k ^ (scopes[i] + 1ull) * 0x9e3779b97f4a7c15ull);
+	return (h ^ k) ? h ^ k : 1;
 }
 
 static bool window_cell_is(const window_cell *c, uint16_t behaviour, uint32_t scope, uint8_t gran,
@@ -394,19 +421,15 @@ static uint32_t window_cell_find(const window_batch *b, uint64_t h, uint16_t beh
 	return WINDOW_NONE;
 }
 
-static uint32_t window_entry_find(const window_batch *b, uint64_t h, uint32_t cell,
-				  const pseudonym *contributor, size_t *slot)
+/* True when the key is in the credit set; else *slot is where it goes. */
+static bool window_credit_find(const window_batch *b, uint64_t key, size_t *slot)
 {
-	const window_table *t = &b->entry_table;
-	size_t i = h & t->mask;
-	for (; t->slots[i].epoch == b->epoch; i = (i + 1) & t->mask) {
-		const window_entry *e = &b->entries[t->slots[i].pos];
-		if (e->cell == cell &&
-		    memcmp(e->contributor.bytes, contributor->bytes, PSEUDONYM_SIZE) == 0)
-			return t->slots[i].pos;
-	}
+	size_t i = key & b->credits_mask;
+	for (; b->credits[i].epoch == b->epoch; i = (i + 1) & b->credits_mask)
+		if (b->credits[i].key == key)
+			return true;
 	*slot = i;
-	return WINDOW_NONE;
+	return false;
 }
 
 static void window_table_put(const window_batch *b, window_table *t, uint64_t h, uint32_t pos)
@@ -438,15 +461,16 @@ static int window_grow_array(void **array, size_t capacity, size_t size)
 	return 0;
 }
 
-/* Makes room for one more cell; returns 1 if the table was rebuilt, 0, or -1. */
-static int window_cells_reserve(window_batch *b)
+/* Makes room for n more cells; returns 1 if the table was rebuilt, 0, or -1. */
+static int window_cells_reserve(window_batch *b, size_t n)
 {
-	if (b->n_cells < b->cap_cells)
+	if (b->n_cells + n <= b->cap_cells)
 		return 0;
-	if (b->cap_cells >= WINDOW_MAX_ENTRIES)
+	size_t cap = b->cap_cells ? b->cap_cells : WINDOW_MIN_CAPACITY;
+	while (cap < b->n_cells + n)
+		cap *= 2;
+	if (cap > WINDOW_MAX_ENTRIES)
 		return -1;
-
-	size_t cap = b->cap_cells ? 2 * b->cap_cells : WINDOW_MIN_CAPACITY;
 	if (window_grow_array((void **)&b->cells, cap, sizeof(*b->cells)) < 0 ||
 	    window_table_alloc(&b->cell_table, 2 * cap) < 0)
 		return -1;
@@ -459,26 +483,38 @@ static int window_cells_reserve(window_batch *b)
 	return 1;
 }
 
-/* Makes room for one more contributor entry; returns 1 if rebuilt, 0, or -1. */
-static int window_entries_reserve(window_batch *b)
+/*
+ * Makes room for n more contributor entries; 0 or -1. The credit set keeps
+ * twice as many slots as entries, and at most one key per entry goes in.
+ */
+static int window_entries_reserve(window_batch *b, size_t n)
 {
-	if (b->n_entries < b->cap_entries)
+	if (b->n_entries + n <= b->cap_entries)
 		return 0;
-	if (b->cap_entries >= WINDOW_MAX_ENTRIES)
+	size_t cap = b->cap_entries ? b->cap_entries : WINDOW_MIN_CAPACITY;
+	while (cap < b->n_entries + n)
+		cap *= 2;
+	if (cap > WINDOW_MAX_ENTRIES)
 		return -1;
-
-	size_t cap = b->cap_entries ? 2 * b->cap_entries : WINDOW_MIN_CAPACITY;
-	if (window_grow_array((void **)&b->entries, cap, sizeof(*b->entries)) < 0 ||
-	    window_grow_array((void **)&b->members, cap, sizeof(*b->members)) < 0 ||
-	    window_table_alloc(&b->entry_table, 2 * cap) < 0)
+	window_credit_slot *credits = calloc(2 * cap, sizeof(*credits)); /* epoch 0: free */
+	if (!credits || window_grow_array((void **)&b->entries, cap, sizeof(*b->entries)) < 0 ||
+	    window_grow_array((void **)&b->members, cap, sizeof(*b->members)) < 0) {
+		free(credits);
 		return -1;
-	b->cap_entries = cap;
-	for (size_t i = 0; i < b->n_entries; i++) {
-		const window_entry *e = &b->entries[i];
-		window_table_put(b, &b->entry_table, window_entry_hash(e->cell, &e->contributor),
-				 (uint32_t)i);
 	}
-	return 1;
+	for (size_t i = 0; i <= b->credits_mask && b->credits; i++) {
+		if (b->credits[i].epoch != b->epoch)
+			continue;
+		size_t j = b->credits[i].key & (2 * cap - 1);
+		while (credits[j].epoch == b->epoch)
+			j = (j + 1) & (2 * cap - 1);
+		credits[j] = b->credits[i];
+	}
+	free(b->credits);
+	b->credits = credits;
+	b->credits_mask = 2 * cap - 1;
+	b->cap_entries = cap;
+	return 0;
 }
 
 window_batch *window_batch_new(void)
@@ -487,7 +523,7 @@ window_batch *window_batch_new(void)
 	if (!b)
 		return NULL;
 	b->epoch = 1;
-	if (window_cells_reserve(b) < 0 || window_entries_reserve(b) < 0) {
+	if (window_cells_reserve(b, 1) < 0 || window_entries_reserve(b, 1) < 0) {
 		window_batch_free(b);
 		return NULL;
 	}
@@ -502,7 +538,7 @@ void window_batch_free(window_batch *b)
 	free(b->cell_table.slots);
 	free(b->entries);
 	free(b->members);
-	free(b->entry_table.slots);
+	free(b->credits);
 	free(b);
 }
 
@@ -514,63 +550,65 @@ void window_batch_reset(window_batch *b)
 	if (++b->epoch == 0) {
 		/* After 2^32 - 1 resets, old epochs could come back: clear once. */
 		memset(b->cell_table.slots, 0, (b->cell_table.mask + 1) * sizeof(window_slot));
-		memset(b->entry_table.slots, 0, (b->entry_table.mask + 1) * sizeof(window_slot));
+		memset(b->credits, 0, (b->credits_mask + 1) * sizeof(*b->credits));
 		b->epoch = 1;
 	}
 }
 
-/*
- * Finds or reserves the cell, then the contributor entry, and changes
- * nothing until every allocation has succeeded.
- */
+/* Finds the cell, or adds it in room reserved before; returns its position. */
+static uint32_t window_cell_get(window_batch *b, uint16_t behaviour, uint32_t scope,
+				uint8_t gran, int64_t bucket_start_ms)
+{
+	uint64_t h = window_cell_hash(behaviour, scope, gran, bucket_start_ms);
+	size_t slot = 0;
+	uint32_t cell = window_cell_find(b, h, behaviour, scope, gran, bucket_start_ms, &slot);
+
+	if (cell != WINDOW_NONE)
+		return cell;
+	cell = (uint32_t)b->n_cells++;
+	b->cells[cell] = (window_cell){.behaviour = behaviour,
+				       .gran = gran,
+				       .scope = scope,
+				       .bucket_start_ms = bucket_start_ms};
+	b->cell_table.slots[slot] = (window_slot){cell, b->epoch};
+	return cell;
+}
+
+/* Reserves every allocation first, so that a failure changes nothing. */
+int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
+			size_t n_scopes, uint8_t gran, int64_t bucket_start_ms, int64_t delta,
+			const pseudonym *contributor)
+{
+	uint32_t cells[WINDOW_MAX_CREDIT_SCOPES];
+	size_t slot = 0;
+
+	if (n_scopes > WINDOW_MAX_CREDIT_SCOPES || window_cells_reserve(b, n_scopes) < 0 ||
+	    (contributor && window_entries_reserve(b, n_scopes) < 0))
+		return -1;
+	for (size_t i = 0; i < n_scopes; i++) {
+		cells[i] = window_cell_get(b, behaviour, scopes[i], gran, bucket_start_ms);
+		b->cells[cells[i]].count += delta;
+	}
+	b->additions += n_scopes;
+	if (!contributor)
+		return 0;
+	uint64_t key = window_credit_key(contributor, behaviour, scopes, n_scopes, gran,
+					 bucket_start_ms);
+	if (window_credit_find(b, key, &slot))
+		return 0;
+	b->credits[slot] = (window_credit_slot){key, b->epoch};
+	for (size_t i = 0; i < n_scopes; i++) {
+		b->entries[b->n_entries++] = (window_entry){*contributor, cells[i]};
+		b->cells[cells[i]].n_members++;
+	}
+	return 0;
+}
+
 int window_batch_add(window_batch *b, uint16_t behaviour, uint32_t scope, uint8_t gran,
 		     int64_t bucket_start_ms, int64_t delta, const pseudonym *contributor)
 {
-	uint64_t ch = window_cell_hash(behaviour, scope, gran, bucket_start_ms);
-	size_t cell_slot = 0, entry_slot = 0;
-	int rebuilt = 0;
-
-	uint32_t cell =
-	    window_cell_find(b, ch, behaviour, scope, gran, bucket_start_ms, &cell_slot);
-	bool new_cell = cell == WINDOW_NONE;
-	if (new_cell) {
-		if ((rebuilt = window_cells_reserve(b)) < 0)
-			return -1;
-		if (rebuilt)
-			window_cell_find(b, ch, behaviour, scope, gran, bucket_start_ms,
-					 &cell_slot);
-		cell = (uint32_t)b->n_cells;
-	}
-
-	bool new_entry = false;
-	uint64_t eh = 0;
-	if (contributor) {
-		eh = window_entry_hash(cell, contributor);
-		new_entry = new_cell ||
-			    window_entry_find(b, eh, cell, contributor, &entry_slot) == WINDOW_NONE;
-		if (new_entry && (rebuilt = window_entries_reserve(b)) < 0)
-			return -1;
-		if (new_entry && (new_cell || rebuilt))
-			window_entry_find(b, eh, cell, contributor, &entry_slot);
-	}
-
-	if (new_cell) {
-		b->cells[cell] = (window_cell){.behaviour = behaviour,
-					       .gran = gran,
-					       .scope = scope,
-					       .bucket_start_ms = bucket_start_ms};
-		b->cell_table.slots[cell_slot] = (window_slot){cell, b->epoch};
-		b->n_cells++;
-	}
-	if (new_entry) {
-		b->entries[b->n_entries] = (window_entry){*contributor, cell};
-		b->entry_table.slots[entry_slot] = (window_slot){(uint32_t)b->n_entries, b->epoch};
-		b->n_entries++;
-		b->cells[cell].n_members++;
-	}
-	b->cells[cell].count += delta;
-	b->additions++;
-	return 0;
+	return window_batch_credit(b, behaviour, &scope, 1, gran, bucket_start_ms, delta,
+				   contributor);
 }
 
 /*
@@ -590,6 +628,14 @@ void window_batch_finish(window_batch *b)
 		window_cell *c = &b->cells[b->entries[i].cell];
 		b->members[--c->first_member] = b->entries[i].contributor;
 	}
+}
+
+void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),
+			      void *opaque)
+{
+	for (size_t i = 0; i <= b->credits_mask; i++)
+		if (b->credits[i].epoch == b->epoch)
+			fn(b->credits[i].key, opaque);
 }
 
 size_t window_batch_cell_count(const window_batch *b)
@@ -616,5 +662,5 @@ size_t window_batch_memory(const window_batch *b)
 {
 	return b->cap_cells * sizeof(*b->cells) + (b->cell_table.mask + 1) * sizeof(window_slot) +
 	       b->cap_entries * (sizeof(*b->entries) + sizeof(*b->members)) +
-	       (b->entry_table.mask + 1) * sizeof(window_slot);
+	       (b->credits_mask + 1) * sizeof(*b->credits);
 }

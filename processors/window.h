@@ -11,7 +11,7 @@
  * A rolling window of length L read from granularity g covers the
  * buckets from the one containing (end - L) up to the one containing end.
  *
- * Batch: all behaviours of one poll batch are added into an in-memory table
+ * Batch: all behaviours of one batch are added into an in-memory table
  * keyed by (behaviour, scope, granularity, bucket start), each cell carrying a
  * count delta and the distinct contributors seen in the batch. The store then
  * flushes the table in one atomic write. Memory grows to the largest batch
@@ -62,6 +62,14 @@ size_t window_buckets(window_clock *c, const config_window *w, int64_t end_ms,
  */
 int64_t window_keep_ms(const config *cfg, size_t gran);
 
+/*
+ * Returns the granularities (bit g for granularity index g) at which the
+ * distinct contributors of behaviour b are kept: those of the rolling
+ * windows that active KPIs counting b are computed over. Nothing reads
+ * contributors anywhere else, so no other HyperLogLog is written.
+ */
+uint32_t window_contributor_grans(const config *cfg, size_t b);
+
 typedef struct window_cell {
 	uint16_t behaviour;
 	uint8_t gran;
@@ -88,6 +96,36 @@ void window_batch_reset(window_batch *b);
 int window_batch_add(window_batch *b, uint16_t behaviour, uint32_t scope,
                      uint8_t gran, int64_t bucket_start_ms, int64_t delta,
                      const pseudonym *contributor);
+
+#define WINDOW_MAX_CREDIT_SCOPES 16
+
+/*
+ * The key of one credit's contributor: person, behaviour, granularity,
+ * bucket and the scopes credited. A person credited again for the same
+ * behaviour and bucket with the same scopes adds no member; a 64-bit key
+ * collision would drop one member from the batch (probability about
+ * n^2 / 2^65 for n credits). Pseudonyms are HMAC output, so their first
+ * bytes are already uniform.
+ */
+uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
+                           const uint32_t *scopes, size_t n_scopes, uint8_t gran,
+                           int64_t bucket_start_ms);
+
+/*
+ * One credit of a person to every scope in scopes (at most
+ * WINDOW_MAX_CREDIT_SCOPES): adds delta to each of their cells and, when
+ * contributor is not NULL, records the contributor in each of them, once
+ * per (contributor, behaviour, granularity, bucket, scopes) in the batch:
+ * one probe per credit rather than one per scope. Returns 0, or -1 when
+ * out of memory (the batch is then unchanged).
+ */
+int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
+                        size_t n_scopes, uint8_t gran, int64_t bucket_start_ms,
+                        int64_t delta, const pseudonym *contributor);
+
+/* Calls fn with the key of every credit whose contributor the batch records. */
+void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),
+                              void *opaque);
 
 /* Lays the contributors out per cell; call once before reading cells. */
 void window_batch_finish(window_batch *b);

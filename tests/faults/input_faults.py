@@ -420,7 +420,8 @@ class Touches(truth.Expected):
                     continue
                 for scope in scopes:
                     self.count_events[(g, start, b, scope)].add(ev["event_id"])
-                    if rule.effect > 0 and emp is not None:
+                    if rule.effect > 0 and emp is not None and \
+                            self.cfg.keeps_contributors(g, b):
                         self.hll_events[(g, start, b, scope)].add(ev["event_id"])
 
 

@@ -288,6 +288,8 @@ class Config:
 
         self.kpis = []
         for k in raw.get("kpis") or []:
+            if k.get("status", "active") != "active":
+                continue
             self.kpis.append({"id": k["id"], "aggregation": k["aggregation"],
                               "window": k["window"],
                               "behaviours": [self.behaviours.index(b) for b in k["behaviours"]]})
@@ -310,6 +312,12 @@ class Config:
                             if length % g == 0 and length // g <= 48)
             windows[w.get("name", w["length"])] = {"length_ms": length, "gran": gran}
         return windows
+
+    def keeps_contributors(self, gran, behaviour):
+        """True when a KPI reads the behaviour's contributors at this granularity,
+        as window_contributor_grans() documents: only there are HyperLogLogs written."""
+        return any(behaviour in k["behaviours"] and self.windows[k["window"]]["gran"] == gran
+                   for k in self.kpis)
 
     def keep_ms(self, gran):
         """How long buckets of this granularity are written, as window_keep_ms() documents."""
@@ -389,6 +397,11 @@ def load_key(path):
 
 def pseudonym(key, raw_id):
     return hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).digest()[:16].hex()
+
+
+def hll_member(pseudonym_hex):
+    """What the daemon adds to a HyperLogLog: the pseudonym's first 8 bytes, raw."""
+    return bytes.fromhex(pseudonym_hex)[:8]
 
 
 # ---------------------------------------------------------------- gen
@@ -678,8 +691,10 @@ class Expected:
             for scope in self.scopes_of[emp] if emp else ("org",):
                 self.counts[(g, start, b, scope)] += n
         for (g, start, b, emp) in positive:
+            if not cfg.keeps_contributors(g, b):
+                continue
             for scope in self.scopes_of[emp]:
-                self.members[(g, start, b, scope)].add(self.pseudonym_of[emp])
+                self.members[(g, start, b, scope)].add(hll_member(self.pseudonym_of[emp]))
 
     def _credit(self, ev, b, rule, starts, net, positive):
         if rule.credit_targets:
@@ -705,6 +720,8 @@ class Expected:
 
 
 def redis_quote(arg):
+    if isinstance(arg, bytes):
+        return '"' + "".join("\\x%02x" % c for c in arg) + '"'
     return '"' + str(arg).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

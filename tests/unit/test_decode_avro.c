@@ -410,6 +410,35 @@ static void avro_decodes_sized_blocks(void **state)
 	decode_avro_free(d);
 }
 
+/* A map key written twice keeps its first place and its last value. */
+static void avro_repeated_map_key_keeps_last_value(void **state)
+{
+	decode_avro *d = new_decoder();
+	datum m = {.n = 0};
+	event out;
+	decode_result res;
+
+	put_head(&m, "evt-dup-key", 1714563200000, "reaction_added");
+	put_long(&m, 0);
+	put_optional(&m, NULL);
+	put_optional(&m, NULL);
+	put_long(&m, 3);
+	put_str(&m, "reaction");
+	put_str(&m, "tada");
+	put_str(&m, "channel_type");
+	put_str(&m, "channel");
+	put_str(&m, "reaction");
+	put_str(&m, "clap");
+	put_long(&m, 0);
+
+	assert_int_equal(decode_avro_message(d, m.b, m.n, &out, &res), DECODE_OK);
+	assert_int_equal(out.attr_count, 2);
+	assert_str(out.attrs[0].key, "reaction");
+	assert_str(out.attrs[0].value, "clap");
+	assert_str(out.attrs[1].key, "channel_type");
+	decode_avro_free(d);
+}
+
 /* ----------------------------------------------------------------------------
  * Rejections, one per reason
  * ------------------------------------------------------------------------- */
@@ -787,6 +816,7 @@ int main(void)
 	    cmocka_unit_test(avro_writer_matches_spec_encoding),
 	    cmocka_unit_test(avro_decodes_spec_encoding),
 	    cmocka_unit_test(avro_decodes_sized_blocks),
+	    cmocka_unit_test(avro_repeated_map_key_keeps_last_value),
 	    cmocka_unit_test(avro_rejects_empty_message),
 	    cmocka_unit_test(avro_rejects_truncated_frame),
 	    cmocka_unit_test(avro_rejects_bad_union_branch),

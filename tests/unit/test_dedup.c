@@ -54,15 +54,56 @@ static void test_batch_drops_repeats_and_groups_by_hour(void **state)
 	assert_int_equal(dedup_batch_count(b), 3);
 	dedup_batch_finish(b);
 	const dedup_entry *e = dedup_batch_entries(b);
+	/* By hour; within an hour in arrival order. */
 	assert_int_equal(e[0].id, 7);
 	assert_int_equal(e[0].hour_s, 0);
-	assert_int_equal(e[1].id, 9);
+	assert_int_equal(e[1].id, 42);
 	assert_int_equal(e[1].hour_s, 7200);
-	assert_int_equal(e[2].id, 42);
+	assert_int_equal(e[2].id, 9);
+	assert_int_equal(e[2].hour_s, 7200);
 
 	dedup_batch_reset(b);
 	assert_int_equal(dedup_batch_count(b), 0);
 	assert_int_equal(dedup_batch_add(b, 42, 0), 1);
+	dedup_batch_free(b);
+}
+
+/* Two entries a year apart span more hours than entries: the qsort fallback. */
+static void test_batch_sorts_a_sparse_span(void **state)
+{
+	(void)state;
+	dedup_batch *b = dedup_batch_new();
+	const int64_t year_ms = 365LL * 24 * 3600 * 1000;
+
+	assert_non_null(b);
+	assert_int_equal(dedup_batch_add(b, 5, year_ms), 1);
+	assert_int_equal(dedup_batch_add(b, 6, 0), 1);
+	assert_int_equal(dedup_batch_add(b, 4, year_ms), 1);
+	dedup_batch_finish(b);
+	const dedup_entry *e = dedup_batch_entries(b);
+	assert_int_equal(e[0].id, 6);
+	assert_int_equal(e[1].id, 4);
+	assert_int_equal(e[2].id, 5);
+	assert_int_equal(e[2].hour_s, year_ms / 1000);
+	dedup_batch_free(b);
+}
+
+/* Many entries over a few hours: every hour's entries together, in arrival order. */
+static void test_batch_counting_sort_is_stable(void **state)
+{
+	(void)state;
+	dedup_batch *b = dedup_batch_new();
+
+	assert_non_null(b);
+	for (uint64_t i = 1; i <= 5000; i++)
+		assert_int_equal(dedup_batch_add(b, i, (int64_t)((i * 7) % 5) * 3600000), 1);
+	dedup_batch_finish(b);
+	const dedup_entry *e = dedup_batch_entries(b);
+	for (size_t i = 1; i < 5000; i++) {
+		assert_true(e[i - 1].hour_s <= e[i].hour_s);
+		if (e[i - 1].hour_s == e[i].hour_s)
+			assert_true(e[i - 1].id < e[i].id);
+	}
 	dedup_batch_free(b);
 }
 
@@ -121,6 +162,8 @@ int main(void)
 		cmocka_unit_test(test_event_id_is_stable_and_field_bound),
 		cmocka_unit_test(test_hour_floors_utc),
 		cmocka_unit_test(test_batch_drops_repeats_and_groups_by_hour),
+		cmocka_unit_test(test_batch_sorts_a_sparse_span),
+		cmocka_unit_test(test_batch_counting_sort_is_stable),
 		cmocka_unit_test(test_batch_grows_past_its_first_table),
 		cmocka_unit_test(test_batch_has_probes_exactly),
 		cmocka_unit_test(test_known_cache_is_direct_mapped),
