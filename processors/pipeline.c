@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
+
 #include "decode_avro.h"
 #include "decode_slack.h"
 #include "dedup.h"
@@ -29,6 +31,7 @@ struct pipeline {
 	classifier *classifier;
 	decode_avro *avro;
 	decode_slack *slack;
+	dedup_id_key *id_key;      /* keys the event id hashes, see dedup.h */
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
 	dedup_known *written_credits;
@@ -39,6 +42,17 @@ struct pipeline {
 	uint32_t *contributor_grans; /* per behaviour, see window_contributor_grans() */
 	pipeline_stats stats;
 };
+
+/* The event id key, derived from the HMAC key so that it never sits on its own. */
+static dedup_id_key *pipeline_new_id_key(privacy *p)
+{
+	uint8_t secret[32];
+
+	privacy_derive(p, "advocacyd event id key", secret);
+	dedup_id_key *k = dedup_id_key_new(secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return k;
+}
 
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
                        char *errstr, size_t errstr_size)
@@ -56,10 +70,12 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 		pl->keep_ms[g] = window_keep_ms(cfg, g);
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
+	pl->id_key = pipeline_new_id_key(p);
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->known || !pl->written_credits || !pl->reported ||
+	if (!pl->avro || !pl->slack || !pl->id_key || !pl->known || !pl->written_credits ||
+	    !pl->reported ||
 	    pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
@@ -76,6 +92,7 @@ void pipeline_free(pipeline *pl)
 	classify_free(pl->classifier);
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
+	dedup_id_key_free(pl->id_key);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
@@ -207,7 +224,7 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 {
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
-	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
+	uint64_t id = dedup_event_id(pl->id_key, ev->source, ev->kind, ev->event_id);
 	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
 	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
