@@ -8,12 +8,12 @@
  * divides advocacyd's catch-up rate by this rate: what a consumer that does
  * no work reaches on the same broker, topics and machine.
  *
- * The consumer is set up as advocacyd's own (daemon/kafka.c): a high-level
- * consumer in a group, subscribed to the topics, auto.offset.reset earliest,
- * no auto commit, queued.max.messages.kbytes 32768 (the default of
- * kafka.max_prefetch_kbytes), and batches of up to 10000 messages (the
- * default of kafka.batch_max_messages) taken from the consumer queue with
- * rd_kafka_consume_batch_queue() 1024 at a time. The group id is new at every
+ * The consumer is set up as advocacyd's own (daemon/kafka.c). It is a
+ * high-level consumer in a group, subscribed to the topics, with
+ * auto.offset.reset earliest, no auto commit and queued.max.messages.kbytes
+ * 32768 (the default of kafka.max_prefetch_kbytes). It takes batches of up to
+ * 10000 messages (the default of kafka.batch_max_messages) from the consumer
+ * queue with rd_kafka_consume_batch_queue(), 1024 at a time. The group id is new at every
  * run, so no committed offset is found and reading starts at the beginning.
  *
  * The rate is counted from the first message to the last one, which leaves
@@ -154,7 +154,8 @@ static const struct option raw_longopts[] = {
 static int raw_add_topic(raw_options *o, const char *name)
 {
 	if (o->n_topics == RAW_MAX_TOPICS) {
-		fprintf(stderr, "advocacyd-rawconsume: more than %d --topic options\n",
+		fprintf(stderr, "advocacyd-rawconsume: more than %d --topic options; run one "
+				"consumer per group of topics\n",
 			RAW_MAX_TOPICS);
 		return -1;
 	}

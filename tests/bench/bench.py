@@ -312,7 +312,6 @@ def cmd_report(a):
             "hwm_mb_at": {str(c["offset_sum"]): round(c["hwm_kb"] / 1024, 1),
                           str(g["offset_sum"]): round(g["hwm_kb"] / 1024, 1)},
             "growth_pct": round(100 * (g["rss_kb"] - c["rss_kb"]) / c["rss_kb"], 1),
-            "produce_rate_per_s": a.growth_rate,
         }
     print(json.dumps(out))
 
@@ -361,7 +360,6 @@ def main():
     s.add_argument("--updates")
     s.add_argument("--load-rate", type=float)
     s.add_argument("--growth")
-    s.add_argument("--growth-rate", type=float)
 
     a = p.parse_args()
     {"config": cmd_config, "catchup": cmd_catchup, "markers": cmd_markers,

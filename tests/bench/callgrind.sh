@@ -13,8 +13,9 @@
 # ADVOCACY_KEEP_TMP=1, for kcachegrind or callgrind_annotate --tree=both.
 #
 # Usage: tests/bench/callgrind.sh [--events N] [--employees M]
-# Takes a few minutes: callgrind runs the daemon about 50 times slower. Not
-# part of tests/run.sh.
+# With 100k events it took about a minute on a 2-core machine, where callgrind
+# ran the daemon about 30 times slower than without it. Not part of
+# tests/run.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh

@@ -22,9 +22,9 @@
 #                         gap between updates as tick_gap_s;
 #   peak_rss_mb           VmHWM of the daemon at the end;
 #   rss_growth (--full)   VmRSS after N and after 10N consumed messages, with
-#                         events produced while the daemon consumes, because
-#                         the dev broker cannot hold 10N (DESIGN.md, "Dev
-#                         broker limits").
+#                         events produced in chunks while the daemon consumes,
+#                         because the dev broker cannot hold 10N (DESIGN.md,
+#                         "Dev broker limits").
 # Progress goes to stderr; the last stdout line is the result as JSON.
 #
 # Topic sizes: the dev broker keeps the newest 5 MiB per partition, so the
@@ -119,6 +119,27 @@ for run in 1 2 3 4 5; do
 	raw_files+=("$work/raw$run.json")
 done
 
+# ------------------------------------------------------------------ helpers
+offset_sum() {
+	redis-cli -p "$REDIS_PORT" hgetall "$offsets_key" |
+		awk 'NR % 2 == 0 { sum += $1 } END { print sum + 0 }'
+}
+
+# Fails when the daemon skipped offsets because the dev broker had dropped
+# their messages, so that the offsets in Redis count messages never read.
+check_nothing_dropped() {
+	! grep -q 'offset reset' "$work/daemon.log" ||
+		lib_fail "the dev broker dropped messages before advocacyd read them:" \
+			"$(grep -m 1 'offset reset' "$work/daemon.log")"
+}
+
+# Waits until the updates file counts COUNT markers, at most SECONDS.
+wait_for_count() {
+	local count=$1 seconds=$2
+	lib_wait_for "tail -n 1 '$work/updates.txt' | awk '\$2 >= $count { ok = 1 } END { exit !ok }'" \
+		"$seconds"
+}
+
 # ------------------------------------------------------------------ catch-up
 redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
 started=$(date +%s.%N)
@@ -130,20 +151,9 @@ $probe catchup --redis-port "$REDIS_PORT" --key "$offsets_key" --pid "$daemon" -
 	--started "$started" >"$work/catchup.json" ||
 	lib_fail "catch-up not finished; last daemon log lines: $(tail -n 5 "$work/daemon.log")"
 lib_log "caught up: $(cat "$work/catchup.json")"
+check_nothing_dropped
 
 # ------------------------------------------------------------------ freshness
-offset_sum() {
-	redis-cli -p "$REDIS_PORT" hgetall "$offsets_key" |
-		awk 'NR % 2 == 0 { sum += $1 } END { print sum + 0 }'
-}
-
-# Waits until the updates file counts COUNT markers, at most SECONDS.
-wait_for_count() {
-	local count=$1 seconds=$2
-	lib_wait_for "tail -n 1 '$work/updates.txt' | awk '\$2 >= $count { ok = 1 } END { exit !ok }'" \
-		"$seconds"
-}
-
 report_args=()
 if [ "$fresh_s" -gt 0 ]; then
 	lib_log "freshness: $load_rate events/s and 20 markers/s for ${fresh_s}s"
@@ -170,29 +180,37 @@ if [ "$fresh_s" -gt 0 ]; then
 		"$work/load.log")
 	report_args+=(--markers "$work/markers.txt" --updates "$work/updates.txt"
 		--load-rate "$(awk -v n="$delivered" -v s="$fresh_s" 'BEGIN { printf "%.0f", n / s }')")
+	check_nothing_dropped
 fi
 
 # ------------------------------------------------------------------ memory growth
+# Chunks of N/2 events: chunk k is produced while the daemon reads chunk k-1,
+# so the unread backlog stays below N, which the partitions are sized for.
 if [ "$full" = 1 ]; then
 	target=$((events * 10))
+	chunk=$((events / 2))
 	base=$(offset_sum)
-	# Half the catch-up rate keeps the unread backlog far below what the
-	# dev broker holds; at most 200k/s, about what the generator reaches.
-	growth_rate=$(python3 -c 'import json, sys
-c = json.load(open(sys.argv[1]))
-rate = c["messages"] / (c["caught_up_at"] - c["first_batch_at"])
-print(int(max(10000, min(200000, rate / 2))))' "$work/catchup.json")
-	lib_log "memory growth: producing at $growth_rate events/s until $target messages are consumed"
-	"$gen" --brokers "$KAFKA_BOOTSTRAP" --employees "$employees" --roster-seed 7 --seed 9 \
-		--no-roster --events 9 --slack-events 1 --malformed 0 --live 86400 \
-		--rate "$growth_rate" --quiet 2>"$work/growth-load.log" &
-	load=$!
-	lib_track "$load"
+	produced=$base
+	lib_log "memory growth: chunks of $chunk events until $target messages are consumed"
+	for ((k = 1; produced < target; k++)); do
+		n=$((target - produced < chunk ? target - produced : chunk))
+		"$gen" --brokers "$KAFKA_BOOTSTRAP" --employees "$employees" --roster-seed 7 \
+			--seed $((100 + k)) --no-roster --days 6 --events $((n - n / 10)) \
+			--slack-events $((n / 10)) --malformed 0 --quiet 2>>"$work/growth-load.log" &
+		load=$!
+		lib_track "$load"
+		$probe catchup --redis-port "$REDIS_PORT" --key "$offsets_key" --pid "$daemon" \
+			--total "$produced" --base "$base" --interval 0.2 >/dev/null ||
+			lib_fail "the growth phase stalled at chunk $k"
+		wait "$load" || lib_fail "producing chunk $k failed: $(tail -n 3 "$work/growth-load.log")"
+		lib_untrack "$load"
+		produced=$((produced + n))
+	done
 	$probe catchup --redis-port "$REDIS_PORT" --key "$offsets_key" --pid "$daemon" \
-		--total "$target" --base "$base" --interval 0.5 --stall-timeout 60 \
-		>"$work/growth.json" || lib_fail "the growth phase did not reach $target messages"
-	lib_stop "$load" || true
-	report_args+=(--growth "$work/growth.json" --growth-rate "$growth_rate")
+		--total "$target" --base "$base" --interval 0.2 >"$work/growth.json" ||
+		lib_fail "the growth phase did not reach $target messages"
+	check_nothing_dropped
+	report_args+=(--growth "$work/growth.json")
 fi
 
 # ------------------------------------------------------------------ result
