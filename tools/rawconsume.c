@@ -360,6 +360,21 @@ static bool raw_done(const raw_options *o, const raw_state *s)
 }
 
 /*
+ * Returns how many messages the next rd_kafka_consume_batch_queue() call may
+ * take: at most RAW_POLL_CHUNK, the rest of the batch and, with --count, the
+ * messages still missing, so that the count is never passed. Called only
+ * while raw_done() is false, so the result is at least 1.
+ */
+static long raw_chunk_size(const raw_options *o, const raw_state *s, long taken)
+{
+	long want = o->batch - taken < RAW_POLL_CHUNK ? o->batch - taken : RAW_POLL_CHUNK;
+
+	if (o->count > 0 && (uint64_t)o->count - s->messages < (uint64_t)want)
+		want = (long)((uint64_t)o->count - s->messages);
+	return want;
+}
+
+/*
  * Takes one batch of up to o->batch messages, as the daemon does: chunks of
  * RAW_POLL_CHUNK until the queue runs dry. The first chunk waits up to
  * 100 ms. Returns the messages taken, or -1 on a fatal error.
@@ -371,7 +386,7 @@ static long raw_batch(rd_kafka_queue_t *queue, const raw_options *o, raw_state *
 	int timeout_ms = 100;
 
 	while (taken < o->batch && !raw_done(o, s)) {
-		long want = o->batch - taken < RAW_POLL_CHUNK ? o->batch - taken : RAW_POLL_CHUNK;
+		long want = raw_chunk_size(o, s, taken);
 		ssize_t n = rd_kafka_consume_batch_queue(queue, timeout_ms, msgs, (size_t)want);
 		int rc = 0;
 
