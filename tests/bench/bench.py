@@ -139,7 +139,7 @@ def consumed(redis, key):
 def cmd_catchup(a):
     redis = Redis(a.redis_port)
     own_hgetall = 0
-    first = None
+    first, first_sum = None, 0
     last_progress, last_sum = time.time(), -1
     memory = {"VmHWM": 0, "VmRSS": 0}
     while True:
@@ -152,7 +152,7 @@ def cmd_catchup(a):
                  "see its log")
         memory = mem
         if first is None and now_sum > a.base:
-            first = now
+            first, first_sum = now, now_sum
         if now_sum >= a.total:
             break
         if now_sum != last_sum:
@@ -171,6 +171,7 @@ def cmd_catchup(a):
              if v > 0 and k.split("|")[0] not in ("info", "config")}
     json.dump({
         "messages": now_sum - a.base, "offset_sum": now_sum, "started_at": a.started, "first_batch_at": first,
+        "first_batch_messages": first_sum - a.base,
         "caught_up_at": end, "redis_cmds": sum(calls.values()), "redis_cmds_by_name": calls,
         "hwm_kb": memory.get("VmHWM", 0), "rss_kb": memory.get("VmRSS", 0),
         "own_hgetall": own_hgetall,
@@ -285,7 +286,8 @@ def cmd_report(a):
     raw_rate = statistics.median(r["messages_per_s"] for r in raw)
     c = load(a.catchup)
     catchup_s = c["caught_up_at"] - c["first_batch_at"]
-    events_per_s = c["messages"] / catchup_s
+    # The clock starts once the first batch is in Redis, so its messages do not count.
+    events_per_s = (c["messages"] - c["first_batch_messages"]) / catchup_s
     out = {
         "events_per_s": round(events_per_s),
         "raw_consume_per_s": round(raw_rate),

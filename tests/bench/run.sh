@@ -5,10 +5,10 @@
 # roster of M employees and N events (90% canonical Avro, 10% Slack JSON)
 # into multi-partition topics, then measures in one run:
 #   raw_consume_per_s     advocacyd-rawconsume reading the same topics (median
-#                         of five runs), counted from its first message;
+#                         of nine runs), counted from its first message;
 #   events_per_s          advocacyd from the first offset until the offsets of
 #                         every message are in Redis ({advocacy}:offsets),
-#                         counted from its first applied batch, with all its
+#                         counted after its first batch is in Redis, with all its
 #                         work (decode, pseudonyms, classify, Redis, ticks);
 #   redis_cmds_per_event  INFO commandstats over that catch-up, divided by N;
 #                         commands run inside Lua scripts count one by one, the
@@ -107,7 +107,7 @@ lib_log "generating $employees employees, $canonical canonical and $slack Slack 
 
 # ------------------------------------------------------------------ raw limit
 raw_files=()
-for run in 1 2 3 4 5; do
+for run in 1 2 3 4 5 6 7 8 9; do
 	"$raw" --brokers "$KAFKA_BOOTSTRAP" --topic advocacy.events --topic slack.events \
 		--count "$events" >"$work/raw$run.json" ||
 		lib_fail "advocacyd-rawconsume did not read $events messages: $(cat "$work/raw$run.json")"
@@ -115,9 +115,10 @@ for run in 1 2 3 4 5; do
 		"$work/raw$run.json")
 	[ "$held" -ge "$events" ] || lib_fail "the dev broker holds $held of $events messages;" \
 		"it drops the oldest beyond 5 MiB per partition: use fewer events"
-	lib_log "raw consumer run $run: $(cat "$work/raw$run.json")"
 	raw_files+=("$work/raw$run.json")
 done
+lib_log "raw consumer, messages/s of each run:" \
+	"$(sed 's/.*"messages_per_s": \([0-9]*\).*/\1/' "${raw_files[@]}" | tr '\n' ' ')"
 
 # ------------------------------------------------------------------ helpers
 offset_sum() {
