@@ -20,7 +20,7 @@
 
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
-#define PIPELINE_WRITTEN_CREDITS (1 << 19) /* 4 MiB of contributors already in Redis */
+#define PIPELINE_WRITTEN_CREDITS (1 << 17) /* 1 MiB of contributors already in Redis */
 #define PIPELINE_FORGET_CREDITS_MS 60000
 
 struct pipeline {
