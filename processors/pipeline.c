@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
+
 #include "decode_avro.h"
 #include "decode_graph.h"
 #include "decode_slack.h"
@@ -20,7 +22,7 @@
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
 #define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
-#define PIPELINE_WRITTEN_CREDITS (1 << 19) /* 4 MiB of contributors already in Redis */
+#define PIPELINE_WRITTEN_CREDITS (1 << 17) /* 1 MiB of contributors already in Redis */
 #define PIPELINE_FORGET_CREDITS_MS 60000
 
 struct pipeline {
@@ -32,6 +34,7 @@ struct pipeline {
 	decode_avro *avro;
 	decode_slack *slack;
 	decode_graph *graph;
+	dedup_id_key *id_key;      /* keys the event id hashes, see dedup.h */
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
 	dedup_known *written_credits;
@@ -64,6 +67,15 @@ static int pipeline_add_graph_keys(pipeline *pl, const config *cfg, char *errstr
 		}
 	}
 	return 0;
+/* The event id key, derived from the HMAC key so that it never sits on its own. */
+static dedup_id_key *pipeline_new_id_key(privacy *p)
+{
+	uint8_t secret[32];
+
+	privacy_derive(p, "advocacyd event id key", secret);
+	dedup_id_key *k = dedup_id_key_new(secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return k;
 }
 
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
@@ -88,6 +100,13 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->reported = dedup_batch_new();
 	if (!pl->avro || !pl->slack || !pl->graph || !pl->known || !pl->written_credits ||
 	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
+	pl->id_key = pipeline_new_id_key(p);
+	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
+	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
+	pl->reported = dedup_batch_new();
+	if (!pl->avro || !pl->slack || !pl->id_key || !pl->known || !pl->written_credits ||
+	    !pl->reported ||
+	    pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -108,6 +127,7 @@ void pipeline_free(pipeline *pl)
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
 	decode_graph_free(pl->graph);
+	dedup_id_key_free(pl->id_key);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
@@ -239,7 +259,7 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 {
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
-	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
+	uint64_t id = dedup_event_id(pl->id_key, ev->source, ev->kind, ev->event_id);
 	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
 	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);

@@ -401,7 +401,7 @@ static void test_defaults_apply(void **state)
 	assert_string_equal(cfg->kafka.group_id, "advocacyd");
 	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_AVRO);
 	assert_int_equal(cfg->kafka.batch_max_messages, 50000);
-	assert_int_equal(cfg->kafka.batch_max_ms, 500);
+	assert_int_equal(cfg->kafka.batch_max_ms, 200);
 	assert_int_equal(cfg->kafka.n_properties, 0);
 	assert_string_equal(cfg->redis.host, "127.0.0.1");
 	assert_int_equal(cfg->redis.port, 6379);
