@@ -67,6 +67,8 @@ static int pipeline_add_graph_keys(pipeline *pl, const config *cfg, char *errstr
 		}
 	}
 	return 0;
+}
+
 /* The event id key, derived from the HMAC key so that it never sits on its own. */
 static dedup_id_key *pipeline_new_id_key(privacy *p)
 {
@@ -95,18 +97,12 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->graph = decode_graph_new();
-	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
-	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
-	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->graph || !pl->known || !pl->written_credits ||
-	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
 	pl->id_key = pipeline_new_id_key(p);
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->id_key || !pl->known || !pl->written_credits ||
-	    !pl->reported ||
-	    pipeline_set_config(pl, cfg) < 0) {
+	if (!pl->avro || !pl->slack || !pl->graph || !pl->id_key || !pl->known ||
+	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
