@@ -137,9 +137,11 @@ static decode_status decode_greenhouse_event(decode_greenhouse *d, const json_t 
 					  "the application has no valid %s or last_activity_at",
 					  hired ? "offer.resolved_at" : "applied_at");
 
-	int n = snprintf(d->event_id, sizeof(d->event_id), "greenhouse:%.*s:%s", (int)app_id.len,
-			 app_id.ptr, hired ? "hired" : "referred");
-	ev->event_id = (event_str){d->event_id, (size_t)n};
+	decode_status st = decode_json_event_id(ev, d->event_id, sizeof(d->event_id), res,
+						"greenhouse:%.*s:%s", (int)app_id.len, app_id.ptr,
+						hired ? "hired" : "referred");
+	if (st != DECODE_OK)
+		return st;
 	ev->source = (event_str){"greenhouse", 10};
 	ev->kind = hired ? (event_str){"referral_hired", 14} : (event_str){"referral_made", 13};
 	return DECODE_OK;

@@ -22,7 +22,7 @@
  * hire offer.resolved_at, else last_activity_at, else applied_at. Event ids
  * are stable across redelivery: "greenhouse:<application id>:referred" and
  * "greenhouse:<application id>:hired", so a web hook Greenhouse retries
- * counts once.
+ * counts once (at most 256 bytes, else id_too_long).
  *
  * Reasons: IGNORED ping, unsupported_action, not_a_referral; INVALID
  * oversized, invalid_json, not_an_object, missing_field, invalid_event_time,

@@ -126,6 +126,35 @@ event_str decode_json_id(const json_t *obj, const char *key, char buf[DECODE_JSO
 	return (event_str){buf, (size_t)len};
 }
 
+decode_status decode_json_event_id(event *ev, char *buf, size_t size, decode_result *res,
+				   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size || n > DECODE_JSON_MAX_ID)
+		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
+					  "the event id built from the record's ids is longer than "
+					  "%d bytes",
+					  DECODE_JSON_MAX_ID);
+	ev->event_id = (event_str){buf, (size_t)n};
+	return DECODE_OK;
+}
+
+void decode_json_hash_hex(event_str s, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.ptr[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Times                                                                     */
 

@@ -71,6 +71,17 @@ event_str decode_json_id(const json_t *obj, const char *key, char buf[DECODE_JSO
  */
 int64_t decode_json_time(const json_t *v);
 
+/*
+ * Formats ev->event_id into buf (owned by the adapter). Returns DECODE_OK, or
+ * INVALID id_too_long when the id would be longer than DECODE_JSON_MAX_ID
+ * bytes, the limit of every string of a canonical event.
+ */
+decode_status decode_json_event_id(event *ev, char *buf, size_t size, decode_result *res,
+				   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* 16 hex digits of the 64-bit FNV-1a hash of s, into out (17 bytes), for long ids in event ids. */
+void decode_json_hash_hex(event_str s, char out[17]);
+
 /* ASCII case-insensitive equality with, and search for, a lower-case literal. */
 bool decode_json_ieq(event_str s, const char *lit);
 bool decode_json_icontains(event_str s, const char *lit);

@@ -99,10 +99,9 @@ static decode_status decode_survey_response(decode_survey *d, const json_t *fr, 
 	if (ev->event_time_ms == 0)
 		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
 					  "form_response.submitted_at is missing or not a valid time");
-	int n = snprintf(d->event_id, sizeof(d->event_id), "typeform:%.*s:%.*s",
-			 (int)ev->content_id.len, ev->content_id.ptr, (int)token.len, token.ptr);
-	ev->event_id = (event_str){d->event_id, (size_t)n};
-	return DECODE_OK;
+	return decode_json_event_id(ev, d->event_id, sizeof(d->event_id), res,
+				    "typeform:%.*s:%.*s", (int)ev->content_id.len,
+				    ev->content_id.ptr, (int)token.len, token.ptr);
 }
 
 decode_status decode_survey_message(decode_survey *d, const void *buf, size_t len, event *ev,

@@ -14,7 +14,8 @@
  * carries: hidden.employee_id, else hidden.email. content_id is the
  * form_id. Event time: submitted_at. Event id
  * "typeform:<form_id>:<token>", the token being Typeform's response id, so
- * a response delivered again counts once.
+ * a response delivered again counts once (at most 256 bytes, else
+ * id_too_long).
  *
  * No score, nor anything derived from it but the kind, leaves this decoder:
  * not in the event, not in a detail sentence (an invalid score is reported

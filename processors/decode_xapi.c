@@ -21,8 +21,8 @@
 
 #include "decode_json.h"
 
-/* "xapi:<registration>:<object id>" */
-#define DECODE_XAPI_EVENT_ID_SIZE (2 * DECODE_JSON_MAX_ID + 16)
+/* "xapi:<registration>:<hash of object id>", longer ones are refused */
+#define DECODE_XAPI_EVENT_ID_SIZE (DECODE_JSON_MAX_ID + 32)
 
 struct decode_xapi {
 	decode_json_doc doc;
@@ -79,21 +79,17 @@ static decode_status decode_xapi_event_id(decode_xapi *d, const json_t *st, even
 {
 	event_str reg = decode_json_str(json_object_get(st, "context"), "registration");
 	event_str id = decode_json_str(st, "id");
-	int n;
+	char course[17];
 
-	if (reg.len > DECODE_JSON_MAX_ID || id.len > DECODE_JSON_MAX_ID)
-		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
-					  "the statement id or registration is longer than %d bytes",
-					  DECODE_JSON_MAX_ID);
+	/* The course IRI can be long: it enters the id as a hash. */
+	decode_json_hash_hex(ev->content_id, course);
 	if (reg.len > 0)
-		n = snprintf(d->event_id, sizeof(d->event_id), "xapi:%.*s:%.*s", (int)reg.len,
-			     reg.ptr, (int)ev->content_id.len, ev->content_id.ptr);
-	else if (id.len > 0)
-		n = snprintf(d->event_id, sizeof(d->event_id), "xapi:%.*s", (int)id.len, id.ptr);
-	else
-		return decode_json_missing(res, "id (or context.registration)");
-	ev->event_id = (event_str){d->event_id, (size_t)n};
-	return DECODE_OK;
+		return decode_json_event_id(ev, d->event_id, sizeof(d->event_id), res,
+					    "xapi:%.*s:%s", (int)reg.len, reg.ptr, course);
+	if (id.len > 0)
+		return decode_json_event_id(ev, d->event_id, sizeof(d->event_id), res, "xapi:%.*s",
+					    (int)id.len, id.ptr);
+	return decode_json_missing(res, "id (or context.registration)");
 }
 
 /* Checks actor and object, and fills actor and content. */

@@ -16,10 +16,11 @@
  *   content = object.id (the course or module IRI)
  *   attr verb = completed or passed
  * Event time: timestamp, else stored. Event id:
- *   "xapi:<context.registration>:<object.id>" when the statement has a
- *   registration (one attempt at one course), so that the "completed" and
- *   "passed" statements of one attempt count once;
- *   "xapi:<statement id>" otherwise.
+ *   "xapi:<context.registration>:<h>" when the statement has a
+ *   registration (one attempt at one course), h being 16 hex digits of the
+ *   64-bit FNV-1a hash of object.id, so that the "completed" and "passed"
+ *   statements of one attempt count once;
+ *   "xapi:<statement id>" otherwise. An id over 256 bytes is id_too_long.
  * Other verbs (attempted, failed, experienced, voided...) are ignored; a
  * voided completion is not taken back.
  *

@@ -141,7 +141,7 @@ static void test_malformed_payloads(void **state)
 	decode_result res;
 	const char *answer = "\"answers\": [{\"type\": \"number\", \"number\": 8, \"field\":"
 			     " {\"type\": \"nps\"}}]";
-	char text[512];
+	char text[1024];
 	const struct {
 		const char *head, *tail;
 		decode_status status;
@@ -175,6 +175,15 @@ static void test_malformed_payloads(void **state)
 			 &(hr_expected){.status = cases[i].status, .reason = cases[i].reason});
 		hr_assert_no_leak(&res, "a@example.com");
 	}
+
+	/* A form id and token that fit alone, but not together in the event id. */
+	int n = snprintf(text, sizeof(text),
+			 "{\"event_type\": \"form_response\", \"form_response\": {\"hidden\":"
+			 " {\"email\": \"a@example.com\"}, \"form_id\": \"%0150d\", \"token\":"
+			 " \"%0150d\", \"submitted_at\": \"2026-03-09T09:01:47Z\", %s}}",
+			 1, 2, answer);
+	decode_survey_message(d, text, (size_t)n, &ev, &res);
+	hr_check(&ev, &res, &(hr_expected){.status = DECODE_INVALID, .reason = "id_too_long"});
 
 	/* A half score is not an eNPS answer. */
 	snprintf(text, sizeof(text),
