@@ -244,8 +244,8 @@ static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
 	bool truncated = d.payload_len > APP_DLQ_MAX_PAYLOAD;
 	if (truncated)
 		d.payload_len = APP_DLQ_MAX_PAYLOAD;
-	/* Survey answers hold a per-person score and ATS web hooks a candidate's
-	 * personal data: their bytes are withheld, the reason and source kept. */
+	/* Survey answers contain a per-person score and ATS web hooks a
+	 * candidate's personal data, so only their reason and source are kept. */
 	if (m->format == INPUT_FORMAT_TYPEFORM || m->format == INPUT_FORMAT_GREENHOUSE) {
 		d.payload_len = 0;
 		truncated = m->len > 0;

@@ -10,8 +10,8 @@
  * contains "referral" (any case), as Greenhouse's referral sources are named,
  * or when it has a "referrer" object. The actor is the employee credited
  * with it, application.credited_to: its employee_id, else its email, else
- * its Greenhouse user id as decimal text; add the one your roster knows to
- * the person's aliases. content_id is the job id (application.jobs[0].id or
+ * its Greenhouse user id as decimal text. List that id among the
+ * person's roster aliases. content_id is the job id (application.jobs[0].id or
  * application.job.id), when given.
  *
  * Candidates are not employees: nothing of the candidate (names, e-mails,

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Largest integer a double holds exactly. */
+/* Largest integer that a double represents exactly. */
 #define DECODE_JSON_MAX_INT 9007199254740992.0
 
 void decode_json_close(decode_json_doc *d)

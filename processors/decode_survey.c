@@ -5,8 +5,7 @@
  * The score lives only in a local variable of decode_survey_kind(): the
  * event gets one of three constant kinds. Anonymous responses (no hidden
  * employee_id or email) are ignored, because eNPS is reported per scope and
- * a response without a respondent has no scope; a survey that must stay
- * anonymous needs no per-scope figure from advocacyd.
+ * a response without a respondent has no scope.
  */
 #include "decode_survey.h"
 

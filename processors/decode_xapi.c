@@ -27,7 +27,7 @@
 struct decode_xapi {
 	decode_json_doc doc;
 	const json_t *items;  /* array of statements, or NULL for a single one */
-	const json_t *single; /* the statement of a message that holds one */
+	const json_t *single; /* the statement of a message that contains one */
 	size_t n_items;
 	size_t next_item;
 	char event_id[DECODE_XAPI_EVENT_ID_SIZE];

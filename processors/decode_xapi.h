@@ -2,7 +2,7 @@
  * decode_xapi.h - training completions from xAPI (Experience API)
  * statements, as a learning record store forwards them, to canonical events.
  *
- * A message holds one statement, an array of statements (the body of a
+ * A message contains one statement, an array of statements (the body of a
  * POST /statements) or a StatementResult {"statements": [...], "more": ...}.
  * One message can yield several events, so this adapter is a cursor, like
  * decode_graph.h: decode_xapi_open() parses the message and

@@ -3,10 +3,10 @@
  *
  * Input: one message as the xapi input format receives it. The decoder is
  * a cursor: the harness opens the message and walks every statement. Each
- * outcome is checked here as it comes (a reason token, or an event whose
- * strings are non-empty where required, at most FUZZ_MAX_FIELD bytes and
- * fully readable); the last also goes to the shared driver (fuzz_decoder.h),
- * which checks it fully. decode_xapi.h documents the limits.
+ * outcome is checked here as it comes: a reason token, or an event whose
+ * strings are non-empty where required, short and fully readable. The last
+ * outcome also goes to the shared driver (fuzz_decoder.h), which checks it
+ * fully. decode_xapi.h documents the limits.
  */
 #include <string.h>
 
@@ -23,7 +23,7 @@ static void xapi_destroy(void *d)
 	decode_xapi_free(d);
 }
 
-/* Reads every byte of s, so that AddressSanitizer sees a dangling string. */
+/* Reads every byte of s, so that AddressSanitizer reports a dangling string. */
 static unsigned xapi_touch(event_str s)
 {
 	unsigned sum = 0;

@@ -119,7 +119,7 @@ static inline void hr_check(const event *ev, const decode_result *res, const hr_
 	assert_int_equal(ev->attr_count, n);
 }
 
-/* Fails when the text of a decode result holds needle (a value that must not leak). */
+/* Fails when the detail of a decode result contains needle, a value that must not leak. */
 static inline void hr_assert_no_leak(const decode_result *res, const char *needle)
 {
 	if (strstr(res->detail, needle))

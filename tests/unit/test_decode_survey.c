@@ -26,7 +26,7 @@ static void check_fixture(decode_survey *d, const char *name, const hr_expected 
 	free(buf);
 }
 
-/* No event field holds text of the response other than ids. */
+/* No event field contains text of the response other than ids. */
 static void assert_no_answer_text(const event *ev)
 {
 	const event_str fields[] = {ev->event_id, ev->actor_id, ev->content_id, ev->kind};

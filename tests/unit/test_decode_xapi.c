@@ -4,7 +4,7 @@
  * Fixtures under tests/fixtures/hr are statements in the xAPI 1.0.3 format
  * with invented values. Every test walks a message with the cursor and
  * compares each outcome, in order, with the exact expected canonical event
- * or reason. The real-world set holds no xAPI sample, so none is fed.
+ * or reason. The real-world set has no xAPI sample, so none is fed.
  */
 #include "decode_xapi.h"
 #include "hr_expect.h"
