@@ -7,8 +7,9 @@
  * kpi_tick_emit() then walks every (KPI, scope), normalises by the roster
  * headcount and emits a kpi_update for each scope that reaches the minimum
  * group size (and, for enps, privacy.min_respondents distinct respondents,
- * read from the contributors of its three behaviours). A scope with no behaviour at all still gets an update with
- * value 0, because a team without recognition is a real zero, not missing data.
+ * read from the contributors of its three behaviours). A scope with no
+ * behaviour at all still gets an update with value 0, because a team without
+ * recognition is a real zero, not missing data.
  *
  * Runs on the event loop thread. The tables grow at kpi_tick_begin() to the
  * largest scope count seen and are reused: a tick allocates nothing once the
