@@ -16,7 +16,10 @@
 
 #include "decode_avro.h"
 #include "decode_graph.h"
+#include "decode_greenhouse.h"
 #include "decode_slack.h"
+#include "decode_survey.h"
+#include "decode_xapi.h"
 #include "dedup.h"
 
 #define PIPELINE_MAX_HITS 16
@@ -35,6 +38,9 @@ struct pipeline {
 	decode_slack *slack;
 	decode_graph *graph;
 	dedup_id_key *id_key;      /* keys the event id hashes, see dedup.h */
+	decode_greenhouse *greenhouse;
+	decode_xapi *xapi;
+	decode_survey *survey;
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
 	dedup_known *written_credits;
@@ -97,12 +103,16 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->graph = decode_graph_new();
+	pl->greenhouse = decode_greenhouse_new();
+	pl->xapi = decode_xapi_new();
+	pl->survey = decode_survey_new();
 	pl->id_key = pipeline_new_id_key(p);
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->graph || !pl->id_key || !pl->known ||
-	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
+	if (!pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
+	    !pl->id_key || !pl->known || !pl->written_credits || !pl->reported ||
+	    pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -124,6 +134,9 @@ void pipeline_free(pipeline *pl)
 	decode_slack_free(pl->slack);
 	decode_graph_free(pl->graph);
 	dedup_id_key_free(pl->id_key);
+	decode_greenhouse_free(pl->greenhouse);
+	decode_xapi_free(pl->xapi);
+	decode_survey_free(pl->survey);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
@@ -313,6 +326,10 @@ static decode_status pipeline_decode(pipeline *pl, input_format format, const vo
 {
 	if (format == INPUT_FORMAT_SLACK)
 		return decode_slack_message(pl->slack, buf, len, ev, res);
+	if (format == INPUT_FORMAT_GREENHOUSE)
+		return decode_greenhouse_message(pl->greenhouse, buf, len, ev, res);
+	if (format == INPUT_FORMAT_TYPEFORM)
+		return decode_survey_message(pl->survey, buf, len, ev, res);
 	return decode_avro_message(pl->avro, buf, len, ev, res);
 }
 
@@ -406,13 +423,30 @@ static void pipeline_merge(pipeline *pl, decode_result *res, const decode_result
 		         (int)(sizeof(res->detail) - (size_t)n - 1), one->detail);
 }
 
+/* Opens a message of a format whose messages hold several events (a cursor). */
+static decode_status pipeline_open_many(pipeline *pl, input_format format, const void *buf,
+                                        size_t len, decode_result *res)
+{
+	if (format == INPUT_FORMAT_XAPI)
+		return decode_xapi_open(pl->xapi, buf, len, res);
+	return decode_graph_open(pl->graph, buf, len, res);
+}
+
+static bool pipeline_next_of_many(pipeline *pl, input_format format, event *ev,
+                                  decode_result *res)
+{
+	if (format == INPUT_FORMAT_XAPI)
+		return decode_xapi_next(pl->xapi, ev, res);
+	return decode_graph_next(pl->graph, ev, res);
+}
+
 /*
- * A message that holds several events (Graph): each goes through the
+ * A message that holds several events (Graph, xAPI): each goes through the
  * per-event path. The message counts when any event counted, unless an
  * event is invalid: then the message is dead-lettered once.
  */
-static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t len,
-                                           int64_t now_ms, window_batch *batch,
+static decode_status pipeline_process_many(pipeline *pl, input_format format, const void *buf,
+                                           size_t len, int64_t now_ms, window_batch *batch,
                                            dedup_batch *ids, decode_result *res)
 {
 	event ev;
@@ -420,11 +454,11 @@ static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t
 	bool decoded = false, counted = false;
 	size_t index = 0;
 
-	decode_status status = decode_graph_open(pl->graph, buf, len, res);
+	decode_status status = pipeline_open_many(pl, format, buf, len, res);
 	if (status != DECODE_OK)
 		return pipeline_tally(pl, res, status);
 
-	for (; decode_graph_next(pl->graph, &ev, &one); index++) {
+	for (; pipeline_next_of_many(pl, format, &ev, &one); index++) {
 		decoded = decoded || one.status == DECODE_OK;
 		status = one.status == DECODE_OK
 		                 ? pipeline_count_event(pl, &ev, now_ms, batch, ids, &one)
@@ -435,7 +469,7 @@ static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t
 			pipeline_merge(pl, res, &one, index);
 	}
 	if (decoded)
-		pl->stats.decoded[INPUT_FORMAT_GRAPH]++;
+		pl->stats.decoded[format]++;
 
 	/* Ignored events of a message that counted are all "others". */
 	if (counted && res->status == DECODE_IGNORED) {
@@ -466,8 +500,8 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	res->reason = NULL;
 	res->detail[0] = '\0';
 
-	if (format == INPUT_FORMAT_GRAPH)
-		return pipeline_process_many(pl, buf, len, now_ms, batch, ids, res);
+	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_XAPI)
+		return pipeline_process_many(pl, format, buf, len, now_ms, batch, ids, res);
 	status = pipeline_decode(pl, format, buf, len, &ev, res);
 	if (status != DECODE_OK)
 		return pipeline_tally(pl, res, status);

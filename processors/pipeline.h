@@ -1,7 +1,7 @@
 /*
  * pipeline.h - one input message in, pre-aggregated behaviours out.
  *
- * pipeline_process() runs the per-event path: decode (Avro, Slack or Graph JSON),
+ * pipeline_process() runs the per-event path: decode (Avro, or the JSON of a platform),
  * event-time checks, classify, pseudonymize every person id, look the person
  * up in the roster, and add each behaviour to the batch for every scope of the
  * person and every bucket granularity. Raw ids exist only inside this call;
@@ -72,7 +72,8 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
                                dedup_batch *ids, decode_result *res);
 
 /*
- * A Graph message can contain several notifications and so several events.
+ * A Graph message can contain several notifications, and an xAPI message
+ * several statements, so several events.
  * pipeline_process() runs each through the path above and reports the
  * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
  * any event counted, else DECODE_IGNORED. res then describes the first
