@@ -344,6 +344,9 @@ static int decode_avro_scan_blocks(decode_avro_cursor *c, const decode_avro_fiel
 			if (map && (decode_avro_scan_string(c, f, &key, res) ||
 				    decode_avro_scan_string(c, f, &value, res)))
 				return -1;
+			if (map && memchr(key.ptr, '\0', key.len))
+				return decode_avro_reject(res, "invalid_avro",
+							  "field %s has a key with a NUL byte", f->name);
 			if (!map && decode_avro_scan_string(c, f, &value, res))
 				return -1;
 			if (map)

@@ -439,6 +439,28 @@ static void avro_repeated_map_key_keeps_last_value(void **state)
 	decode_avro_free(d);
 }
 
+/* A map key with a NUL byte has no C-string form: rejected, not cut short. */
+static void avro_rejects_nul_in_map_key(void **state)
+{
+	decode_avro *d = new_decoder();
+	datum m = {.n = 0};
+	event out;
+	decode_result res;
+
+	put_head(&m, "evt-nul-key", 1714563200000, "reaction_added");
+	put_long(&m, 0);
+	put_optional(&m, NULL);
+	put_optional(&m, NULL);
+	put_long(&m, 1);
+	put_bytes(&m, "a\0b", 3);
+	put_str(&m, "x");
+	put_long(&m, 0);
+
+	assert_int_equal(decode_avro_message(d, m.b, m.n, &out, &res), DECODE_INVALID);
+	assert_string_equal(res.reason, "invalid_avro");
+	decode_avro_free(d);
+}
+
 /* ----------------------------------------------------------------------------
  * Rejections, one per reason
  * ------------------------------------------------------------------------- */
@@ -817,6 +839,7 @@ int main(void)
 	    cmocka_unit_test(avro_decodes_spec_encoding),
 	    cmocka_unit_test(avro_decodes_sized_blocks),
 	    cmocka_unit_test(avro_repeated_map_key_keeps_last_value),
+	    cmocka_unit_test(avro_rejects_nul_in_map_key),
 	    cmocka_unit_test(avro_rejects_empty_message),
 	    cmocka_unit_test(avro_rejects_truncated_frame),
 	    cmocka_unit_test(avro_rejects_bad_union_branch),
