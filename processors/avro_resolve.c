@@ -4,7 +4,7 @@
  * Building a resolution (once per writer schema):
  *   1. the reader is the compiled-in canonical schema: its field types come
  *      from avro-c, its defaults from the schema text (avro-c keeps none);
- *   2. each reader field is looked up by name in the writer record; a field
+ *   2. each reader field is looked up by name in the writer record. A field
  *      the writer lacks takes the reader's default, and one without a
  *      default makes the writer incompatible;
  *   3. each writer field type is checked against the reader's: string from
@@ -185,26 +185,26 @@ static json_t *resolve_reader_field(json_t *reader, const char *name)
 	return NULL;
 }
 
-/* Takes the reader's default of slot s into f; -1 with why when it has none. */
-static int resolve_take_default(json_t *reader, int s, resolve_field *f, decode_result *why)
+/* Takes the reader's default of slot s into f; -1 with failure when it has none. */
+static int resolve_take_default(json_t *reader, int s, resolve_field *f, decode_result *failure)
 {
 	json_t *field = resolve_reader_field(reader, resolve_slots[s].name);
 	json_t *def = field ? json_object_get(field, "default") : NULL;
 
 	if (def == NULL)
-		return resolve_fail(why, "incompatible_schema",
+		return resolve_fail(failure, "incompatible_schema",
 				    "the writer schema has no field %s, which the reader needs "
 				    "and has no default for",
 				    resolve_slots[s].name);
 	if (json_is_string(def)) {
 		f->default_str = strdup(json_string_value(def));
 		if (f->default_str == NULL)
-			return resolve_fail(why, "out_of_memory", "out of memory");
+			return resolve_fail(failure, "out_of_memory", "out of memory");
 	} else if (json_is_integer(def)) {
 		f->default_long = (int64_t)json_integer_value(def);
 	} else if (!json_is_null(def) && !(json_is_array(def) && json_array_size(def) == 0) &&
 		   !(json_is_object(def) && json_object_size(def) == 0)) {
-		return resolve_fail(why, "incompatible_schema",
+		return resolve_fail(failure, "incompatible_schema",
 				    "the reader's default of field %s is not supported",
 				    resolve_slots[s].name);
 	}
@@ -212,19 +212,19 @@ static int resolve_take_default(json_t *reader, int s, resolve_field *f, decode_
 }
 
 /* Finds the writer field of slot s and checks its type. */
-static int resolve_plan_field(avro_resolve *r, json_t *reader, int s, decode_result *why)
+static int resolve_plan_field(avro_resolve *r, json_t *reader, int s, decode_result *failure)
 {
 	resolve_field *f = &r->fields[s];
 	int index = avro_schema_record_field_get_index(r->writer, resolve_slots[s].name);
 
 	f->writer_index = index;
 	if (index < 0)
-		return resolve_take_default(reader, s, f, why);
+		return resolve_take_default(reader, s, f, failure);
 
 	avro_schema_t w = resolve_deref(avro_schema_record_field_get_by_index(r->writer, index));
 	f->type = avro_typeof(w);
 	if (!resolve_type_ok(resolve_slots[s].want, w))
-		return resolve_fail(why, "incompatible_schema",
+		return resolve_fail(failure, "incompatible_schema",
 				    "field %s has type %s in the writer schema, which the reader "
 				    "cannot read",
 				    resolve_slots[s].name, avro_schema_type_name(w));
@@ -232,7 +232,7 @@ static int resolve_plan_field(avro_resolve *r, json_t *reader, int s, decode_res
 }
 
 /* Checks the writer record and plans every reader field. */
-static int resolve_plan(avro_resolve *r, decode_result *why)
+static int resolve_plan(avro_resolve *r, decode_result *failure)
 {
 	json_error_t jerr;
 	json_t *reader = json_loads(schema_advocacy_event, 0, &jerr);
@@ -240,40 +240,40 @@ static int resolve_plan(avro_resolve *r, decode_result *why)
 	int rc = 0;
 
 	if (reader == NULL)
-		return resolve_fail(why, "out_of_memory", "the canonical schema could not be read");
+		return resolve_fail(failure, "out_of_memory", "the canonical schema could not be read");
 	if (name == NULL || strcmp(name, AVRO_RESOLVE_RECORD) != 0) {
-		rc = resolve_fail(why, "incompatible_schema",
+		rc = resolve_fail(failure, "incompatible_schema",
 				  "the writer schema is a %s, not the record " AVRO_RESOLVE_RECORD,
 				  name ? name : avro_schema_type_name(r->writer));
 	}
 	for (int s = 0; s < SLOT_COUNT && rc == 0; s++)
-		rc = resolve_plan_field(r, reader, s, why);
+		rc = resolve_plan_field(r, reader, s, failure);
 	json_decref(reader);
 	return rc;
 }
 
-avro_resolve *avro_resolve_new(avro_schema_t writer, decode_result *why)
+avro_resolve *avro_resolve_new(avro_schema_t writer, decode_result *failure)
 {
 	avro_resolve *r = calloc(1, sizeof(*r));
 
 	if (r == NULL) {
-		resolve_fail(why, "out_of_memory", "out of memory");
+		resolve_fail(failure, "out_of_memory", "out of memory");
 		return NULL;
 	}
 	r->writer = avro_schema_incref(writer);
-	if (resolve_plan(r, why) < 0)
+	if (resolve_plan(r, failure) < 0)
 		goto fail;
 
 	r->iface = avro_generic_class_from_schema(writer);
 	if (r->iface == NULL || avro_generic_value_new(r->iface, &r->value) != 0) {
 		avro_value_iface_decref(r->iface);
 		r->iface = NULL;
-		resolve_fail(why, "out_of_memory", "cannot create the Avro value of the schema");
+		resolve_fail(failure, "out_of_memory", "cannot create the Avro value of the schema");
 		goto fail;
 	}
 	r->reader = avro_reader_memory("", 0);
 	if (r->reader == NULL) {
-		resolve_fail(why, "out_of_memory", "out of memory");
+		resolve_fail(failure, "out_of_memory", "out of memory");
 		goto fail;
 	}
 	return r;

@@ -35,13 +35,13 @@ typedef struct avro_resolve avro_resolve;
 
 /*
  * Resolves writer (which the caller keeps owning) against the canonical
- * AdvocacyEvent schema. Returns NULL and fills why (DECODE_INVALID, reason
+ * AdvocacyEvent schema. Returns NULL and fills failure (DECODE_INVALID, reason
  * "incompatible_schema" or "out_of_memory", a detail naming the field) when
  * the writer is not an AdvocacyEvent record, lacks a field the reader needs
  * and has no default for, or writes a field with a type that cannot be read
  * as the reader's.
  */
-avro_resolve *avro_resolve_new(avro_schema_t writer, decode_result *why);
+avro_resolve *avro_resolve_new(avro_schema_t writer, decode_result *failure);
 void avro_resolve_free(avro_resolve *r);
 
 /*

@@ -21,8 +21,8 @@
  *
  * A map key that appears twice keeps its first position and its last value.
  *
- * With a schema lookup, step 2 depends on the frame's schema id: the
- * schema cache says whether the id is the canonical schema (the scan), an
+ * With a schema lookup, step 2 depends on the frame's schema id. The
+ * schema cache decides whether the id is the canonical schema (the scan), an
  * evolved one (avro_resolve_decode) or rejected. The cache remembers the
  * previous id, so canonical framed input costs one more comparison.
  *
@@ -458,7 +458,7 @@ static int decode_avro_validate(const event *ev, decode_result *res)
 	return 0;
 }
 
-/* Reads the datum of a framed message as its schema id says. Returns 0 or -1. */
+/* Reads the datum of a framed message with the reader its schema id selects. Returns 0 or -1. */
 static int decode_avro_by_id(decode_avro *d, const unsigned char *datum, size_t len,
 			     event *ev, decode_result *res)
 {

@@ -14,9 +14,9 @@
  *
  * Schema ids: without a lookup (decode_avro_set_lookup) every framed
  * message is read as the canonical schema, whatever its id. With one, each
- * id is looked up once (schema_cache.h): the canonical schema keeps this
- * fast path, another AdvocacyEvent schema is resolved (avro_resolve.h), and
- * the messages of an id that is found nowhere or cannot be resolved are
+ * id is looked up once (schema_cache.h). The canonical schema keeps this
+ * fast path, and another AdvocacyEvent schema is resolved (avro_resolve.h).
+ * The messages of an id that is found nowhere or cannot be resolved are
  * DECODE_INVALID with the cache's reason (unknown_schema_id,
  * incompatible_schema, ...). Bare datums always take the fast path.
  *

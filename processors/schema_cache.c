@@ -3,9 +3,9 @@
  * schema_cache.h).
  *
  * The table is open-addressed over 2 x SCHEMA_CACHE_MAX_IDS slots, probed
- * linearly from a hash of the id; entries are never removed one by one, only
- * all ids found nowhere at once (schema_cache_make_room), which rebuilds the
- * table. The entry of the previous message is kept aside, so a stream of one
+ * linearly from a hash of the id. Entries are never removed one by one:
+ * schema_cache_make_room() drops all ids found nowhere at once and rebuilds
+ * the table. The entry of the previous message is kept aside, so a stream of one
  * schema id costs one comparison per message.
  */
 #include "schema_cache.h"
@@ -37,7 +37,7 @@ struct schema_cache {
 	schema_slot *slots;
 	size_t n_used;
 	schema_entry *last;         /* entry of the previous call, or NULL */
-	schema_entry scratch;       /* answers that are not remembered */
+	schema_entry scratch;       /* results that are not remembered */
 	uint64_t lookups;
 };
 
@@ -148,7 +148,7 @@ static void schema_cache_decide(schema_cache *c, schema_entry *e, const char *js
 				int64_t now_ms)
 {
 	avro_schema_t writer = NULL;
-	decode_result why = {0};
+	decode_result failure = {0};
 
 	if (avro_schema_from_json_length(json, strlen(json), &writer) != 0) {
 		snprintf(e->detail, sizeof(e->detail),
@@ -158,14 +158,14 @@ static void schema_cache_decide(schema_cache *c, schema_entry *e, const char *js
 	}
 	if (avro_schema_equal(writer, c->canonical)) {
 		e->use = SCHEMA_USE_CANONICAL;
-	} else if ((e->resolve = avro_resolve_new(writer, &why)) != NULL) {
+	} else if ((e->resolve = avro_resolve_new(writer, &failure)) != NULL) {
 		e->use = SCHEMA_USE_RESOLVED;
 	} else {
 		snprintf(e->detail, sizeof(e->detail), "schema id %" PRId32 ": %.*s", e->id,
-			 (int)sizeof(e->detail) - 24, why.detail);
+			 (int)sizeof(e->detail) - 24, failure.detail);
 		/* Out of memory may pass; an incompatible schema stays so. */
-		schema_entry_reject(e, why.reason,
-				    strcmp(why.reason, "incompatible_schema") == 0
+		schema_entry_reject(e, failure.reason,
+				    strcmp(failure.reason, "incompatible_schema") == 0
 					    ? 0
 					    : now_ms + c->retry_ms);
 	}
@@ -200,7 +200,7 @@ static bool schema_cache_fill(schema_cache *c, schema_entry *e, int32_t id, int6
 	return false;
 }
 
-/* An answer that is not remembered: a failed lookup, a negative id, a full table. */
+/* Returns a result that is not remembered: a failed lookup, a negative id, a full table. */
 static const schema_entry *schema_cache_transient(schema_cache *c, int32_t id,
 						  const char *reason, const char *detail)
 {

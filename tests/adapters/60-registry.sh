@@ -2,7 +2,7 @@
 # Confluent-framed Avro input through a schema registry, end to end. The real
 # Confluent Schema Registry is a Java service that is not available here, so
 # registry_standin.py (next to this file) serves the two endpoints advocacyd
-# uses on 127.0.0.1. The registry holds the canonical schema (id 11), an
+# uses on 127.0.0.1. The registry contains the canonical schema (id 11), an
 # evolved writer schema (id 12: tests/fixtures/schemas/101.avsc, fields
 # reordered and two added) and an incompatible one (id 14: 104.avsc, kind
 # removed). Checks that:

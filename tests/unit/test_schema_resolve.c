@@ -99,7 +99,7 @@ static decode_status decode(decode_avro *d, const datum *m, event *ev, decode_re
 	return decode_avro_message(d, m->b, m->n, ev, res);
 }
 
-/* A stand-in source: answers with status and schema for every id, counting calls. */
+/* A stand-in source: returns status and schema for every id and counts the calls. */
 typedef struct fake_source {
 	schema_lookup_status status;
 	const char *schema;
