@@ -2580,6 +2580,23 @@ static int config_check_registry_url(config_loader *ld, const char *url)
 	return 0;
 }
 
+/* Checks that folder is a directory the daemon may read. */
+static int config_check_folder(config_loader *ld, const char *kp, const char *folder)
+{
+	struct stat st;
+
+	if (stat(folder, &st) < 0)
+		return config_error(ld, kp, "cannot open '%s': %s; fix the path", folder,
+				    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return config_error(ld, kp, "'%s' is not a folder; point it at the folder of "
+				    "<id>.avsc files", folder);
+	if (access(folder, R_OK | X_OK) < 0)
+		return config_error(ld, kp, "cannot read '%s': %s; fix its permissions", folder,
+				    strerror(errno));
+	return 0;
+}
+
 /* Reads a duration between min_ms and max_ms. */
 static int config_read_bounded_duration(const config_map *m, const char *key, int64_t def,
 					int64_t min_ms, int64_t max_ms, int64_t *out)
@@ -2614,7 +2631,10 @@ static int config_load_schema_registry(const config_map *root)
 	if (cfg->schema_registry.url &&
 	    config_check_registry_url(root->ld, cfg->schema_registry.url) < 0)
 		return -1;
-	return 0;
+	return cfg->schema_registry.directory
+		       ? config_check_folder(root->ld, "schema_registry.directory",
+					     cfg->schema_registry.directory)
+		       : 0;
 }
 
 /* ------------------------------------------------------------------------ */

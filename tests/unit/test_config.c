@@ -541,11 +541,11 @@ static void test_shutdown_drain_timeout(void **state)
 
 static void test_schema_registry(void **state)
 {
-	config *cfg = load_valid(VALID "schema_registry:\n  directory: /etc/advocacyd/schemas\n"
+	config *cfg = load_valid(VALID "schema_registry:\n  directory: /tmp\n"
 				       "  url: http://127.0.0.1:8081/sr\n  timeout: 500ms\n"
 				       "  unknown_id_retry: 10s\n");
 
-	assert_string_equal(cfg->schema_registry.directory, "/etc/advocacyd/schemas");
+	assert_string_equal(cfg->schema_registry.directory, "/tmp");
 	assert_string_equal(cfg->schema_registry.url, "http://127.0.0.1:8081/sr");
 	assert_int_equal(cfg->schema_registry.timeout_ms, 500);
 	assert_int_equal(cfg->schema_registry.unknown_id_retry_ms, 10000);
@@ -573,6 +573,10 @@ static void test_schema_registry(void **state)
 		     "schema_registry.unknown_id_retry", "at most 1h", NULL);
 	expect_error(VALID "schema_registry:\n  subject: x\n", "schema_registry.subject",
 		     "unknown key", NULL);
+	expect_error(VALID "schema_registry:\n  directory: /nonexistent-schemas\n",
+		     "schema_registry.directory", "cannot open '/nonexistent-schemas'", NULL);
+	expect_error(VALID "schema_registry:\n  directory: /etc/passwd\n",
+		     "schema_registry.directory", "is not a folder", NULL);
 }
 
 /* Checks that VALID plus extra differs from VALID in restart-only key key ("": in none). */
