@@ -67,6 +67,7 @@
 #include "privacy.h"
 #include "redis_store.h"
 #include "roster.h"
+#include "schema_registry.h"
 #include "scorecard.h"
 #include "window.h"
 
@@ -129,6 +130,7 @@ struct app {
 	config *cfg;              /* current: processors and the store borrow it */
 	config *start_cfg;        /* the clients borrow it; the same as cfg until a reload */
 	config *pending_cfg;      /* validated, waiting for a safe point */
+	schema_registry *schemas; /* schema_registry.*; NULL when not configured */
 	struct event_base *base;
 
 	privacy *privacy;
@@ -1077,6 +1079,8 @@ static config *app_reload_load(app *a, char *result, size_t size, const char **w
 		return NULL;
 	}
 	privacy_free(key);
+	/* The registered output schema ids replace the file's, as at start. */
+	schema_registry_apply_ids(a->schemas, next);
 	if (config_restart_key_changed(a->start_cfg, next, changed, sizeof(changed))) {
 		*why = "configuration not reloaded: a key that needs a restart changed; still "
 		       "running on the previous one";
@@ -1512,6 +1516,27 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	return 0;
 }
 
+/*
+ * Schema sources of Avro input and, with a registry, the output schema ids.
+ * A registry that does not take the output schemas stops the start: the
+ * service manager's restart retries it.
+ */
+static int app_init_schemas(app *a, char *err, size_t err_size)
+{
+	a->schemas = schema_registry_new(a->cfg, err, err_size);
+	if (!a->schemas)
+		return err[0] ? -1 : 0;
+	if (schema_registry_register_outputs(a->schemas, a->cfg, err, err_size) < 0)
+		return -1;
+	schema_registry_apply_ids(a->schemas, a->cfg);
+	if (pipeline_set_schema_lookup(a->pipeline, schema_registry_lookup, a->schemas,
+	                               a->cfg->schema_registry.unknown_id_retry_ms) < 0) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Routes libevent's and evhttp's own messages into the daemon's log. */
 static void app_libevent_log_cb(int severity, const char *msg)
 {
@@ -1632,6 +1657,7 @@ static void app_fini(app *a, int producer_wait_ms)
 	}
 	free(a->single.buf);
 	pipeline_free(a->pipeline);
+	schema_registry_free(a->schemas);
 	window_clock_free(a->clock);
 	roster_free(a->roster);
 	privacy_free(a->privacy);
@@ -1677,7 +1703,8 @@ int app_run(config *cfg)
 	}
 	a->cfg = cfg;
 	a->start_cfg = cfg;
-	if (app_init_processors(a, err, sizeof(err)) < 0 || app_init_metrics(a) < 0 ||
+	if (app_init_processors(a, err, sizeof(err)) < 0 ||
+	    app_init_schemas(a, err, sizeof(err)) < 0 || app_init_metrics(a) < 0 ||
 	    app_init_events(a) < 0 || app_init_admin(a, err, sizeof(err)) < 0 ||
 	    app_init_clients(a, err, sizeof(err)) < 0) {
 		log_error("main", "startup failed", "error=\"%s\"", err[0] ? err : "out of memory");

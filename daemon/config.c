@@ -2577,6 +2577,88 @@ static int config_load_shutdown(const config_map *root)
 }
 
 /* ------------------------------------------------------------------------ */
+/* schema_registry                                                           */
+
+#define CONFIG_MAX_REGISTRY_TIMEOUT_MS 30000
+#define CONFIG_MAX_UNKNOWN_RETRY_MS 3600000
+
+/* Accepts http://HOST[:PORT][/PATH]: the client speaks plain HTTP only. */
+static int config_check_registry_url(config_loader *ld, const char *url)
+{
+	const char *host = url + strlen("http://");
+
+	if (strncmp(url, "http://", strlen("http://")) != 0)
+		return config_error(ld, "schema_registry.url",
+				    "must start with http:// (https is not supported; reach a "
+				    "TLS registry through a local proxy)");
+	if (host[0] == '\0' || host[0] == '/' || host[0] == ':')
+		return config_error(ld, "schema_registry.url",
+				    "has no host; write e.g. http://127.0.0.1:8081");
+	if (strpbrk(url, " \t\r\n?#@"))
+		return config_error(ld, "schema_registry.url",
+				    "must not hold spaces, a query, a fragment or user "
+				    "information");
+	return 0;
+}
+
+/* Checks that folder is a directory the daemon may read. */
+static int config_check_folder(config_loader *ld, const char *kp, const char *folder)
+{
+	struct stat st;
+
+	if (stat(folder, &st) < 0)
+		return config_error(ld, kp, "cannot open '%s': %s; fix the path", folder,
+				    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return config_error(ld, kp, "'%s' is not a folder; point it at the folder of "
+				    "<id>.avsc files", folder);
+	if (access(folder, R_OK | X_OK) < 0)
+		return config_error(ld, kp, "cannot read '%s': %s; fix its permissions", folder,
+				    strerror(errno));
+	return 0;
+}
+
+/* Reads a duration between min_ms and max_ms. */
+static int config_read_bounded_duration(const config_map *m, const char *key, int64_t def,
+					int64_t min_ms, int64_t max_ms, int64_t *out)
+{
+	char sub[CONFIG_PATH_MAX], buf[32];
+
+	if (config_read_duration(m, key, def, min_ms, out, NULL) < 0)
+		return -1;
+	config_path_key(sub, m->kp, key);
+	if (*out > max_ms)
+		return config_error(m->ld, sub, "must be at most %s",
+				    config_format_duration(max_ms, buf, sizeof buf));
+	return 0;
+}
+
+static int config_load_schema_registry(const config_map *root)
+{
+	static const char *const keys[] = {"directory", "url", "timeout", "unknown_id_retry",
+					   NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+
+	if (config_open_key(root, "schema_registry", false, keys, &m) < 0 ||
+	    config_read_path(&m, "directory", false, &cfg->schema_registry.directory) < 0 ||
+	    config_read_string(&m, "url", false, NULL, &cfg->schema_registry.url) < 0 ||
+	    config_read_bounded_duration(&m, "timeout", 2000, 100, CONFIG_MAX_REGISTRY_TIMEOUT_MS,
+					 &cfg->schema_registry.timeout_ms) < 0 ||
+	    config_read_bounded_duration(&m, "unknown_id_retry", 60000, 1000,
+					 CONFIG_MAX_UNKNOWN_RETRY_MS,
+					 &cfg->schema_registry.unknown_id_retry_ms) < 0)
+		return -1;
+	if (cfg->schema_registry.url &&
+	    config_check_registry_url(root->ld, cfg->schema_registry.url) < 0)
+		return -1;
+	return cfg->schema_registry.directory
+		       ? config_check_folder(root->ld, "schema_registry.directory",
+					     cfg->schema_registry.directory)
+		       : 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* File and document                                                         */
 
 static int config_syntax_error(config_loader *ld, const yaml_parser_t *p)
@@ -2706,7 +2788,7 @@ static int config_load_root(config_loader *ld)
 {
 	static const char *const keys[] = {"kafka",	 "redis",    "privacy", "windows",
 					   "behaviours", "kpis",     "outputs", "alerts",
-					   "admin",	 "shutdown", NULL};
+					   "admin",	 "shutdown", "schema_registry", NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -2719,7 +2801,7 @@ static int config_load_root(config_loader *ld)
 	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
 	    config_check_topics(ld) < 0 || config_check_rule_ticks(ld) < 0 ||
 	    config_load_alerts(&root) < 0 || config_load_admin(&root) < 0 ||
-	    config_load_shutdown(&root) < 0)
+	    config_load_shutdown(&root) < 0 || config_load_schema_registry(&root) < 0)
 		return -1;
 	return 0;
 }
@@ -2931,12 +3013,27 @@ static int config_outputs_admin_changed(const config *a, const config *b, char *
 	return config_admin_access_changed(a, b, key, size);
 }
 
+static int config_schema_registry_changed(const config *a, const config *b, char *key,
+					  size_t size)
+{
+	if (config_str_differs(a->schema_registry.directory, b->schema_registry.directory))
+		return config_changed("schema_registry.directory", key, size);
+	if (config_str_differs(a->schema_registry.url, b->schema_registry.url))
+		return config_changed("schema_registry.url", key, size);
+	if (a->schema_registry.timeout_ms != b->schema_registry.timeout_ms)
+		return config_changed("schema_registry.timeout", key, size);
+	if (a->schema_registry.unknown_id_retry_ms != b->schema_registry.unknown_id_retry_ms)
+		return config_changed("schema_registry.unknown_id_retry", key, size);
+	return 0;
+}
+
 int config_restart_key_changed(const config *old, const config *next, char *key, size_t key_size)
 {
 	if (config_kafka_changed(old, next, key, key_size) ||
 	    config_redis_privacy_changed(old, next, key, key_size) ||
 	    config_windows_changed(old, next, key, key_size) ||
-	    config_outputs_admin_changed(old, next, key, key_size))
+	    config_outputs_admin_changed(old, next, key, key_size) ||
+	    config_schema_registry_changed(old, next, key, key_size))
 		return 1;
 	return 0;
 }
@@ -3050,6 +3147,8 @@ void config_free(config *cfg)
 	free(cfg->admin.open_paths);
 	free(cfg->admin.tls.cert_file);
 	free(cfg->admin.tls.key_file);
+	free(cfg->schema_registry.directory);
+	free(cfg->schema_registry.url);
 	free(cfg->path);
 	free(cfg);
 }

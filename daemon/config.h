@@ -300,6 +300,14 @@ typedef struct config {
 	struct {
 		int64_t drain_timeout_ms; /* to finish the batch and flush; default 15s */
 	} shutdown;
+
+	/* Writer schemas of Confluent-framed Avro input, and output registration. */
+	struct {
+		char *directory;          /* <id>.avsc files; NULL: none */
+		char *url;                /* http:// base URL of a Confluent registry; NULL: none */
+		int64_t timeout_ms;       /* per registry request; default 2s */
+		int64_t unknown_id_retry_ms; /* an unknown id is looked up again after this; 1m */
+	} schema_registry;
 } config;
 
 /*
@@ -315,6 +323,7 @@ void config_free(config *cfg);
  * Compares the keys that take effect only at restart (kafka.*, redis.*,
  * privacy.key_file and key_id, windows other than allowed_lateness and
  * max_future, the output topics and formats, outputs.max_queued_messages,
+ * schema_registry.*,
  * admin.*). Returns 0 when they are equal, or 1 and writes the key path of
  * the first that differs into key.
  */

@@ -21,6 +21,11 @@
  *
  * A map key that appears twice keeps its first position and its last value.
  *
+ * With a schema lookup, step 2 depends on the frame's schema id. The
+ * schema cache decides whether the id is the canonical schema (the scan), an
+ * evolved one (avro_resolve_decode) or rejected. The cache remembers the
+ * previous id, so canonical framed input costs one more comparison.
+ *
  * Thread: a decoder or writer is used by one thread at a time.
  * Limits: strings at most DECODE_AVRO_MAX_STRING bytes, at most
  * EVENT_MAX_TARGETS targets and EVENT_MAX_ATTRS attributes; longer or larger
@@ -91,6 +96,7 @@ static const decode_avro_field decode_avro_fields[FIELD_COUNT] = {
 struct decode_avro {
 	avro_schema_t schema;     /* checked for the scan's field order */
 	int32_t last_schema_id;
+	schema_cache *schemas;    /* NULL: every schema id is read as canonical */
 };
 
 struct avro_event_writer {
@@ -180,7 +186,19 @@ void decode_avro_free(decode_avro *d)
 		return;
 	if (d->schema != NULL)
 		avro_schema_decref(d->schema);
+	schema_cache_free(d->schemas);
 	free(d);
+}
+
+int decode_avro_set_lookup(decode_avro *d, schema_lookup_fn fn, void *opaque, int64_t retry_ms)
+{
+	schema_cache *c = schema_cache_new(fn, opaque, retry_ms);
+
+	if (c == NULL)
+		return -1;
+	schema_cache_free(d->schemas);
+	d->schemas = c;
+	return 0;
 }
 
 int32_t decode_avro_last_schema_id(const decode_avro *d)
@@ -443,6 +461,23 @@ static int decode_avro_validate(const event *ev, decode_result *res)
 	return 0;
 }
 
+/* Reads the datum of a framed message with the reader its schema id selects. Returns 0 or -1. */
+static int decode_avro_by_id(decode_avro *d, const unsigned char *datum, size_t len,
+			     event *ev, decode_result *res)
+{
+	const schema_entry *e = schema_cache_get(d->schemas, d->last_schema_id);
+
+	switch (e->use) {
+	case SCHEMA_USE_CANONICAL:
+		return decode_avro_scan(datum, len, ev, res);
+	case SCHEMA_USE_RESOLVED:
+		return avro_resolve_decode(e->resolve, datum, len, ev, res) == DECODE_OK ? 0 : -1;
+	case SCHEMA_USE_REJECTED:
+		break;
+	}
+	return decode_avro_reject(res, e->reason, "%s", e->detail);
+}
+
 decode_status decode_avro_message(decode_avro *d, const void *buf, size_t len, event *ev,
 				  decode_result *res)
 {
@@ -452,7 +487,13 @@ decode_status decode_avro_message(decode_avro *d, const void *buf, size_t len, e
 	res->reason = NULL;
 	res->detail[0] = '\0';
 
-	if (decode_avro_unframe(d, &datum, &len, res) || decode_avro_scan(datum, len, ev, res) ||
+	if (decode_avro_unframe(d, &datum, &len, res))
+		return res->status;
+
+	/* Bare datums, and every id without a lookup, are canonical. */
+	bool framed = datum != (const unsigned char *)buf;
+	if ((d->schemas != NULL && framed ? decode_avro_by_id(d, datum, len, ev, res)
+					  : decode_avro_scan(datum, len, ev, res)) ||
 	    decode_avro_validate(ev, res))
 		return res->status;
 	return DECODE_OK;

@@ -12,6 +12,14 @@
  * Events it returns borrow from buf (and are not NUL-terminated), so they
  * are valid while buf is.
  *
+ * Schema ids: without a lookup (decode_avro_set_lookup) every framed
+ * message is read as the canonical schema, whatever its id. With one, each
+ * id is looked up once (schema_cache.h). The canonical schema keeps this
+ * fast path, and another AdvocacyEvent schema is resolved (avro_resolve.h).
+ * The messages of an id that is found nowhere or cannot be resolved are
+ * DECODE_INVALID with the cache's reason (unknown_schema_id,
+ * incompatible_schema, ...). Bare datums always take the fast path.
+ *
  * Validation, each failure DECODE_INVALID with its reason:
  *   - event_id and kind non-empty, event_time positive;
  *   - every id at most 256 bytes (id_too_long);
@@ -26,11 +34,19 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "schema_cache.h"
 
 typedef struct decode_avro decode_avro;
 
 decode_avro *decode_avro_new(char *errstr, size_t errstr_size);
 void decode_avro_free(decode_avro *d);
+
+/*
+ * Looks the writer schema of each framed message's id up with fn (see
+ * schema_cache.h for retry_ms). Call before the first message. Returns 0,
+ * or -1 when out of memory.
+ */
+int decode_avro_set_lookup(decode_avro *d, schema_lookup_fn fn, void *opaque, int64_t retry_ms);
 
 /* Decodes buf; fills *ev when the result is DECODE_OK. Never aborts on bad input. */
 decode_status decode_avro_message(decode_avro *d, const void *buf, size_t len,

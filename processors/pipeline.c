@@ -167,6 +167,12 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 	return 0;
 }
 
+int pipeline_set_schema_lookup(pipeline *pl, schema_lookup_fn fn, void *opaque,
+                               int64_t retry_ms)
+{
+	return decode_avro_set_lookup(pl->avro, fn, opaque, retry_ms);
+}
+
 const pipeline_stats *pipeline_get_stats(const pipeline *pl)
 {
 	return &pl->stats;

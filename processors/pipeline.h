@@ -32,6 +32,7 @@
 #include "event.h"
 #include "privacy.h"
 #include "roster.h"
+#include "schema_cache.h"
 #include "window.h"
 
 typedef struct pipeline_stats {
@@ -128,6 +129,13 @@ void pipeline_forget_written_credits(pipeline *pl, int64_t now_ms);
  * 0, or -1 when out of memory (the pipeline keeps the old config).
  */
 int pipeline_set_config(pipeline *pl, const config *cfg);
+
+/*
+ * Makes the Avro decoder look each Confluent schema id up with fn (see
+ * decode_avro_set_lookup). Returns 0, or -1 when out of memory.
+ */
+int pipeline_set_schema_lookup(pipeline *pl, schema_lookup_fn fn, void *opaque,
+                               int64_t retry_ms);
 
 const pipeline_stats *pipeline_get_stats(const pipeline *pl);
 

@@ -132,6 +132,34 @@ def avro_seeds():
     return seeds
 
 
+def resolved_seeds():
+    """Framed datums of the writer schemas in tests/fixtures/schemas.
+
+    fuzz_decode_avro_resolved maps the low two bits of the schema id to
+    101, 102, 103 and 104.avsc.
+    """
+    time = 1714560000123
+    evolved = (avro_str("recognition") + avro_str("evt-0101") + zigzag(12) + zigzag(time) +
+               avro_str("hr-portal") + avro_opt("E-1001") + avro_array(["E-1002"]) +
+               avro_opt("post-9") + avro_opt(None) + avro_map([("badge", "mentor")]) +
+               zigzag(1) + avro_str("de") + zigzag(1) + b"\x00" * 8 + zigzag(0) + zigzag(0))
+    removed = (avro_str("evt-0102") + zigzag(time) + avro_str("canonical") +
+               avro_str("forum_post") + avro_str("E-2001"))
+    promoted = (avro_str("evt-0103") + zigzag(2000000000) + avro_opt("legacy") +
+                avro_str("referral") + avro_opt(None) + avro_array(["E-3001"], blocked=True))
+    return {
+        "evolved_added_fields": confluent(evolved, 0),
+        "evolved_removed_fields": confluent(removed, 1),
+        "evolved_int_to_long": confluent(promoted, 2),
+        "incompatible_writer": confluent(removed, 3),
+        "int_out_of_range": confluent(avro_str("e") + zigzag(1 << 40), 2),
+        "huge_string": confluent(zigzag(1 << 40) + avro_str("rest"), 1),
+        "many_empty_entries": confluent(evolved[:-2] + zigzag(5000000), 0),
+        "truncated": confluent(removed[:-3], 1),
+        "trailing_byte": confluent(removed + b"\x07", 1),
+    }
+
+
 def avro_dict():
     return [b"\x00\x00\x00\x00\x01", zigzag(-1), zigzag(1), zigzag(-(1 << 62)),
             zigzag(1 << 62), zigzag(256), zigzag(257), zigzag(16), zigzag(17),
@@ -472,6 +500,7 @@ def typeform_seeds():
 # harness -> (fixture globs under tests/fixtures, seed builder, dictionary, takes realworld JSON)
 HARNESSES = {
     "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
+    "fuzz_decode_avro_resolved": ([], resolved_seeds, avro_dict(), False),
     "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), True),
     "fuzz_decode_greenhouse": (["hr/greenhouse_*.json"], greenhouse_seeds,
                                json_dict(GREENHOUSE_KEYS), True),

@@ -51,6 +51,7 @@ esac
 max_len_of() {
 	case $1 in
 	fuzz_decode_avro) echo 16384 ;; # a datum at every limit is about 10 KiB
+	fuzz_decode_avro_resolved) echo 16384 ;;
 	*) echo 65536 ;;
 	esac
 }

@@ -542,6 +542,46 @@ static void test_shutdown_drain_timeout(void **state)
 		     "drain_timeout", NULL);
 }
 
+static void test_schema_registry(void **state)
+{
+	config *cfg = load_valid(VALID "schema_registry:\n  directory: /tmp\n"
+				       "  url: http://127.0.0.1:8081/sr\n  timeout: 500ms\n"
+				       "  unknown_id_retry: 10s\n");
+
+	assert_string_equal(cfg->schema_registry.directory, "/tmp");
+	assert_string_equal(cfg->schema_registry.url, "http://127.0.0.1:8081/sr");
+	assert_int_equal(cfg->schema_registry.timeout_ms, 500);
+	assert_int_equal(cfg->schema_registry.unknown_id_retry_ms, 10000);
+	config_free(cfg);
+
+	/* Left out: no schema source, and the defaults. */
+	cfg = load_valid(VALID);
+	assert_null(cfg->schema_registry.directory);
+	assert_null(cfg->schema_registry.url);
+	assert_int_equal(cfg->schema_registry.timeout_ms, 2000);
+	assert_int_equal(cfg->schema_registry.unknown_id_retry_ms, 60000);
+	config_free(cfg);
+
+	expect_error(VALID "schema_registry:\n  url: https://registry:8081\n",
+		     "schema_registry.url", "must start with http://", NULL);
+	expect_error(VALID "schema_registry:\n  url: http://:8081\n", "schema_registry.url",
+		     "has no host", NULL);
+	expect_error(VALID "schema_registry:\n  url: http://h:1/?x=1\n", "schema_registry.url",
+		     "query", NULL);
+	expect_error(VALID "schema_registry:\n  timeout: 50ms\n", "schema_registry.timeout",
+		     "at least 100ms", NULL);
+	expect_error(VALID "schema_registry:\n  timeout: 1m\n", "schema_registry.timeout",
+		     "at most 30s", NULL);
+	expect_error(VALID "schema_registry:\n  unknown_id_retry: 2h\n",
+		     "schema_registry.unknown_id_retry", "at most 1h", NULL);
+	expect_error(VALID "schema_registry:\n  subject: x\n", "schema_registry.subject",
+		     "unknown key", NULL);
+	expect_error(VALID "schema_registry:\n  directory: /nonexistent-schemas\n",
+		     "schema_registry.directory", "cannot open '/nonexistent-schemas'", NULL);
+	expect_error(VALID "schema_registry:\n  directory: /etc/passwd\n",
+		     "schema_registry.directory", "is not a folder", NULL);
+}
+
 /* Checks that VALID plus extra differs from VALID in restart-only key key ("": in none). */
 static void expect_restart_key(const char *extra, const char *key)
 {
@@ -578,6 +618,9 @@ static void test_restart_only_keys(void **state)
 	expect_restart_key("outputs:\n  governance: {topic: gov2}\n", "outputs.governance.topic");
 	expect_restart_key("admin:\n  port: 9000\n", "admin.port");
 	expect_restart_key("admin:\n  kpi_gauges: true\n", "admin.kpi_gauges");
+	expect_restart_key("schema_registry:\n  url: http://127.0.0.1:1\n", "schema_registry.url");
+	expect_restart_key("schema_registry:\n  directory: /tmp\n", "schema_registry.directory");
+	expect_restart_key("schema_registry:\n  timeout: 1s\n", "schema_registry.timeout");
 }
 
 static void test_window_defaults(void **state)
@@ -1810,6 +1853,7 @@ int main(void)
 	    cmocka_unit_test(test_governance_metadata_errors),
 	    cmocka_unit_test(test_owner_length_limit),
 	    cmocka_unit_test(test_shutdown_drain_timeout),
+	    cmocka_unit_test(test_schema_registry),
 	    cmocka_unit_test(test_restart_only_keys),
 	    cmocka_unit_test(test_defaults_apply),
 	    cmocka_unit_test(test_window_defaults),
