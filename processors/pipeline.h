@@ -1,7 +1,8 @@
 /*
  * pipeline.h - one input message in, pre-aggregated behaviours out.
  *
- * pipeline_process() runs the per-event path: decode (Avro, Slack or Graph JSON),
+ * pipeline_process() runs the per-event path: decode (Avro, or Slack, Graph,
+ * Viva Engage or intranet analytics JSON),
  * event-time checks, classify, pseudonymize every person id, look the person
  * up in the roster, and add each behaviour to the batch for every scope of the
  * person and every bucket granularity. Raw ids exist only inside this call;
@@ -72,7 +73,17 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
                                dedup_batch *ids, decode_result *res);
 
 /*
- * A Graph message can contain several notifications and so several events.
+ * Like pipeline_process(), for a message read from kafka.inputs[input]: an
+ * analytics input decodes with its own event map (analytics.events). input
+ * SIZE_MAX, or any index past the inputs, means no input and the defaults.
+ */
+decode_status pipeline_process_input(pipeline *pl, input_format format, size_t input,
+                                     const void *buf, size_t len, int64_t now_ms,
+                                     window_batch *batch, dedup_batch *ids,
+                                     decode_result *res);
+
+/*
+ * A Graph, Viva Engage or analytics message can contain several events.
  * pipeline_process() runs each through the path above and reports the
  * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
  * any event counted, else DECODE_IGNORED. res then describes the first
