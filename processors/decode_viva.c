@@ -14,8 +14,10 @@
  * owns. Message text, names and profile fields are never read.
  *
  * Thread: a decoder is used by one thread at a time.
- * Limits: a message longer than DECODE_VIVA_MAX_MESSAGE bytes, or an id or
- * attribute value longer than DECODE_VIVA_MAX_ID bytes, is DECODE_INVALID.
+ * Limits: a message longer than DECODE_VIVA_MAX_MESSAGE bytes, a person id or
+ * attribute value longer than DECODE_VIVA_MAX_ID bytes, or a message or
+ * group id longer than DECODE_VIVA_MAX_RECORD_ID bytes (so that every event
+ * id fits in DECODE_VIVA_MAX_ID), is DECODE_INVALID.
  * Targets beyond EVENT_MAX_TARGETS are dropped. An unlike yields nothing:
  * liked_by lists the likes a message has now, so seeing one go would need
  * the previous list of every message. A member who leaves and joins again
@@ -39,8 +41,9 @@
 #define DECODE_VIVA_MAX_MESSAGE (1024 * 1024)
 /* Maximum length of an id or attribute value, as for canonical Avro events. */
 #define DECODE_VIVA_MAX_ID 256
-/* Room for "<message id>:like" and "<group id>:member". */
-#define DECODE_VIVA_EVENT_ID_SIZE (DECODE_VIVA_MAX_ID + 8)
+/* Maximum length of a message or group id, so that "<id>:member" fits in DECODE_VIVA_MAX_ID. */
+#define DECODE_VIVA_MAX_RECORD_ID (DECODE_VIVA_MAX_ID - 8)
+#define DECODE_VIVA_EVENT_ID_SIZE (DECODE_VIVA_MAX_ID + 1)
 
 typedef enum decode_viva_item_kind {
 	DECODE_VIVA_MESSAGES,      /* items are Yammer message objects */
@@ -259,7 +262,7 @@ static decode_status decode_viva_prepare_message(decode_viva *d, const json_t *m
 	if (d->sender.len == 0)
 		return decode_viva_missing(res, "sender_id");
 	d->group = decode_json_id(json_object_get(msg, "group_id"), d->group_buf);
-	if (d->id.len > DECODE_VIVA_MAX_ID || d->sender.len > DECODE_VIVA_MAX_ID ||
+	if (d->id.len > DECODE_VIVA_MAX_RECORD_ID || d->sender.len > DECODE_VIVA_MAX_ID ||
 	    d->group.len > DECODE_VIVA_MAX_ID)
 		return decode_viva_too_long(res);
 	d->time_ms = decode_json_time_ms(json_object_get(msg, "created_at"));
@@ -380,7 +383,7 @@ static decode_status decode_viva_prepare_notification(decode_viva *d, const json
 	d->id = decode_json_id(json_object_get(data, "id"), d->id_buf);
 	if (d->id.len == 0)
 		return decode_viva_missing(res, "resourceData.id");
-	if (d->id.len > DECODE_VIVA_MAX_ID)
+	if (d->id.len > DECODE_VIVA_MAX_RECORD_ID)
 		return decode_viva_too_long(res);
 	d->group = d->id;
 	d->children = json_object_get(data, "members@delta");
