@@ -2,7 +2,7 @@
  * decode_analytics.h - intranet analytics calls in the track/page style of
  * common analytics SDKs (Segment's spec and its clones) to canonical events.
  *
- * A message holds one call object, a batch envelope {"batch": [...]} (also
+ * A message contains one call object, a batch envelope {"batch": [...]} (also
  * with "sentAt" and "context" beside it), a JSON array of calls, or any of
  * these serialized as a JSON string. One message can therefore yield several
  * events, so this adapter is a cursor like decode_graph.h:

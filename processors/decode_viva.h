@@ -2,7 +2,7 @@
  * decode_viva.h - Viva Engage (Yammer) messages and community membership
  * changes to canonical events.
  *
- * A message holds one of:
+ * A message contains one of:
  *   - a Yammer REST message object ({"id", "sender_id", "created_at", ...});
  *   - a message list as /api/v1/messages/... returns it: {"messages": [...],
  *     "references": [...], "threaded_extended": {"<thread>": [...]}}; the

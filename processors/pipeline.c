@@ -462,7 +462,7 @@ static bool pipeline_next_event(pipeline *pl, input_format format, event *ev,
 }
 
 /*
- * A message that holds several events (Graph, Viva Engage, analytics): each
+ * A message that contains several events (Graph, Viva Engage, analytics): each
  * goes through the per-event path. The message counts when any event
  * counted, unless an event is invalid: then the message is dead-lettered once.
  */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Viva Engage end to end, counted with the shipped behaviour rules: a message
-# list (a post with likes, a praise, a reply under threaded_extended, and a
-# system, a bot and a private message), the same post delivered again with
-# one more like, a Graph notification that adds two members to a community
-# and removes one, and two malformed messages. Checks the net count of each
+# Viva Engage end to end, counted with the shipped behaviour rules. The input
+# is a message list (a post with likes, a praise, a reply under
+# threaded_extended, and a system, a bot and a private message), the same
+# post delivered again with one more like, a Graph notification that adds two
+# members to a community and removes one, and two malformed messages. Checks the net count of each
 # behaviour in Redis, the event ids counted, the dead-letter reasons, the
 # ignored reasons, and that no raw person id reaches Redis or the log.
 set -euo pipefail

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Intranet analytics end to end, counted with the shipped behaviour rules:
-# two analytics inputs, one with its own event map and one with the
-# defaults, get a batch of track, page, screen and identify calls (one sent
-# twice, one anonymous, one not mapped on that input) and a batch holding a
-# call without a messageId. Checks the net count of each behaviour in Redis,
+# Intranet analytics end to end, counted with the shipped behaviour rules.
+# Two analytics inputs, one with its own event map and one with the
+# defaults, get a batch of track, page, screen and identify calls. One call
+# is sent twice, one is anonymous and one is not mapped on its input. A
+# second batch contains a call without a messageId. Checks the net count of each behaviour in Redis,
 # the event ids counted, that the bad batch is dead-lettered once while its
 # valid call counts, the ignored reasons, and that no raw person id reaches
 # Redis or the log.
@@ -98,8 +98,8 @@ lib_assert_eq 2 "$(count content_contribution)" "content_contribution"
 lib_assert_eq 1 "$(count forum_participation)" "forum_participation (the comment)"
 lib_assert_eq 1 "$(count recognition_given)" "recognition_given (the like of a known author)"
 lib_assert_eq 1 "$(count recognition_received)" "recognition_received (by the author)"
-# Reach of the author's article: a signed-in and an anonymous view; the
-# screen view of wiki-3 names no author, so it credits nobody.
+# Reach of the author's article: a signed-in and an anonymous view. The
+# screen view of wiki-3 names no author, so it credits no one.
 lib_assert_eq 2 "$(count content_reach)" "content_reach"
 
 ids=0

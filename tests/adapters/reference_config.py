@@ -4,11 +4,11 @@
 Usage: reference_config.py REFERENCE OUT BOOTSTRAP REDIS_PORT PREFIX INPUTS_JSON
 
 The adapter tests count with the shipped behaviour rules, so they start from
-config/advocacyd.yaml and change only what a test run needs: the brokers, the
-input topics (INPUTS_JSON, the kafka.inputs list), Redis on 127.0.0.1 with
-its own key prefix, the test HMAC key (hmac.key next to OUT), a minimum group
-size of 1, JSON outputs every second on topics of the dev broker, and the
-admin endpoint on a free port.
+config/advocacyd.yaml and change only what a test run needs. That is the
+brokers and the input topics (INPUTS_JSON, the kafka.inputs list), Redis on
+127.0.0.1 with its own key prefix, and the test HMAC key (hmac.key next to
+OUT) with a minimum group size of 1. Outputs become JSON every second on
+topics of the dev broker, and the admin endpoint takes a free port.
 """
 import json
 import sys
