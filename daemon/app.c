@@ -381,11 +381,11 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 			app_dead_letter(a, m, "empty_message", "the message has no value");
 		return;
 	}
-	decode_status st = pipeline_process(a->pipeline, m->format, m->payload, m->len,
-	                                    a->batch_now_ms, b->cells, b->ids, &res);
+	decode_status st = pipeline_process_input(a->pipeline, m->format, m->input, m->payload,
+	                                          m->len, a->batch_now_ms, b->cells, b->ids, &res);
 	if (st == DECODE_IGNORED)
 		app_add_reason(b->ignored, &b->n_ignored, "ignored", res.reason, 1);
-	/* The other events of a Graph message; its dead letter covers the invalid ones. */
+	/* The other events of a multi-event message; its dead letter covers the invalid ones. */
 	size_t n_other;
 	const pipeline_outcome *other = pipeline_other_outcomes(a->pipeline, &n_other);
 	for (size_t i = 0; i < n_other; i++)

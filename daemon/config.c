@@ -21,6 +21,7 @@
  * they are usable RSA keys, and dropped again.
  */
 #include "config.h"
+#include "decode_analytics.h"
 #include "decode_graph.h"
 
 #include <errno.h>
@@ -80,7 +81,7 @@ typedef struct config_loader {
 /* Names                                                                     */
 
 static const char *const config_input_formats[] = {"avro", "slack", "graph", "greenhouse",
-						   "xapi", "typeform", NULL};
+						   "xapi", "typeform", "viva", "analytics", NULL};
 static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
@@ -800,10 +801,71 @@ static int config_load_graph(config_loader *ld, const config_map *input, config_
 	return config_each(ld, seq, kp, config_load_graph_key, in);
 }
 
+/* Loads pair i of analytics.events: a track event name and the kind it yields. */
+static int config_load_analytics_event(const config_map *m, size_t i, config_kv *ev)
+{
+	const yaml_node_pair_t *p = &m->node->data.mapping.pairs.start[i];
+	const char *name = config_text(config_node(m->ld, p->key));
+	yaml_node_t *node = config_node(m->ld, p->value);
+	char sub[CONFIG_PATH_MAX], list[CONFIG_LIST_MAX];
+	const char *kind;
+
+	config_path_key(sub, m->kp, name);
+	if (name[0] == '\0' || strlen(name) > DECODE_ANALYTICS_MAX_NAME)
+		return config_error(m->ld, m->kp, "event names must be 1 to %d bytes long",
+				    DECODE_ANALYTICS_MAX_NAME);
+	if (config_is_null(node))
+		return config_error(m->ld, sub, "has no kind; give one of %s or remove the event",
+				    config_join(decode_analytics_kinds, list, sizeof list));
+	kind = config_scalar(m->ld, node, sub, "a string");
+	if (!kind)
+		return -1;
+	if (config_name_index(decode_analytics_kinds, kind) < 0)
+		return config_error(m->ld, sub, "unknown kind '%s'; use one of %s", kind,
+				    config_join(decode_analytics_kinds, list, sizeof list));
+	if (config_strdup(m->ld, sub, name, &ev->key) < 0 ||
+	    config_strdup(m->ld, sub, kind, &ev->value) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Reads the optional analytics map of an input; only an analytics input may
+ * have one. analytics.events replaces the decoder's default event names.
+ */
+static int config_load_analytics(config_loader *ld, const config_map *input, config_input *in)
+{
+	static const char *const keys[] = {"events", NULL};
+	config_map m, events;
+	size_t n;
+
+	if (config_open_key(input, "analytics", false, keys, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	if (in->format != INPUT_FORMAT_ANALYTICS)
+		return config_error(ld, m.kp, "is only read for format: analytics; remove it or "
+				    "set the format");
+	if (config_open_key(&m, "events", true, NULL, &events) < 0)
+		return -1;
+	n = config_map_size(events.node);
+	if (n == 0 || n > DECODE_ANALYTICS_MAX_EVENTS)
+		return config_error(ld, events.kp, "maps %zu event names; map 1 to %d", n,
+				    DECODE_ANALYTICS_MAX_EVENTS);
+	in->analytics_events = config_alloc(ld, events.kp, n, sizeof *in->analytics_events);
+	if (!in->analytics_events)
+		return -1;
+	in->n_analytics_events = n;
+	for (size_t i = 0; i < n; i++)
+		if (config_load_analytics_event(&events, i, &in->analytics_events[i]) < 0)
+			return -1;
+	return 0;
+}
+
 static int config_load_input(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
 			     void *opaque)
 {
-	static const char *const keys[] = {"topic", "format", "graph", NULL};
+	static const char *const keys[] = {"topic", "format", "graph", "analytics", NULL};
 	config_input *in = &ld->cfg->kafka.inputs[i];
 	char sub[CONFIG_PATH_MAX];
 	config_map m;
@@ -814,7 +876,7 @@ static int config_load_input(config_loader *ld, const yaml_node_t *item, const c
 	    config_read_enum(&m, "format", config_input_formats, INPUT_FORMAT_AVRO, &format) < 0)
 		return -1;
 	in->format = (input_format)format;
-	if (config_load_graph(ld, &m, in) < 0)
+	if (config_load_graph(ld, &m, in) < 0 || config_load_analytics(ld, &m, in) < 0)
 		return -1;
 
 	config_path_key(sub, kp, "topic");
@@ -2867,6 +2929,17 @@ static bool config_graph_keys_differ(const config_input *a, const config_input *
 	return false;
 }
 
+static bool config_analytics_differ(const config_input *a, const config_input *b)
+{
+	if (a->n_analytics_events != b->n_analytics_events)
+		return true;
+	for (size_t i = 0; i < a->n_analytics_events; i++)
+		if (config_str_differs(a->analytics_events[i].key, b->analytics_events[i].key) ||
+		    config_str_differs(a->analytics_events[i].value, b->analytics_events[i].value))
+			return true;
+	return false;
+}
+
 static bool config_inputs_differ(const config *a, const config *b)
 {
 	if (a->kafka.n_inputs != b->kafka.n_inputs)
@@ -2874,7 +2947,8 @@ static bool config_inputs_differ(const config *a, const config *b)
 	for (size_t i = 0; i < a->kafka.n_inputs; i++)
 		if (config_str_differs(a->kafka.inputs[i].topic, b->kafka.inputs[i].topic) ||
 		    a->kafka.inputs[i].format != b->kafka.inputs[i].format ||
-		    config_graph_keys_differ(&a->kafka.inputs[i], &b->kafka.inputs[i]))
+		    config_graph_keys_differ(&a->kafka.inputs[i], &b->kafka.inputs[i]) ||
+		    config_analytics_differ(&a->kafka.inputs[i], &b->kafka.inputs[i]))
 			return true;
 	return false;
 }
@@ -3100,6 +3174,11 @@ static void config_free_kafka(config *cfg)
 			free(in->graph_keys[k].private_key_file);
 		}
 		free(in->graph_keys);
+		for (size_t k = 0; k < in->n_analytics_events; k++) {
+			free(in->analytics_events[k].key);
+			free(in->analytics_events[k].value);
+		}
+		free(in->analytics_events);
 		free(in->topic);
 	}
 	free(cfg->kafka.inputs);

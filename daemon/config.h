@@ -44,6 +44,8 @@ typedef enum input_format {
 	INPUT_FORMAT_GREENHOUSE, /* Greenhouse Recruiting web hooks (referrals) */
 	INPUT_FORMAT_XAPI,   /* xAPI statements of a learning record store (training) */
 	INPUT_FORMAT_TYPEFORM, /* Typeform form_response web hooks (eNPS answers) */
+	INPUT_FORMAT_VIVA,   /* Viva Engage (Yammer) messages and community membership */
+	INPUT_FORMAT_ANALYTICS, /* intranet analytics track/page calls */
 	INPUT_FORMAT_COUNT,  /* number of formats, not a format */
 } input_format;
 
@@ -58,6 +60,8 @@ typedef struct config_input {
 	input_format format;
 	config_graph_key *graph_keys; /* graph.keys of a graph input, may be none */
 	size_t n_graph_keys;
+	config_kv *analytics_events; /* analytics.events: track event name -> kind; none: defaults */
+	size_t n_analytics_events;
 } config_input;
 
 typedef enum output_format {

@@ -176,6 +176,7 @@ static void kafka_fill_message(const rd_kafka_message_t *m, kafka_message *out)
 	out->payload = m->payload;
 	out->len = m->len;
 	out->format = INPUT_FORMAT_AVRO;
+	out->input = SIZE_MAX;
 }
 
 /* ------------------------------------------------------------ consumer */
@@ -448,12 +449,16 @@ void kafka_consumer_free(kafka_consumer *c)
 	free(c);
 }
 
-static input_format kafka_input_format(const kafka_consumer *c, const char *topic)
+/* Sets the input index and format of m from its topic; other topics are read as Avro. */
+static void kafka_input_format(const kafka_consumer *c, kafka_message *m)
 {
-	for (size_t i = 0; i < c->cfg->kafka.n_inputs; i++)
-		if (strcmp(c->cfg->kafka.inputs[i].topic, topic) == 0)
-			return c->cfg->kafka.inputs[i].format;
-	return INPUT_FORMAT_AVRO;
+	for (size_t i = 0; i < c->cfg->kafka.n_inputs; i++) {
+		if (strcmp(c->cfg->kafka.inputs[i].topic, m->topic) == 0) {
+			m->format = c->cfg->kafka.inputs[i].format;
+			m->input = i;
+			return;
+		}
+	}
 }
 
 static void kafka_consumer_error(const rd_kafka_message_t *m)
@@ -480,7 +485,7 @@ size_t kafka_consumer_poll(kafka_consumer *c, size_t max, kafka_message_cb cb, v
 					kafka_consumer_error(msgs[i]);
 			} else {
 				kafka_fill_message(msgs[i], &km);
-				km.format = kafka_input_format(c, km.topic);
+				kafka_input_format(c, &km);
 				cb(&km, opaque);
 				done++;
 			}

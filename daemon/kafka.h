@@ -40,6 +40,7 @@ typedef struct kafka_message {
 	const void *payload;         /* NULL for a tombstone */
 	size_t len;
 	input_format format;         /* of the input topic (consumer only) */
+	size_t input;                /* index of the topic in kafka.inputs; SIZE_MAX for others */
 } kafka_message;
 
 typedef void (*kafka_message_cb)(const kafka_message *m, void *opaque);

@@ -43,6 +43,13 @@ typedef struct event {
 	event_str channel_id;    /* channel, community or group, if any */
 	event_attr attrs[EVENT_MAX_ATTRS]; /* small map, e.g. reaction=tada */
 	size_t attr_count;
+	/*
+	 * Raw id of the person who makes event_id unique, for records that have
+	 * no id of their own (a like is a message id plus who liked it). The
+	 * pipeline mixes the person's pseudonym, never this raw id, into the
+	 * repeat check. Absent for most events.
+	 */
+	event_str id_person;
 } event;
 
 /* Outcome of decoding one message. */

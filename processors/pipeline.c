@@ -9,17 +9,20 @@
  */
 #include "pipeline.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
 
+#include "decode_analytics.h"
 #include "decode_avro.h"
 #include "decode_graph.h"
 #include "decode_greenhouse.h"
 #include "decode_slack.h"
 #include "decode_survey.h"
 #include "decode_xapi.h"
+#include "decode_viva.h"
 #include "dedup.h"
 
 #define PIPELINE_MAX_HITS 16
@@ -41,6 +44,8 @@ struct pipeline {
 	decode_greenhouse *greenhouse;
 	decode_xapi *xapi;
 	decode_survey *survey;
+	decode_viva *viva;
+	decode_analytics *analytics;
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
 	dedup_known *written_credits;
@@ -106,13 +111,15 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->greenhouse = decode_greenhouse_new();
 	pl->xapi = decode_xapi_new();
 	pl->survey = decode_survey_new();
+	pl->viva = decode_viva_new();
+	pl->analytics = decode_analytics_new();
 	pl->id_key = pipeline_new_id_key(p);
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
 	if (!pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
-	    !pl->id_key || !pl->known || !pl->written_credits || !pl->reported ||
-	    pipeline_set_config(pl, cfg) < 0) {
+	    !pl->viva || !pl->analytics || !pl->id_key || !pl->known || !pl->written_credits ||
+	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -137,6 +144,8 @@ void pipeline_free(pipeline *pl)
 	decode_greenhouse_free(pl->greenhouse);
 	decode_xapi_free(pl->xapi);
 	decode_survey_free(pl->survey);
+	decode_viva_free(pl->viva);
+	decode_analytics_free(pl->analytics);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
@@ -266,6 +275,25 @@ static int pipeline_apply_hit(pipeline *pl, const event *ev, const classify_hit 
 }
 
 /*
+ * Returns the id of the event for the repeat check. A person who makes the
+ * event unique (ev->id_person) enters as the hex of their pseudonym, so the
+ * id depends on the person without a raw person id entering it.
+ */
+static uint64_t pipeline_dedup_id(pipeline *pl, const event *ev)
+{
+	uint64_t id = dedup_event_id(pl->id_key, ev->source, ev->kind, ev->event_id);
+	char key[16 + 1 + PSEUDONYM_HEX_SIZE];
+	pseudonym person;
+
+	if (ev->id_person.len == 0)
+		return id;
+	privacy_pseudonym(pl->privacy, ev->id_person.ptr, ev->id_person.len, &person);
+	snprintf(key, sizeof(key), "%016" PRIx64 ":", id);
+	pseudonym_to_hex(&person, key + 17);
+	return dedup_event_id(pl->id_key, ev->source, ev->kind, (event_str){key, sizeof(key) - 1});
+}
+
+/*
  * Records the event's id in the batch. Returns DECODE_OK for an event to
  * count, DECODE_IGNORED for a repeat, DECODE_INVALID when out of memory.
  */
@@ -274,7 +302,7 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 {
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
-	uint64_t id = dedup_event_id(pl->id_key, ev->source, ev->kind, ev->event_id);
+	uint64_t id = pipeline_dedup_id(pl, ev);
 	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
 	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
@@ -429,42 +457,73 @@ static void pipeline_merge(pipeline *pl, decode_result *res, const decode_result
 		         (int)(sizeof(res->detail) - (size_t)n - 1), one->detail);
 }
 
-/* Opens a message of a format whose messages hold several events (a cursor). */
-static decode_status pipeline_open_many(pipeline *pl, input_format format, const void *buf,
-                                        size_t len, decode_result *res)
+/* The analytics event map of input, or none (the decoder's defaults). */
+static const config_kv *pipeline_analytics_map(const pipeline *pl, size_t input, size_t *n)
 {
-	if (format == INPUT_FORMAT_XAPI)
-		return decode_xapi_open(pl->xapi, buf, len, res);
-	return decode_graph_open(pl->graph, buf, len, res);
+	*n = 0;
+	if (input >= pl->cfg->kafka.n_inputs)
+		return NULL;
+	*n = pl->cfg->kafka.inputs[input].n_analytics_events;
+	return pl->cfg->kafka.inputs[input].analytics_events;
 }
 
-static bool pipeline_next_of_many(pipeline *pl, input_format format, event *ev,
-                                  decode_result *res)
+/* Opens a message of a format whose messages hold several events. */
+static decode_status pipeline_open_many(pipeline *pl, input_format format, size_t input,
+                                        const void *buf, size_t len, int64_t now_ms,
+                                        decode_result *res)
 {
-	if (format == INPUT_FORMAT_XAPI)
+	size_t n_map;
+	const config_kv *map;
+
+	switch (format) {
+	case INPUT_FORMAT_XAPI:
+		return decode_xapi_open(pl->xapi, buf, len, res);
+	case INPUT_FORMAT_VIVA:
+		return decode_viva_open(pl->viva, buf, len, now_ms, res);
+	case INPUT_FORMAT_ANALYTICS:
+		map = pipeline_analytics_map(pl, input, &n_map);
+		return decode_analytics_open(pl->analytics, map, n_map, buf, len, res);
+	default:
+		return decode_graph_open(pl->graph, buf, len, res);
+	}
+}
+
+static bool pipeline_next_event(pipeline *pl, input_format format, event *ev,
+                                decode_result *res)
+{
+	switch (format) {
+	case INPUT_FORMAT_XAPI:
 		return decode_xapi_next(pl->xapi, ev, res);
-	return decode_graph_next(pl->graph, ev, res);
+	case INPUT_FORMAT_VIVA:
+		return decode_viva_next(pl->viva, ev, res);
+	case INPUT_FORMAT_ANALYTICS:
+		return decode_analytics_next(pl->analytics, ev, res);
+	default:
+		return decode_graph_next(pl->graph, ev, res);
+	}
 }
 
 /*
- * A message that holds several events (Graph, xAPI): each goes through the
- * per-event path. The message counts when any event counted, unless an
- * event is invalid: then the message is dead-lettered once.
+ * A message that contains several events (Graph, xAPI, Viva Engage,
+ * analytics): each goes through the per-event path. The message counts when
+ * any event counted, unless an event is invalid: then the message is
+ * dead-lettered once.
  */
-static decode_status pipeline_process_many(pipeline *pl, input_format format, const void *buf,
-                                           size_t len, int64_t now_ms, window_batch *batch,
-                                           dedup_batch *ids, decode_result *res)
+static decode_status pipeline_process_many(pipeline *pl, input_format format, size_t input,
+                                           const void *buf, size_t len, int64_t now_ms,
+                                           window_batch *batch, dedup_batch *ids,
+                                           decode_result *res)
 {
 	event ev;
 	decode_result one;
 	bool decoded = false, counted = false;
 	size_t index = 0;
 
-	decode_status status = pipeline_open_many(pl, format, buf, len, res);
+	decode_status status = pipeline_open_many(pl, format, input, buf, len, now_ms, res);
 	if (status != DECODE_OK)
 		return pipeline_tally(pl, res, status);
 
-	for (; pipeline_next_of_many(pl, format, &ev, &one); index++) {
+	for (; pipeline_next_event(pl, format, &ev, &one); index++) {
 		decoded = decoded || one.status == DECODE_OK;
 		status = one.status == DECODE_OK
 		                 ? pipeline_count_event(pl, &ev, now_ms, batch, ids, &one)
@@ -493,9 +552,9 @@ const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n)
 	return pl->others;
 }
 
-decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
-                               size_t len, int64_t now_ms, window_batch *batch,
-                               dedup_batch *ids, decode_result *res)
+decode_status pipeline_process_input(pipeline *pl, input_format format, size_t input,
+                                     const void *buf, size_t len, int64_t now_ms,
+                                     window_batch *batch, dedup_batch *ids, decode_result *res)
 {
 	event ev;
 	decode_status status;
@@ -506,12 +565,20 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	res->reason = NULL;
 	res->detail[0] = '\0';
 
-	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_XAPI)
-		return pipeline_process_many(pl, format, buf, len, now_ms, batch, ids, res);
+	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_XAPI ||
+	    format == INPUT_FORMAT_VIVA || format == INPUT_FORMAT_ANALYTICS)
+		return pipeline_process_many(pl, format, input, buf, len, now_ms, batch, ids, res);
 	status = pipeline_decode(pl, format, buf, len, &ev, res);
 	if (status != DECODE_OK)
 		return pipeline_tally(pl, res, status);
 	if (format < INPUT_FORMAT_COUNT)
 		pl->stats.decoded[format]++;
 	return pipeline_count_event(pl, &ev, now_ms, batch, ids, res);
+}
+
+decode_status pipeline_process(pipeline *pl, input_format format, const void *buf,
+                               size_t len, int64_t now_ms, window_batch *batch,
+                               dedup_batch *ids, decode_result *res)
+{
+	return pipeline_process_input(pl, format, SIZE_MAX, buf, len, now_ms, batch, ids, res);
 }

@@ -73,8 +73,17 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
                                dedup_batch *ids, decode_result *res);
 
 /*
- * A Graph message can contain several notifications, and an xAPI message
- * several statements, so several events.
+ * Like pipeline_process(), for a message read from kafka.inputs[input]: an
+ * analytics input decodes with its own event map (analytics.events). input
+ * SIZE_MAX, or any index past the inputs, means no input and the defaults.
+ */
+decode_status pipeline_process_input(pipeline *pl, input_format format, size_t input,
+                                     const void *buf, size_t len, int64_t now_ms,
+                                     window_batch *batch, dedup_batch *ids,
+                                     decode_result *res);
+
+/*
+ * A Graph, xAPI, Viva Engage or analytics message can contain several events.
  * pipeline_process() runs each through the path above and reports the
  * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
  * any event counted, else DECODE_IGNORED. res then describes the first

@@ -58,6 +58,26 @@ typedef struct fuzz_decoder {
 /* Decodes one input and checks it; always returns 0, as libFuzzer expects. */
 int fuzz_decoder_run(const fuzz_decoder *fd, const uint8_t *data, size_t size);
 
+/*
+ * A decoder whose messages hold several events (a cursor, as
+ * decode_graph.h describes): open parses the message, next yields one
+ * outcome at a time until it returns false.
+ */
+typedef struct fuzz_cursor {
+	const char *name;
+	void *(*create)(void);
+	void (*destroy)(void *decoder);
+	decode_status (*open)(void *decoder, const uint8_t *buf, size_t len, decode_result *res);
+	bool (*next)(void *decoder, event *ev, decode_result *res);
+} fuzz_cursor;
+
+/*
+ * Opens one input and walks every outcome, checking the open's outcome and
+ * each event as fuzz_decoder_run() does, and that the same input gives the
+ * same outcomes twice. Always returns 0.
+ */
+int fuzz_cursor_run(const fuzz_cursor *fc, const uint8_t *data, size_t size);
+
 /* Returns true when a and b have the same time and the same strings, in order. */
 bool fuzz_event_equal(const event *a, const event *b);
 

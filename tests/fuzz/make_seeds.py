@@ -298,6 +298,122 @@ def slack_seeds():
 
 
 # ---------------------------------------------------------------------------
+# Viva Engage (Yammer) messages and community membership notifications
+# ---------------------------------------------------------------------------
+
+VIVA_KEYS = ["messages", "references", "threaded_extended", "id", "sender_id", "sender_type",
+             "replied_to_id", "thread_id", "group_id", "created_at", "message_type",
+             "system_message", "direct_message", "notified_user_ids", "attachments", "praise",
+             "praised_user_ids", "liked_by", "names", "user_id", "value", "changeType",
+             "lifecycleEvent", "resource", "resourceData", "@odata.type",
+             "#Microsoft.Graph.Group", "Groups/", "members@delta", "@removed", "user", "bot",
+             "system", "update", "announcement", "2025/11/03 09:15:42 +0000"]
+
+
+def viva_message(**extra):
+    msg = {"id": 3100000000000101, "sender_id": 1500000101, "replied_to_id": None,
+           "created_at": "2025/11/03 09:15:42 +0000", "message_type": "update",
+           "sender_type": "user", "group_id": 4400000101, "thread_id": 3100000000000101,
+           "body": {"plain": "seed"}, "notified_user_ids": [1500000102],
+           "attachments": [], "liked_by": {"count": 1, "names": [{"user_id": 1500000103}]}}
+    msg.update(extra)
+    return msg
+
+
+def viva_members(*members):
+    return {"value": [{"changeType": "updated", "resource": "Groups/g-seed-1",
+                       "resourceData": {"@odata.type": "#Microsoft.Graph.Group",
+                                        "id": "g-seed-1", "members@delta": list(members)}}]}
+
+
+def viva_seeds():
+    base = dumps(viva_message())
+    praise = viva_message(attachments=[{"type": "praise", "praised_user_ids": [1, "2", 3.0]}])
+    seeds = {
+        "base": base,
+        "list": dumps({"messages": [viva_message(), praise], "references": [],
+                       "threaded_extended": {"3100000000000101": [viva_message(
+                           id=3100000000000102, replied_to_id=3100000000000101)]}}),
+        "array": dumps([viva_message(), praise]),
+        "praise": dumps(praise),
+        "members": dumps(viva_members({"id": "u1"}, {"id": "u2", "@removed": {"reason": "x"}})),
+        "members_wrong_types": dumps(viva_members(7, None, {"id": ["u"]}, {"id": 1.5})),
+        "time_iso": dumps(viva_message(created_at="2025-11-03T09:15:42.5+01:00")),
+        "time_number": dumps(viva_message(created_at=1762161342)),
+        "time_exponent": dumps(viva_message(created_at=1.762161342e12)),
+        "time_bad_date": dumps(viva_message(created_at="2025/02/30 09:15:42 +0000")),
+        "time_huge": dumps(viva_message(created_at=1e300)),
+        "ids_exponent": dumps(viva_message(id=3.1e15, sender_id=1.5e9, group_id=-4)),
+        "ids_long": dumps(viva_message(id="9" * 300, sender_id="8" * 260)),
+        "ids_just_fit": dumps(viva_message(id="9" * 248, sender_id="8" * 256)),
+        "many_targets": dumps(viva_message(notified_user_ids=list(range(1, 60)))),
+        "many_likes": dumps(viva_message(liked_by={"names": [{"user_id": i} for i in
+                                                             range(1, 5000)]})),
+        "repeated_keys": b'{"id":1,"id":2,"sender_id":3,"sender_id":"4",'
+                         b'"created_at":1762161342,"created_at":"2025/11/03 09:15:42 +0000"}',
+        "emoji_4byte": dumps(viva_message(message_type="\U0001F389" * 80,
+                                          body={"plain": "\U0001F680"})),
+        "string_wrapped": dumps(json.dumps(viva_message())),
+        "string_twice": dumps(json.dumps(json.dumps(viva_message()))),
+    }
+    seeds.update(json_hostile(base))
+    return seeds
+
+
+# ---------------------------------------------------------------------------
+# Intranet analytics track/page calls
+# ---------------------------------------------------------------------------
+
+ANALYTICS_KEYS = ["batch", "type", "track", "page", "screen", "identify", "group", "alias",
+                  "event", "userId", "user_id", "anonymousId", "messageId", "timestamp",
+                  "originalTimestamp", "receivedAt", "sentAt", "properties", "content_id",
+                  "contentId", "path", "author_id", "authorId", "Content Published",
+                  "Article Published", "Comment Added", "Content Liked"]
+
+
+def analytics_call(**extra):
+    call = {"type": "track", "event": "Article Published", "userId": "emp-seed-1",
+            "messageId": "ajs-seed-0001", "timestamp": "2025-11-04T08:30:00.120Z",
+            "properties": {"content_id": "article-1", "author_id": "emp-seed-2"}}
+    call.update(extra)
+    return call
+
+
+def analytics_seeds():
+    base = dumps(analytics_call())
+    page = analytics_call(type="page", event=None,
+                          properties={"path": "/news/a?who=someone#c", "author_id": 7})
+    seeds = {
+        "base": base,
+        "base_even": base + b" ",
+        "batch": dumps({"batch": [analytics_call(), page, analytics_call(type="identify")],
+                        "sentAt": "2025-11-04T08:30:01Z"}),
+        "array": dumps([analytics_call(), page]),
+        "anonymous": dumps(analytics_call(userId=None, anonymousId="a-1")),
+        "anonymous_page": dumps(dict(page, userId=None, anonymousId="a-1")),
+        "properties_string": dumps(analytics_call(properties=json.dumps({"content_id": 5}))),
+        "properties_bad": dumps(analytics_call(properties="{")),
+        "time_number": dumps(analytics_call(timestamp=1762245000)),
+        "time_exponent": dumps(analytics_call(timestamp=1.762245e12)),
+        "time_digits": dumps(analytics_call(timestamp="1762245000.5")),
+        "time_fallbacks": dumps(analytics_call(timestamp=None, receivedAt="2025-11-04 08:30:00")),
+        "ids_numbers": dumps(analytics_call(userId=20470, properties={"content_id": 1e3})),
+        "ids_long": dumps(analytics_call(messageId="m" * 300)),
+        "event_long": dumps(analytics_call(event="E" * 5000)),
+        "repeated_keys": b'{"type":"track","type":"page","event":"Article Published",'
+                         b'"userId":"u1","messageId":"m1","messageId":"m2","timestamp":1762245000,'
+                         b'"properties":{"path":"/a","path":"/b"}}',
+        "emoji_4byte": dumps(analytics_call(event="Article \U0001F680 Viewed",
+                                            properties={"content_id": "\U0001F389" * 70})),
+        "string_wrapped": dumps(json.dumps(analytics_call())),
+        "batch_of_10000": dumps({"batch": [analytics_call(messageId="m%d" % i)
+                                           for i in range(10000)]}),
+    }
+    seeds.update(json_hostile(base))
+    return seeds
+
+
+# ---------------------------------------------------------------------------
 # Roster records: first byte = key length, then the key, then the JSON value
 # ---------------------------------------------------------------------------
 
@@ -507,6 +623,9 @@ HARNESSES = {
     "fuzz_decode_xapi": (["hr/xapi_*.json"], xapi_seeds, json_dict(XAPI_KEYS), False),
     "fuzz_decode_survey": (["hr/typeform_*.json"], typeform_seeds, json_dict(TYPEFORM_KEYS),
                            False),
+    "fuzz_decode_viva": (["viva/*.json"], viva_seeds, json_dict(VIVA_KEYS), True),
+    "fuzz_decode_analytics": (["analytics/*.json"], analytics_seeds, json_dict(ANALYTICS_KEYS),
+                              True),
     "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
     "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,
                     [k.encode() for k in CONFIG_KEYS], False),

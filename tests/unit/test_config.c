@@ -266,13 +266,20 @@ static void test_reference_config_loads(void **state)
 	const char *ids[] = {"recognition_given",   "recognition_received", "content_contribution",
 			     "forum_participation", "content_shared",	    "referral_made",
 			     "referral_hired",	    "training_completed",   "enps_promoter",
-			     "enps_passive",	    "enps_detractor"};
-	assert_int_equal(cfg->n_behaviours, 11);
-	for (size_t i = 0; i < 11; i++)
+			     "enps_passive",	    "enps_detractor",	    "content_reach",
+			     "community_membership"};
+	assert_int_equal(cfg->n_behaviours, 13);
+	for (size_t i = 0; i < 13; i++)
 		assert_string_equal(cfg->behaviours[i].id, ids[i]);
 
 	recognition = &cfg->behaviours[0];
-	assert_int_equal(recognition->n_rules, 5);
+	assert_int_equal(recognition->n_rules, 8);
+	assert_string_equal(recognition->rules[5].kinds[0], "praise_given");
+	assert_string_equal(recognition->rules[5].sources[0], "viva");
+	assert_true(recognition->rules[5].requires_targets);
+	assert_string_equal(recognition->rules[7].kinds[0], "content_liked");
+	assert_int_equal(cfg->behaviours[7].rules[0].credit, CREDIT_TARGETS);
+	assert_int_equal(cfg->behaviours[8].rules[1].effect, -1);
 	assert_string_equal(recognition->rules[4].sources[0], "teams");
 	assert_string_equal(recognition->rules[4].reactions[0], "like");
 	assert_int_equal(recognition->rules[0].n_reactions, 7);
@@ -1190,6 +1197,74 @@ static void test_graph_input_keys(void **state)
 		     "no unencrypted PEM private key", NULL);
 }
 
+/* An analytics input with its event map, then map errors. */
+#define ANALYTICS_INPUT(format, extra) GRAPH_INPUT(format, extra)
+
+static void test_analytics_input_events(void **state)
+{
+	config *cfg = load_valid(ANALYTICS_INPUT("analytics", "      analytics:\n        events:\n"
+								"          Article Published: content_published\n"
+								"          \"Page 🚀 Seen\": page_viewed\n"));
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_ANALYTICS);
+	assert_int_equal(cfg->kafka.inputs[0].n_analytics_events, 2);
+	assert_string_equal(cfg->kafka.inputs[0].analytics_events[0].key, "Article Published");
+	assert_string_equal(cfg->kafka.inputs[0].analytics_events[0].value, "content_published");
+	assert_string_equal(cfg->kafka.inputs[0].analytics_events[1].key, "Page 🚀 Seen");
+	config_free(cfg);
+
+	/* Without a map: the decoder's defaults. A viva input takes no options. */
+	cfg = load_valid(ANALYTICS_INPUT("analytics", ""));
+	assert_int_equal(cfg->kafka.inputs[0].n_analytics_events, 0);
+	config_free(cfg);
+	cfg = load_valid(ANALYTICS_INPUT("viva", ""));
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_VIVA);
+	config_free(cfg);
+
+	expect_error(ANALYTICS_INPUT("viva", "      analytics:\n        events: {A: page_viewed}\n"),
+		     "kafka.inputs[0].analytics", "only read for format: analytics", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics:\n        events: {A: viewed}\n"),
+		     "kafka.inputs[0].analytics.events.A", "unknown kind 'viewed'",
+		     "content_published, content_commented, content_liked, page_viewed", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics:\n        events: {A: }\n"),
+		     "kafka.inputs[0].analytics.events.A", "has no kind", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics:\n        events: {A: [x]}\n"),
+		     "kafka.inputs[0].analytics.events.A", "expected a string", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics:\n        events: {}\n"),
+		     "kafka.inputs[0].analytics.events", "maps 0 event names", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics:\n        events:\n"
+						  "          A: page_viewed\n          A: content_liked\n"),
+		     "kafka.inputs[0].analytics.events.A", "key given twice", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics: {}\n"),
+		     "kafka.inputs[0].analytics.events", "required key is missing", NULL);
+	expect_error(ANALYTICS_INPUT("analytics", "      analytics: {names: {A: page_viewed}}\n"),
+		     "kafka.inputs[0].analytics.names", "unknown key", NULL);
+	expect_error(ANALYTICS_INPUT("avro", "      format: viva\n"), "kafka.inputs[0].format",
+		     "key given twice", NULL);
+	expect_error(ANALYTICS_INPUT("kafka-json", ""), "kafka.inputs[0].format", "viva",
+		     "analytics", NULL);
+}
+
+/* More than DECODE_ANALYTICS_MAX_EVENTS (64) names, and a name over 200 bytes. */
+static void test_analytics_input_limits(void **state)
+{
+	char yaml[8192], names[6000] = "", name[256];
+	size_t n = 0;
+
+	for (int i = 0; i < 65; i++)
+		n += (size_t)snprintf(names + n, sizeof names - n, "          E%d: page_viewed\n", i);
+	snprintf(yaml, sizeof yaml, ANALYTICS_INPUT("analytics", "      analytics:\n        events:\n%s"),
+		 names);
+	expect_error(yaml, "kafka.inputs[0].analytics.events", "maps 65 event names", "1 to 64",
+		     NULL);
+
+	memset(name, 'e', 201);
+	name[201] = '\0';
+	snprintf(yaml, sizeof yaml,
+		 ANALYTICS_INPUT("analytics", "      analytics:\n        events: {%s: page_viewed}\n"),
+		 name);
+	expect_error(yaml, "kafka.inputs[0].analytics.events", "1 to 200 bytes", NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Errors: the file itself                                                   */
 
@@ -1893,6 +1968,8 @@ int main(void)
 	    cmocka_unit_test(test_unknown_timezone),
 	    cmocka_unit_test(test_topic_clash),
 	    cmocka_unit_test(test_graph_input_keys),
+	    cmocka_unit_test(test_analytics_input_events),
+	    cmocka_unit_test(test_analytics_input_limits),
 	    cmocka_unit_test(test_syntax_error_fixture),
 	    cmocka_unit_test(test_syntax_error_line_column),
 	    cmocka_unit_test(test_empty_and_missing_file),
