@@ -278,8 +278,8 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[5].sources[0], "viva");
 	assert_true(recognition->rules[5].requires_targets);
 	assert_string_equal(recognition->rules[7].kinds[0], "content_liked");
-	assert_int_equal(cfg->behaviours[7].rules[0].credit, CREDIT_TARGETS);
-	assert_int_equal(cfg->behaviours[8].rules[1].effect, -1);
+	assert_int_equal(cfg->behaviours[11].rules[0].credit, CREDIT_TARGETS);
+	assert_int_equal(cfg->behaviours[12].rules[1].effect, -1);
 	assert_string_equal(recognition->rules[4].sources[0], "teams");
 	assert_string_equal(recognition->rules[4].reactions[0], "like");
 	assert_int_equal(recognition->rules[0].n_reactions, 7);
