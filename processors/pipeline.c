@@ -15,7 +15,9 @@
 #include "decode_avro.h"
 #include "decode_graph.h"
 #include "decode_slack.h"
+#include "decode_social.h"
 #include "dedup.h"
+#include "gate.h"
 
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
@@ -32,6 +34,7 @@ struct pipeline {
 	decode_avro *avro;
 	decode_slack *slack;
 	decode_graph *graph;
+	decode_social *social;
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
 	dedup_known *written_credits;
@@ -83,10 +86,11 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->graph = decode_graph_new();
+	pl->social = decode_social_new();
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->graph || !pl->known || !pl->written_credits ||
+	if (!pl->avro || !pl->slack || !pl->graph || !pl->social || !pl->known || !pl->written_credits ||
 	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
@@ -108,6 +112,7 @@ void pipeline_free(pipeline *pl)
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
 	decode_graph_free(pl->graph);
+	decode_social_free(pl->social);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
@@ -209,7 +214,7 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 		                                                (uint8_t)g, start)))
 			member = NULL;
 		if (window_batch_credit(batch, hit->behaviour, credited, n, (uint8_t)g, start,
-		                        hit->effect, member) < 0)
+		                        hit->effect * hit->amount, member) < 0)
 			return -1;
 	}
 	pl->stats.behaviours++;
@@ -311,7 +316,21 @@ static decode_status pipeline_tally(pipeline *pl, decode_result *res, decode_sta
 	return status;
 }
 
-/* The per-event path after decode: time checks, classify, repeats, credits. */
+/* Consent and amounts (gate.h); the actor is looked up only when a rule needs consent. */
+static decode_status pipeline_gate(pipeline *pl, const event *ev, classify_hit *hits,
+                                   size_t *n_hits, decode_result *res)
+{
+	const roster_person *actor = NULL;
+
+	if (gate_needs_actor(hits, *n_hits) && ev->actor_id.len > 0) {
+		pseudonym id;
+		privacy_pseudonym(pl->privacy, ev->actor_id.ptr, ev->actor_id.len, &id);
+		actor = roster_lookup(pl->roster, &id);
+	}
+	return gate_apply(ev, actor, hits, n_hits, res);
+}
+
+/* The per-event path after decode: time checks, classify, consent, repeats, credits. */
 static decode_status pipeline_count_event(pipeline *pl, const event *ev, int64_t now_ms,
                                           window_batch *batch, dedup_batch *ids,
                                           decode_result *res)
@@ -331,6 +350,9 @@ static decode_status pipeline_count_event(pipeline *pl, const event *ev, int64_t
 	}
 	if (n_hits > PIPELINE_MAX_HITS)
 		n_hits = PIPELINE_MAX_HITS;
+	status = pipeline_gate(pl, ev, hits, &n_hits, res);
+	if (status != DECODE_OK)
+		return pipeline_tally(pl, res, status);
 	status = pipeline_check_repeat(pl, ev, ids, res);
 	if (status != DECODE_OK) {
 		if (status == DECODE_IGNORED)
@@ -390,13 +412,30 @@ static void pipeline_merge(pipeline *pl, decode_result *res, const decode_result
 		         (int)(sizeof(res->detail) - (size_t)n - 1), one->detail);
 }
 
+/* Opens a message of a format whose messages hold several events. */
+static decode_status pipeline_open_many(pipeline *pl, input_format format, const void *buf,
+                                        size_t len, decode_result *res)
+{
+	if (format == INPUT_FORMAT_SOCIAL)
+		return decode_social_open(pl->social, buf, len, res);
+	return decode_graph_open(pl->graph, buf, len, res);
+}
+
+static bool pipeline_next_of_many(pipeline *pl, input_format format, event *ev,
+                                  decode_result *res)
+{
+	if (format == INPUT_FORMAT_SOCIAL)
+		return decode_social_next(pl->social, ev, res);
+	return decode_graph_next(pl->graph, ev, res);
+}
+
 /*
- * A message that holds several events (Graph): each goes through the
+ * A message that holds several events (Graph, social): each goes through the
  * per-event path. The message counts when any event counted, unless an
  * event is invalid: then the message is dead-lettered once.
  */
-static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t len,
-                                           int64_t now_ms, window_batch *batch,
+static decode_status pipeline_process_many(pipeline *pl, input_format format, const void *buf,
+                                           size_t len, int64_t now_ms, window_batch *batch,
                                            dedup_batch *ids, decode_result *res)
 {
 	event ev;
@@ -404,11 +443,11 @@ static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t
 	bool decoded = false, counted = false;
 	size_t index = 0;
 
-	decode_status status = decode_graph_open(pl->graph, buf, len, res);
+	decode_status status = pipeline_open_many(pl, format, buf, len, res);
 	if (status != DECODE_OK)
 		return pipeline_tally(pl, res, status);
 
-	for (; decode_graph_next(pl->graph, &ev, &one); index++) {
+	for (; pipeline_next_of_many(pl, format, &ev, &one); index++) {
 		decoded = decoded || one.status == DECODE_OK;
 		status = one.status == DECODE_OK
 		                 ? pipeline_count_event(pl, &ev, now_ms, batch, ids, &one)
@@ -419,7 +458,7 @@ static decode_status pipeline_process_many(pipeline *pl, const void *buf, size_t
 			pipeline_merge(pl, res, &one, index);
 	}
 	if (decoded)
-		pl->stats.decoded[INPUT_FORMAT_GRAPH]++;
+		pl->stats.decoded[format]++;
 
 	/* Ignored events of a message that counted are all "others". */
 	if (counted && res->status == DECODE_IGNORED) {
@@ -450,8 +489,8 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	res->reason = NULL;
 	res->detail[0] = '\0';
 
-	if (format == INPUT_FORMAT_GRAPH)
-		return pipeline_process_many(pl, buf, len, now_ms, batch, ids, res);
+	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_SOCIAL)
+		return pipeline_process_many(pl, format, buf, len, now_ms, batch, ids, res);
 	status = pipeline_decode(pl, format, buf, len, &ev, res);
 	if (status != DECODE_OK)
 		return pipeline_tally(pl, res, status);
