@@ -264,11 +264,13 @@ static void test_reference_config_loads(void **state)
 	assert_int_equal(cfg->outputs.dlq.format, OUTPUT_FORMAT_JSON);
 
 	const char *ids[] = {"recognition_given",   "recognition_received", "content_contribution",
-			     "forum_participation", "content_shared",	    "referral_made",
-			     "training_completed"};
-	assert_int_equal(cfg->n_behaviours, 7);
-	for (size_t i = 0; i < 7; i++)
+			     "forum_participation", "content_shared",	    "share_clicks",
+			     "share_reach",	    "referral_made",	    "training_completed"};
+	assert_int_equal(cfg->n_behaviours, 9);
+	for (size_t i = 0; i < 9; i++)
 		assert_string_equal(cfg->behaviours[i].id, ids[i]);
+	assert_int_equal(cfg->behaviours[4].rules[0].requires_consent, CONSENT_EXTERNAL_SHARING);
+	assert_string_equal(cfg->behaviours[5].rules[0].amount_attribute, "clicks");
 
 	recognition = &cfg->behaviours[0];
 	assert_int_equal(recognition->n_rules, 5);
@@ -281,7 +283,7 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[2].channels[0], "C0KUDOS01");
 	assert_int_equal(cfg->behaviours[1].rules[0].credit, CREDIT_TARGETS);
 
-	assert_int_equal(cfg->n_kpis, 7);
+	assert_int_equal(cfg->n_kpis, 9);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
 
