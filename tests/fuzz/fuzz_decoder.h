@@ -23,8 +23,8 @@
  *   - the harness's own check, if it has one, passes.
  *
  * To add a harness for a new decoder, see "Adding a harness" in
- * tests/fuzz/README.md: a file like fuzz_decode_slack.c and one line in
- * tests/fuzz/CMakeLists.txt.
+ * tests/fuzz/README.md: a file like fuzz_decode_slack.c (or, for a cursor,
+ * fuzz_decode_social.c) and one line in tests/fuzz/CMakeLists.txt.
  */
 #ifndef ADVOCACY_FUZZ_DECODER_H
 #define ADVOCACY_FUZZ_DECODER_H
@@ -57,6 +57,26 @@ typedef struct fuzz_decoder {
 
 /* Decodes one input and checks it; always returns 0, as libFuzzer expects. */
 int fuzz_decoder_run(const fuzz_decoder *fd, const uint8_t *data, size_t size);
+
+/*
+ * A decoder whose messages hold several events (decode_graph.h,
+ * decode_social.h): open parses a message, next yields one outcome at a
+ * time. fuzz_cursor_run() checks the open's outcome and every yielded one
+ * as above, that an opened message yields at least one outcome and at most
+ * FUZZ_MAX_OUTCOMES, and that walking the message again gives the same
+ * outcomes in the same order.
+ */
+#define FUZZ_MAX_OUTCOMES 1000000
+
+typedef struct fuzz_cursor {
+	const char *name;
+	void *(*create)(void);
+	void (*destroy)(void *decoder);
+	decode_status (*open)(void *decoder, const uint8_t *buf, size_t len, decode_result *res);
+	bool (*next)(void *decoder, event *ev, decode_result *res);
+} fuzz_cursor;
+
+int fuzz_cursor_run(const fuzz_cursor *fc, const uint8_t *data, size_t size);
 
 /* Returns true when a and b have the same time and the same strings, in order. */
 bool fuzz_event_equal(const event *a, const event *b);

@@ -358,9 +358,69 @@ def config_seeds():
 # ---------------------------------------------------------------------------
 
 # harness -> (fixture globs under tests/fixtures, seed builder, dictionary, takes realworld JSON)
+# ---------------------------------------------------------------------------
+# Social-sharing webhooks (processors/decode_social.h)
+# ---------------------------------------------------------------------------
+
+SOCIAL_KEYS = ["type", "events", "network", "employee_id", "occurred_at", "share", "id",
+               "content_id", "created_at", "post", "lifecycleState", "PUBLISHED", "created",
+               "time", "specificContent", "com.linkedin.ugc.ShareContent", "media",
+               "statistics", "clickCount", "impressionCount", "timeRange", "start", "end",
+               "share.created", "share.deleted", "share.statistics", "linkedin"]
+
+
+def social_share(**extra):
+    doc = {"type": "share.created", "network": "linkedin", "employee_id": "emp-seed-1",
+           "share": {"id": "urn:li:share:1", "content_id": "cms:seed",
+                     "created_at": "2026-03-02T09:00:00Z"}}
+    doc.update(extra)
+    return doc
+
+
+def social_stats(clicks=12, impressions=340, start=1772409600000, end=1772496000000):
+    return {"type": "share.statistics", "network": "linkedin", "employee_id": "emp-seed-1",
+            "share": {"id": "urn:li:share:1"}, "timeRange": {"start": start, "end": end},
+            "statistics": {"clickCount": clicks, "impressionCount": impressions}}
+
+
+def social_seeds():
+    base = dumps({"events": [social_share(), social_stats()]})
+    post = {"lifecycleState": "PUBLISHED", "created": {"time": 1772442000000},
+            "specificContent": {"com.linkedin.ugc.ShareContent": {
+                "media": [{"media": "urn:li:linkedInArticle:1"}]}}}
+    seeds = {
+        "base": base,
+        "single_share": dumps(social_share()),
+        "linkedin_post": dumps(social_share(share={"id": "urn:li:share:2", "post": post})),
+        "deleted": dumps(social_share(type="share.deleted", occurred_at=1772442000)),
+        "string_wrapped": dumps(json.dumps(social_share())),
+        "counts_exponent": dumps(social_stats(clicks=1.2e3, impressions="99")),
+        "counts_huge": dumps(social_stats(clicks=10 ** 19, impressions=-1)),
+        "counts_fraction": dumps(social_stats(clicks=0.5, impressions=1e9)),
+        "range_reversed": dumps(social_stats(start=1772496000000, end=1772409600000)),
+        "range_strings": dumps(social_stats(start="2026-03-02T00:00:00+01:00",
+                                            end="2026-03-03T00:00:00-00:30")),
+        "range_huge": dumps(social_stats(start=1, end=9.2e15)),
+        "employee_number": dumps(social_share(employee_id=2 ** 62)),
+        "employee_negative": dumps(social_share(employee_id=-7)),
+        "network_long": dumps(social_share(network="L" * 65)),
+        "network_emoji": dumps(social_share(network="linked🎉in")),
+        "share_id_long": dumps(social_share(share={"id": "s" * 300, "content_id": "c"})),
+        "many_events": dumps({"events": [social_stats()] * 5000}),
+        "events_wrong_types": dumps({"events": [1, "x", None, [], {"type": None}]}),
+        "repeated_keys": b'{"type":"share.created","type":"share.statistics","network":"x",'
+                         b'"employee_id":"e","share":{"id":"s","id":"t"},'
+                         b'"timeRange":{"start":1,"end":2},"statistics":{"clickCount":1}}',
+        "nested_string": dumps(json.dumps(json.dumps(social_share()))),
+    }
+    seeds.update(json_hostile(base))
+    return seeds
+
+
 HARNESSES = {
     "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
     "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), True),
+    "fuzz_decode_social": (["social/*.json"], social_seeds, json_dict(SOCIAL_KEYS), True),
     "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
     "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,
                     [k.encode() for k in CONFIG_KEYS], False),
