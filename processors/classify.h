@@ -5,8 +5,8 @@
  * channel and reaction filters, whether targets are required, who gets the
  * credit, and whether the event counts or retracts). classify_event() returns
  * one hit per matching rule; the caller credits the actor or each target.
- * A hit also carries what the rule asks of the credit (the actor's consent,
- * an amount read from an attribute); gate.h checks those.
+ * A hit also carries the conditions its rule puts on the credit (the
+ * actor's consent, an amount read from an attribute), which gate.h checks.
  *
  * Config strings are compared as they are; the hot path neither allocates nor
  * hashes. Read-only after classify_new(): safe to share between threads.

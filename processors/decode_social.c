@@ -6,7 +6,7 @@
  * connector may wrap the whole document in a JSON string; one such level is
  * unwrapped. decode_social_next() then walks the objects. Every object first
  * gets its common fields (network, employee_id, share.id, content id) read
- * into the decoder; a share.statistics object is checked whole before its
+ * into the decoder. A share.statistics object is checked whole before its
  * first count is yielded, so a report with one bad count yields nothing but
  * its reason.
  *
@@ -55,7 +55,7 @@
 /* Room for "<network>/<share id>:clicks:<start>-<end>". */
 #define DECODE_SOCIAL_EVENT_ID_SIZE (DECODE_SOCIAL_MAX_NETWORK + DECODE_SOCIAL_MAX_ID + 64)
 
-/* The LinkedIn ugcPost member that holds the shared media. */
+/* The LinkedIn ugcPost member that contains the shared media. */
 #define DECODE_SOCIAL_UGC_CONTENT "com.linkedin.ugc.ShareContent"
 
 /* Counts of a statistics report still to yield. */

@@ -7,7 +7,7 @@
  * There is no common webhook standard, so advocacyd accepts one documented
  * JSON shape (README "Social sharing") that keeps the networks' own field
  * names where they exist (LinkedIn's ugcPost and share statistics). A message
- * holds one event object, a batch {"events": [...]}, or either as a JSON
+ * contains one event object, a batch {"events": [...]}, or either as a JSON
  * string. Mapping, per event object (source "social", actor employee_id):
  *   share.created    -> "content_shared_external" (content_id, attr network)
  *   share.deleted    -> "content_share_deleted"

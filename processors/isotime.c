@@ -2,9 +2,9 @@
  * isotime.c - RFC 3339 strings and epoch numbers to UTC milliseconds.
  *
  * The parser walks the string once with a cursor and fails on the first
- * byte out of place; the calendar arithmetic counts days from 1970-01-01 in
- * the proleptic Gregorian calendar with 400-year cycles, so no table and no
- * libc time function is needed. Leap seconds (":60") are accepted and land
+ * byte out of place. The calendar arithmetic counts days from 1970-01-01 in
+ * the proleptic Gregorian calendar with 400-year cycles, so it needs no
+ * table and no libc time function. Leap seconds (":60") are accepted and land
  * on the next second's first millisecond, as POSIX time does.
  */
 #include "isotime.h"

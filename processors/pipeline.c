@@ -430,7 +430,7 @@ static bool pipeline_next_of_many(pipeline *pl, input_format format, event *ev,
 }
 
 /*
- * A message that holds several events (Graph, social): each goes through the
+ * A message that contains several events (Graph, social): each goes through the
  * per-event path. The message counts when any event counted, unless an
  * event is invalid: then the message is dead-lettered once.
  */

@@ -50,9 +50,9 @@ typedef struct roster_person {
 } roster_person;
 
 /*
- * True when the person's consent to purpose is on record and, if the record
- * says since when, the event time t_ms is not before that: consent is never
- * retroactive. CONSENT_NONE is always true.
+ * True when the person's consent to purpose is on record and the event time
+ * t_ms is not before the time the consent was given (when the record gives
+ * one), because consent is never retroactive. CONSENT_NONE is always true.
  */
 static inline bool roster_has_consent(const roster_person *p, consent_purpose purpose,
 				      int64_t t_ms)

@@ -3,9 +3,9 @@
 # batch webhooks (made now, times in the last hours), a report sent twice,
 # shares of a person without consent and two malformed messages. Checks that
 # the KPIs count shares only of people whose consent is in the roster, sum
-# their clicks and reach, count a repeated report once, and that after the
-# roster withdraws one person's consent nothing more of theirs counts while
-# the others' shares still do. Ignored events are counted by reason; the
+# their clicks and reach and count a repeated report once. After the roster
+# withdraws one person's consent, nothing more of theirs counts, while the
+# others' shares still do. Ignored events are counted by reason; the
 # malformed messages are dead-lettered with theirs. No raw id reaches Redis
 # or the log.
 set -euo pipefail
@@ -62,21 +62,21 @@ EOF
 
 # Raw ids, distinctive so that a scan of Redis and the log can find them.
 consenting=emp-sx-7731
-refusing=emp-sx-7732
+declining=emp-sx-7732
 numeric=90017733 # the third person's id on the platform, an alias in the roster
 roster() { kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'; }
 attrs='"department":"Marketing","team":"Brand","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA"'
 {
 	printf '%s\t{%s,"consent":{"external_sharing":true}}\n' "$consenting" "$attrs"
-	printf '%s\t{%s,"consent":{"external_sharing":false}}\n' "$refusing" "$attrs"
+	printf '%s\t{%s,"consent":{"external_sharing":false}}\n' "$declining" "$attrs"
 	printf 'emp-sx-7733\t{%s,"aliases":["%s"],"consent":{"external_sharing":{"given":true,"since":"2020-01-01T00:00:00Z"}}}\n' \
 		"$attrs" "$numeric"
 } | roster
 
 # Webhooks with times in the last hours; PHASE 2 are sent after the withdrawal.
-python3 - "$work" "$consenting" "$refusing" "$numeric" <<'EOF'
+python3 - "$work" "$consenting" "$declining" "$numeric" <<'EOF'
 import json, os, sys, time
-work, consenting, refusing, numeric = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+work, consenting, declining, numeric = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 now = time.time()
 hour = int(now // 3600) * 3600 * 1000
 def iso(age_s):
@@ -100,11 +100,11 @@ one = {"type": "share.created", "network": "linkedin", "employee_id": consenting
        "share": {"id": "urn:li:share:7300000000000000001", "post": post}}
 phase1 = [
     one,
-    share(refusing, "urn:li:share:7300000000000000002", 1700),
+    share(declining, "urn:li:share:7300000000000000002", 1700),
     share(numeric, "urn:li:share:7300000000000000003", 1600),
     stats(consenting, "urn:li:share:7300000000000000001", 2, 37, 1284),
     stats(consenting, "urn:li:share:7300000000000000001", 2, 37, 1284),  # sent again
-    stats(refusing, "urn:li:share:7300000000000000002", 2, 50, 500),
+    stats(declining, "urn:li:share:7300000000000000002", 2, 50, 500),
     {"events": [stats(numeric, "urn:li:share:7300000000000000003", 3, 5, "16"),
                 {**stats(numeric, "urn:li:share:7300000000000000003", 1, 9, 9),
                  "timeRange": None},
@@ -149,7 +149,7 @@ expect_kpi clicks org 24h value 42
 expect_kpi reach team:Brand 24h value 1300
 expect_kpi shares team:Brand 24h contributors 2
 
-# The withdrawal, then one more person: once the roster holds four people,
+# The withdrawal, then one more person: once the roster contains four people,
 # the withdrawal before it is applied too (one partition, in order).
 port=$(lib_admin_port "$work/daemon.log") || lib_fail "no admin port in the log"
 {
@@ -177,7 +177,7 @@ for reason in no_consent duplicate_event lifetime_statistics unsupported_event_t
 	grep -q "ignored by reason.*$reason=" "$work/daemon.log" ||
 		{ cat "$work/daemon.log"; lib_fail "no ignored count for $reason"; }
 done
-for raw in "$consenting" "$refusing" "$numeric" "A sentence nobody may store"; do
+for raw in "$consenting" "$declining" "$numeric" "A sentence nobody may store"; do
 	! grep -qF "$raw" "$work/daemon.log" || lib_fail "a raw id or text reached the log"
 	[ -z "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern "*$raw*")" ] ||
 		lib_fail "a raw id reached a Redis key"

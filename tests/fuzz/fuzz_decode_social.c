@@ -3,7 +3,7 @@
  *
  * Input: one message as the social input format receives it. The decoder
  * is a cursor, so the shared driver (fuzz_decoder.h, fuzz_cursor_run())
- * opens the message and checks every outcome it yields; decode_social.h
+ * opens the message and checks every outcome it yields. decode_social.h
  * documents the limits (1 MiB per message, 256 bytes per id).
  */
 #include "decode_social.h"

@@ -2,7 +2,7 @@
  * test_decode_social.c - social-sharing webhooks to canonical events.
  *
  * Fixtures in tests/fixtures/social/ are webhooks in the documented shape
- * (README "Social sharing") with made-up ids; the LinkedIn parts use the
+ * (README "Social sharing") with made-up ids. Their LinkedIn parts use the
  * field names of LinkedIn's ugcPost and share statistics. Every test walks a
  * message with the cursor and compares each outcome, in order, with the
  * exact expected canonical event or reason. The real-world test wraps the

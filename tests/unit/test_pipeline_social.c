@@ -209,7 +209,7 @@ static void reach_without_consent_rule_counts_for_anyone(void **state)
 {
 	fixture *f = *state;
 
-	/* share_reach's rule asks no consent; share_clicks's does. */
+	/* share_reach's rule needs no consent, but share_clicks's does. */
 	roster_record(f, "emp-2", "{\"team\":\"North\"}");
 	expect(f, STATS("emp-2", "s3", "9", "300"), DECODE_OK, NULL);
 	assert_int_equal(org_total(f, CLICKS), 0);
