@@ -25,7 +25,8 @@
  * "linkedin" are one network).
  *
  * Limits: a message longer than DECODE_SOCIAL_MAX_MESSAGE bytes, an id longer
- * than DECODE_SOCIAL_MAX_ID bytes or a network name longer than
+ * than DECODE_SOCIAL_MAX_ID bytes (share.id: DECODE_SOCIAL_MAX_SHARE_ID, 176,
+ * so that event ids stay within 256) or a network name longer than
  * DECODE_SOCIAL_MAX_NETWORK bytes is DECODE_INVALID. Free text of a share
  * (shareCommentary, titles) is never read.
  * NOTE: jansson allocates every node of the parsed document, so this adapter
@@ -50,10 +51,19 @@
 #define DECODE_SOCIAL_MAX_ID 256
 
 /* Maximum length of a network name. */
-#define DECODE_SOCIAL_MAX_NETWORK 64
+#define DECODE_SOCIAL_MAX_NETWORK 32
 
-/* Room for "<network>/<share id>:clicks:<start>-<end>". */
-#define DECODE_SOCIAL_EVENT_ID_SIZE (DECODE_SOCIAL_MAX_NETWORK + DECODE_SOCIAL_MAX_ID + 64)
+/* Longest event id suffix: ":clicks:" and two 19-digit times with a '-'. */
+#define DECODE_SOCIAL_MAX_SUFFIX 47
+
+/*
+ * Maximum length of share.id, so that "<network>/<share id><suffix>" stays
+ * within the DECODE_SOCIAL_MAX_ID bytes every event id may have.
+ */
+#define DECODE_SOCIAL_MAX_SHARE_ID                                                                 \
+	(DECODE_SOCIAL_MAX_ID - DECODE_SOCIAL_MAX_NETWORK - 1 - DECODE_SOCIAL_MAX_SUFFIX)
+
+#define DECODE_SOCIAL_EVENT_ID_SIZE (DECODE_SOCIAL_MAX_ID + 1)
 
 /* The LinkedIn ugcPost member that contains the shared media. */
 #define DECODE_SOCIAL_UGC_CONTENT "com.linkedin.ugc.ShareContent"
@@ -302,11 +312,12 @@ static decode_status decode_social_share(decode_social *d, const json_t *share,
 	d->common.content_id = decode_social_str(share, "content_id");
 	if (d->common.content_id.len == 0)
 		d->common.content_id = decode_social_ugc_media(json_object_get(share, "post"));
-	if (d->common.share_id.len > DECODE_SOCIAL_MAX_ID ||
-	    d->common.content_id.len > DECODE_SOCIAL_MAX_ID)
+	if (d->common.share_id.len > DECODE_SOCIAL_MAX_SHARE_ID)
 		return decode_social_reject(res, DECODE_INVALID, "id_too_long",
-					    "share.id or the content id is longer than %d bytes",
-					    DECODE_SOCIAL_MAX_ID);
+					    "share.id is longer than %d bytes", DECODE_SOCIAL_MAX_SHARE_ID);
+	if (d->common.content_id.len > DECODE_SOCIAL_MAX_ID)
+		return decode_social_reject(res, DECODE_INVALID, "id_too_long",
+					    "the content id is longer than %d bytes", DECODE_SOCIAL_MAX_ID);
 	return DECODE_OK;
 }
 

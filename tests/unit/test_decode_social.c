@@ -365,6 +365,10 @@ static void test_malformed_events(void **state)
 
 	snprintf(long_id, sizeof(long_id), EVENT("share.deleted", "\"share\":{\"id\":\"%0300d\"}"), 1);
 	expect_one(d, long_id, DECODE_INVALID, "id_too_long");
+	/* 177 bytes: the longest event id would pass 256 bytes. */
+	snprintf(long_id, sizeof(long_id),
+		 EVENT("share.deleted", "\"occurred_at\":1772442000,\"share\":{\"id\":\"%0177d\"}"), 1);
+	expect_one(d, long_id, DECODE_INVALID, "id_too_long");
 	decode_social_free(d);
 }
 
@@ -400,6 +404,32 @@ static void test_malformed_statistics(void **state)
 	expect_one(d,
 		   EVENT("share.statistics", SHARE("") RANGE ",\"statistics\":{\"clickCount\":true}"),
 		   DECODE_INVALID, "invalid_count");
+	decode_social_free(d);
+}
+
+/* The longest share id and network, with the longest suffix, give a 256-byte event id. */
+static void test_longest_ids_fit_the_event_id(void **state)
+{
+	decode_social *d = decode_social_new();
+	char msg[1024], share[200], network[40];
+	event ev;
+	decode_result res;
+
+	(void)state;
+	memset(share, 's', 176);
+	share[176] = '\0';
+	memset(network, 'n', 32);
+	network[32] = '\0';
+	snprintf(msg, sizeof(msg),
+		 "{\"type\":\"share.statistics\",\"network\":\"%s\",\"employee_id\":\"e\","
+		 "\"share\":{\"id\":\"%s\"},\"timeRange\":{\"start\":1000000000000001,"
+		 "\"end\":9100000000000000},\"statistics\":{\"clickCount\":1}}",
+		 network, share);
+	open_text(d, msg);
+	assert_true(decode_social_next(d, &ev, &res));
+	assert_int_equal(res.status, DECODE_OK);
+	assert_true(ev.event_id.len <= 256);
+	assert_int_equal(ev.event_id.len, 32 + 1 + 176 + 8 + 16 + 1 + 16);
 	decode_social_free(d);
 }
 
@@ -503,6 +533,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_events),
 	    cmocka_unit_test(test_malformed_statistics),
 	    cmocka_unit_test(test_zero_and_largest_counts_are_events),
+	    cmocka_unit_test(test_longest_ids_fit_the_event_id),
 	    cmocka_unit_test(test_realworld_linkedin_post),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
