@@ -274,7 +274,8 @@ def slack_seeds():
 # ---------------------------------------------------------------------------
 
 ROSTER_KEYS = ["department", "team", "segment", "work_mode", "employment_type", "region",
-               "aliases", "frontline", "remote", "full_time", "EMEA"]
+               "aliases", "frontline", "remote", "full_time", "EMEA", "consent",
+               "external_sharing", "given", "since"]
 
 
 def roster_input(key, value):
@@ -307,6 +308,14 @@ def roster_seeds():
         "colon_in_value": roster_input("E1014", {"team": "a:b", "department": ""}),
         "long_key": roster_input("K" * 255, record),
         "key_invalid_utf8": roster_input(b"\xff\xfeE", record),
+        "consent_given": roster_input("E1015", {"consent": {"external_sharing": True}}),
+        "consent_since": roster_input("E1016", {"consent": {"external_sharing": {
+            "given": True, "since": "2026-03-01T09:00:00+01:00"}}}),
+        "consent_since_number": roster_input("E1017", {"consent": {"external_sharing": {
+            "given": True, "since": 1.7723e12}}}),
+        "consent_wrong_types": roster_input("E1018", {"consent": {"external_sharing": "yes",
+                                                                  "other": [1]}}),
+        "consent_array": roster_input("E1019", {"consent": ["external_sharing"]}),
     }
     for name, doc in json_hostile(base).items():
         seeds[name] = roster_input("E2000", doc)
