@@ -244,6 +244,12 @@ static void app_dead_letter(app *a, const kafka_message *m, const char *reason,
 	bool truncated = d.payload_len > APP_DLQ_MAX_PAYLOAD;
 	if (truncated)
 		d.payload_len = APP_DLQ_MAX_PAYLOAD;
+	/* Survey answers contain a per-person score and ATS web hooks a
+	 * candidate's personal data, so only their reason and source are kept. */
+	if (m->format == INPUT_FORMAT_TYPEFORM || m->format == INPUT_FORMAT_GREENHOUSE) {
+		d.payload_len = 0;
+		truncated = m->len > 0;
+	}
 	if (d.key_len > APP_DLQ_MAX_PAYLOAD / 16)
 		d.key_len = APP_DLQ_MAX_PAYLOAD / 16;
 	snprintf(original_size, sizeof(original_size), "%zu", m->len);

@@ -31,8 +31,9 @@ static const double app_metrics_flush_bounds[] = {
 
 #define APP_METRICS_N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const app_metrics_adapters[INPUT_FORMAT_COUNT] = { "avro", "slack", "graph",
-								       "social" };
+static const char *const app_metrics_adapters[INPUT_FORMAT_COUNT] = {
+	"avro", "slack", "graph", "greenhouse", "xapi", "typeform", "social",
+};
 static const char *const app_metrics_clients[] = { "consumer", "roster", "producer" };
 static const char *const app_metrics_results[] = {
 	"applied", "stale", "fenced", "duplicate", "rejected", "failed",

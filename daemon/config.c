@@ -59,6 +59,7 @@
 #define CONFIG_LABEL_KEY_MAX 63
 #define CONFIG_LABEL_VALUE_MAX 200
 #define CONFIG_MIN_SAMPLE 3
+#define CONFIG_MIN_RESPONDENTS 3 /* privacy.min_respondents, at least */
 #define CONFIG_SOURCE_MAX 200
 
 /* Characters allowed in ids that end up in Redis keys and message keys. */
@@ -78,12 +79,13 @@ typedef struct config_loader {
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
 
-static const char *const config_input_formats[] = {"avro", "slack", "graph", "social", NULL};
+static const char *const config_input_formats[] = {"avro", "slack",	  "graph",  "greenhouse",
+						   "xapi", "typeform", "social", NULL};
 static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
 static const char *const config_aggregations[] = {"count", "contributors", "rate", "participation",
-						  NULL};
+						  "enps", NULL};
 static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth", NULL};
 static const char *const config_indicators[] = {"leading", "lagging", NULL};
@@ -117,7 +119,7 @@ const char *config_indicator_name(indicator i)
 
 const char *config_aggregation_name(kpi_aggregation a)
 {
-	return config_enum_name(config_aggregations, 4, (int)a);
+	return config_enum_name(config_aggregations, 5, (int)a);
 }
 
 const char *config_scope_kind_name(scope_kind k)
@@ -901,7 +903,7 @@ static int config_load_kafka(const config_map *root)
 	    config_read_string(&m, "roster_topic", true, NULL, &cfg->kafka.roster_topic) < 0 ||
 	    config_read_int(&m, "batch_max_messages", 50000, 1, 1000000,
 			    &cfg->kafka.batch_max_messages) < 0 ||
-	    config_read_int(&m, "batch_max_ms", 500, 0, 60000, &cfg->kafka.batch_max_ms) < 0 ||
+	    config_read_int(&m, "batch_max_ms", 200, 0, 60000, &cfg->kafka.batch_max_ms) < 0 ||
 	    config_read_int(&m, "max_prefetch_kbytes", 32768, 1024, 2097151,
 			    &cfg->kafka.max_prefetch_kbytes) < 0 ||
 	    config_read_int(&m, "poison_attempts", 3, 1, 100, &cfg->kafka.poison_attempts) < 0 ||
@@ -975,7 +977,8 @@ static int config_check_key_file(config_loader *ld, const char *kp, const char *
 
 static int config_load_privacy(const config_map *root)
 {
-	static const char *const keys[] = {"key_file", "key_id", "min_group_size", NULL};
+	static const char *const keys[] = {"key_file", "key_id", "min_group_size",
+					   "min_respondents", NULL};
 	config_loader *ld = root->ld;
 	config *cfg = ld->cfg;
 	char *written = NULL;
@@ -993,7 +996,9 @@ static int config_load_privacy(const config_map *root)
 	    config_read_string(&m, "key_id", true, NULL, &cfg->privacy.key_id) < 0 ||
 	    config_check_chars(ld, "privacy.key_id", cfg->privacy.key_id, CONFIG_TOKEN_CHARS,
 			       CONFIG_TOKEN_TEXT) < 0 ||
-	    config_read_int(&m, "min_group_size", 5, 1, INT_MAX, &cfg->privacy.min_group_size) < 0)
+	    config_read_int(&m, "min_group_size", 5, 1, INT_MAX, &cfg->privacy.min_group_size) < 0 ||
+	    config_read_int(&m, "min_respondents", 5, CONFIG_MIN_RESPONDENTS, INT_MAX,
+			    &cfg->privacy.min_respondents) < 0)
 		return -1;
 	return 0;
 }
@@ -2065,6 +2070,20 @@ static int config_check_kpi_id(config_loader *ld, const char *kp, size_t ki)
 	return 0;
 }
 
+/* An enps KPI names its three behaviours in order: promoters, passives, detractors. */
+static int config_check_enps_kpi(const config_map *m, const config_kpi *k)
+{
+	char kp[CONFIG_PATH_MAX];
+
+	if (k->aggregation != KPI_AGG_ENPS || k->n_behaviours == 3)
+		return 0;
+	config_path_key(kp, m->kp, "behaviours");
+	return config_error(m->ld, kp,
+			    "aggregation enps needs exactly three behaviours, in this order: "
+			    "promoters, passives, detractors (got %zu)",
+			    k->n_behaviours);
+}
+
 static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const char *kp, size_t ki,
 			   void *opaque)
 {
@@ -2091,6 +2110,8 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
 		return -1;
 	k->aggregation = (kpi_aggregation)aggregation;
+	if (config_check_enps_kpi(&m, k) < 0)
+		return -1;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;
 

@@ -41,6 +41,9 @@ typedef enum input_format {
 	INPUT_FORMAT_AVRO,   /* canonical AdvocacyEvent, plain or Confluent-framed */
 	INPUT_FORMAT_SLACK,  /* Slack Events API JSON envelopes */
 	INPUT_FORMAT_GRAPH,  /* Microsoft Graph change notifications (Teams) */
+	INPUT_FORMAT_GREENHOUSE, /* Greenhouse Recruiting web hooks (referrals) */
+	INPUT_FORMAT_XAPI,   /* xAPI statements of a learning record store (training) */
+	INPUT_FORMAT_TYPEFORM, /* Typeform form_response web hooks (eNPS answers) */
 	INPUT_FORMAT_SOCIAL, /* social-sharing (employee advocacy) webhooks */
 	INPUT_FORMAT_COUNT,  /* number of formats, not a format */
 } input_format;
@@ -119,6 +122,8 @@ typedef enum kpi_aggregation {
 	KPI_AGG_CONTRIBUTORS,   /* value = distinct contributors */
 	KPI_AGG_RATE,           /* value = count / headcount */
 	KPI_AGG_PARTICIPATION,  /* value = distinct contributors / headcount */
+	KPI_AGG_ENPS,           /* value = (promoters - detractors) / responses * 100;
+	                         * behaviours are [promoters, passives, detractors] */
 } kpi_aggregation;
 
 typedef enum quadrant {
@@ -255,6 +260,7 @@ typedef struct config {
 		char *key_file;
 		char *key_id;
 		int min_group_size;      /* default 5 */
+		int min_respondents;     /* eNPS figures need this many; default 5, >= 3 */
 	} privacy;
 
 	struct {

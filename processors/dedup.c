@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #define DEDUP_MIN_SLOTS 4096
 
 /* FNV-1a over the bytes, then a splitmix64 finalizer to spread the bits. */
@@ -35,15 +37,50 @@ static uint64_t dedup_mix(uint64_t x)
 	return x;
 }
 
-uint64_t dedup_event_id(event_str source, event_str kind, event_str event_id)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
+struct dedup_id_key {
+	EVP_CIPHER_CTX *ctx; /* AES-128-ECB, no padding: one block in, one out */
+};
 
-	h = dedup_fnv(h, source);
-	h = dedup_fnv(h, kind);
-	h = dedup_fnv(h, event_id);
-	h = dedup_mix(h);
-	return h ? h : 1;
+dedup_id_key *dedup_id_key_new(const uint8_t key[16])
+{
+	dedup_id_key *k = calloc(1, sizeof(*k));
+
+	if (!k || !(k->ctx = EVP_CIPHER_CTX_new()) ||
+	    !EVP_EncryptInit_ex(k->ctx, EVP_aes_128_ecb(), NULL, key, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(k->ctx, 0)) {
+		dedup_id_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void dedup_id_key_free(dedup_id_key *k)
+{
+	if (!k)
+		return;
+	EVP_CIPHER_CTX_free(k->ctx);
+	free(k);
+}
+
+uint64_t dedup_event_id(const dedup_id_key *k, event_str source, event_str kind,
+                        event_str event_id)
+{
+	/* Two FNV-1a lanes with different offsets: a 128-bit hash, then AES. */
+	uint64_t lanes[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+	unsigned char block[16], out[16 + 16];
+	int out_len = 0;
+	uint64_t id;
+
+	for (int i = 0; i < 2; i++) {
+		lanes[i] = dedup_fnv(lanes[i], source);
+		lanes[i] = dedup_fnv(lanes[i], kind);
+		lanes[i] = dedup_mix(dedup_fnv(lanes[i], event_id) + (uint64_t)i);
+	}
+	memcpy(block, lanes, sizeof(block));
+	if (!EVP_EncryptUpdate(k->ctx, out, &out_len, block, sizeof(block)) || out_len != 16)
+		memset(out, 0, sizeof(out)); /* cannot happen with a valid key schedule */
+	memcpy(&id, out, sizeof(id));
+	return id ? id : 1;
 }
 
 /* ---------------------------------------------------------------- batch */

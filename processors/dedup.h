@@ -3,7 +3,11 @@
  *
  * Connectors replay: the same event (same source, kind and event id) can
  * arrive twice, minutes or days apart, on any partition. Each counted event
- * is reduced to a 64-bit id hash (dedup_event_id). Two structures use it:
+ * is reduced to a 64-bit id (dedup_event_id): a 128-bit hash of the three
+ * fields, encrypted with AES-128 under a key derived from the HMAC key, and
+ * cut to 64 bits. The ids go to Redis, and some platforms' event ids hold a
+ * person's id (a reaction's user); without the key nobody can test a guess
+ * against them. Two structures use the ids:
  *
  * - dedup_batch: the ids of one poll batch, with the hour of their event
  *   time. It drops a repeat inside the batch at once, and the store writes
@@ -28,8 +32,18 @@
 
 #include "event.h"
 
-/* Never 0. Stable across processes and versions: it is stored in Redis. */
-uint64_t dedup_event_id(event_str source, event_str kind, event_str event_id);
+typedef struct dedup_id_key dedup_id_key;
+
+/* An AES-128 key schedule for dedup_event_id; NULL when out of memory. */
+dedup_id_key *dedup_id_key_new(const uint8_t key[16]);
+void dedup_id_key_free(dedup_id_key *k);
+
+/*
+ * Never 0. Stable across processes and versions for the same key: it is
+ * stored in Redis. A new HMAC key gives new ids (see README, key rotation).
+ */
+uint64_t dedup_event_id(const dedup_id_key *k, event_str source, event_str kind,
+                        event_str event_id);
 
 /* The UTC hour holding t_ms, as epoch seconds: ids are kept per such hour. */
 static inline int64_t dedup_hour_s(int64_t t_ms)

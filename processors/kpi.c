@@ -6,8 +6,10 @@
  *   contributors[kpi][scope]           distinct contributors of the KPI.
  * kpi_tick_emit() then walks every (KPI, scope), normalises by the roster
  * headcount and emits a kpi_update for each scope that reaches the minimum
- * group size. A scope with no behaviour at all still gets an update with
- * value 0, because a team without recognition is a real zero, not missing data.
+ * group size (and, for enps, privacy.min_respondents distinct respondents,
+ * read from the contributors of its three behaviours). A scope with no
+ * behaviour at all still gets an update with value 0, because a team without
+ * recognition is a real zero, not missing data.
  *
  * Runs on the event loop thread. The tables grow at kpi_tick_begin() to the
  * largest scope count seen and are reused: a tick allocates nothing once the
@@ -46,8 +48,19 @@ double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributor
 		return headcount ? (double)count / headcount : 0.0;
 	case KPI_AGG_PARTICIPATION:
 		return headcount ? (double)contributors / headcount : 0.0;
+	case KPI_AGG_ENPS:
+		return 0.0;
 	}
 	return 0.0;
+}
+
+double kpi_enps(int64_t promoters, int64_t passives, int64_t detractors)
+{
+	int64_t responses = promoters + passives + detractors;
+
+	if (responses <= 0)
+		return 0.0;
+	return (double)(promoters - detractors) * 100.0 / (double)responses;
 }
 
 kpi_tick *kpi_tick_new(const config *cfg)
@@ -147,6 +160,28 @@ int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size)
 	return (int64_t)roster_headcount(r, scope) >= (int64_t)min_group_size;
 }
 
+/* eNPS of (kpi, scope) from the counts of its behaviours [promoters, passives, detractors]. */
+static double kpi_tick_enps(const kpi_tick *t, size_t kpi, uint32_t scope)
+{
+	const config_kpi *k = &t->cfg->kpis[kpi];
+	int64_t n[3] = {0, 0, 0};
+
+	for (size_t i = 0; i < 3 && i < k->n_behaviours; i++)
+		n[i] = t->counts[kpi_count_index(t, k->window, k->behaviours[i], scope)];
+	return kpi_enps(n[0], n[1], n[2]);
+}
+
+/* An enps figure also needs privacy.min_respondents distinct respondents. */
+static bool kpi_tick_eligible(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+			      int min_group_size)
+{
+	if (!kpi_scope_eligible(r, scope, min_group_size))
+		return false;
+	if (t->cfg->kpis[kpi].aggregation != KPI_AGG_ENPS)
+		return true;
+	return t->contributors[kpi * t->n_scopes + scope] >= t->cfg->privacy.min_respondents;
+}
+
 /* Sets only what names (kpi, scope) and its window, and zeroes every figure. */
 static void kpi_update_identify(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
 				const int64_t *window_start_ms, const int64_t *window_end_ms,
@@ -178,6 +213,8 @@ static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint
 	u->contributors = t->contributors[kpi * t->n_scopes + scope];
 	u->headcount = roster_headcount(r, scope);
 	u->value = kpi_value(k->aggregation, u->count, u->contributors, u->headcount);
+	if (k->aggregation == KPI_AGG_ENPS)
+		u->value = kpi_tick_enps(t, kpi, scope);
 	u->rate = kpi_value(KPI_AGG_RATE, u->count, u->contributors, u->headcount);
 }
 
@@ -209,7 +246,7 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 		if (!config_kpi_active(&t->cfg->kpis[kpi]))
 			continue;
 		for (uint32_t scope = 0; scope < n_scopes; scope++) {
-			if (!kpi_scope_eligible(r, scope, min_group_size)) {
+			if (!kpi_tick_eligible(t, r, kpi, scope, min_group_size)) {
 				suppressed++;
 				kpi_report_suppressed(t, r, kpi, scope, window_start_ms,
 						      window_end_ms);

@@ -5,8 +5,9 @@
  * (behaviour, scope) counts summed over the window's buckets, and for every
  * (KPI, scope) the distinct contributors over the KPI's behaviours. kpi_tick
  * collects those figures and turns them into kpi_update records, one per
- * (KPI, scope) whose headcount reaches the minimum group size. Smaller scopes
- * are suppressed: never passed to the emit callback, only counted, and
+ * (KPI, scope) whose headcount reaches the minimum group size, and for an
+ * enps KPI whose distinct respondents (its contributors) reach
+ * privacy.min_respondents too. Smaller scopes are suppressed: never passed to the emit callback, only counted, and
  * reported to the suppressed callback when one is set (for the admin
  * scorecard, which shows them as suppressed).
  *
@@ -41,9 +42,18 @@ typedef struct kpi_update {
 	bool suppressed;
 } kpi_update;
 
-/* value for the aggregation; rates with headcount 0 are 0. */
+/*
+ * value for the aggregation; rates with headcount 0 are 0. enps needs the
+ * three counts, so here it is 0: see kpi_enps().
+ */
 double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributors,
                  uint32_t headcount);
+
+/*
+ * eNPS: (promoters - detractors) / responses * 100, from -100 to 100, where
+ * responses = promoters + passives + detractors; 0 without responses.
+ */
+double kpi_enps(int64_t promoters, int64_t passives, int64_t detractors);
 
 typedef struct kpi_tick kpi_tick;
 

@@ -12,17 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
+
 #include "decode_avro.h"
 #include "decode_graph.h"
+#include "decode_greenhouse.h"
 #include "decode_slack.h"
 #include "decode_social.h"
+#include "decode_survey.h"
+#include "decode_xapi.h"
 #include "dedup.h"
 #include "gate.h"
 
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
 #define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
-#define PIPELINE_WRITTEN_CREDITS (1 << 19) /* 4 MiB of contributors already in Redis */
+#define PIPELINE_WRITTEN_CREDITS (1 << 17) /* 1 MiB of contributors already in Redis */
 #define PIPELINE_FORGET_CREDITS_MS 60000
 
 struct pipeline {
@@ -34,6 +39,10 @@ struct pipeline {
 	decode_avro *avro;
 	decode_slack *slack;
 	decode_graph *graph;
+	dedup_id_key *id_key;      /* keys the event id hashes, see dedup.h */
+	decode_greenhouse *greenhouse;
+	decode_xapi *xapi;
+	decode_survey *survey;
 	decode_social *social;
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
@@ -69,6 +78,17 @@ static int pipeline_add_graph_keys(pipeline *pl, const config *cfg, char *errstr
 	return 0;
 }
 
+/* The event id key, derived from the HMAC key so that it never sits on its own. */
+static dedup_id_key *pipeline_new_id_key(privacy *p)
+{
+	uint8_t secret[32];
+
+	privacy_derive(p, "advocacyd event id key", secret);
+	dedup_id_key *k = dedup_id_key_new(secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return k;
+}
+
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
                        char *errstr, size_t errstr_size)
 {
@@ -86,12 +106,17 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->avro = decode_avro_new(errstr, errstr_size);
 	pl->slack = decode_slack_new();
 	pl->graph = decode_graph_new();
+	pl->greenhouse = decode_greenhouse_new();
+	pl->xapi = decode_xapi_new();
+	pl->survey = decode_survey_new();
 	pl->social = decode_social_new();
+	pl->id_key = pipeline_new_id_key(p);
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->graph || !pl->social || !pl->known || !pl->written_credits ||
-	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
+	if (!pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
+	    !pl->social || !pl->id_key || !pl->known || !pl->written_credits || !pl->reported ||
+	    pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -112,6 +137,10 @@ void pipeline_free(pipeline *pl)
 	decode_avro_free(pl->avro);
 	decode_slack_free(pl->slack);
 	decode_graph_free(pl->graph);
+	dedup_id_key_free(pl->id_key);
+	decode_greenhouse_free(pl->greenhouse);
+	decode_xapi_free(pl->xapi);
+	decode_survey_free(pl->survey);
 	decode_social_free(pl->social);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
@@ -244,7 +273,7 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 {
 	if (pl->cfg->windows.dedup_horizon_ms <= 0 || ev->event_id.len == 0)
 		return DECODE_OK;
-	uint64_t id = dedup_event_id(ev->source, ev->kind, ev->event_id);
+	uint64_t id = dedup_event_id(pl->id_key, ev->source, ev->kind, ev->event_id);
 	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
 	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
@@ -302,6 +331,10 @@ static decode_status pipeline_decode(pipeline *pl, input_format format, const vo
 {
 	if (format == INPUT_FORMAT_SLACK)
 		return decode_slack_message(pl->slack, buf, len, ev, res);
+	if (format == INPUT_FORMAT_GREENHOUSE)
+		return decode_greenhouse_message(pl->greenhouse, buf, len, ev, res);
+	if (format == INPUT_FORMAT_TYPEFORM)
+		return decode_survey_message(pl->survey, buf, len, ev, res);
 	return decode_avro_message(pl->avro, buf, len, ev, res);
 }
 
@@ -412,10 +445,12 @@ static void pipeline_merge(pipeline *pl, decode_result *res, const decode_result
 		         (int)(sizeof(res->detail) - (size_t)n - 1), one->detail);
 }
 
-/* Opens a message of a format whose messages hold several events. */
+/* Opens a message of a format whose messages hold several events (a cursor). */
 static decode_status pipeline_open_many(pipeline *pl, input_format format, const void *buf,
                                         size_t len, decode_result *res)
 {
+	if (format == INPUT_FORMAT_XAPI)
+		return decode_xapi_open(pl->xapi, buf, len, res);
 	if (format == INPUT_FORMAT_SOCIAL)
 		return decode_social_open(pl->social, buf, len, res);
 	return decode_graph_open(pl->graph, buf, len, res);
@@ -424,13 +459,15 @@ static decode_status pipeline_open_many(pipeline *pl, input_format format, const
 static bool pipeline_next_of_many(pipeline *pl, input_format format, event *ev,
                                   decode_result *res)
 {
+	if (format == INPUT_FORMAT_XAPI)
+		return decode_xapi_next(pl->xapi, ev, res);
 	if (format == INPUT_FORMAT_SOCIAL)
 		return decode_social_next(pl->social, ev, res);
 	return decode_graph_next(pl->graph, ev, res);
 }
 
 /*
- * A message that contains several events (Graph, social): each goes through the
+ * A message that contains several events (Graph, xAPI, social): each goes through the
  * per-event path. The message counts when any event counted, unless an
  * event is invalid: then the message is dead-lettered once.
  */
@@ -489,7 +526,8 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
 	res->reason = NULL;
 	res->detail[0] = '\0';
 
-	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_SOCIAL)
+	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_XAPI ||
+	    format == INPUT_FORMAT_SOCIAL)
 		return pipeline_process_many(pl, format, buf, len, now_ms, batch, ids, res);
 	status = pipeline_decode(pl, format, buf, len, &ev, res);
 	if (status != DECODE_OK)

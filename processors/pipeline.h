@@ -1,12 +1,12 @@
 /*
  * pipeline.h - one input message in, pre-aggregated behaviours out.
  *
- * pipeline_process() runs the per-event path: decode (Avro, Slack, Graph or
- * social-sharing JSON), event-time checks, classify, the rules' conditions
- * (gate.h: the actor's consent, amounts), pseudonymize every person id, look
- * the person up in the roster, and add each behaviour to the batch for every
- * scope of the person and every bucket granularity. Raw ids exist only
- * inside this call; the batch receives pseudonyms.
+ * pipeline_process() runs the per-event path: decode (Avro, or the JSON of a platform),
+ * event-time checks, classify, the rules' conditions (gate.h: the actor's
+ * consent, amounts), pseudonymize every person id, look the person up in the
+ * roster, and add each behaviour to the batch for every scope of the person
+ * and every bucket granularity. Raw ids exist only inside this call; the
+ * batch receives pseudonyms.
  *
  * Events that count are checked for repeats (dedup.h): an id already in
  * the batch, or reported counted by Redis, is ignored as duplicate_event.
@@ -73,7 +73,9 @@ decode_status pipeline_process(pipeline *pl, input_format format, const void *bu
                                dedup_batch *ids, decode_result *res);
 
 /*
- * A Graph or social message can contain several events.
+ * A Graph message can contain several notifications, an xAPI message
+ * several statements and a social message several shares and counts, so
+ * several events.
  * pipeline_process() runs each through the path above and reports the
  * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
  * any event counted, else DECODE_IGNORED. res then describes the first

@@ -310,6 +310,11 @@ static int privacy_init_cache(privacy *p, size_t cache_slots)
 /* ------------------------------------------------------------------------ */
 /* API                                                                      */
 
+void privacy_derive(privacy *p, const char *label, uint8_t out[32])
+{
+	privacy_mac(p, label, strlen(label), out);
+}
+
 int privacy_new(const char *key_file, const char *key_id, size_t cache_slots, privacy **out,
 		char *errstr, size_t errstr_size)
 {

@@ -49,6 +49,12 @@ void privacy_free(privacy *p);
  */
 void privacy_pseudonym(privacy *p, const char *id, size_t id_len, pseudonym *out);
 
+/*
+ * Derives a secret for another purpose from the HMAC key: HMAC(key, label).
+ * Distinct labels give independent secrets; out receives 32 bytes.
+ */
+void privacy_derive(privacy *p, const char *label, uint8_t out[32]);
+
 const char *privacy_key_id(const privacy *p);
 
 /* Returns the warning about the key file found by privacy_new(), or NULL. */

@@ -363,7 +363,8 @@ struct window_batch {
 	size_t n_entries, cap_entries;
 	/* Keys of the credits whose contributor is recorded: see window_credit_key(). */
 	window_credit_slot *credits;
-	size_t credits_mask;   /* 2 * cap_entries - 1 */
+	size_t credits_mask;   /* slots - 1; the set is kept at most half full */
+	size_t n_credits;
 
 	uint32_t epoch;
 	uint64_t additions;
@@ -483,10 +484,7 @@ static int window_cells_reserve(window_batch *b, size_t n)
 	return 1;
 }
 
-/*
- * Makes room for n more contributor entries; 0 or -1. The credit set keeps
- * twice as many slots as entries, and at most one key per entry goes in.
- */
+/* Makes room for n more contributor entries; 0 or -1. */
 static int window_entries_reserve(window_batch *b, size_t n)
 {
 	if (b->n_entries + n <= b->cap_entries)
@@ -494,26 +492,36 @@ static int window_entries_reserve(window_batch *b, size_t n)
 	size_t cap = b->cap_entries ? b->cap_entries : WINDOW_MIN_CAPACITY;
 	while (cap < b->n_entries + n)
 		cap *= 2;
-	if (cap > WINDOW_MAX_ENTRIES)
+	if (cap > WINDOW_MAX_ENTRIES ||
+	    window_grow_array((void **)&b->entries, cap, sizeof(*b->entries)) < 0 ||
+	    window_grow_array((void **)&b->members, cap, sizeof(*b->members)) < 0)
 		return -1;
-	window_credit_slot *credits = calloc(2 * cap, sizeof(*credits)); /* epoch 0: free */
-	if (!credits || window_grow_array((void **)&b->entries, cap, sizeof(*b->entries)) < 0 ||
-	    window_grow_array((void **)&b->members, cap, sizeof(*b->members)) < 0) {
-		free(credits);
+	b->cap_entries = cap;
+	return 0;
+}
+
+/* Makes room for one more credit key, keeping the set at most half full; 0 or -1. */
+static int window_credits_reserve(window_batch *b)
+{
+	size_t slots = b->credits ? b->credits_mask + 1 : 0;
+
+	if (2 * (b->n_credits + 1) <= slots)
+		return 0;
+	size_t n = slots ? 2 * slots : 2 * WINDOW_MIN_CAPACITY;
+	window_credit_slot *credits = calloc(n, sizeof(*credits)); /* epoch 0: free */
+	if (!credits)
 		return -1;
-	}
-	for (size_t i = 0; i <= b->credits_mask && b->credits; i++) {
+	for (size_t i = 0; i < slots; i++) {
 		if (b->credits[i].epoch != b->epoch)
 			continue;
-		size_t j = b->credits[i].key & (2 * cap - 1);
+		size_t j = b->credits[i].key & (n - 1);
 		while (credits[j].epoch == b->epoch)
-			j = (j + 1) & (2 * cap - 1);
+			j = (j + 1) & (n - 1);
 		credits[j] = b->credits[i];
 	}
 	free(b->credits);
 	b->credits = credits;
-	b->credits_mask = 2 * cap - 1;
-	b->cap_entries = cap;
+	b->credits_mask = n - 1;
 	return 0;
 }
 
@@ -523,7 +531,8 @@ window_batch *window_batch_new(void)
 	if (!b)
 		return NULL;
 	b->epoch = 1;
-	if (window_cells_reserve(b, 1) < 0 || window_entries_reserve(b, 1) < 0) {
+	if (window_cells_reserve(b, 1) < 0 || window_entries_reserve(b, 1) < 0 ||
+	    window_credits_reserve(b) < 0) {
 		window_batch_free(b);
 		return NULL;
 	}
@@ -546,6 +555,7 @@ void window_batch_reset(window_batch *b)
 {
 	b->n_cells = 0;
 	b->n_entries = 0;
+	b->n_credits = 0;
 	b->additions = 0;
 	if (++b->epoch == 0) {
 		/* After 2^32 - 1 resets, old epochs could come back: clear once. */
@@ -583,7 +593,8 @@ int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *sco
 	size_t slot = 0;
 
 	if (n_scopes > WINDOW_MAX_CREDIT_SCOPES || window_cells_reserve(b, n_scopes) < 0 ||
-	    (contributor && window_entries_reserve(b, n_scopes) < 0))
+	    (contributor &&
+	     (window_entries_reserve(b, n_scopes) < 0 || window_credits_reserve(b) < 0)))
 		return -1;
 	for (size_t i = 0; i < n_scopes; i++) {
 		cells[i] = window_cell_get(b, behaviour, scopes[i], gran, bucket_start_ms);
@@ -597,6 +608,7 @@ int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *sco
 	if (window_credit_find(b, key, &slot))
 		return 0;
 	b->credits[slot] = (window_credit_slot){key, b->epoch};
+	b->n_credits++;
 	for (size_t i = 0; i < n_scopes; i++) {
 		b->entries[b->n_entries++] = (window_entry){*contributor, cells[i]};
 		b->cells[cells[i]].n_members++;

@@ -5,8 +5,10 @@
 # tests/fuzz/run.sh after build/'s tests. build-sanitize/ adds
 # AddressSanitizer with leak checks and UndefinedBehaviorSanitizer, which
 # halts on the first error. Each build runs its unit, integration and
-# fault tests through ctest, two at a time (fault tests one at a time). The
-# script prints a summary and exits non-zero when any step fails.
+# fault tests through ctest, two at a time (fault tests one at a time);
+# build/ also runs the quick benchmark guard (tests/bench/guard.sh, label
+# bench) alone. The script prints a summary and exits non-zero when any
+# step fails.
 set -euo pipefail
 
 usage() {

@@ -20,6 +20,9 @@
  * --employees give the same people in every run whatever the event options,
  * and a roster-only run matches a later --no-roster run. Event times depend
  * on the wall clock, so the bytes differ between runs; the choices do not.
+ * --roster-seed seeds the roster alone, so that a --no-roster run with another
+ * --seed (new event ids, which the daemon would otherwise drop as repeats)
+ * acts on the same people.
  *
  * The organisation is skewed on purpose: some teams are far more active than
  * others, and the Finance department is nearly silent, so that KPI
@@ -75,6 +78,8 @@ typedef struct gen_options {
 	long slack_events;
 	long malformed;
 	uint64_t seed;
+	uint64_t roster_seed;
+	bool roster_seed_set;
 	double rate;
 	long live_seconds;
 	bool roster_only;
@@ -105,6 +110,7 @@ static void gen_usage(FILE *out)
 	    "      --slack-events N     Slack events in the backlog (default 5000)\n"
 	    "      --malformed N        malformed messages in the backlog (default 5)\n"
 	    "      --seed S             seed of every random choice (default 1)\n"
+	    "      --roster-seed S      seed of the roster alone (default: --seed)\n"
 	    "      --rate R             messages per second, 0 = as fast as possible\n"
 	    "                           (default 0)\n"
 	    "      --live SECONDS       after the backlog, produce events with event time\n"
@@ -144,6 +150,7 @@ enum {
 	GEN_OPT_SLACK_EVENTS,
 	GEN_OPT_MALFORMED,
 	GEN_OPT_SEED,
+	GEN_OPT_ROSTER_SEED,
 	GEN_OPT_RATE,
 	GEN_OPT_LIVE,
 	GEN_OPT_ROSTER_ONLY,
@@ -164,6 +171,7 @@ static const struct option gen_longopts[] = {
 	{ "slack-events", required_argument, NULL, GEN_OPT_SLACK_EVENTS },
 	{ "malformed", required_argument, NULL, GEN_OPT_MALFORMED },
 	{ "seed", required_argument, NULL, GEN_OPT_SEED },
+	{ "roster-seed", required_argument, NULL, GEN_OPT_ROSTER_SEED },
 	{ "rate", required_argument, NULL, GEN_OPT_RATE },
 	{ "live", required_argument, NULL, GEN_OPT_LIVE },
 	{ "roster-only", no_argument, NULL, GEN_OPT_ROSTER_ONLY },
@@ -209,6 +217,11 @@ static int gen_parse_number(gen_options *o, int opt, const char *arg)
 	case GEN_OPT_SEED:
 		rc = gen_parse_long(arg, 0, LONG_MAX, &v);
 		o->seed = (uint64_t)v;
+		break;
+	case GEN_OPT_ROSTER_SEED:
+		rc = gen_parse_long(arg, 0, LONG_MAX, &v);
+		o->roster_seed = (uint64_t)v;
+		o->roster_seed_set = true;
 		break;
 	case GEN_OPT_LIVE:
 		rc = gen_parse_long(arg, 0, 30L * 86400, &o->live_seconds);
@@ -311,6 +324,8 @@ static int gen_parse_args(int argc, char **argv, gen_options *o)
 		fprintf(stderr, "advocacyd-gen: --brokers is required; see --help\n");
 		return -1;
 	}
+	if (!o->roster_seed_set)
+		o->roster_seed = o->seed;
 	if (o->roster_only && o->no_roster) {
 		fprintf(stderr,
 			"advocacyd-gen: --roster-only and --no-roster exclude each other\n");
@@ -1851,7 +1866,7 @@ static int gen_setup(gen *g)
 	g->rng.state = g->opts.seed;
 	g->pace_rate = g->opts.rate;
 
-	if (gen_org_init(&g->org, (size_t)g->opts.employees, g->opts.seed) != 0 ||
+	if (gen_org_init(&g->org, (size_t)g->opts.employees, g->opts.roster_seed) != 0 ||
 	    gen_clock_init(&g->clock, gen_now_ms(), g->opts.days) != 0) {
 		fprintf(stderr, "advocacyd-gen: out of memory\n");
 		return -1;

@@ -363,6 +363,118 @@ def config_seeds():
 
 
 # ---------------------------------------------------------------------------
+# HR adapters: Greenhouse referrals, xAPI training, Typeform eNPS
+# ---------------------------------------------------------------------------
+
+GREENHOUSE_KEYS = ["action", "payload", "application", "id", "source", "public_name", "name",
+                   "referrer", "credited_to", "employee_id", "email", "jobs", "job", "offer",
+                   "resolved_at", "applied_at", "last_activity_at", "candidate",
+                   "new_candidate_application", "new_prospect_application", "hire_candidate",
+                   "candidate_hired", "ping", "Referral"]
+XAPI_KEYS = ["statements", "more", "id", "actor", "objectType", "Agent", "Group", "mbox",
+             "mailto:", "account", "homePage", "name", "openid", "mbox_sha1sum", "verb",
+             "http://adlnet.gov/expapi/verbs/completed", "http://adlnet.gov/expapi/verbs/passed",
+             "object", "Activity", "context", "registration", "timestamp", "stored", "result"]
+TYPEFORM_KEYS = ["event_id", "event_type", "form_response", "form_id", "token", "submitted_at",
+                 "hidden", "employee_id", "email", "answers", "type", "number", "field", "ref",
+                 "enps", "nps", "opinion_scale"]
+
+
+def greenhouse_hook(action="new_candidate_application", **app):
+    application = {"id": 4001, "applied_at": "2026-03-02T09:15:04Z",
+                   "source": {"id": 7, "public_name": "Employee Referral"},
+                   "credited_to": {"id": 11, "employee_id": "E0SEED01"},
+                   "jobs": [{"id": 900, "name": "Seed job"}],
+                   "candidate": {"id": 5, "first_name": "Seed", "last_name": "Candidate"}}
+    application.update(app)
+    return {"action": action, "payload": {"application": application}}
+
+
+def greenhouse_seeds():
+    base = dumps(greenhouse_hook())
+    seeds = json_hostile(base)
+    seeds.update({
+        "hired": dumps(greenhouse_hook("hire_candidate", offer={"resolved_at": "2026-04-10T16:00:00+02:00"})),
+        "id_exponent": dumps(greenhouse_hook(id=4.001e3)),
+        "id_negative": dumps(greenhouse_hook(id=-1)),
+        "id_huge": dumps(greenhouse_hook(id=10 ** 30)),
+        "id_long": dumps(greenhouse_hook(id="9" * 400)),
+        "time_number": dumps(greenhouse_hook(applied_at=1772442904)),
+        "time_garbage": dumps(greenhouse_hook(applied_at="2026-13-45T99:99:99Z")),
+        "credited_number_only": dumps(greenhouse_hook(credited_to={"id": 11})),
+        "credited_wrong_type": dumps(greenhouse_hook(credited_to=[1, 2])),
+        "source_null": dumps(greenhouse_hook(source=None)),
+        "jobs_not_array": dumps(greenhouse_hook(jobs={"id": 1})),
+        "as_string": dumps(json.dumps(greenhouse_hook())),
+        "ping": dumps({"action": "ping", "payload": {"web_hook_id": 1}}),
+    })
+    return seeds
+
+
+def xapi_statement(**extra):
+    st = {"id": "00000000-0000-4000-8000-000000000001",
+          "actor": {"objectType": "Agent", "mbox": "mailto:seed@example.com"},
+          "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+          "object": {"objectType": "Activity", "id": "https://lms.example.com/courses/seed"},
+          "context": {"registration": "00000000-0000-4000-8000-0000000000aa"},
+          "timestamp": "2026-03-05T14:20:31.250Z"}
+    st.update(extra)
+    return st
+
+
+def xapi_seeds():
+    base = dumps(xapi_statement())
+    seeds = json_hostile(base)
+    seeds.update({
+        "array": dumps([xapi_statement(), xapi_statement(verb={"id": "x/passed"})]),
+        "result": dumps({"statements": [xapi_statement()] * 3, "more": ""}),
+        "many": dumps([xapi_statement(id=str(i)) for i in range(2000)]),
+        "group": dumps(xapi_statement(actor={"objectType": "Group", "member": []})),
+        "account": dumps(xapi_statement(actor={"account": {"homePage": "h", "name": "E1"}})),
+        "verb_slash": dumps(xapi_statement(verb={"id": "/"})),
+        "verb_empty_tail": dumps(xapi_statement(verb={"id": "http://x/"})),
+        "mailto_only": dumps(xapi_statement(actor={"mbox": "mailto:"})),
+        "long_object": dumps(xapi_statement(object={"id": "o" * 300})),
+        "long_registration": dumps(xapi_statement(context={"registration": "r" * 300})),
+        "time_offset": dumps(xapi_statement(timestamp="2026-03-05T14:20:31.25+0530")),
+        "time_number": dumps(xapi_statement(timestamp=1.7727204e12)),
+        "mixed_array": dumps([1, "x", None, xapi_statement(), [xapi_statement()]]),
+    })
+    return seeds
+
+
+def typeform_hook(number=9, **fr):
+    form = {"form_id": "SEED01", "token": "tok0seed", "submitted_at": "2026-03-09T09:01:47Z",
+            "hidden": {"employee_id": "E0SEED01"},
+            "answers": [{"type": "text", "text": "free text", "field": {"id": "a", "type": "long_text"}},
+                        {"type": "number", "number": number, "field": {"id": "b", "type": "nps", "ref": "enps"}}]}
+    form.update(fr)
+    return {"event_id": "01SEED", "event_type": "form_response", "form_response": form}
+
+
+def typeform_seeds():
+    base = dumps(typeform_hook())
+    seeds = json_hostile(base)
+    seeds.update({
+        "score_%s" % n: dumps(typeform_hook(number=n)) for n in (0, 6, 7, 8, 10)
+    })
+    seeds.update({
+        "score_negative": dumps(typeform_hook(number=-1)),
+        "score_eleven": dumps(typeform_hook(number=11)),
+        "score_half": dumps(typeform_hook(number=8.5)),
+        "score_exponent": dumps(typeform_hook(number=9e0)),
+        "score_huge": b'{"event_type":"form_response","form_response":{"answers":[{"number":1e400,"field":{"ref":"enps"}}]}}',
+        "score_string": dumps(typeform_hook(number="9")),
+        "anonymous": dumps(typeform_hook(hidden={})),
+        "hidden_array": dumps(typeform_hook(hidden=[1])),
+        "answers_object": dumps(typeform_hook(answers={"number": 9})),
+        "long_token": dumps(typeform_hook(token="t" * 300)),
+        "as_string": dumps(json.dumps(typeform_hook())),
+    })
+    return seeds
+
+
+# ---------------------------------------------------------------------------
 # Harnesses
 # ---------------------------------------------------------------------------
 
@@ -429,6 +541,11 @@ def social_seeds():
 HARNESSES = {
     "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
     "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), True),
+    "fuzz_decode_greenhouse": (["hr/greenhouse_*.json"], greenhouse_seeds,
+                               json_dict(GREENHOUSE_KEYS), True),
+    "fuzz_decode_xapi": (["hr/xapi_*.json"], xapi_seeds, json_dict(XAPI_KEYS), False),
+    "fuzz_decode_survey": (["hr/typeform_*.json"], typeform_seeds, json_dict(TYPEFORM_KEYS),
+                           False),
     "fuzz_decode_social": (["social/*.json"], social_seeds, json_dict(SOCIAL_KEYS), True),
     "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
     "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,

@@ -265,9 +265,11 @@ static void test_reference_config_loads(void **state)
 
 	const char *ids[] = {"recognition_given",   "recognition_received", "content_contribution",
 			     "forum_participation", "content_shared",	    "share_clicks",
-			     "share_reach",	    "referral_made",	    "training_completed"};
-	assert_int_equal(cfg->n_behaviours, 9);
-	for (size_t i = 0; i < 9; i++)
+			     "share_reach",	    "referral_made",	    "referral_hired",
+			     "training_completed",  "enps_promoter",	    "enps_passive",
+			     "enps_detractor"};
+	assert_int_equal(cfg->n_behaviours, 13);
+	for (size_t i = 0; i < 13; i++)
 		assert_string_equal(cfg->behaviours[i].id, ids[i]);
 	assert_int_equal(cfg->behaviours[4].rules[0].requires_consent, CONSENT_EXTERNAL_SHARING);
 	assert_string_equal(cfg->behaviours[5].rules[0].amount_attribute, "clicks");
@@ -283,7 +285,8 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[2].channels[0], "C0KUDOS01");
 	assert_int_equal(cfg->behaviours[1].rules[0].credit, CREDIT_TARGETS);
 
-	assert_int_equal(cfg->n_kpis, 9);
+	assert_int_equal(cfg->n_kpis, 10);
+	assert_int_equal(cfg->privacy.min_respondents, 5);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
 
@@ -403,7 +406,7 @@ static void test_defaults_apply(void **state)
 	assert_string_equal(cfg->kafka.group_id, "advocacyd");
 	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_AVRO);
 	assert_int_equal(cfg->kafka.batch_max_messages, 50000);
-	assert_int_equal(cfg->kafka.batch_max_ms, 500);
+	assert_int_equal(cfg->kafka.batch_max_ms, 200);
 	assert_int_equal(cfg->kafka.n_properties, 0);
 	assert_string_equal(cfg->redis.host, "127.0.0.1");
 	assert_int_equal(cfg->redis.port, 6379);
@@ -412,6 +415,7 @@ static void test_defaults_apply(void **state)
 	assert_int_equal(cfg->redis.db, 0);
 	assert_string_equal(cfg->redis.key_prefix, "advocacy");
 	assert_int_equal(cfg->privacy.min_group_size, 5);
+	assert_int_equal(cfg->privacy.min_respondents, 5);
 	assert_non_null(strstr(cfg->privacy.key_file, "tests/fixtures/config/../hmac.key"));
 
 	assert_int_equal(cfg->outputs.tick_interval_ms, 10000);
@@ -1527,6 +1531,44 @@ static void test_rule_timing_errors(void **state)
 		     "between 2 and 64", NULL);
 }
 
+/* The HR adapters' formats, eNPS suppression and the enps aggregation. */
+static void test_hr_inputs_and_enps(void **state)
+{
+	config *cfg = load_valid("kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n"
+				 "  inputs:\n    - {topic: gh, format: greenhouse}\n"
+				 "    - {topic: lrs, format: xapi}\n"
+				 "    - {topic: tf, format: typeform}\n"
+				 "  roster_topic: roster\n" PRIVACY "  min_respondents: 3\n"
+				 BEHAVIOURS "  neutral:\n    rules:\n      - kinds: [x]\n"
+				 "kpis:\n  - id: e\n"
+				 "    behaviours: [kudos, neutral, shares]\n    aggregation: enps\n"
+				 "    window: 7d\n    quadrant: learning_growth\n"
+				 "    indicator: lagging\n    weight: 1\n    target: 20\n");
+
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_GREENHOUSE);
+	assert_int_equal(cfg->kafka.inputs[1].format, INPUT_FORMAT_XAPI);
+	assert_int_equal(cfg->kafka.inputs[2].format, INPUT_FORMAT_TYPEFORM);
+	assert_int_equal(cfg->privacy.min_respondents, 3);
+	assert_int_equal(cfg->kpis[0].aggregation, KPI_AGG_ENPS);
+	assert_string_equal(config_aggregation_name(KPI_AGG_ENPS), "enps");
+	config_free(cfg);
+
+	expect_error(KAFKA PRIVACY "  min_respondents: 2\n" BEHAVIOURS KPIS,
+		     "privacy.min_respondents", "between 3 and", NULL);
+	expect_error(KAFKA PRIVACY "  min_respondents: many\n" BEHAVIOURS KPIS,
+		     "privacy.min_respondents", "expected an integer", NULL);
+	expect_error(KAFKA PRIVACY BEHAVIOURS "kpis:\n  - id: e\n"
+		     "    behaviours: [kudos, shares]\n    aggregation: enps\n"
+		     "    window: 7d\n    quadrant: learning_growth\n"
+		     "    indicator: lagging\n    weight: 1\n    target: 20\n",
+		     "kpis[0].behaviours", "exactly three behaviours",
+		     "promoters, passives, detractors", "got 2", NULL);
+	expect_error("kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n"
+		     "  inputs:\n    - {topic: tf, format: surveymonkey}\n"
+		     "  roster_topic: roster\n" PRIVACY BEHAVIOURS KPIS,
+		     "kafka.inputs[0].format", "greenhouse", "xapi", "typeform", NULL);
+}
+
 static void test_rule_disparity_sample(void **state)
 {
 	/* The default follows privacy.min_group_size, but never goes below 3. */
@@ -1821,6 +1863,7 @@ int main(void)
 	    cmocka_unit_test(test_reference_config_loads),
 	    cmocka_unit_test(test_test_copy_matches_reference),
 	    cmocka_unit_test(test_reference_kpis),
+	    cmocka_unit_test(test_hr_inputs_and_enps),
 	    cmocka_unit_test(test_version_identifies_bytes),
 	    cmocka_unit_test(test_owner_rationale_status),
 	    cmocka_unit_test(test_governance_metadata_errors),

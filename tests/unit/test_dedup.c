@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -16,18 +17,41 @@ static event_str str(const char *s)
 	return (event_str){ s, strlen(s) };
 }
 
+static const uint8_t key_a[16] = "0123456789abcdef";
+static const uint8_t key_b[16] = "fedcba9876543210";
+
 static void test_event_id_is_stable_and_field_bound(void **state)
 {
 	(void)state;
-	uint64_t a = dedup_event_id(str("slack"), str("reaction_added"), str("Ev01"));
+	dedup_id_key *k = dedup_id_key_new(key_a);
+	assert_non_null(k);
+	uint64_t a = dedup_event_id(k, str("slack"), str("reaction_added"), str("Ev01"));
 
-	assert_int_equal(a, dedup_event_id(str("slack"), str("reaction_added"), str("Ev01")));
-	assert_int_not_equal(a, dedup_event_id(str("slack"), str("reaction_removed"), str("Ev01")));
-	assert_int_not_equal(a, dedup_event_id(str("canonical"), str("reaction_added"), str("Ev01")));
+	assert_int_equal(a, dedup_event_id(k, str("slack"), str("reaction_added"), str("Ev01")));
+	assert_int_not_equal(a, dedup_event_id(k, str("slack"), str("reaction_removed"), str("Ev01")));
+	assert_int_not_equal(a, dedup_event_id(k, str("canonical"), str("reaction_added"), str("Ev01")));
 	/* Moving bytes between fields changes the id. */
-	assert_int_not_equal(dedup_event_id(str("ab"), str("c"), str("x")),
-	                     dedup_event_id(str("a"), str("bc"), str("x")));
-	assert_int_not_equal(dedup_event_id(str(""), str(""), str("")), 0);
+	assert_int_not_equal(dedup_event_id(k, str("ab"), str("c"), str("x")),
+	                     dedup_event_id(k, str("a"), str("bc"), str("x")));
+	assert_int_not_equal(dedup_event_id(k, str(""), str(""), str("")), 0);
+	dedup_id_key_free(k);
+}
+
+/* Without the key an id cannot be recomputed: another key gives other ids. */
+static void test_event_id_depends_on_the_key(void **state)
+{
+	(void)state;
+	dedup_id_key *a = dedup_id_key_new(key_a), *b = dedup_id_key_new(key_b);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int i = 0; i < 100; i++) {
+		char id[64];
+		snprintf(id, sizeof(id), "C1:1700000000.%06d:reaction:U%d", i, i);
+		assert_int_not_equal(dedup_event_id(a, str("slack"), str("reaction_added"), str(id)),
+		                     dedup_event_id(b, str("slack"), str("reaction_added"), str(id)));
+	}
+	dedup_id_key_free(a);
+	dedup_id_key_free(b);
 }
 
 static void test_hour_floors_utc(void **state)
@@ -160,6 +184,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_id_is_stable_and_field_bound),
+		cmocka_unit_test(test_event_id_depends_on_the_key),
 		cmocka_unit_test(test_hour_floors_utc),
 		cmocka_unit_test(test_batch_drops_repeats_and_groups_by_hour),
 		cmocka_unit_test(test_batch_sorts_a_sparse_span),

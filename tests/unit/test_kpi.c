@@ -170,6 +170,92 @@ static void test_value_negative_net_count(void **state)
 	assert_near(kpi_value(KPI_AGG_RATE, -2, 0, 4), -0.5, 1e-12);
 }
 
+static void test_enps_formula(void **state)
+{
+	(void)state;
+	/* (promoters - detractors) / responses x 100, from -100 to 100. */
+	assert_near(kpi_enps(4, 3, 2), 200.0 / 9.0, 1e-9);
+	assert_near(kpi_enps(0, 0, 5), -100.0, 0.0);
+	assert_near(kpi_enps(5, 0, 0), 100.0, 0.0);
+	assert_near(kpi_enps(0, 6, 0), 0.0, 0.0);
+	assert_near(kpi_enps(0, 0, 0), 0.0, 0.0);
+	assert_near(kpi_value(KPI_AGG_ENPS, 9, 7, 8), 0.0, 0.0);
+}
+
+/* Counts per scope of the three eNPS behaviours and the distinct respondents. */
+static void enps_add(kpi_tick *t, uint32_t scope, int64_t promoters, int64_t passives,
+		     int64_t detractors, int64_t respondents)
+{
+	kpi_tick_add_count(t, 0, 0, scope, promoters);
+	kpi_tick_add_count(t, 0, 1, scope, passives);
+	kpi_tick_add_count(t, 0, 2, scope, detractors);
+	kpi_tick_set_contributors(t, 0, scope, respondents);
+}
+
+/* Emits the enps KPI over the fixture's roster with min_respondents. */
+static size_t enps_emit(fixture *f, int min_respondents)
+{
+	config_behaviour behaviours[3] = {{.id = "promoter"}, {.id = "passive"}, {.id = "detractor"}};
+	config_window window = {.name = "28d", .length_ms = 28 * 86400000LL};
+	size_t ids[3] = {0, 1, 2};
+	config_kpi kpi = {.id = "enps", .name = "eNPS", .behaviours = ids, .n_behaviours = 3,
+			  .aggregation = KPI_AGG_ENPS, .window = 0, .target = 20};
+	config cfg = {.behaviours = behaviours, .n_behaviours = 3, .kpis = &kpi, .n_kpis = 1};
+	int64_t start = 0, end = 1000;
+
+	cfg.windows.windows = &window;
+	cfg.windows.n_windows = 1;
+	cfg.privacy.min_respondents = min_respondents;
+	kpi_tick *t = kpi_tick_new(&cfg);
+	assert_non_null(t);
+	assert_int_equal(kpi_tick_begin(t, roster_scope_count(f->roster), 5), 0);
+	enps_add(t, f->org, 4, 3, 2, 7);
+	enps_add(t, f->finance, 1, 2, 3, 6);
+	enps_add(t, f->payments, 1, 1, 2, 4);
+	enps_add(t, f->tiny, 3, 0, 0, 3);
+	f->n_updates = 0;
+	size_t suppressed = kpi_tick_emit(t, f->roster, MIN_GROUP, &start, &end, collect_cb, f);
+	for (size_t i = 0; i < f->n_updates; i++)
+		f->updates[i].kpi = NULL; /* kpi lives on this stack */
+	kpi_tick_free(t);
+	return suppressed;
+}
+
+static const kpi_update *find_scope(const fixture *f, const char *scope)
+{
+	for (size_t i = 0; i < f->n_updates; i++)
+		if (strcmp(f->updates[i].scope, scope) == 0)
+			return &f->updates[i];
+	return NULL;
+}
+
+static void test_enps_per_scope_and_suppression(void **state)
+{
+	fixture *f = *state;
+	const kpi_update *u;
+
+	/* Tiny has 3 people (group size); Payments has 5 people but 4 respondents. */
+	assert_int_equal(enps_emit(f, 5), 2);
+	assert_int_equal(f->n_updates, 2);
+	u = find_scope(f, "org");
+	assert_non_null(u);
+	assert_near(u->value, 200.0 / 9.0, 1e-9);
+	assert_int_equal(u->count, 9);
+	assert_int_equal(u->contributors, 7);
+	u = find_scope(f, "department:Finance");
+	assert_non_null(u);
+	assert_near(u->value, -200.0 / 6.0, 1e-9);
+	assert_null(find_scope(f, "team:Payments"));
+	assert_null(find_scope(f, "team:Tiny"));
+
+	/* With the lowest allowed minimum, 4 respondents are enough; 3 people still are not. */
+	assert_int_equal(enps_emit(f, 3), 1);
+	u = find_scope(f, "team:Payments");
+	assert_non_null(u);
+	assert_near(u->value, -25.0, 1e-9);
+	assert_null(find_scope(f, "team:Tiny"));
+}
+
 static void test_scope_eligible_boundary(void **state)
 {
 	fixture *f = *state;
@@ -432,6 +518,8 @@ int main(void)
 	    cmocka_unit_test(test_value_per_aggregation),
 	    cmocka_unit_test(test_value_zero_headcount),
 	    cmocka_unit_test(test_value_negative_net_count),
+	    cmocka_unit_test(test_enps_formula),
+	    cmocka_unit_test_setup_teardown(test_enps_per_scope_and_suppression, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_eligible_boundary, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_count_sums_kpi_behaviours, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_out_of_range_ignored, setup, teardown),
