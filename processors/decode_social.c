@@ -1,10 +1,9 @@
 /*
  * decode_social.c - social-sharing webhooks to canonical events.
  *
- * decode_social_open() parses the message with jansson and finds the event
- * objects: the "events" array of a batch, or the document itself. A
- * connector may wrap the whole document in a JSON string; one such level is
- * unwrapped. decode_social_next() then walks the objects. Every object first
+ * decode_social_open() parses the message (decode_json.h, which also
+ * unwraps a document sent as a JSON string) and finds the event objects: the
+ * "events" array of a batch, or the document itself. decode_social_next() then walks the objects. Every object first
  * gets its common fields (network, employee_id, share.id, content id) read
  * into the decoder. A share.statistics object is checked whole before its
  * first count is yielded, so a report with one bad count yields nothing but
@@ -19,12 +18,12 @@
  *   deletion:   occurred_at, else share.created_at;
  *   statistics: the last millisecond of timeRange (its end is exclusive),
  *               so that a day's report lands in that day's bucket.
- * Times are RFC 3339 strings or epoch seconds or milliseconds (isotime.h).
+ * Times are RFC 3339 strings or epoch seconds or milliseconds (decode_json_time()).
  * Counts are JSON integers, integral numbers in any notation (1.2e3) or
  * strings of digits; the network name is lower-cased ("LinkedIn" and
  * "linkedin" are one network).
  *
- * Limits: a message longer than DECODE_SOCIAL_MAX_MESSAGE bytes, an id longer
+ * Limits: a message longer than DECODE_JSON_MAX_MESSAGE bytes, an id longer
  * than DECODE_SOCIAL_MAX_ID bytes (share.id: DECODE_SOCIAL_MAX_SHARE_ID, 176,
  * so that event ids stay within 256) or a network name longer than
  * DECODE_SOCIAL_MAX_NETWORK bytes is DECODE_INVALID. Free text of a share
@@ -37,18 +36,15 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "isotime.h"
-
-/* Maximum message size in bytes, the same limit as the other JSON adapters'. */
-#define DECODE_SOCIAL_MAX_MESSAGE (1024 * 1024)
+#include "decode_json.h"
 
 /* Maximum length of an id, as for canonical Avro events. */
-#define DECODE_SOCIAL_MAX_ID 256
+#define DECODE_SOCIAL_MAX_ID DECODE_JSON_MAX_ID
 
 /* Maximum length of a network name. */
 #define DECODE_SOCIAL_MAX_NETWORK 32
@@ -84,8 +80,7 @@ typedef struct decode_social_common {
 
 struct decode_social {
 	/* The open message. */
-	json_t *doc;
-	json_t *unwrapped;    /* the document inside a JSON string, if it was one */
+	decode_json_doc json;
 	const json_t *items;  /* "events" array, or NULL for a single object */
 	const json_t *single; /* the object of a message without "events" */
 	size_t n_items;
@@ -99,7 +94,7 @@ struct decode_social {
 
 	/* Text the current event borrows. */
 	char network[DECODE_SOCIAL_MAX_NETWORK + 1];
-	char actor[24];	 /* an integer employee_id */
+	char actor[DECODE_JSON_NUM_SIZE]; /* an integer employee_id */
 	char amount[24]; /* the count of a statistics event */
 	char event_id[DECODE_SOCIAL_EVENT_ID_SIZE];
 };
@@ -115,10 +110,7 @@ decode_social *decode_social_new(void)
 
 static void decode_social_close(decode_social *d)
 {
-	json_decref(d->unwrapped);
-	json_decref(d->doc);
-	d->unwrapped = NULL;
-	d->doc = NULL;
+	decode_json_close(&d->json);
 	d->items = NULL;
 	d->single = NULL;
 	d->n_items = 0;
@@ -137,69 +129,6 @@ void decode_social_free(decode_social *d)
 /* ----------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
-
-/* Fills res with status, reason and a detail sentence; returns status. */
-static decode_status decode_social_reject(decode_result *res, decode_status status,
-					  const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static decode_status decode_social_reject(decode_result *res, decode_status status,
-					  const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	res->status = status;
-	res->reason = reason;
-	va_start(ap, fmt);
-	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
-	va_end(ap);
-	return status;
-}
-
-static decode_status decode_social_missing(decode_result *res, const char *field)
-{
-	return decode_social_reject(res, DECODE_INVALID, "missing_field",
-				    "required field %s is missing, empty or of the wrong type", field);
-}
-
-static event_str decode_social_str(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_string(v))
-		return (event_str){NULL, 0};
-	return (event_str){json_string_value(v), json_string_length(v)};
-}
-
-static const char *decode_social_json_type(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	default:
-		return "an object";
-	}
-}
-
-/* Returns the time in v in ms: an RFC 3339 string or an epoch number; -1 when neither. */
-static int64_t decode_social_time_of(const json_t *v)
-{
-	if (json_is_string(v))
-		return isotime_parse_ms(json_string_value(v), json_string_length(v));
-	if (json_is_number(v))
-		return isotime_epoch_ms(json_number_value(v));
-	return -1;
-}
 
 /* The first of a, b and c that is present and not null, or NULL. */
 static const json_t *decode_social_pick(const json_t *a, const json_t *b, const json_t *c)
@@ -247,10 +176,10 @@ static int decode_social_count(const json_t *v, int64_t *out)
 static decode_status decode_social_network(decode_social *d, const json_t *obj,
 					   decode_result *res)
 {
-	event_str s = decode_social_str(obj, "network");
+	event_str s = decode_json_str(obj, "network");
 
 	if (s.len == 0 || s.len > DECODE_SOCIAL_MAX_NETWORK)
-		return decode_social_reject(res, DECODE_INVALID, "missing_field",
+		return decode_json_reject(res, DECODE_INVALID, "missing_field",
 					    "network must be a name of 1 to %d bytes, e.g. linkedin",
 					    DECODE_SOCIAL_MAX_NETWORK);
 	for (size_t i = 0; i < s.len; i++) {
@@ -259,7 +188,7 @@ static decode_status decode_social_network(decode_social *d, const json_t *obj,
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
 		      c == '-'))
-			return decode_social_reject(res, DECODE_INVALID, "missing_field",
+			return decode_json_reject(res, DECODE_INVALID, "missing_field",
 						    "network may hold only letters, digits, '.', "
 						    "'_' and '-'");
 		d->network[i] = c;
@@ -269,22 +198,14 @@ static decode_status decode_social_network(decode_social *d, const json_t *obj,
 	return DECODE_OK;
 }
 
-/* employee_id: a string, or a non-negative integer that platforms with numeric ids send. */
+/* employee_id: a string, or a whole number up to 2^53 that platforms with numeric ids send. */
 static decode_status decode_social_actor(decode_social *d, const json_t *obj, decode_result *res)
 {
-	const json_t *v = json_object_get(obj, "employee_id");
-
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		int n = snprintf(d->actor, sizeof(d->actor), "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(v));
-		d->common.actor = (event_str){d->actor, (size_t)n};
-		return DECODE_OK;
-	}
-	d->common.actor = decode_social_str(obj, "employee_id");
+	d->common.actor = decode_json_id(obj, "employee_id", d->actor);
 	if (d->common.actor.len == 0)
-		return decode_social_missing(res, "employee_id");
+		return decode_json_missing(res, "employee_id");
 	if (d->common.actor.len > DECODE_SOCIAL_MAX_ID)
-		return decode_social_reject(res, DECODE_INVALID, "id_too_long",
+		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
 					    "employee_id is longer than %d bytes",
 					    DECODE_SOCIAL_MAX_ID);
 	return DECODE_OK;
@@ -297,7 +218,7 @@ static event_str decode_social_ugc_media(const json_t *post)
 						DECODE_SOCIAL_UGC_CONTENT);
 	const json_t *first = json_array_get(json_object_get(content, "media"), 0);
 
-	return decode_social_str(first, "media");
+	return decode_json_str(first, "media");
 }
 
 /* share.id, and the content id from share.content_id or the LinkedIn post. */
@@ -305,18 +226,18 @@ static decode_status decode_social_share(decode_social *d, const json_t *share,
 					 decode_result *res)
 {
 	if (!json_is_object(share))
-		return decode_social_missing(res, "share");
-	d->common.share_id = decode_social_str(share, "id");
+		return decode_json_missing(res, "share");
+	d->common.share_id = decode_json_str(share, "id");
 	if (d->common.share_id.len == 0)
-		return decode_social_missing(res, "share.id");
-	d->common.content_id = decode_social_str(share, "content_id");
+		return decode_json_missing(res, "share.id");
+	d->common.content_id = decode_json_str(share, "content_id");
 	if (d->common.content_id.len == 0)
 		d->common.content_id = decode_social_ugc_media(json_object_get(share, "post"));
 	if (d->common.share_id.len > DECODE_SOCIAL_MAX_SHARE_ID)
-		return decode_social_reject(res, DECODE_INVALID, "id_too_long",
+		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
 					    "share.id is longer than %d bytes", DECODE_SOCIAL_MAX_SHARE_ID);
 	if (d->common.content_id.len > DECODE_SOCIAL_MAX_ID)
-		return decode_social_reject(res, DECODE_INVALID, "id_too_long",
+		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
 					    "the content id is longer than %d bytes", DECODE_SOCIAL_MAX_ID);
 	return DECODE_OK;
 }
@@ -356,20 +277,20 @@ static decode_status decode_social_created(decode_social *d, const json_t *obj, 
 {
 	const json_t *share = json_object_get(obj, "share");
 	const json_t *post = json_object_get(share, "post");
-	event_str state = decode_social_str(post, "lifecycleState");
+	event_str state = decode_json_str(post, "lifecycleState");
 
 	if (state.len > 0 && !event_str_eq(state, "PUBLISHED"))
-		return decode_social_reject(res, DECODE_IGNORED, "not_published",
+		return decode_json_reject(res, DECODE_IGNORED, "not_published",
 					    "the post's lifecycleState is not PUBLISHED");
 	if (d->common.content_id.len == 0)
-		return decode_social_missing(res, "share.content_id (or a LinkedIn post's media)");
+		return decode_json_missing(res, "share.content_id (or a LinkedIn post's media)");
 
-	int64_t t = decode_social_time_of(
+	int64_t t = decode_json_time(
 	    decode_social_pick(json_object_get(share, "created_at"),
 			       json_object_get(json_object_get(post, "created"), "time"),
 			       json_object_get(obj, "occurred_at")));
 	if (t <= 0)
-		return decode_social_reject(res, DECODE_INVALID, "invalid_event_time",
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
 					    "share.created_at, share.post.created.time or "
 					    "occurred_at must hold an RFC 3339 time or epoch number");
 	decode_social_fill(d, ev, "content_shared_external", "shared");
@@ -380,12 +301,12 @@ static decode_status decode_social_created(decode_social *d, const json_t *obj, 
 static decode_status decode_social_deleted(decode_social *d, const json_t *obj, event *ev,
 					   decode_result *res)
 {
-	int64_t t = decode_social_time_of(
+	int64_t t = decode_json_time(
 	    decode_social_pick(json_object_get(obj, "occurred_at"),
 			       json_object_get(json_object_get(obj, "share"), "created_at"), NULL));
 
 	if (t <= 0)
-		return decode_social_reject(res, DECODE_INVALID, "invalid_event_time",
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
 					    "occurred_at (or share.created_at) must hold an RFC 3339 "
 					    "time or epoch number");
 	decode_social_fill(d, ev, "content_share_deleted", "deleted");
@@ -399,13 +320,13 @@ static decode_status decode_social_range(decode_social *d, const json_t *obj, de
 	const json_t *range = json_object_get(obj, "timeRange");
 
 	if (range == NULL || json_is_null(range))
-		return decode_social_reject(res, DECODE_IGNORED, "lifetime_statistics",
+		return decode_json_reject(res, DECODE_IGNORED, "lifetime_statistics",
 					    "statistics without a timeRange are lifetime totals, "
 					    "which would count clicks again in every report");
-	d->range_start_ms = decode_social_time_of(json_object_get(range, "start"));
-	d->range_end_ms = decode_social_time_of(json_object_get(range, "end"));
+	d->range_start_ms = decode_json_time(json_object_get(range, "start"));
+	d->range_end_ms = decode_json_time(json_object_get(range, "end"));
 	if (d->range_start_ms <= 0 || d->range_end_ms <= d->range_start_ms)
-		return decode_social_reject(res, DECODE_INVALID, "invalid_time_range",
+		return decode_json_reject(res, DECODE_INVALID, "invalid_time_range",
 					    "timeRange needs a start and a later end, as RFC 3339 "
 					    "times or epoch numbers");
 	return DECODE_OK;
@@ -419,22 +340,22 @@ static decode_status decode_social_statistics(decode_social *d, const json_t *ob
 	if (decode_social_range(d, obj, res) != DECODE_OK)
 		return res->status;
 	if (!json_is_object(stats))
-		return decode_social_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					    "statistics is %s, expected an object with clickCount "
 					    "and impressionCount",
-					    stats ? decode_social_json_type(stats) : "missing");
+					    stats ? decode_json_type(stats) : "missing");
 
 	int clicks = decode_social_count(json_object_get(stats, "clickCount"), &d->clicks);
 	int reach = decode_social_count(json_object_get(stats, "impressionCount"), &d->impressions);
 	if (clicks < 0 || reach < 0)
-		return decode_social_reject(res, DECODE_INVALID, "invalid_count",
+		return decode_json_reject(res, DECODE_INVALID, "invalid_count",
 					    "%s must be a whole number from 0 to %lld",
 					    clicks < 0 ? "statistics.clickCount"
 						       : "statistics.impressionCount",
 					    DECODE_SOCIAL_MAX_COUNT);
 	d->pending = (clicks ? DECODE_SOCIAL_CLICKS : 0u) | (reach ? DECODE_SOCIAL_REACH : 0u);
 	if (d->pending == 0)
-		return decode_social_reject(res, DECODE_IGNORED, "no_statistics",
+		return decode_json_reject(res, DECODE_IGNORED, "no_statistics",
 					    "the report has neither clickCount nor impressionCount");
 	return DECODE_OK;
 }
@@ -461,20 +382,20 @@ static void decode_social_object(decode_social *d, const json_t *obj, event *ev,
 				 decode_result *res)
 {
 	if (!json_is_object(obj)) {
-		decode_social_reject(res, DECODE_INVALID, "not_an_object",
+		decode_json_reject(res, DECODE_INVALID, "not_an_object",
 				     "an event is %s, expected an object",
-				     decode_social_json_type(obj));
+				     decode_json_type(obj));
 		return;
 	}
-	event_str type = decode_social_str(obj, "type");
+	event_str type = decode_json_str(obj, "type");
 	if (type.len == 0) {
-		decode_social_missing(res, "type");
+		decode_json_missing(res, "type");
 		return;
 	}
 	bool created = event_str_eq(type, "share.created");
 	bool deleted = event_str_eq(type, "share.deleted");
 	if (!created && !deleted && !event_str_eq(type, "share.statistics")) {
-		decode_social_reject(res, DECODE_IGNORED, "unsupported_event_type",
+		decode_json_reject(res, DECODE_IGNORED, "unsupported_event_type",
 				     "the event type is not share.created, share.deleted or "
 				     "share.statistics");
 		return;
@@ -493,23 +414,6 @@ static void decode_social_object(decode_social *d, const json_t *obj, event *ev,
  * Message and cursor
  * ------------------------------------------------------------------------- */
 
-/* Unwraps a document sent as a JSON string holding the JSON text. */
-static const json_t *decode_social_unwrap(decode_social *d, decode_result *res)
-{
-	json_error_t error;
-
-	if (!json_is_string(d->doc))
-		return d->doc;
-	d->unwrapped = json_loadb(json_string_value(d->doc), json_string_length(d->doc),
-				  JSON_DECODE_ANY, &error);
-	if (d->unwrapped == NULL) {
-		decode_social_reject(res, DECODE_INVALID, "not_an_object",
-				     "the JSON document is a string that holds no JSON");
-		return NULL;
-	}
-	return d->unwrapped;
-}
-
 /* Finds the event objects: an "events" array, or one object with a "type". */
 static decode_status decode_social_envelope(decode_social *d, const json_t *top,
 					    decode_result *res)
@@ -518,18 +422,18 @@ static decode_status decode_social_envelope(decode_social *d, const json_t *top,
 
 	if (events != NULL) {
 		if (!json_is_array(events))
-			return decode_social_reject(res, DECODE_INVALID, "not_an_object",
+			return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 						    "events is %s, expected an array of events",
-						    decode_social_json_type(events));
+						    decode_json_type(events));
 		d->items = events;
 		d->n_items = json_array_size(events);
 		if (d->n_items == 0)
-			return decode_social_reject(res, DECODE_IGNORED, "empty_batch",
+			return decode_json_reject(res, DECODE_IGNORED, "empty_batch",
 						    "the batch holds no event");
 		return DECODE_OK;
 	}
 	if (json_object_get(top, "type") == NULL)
-		return decode_social_reject(res, DECODE_IGNORED, "unsupported_envelope",
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_envelope",
 					    "the document is neither an event with a type nor a "
 					    "batch of events");
 	d->single = top;
@@ -540,31 +444,18 @@ static decode_status decode_social_envelope(decode_social *d, const json_t *top,
 decode_status decode_social_open(decode_social *d, const void *buf, size_t len,
 				 decode_result *res)
 {
-	json_error_t error;
-
 	res->status = DECODE_OK;
 	res->reason = NULL;
 	res->detail[0] = '\0';
 	decode_social_close(d);
 
-	if (len > DECODE_SOCIAL_MAX_MESSAGE)
-		return decode_social_reject(res, DECODE_INVALID, "oversized",
-					    "the message is %zu bytes, more than the limit of %d",
-					    len, DECODE_SOCIAL_MAX_MESSAGE);
-	/* jansson's error text quotes the input, so only its position is reported. */
-	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
-	if (d->doc == NULL)
-		return decode_social_reject(res, DECODE_INVALID, "invalid_json",
-					    "the message is not valid JSON (line %d, column %d)",
-					    error.line, error.column);
-
-	const json_t *top = decode_social_unwrap(d, res);
+	const json_t *top = decode_json_open(&d->json, buf, len, res);
 	if (top == NULL)
 		return res->status;
 	if (!json_is_object(top))
-		return decode_social_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					    "the JSON document is %s, expected an object",
-					    decode_social_json_type(top));
+					    decode_json_type(top));
 	return decode_social_envelope(d, top, res);
 }
 

@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#include "isotime.h"
+#include "decode_json.h"
 
 #define ROSTER_EMPTY UINT32_MAX
 #define ROSTER_MIN_CAPACITY 16
@@ -646,13 +646,8 @@ static int roster_parse_consent_object(const json_t *v, const char *purpose, ros
 	c->given = json_is_true(given);
 	if (!c->given || !since || json_is_null(since))
 		return 0;
-	if (json_is_string(since))
-		c->since_ms = isotime_parse_ms(json_string_value(since), json_string_length(since));
-	else if (json_is_number(since))
-		c->since_ms = isotime_epoch_ms(json_number_value(since));
-	else
-		c->since_ms = -1;
-	if (c->since_ms < 0) {
+	c->since_ms = decode_json_time(since);
+	if (c->since_ms <= 0) {
 		snprintf(errstr, errstr_size,
 			 "roster record: consent.%s.since must be an RFC 3339 time with an "
 			 "offset (2026-03-01T09:00:00Z) or epoch seconds or milliseconds",
