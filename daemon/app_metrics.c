@@ -32,7 +32,7 @@ static const double app_metrics_flush_bounds[] = {
 #define APP_METRICS_N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const app_metrics_adapters[INPUT_FORMAT_COUNT] = {
-	"avro", "slack", "graph", "greenhouse", "xapi", "typeform", "viva", "analytics",
+	"avro", "slack", "graph", "greenhouse", "xapi", "typeform", "viva", "analytics", "social",
 };
 static const char *const app_metrics_clients[] = { "consumer", "roster", "producer" };
 static const char *const app_metrics_results[] = {

@@ -81,7 +81,8 @@ typedef struct config_loader {
 /* Names                                                                     */
 
 static const char *const config_input_formats[] = {"avro", "slack", "graph", "greenhouse",
-						   "xapi", "typeform", "viva", "analytics", NULL};
+						   "xapi", "typeform", "viva", "analytics",
+						   "social", NULL};
 static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
@@ -98,6 +99,8 @@ static const char *const config_scope_kinds[] = {
 static const char *const config_conditions[] = {"threshold", "deviation", "zscore",
 						"trend",     "disparity", NULL};
 static const char *const config_cloudevents_modes[] = {"binary", "structured", NULL};
+/* Consent purposes from CONSENT_EXTERNAL_SHARING on, in enum order. */
+static const char *const config_consents[] = {"external_sharing", NULL};
 
 static const char *config_enum_name(const char *const *names, size_t count, int value)
 {
@@ -124,6 +127,13 @@ const char *config_aggregation_name(kpi_aggregation a)
 const char *config_scope_kind_name(scope_kind k)
 {
 	return config_enum_name(config_scope_kinds, SCOPE_KIND_COUNT, (int)k);
+}
+
+const char *config_consent_name(consent_purpose c)
+{
+	if (c <= CONSENT_NONE || c >= CONSENT_PURPOSE_COUNT)
+		return NULL;
+	return config_consents[c - 1];
 }
 
 const char *config_kpi_status_name(kpi_status s)
@@ -1373,13 +1383,63 @@ static int config_load_windows(const config_map *root)
 /* ------------------------------------------------------------------------ */
 /* behaviours                                                                */
 
+/*
+ * Reads requires_consent. Consent is the credited person's, and only the
+ * actor's is checked: the people an event targets did not act outside the
+ * company themselves.
+ */
+static int config_read_rule_consent(const config_map *m, config_rule *r)
+{
+	char sub[CONFIG_PATH_MAX];
+	int purpose;
+
+	/* Absent, purpose stays CONSENT_PURPOSE_COUNT, which no listed name has. */
+	if (config_read_enum(m, "requires_consent", config_consents, CONSENT_PURPOSE_COUNT,
+			     &purpose) < 0)
+		return -1;
+	r->requires_consent =
+	    purpose == CONSENT_PURPOSE_COUNT ? CONSENT_NONE : (consent_purpose)(purpose + 1);
+	if (r->requires_consent != CONSENT_NONE && r->credit != CREDIT_ACTOR) {
+		config_path_key(sub, m->kp, "requires_consent");
+		return config_error(m->ld, sub,
+				    "applies to rules that credit the actor; remove it or set "
+				    "credit: actor");
+	}
+	return 0;
+}
+
+/* Reads amount_attribute and amount_max; amount_max needs amount_attribute. */
+static int config_read_rule_amount(const config_map *m, config_rule *r)
+{
+	char sub[CONFIG_PATH_MAX];
+	int max;
+
+	if (config_read_string(m, "amount_attribute", false, NULL, &r->amount_attribute) < 0 ||
+	    config_read_int(m, "amount_max", -1, 1, CONFIG_AMOUNT_MAX_LIMIT, &max) < 0)
+		return -1;
+	r->amount_max = max < 0 ? CONFIG_AMOUNT_MAX_DEFAULT : max;
+	if (r->amount_attribute) {
+		config_path_key(sub, m->kp, "amount_attribute");
+		return config_check_chars(m->ld, sub, r->amount_attribute, CONFIG_TOKEN_CHARS,
+					  CONFIG_TOKEN_TEXT);
+	}
+	if (max >= 0) {
+		config_path_key(sub, m->kp, "amount_max");
+		return config_error(m->ld, sub,
+				    "is read only with amount_attribute; remove it or name the "
+				    "attribute that holds the amount");
+	}
+	return 0;
+}
+
 /* opaque is the behaviour whose rules are loaded. */
 static int config_load_rule(config_loader *ld, const yaml_node_t *item, const char *kp, size_t i,
 			    void *opaque)
 {
 	static const char *const keys[] = {
-	    "kinds",  "sources", "channels", "reactions", "requires_targets",
-	    "credit", "effect",	 NULL};
+	    "kinds",  "sources", "channels",	     "reactions",	 "requires_targets",
+	    "credit", "effect",	 "requires_consent", "amount_attribute", "amount_max",
+	    NULL};
 	config_rule *r = &((config_behaviour *)opaque)->rules[i];
 	int credit, effect;
 	config_map m;
@@ -1395,7 +1455,7 @@ static int config_load_rule(config_loader *ld, const yaml_node_t *item, const ch
 		return -1;
 	r->credit = (rule_credit)credit;
 	r->effect = effect == 0 ? 1 : -1;
-	return 0;
+	return config_read_rule_consent(&m, r) < 0 || config_read_rule_amount(&m, r) < 0 ? -1 : 0;
 }
 
 static int config_load_behaviour(config_loader *ld, const yaml_node_t *node, const char *kp,
@@ -3130,6 +3190,7 @@ static void config_free_behaviour(config_behaviour *b)
 		config_free_strings(r->sources, r->n_sources);
 		config_free_strings(r->channels, r->n_channels);
 		config_free_strings(r->reactions, r->n_reactions);
+		free(r->amount_attribute);
 	}
 	free(b->rules);
 	free(b->id);

@@ -46,6 +46,7 @@ typedef enum input_format {
 	INPUT_FORMAT_TYPEFORM, /* Typeform form_response web hooks (eNPS answers) */
 	INPUT_FORMAT_VIVA,   /* Viva Engage (Yammer) messages and community membership */
 	INPUT_FORMAT_ANALYTICS, /* intranet analytics track/page calls */
+	INPUT_FORMAT_SOCIAL, /* social-sharing (employee advocacy) webhooks */
 	INPUT_FORMAT_COUNT,  /* number of formats, not a format */
 } input_format;
 
@@ -80,6 +81,21 @@ typedef enum rule_credit {
 	CREDIT_TARGETS,      /* each person acted upon gets it */
 } rule_credit;
 
+/*
+ * Purposes a person opts in to, as the roster records them ("consent" in a
+ * roster record). A rule that requires one credits only people whose consent
+ * to it is on record (see roster.h).
+ */
+typedef enum consent_purpose {
+	CONSENT_NONE = 0,            /* the rule needs no consent */
+	CONSENT_EXTERNAL_SHARING,    /* sharing company content outside the company */
+	CONSENT_PURPOSE_COUNT,       /* number of values, not a purpose */
+} consent_purpose;
+
+/* Default and largest amount_max of a rule: a count per event, not a total. */
+#define CONFIG_AMOUNT_MAX_DEFAULT 1000000
+#define CONFIG_AMOUNT_MAX_LIMIT 1000000000
+
 /* One way an event becomes a behaviour. All given filters must match. */
 typedef struct config_rule {
 	char **kinds;            /* event kinds, at least one */
@@ -93,6 +109,9 @@ typedef struct config_rule {
 	bool requires_targets;   /* e.g. a kudos message must mention someone */
 	rule_credit credit;
 	int effect;              /* +1 counts, -1 retracts (reaction removed, ...) */
+	consent_purpose requires_consent; /* credit only people who opted in; actor only */
+	char *amount_attribute;  /* credit this attribute's integer instead of 1; NULL: 1 */
+	int64_t amount_max;      /* largest amount accepted, 1..CONFIG_AMOUNT_MAX_LIMIT */
 } config_rule;
 
 typedef struct config_behaviour {
@@ -350,5 +369,7 @@ const char *config_indicator_name(indicator i);
 const char *config_aggregation_name(kpi_aggregation a);
 const char *config_scope_kind_name(scope_kind k);
 const char *config_alert_condition_name(alert_condition c);
+/* "external_sharing"...; NULL for CONSENT_NONE and values out of range. */
+const char *config_consent_name(consent_purpose c);
 
 #endif

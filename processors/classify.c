@@ -107,6 +107,10 @@ static void classify_fill_rules(classifier *c, const config *cfg, classify_list 
 			cr->hit.behaviour = (uint16_t)b;
 			cr->hit.credit = rule->credit;
 			cr->hit.effect = rule->effect < 0 ? -1 : +1;
+			cr->hit.consent = rule->requires_consent;
+			cr->hit.amount_attribute = rule->amount_attribute;
+			cr->hit.amount_max = rule->amount_max;
+			cr->hit.amount = 1;
 			cr->requires_targets = rule->requires_targets;
 			kind_lists[i] = classify_list_make(rule->kinds, rule->n_kinds, &next);
 			cr->sources = classify_list_make(rule->sources, rule->n_sources, &next);

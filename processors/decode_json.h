@@ -3,8 +3,8 @@
  * parsing a message with its limits, reading members, times and ids, and
  * filling a decode_result.
  *
- * The referral (Greenhouse), training (xAPI) and survey (Typeform) adapters
- * each own a decode_json_doc with the parsed message; every event_str
+ * The referral (Greenhouse), training (xAPI), survey (Typeform) and
+ * social-sharing adapters each own a decode_json_doc with the parsed message; every event_str
  * they yield borrows from it or from a buffer of the adapter, until their
  * next call. Nothing here copies input text into a detail sentence: details
  * name fields, never values.

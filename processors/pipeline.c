@@ -20,10 +20,12 @@
 #include "decode_graph.h"
 #include "decode_greenhouse.h"
 #include "decode_slack.h"
+#include "decode_social.h"
 #include "decode_survey.h"
 #include "decode_xapi.h"
 #include "decode_viva.h"
 #include "dedup.h"
+#include "gate.h"
 
 #define PIPELINE_MAX_HITS 16
 #define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
@@ -46,6 +48,7 @@ struct pipeline {
 	decode_survey *survey;
 	decode_viva *viva;
 	decode_analytics *analytics;
+	decode_social *social;
 	dedup_known *known;
 	/* Credit keys (window_credit_key()) whose contributor Redis already holds. */
 	dedup_known *written_credits;
@@ -113,13 +116,14 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->survey = decode_survey_new();
 	pl->viva = decode_viva_new();
 	pl->analytics = decode_analytics_new();
+	pl->social = decode_social_new();
 	pl->id_key = pipeline_new_id_key(p);
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
 	if (!pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
-	    !pl->viva || !pl->analytics || !pl->id_key || !pl->known || !pl->written_credits ||
-	    !pl->reported || pipeline_set_config(pl, cfg) < 0) {
+	    !pl->viva || !pl->analytics || !pl->social || !pl->id_key || !pl->known ||
+	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
 			snprintf(errstr, errstr_size, "out of memory");
 		pipeline_free(pl);
@@ -146,6 +150,7 @@ void pipeline_free(pipeline *pl)
 	decode_survey_free(pl->survey);
 	decode_viva_free(pl->viva);
 	decode_analytics_free(pl->analytics);
+	decode_social_free(pl->social);
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
@@ -253,7 +258,7 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 		                                                (uint8_t)g, start)))
 			member = NULL;
 		if (window_batch_credit(batch, hit->behaviour, credited, n, (uint8_t)g, start,
-		                        hit->effect, member) < 0)
+		                        hit->effect * hit->amount, member) < 0)
 			return -1;
 	}
 	pl->stats.behaviours++;
@@ -378,7 +383,21 @@ static decode_status pipeline_tally(pipeline *pl, decode_result *res, decode_sta
 	return status;
 }
 
-/* The per-event path after decode: time checks, classify, repeats, credits. */
+/* Consent and amounts (gate.h); the actor is looked up only when a rule needs consent. */
+static decode_status pipeline_gate(pipeline *pl, const event *ev, classify_hit *hits,
+                                   size_t *n_hits, decode_result *res)
+{
+	const roster_person *actor = NULL;
+
+	if (gate_needs_actor(hits, *n_hits) && ev->actor_id.len > 0) {
+		pseudonym id;
+		privacy_pseudonym(pl->privacy, ev->actor_id.ptr, ev->actor_id.len, &id);
+		actor = roster_lookup(pl->roster, &id);
+	}
+	return gate_apply(ev, actor, hits, n_hits, res);
+}
+
+/* The per-event path after decode: time checks, classify, consent, repeats, credits. */
 static decode_status pipeline_count_event(pipeline *pl, const event *ev, int64_t now_ms,
                                           window_batch *batch, dedup_batch *ids,
                                           decode_result *res)
@@ -398,6 +417,9 @@ static decode_status pipeline_count_event(pipeline *pl, const event *ev, int64_t
 	}
 	if (n_hits > PIPELINE_MAX_HITS)
 		n_hits = PIPELINE_MAX_HITS;
+	status = pipeline_gate(pl, ev, hits, &n_hits, res);
+	if (status != DECODE_OK)
+		return pipeline_tally(pl, res, status);
 	status = pipeline_check_repeat(pl, ev, ids, res);
 	if (status != DECODE_OK) {
 		if (status == DECODE_IGNORED)
@@ -483,6 +505,8 @@ static decode_status pipeline_open_many(pipeline *pl, input_format format, size_
 	case INPUT_FORMAT_ANALYTICS:
 		map = pipeline_analytics_map(pl, input, &n_map);
 		return decode_analytics_open(pl->analytics, map, n_map, buf, len, res);
+	case INPUT_FORMAT_SOCIAL:
+		return decode_social_open(pl->social, buf, len, res);
 	default:
 		return decode_graph_open(pl->graph, buf, len, res);
 	}
@@ -498,6 +522,8 @@ static bool pipeline_next_event(pipeline *pl, input_format format, event *ev,
 		return decode_viva_next(pl->viva, ev, res);
 	case INPUT_FORMAT_ANALYTICS:
 		return decode_analytics_next(pl->analytics, ev, res);
+	case INPUT_FORMAT_SOCIAL:
+		return decode_social_next(pl->social, ev, res);
 	default:
 		return decode_graph_next(pl->graph, ev, res);
 	}
@@ -505,9 +531,9 @@ static bool pipeline_next_event(pipeline *pl, input_format format, event *ev,
 
 /*
  * A message that contains several events (Graph, xAPI, Viva Engage,
- * analytics): each goes through the per-event path. The message counts when
- * any event counted, unless an event is invalid: then the message is
- * dead-lettered once.
+ * analytics, social): each goes through the per-event path. The message
+ * counts when any event counted, unless an event is invalid: then the
+ * message is dead-lettered once.
  */
 static decode_status pipeline_process_many(pipeline *pl, input_format format, size_t input,
                                            const void *buf, size_t len, int64_t now_ms,
@@ -566,7 +592,8 @@ decode_status pipeline_process_input(pipeline *pl, input_format format, size_t i
 	res->detail[0] = '\0';
 
 	if (format == INPUT_FORMAT_GRAPH || format == INPUT_FORMAT_XAPI ||
-	    format == INPUT_FORMAT_VIVA || format == INPUT_FORMAT_ANALYTICS)
+	    format == INPUT_FORMAT_VIVA || format == INPUT_FORMAT_ANALYTICS ||
+	    format == INPUT_FORMAT_SOCIAL)
 		return pipeline_process_many(pl, format, input, buf, len, now_ms, batch, ids, res);
 	status = pipeline_decode(pl, format, buf, len, &ev, res);
 	if (status != DECODE_OK)

@@ -2,10 +2,11 @@
  * pipeline.h - one input message in, pre-aggregated behaviours out.
  *
  * pipeline_process() runs the per-event path: decode (Avro, or the JSON of a platform),
- * event-time checks, classify, pseudonymize every person id, look the person
- * up in the roster, and add each behaviour to the batch for every scope of the
- * person and every bucket granularity. Raw ids exist only inside this call;
- * the batch receives pseudonyms.
+ * event-time checks, classify, the rules' conditions (gate.h: the actor's
+ * consent, amounts), pseudonymize every person id, look the person up in the
+ * roster, and add each behaviour to the batch for every scope of the person
+ * and every bucket granularity. Raw ids exist only inside this call; the
+ * batch receives pseudonyms.
  *
  * Events that count are checked for repeats (dedup.h): an id already in
  * the batch, or reported counted by Redis, is ignored as duplicate_event.
@@ -83,7 +84,8 @@ decode_status pipeline_process_input(pipeline *pl, input_format format, size_t i
                                      decode_result *res);
 
 /*
- * A Graph, xAPI, Viva Engage or analytics message can contain several events.
+ * A Graph, xAPI, Viva Engage, analytics or social message can contain several
+ * events.
  * pipeline_process() runs each through the path above and reports the
  * message as DECODE_INVALID when any event is invalid, else DECODE_OK when
  * any event counted, else DECODE_IGNORED. res then describes the first

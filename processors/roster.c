@@ -28,6 +28,8 @@
 
 #include <jansson.h>
 
+#include "decode_json.h"
+
 #define ROSTER_EMPTY UINT32_MAX
 #define ROSTER_MIN_CAPACITY 16
 /* Maximum length of an attribute value in a roster record, in bytes. */
@@ -505,11 +507,29 @@ int roster_upsert(roster *r, const pseudonym *employee, const char *const values
 
 	roster_entry *e = &r->people[pos];
 	memcpy(e->person.scopes, scopes, sizeof(scopes));
+	e->person.consents = 0;
+	memset(e->person.consent_since_ms, 0, sizeof(e->person.consent_since_ms));
 	e->aliases = copy;
 	e->n_aliases = (uint32_t)n_aliases;
 	roster_count_person(r, &e->person, +1);
 	roster_alias_claim(r, pos);
 	return 0;
+}
+
+bool roster_set_consent(roster *r, const pseudonym *employee, consent_purpose purpose, bool given,
+			int64_t since_ms)
+{
+	uint32_t pos = roster_find_person(r, employee);
+
+	if (pos == ROSTER_EMPTY || purpose <= CONSENT_NONE || purpose >= CONSENT_PURPOSE_COUNT)
+		return false;
+	roster_person *p = &r->people[pos].person;
+	if (given)
+		p->consents |= 1u << purpose;
+	else
+		p->consents &= ~(1u << purpose);
+	p->consent_since_ms[purpose] = given ? since_ms : 0;
+	return true;
 }
 
 bool roster_remove(roster *r, const pseudonym *employee)
@@ -599,11 +619,85 @@ static int roster_parse_aliases(const json_t *v, privacy *p, pseudonym *aliases,
 	return 0;
 }
 
+/* A purpose's consent as a record states it; since_ms is 0 when it gives no time. */
+typedef struct roster_consent {
+	bool given;
+	int64_t since_ms;
+} roster_consent;
+
+static int roster_consent_error(const char *purpose, char *errstr, size_t errstr_size)
+{
+	snprintf(errstr, errstr_size,
+		 "roster record: consent.%s must be true, false, null or "
+		 "{\"given\": true|false, \"since\": RFC 3339 time or epoch number}",
+		 purpose);
+	return -1;
+}
+
+/* Reads {"given": bool, "since": time} into *c. */
+static int roster_parse_consent_object(const json_t *v, const char *purpose, roster_consent *c,
+				       char *errstr, size_t errstr_size)
+{
+	const json_t *given = json_object_get(v, "given");
+	const json_t *since = json_object_get(v, "since");
+
+	if (!json_is_boolean(given))
+		return roster_consent_error(purpose, errstr, errstr_size);
+	c->given = json_is_true(given);
+	if (!c->given || !since || json_is_null(since))
+		return 0;
+	c->since_ms = decode_json_time(since);
+	if (c->since_ms <= 0) {
+		snprintf(errstr, errstr_size,
+			 "roster record: consent.%s.since must be an RFC 3339 time with an "
+			 "offset (2026-03-01T09:00:00Z) or epoch seconds or milliseconds",
+			 purpose);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the "consent" object into consents[], indexed by purpose; absent means not given. */
+static int roster_parse_consents(const json_t *v, roster_consent consents[CONSENT_PURPOSE_COUNT],
+				 char *errstr, size_t errstr_size)
+{
+	memset(consents, 0, CONSENT_PURPOSE_COUNT * sizeof(*consents));
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		snprintf(errstr, errstr_size,
+			 "roster record: consent must be an object of purposes, e.g. "
+			 "{\"external_sharing\": true}");
+		return -1;
+	}
+	for (int purpose = CONSENT_NONE + 1; purpose < CONSENT_PURPOSE_COUNT; purpose++) {
+		const char *name = config_consent_name((consent_purpose)purpose);
+		const json_t *c = json_object_get(v, name);
+		if (!c || json_is_null(c) || json_is_boolean(c))
+			consents[purpose].given = json_is_true(c);
+		else if (!json_is_object(c))
+			return roster_consent_error(name, errstr, errstr_size);
+		else if (roster_parse_consent_object(c, name, &consents[purpose], errstr,
+						     errstr_size) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void roster_apply_consents(roster *r, const pseudonym *employee,
+				  const roster_consent consents[CONSENT_PURPOSE_COUNT])
+{
+	for (int purpose = CONSENT_NONE + 1; purpose < CONSENT_PURPOSE_COUNT; purpose++)
+		roster_set_consent(r, employee, (consent_purpose)purpose, consents[purpose].given,
+				   consents[purpose].since_ms);
+}
+
 static int roster_apply_json(roster *r, privacy *p, const pseudonym *employee, const json_t *root,
 			     char *errstr, size_t errstr_size)
 {
 	const char *values[SCOPE_KIND_COUNT] = {NULL};
 	pseudonym aliases[ROSTER_MAX_ALIASES];
+	roster_consent consents[CONSENT_PURPOSE_COUNT];
 	size_t n_aliases = 0;
 
 	if (!json_is_object(root)) {
@@ -617,13 +711,16 @@ static int roster_apply_json(roster *r, privacy *p, const pseudonym *employee, c
 			return -1;
 	}
 	if (roster_parse_aliases(json_object_get(root, "aliases"), p, aliases, &n_aliases, errstr,
-				 errstr_size) < 0)
+				 errstr_size) < 0 ||
+	    roster_parse_consents(json_object_get(root, "consent"), consents, errstr,
+				  errstr_size) < 0)
 		return -1;
 
 	if (roster_upsert(r, employee, values, aliases, n_aliases) < 0) {
 		snprintf(errstr, errstr_size, "roster record: out of memory");
 		return -1;
 	}
+	roster_apply_consents(r, employee, consents);
 	return 0;
 }
 

@@ -4,13 +4,21 @@
  * The roster topic carries one JSON record per employee, keyed by employee id:
  *   {"department": "...", "team": "...", "segment": "frontline",
  *    "work_mode": "remote", "employment_type": "full_time", "region": "EMEA",
- *    "aliases": ["U024BE7LH", "someone@example.com"]}
+ *    "aliases": ["U024BE7LH", "someone@example.com"],
+ *    "consent": {"external_sharing": true}}
  * A NULL value (tombstone) removes the person. A value longer than
  * ROSTER_MAX_RECORD_LEN is rejected before it is parsed: real records are a
  * few hundred bytes, and a multi-megabyte one would only cost parse memory.
  * The employee id and each alias
  * are pseudonymized on arrival; only pseudonyms are stored. Aliases let events
  * from platforms with their own user ids (Slack, Teams) find the person.
+ *
+ * Consent: "consent" maps a purpose (config_consent_name()) to true, false
+ * or {"given": true, "since": <RFC 3339 time or epoch number>}; purposes
+ * this build does not know are ignored, and absent means not given. Only a
+ * bit and a time per purpose are kept, in memory: a later record without the
+ * consent withdraws it from the moment it is applied, and nothing of it is
+ * written anywhere.
  *
  * Scopes are interned strings with small ids: id 0 is "org", the others read
  * "<kind>:<value>", e.g. "team:Payments". Scope ids are stable for the life of
@@ -37,7 +45,24 @@
 typedef struct roster_person {
 	pseudonym employee;                 /* pseudonym of the employee id */
 	uint32_t scopes[SCOPE_KIND_COUNT];  /* scope id per kind, ROSTER_NO_SCOPE if missing */
+	uint32_t consents;                  /* bit p: consent to purpose p is on record */
+	int64_t consent_since_ms[CONSENT_PURPOSE_COUNT]; /* when given; 0: no time recorded */
 } roster_person;
+
+/*
+ * True when the person's consent to purpose is on record and the event time
+ * t_ms is not before the time the consent was given (when the record gives
+ * one), because consent is never retroactive. CONSENT_NONE is always true.
+ */
+static inline bool roster_has_consent(const roster_person *p, consent_purpose purpose,
+				      int64_t t_ms)
+{
+	if (purpose == CONSENT_NONE)
+		return true;
+	if (!(p->consents >> purpose & 1u))
+		return false;
+	return t_ms >= p->consent_since_ms[purpose];
+}
 
 typedef struct roster roster;
 
@@ -52,6 +77,15 @@ void roster_free(roster *r);
 int roster_upsert(roster *r, const pseudonym *employee,
                   const char *const values[SCOPE_KIND_COUNT],
                   const pseudonym *aliases, size_t n_aliases);
+
+/*
+ * Records the person's consent to purpose as given (since since_ms, 0 when
+ * unknown) or not given. roster_upsert() clears every consent, because a
+ * record replaces the whole person. Returns false when the person is not in
+ * the roster or purpose is not a purpose.
+ */
+bool roster_set_consent(roster *r, const pseudonym *employee, consent_purpose purpose, bool given,
+			int64_t since_ms);
 
 /* Removes the person and their aliases. Returns true if they were present. */
 bool roster_remove(roster *r, const pseudonym *employee);

@@ -1030,20 +1030,34 @@ static int gen_produce_json(gen *g, int topic, const char *key, json_t *doc)
  * Roster
  * ------------------------------------------------------------------------- */
 
+/* Percentage of employees whose roster record opts in to external sharing. */
+#define GEN_CONSENT_PERCENT 70
+
 /*
- * NOTE: records carry no consent flag because the roster format defines none,
- * so share_external events are generated for everyone. Add one here when the
- * roster gains a consent attribute.
+ * Whether the employee opted in to external sharing: a fixed function of the
+ * id (FNV-1a), not a draw from the generator, so that adding it changed no
+ * other value of a seeded run. share_external events are generated for
+ * everyone; those of the others are ignored as no_consent.
  */
+static bool gen_consents(const gen_employee *e)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = e->id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % 100 < GEN_CONSENT_PERCENT;
+}
+
 static json_t *gen_roster_record(const gen_employee *e)
 {
 	const gen_department *d = &gen_departments[e->department];
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s]}", "department", d->name, "team",
-			 d->teams[e->team], "segment", gen_segments[e->segment], "work_mode",
-			 gen_work_modes[e->work_mode], "employment_type",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s], s:{s:b}}", "department",
+			 d->name, "team", d->teams[e->team], "segment", gen_segments[e->segment],
+			 "work_mode", gen_work_modes[e->work_mode], "employment_type",
 			 gen_employment_types[e->employment_type], "region", gen_regions[e->region],
-			 "aliases", e->slack_id, e->email);
+			 "aliases", e->slack_id, e->email, "consent", "external_sharing",
+			 gen_consents(e));
 }
 
 /* Produces the roster and waits until it is delivered, ahead of any event. */

@@ -23,8 +23,8 @@
  *   - the harness's own check, if it has one, passes.
  *
  * To add a harness for a new decoder, see "Adding a harness" in
- * tests/fuzz/README.md: a file like fuzz_decode_slack.c and one line in
- * tests/fuzz/CMakeLists.txt.
+ * tests/fuzz/README.md: a file like fuzz_decode_slack.c (or, for a cursor,
+ * fuzz_decode_social.c) and one line in tests/fuzz/CMakeLists.txt.
  */
 #ifndef ADVOCACY_FUZZ_DECODER_H
 #define ADVOCACY_FUZZ_DECODER_H
@@ -59,10 +59,15 @@ typedef struct fuzz_decoder {
 int fuzz_decoder_run(const fuzz_decoder *fd, const uint8_t *data, size_t size);
 
 /*
- * A decoder whose messages hold several events (a cursor, as
- * decode_graph.h describes): open parses the message, next yields one
- * outcome at a time until it returns false.
+ * A decoder whose messages hold several events (decode_graph.h,
+ * decode_social.h): open parses a message, next yields one outcome at a
+ * time. fuzz_cursor_run() checks the open's outcome and every yielded one
+ * as above, that an opened message yields at least one outcome and at most
+ * FUZZ_MAX_OUTCOMES, and that walking the message again gives the same
+ * outcomes in the same order.
  */
+#define FUZZ_MAX_OUTCOMES 1000000
+
 typedef struct fuzz_cursor {
 	const char *name;
 	void *(*create)(void);
@@ -71,11 +76,6 @@ typedef struct fuzz_cursor {
 	bool (*next)(void *decoder, event *ev, decode_result *res);
 } fuzz_cursor;
 
-/*
- * Opens one input and walks every outcome, checking the open's outcome and
- * each event as fuzz_decoder_run() does, and that the same input gives the
- * same outcomes twice. Always returns 0.
- */
 int fuzz_cursor_run(const fuzz_cursor *fc, const uint8_t *data, size_t size);
 
 /* Returns true when a and b have the same time and the same strings, in order. */

@@ -418,7 +418,8 @@ def analytics_seeds():
 # ---------------------------------------------------------------------------
 
 ROSTER_KEYS = ["department", "team", "segment", "work_mode", "employment_type", "region",
-               "aliases", "frontline", "remote", "full_time", "EMEA"]
+               "aliases", "frontline", "remote", "full_time", "EMEA", "consent",
+               "external_sharing", "given", "since"]
 
 
 def roster_input(key, value):
@@ -451,6 +452,14 @@ def roster_seeds():
         "colon_in_value": roster_input("E1014", {"team": "a:b", "department": ""}),
         "long_key": roster_input("K" * 255, record),
         "key_invalid_utf8": roster_input(b"\xff\xfeE", record),
+        "consent_given": roster_input("E1015", {"consent": {"external_sharing": True}}),
+        "consent_since": roster_input("E1016", {"consent": {"external_sharing": {
+            "given": True, "since": "2026-03-01T09:00:00+01:00"}}}),
+        "consent_since_number": roster_input("E1017", {"consent": {"external_sharing": {
+            "given": True, "since": 1.7723e12}}}),
+        "consent_wrong_types": roster_input("E1018", {"consent": {"external_sharing": "yes",
+                                                                  "other": [1]}}),
+        "consent_array": roster_input("E1019", {"consent": ["external_sharing"]}),
     }
     for name, doc in json_hostile(base).items():
         seeds[name] = roster_input("E2000", doc)
@@ -614,6 +623,65 @@ def typeform_seeds():
 # ---------------------------------------------------------------------------
 
 # harness -> (fixture globs under tests/fixtures, seed builder, dictionary, takes realworld JSON)
+# ---------------------------------------------------------------------------
+# Social-sharing webhooks (processors/decode_social.h)
+# ---------------------------------------------------------------------------
+
+SOCIAL_KEYS = ["type", "events", "network", "employee_id", "occurred_at", "share", "id",
+               "content_id", "created_at", "post", "lifecycleState", "PUBLISHED", "created",
+               "time", "specificContent", "com.linkedin.ugc.ShareContent", "media",
+               "statistics", "clickCount", "impressionCount", "timeRange", "start", "end",
+               "share.created", "share.deleted", "share.statistics", "linkedin"]
+
+
+def social_share(**extra):
+    doc = {"type": "share.created", "network": "linkedin", "employee_id": "emp-seed-1",
+           "share": {"id": "urn:li:share:1", "content_id": "cms:seed",
+                     "created_at": "2026-03-02T09:00:00Z"}}
+    doc.update(extra)
+    return doc
+
+
+def social_stats(clicks=12, impressions=340, start=1772409600000, end=1772496000000):
+    return {"type": "share.statistics", "network": "linkedin", "employee_id": "emp-seed-1",
+            "share": {"id": "urn:li:share:1"}, "timeRange": {"start": start, "end": end},
+            "statistics": {"clickCount": clicks, "impressionCount": impressions}}
+
+
+def social_seeds():
+    base = dumps({"events": [social_share(), social_stats()]})
+    post = {"lifecycleState": "PUBLISHED", "created": {"time": 1772442000000},
+            "specificContent": {"com.linkedin.ugc.ShareContent": {
+                "media": [{"media": "urn:li:linkedInArticle:1"}]}}}
+    seeds = {
+        "base": base,
+        "single_share": dumps(social_share()),
+        "linkedin_post": dumps(social_share(share={"id": "urn:li:share:2", "post": post})),
+        "deleted": dumps(social_share(type="share.deleted", occurred_at=1772442000)),
+        "string_wrapped": dumps(json.dumps(social_share())),
+        "counts_exponent": dumps(social_stats(clicks=1.2e3, impressions="99")),
+        "counts_huge": dumps(social_stats(clicks=10 ** 19, impressions=-1)),
+        "counts_fraction": dumps(social_stats(clicks=0.5, impressions=1e9)),
+        "range_reversed": dumps(social_stats(start=1772496000000, end=1772409600000)),
+        "range_strings": dumps(social_stats(start="2026-03-02T00:00:00+01:00",
+                                            end="2026-03-03T00:00:00-00:30")),
+        "range_huge": dumps(social_stats(start=1, end=9.2e15)),
+        "employee_number": dumps(social_share(employee_id=2 ** 62)),
+        "employee_negative": dumps(social_share(employee_id=-7)),
+        "network_long": dumps(social_share(network="L" * 65)),
+        "network_emoji": dumps(social_share(network="linked🎉in")),
+        "share_id_long": dumps(social_share(share={"id": "s" * 300, "content_id": "c"})),
+        "many_events": dumps({"events": [social_stats()] * 5000}),
+        "events_wrong_types": dumps({"events": [1, "x", None, [], {"type": None}]}),
+        "repeated_keys": b'{"type":"share.created","type":"share.statistics","network":"x",'
+                         b'"employee_id":"e","share":{"id":"s","id":"t"},'
+                         b'"timeRange":{"start":1,"end":2},"statistics":{"clickCount":1}}',
+        "nested_string": dumps(json.dumps(json.dumps(social_share()))),
+    }
+    seeds.update(json_hostile(base))
+    return seeds
+
+
 HARNESSES = {
     "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
     "fuzz_decode_avro_resolved": ([], resolved_seeds, avro_dict(), False),
@@ -626,6 +694,7 @@ HARNESSES = {
     "fuzz_decode_viva": (["viva/*.json"], viva_seeds, json_dict(VIVA_KEYS), True),
     "fuzz_decode_analytics": (["analytics/*.json"], analytics_seeds, json_dict(ANALYTICS_KEYS),
                               True),
+    "fuzz_decode_social": (["social/*.json"], social_seeds, json_dict(SOCIAL_KEYS), True),
     "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
     "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,
                     [k.encode() for k in CONFIG_KEYS], False),

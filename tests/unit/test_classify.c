@@ -13,7 +13,7 @@
 
 #include "classify.h"
 
-enum { PEER_RECOGNITION, KUDOS, CONTENT, AMPLIFICATION, N_BEHAVIOURS };
+enum { PEER_RECOGNITION, KUDOS, CONTENT, AMPLIFICATION, CLICKS, N_BEHAVIOURS };
 
 static char *reaction_added[] = {"reaction_added"};
 static char *reaction_removed[] = {"reaction_removed"};
@@ -23,6 +23,7 @@ static char *kudos_channels[] = {"C_KUDOS", "C_THANKS"};
 static char *content_kinds[] = {"message_posted", "file_shared", "message_posted"};
 static char *slack_only[] = {"slack"};
 static char *share_kinds[] = {"share_external"};
+static char *click_kinds[] = {"share_clicks"};
 
 static config_rule peer_rules[] = {
     {.kinds = reaction_added,
@@ -60,11 +61,22 @@ static config_rule share_rules[] = {
     {.kinds = share_kinds, .n_kinds = 1, .credit = CREDIT_ACTOR, .effect = +1},
 };
 
+static config_rule click_rules[] = {
+    {.kinds = click_kinds,
+     .n_kinds = 1,
+     .credit = CREDIT_ACTOR,
+     .effect = +1,
+     .requires_consent = CONSENT_EXTERNAL_SHARING,
+     .amount_attribute = "clicks",
+     .amount_max = 5000},
+};
+
 static config_behaviour behaviours[N_BEHAVIOURS] = {
     [PEER_RECOGNITION] = {.id = "peer_recognition", .rules = peer_rules, .n_rules = 2},
     [KUDOS] = {.id = "kudos", .rules = kudos_rules, .n_rules = 1},
     [CONTENT] = {.id = "content_contribution", .rules = content_rules, .n_rules = 1},
     [AMPLIFICATION] = {.id = "amplification", .rules = share_rules, .n_rules = 1},
+    [CLICKS] = {.id = "share_clicks", .rules = click_rules, .n_rules = 1},
 };
 
 static config test_config = {.behaviours = behaviours, .n_behaviours = N_BEHAVIOURS};
@@ -105,6 +117,26 @@ static int teardown(void **state)
 {
 	classify_free(*state);
 	return 0;
+}
+
+/* What the rule asks of the credit travels with the hit; gate.h checks it. */
+static void hit_carries_consent_and_amount(void **state)
+{
+	classify_hit hits[4];
+	event ev = make_event("social", "share_clicks", NULL, NULL, 0);
+
+	assert_int_equal(classify_event(*state, &ev, hits, 4), 1);
+	assert_int_equal(hits[0].behaviour, CLICKS);
+	assert_int_equal(hits[0].consent, CONSENT_EXTERNAL_SHARING);
+	assert_string_equal(hits[0].amount_attribute, "clicks");
+	assert_int_equal(hits[0].amount_max, 5000);
+	assert_int_equal(hits[0].amount, 1);
+
+	ev = make_event(NULL, "share_external", NULL, NULL, 0);
+	assert_int_equal(classify_event(*state, &ev, hits, 4), 1);
+	assert_int_equal(hits[0].consent, CONSENT_NONE);
+	assert_null(hits[0].amount_attribute);
+	assert_int_equal(hits[0].amount, 1);
 }
 
 static void unknown_kind_matches_nothing(void **state)
@@ -260,6 +292,7 @@ static void classify_timing_report(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(hit_carries_consent_and_amount),
 	    cmocka_unit_test(unknown_kind_matches_nothing),
 	    cmocka_unit_test(kind_must_match_exactly),
 	    cmocka_unit_test(reaction_filter),

@@ -264,13 +264,15 @@ static void test_reference_config_loads(void **state)
 	assert_int_equal(cfg->outputs.dlq.format, OUTPUT_FORMAT_JSON);
 
 	const char *ids[] = {"recognition_given",   "recognition_received", "content_contribution",
-			     "forum_participation", "content_shared",	    "referral_made",
-			     "referral_hired",	    "training_completed",   "enps_promoter",
-			     "enps_passive",	    "enps_detractor",	    "content_reach",
-			     "community_membership"};
-	assert_int_equal(cfg->n_behaviours, 13);
-	for (size_t i = 0; i < 13; i++)
+			     "forum_participation", "content_shared",	    "share_clicks",
+			     "share_reach",	    "referral_made",	    "referral_hired",
+			     "training_completed",  "enps_promoter",	    "enps_passive",
+			     "enps_detractor",	    "content_reach",	    "community_membership"};
+	assert_int_equal(cfg->n_behaviours, 15);
+	for (size_t i = 0; i < 15; i++)
 		assert_string_equal(cfg->behaviours[i].id, ids[i]);
+	assert_int_equal(cfg->behaviours[4].rules[0].requires_consent, CONSENT_EXTERNAL_SHARING);
+	assert_string_equal(cfg->behaviours[5].rules[0].amount_attribute, "clicks");
 
 	recognition = &cfg->behaviours[0];
 	assert_int_equal(recognition->n_rules, 8);
@@ -278,8 +280,8 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[5].sources[0], "viva");
 	assert_true(recognition->rules[5].requires_targets);
 	assert_string_equal(recognition->rules[7].kinds[0], "content_liked");
-	assert_int_equal(cfg->behaviours[11].rules[0].credit, CREDIT_TARGETS);
-	assert_int_equal(cfg->behaviours[12].rules[1].effect, -1);
+	assert_int_equal(cfg->behaviours[13].rules[0].credit, CREDIT_TARGETS);
+	assert_int_equal(cfg->behaviours[14].rules[1].effect, -1);
 	assert_string_equal(recognition->rules[4].sources[0], "teams");
 	assert_string_equal(recognition->rules[4].reactions[0], "like");
 	assert_int_equal(recognition->rules[0].n_reactions, 7);
@@ -289,7 +291,7 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[2].channels[0], "C0KUDOS01");
 	assert_int_equal(cfg->behaviours[1].rules[0].credit, CREDIT_TARGETS);
 
-	assert_int_equal(cfg->n_kpis, 8);
+	assert_int_equal(cfg->n_kpis, 10);
 	assert_int_equal(cfg->privacy.min_respondents, 5);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
@@ -1748,6 +1750,62 @@ static void test_rule_route_and_runbook(void **state)
 	expect_error(yaml, RULE_KP ".runbook_url", "501 bytes long", "at most 500", NULL);
 }
 
+/* A KPI and a behaviour with one rule given as a flow map; weight 1. */
+#define ONE_RULE(rule)                                                                             \
+	KAFKA PRIVACY "behaviours:\n  clicks: {rules: [" rule "]}\n"                              \
+		      "kpis:\n  - id: clicks_total\n    behaviours: [clicks]\n"                     \
+		      "    aggregation: count\n    window: 7d\n    quadrant: customer\n"            \
+		      "    indicator: leading\n    weight: 1\n    target: 100\n"
+
+static void test_rule_consent_and_amount(void **state)
+{
+	config *cfg = load_valid(ONE_RULE(
+	    "{kinds: [share_clicks], requires_consent: external_sharing, amount_attribute: clicks,"
+	    " amount_max: 5000}, {kinds: [share_reach], amount_attribute: reach}, "
+	    "{kinds: [share_external]}"));
+	const config_rule *r = cfg->behaviours[0].rules;
+
+	(void)state;
+	assert_int_equal(r[0].requires_consent, CONSENT_EXTERNAL_SHARING);
+	assert_string_equal(r[0].amount_attribute, "clicks");
+	assert_int_equal(r[0].amount_max, 5000);
+	assert_int_equal(r[1].requires_consent, CONSENT_NONE);
+	assert_string_equal(r[1].amount_attribute, "reach");
+	assert_int_equal(r[1].amount_max, CONFIG_AMOUNT_MAX_DEFAULT);
+	assert_null(r[2].amount_attribute);
+	assert_string_equal(config_consent_name(CONSENT_EXTERNAL_SHARING), "external_sharing");
+	assert_null(config_consent_name(CONSENT_NONE));
+	config_free(cfg);
+
+	cfg = load_valid(GRAPH_INPUT("social", ""));
+	assert_int_equal(cfg->kafka.inputs[0].format, INPUT_FORMAT_SOCIAL);
+	config_free(cfg);
+}
+
+static void test_rule_consent_and_amount_errors(void **state)
+{
+	(void)state;
+	expect_error(ONE_RULE("{kinds: [s], requires_consent: marketing}"),
+		     "behaviours.clicks.rules[0].requires_consent", "invalid value 'marketing'",
+		     "external_sharing", NULL);
+	expect_error(ONE_RULE("{kinds: [s], requires_consent: external_sharing, credit: targets}"),
+		     "behaviours.clicks.rules[0].requires_consent", "credit the actor",
+		     "credit: actor", NULL);
+	expect_error(ONE_RULE("{kinds: [s], amount_attribute: \"click count\"}"),
+		     "behaviours.clicks.rules[0].amount_attribute", "invalid value 'click count'",
+		     "letters, digits", NULL);
+	expect_error(ONE_RULE("{kinds: [s], amount_max: 10}"),
+		     "behaviours.clicks.rules[0].amount_max", "only with amount_attribute", NULL);
+	expect_error(ONE_RULE("{kinds: [s], amount_attribute: clicks, amount_max: 0}"),
+		     "behaviours.clicks.rules[0].amount_max", "between 1 and 1000000000", NULL);
+	expect_error(ONE_RULE("{kinds: [s], amount_attribute: clicks, amount_max: 1000000001}"),
+		     "behaviours.clicks.rules[0].amount_max", "between 1 and 1000000000", NULL);
+	expect_error(ONE_RULE("{kinds: [s], amount_attribute: clicks, amount_max: \"10\"}"),
+		     "behaviours.clicks.rules[0].amount_max", "remove the quotes", NULL);
+	expect_error(ONE_RULE("{kinds: [s], amount_attribute: [clicks]}"),
+		     "behaviours.clicks.rules[0].amount_attribute", NULL);
+}
+
 static void test_rule_labels(void **state)
 {
 	char yaml[4096], text[300];
@@ -1983,6 +2041,8 @@ int main(void)
 	    cmocka_unit_test(test_rule_timing_errors),
 	    cmocka_unit_test(test_rule_disparity_sample),
 	    cmocka_unit_test(test_rule_route_and_runbook),
+	    cmocka_unit_test(test_rule_consent_and_amount),
+	    cmocka_unit_test(test_rule_consent_and_amount_errors),
 	    cmocka_unit_test(test_rule_labels),
 	    cmocka_unit_test(test_rule_escalate),
 	    cmocka_unit_test(test_alerts_defaults_and_values),

@@ -423,6 +423,110 @@ static void upsert_direct_api(void **state)
 	assert_int_equal(headcount_of(f, "team:Core"), 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Consent                                                                  */
+
+#define T0 1772446502000 /* 2026-03-02T10:15:02Z */
+
+static bool consents(fixture *f, const char *id, int64_t t_ms)
+{
+	const roster_person *p = lookup(f, id);
+	assert_non_null(p);
+	return roster_has_consent(p, CONSENT_EXTERNAL_SHARING, t_ms);
+}
+
+static void consent_forms_are_read(void **state)
+{
+	fixture *f = *state;
+
+	apply_ok(f, "e1", "{\"team\": \"Core\", \"consent\": {\"external_sharing\": true}}");
+	apply_ok(f, "e2", "{\"team\": \"Core\", \"consent\": {\"external_sharing\": false}}");
+	apply_ok(f, "e3", "{\"team\": \"Core\"}");
+	apply_ok(f, "e4", "{\"consent\": {\"external_sharing\": "
+			  "{\"given\": true, \"since\": \"2026-03-02T10:15:02Z\"}}}");
+	apply_ok(f, "e5", "{\"consent\": {\"external_sharing\": "
+			  "{\"given\": true, \"since\": 1772446502}}}");
+	apply_ok(f, "e6", "{\"consent\": {\"external_sharing\": {\"given\": false, "
+			  "\"since\": \"2026-03-02T10:15:02Z\"}, \"newsletter\": \"yes\"}}");
+	apply_ok(f, "e7", "{\"consent\": null, \"aliases\": [\"U07\"]}");
+
+	assert_true(consents(f, "e1", 1));
+	assert_false(consents(f, "e2", T0));
+	assert_false(consents(f, "e3", T0));
+	/* Not before the time it was given: consent is not retroactive. */
+	assert_false(consents(f, "e4", T0 - 1));
+	assert_true(consents(f, "e4", T0));
+	assert_false(consents(f, "e5", T0 - 1));
+	assert_true(consents(f, "e5", T0));
+	assert_false(consents(f, "e6", T0));
+	assert_false(consents(f, "U07", T0));
+	/* Rules without a purpose need nothing. */
+	assert_true(roster_has_consent(lookup(f, "e3"), CONSENT_NONE, T0));
+}
+
+static void a_later_record_withdraws_consent(void **state)
+{
+	fixture *f = *state;
+
+	apply_ok(f, "e1", "{\"team\": \"Core\", \"aliases\": [\"U01\"], "
+			  "\"consent\": {\"external_sharing\": true}}");
+	assert_true(consents(f, "U01", T0));
+	/* The record replaces the person: without the consent it is withdrawn. */
+	apply_ok(f, "e1", "{\"team\": \"Core\", \"aliases\": [\"U01\"]}");
+	assert_false(consents(f, "U01", T0));
+	apply_ok(f, "e1", "{\"consent\": {\"external_sharing\": true}}");
+	assert_true(consents(f, "e1", T0));
+	apply_ok(f, "e1", "{\"consent\": {\"external_sharing\": {\"given\": false}}}");
+	assert_false(consents(f, "e1", T0));
+
+	/* A tombstone removes the person and so the consent. */
+	apply_ok(f, "e1", "{\"consent\": {\"external_sharing\": true}}");
+	apply_ok(f, "e1", NULL);
+	assert_null(lookup(f, "e1"));
+	apply_ok(f, "e1", "{\"team\": \"Core\"}");
+	assert_false(consents(f, "e1", T0));
+}
+
+static void bad_consent_is_rejected_and_keeps_state(void **state)
+{
+	fixture *f = *state;
+	static const char *const bad[] = {
+	    "{\"consent\": true}",
+	    "{\"consent\": [\"external_sharing\"]}",
+	    "{\"consent\": {\"external_sharing\": \"yes\"}}",
+	    "{\"consent\": {\"external_sharing\": 1}}",
+	    "{\"consent\": {\"external_sharing\": {\"since\": 1772446502}}}",
+	    "{\"consent\": {\"external_sharing\": {\"given\": true, \"since\": \"today\"}}}",
+	    "{\"consent\": {\"external_sharing\": {\"given\": true, \"since\": -1}}}",
+	    "{\"consent\": {\"external_sharing\": {\"given\": true, \"since\": [1]}}}",
+	};
+	char err[256];
+
+	apply_ok(f, "e1", "{\"consent\": {\"external_sharing\": true}}");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (apply(f, "e1", bad[i], err, sizeof(err)) == 0)
+			fail_msg("record %zu was accepted: %s", i, bad[i]);
+		assert_non_null(strstr(err, "consent"));
+	}
+	assert_true(consents(f, "e1", T0));
+}
+
+static void set_consent_needs_a_person_and_a_purpose(void **state)
+{
+	fixture *f = *state;
+	pseudonym id = pseudo(f, "e1");
+	pseudonym nobody = pseudo(f, "e9");
+
+	apply_ok(f, "e1", "{\"team\": \"Core\"}");
+	assert_false(roster_set_consent(f->roster, &nobody, CONSENT_EXTERNAL_SHARING, true, 0));
+	assert_false(roster_set_consent(f->roster, &id, CONSENT_NONE, true, 0));
+	assert_false(roster_set_consent(f->roster, &id, CONSENT_PURPOSE_COUNT, true, 0));
+	assert_true(roster_set_consent(f->roster, &id, CONSENT_EXTERNAL_SHARING, true, T0));
+	assert_false(consents(f, "e1", T0 - 1));
+	assert_true(consents(f, "e1", T0));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -435,6 +539,9 @@ int main(void)
 	    T(oversized_record_rejected),
 	    T(scope_intern_rules),	    T(many_people_stay_consistent),
 	    T(upsert_direct_api),
+	    T(consent_forms_are_read),	    T(a_later_record_withdraws_consent),
+	    T(bad_consent_is_rejected_and_keeps_state),
+	    T(set_consent_needs_a_person_and_a_purpose),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
