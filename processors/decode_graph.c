@@ -924,10 +924,10 @@ static void decode_graph_mentions(event *ev, const json_t *msg)
 	}
 }
 
-/* Rejects any id or attribute value longer than DECODE_GRAPH_MAX_ID. */
+/* Rejects any id, event id or attribute value longer than DECODE_GRAPH_MAX_ID. */
 static decode_status decode_graph_check_lengths(const event *ev, decode_result *res)
 {
-	const event_str ids[] = {ev->actor_id, ev->content_id, ev->channel_id};
+	const event_str ids[] = {ev->event_id, ev->actor_id, ev->content_id, ev->channel_id};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (ids[i].len > DECODE_GRAPH_MAX_ID)
