@@ -23,13 +23,6 @@
 #include "decode_graph.h"
 #include "fuzz_decoder.h"
 
-/*
- * Maximum event id: "<conversation>/<message>:reaction:<user>:<type>:<time>"
- * with conversation, message, user and type at most 256 bytes each and the
- * time at most 40, the limits of decode_graph.c.
- */
-#define GRAPH_MAX_EVENT_ID (4 * 256 + 40 + 13)
-
 static const struct {
 	const char *certificate_id;
 	const char *file;
@@ -154,7 +147,6 @@ static const fuzz_decoder graph = {
     .check_ok = graph_check_ok,
     .open = graph_open,
     .next = graph_next,
-    .max_event_id = GRAPH_MAX_EVENT_ID,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -21,10 +21,9 @@
  *     [a-z0-9_]) and a detail that is a NUL-terminated, printable sentence;
  *   - an OK event has a non-empty event_id and kind, a positive event time,
  *     at most EVENT_MAX_TARGETS targets and EVENT_MAX_ATTRS attributes, no
- *     empty target or attribute key, no string longer than FUZZ_MAX_FIELD
- *     bytes and no event_id longer than the harness's max_event_id; every
- *     byte of every string is read, so that AddressSanitizer catches a
- *     string that points outside live memory;
+ *     empty target or attribute key, and no string longer than
+ *     FUZZ_MAX_FIELD bytes; every byte of every string is read, so that
+ *     AddressSanitizer catches a string that points outside live memory;
  *   - decoding the same input again gives the same statuses, reasons and
  *     events, in the same order;
  *   - the harness's own check, if it has one, passes.
@@ -70,20 +69,16 @@ typedef struct fuzz_decoder {
 	decode_status (*open)(void *decoder, const uint8_t *buf, size_t len, decode_result *res);
 	bool (*next)(void *decoder, event *ev, decode_result *res);
 
-	/* Maximum length of an event_id if the decoder documents a longer one; 0 means
-	 * FUZZ_MAX_FIELD. */
-	size_t max_event_id;
 } fuzz_decoder;
 
 /* Decodes one input and checks it; always returns 0, as libFuzzer expects. */
 int fuzz_decoder_run(const fuzz_decoder *fd, const uint8_t *data, size_t size);
 
 /*
- * Checks an OK event against the contract above, with event ids up to
- * max_event_id bytes (0: FUZZ_MAX_FIELD), and returns a hash of its
+ * Checks an OK event against the contract above and returns a hash of its
  * content. Calls fuzz_fail() with name when a check does not hold.
  */
-uint64_t fuzz_check_event(const char *name, const event *ev, size_t max_event_id);
+uint64_t fuzz_check_event(const char *name, const event *ev);
 
 /* Returns true when s is NUL-terminated within size bytes and printable ASCII before that. */
 bool fuzz_line_ok(const char *s, size_t size);

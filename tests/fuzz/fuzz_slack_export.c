@@ -173,7 +173,7 @@ static void export_event_cb(const event *ev, slack_export_kind kind, void *opaqu
 {
 	export_run *run = opaque;
 
-	uint64_t h = fuzz_check_event(EXPORT_NAME, ev, 0);
+	uint64_t h = fuzz_check_event(EXPORT_NAME, ev);
 	export_check_event(ev, kind, run->channel->id);
 	run->hash = (run->hash ^ h ^ (uint64_t)kind) * 0x100000001b3ULL;
 	if (kind < SLACK_EXPORT_KIND_COUNT)
