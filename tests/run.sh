@@ -26,7 +26,7 @@ ctest.
   -h, --help     show this help and exit
 
 Set JOBS to change the build and test parallelism (default 2) and
-FUZZ_SECONDS the fuzzing time per harness (default 20).
+FUZZ_SECONDS the fuzzing time per harness (default 12).
 EOF
 }
 
@@ -91,7 +91,7 @@ build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADVOCACY_WERROR=ON
 
 if [ "$fuzz" = 1 ] && [ "$quick" = 0 ]; then
 	rm -f "$root/build-fuzz/fuzz/summary.txt"
-	step "build-fuzz: fuzz" "$root/tests/fuzz/run.sh" --time "${FUZZ_SECONDS:-20}" || true
+	step "build-fuzz: fuzz" "$root/tests/fuzz/run.sh" --time "${FUZZ_SECONDS:-12}" || true
 	# One line per harness: its executions and time as libFuzzer reported them.
 	if [ -s "$root/build-fuzz/fuzz/summary.txt" ]; then
 		mapfile -t fuzz_results <"$root/build-fuzz/fuzz/summary.txt"
