@@ -362,11 +362,13 @@ static int decode_avro_scan_blocks(decode_avro_cursor *c, const decode_avro_fiel
 			if (map && (decode_avro_scan_string(c, f, &key, res) ||
 				    decode_avro_scan_string(c, f, &value, res)))
 				return -1;
-			if (map && memchr(key.ptr, '\0', key.len))
-				return decode_avro_reject(res, "invalid_avro",
-							  "field %s has a key with a NUL byte", f->name);
 			if (!map && decode_avro_scan_string(c, f, &value, res))
 				return -1;
+			/* The writer cannot encode such a key: avro-c's map keys are C strings. */
+			if (map && key.len > 0 && memchr(key.ptr, '\0', key.len) != NULL)
+				return decode_avro_reject(res, "invalid_attribute_key",
+							  "field %s has a key with a NUL byte",
+							  f->name);
 			if (map)
 				decode_avro_add_attr(ev, key, value);
 			else
@@ -638,7 +640,9 @@ static bool avro_event_writer_valid(const event *ev)
 			return false;
 	for (size_t i = 0; i < ev->attr_count; i++)
 		if (!avro_event_writer_str_ok(ev->attrs[i].key) ||
-		    !avro_event_writer_str_ok(ev->attrs[i].value))
+		    !avro_event_writer_str_ok(ev->attrs[i].value) ||
+		    (ev->attrs[i].key.len > 0 &&
+		     memchr(ev->attrs[i].key.ptr, '\0', ev->attrs[i].key.len) != NULL))
 			return false;
 	return true;
 }

@@ -25,6 +25,8 @@
  *   - every id at most 256 bytes (id_too_long);
  *   - source, kind, attribute keys and values at most 256 bytes (field_too_long);
  *   - at most EVENT_MAX_TARGETS targets and EVENT_MAX_ATTRS attributes;
+ *   - no NUL byte in an attribute key (invalid_attribute_key), because
+ *     avro-c's map API, which the writer uses, takes keys as C strings;
  *   - no trailing bytes after the datum.
  */
 #ifndef ADVOCACY_DECODE_AVRO_H

@@ -442,6 +442,15 @@ static int64_t decode_graph_offset(event_str s, size_t *i)
 	return mm < 0 || mm > 59 ? INT64_MIN : sign * (hh * 60 + mm);
 }
 
+/* Returns the number of days of month mo (1 to 12) of year y, Gregorian. */
+static int64_t decode_graph_month_days(int64_t y, int64_t mo)
+{
+	static const int64_t days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 /* Parses "2021-02-02T18:19:52.105Z" or "...52.9097561-08:00" into ms; 0 when invalid. */
 static int64_t decode_graph_iso_ms(event_str s)
 {
@@ -457,6 +466,8 @@ static int64_t decode_graph_iso_ms(event_str s)
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
 	    mi > 59 || se < 0 || se > 60)
 		return 0;
+	if (d > decode_graph_month_days(y, mo))
+		return 0; /* e.g. 2025-02-29, which decode_graph_days() would roll into March */
 	int64_t frac = decode_graph_fraction(s, &i);
 	int64_t offset = decode_graph_offset(s, &i);
 	if (frac < 0 || offset == INT64_MIN || i != s.len)
@@ -913,10 +924,10 @@ static void decode_graph_mentions(event *ev, const json_t *msg)
 	}
 }
 
-/* Rejects any id or attribute value longer than DECODE_GRAPH_MAX_ID. */
+/* Rejects any id, event id or attribute value longer than DECODE_GRAPH_MAX_ID. */
 static decode_status decode_graph_check_lengths(const event *ev, decode_result *res)
 {
-	const event_str ids[] = {ev->actor_id, ev->content_id, ev->channel_id};
+	const event_str ids[] = {ev->event_id, ev->actor_id, ev->content_id, ev->channel_id};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (ids[i].len > DECODE_GRAPH_MAX_ID)

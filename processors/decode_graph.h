@@ -32,7 +32,9 @@
  *   <channel or chat>/<message id>:reaction:<user id>:<reactionType>:<createdDateTime>
  * so a reaction repeated by every later update of its message counts once.
  * They are written into a buffer the decoder owns. An event id leaves the
- * process only as the 64-bit dedup hash.
+ * process only as the 64-bit dedup hash. An event whose id would be longer
+ * than 256 bytes, like every other id, is INVALID id_too_long; Teams ids
+ * keep a real reaction's id near 200 bytes.
  *
  * Reasons: message level IGNORED unsupported_envelope, empty_collection;
  * INVALID oversized, invalid_json, not_an_object. Per notification or event:

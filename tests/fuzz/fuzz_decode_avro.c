@@ -76,8 +76,13 @@ static void avro_round_trip(void *opaque, const event *ev)
 		fuzz_fail("decode_avro", "the round trip changed the event");
 }
 
-static const fuzz_decoder avro = {"decode_avro", avro_create, avro_destroy, avro_decode,
-				  avro_round_trip};
+static const fuzz_decoder avro = {
+    .name = "decode_avro",
+    .create = avro_create,
+    .destroy = avro_destroy,
+    .decode = avro_decode,
+    .check_ok = avro_round_trip,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -34,9 +34,13 @@ static void greenhouse_check_ok(void *d, const event *ev)
 		fuzz_fail("decode_greenhouse", "a referral without actor, or with targets or attributes");
 }
 
-static const fuzz_decoder greenhouse = {"decode_greenhouse", greenhouse_create,
-					greenhouse_destroy, greenhouse_decode,
-					greenhouse_check_ok};
+static const fuzz_decoder greenhouse = {
+    .name = "decode_greenhouse",
+    .create = greenhouse_create,
+    .destroy = greenhouse_destroy,
+    .decode = greenhouse_decode,
+    .check_ok = greenhouse_check_ok,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -24,7 +24,12 @@ static decode_status slack_decode(void *d, const uint8_t *buf, size_t len, event
 	return decode_slack_message(d, buf, len, ev, res);
 }
 
-static const fuzz_decoder slack = {"decode_slack", slack_create, slack_destroy, slack_decode, NULL};
+static const fuzz_decoder slack = {
+    .name = "decode_slack",
+    .create = slack_create,
+    .destroy = slack_destroy,
+    .decode = slack_decode,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

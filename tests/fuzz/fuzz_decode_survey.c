@@ -35,8 +35,13 @@ static void survey_check_ok(void *d, const event *ev)
 		fuzz_fail("decode_survey", "an answer without respondent, or with more than its kind");
 }
 
-static const fuzz_decoder survey = {"decode_survey", survey_create, survey_destroy, survey_decode,
-				    survey_check_ok};
+static const fuzz_decoder survey = {
+    .name = "decode_survey",
+    .create = survey_create,
+    .destroy = survey_destroy,
+    .decode = survey_decode,
+    .check_ok = survey_check_ok,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

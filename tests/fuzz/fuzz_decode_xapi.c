@@ -73,7 +73,12 @@ static decode_status xapi_decode(void *d, const uint8_t *buf, size_t len, event 
 	return res->status;
 }
 
-static const fuzz_decoder xapi = {"decode_xapi", xapi_create, xapi_destroy, xapi_decode, NULL};
+static const fuzz_decoder xapi = {
+    .name = "decode_xapi",
+    .create = xapi_create,
+    .destroy = xapi_destroy,
+    .decode = xapi_decode,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

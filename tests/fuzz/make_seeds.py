@@ -10,17 +10,23 @@ truncated Avro, negative and huge varint lengths, invalid UTF-8, deep JSON
 nesting, wrong types, numbers in exponent form, repeated keys, JSON inside
 JSON strings, CRLF line endings, 4-byte emoji and multi-megabyte payloads.
 Nothing large is committed; everything is generated on each run. With
---realworld, the published payloads of that folder are added to the JSON
-harnesses' seeds in OUT_DIR only; they are read, never copied into the tree.
+--realworld, the published payloads of that folder are added to the seeds
+of the harnesses whose formats they are in, in OUT_DIR only; they are read,
+never copied into the tree. The encrypted Graph seeds are encrypted on each
+run with the TEST-ONLY key tests/fixtures/graph/test-key.pem, using the
+openssl command-line tool.
 
 To seed a new harness, add an entry to HARNESSES (see tests/fuzz/README.md).
 """
 import argparse
+import base64
 import glob
 import hashlib
+import hmac
 import json
 import os
 import struct
+import subprocess
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -619,10 +625,386 @@ def typeform_seeds():
 
 
 # ---------------------------------------------------------------------------
+# Microsoft Graph change notifications about Teams chatMessages
+# ---------------------------------------------------------------------------
+
+GRAPH_DIR = os.path.join(FIXTURES, "graph")
+GRAPH_CERT_ID = "advocacyd-test-2025"  # the id the harness gives test-key.pem
+GRAPH_TEAM = "7a1b2c3d-0000-4e5f-8a9b-0c1d2e3f4a01"
+GRAPH_CHANNEL = "19:5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d@thread.tacv2"
+GRAPH_CHAT = "19:seedchat0001_seedchat0002@unq.gbl.spaces"
+GRAPH_KEYS = ["value", "validationTokens", "changeType", "lifecycleEvent", "resource",
+              "resourceData", "encryptedContent", "data", "dataKey", "dataSignature",
+              "encryptionCertificateId", "@odata.type", "#Microsoft.Graph.chatMessage",
+              "messageType", "message", "systemEventMessage", "id", "replyToId", "from", "user",
+              "application", "device", "createdDateTime", "lastEditedDateTime",
+              "deletedDateTime", "lastModifiedDateTime", "channelIdentity", "teamId",
+              "channelId", "chatId", "mentions", "mentioned", "reactions", "reactionType",
+              "created", "updated", "deleted", "Created", "/messages('", "/replies('",
+              "teams('", "channels('", "chats('", "2025-12-05T08:00:00.123Z", "-08:00",
+              GRAPH_CERT_ID]
+
+
+def graph_user(uid):
+    return {"application": None, "device": None,
+            "user": {"id": uid, "displayName": "Seed Person", "userIdentityType": "aadUser"}}
+
+
+def graph_message(mid="1765000000001", chat=False, reply_to=None, mentions=(), reactions=(),
+                  **extra):
+    """A chatMessage with invented ids in a channel, or in a chat."""
+    msg = {"id": mid, "replyToId": reply_to, "messageType": "message",
+           "createdDateTime": "2025-12-06T09:00:00.001Z",
+           "lastModifiedDateTime": "2025-12-06T09:00:00.001Z", "lastEditedDateTime": None,
+           "deletedDateTime": None, "from": graph_user("seed-user-0001"),
+           "body": {"contentType": "html", "content": "seed text \U0001F389"},
+           "channelIdentity": None if chat else {"teamId": GRAPH_TEAM,
+                                                 "channelId": GRAPH_CHANNEL},
+           "chatId": GRAPH_CHAT if chat else None,
+           "mentions": [{"id": i, "mentionText": "x", "mentioned": graph_user(u)}
+                        for i, u in enumerate(mentions)],
+           "reactions": [{"reactionType": t, "createdDateTime": "2025-12-06T09:05:00Z",
+                          "user": graph_user(u)} for t, u in reactions]}
+    msg.update(extra)
+    return msg
+
+
+def graph_path(mid, chat=False):
+    if chat:
+        return "chats('%s')/messages('%s')" % (GRAPH_CHAT, mid)
+    return "teams('%s')/channels('%s')/messages('%s')" % (GRAPH_TEAM, GRAPH_CHANNEL, mid)
+
+
+def graph_notification(msg, change="created", chat=False, encrypted=None):
+    """A notification whose resourceData is the message, or with its encryptedContent."""
+    note = {"subscriptionId": "00000000-5eed-4000-8000-000000000001", "changeType": change,
+            "clientState": "seed", "resource": graph_path(msg.get("id", "1"), chat),
+            "tenantId": "00000000-5eed-4000-8000-000000000002"}
+    if encrypted is None:
+        note["resourceData"] = msg
+    else:
+        note["resourceData"] = {"id": msg.get("id", "1"),
+                                "@odata.type": "#Microsoft.Graph.chatMessage"}
+        note["encryptedContent"] = encrypted
+    return note
+
+
+def graph_collection(*notes):
+    return dumps({"value": list(notes), "validationTokens": ["eyJ0eXAiOiJKV1QifQ.e30.c2Vk"]})
+
+
+def openssl(args, data):
+    return subprocess.run(["openssl"] + args, input=data, check=True,
+                          capture_output=True).stdout
+
+
+def graph_encrypt(plain, key_len=32, wrapped=None, pad=True):
+    """encryptedContent for plain under test-key.pem, signed, the way Graph encrypts it."""
+    key = os.urandom(key_len)
+    cipher = {16: "-aes-128-cbc", 24: "-aes-192-cbc", 32: "-aes-256-cbc"}[key_len]
+    data = openssl(["enc", cipher, "-K", key.hex(), "-iv", key[:16].hex()] +
+                   ([] if pad else ["-nopad"]), plain)
+    wrapped = key if wrapped is None else wrapped
+    data_key = openssl(["pkeyutl", "-encrypt", "-inkey", os.path.join(GRAPH_DIR, "test-key.pem"),
+                        "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1",
+                        "-pkeyopt", "rsa_mgf1_md:sha1"], wrapped)
+    sig = hmac.new(key, data, hashlib.sha256).digest()
+    return {"data": base64.b64encode(data).decode(), "dataKey": base64.b64encode(data_key).decode(),
+            "dataSignature": base64.b64encode(sig).decode(),
+            "encryptionCertificateId": GRAPH_CERT_ID,
+            "encryptionCertificateThumbprint": "00" * 20}
+
+
+def graph_encrypted_seeds():
+    """Validly signed notifications whose decrypted plaintexts are hostile."""
+    msg = graph_message(mentions=["seed-user-0002"], reactions=[("like", "seed-user-0003")])
+    plain = dumps(msg)
+    plaintexts = {
+        "plain": plain,
+        "plain_chat_edited": dumps(graph_message(chat=True,
+                                                 lastEditedDateTime="2025-12-06T09:10:00Z")),
+        "plain_deep": deep(5000, "[", "]"),
+        "plain_deep_object": ('{"a":' * 3000 + "1" + "}" * 3000).encode(),
+        "plain_string_of_json": dumps(plain.decode()),
+        "plain_not_json": b"\x00\x01 not json \xff",
+        "plain_invalid_utf8": plain.replace(b'"seed', b'"\xff\xfeseed', 2),
+        "plain_array": b"[" + plain + b"]",
+        "plain_empty_object": b"{}",
+        "plain_bot": dumps(graph_message(**{"from": {"application": {"id": "app"}, "user": None}})),
+        "plain_many_reactions": dumps(graph_message(reactions=[
+            ("\U0001F44D", "seed-user-%04d" % i) for i in range(300)])),
+        "plain_time_number": dumps(graph_message(createdDateTime=1765011600123)),
+        "plain_repeated_keys": plain.replace(b'"id": "1765000000001"',
+                                             b'"id": "1765000000001", "id": "2"', 1),
+    }
+
+    seeds = {}
+    for name, text in plaintexts.items():
+        seeds["enc_" + name] = graph_collection(graph_notification(msg, encrypted=graph_encrypt(text)))
+
+    enc = graph_encrypt(plain)
+    seeds["enc_aes128"] = graph_collection(graph_notification(msg, encrypted=graph_encrypt(plain, 16)))
+    seeds["enc_aes192"] = graph_collection(graph_notification(msg, encrypted=graph_encrypt(plain, 24)))
+    seeds["enc_wrapped_17_bytes"] = graph_collection(graph_notification(
+        msg, encrypted=graph_encrypt(plain, wrapped=os.urandom(17))))
+    # Whole AES blocks that end in a zero byte, which no PKCS7 padding does.
+    unpadded = plain + b" " * (-(len(plain) + 1) % 16) + b"\x00"
+    seeds["enc_unpadded"] = graph_collection(graph_notification(
+        msg, encrypted=graph_encrypt(unpadded, pad=False)))
+    seeds["enc_deleted"] = dumps(graph_notification(msg, "deleted", encrypted=enc))
+    seeds["enc_updated"] = graph_collection(graph_notification(msg, "updated", encrypted=enc))
+    seeds["enc_as_string"] = dumps(graph_collection(
+        graph_notification(msg, encrypted=enc)).decode())
+
+    # Broken encryptedContent: base64, lengths, key sizes and types.
+    variants = {
+        "enc_data_truncated": dict(enc, data=enc["data"][: len(enc["data"]) // 2]),
+        "enc_data_len_mod4_1": dict(enc, data=enc["data"][:-3]),
+        "enc_key_truncated": dict(enc, dataKey=enc["dataKey"][:100]),
+        "enc_sig_truncated": dict(enc, dataSignature=enc["dataSignature"][:20]),
+        "enc_bad_base64": dict(enc, data="!!" + enc["data"][2:]),
+        "enc_padding_inside": dict(enc, dataKey=enc["dataKey"][:8] + "==" + enc["dataKey"][10:]),
+        "enc_three_pads": dict(enc, dataSignature=enc["dataSignature"].rstrip("=") + "==="),
+        "enc_url_safe": dict(enc, data=enc["data"].replace("+", "-").replace("/", "_")),
+        "enc_huge_key": dict(enc, dataKey="QUFB" * 200000),
+        "enc_key_4096_bits": dict(enc, dataKey=base64.b64encode(os.urandom(512)).decode()),
+        "enc_key_too_long": dict(enc, dataKey=base64.b64encode(os.urandom(513)).decode()),
+        "enc_empty_data": dict(enc, data=""),
+        "enc_no_signature": {k: v for k, v in enc.items() if k != "dataSignature"},
+        "enc_key_number": dict(enc, dataKey=12345),
+        "enc_cert_long": dict(enc, encryptionCertificateId="c" * 300),
+        "enc_cert_other": dict(enc, encryptionCertificateId="advocacyd-other-2025"),
+    }
+    for name, content in variants.items():
+        seeds[name] = graph_collection(graph_notification(msg, encrypted=content))
+    seeds["enc_content_string"] = graph_collection(
+        graph_notification(msg, encrypted=json.dumps(enc)))
+    seeds["enc_content_null"] = graph_collection(dict(graph_notification(msg), encryptedContent=None))
+    return seeds
+
+
+def graph_seeds():
+    mentions = ["seed-user-%04d" % i for i in range(2, 40)]
+    full = graph_message(mentions=mentions[:3], reactions=[("like", "seed-user-0003"),
+                                                           ("\U0001F4AF", "seed-user-0004"),
+                                                           ("custom", "seed-user-0001")])
+    base = graph_collection(graph_notification(full))
+    seeds = {
+        "base": base,
+        "single": dumps(graph_notification(full)),
+        "reply": graph_collection(graph_notification(graph_message(reply_to="1765000000000"))),
+        "chat_edited": graph_collection(graph_notification(graph_message(
+            chat=True, lastEditedDateTime="2025-12-06T09:10:00.1234567-08:00"), "updated",
+            chat=True)),
+        "chat_deleted": graph_collection(graph_notification(graph_message(
+            chat=True, deletedDateTime="2025-12-06T09:20:00Z"), "deleted", chat=True)),
+        "updated_reactions_only": graph_collection(graph_notification(full, "Updated")),
+        "many_mentions": graph_collection(graph_notification(graph_message(mentions=mentions))),
+        "many_notifications": graph_collection(*[graph_notification(graph_message(
+            mid="17650000%05d" % i, reactions=[("heart", "seed-user-0009")])) for i in range(500)]),
+        "lifecycle": dumps({"value": [{"lifecycleEvent": "reauthorizationRequired",
+                                       "subscriptionId": "s"}]}),
+        "tokens_only": dumps({"validationTokens": ["t"]}),
+        "empty_value": dumps({"value": []}),
+        "value_object": dumps({"value": {"changeType": "created"}}),
+        "value_scalars": dumps({"value": [1, "x", None, [], {}]}),
+        "no_resource_data": graph_collection({"changeType": "created",
+                                              "resource": graph_path("1")}),
+        "membership": graph_collection({"changeType": "created",
+                                        "resource": "chats('x')/members('y')",
+                                        "resourceData": {"@odata.type": "#Microsoft.Graph.aadUserConversationMember"}}),
+        "system_message": graph_collection(graph_notification(graph_message(
+            messageType="systemEventMessage", **{"from": None}))),
+        "bot_message": graph_collection(graph_notification(graph_message(
+            **{"from": {"application": {"id": "bot"}, "user": None}}))),
+        "path_only_place": graph_collection(graph_notification(graph_message(
+            channelIdentity=None))),
+        "reply_path": graph_collection(dict(graph_notification(graph_message()),
+                                            resource=graph_path("1") + "/replies('2')")),
+        "path_unterminated": graph_collection(dict(graph_notification(graph_message(
+            channelIdentity=None)), resource="teams('t')/channels('19:abc")),
+        "resource_data_string": graph_collection(dict(graph_notification(full),
+                                                      resourceData=json.dumps(full))),
+        "doubly_wrapped": dumps(json.dumps(graph_collection(graph_notification(full)).decode())),
+        "string_wrapped_crlf": dumps(base.decode().replace(",", ",\r\n")),
+        "deep_value": ('{"value":' + "[" * 4000 + "]" * 4000 + "}").encode(),
+        "deep_resource": dumps({"value": [dict(graph_notification(full))]}).replace(
+            b'"body": {', b'"body": ' + b'{"a":' * 2000 + b'{}' + b'}' * 2000 + b', "x": {', 1),
+        "deep_reactions": graph_collection(graph_notification(graph_message(
+            reactions=[]), "created")).replace(b'"reactions": []', b'"reactions": ' +
+                                               b"[" * 3000 + b"]" * 3000, 1),
+        "id_257": graph_collection(graph_notification(graph_message(mid="9" * 257))),
+        "author_257": graph_collection(graph_notification(graph_message(
+            **{"from": graph_user("u" * 257)}))),
+        "reaction_type_257": graph_collection(graph_notification(graph_message(
+            reactions=[("r" * 257, "seed-user-0003")]))),
+        "reactor_256": graph_collection(graph_notification(graph_message(
+            mid="9" * 256, channelIdentity={"teamId": "t" * 256, "channelId": "c" * 256},
+            reactions=[("r" * 256, "u" * 256)]))),
+        "team_257": graph_collection(graph_notification(graph_message(
+            channelIdentity={"teamId": "t" * 257, "channelId": GRAPH_CHANNEL}))),
+        "edit_time_41": graph_collection(graph_notification(graph_message(
+            lastEditedDateTime="2025-12-06T09:10:00.12345678901234567890Z"), "updated")),
+        "reaction_time_number": graph_collection(graph_notification(graph_message(
+            reactions=[("like", "seed-user-0003")]))).replace(b'"2025-12-06T09:05:00Z"',
+                                                              b"1.7650107e12"),
+        "time_exponent": graph_collection(graph_notification(graph_message(createdDateTime=1.7650107e9))),
+        "time_huge": graph_collection(graph_notification(graph_message(createdDateTime=9.3e15))),
+        "time_negative": graph_collection(graph_notification(graph_message(createdDateTime=-1))),
+        "time_leap_second": graph_collection(graph_notification(graph_message(
+            createdDateTime="2016-12-31T23:59:60Z"))),
+        "time_1969": graph_collection(graph_notification(graph_message(
+            createdDateTime="1969-12-31T23:59:59Z"))),
+        "time_offset_far": graph_collection(graph_notification(graph_message(
+            createdDateTime="1970-01-01T00:00:00.5+23:59"))),
+        "time_feb_31": graph_collection(graph_notification(graph_message(
+            createdDateTime="2025-02-31T10:00:00Z"))),
+        "time_year_9999": graph_collection(graph_notification(graph_message(
+            createdDateTime="9999-12-31T23:59:59.9999999-23:59"))),
+        "change_unknown": graph_collection(graph_notification(full, "undeleted")),
+        "oversized": b'{"value":[],"pad":"' + b"x" * MIB + b'"}',
+    }
+    seeds.update(json_hostile(base))
+    try:
+        seeds.update(graph_encrypted_seeds())
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("make_seeds.py: no encrypted Graph seeds, the openssl command failed: %s" % e,
+              file=sys.stderr)
+    return seeds
+
+
+def graph_realworld(realworld):
+    """The published Graph and Teams payloads, as the daemon would receive them."""
+    return realworld_files(realworld, ["msgraph-docs/*.json", "msteams-docs/**/*.json"])
+
+
+# ---------------------------------------------------------------------------
+# Slack export: control byte, users.json, listing, folder name, day file
+# ---------------------------------------------------------------------------
+
+EXPORT_LISTINGS = ["channels.json", "groups.json", "mpims.json", "dms.json"]
+EXPORT_KEYS = ["type", "message", "subtype", "user", "ts", "thread_ts", "reactions", "name",
+               "users", "count", "files", "id", "mode", "tombstone", "hidden_by_limit",
+               "bot_id", "is_bot", "deleted", "channel_join", "group_join", "file_share",
+               "thread_broadcast", "me_message", "bot_message", "USLACKBOT", "text", "blocks",
+               "rich_text", "elements", "user_id", "<@U", "1741680000.000300"]
+
+
+def export_input(day, users=b"[]", listing=b"[]", folder="kudos", listing_index=0,
+                 small_limit=False):
+    """One harness input; see fuzz_slack_export.c for the layout."""
+    control = listing_index | (4 if small_limit else 0)
+    parts = [users, listing, folder.encode() if isinstance(folder, str) else folder, day]
+    return bytes([control]) + b"\x00".join(parts)
+
+
+def export_fixture_inputs(root, prefix):
+    """An input per day file of the export folder root, with its users and listing."""
+    def read(name):
+        path = os.path.join(root, name)
+        if not os.path.isfile(path):
+            return b""
+        with open(path, "rb") as f:
+            return f.read()
+
+    users, seeds = read("users.json"), {}
+    listings = [read(name) for name in EXPORT_LISTINGS]
+    for path in sorted(glob.glob(os.path.join(root, "*", "*.json"))):
+        folder = os.path.basename(os.path.dirname(path))
+        index = next((i for i, text in enumerate(listings) if folder.encode() in text), 0)
+        with open(path, "rb") as f:
+            day = f.read()
+        name = "%s-%s-%s" % (prefix, folder, os.path.basename(path))
+        seeds[name] = export_input(day, users, listings[index], folder, index)
+    return seeds
+
+
+def export_record(ts="1741680000.000300", user="U0SEED0001", **extra):
+    record = {"type": "message", "text": "thanks <@U0SEED0002>", "user": user, "ts": ts}
+    record.update(extra)
+    return record
+
+
+def export_seeds():
+    users = dumps([{"id": "U0SEED0001"}, {"id": "U0SEEDBOT1", "is_bot": True},
+                   {"id": "U0SEEDGONE", "deleted": True}, {"name": "no id"},
+                   {"id": "U0SEED0002", "is_bot": "yes", "deleted": 1}])
+    channels = dumps([{"id": "C0SEED0001", "name": "seed-room"},
+                      {"id": "C0SEED0002", "name": "C0SEED0001"},
+                      {"id": "C" * 257, "name": "long"}, {"name": "no id"}, 7])
+    reactions = [{"name": "tada", "users": ["U0SEED0002", "U0SEEDBOT1", "U0SEEDGONE",
+                                            "U0SEED0001", 5, ""], "count": 6},
+                 {"users": ["U0SEED0002"]}, {"name": "\U0001F389" * 70, "users": ["U0SEED0003"]}]
+    records = [
+        export_record(reactions=reactions),
+        export_record(ts="1741680060.000400", thread_ts="1741680000.000300"),
+        export_record(ts="1741680060.000400"),
+        export_record(ts=1741680120.0005, subtype="file_share",
+                      files=[{"id": "F0SEED0001"}, {"id": "F0SEED0002", "mode": "tombstone"},
+                             {"mode": "hidden_by_limit"}, {"id": "F" * 257}]),
+        export_record(ts="1741680180.000600", subtype="channel_join"),
+        export_record(ts="1741680240.000700", subtype="group_join"),
+        export_record(ts="1741680300.000800", subtype="tombstone", user="USLACKBOT"),
+        export_record(ts="1741680360.000900", subtype="channel_topic"),
+        export_record(ts="1741680420.001000", subtype="huddle_unknown"),
+        export_record(ts="1741680480.001100", bot_id="B0SEED0001"),
+        export_record(ts="1741680540.001200", user="U0SEEDBOT1"),
+        export_record(ts="1741680600.001300", user="U0SEEDGONE"),
+        export_record(ts="1741680660.001400", user=None),
+        export_record(ts="1741680720.001500", type="reaction_added"),
+        export_record(ts="not a ts"), export_record(ts=-1), export_record(ts=1e300),
+        export_record(ts="1.7416808e9"), export_record(ts="9" * 40),
+        export_record(ts="1741680780.001600", user="U" * 257),
+        export_record(ts="1741680840.001700", thread_ts=1741680000.0003),
+        export_record(ts="1741680900.001800", thread_ts="x" * 300),
+        "a string record", 17, None, [export_record()],
+    ]
+
+    day = dumps(records)
+    base = export_input(day, users, channels, "seed-room")
+    seeds = {
+        "base": base,
+        "by_id": export_input(day, users, channels, "C0SEED0002", 1),
+        "unknown_folder": export_input(day, users, channels, "nowhere", 2),
+        "dms": export_input(day, users, dumps([{"id": "D0SEED0001"}]), "D0SEED0001", 3),
+        "no_users_no_listing": export_input(day, b"", b"", "", 0),
+        "small_limit": export_input(day + b" " * 4096, users, channels, "seed-room", 0, True),
+        "small_limit_users": export_input(day, users + b" " * 4096, channels, "seed-room", 0, True),
+        "users_not_array": export_input(day, b'{"id":"U1"}', channels, "seed-room"),
+        "listing_invalid": export_input(day, users, b"[{", "seed-room"),
+        "folder_long": export_input(day, users, channels, "f" * 600),
+        "day_nul_inside": export_input(day.replace(b'"thanks', b'"\x00thanks', 1), users,
+                                       channels, "seed-room"),
+        "many_reactors": export_input(dumps([export_record(reactions=[
+            {"name": "+1", "users": ["U%08d" % i for i in range(3000)]}])]), users, channels,
+            "seed-room"),
+        "many_records_same_ts": export_input(dumps([export_record()] * 2000), users, channels,
+                                             "seed-room"),
+        "multi_megabyte": export_input(dumps([export_record(
+            ts="1741%06d.000100" % i, text="x" * 300) for i in range(9000)]), users,
+            channels, "seed-room"),
+    }
+
+    for name, doc in json_hostile(day).items():
+        seeds["day_" + name] = export_input(doc, users, channels, "seed-room")
+    seeds["users_deep"] = export_input(day, deep(5000), channels, "seed-room")
+    seeds["users_repeated_keys"] = export_input(
+        day, b'[{"id":"U0SEED0001","id":"U0SEEDBOT1","is_bot":false,"is_bot":true}]',
+        channels, "seed-room")
+    seeds.update(export_fixture_inputs(os.path.join(FIXTURES, "slack_export"), "fixture"))
+    return seeds
+
+
+def export_realworld(realworld):
+    """The published slackdump export, one input per day file."""
+    root = os.path.join(realworld, "slackdump-export")
+    return export_fixture_inputs(root, "realworld") if os.path.isdir(root) else {}
+
+
+# ---------------------------------------------------------------------------
 # Harnesses
 # ---------------------------------------------------------------------------
 
-# harness -> (fixture globs under tests/fixtures, seed builder, dictionary, takes realworld JSON)
 # ---------------------------------------------------------------------------
 # Social-sharing webhooks (processors/decode_social.h)
 # ---------------------------------------------------------------------------
@@ -682,22 +1064,42 @@ def social_seeds():
     return seeds
 
 
+
+def realworld_files(realworld, patterns):
+    """The files of the realworld folder that match patterns, by seed name."""
+    seeds = {}
+    for pattern in patterns:
+        for path in sorted(glob.glob(os.path.join(realworld, pattern), recursive=True)):
+            with open(path, "rb") as f:
+                name = os.path.relpath(path, realworld).replace(os.sep, "-")
+                seeds["realworld-" + name] = f.read()
+    return seeds
+
+
+def realworld_json(realworld):
+    """Every published JSON payload, for decoders that must reject the foreign ones."""
+    return realworld_files(realworld, ["**/*.json"])
+
+
+# harness -> (fixture globs under tests/fixtures, seed builder, dictionary,
+#             builder of seeds from the realworld folder or None)
 HARNESSES = {
-    "fuzz_decode_avro": ([], avro_seeds, avro_dict(), False),
-    "fuzz_decode_avro_resolved": ([], resolved_seeds, avro_dict(), False),
-    "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), True),
+    "fuzz_decode_avro": ([], avro_seeds, avro_dict(), None),
+    "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), realworld_json),
     "fuzz_decode_greenhouse": (["hr/greenhouse_*.json"], greenhouse_seeds,
-                               json_dict(GREENHOUSE_KEYS), True),
-    "fuzz_decode_xapi": (["hr/xapi_*.json"], xapi_seeds, json_dict(XAPI_KEYS), False),
+                               json_dict(GREENHOUSE_KEYS), realworld_json),
+    "fuzz_decode_xapi": (["hr/xapi_*.json"], xapi_seeds, json_dict(XAPI_KEYS), None),
     "fuzz_decode_survey": (["hr/typeform_*.json"], typeform_seeds, json_dict(TYPEFORM_KEYS),
-                           False),
-    "fuzz_decode_viva": (["viva/*.json"], viva_seeds, json_dict(VIVA_KEYS), True),
+                           None),
+    "fuzz_decode_viva": (["viva/*.json"], viva_seeds, json_dict(VIVA_KEYS), realworld_json),
     "fuzz_decode_analytics": (["analytics/*.json"], analytics_seeds, json_dict(ANALYTICS_KEYS),
-                              True),
-    "fuzz_decode_social": (["social/*.json"], social_seeds, json_dict(SOCIAL_KEYS), True),
-    "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), False),
+                              realworld_json),
+    "fuzz_decode_social": (["social/*.json"], social_seeds, json_dict(SOCIAL_KEYS), realworld_json),
+    "fuzz_roster": ([], roster_seeds, json_dict(ROSTER_KEYS), None),
     "fuzz_config": (["advocacyd-test.yaml", "config/*.yaml", "../../config/*.yaml"], config_seeds,
-                    [k.encode() for k in CONFIG_KEYS], False),
+                    [k.encode() for k in CONFIG_KEYS], None),
+    "fuzz_decode_graph": (["graph/*.json"], graph_seeds, json_dict(GRAPH_KEYS), graph_realworld),
+    "fuzz_slack_export": ([], export_seeds, json_dict(EXPORT_KEYS) + [b"\x00"], export_realworld),
 }
 
 
@@ -708,7 +1110,7 @@ def write_seed(directory, name, data):
 
 
 def write_harness(out, harness, realworld):
-    fixture_globs, builder, dictionary, takes_realworld = HARNESSES[harness]
+    fixture_globs, builder, dictionary, realworld_builder = HARNESSES[harness]
     directory = os.path.join(out, harness)
     os.makedirs(directory, exist_ok=True)
     for old in os.listdir(directory):
@@ -723,10 +1125,9 @@ def write_harness(out, harness, realworld):
     for name, data in builder().items():
         write_seed(directory, name, data)
         count += 1
-    if realworld and takes_realworld:
-        for path in sorted(glob.glob(os.path.join(realworld, "**", "*.json"), recursive=True)):
-            with open(path, "rb") as f:
-                write_seed(directory, "realworld-" + os.path.basename(path), f.read())
+    if realworld and realworld_builder:
+        for name, data in realworld_builder(realworld).items():
+            write_seed(directory, name, data)
             count += 1
     with open(os.path.join(out, harness + ".dict"), "w") as f:
         f.write("".join("%s\n" % dict_entry(t) for t in dictionary))

@@ -16,7 +16,7 @@ Usage: tests/fuzz/run.sh [--time SECONDS] [--only HARNESS] [--no-build]
 Configures and builds build-fuzz/ (clang, -DADVOCACY_FUZZ=ON), writes the
 seed corpora with tests/fuzz/make_seeds.py and runs every harness.
 
-  --time SECONDS   fuzzing time per harness (default 20); e.g. 600 for a soak
+  --time SECONDS   fuzzing time per harness (default 12); e.g. 600 for a soak
   --only HARNESS   run only this harness, e.g. fuzz_decode_slack
   --no-build       use the harnesses already built in build-fuzz/
   -h, --help       show this help and exit
@@ -29,7 +29,7 @@ EOF_USAGE
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$root/build-fuzz
 jobs=${JOBS:-2}
-seconds=20
+seconds=12
 only=
 do_build=1
 

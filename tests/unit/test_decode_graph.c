@@ -453,6 +453,71 @@ static void test_malformed_notifications(void **state)
 	decode_graph_free(d);
 }
 
+/* An event id over 256 bytes is rejected, like any other id; the message's other events stay. */
+static void test_long_event_ids(void **state)
+{
+	decode_graph *d = decode_graph_new();
+	char message[1024], long_id[251];
+	event ev;
+	decode_result res;
+
+	(void)state;
+	memset(long_id, 'r', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	snprintf(message, sizeof(message),
+		 "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		 ", \"createdDateTime\": \"2025-12-05T08:00:00Z\", \"reactions\": "
+		 "[{\"reactionType\": \"like\", \"createdDateTime\": \"2025-12-05T08:01:00Z\", "
+		 "\"user\": {\"user\": {\"id\": \"%s\"}}}]}",
+		 long_id);
+	open_enriched(d, "created", message);
+	assert_true(decode_graph_next(d, &ev, &res));
+	assert_int_equal(res.status, DECODE_OK);
+	assert_true(decode_graph_next(d, &ev, &res));
+	assert_int_equal(res.status, DECODE_INVALID);
+	assert_string_equal(res.reason, "id_too_long");
+	assert_false(decode_graph_next(d, &ev, &res));
+
+	snprintf(message, sizeof(message),
+		 "{\"id\": \"%s\", \"messageType\": \"message\", " FROM_USER
+		 ", \"createdDateTime\": \"2025-12-05T08:00:00Z\"}",
+		 long_id);
+	open_enriched(d, "created", message);
+	assert_true(decode_graph_next(d, &ev, &res));
+	assert_int_equal(res.status, DECODE_INVALID);
+	assert_string_equal(res.reason, "id_too_long");
+	decode_graph_free(d);
+}
+
+/* A day past the end of its month is invalid; February 29 only in leap years. */
+static void test_impossible_dates(void **state)
+{
+	decode_graph *d = decode_graph_new();
+	const expected bad_time[] = {OUTCOME(DECODE_INVALID, "invalid_event_time")};
+	const char *const invalid[] = {"2025-02-29T08:00:00Z", "2025-04-31T08:00:00Z",
+				       "2100-02-29T08:00:00Z"};
+	char message[256];
+	event ev;
+	decode_result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+		snprintf(message, sizeof(message),
+			 "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+			 ", \"createdDateTime\": \"%s\"}",
+			 invalid[i]);
+		open_enriched(d, "created", message);
+		check_outcomes(d, bad_time, 1);
+	}
+	open_enriched(d, "created",
+		      "{\"id\": \"1\", \"messageType\": \"message\", " FROM_USER
+		      ", \"createdDateTime\": \"2024-02-29T08:00:00Z\"}");
+	assert_true(decode_graph_next(d, &ev, &res));
+	assert_int_equal(res.status, DECODE_OK);
+	assert_int_equal(ev.event_time_ms, 1709193600000);
+	decode_graph_free(d);
+}
+
 /* Numbers in place of ISO times: seconds or milliseconds since the epoch. */
 static void test_numeric_times(void **state)
 {
@@ -646,6 +711,8 @@ int main(void)
 	    cmocka_unit_test(test_add_key_errors),
 	    cmocka_unit_test(test_message_level_outcomes),
 	    cmocka_unit_test(test_malformed_notifications),
+	    cmocka_unit_test(test_long_event_ids),
+	    cmocka_unit_test(test_impossible_dates),
 	    cmocka_unit_test(test_numeric_times),
 	    cmocka_unit_test(test_realworld_files),
 	    cmocka_unit_test(test_realworld_messages_as_resource_data),
