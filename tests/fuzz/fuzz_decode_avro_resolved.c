@@ -94,8 +94,13 @@ static void resolved_round_trip(void *opaque, const event *ev)
 		fuzz_fail("decode_avro_resolved", "the round trip changed the event");
 }
 
-static const fuzz_decoder resolved = {"decode_avro_resolved", resolved_create, resolved_destroy,
-				      resolved_decode, resolved_round_trip};
+static const fuzz_decoder resolved = {
+	.name = "decode_avro_resolved",
+	.create = resolved_create,
+	.destroy = resolved_destroy,
+	.decode = resolved_decode,
+	.check_ok = resolved_round_trip,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1085,6 +1085,7 @@ def realworld_json(realworld):
 #             builder of seeds from the realworld folder or None)
 HARNESSES = {
     "fuzz_decode_avro": ([], avro_seeds, avro_dict(), None),
+    "fuzz_decode_avro_resolved": ([], resolved_seeds, avro_dict(), None),
     "fuzz_decode_slack": (["slack/*.json"], slack_seeds, json_dict(SLACK_KEYS), realworld_json),
     "fuzz_decode_greenhouse": (["hr/greenhouse_*.json"], greenhouse_seeds,
                                json_dict(GREENHOUSE_KEYS), realworld_json),
