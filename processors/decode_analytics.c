@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_value.h"
+#include "decode_json.h"
 
 /* Maximum message size in bytes; Segment's own batch limit is 500 KB. */
 #define DECODE_ANALYTICS_MAX_MESSAGE (1024 * 1024)
@@ -58,9 +58,9 @@ struct decode_analytics {
 	size_t next_call;
 	const config_kv *events;
 	size_t n_events;
-	char actor[JSON_VALUE_ID_SIZE];
-	char content[JSON_VALUE_ID_SIZE];
-	char author[JSON_VALUE_ID_SIZE];
+	char actor[DECODE_JSON_NUM_SIZE];
+	char content[DECODE_JSON_NUM_SIZE];
+	char author[DECODE_JSON_NUM_SIZE];
 };
 
 decode_analytics *decode_analytics_new(void)
@@ -131,10 +131,10 @@ static void decode_analytics_add_attr(event *ev, const char *key, event_str valu
 static event_str decode_analytics_id(const json_t *obj, const char *key, const char *alt,
 				     char *buf)
 {
-	event_str id = json_value_id(json_object_get(obj, key), buf);
+	event_str id = decode_json_id_value(json_object_get(obj, key), buf);
 
 	if (id.len == 0 && alt != NULL)
-		id = json_value_id(json_object_get(obj, alt), buf);
+		id = decode_json_id_value(json_object_get(obj, alt), buf);
 	return id;
 }
 
@@ -159,14 +159,14 @@ static const json_t *decode_analytics_properties(decode_analytics *d, const json
 	if (!json_is_string(p))
 		return p;
 	json_decref(d->properties);
-	d->properties = json_value_unwrap(p);
+	d->properties = decode_json_unwrap(p);
 	return d->properties;
 }
 
 /* The path of a page, without its query string and fragment, which may carry personal data. */
 static event_str decode_analytics_path(const json_t *props)
 {
-	event_str path = json_value_str(props, "path");
+	event_str path = decode_json_str(props, "path");
 
 	for (size_t i = 0; i < path.len; i++)
 		if (path.ptr[i] == '?' || path.ptr[i] == '#')
@@ -182,7 +182,7 @@ static int64_t decode_analytics_time(const json_t *call)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const json_t *v = json_object_get(call, keys[i]);
 		if (v != NULL && !json_is_null(v))
-			return json_value_time_ms(v);
+			return decode_json_time_any(v);
 	}
 	return 0;
 }
@@ -214,14 +214,14 @@ static decode_status decode_analytics_check_lengths(const event *ev, decode_resu
 static decode_status decode_analytics_call_kind(const decode_analytics *d, const json_t *call,
 						event *ev, decode_result *res)
 {
-	event_str type = json_value_str(call, "type");
+	event_str type = decode_json_str(call, "type");
 
 	if (type.len == 0)
 		return decode_analytics_missing(res, "type");
 	if (event_str_eq(type, "page") || event_str_eq(type, "screen")) {
 		ev->kind = (event_str){"page_viewed", 11};
 	} else if (event_str_eq(type, "track")) {
-		event_str name = json_value_str(call, "event");
+		event_str name = decode_json_str(call, "event");
 		if (name.len == 0)
 			return decode_analytics_missing(res, "event");
 		ev->kind = decode_analytics_kind(d, name);
@@ -271,7 +271,7 @@ static decode_status decode_analytics_call(decode_analytics *d, const json_t *ca
 	if (!json_is_object(call))
 		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
 					       "a call is %s, expected an object",
-					       json_value_type_name(call));
+					       decode_json_type(call));
 	decode_status st = decode_analytics_call_kind(d, call, ev, res);
 	if (st != DECODE_OK)
 		return st;
@@ -280,13 +280,13 @@ static decode_status decode_analytics_call(decode_analytics *d, const json_t *ca
 	if (props != NULL && !json_is_object(props))
 		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
 					       "properties is %s, expected an object",
-					       json_value_type_name(props));
+					       decode_json_type(props));
 	st = decode_analytics_people(d, call, props, ev, res);
 	if (st != DECODE_OK)
 		return st;
 
 	ev->source = (event_str){"intranet", 8};
-	ev->event_id = json_value_str(call, "messageId");
+	ev->event_id = decode_json_str(call, "messageId");
 	if (ev->event_id.len == 0)
 		return decode_analytics_missing(res, "messageId");
 	ev->event_time_ms = decode_analytics_time(call);
@@ -312,11 +312,11 @@ static decode_status decode_analytics_envelope(decode_analytics *d, const json_t
 	} else if (batch != NULL && batch != top) {
 		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
 					       "batch is %s, expected an array of calls",
-					       json_value_type_name(batch));
+					       decode_json_type(batch));
 	} else if (!json_is_object(top)) {
 		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
 					       "the JSON document is %s, expected an object",
-					       json_value_type_name(top));
+					       decode_json_type(top));
 	} else if (json_object_get(top, "type") == NULL) {
 		return decode_analytics_reject(res, DECODE_IGNORED, "unsupported_envelope",
 					       "the document is neither a batch nor a call");
@@ -356,7 +356,7 @@ decode_status decode_analytics_open(decode_analytics *d, const config_kv *events
 					       error.line, error.column);
 	const json_t *top = d->doc;
 	if (json_is_string(top)) {
-		d->unwrapped = json_value_unwrap(top);
+		d->unwrapped = decode_json_unwrap(top);
 		if (d->unwrapped == NULL)
 			return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
 						       "the JSON document is a string that "

@@ -28,7 +28,7 @@
  * The event id is the call's messageId, which SDKs generate once per call and
  * keep on every retry, so a call sent twice counts once. The event time is
  * timestamp, else originalTimestamp, else receivedAt, else sentAt, in any
- * shape json_value_time_ms() accepts.
+ * shape decode_json_time_any() accepts.
  *
  * Reasons: message level IGNORED empty_batch, unsupported_envelope; INVALID
  * oversized, invalid_json, not_an_object. Per call: IGNORED unsupported_call,

@@ -1,11 +1,9 @@
 /*
- * decode_json.c - shared helpers of the HR webhook adapters (see
- * decode_json.h).
+ * decode_json.c - shared helpers of the JSON adapters (see decode_json.h);
+ * the time readers are in decode_json_time.c.
  *
  * jansson parses the message; its error text quotes the input, so only the
- * position of a syntax error is reported. Times accept what these platforms
- * send: RFC 3339 strings with or without fractions and offsets, and epoch
- * numbers from connectors that convert them. Integer ids in exponent form
+ * position of a syntax error is reported. Integer ids in exponent form
  * ("2.0e1") are accepted when they are whole, because some JSON encoders
  * write large numbers that way.
  */
@@ -44,8 +42,14 @@ decode_status decode_json_reject(decode_result *res, decode_status status, const
 
 decode_status decode_json_missing(decode_result *res, const char *field)
 {
+	return decode_json_missing_expected(res, field, "of the wrong type");
+}
+
+decode_status decode_json_missing_expected(decode_result *res, const char *field,
+					   const char *expected)
+{
 	return decode_json_reject(res, DECODE_INVALID, "missing_field",
-				  "required field %s is missing, empty or of the wrong type", field);
+				  "required field %s is missing, empty or %s", field, expected);
 }
 
 const char *decode_json_type(const json_t *v)
@@ -91,14 +95,22 @@ const json_t *decode_json_open(decode_json_doc *d, const void *buf, size_t len,
 		return d->doc;
 
 	/* A connector sent the document as a JSON string holding the JSON text. */
-	d->unwrapped = json_loadb(json_string_value(d->doc), json_string_length(d->doc),
-				  JSON_DECODE_ANY, &error);
+	d->unwrapped = decode_json_unwrap(d->doc);
 	if (d->unwrapped == NULL) {
 		decode_json_reject(res, DECODE_INVALID, "invalid_json",
 				   "the message is a JSON string that holds no JSON document");
 		return NULL;
 	}
 	return d->unwrapped;
+}
+
+json_t *decode_json_unwrap(const json_t *v)
+{
+	json_error_t error;
+
+	if (!json_is_string(v))
+		return NULL;
+	return json_loadb(json_string_value(v), json_string_length(v), JSON_DECODE_ANY, &error);
 }
 
 event_str decode_json_str(const json_t *obj, const char *key)
@@ -110,20 +122,38 @@ event_str decode_json_str(const json_t *obj, const char *key)
 	return (event_str){json_string_value(v), json_string_length(v)};
 }
 
+/* n as a decimal id in buf when it is a whole number from 0 to 2^53, else absent. */
+static event_str decode_json_whole_id(double n, char buf[DECODE_JSON_NUM_SIZE])
+{
+	if (!(n >= 0) || n > DECODE_JSON_MAX_INT || floor(n) != n)
+		return (event_str){NULL, 0};
+	int len = snprintf(buf, DECODE_JSON_NUM_SIZE, "%" PRId64, (int64_t)n);
+	return (event_str){buf, (size_t)len};
+}
+
 event_str decode_json_id(const json_t *obj, const char *key, char buf[DECODE_JSON_NUM_SIZE])
 {
 	const json_t *v = json_object_get(obj, key);
-	double n;
 
 	if (json_is_string(v))
 		return (event_str){json_string_value(v), json_string_length(v)};
 	if (!json_is_number(v))
 		return (event_str){NULL, 0};
-	n = json_number_value(v);
-	if (!(n >= 0) || n > DECODE_JSON_MAX_INT || floor(n) != n)
-		return (event_str){NULL, 0};
-	int len = snprintf(buf, DECODE_JSON_NUM_SIZE, "%" PRId64, (int64_t)n);
-	return (event_str){buf, (size_t)len};
+	return decode_json_whole_id(json_number_value(v), buf);
+}
+
+event_str decode_json_id_value(const json_t *v, char buf[DECODE_JSON_NUM_SIZE])
+{
+	if (json_is_string(v))
+		return (event_str){json_string_value(v), json_string_length(v)};
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		int len = snprintf(buf, DECODE_JSON_NUM_SIZE, "%" PRId64,
+				   (int64_t)json_integer_value(v));
+		return (event_str){buf, (size_t)len};
+	}
+	if (json_is_real(v))
+		return decode_json_whole_id(json_real_value(v), buf);
+	return (event_str){NULL, 0};
 }
 
 decode_status decode_json_event_id(event *ev, char *buf, size_t size, decode_result *res,
@@ -155,115 +185,10 @@ void decode_json_hash_hex(event_str s, char out[17])
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Times                                                                     */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t decode_json_days(int64_t y, int64_t m, int64_t d)
+bool decode_json_str_equal(event_str a, event_str b)
 {
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
-
-/* Reads exactly n digits at *p; -1 when they are not all digits. */
-static int64_t decode_json_digits(const char **p, int n)
-{
-	int64_t v = 0;
-
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	return v;
-}
-
-static bool decode_json_skip(const char **p, char c)
-{
-	if (**p != c)
-		return false;
-	(*p)++;
-	return true;
-}
-
-/* Reads an optional ".ddd..." as milliseconds; further digits are only checked. */
-static int64_t decode_json_fraction(const char **p)
-{
-	int64_t ms = 0, place = 100;
-
-	if (!decode_json_skip(p, '.'))
-		return 0;
-	if (!isdigit((unsigned char)**p))
-		return -1;
-	for (; isdigit((unsigned char)**p); (*p)++, place /= 10)
-		ms += (**p - '0') * place;
-	return ms;
-}
-
-/* Reads "Z" or "+HH:MM" / "-HH:MM" (colon optional) as minutes; INT64_MIN when invalid. */
-static int64_t decode_json_offset(const char **p)
-{
-	if (decode_json_skip(p, 'Z') || decode_json_skip(p, 'z'))
-		return 0;
-	if (**p != '+' && **p != '-')
-		return INT64_MIN;
-	int64_t sign = *(*p)++ == '-' ? -1 : 1;
-	int64_t hh = decode_json_digits(p, 2);
-	decode_json_skip(p, ':');
-	int64_t mm = decode_json_digits(p, 2);
-	if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
-		return INT64_MIN;
-	return sign * (hh * 60 + mm);
-}
-
-/* Parses an RFC 3339 time of a NUL-terminated string; 0 when invalid. */
-static int64_t decode_json_iso_ms(const char *s)
-{
-	const char *p = s;
-	int64_t y = decode_json_digits(&p, 4);
-	int64_t mo = decode_json_skip(&p, '-') ? decode_json_digits(&p, 2) : -1;
-	int64_t d = decode_json_skip(&p, '-') ? decode_json_digits(&p, 2) : -1;
-	bool t = decode_json_skip(&p, 'T') || decode_json_skip(&p, 't') || decode_json_skip(&p, ' ');
-	int64_t h = t ? decode_json_digits(&p, 2) : -1;
-	int64_t mi = decode_json_skip(&p, ':') ? decode_json_digits(&p, 2) : -1;
-	int64_t se = decode_json_skip(&p, ':') ? decode_json_digits(&p, 2) : -1;
-
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-	    mi > 59 || se < 0 || se > 60)
-		return 0;
-	int64_t frac = decode_json_fraction(&p);
-	int64_t offset = decode_json_offset(&p);
-	if (frac < 0 || offset == INT64_MIN || *p != '\0')
-		return 0;
-	int64_t secs = decode_json_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	int64_t ms = (secs - offset * 60) * 1000 + frac;
-	return ms > 0 ? ms : 0;
-}
-
-int64_t decode_json_time(const json_t *v)
-{
-	double n;
-
-	if (json_is_string(v)) {
-		/* A string with an embedded NUL is not a time. */
-		if (strlen(json_string_value(v)) != json_string_length(v))
-			return 0;
-		return decode_json_iso_ms(json_string_value(v));
-	}
-	if (!json_is_number(v))
-		return 0;
-	n = json_number_value(v);
-	if (!(n > 0) || n >= 9.2e15)
-		return 0;
-	return n < 1e11 ? (int64_t)(n * 1000) : (int64_t)n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Strings and attributes                                                    */
 
 bool decode_json_ieq(event_str s, const char *lit)
 {

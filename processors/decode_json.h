@@ -1,13 +1,14 @@
 /*
- * decode_json.h - what the JSON webhook adapters of HR platforms share:
- * parsing a message with its limits, reading members, times and ids, and
- * filling a decode_result.
+ * decode_json.h - what the JSON adapters share: parsing a message with its
+ * limits, reading members, times and ids, filling a decode_result and adding
+ * attributes to an event.
  *
  * The referral (Greenhouse), training (xAPI), survey (Typeform) and
- * social-sharing adapters each own a decode_json_doc with the parsed message; every event_str
- * they yield borrows from it or from a buffer of the adapter, until their
- * next call. Nothing here copies input text into a detail sentence: details
- * name fields, never values.
+ * social-sharing adapters each own a decode_json_doc with the parsed message;
+ * the Slack, Graph, Viva Engage and analytics adapters parse on their own and
+ * use the readers and reject helpers. Every event_str these functions return
+ * borrows from a jansson value or from a buffer of the caller. Nothing here
+ * copies input text into a detail sentence: details name fields, never values.
  *
  * Thread: a document is used by one thread at a time.
  */
@@ -51,8 +52,22 @@ decode_status decode_json_reject(decode_result *res, decode_status status, const
 /* INVALID missing_field naming the field. */
 decode_status decode_json_missing(decode_result *res, const char *field);
 
-/* "an object", "an array", "a string"... for detail sentences. */
+/*
+ * INVALID missing_field naming the field and what it should have been, as in
+ * "required field id is missing, empty or not a string" for expected "a string".
+ */
+decode_status decode_json_missing_expected(decode_result *res, const char *field,
+					   const char *expected);
+
+/* "an object", "an array", "a string"... for detail sentences; v must not be NULL. */
 const char *decode_json_type(const json_t *v);
+
+/*
+ * Returns a new reference to the JSON document inside the string v (a
+ * producer that serialized twice), or NULL when v is not a string holding
+ * JSON. Strings are unwrapped once only.
+ */
+json_t *decode_json_unwrap(const json_t *v);
 
 /* The string member key of obj, or an absent string. */
 event_str decode_json_str(const json_t *obj, const char *key);
@@ -65,11 +80,30 @@ event_str decode_json_str(const json_t *obj, const char *key);
 event_str decode_json_id(const json_t *obj, const char *key, char buf[DECODE_JSON_NUM_SIZE]);
 
 /*
+ * v as an id, for producers with 64-bit ids (Yammer): a string as it is, any
+ * non-negative JSON integer, or a real that is a whole number up to
+ * 2^53 (2.000337749565441e15), written in decimal into buf. Returns an
+ * absent string for anything else, including negative numbers.
+ */
+event_str decode_json_id_value(const json_t *v, char buf[DECODE_JSON_NUM_SIZE]);
+
+/*
  * A time value in milliseconds since the epoch, 0 when absent or invalid: an
  * ISO 8601 string ("2026-03-02T09:15:00Z", fractions and "+01:00" offsets
  * allowed), or a number of milliseconds, or of seconds when below 10^11.
  */
 int64_t decode_json_time(const json_t *v);
+
+/*
+ * Reads a time in any shape the Viva Engage and analytics producers send and
+ * returns it in milliseconds since the epoch. Accepted: an ISO 8601 string ("2015-02-23T22:28:55.111Z",
+ * "...55+01:00", a space for the 'T', no offset meaning UTC), Yammer's
+ * "YYYY/MM/DD hh:mm:ss +hhmm", a number, or a string of digits. Numbers below
+ * 10^11 are epoch seconds, others epoch milliseconds. Returns 0 when v is
+ * absent, of another type, a string longer than 64 bytes, before 1970, a
+ * number from the year 2255 on, or not a valid date and time.
+ */
+int64_t decode_json_time_any(const json_t *v);
 
 /*
  * Formats ev->event_id into buf (owned by the adapter). Returns DECODE_OK, or
@@ -81,6 +115,9 @@ decode_status decode_json_event_id(event *ev, char *buf, size_t size, decode_res
 
 /* 16 hex digits of the 64-bit FNV-1a hash of s, into out (17 bytes), for long ids in event ids. */
 void decode_json_hash_hex(event_str s, char out[17]);
+
+/* Byte equality of two strings; two absent strings are equal. */
+bool decode_json_str_equal(event_str a, event_str b);
 
 /* ASCII case-insensitive equality with, and search for, a lower-case literal. */
 bool decode_json_ieq(event_str s, const char *lit);

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_value.h"
+#include "decode_json.h"
 
 /* Maximum message size in bytes, the same limit as the other JSON adapters'. */
 #define DECODE_VIVA_MAX_MESSAGE (1024 * 1024)
@@ -70,13 +70,13 @@ struct decode_viva {
 	event_str group;
 	int64_t time_ms;
 
-	char id_buf[JSON_VALUE_ID_SIZE];
-	char sender_buf[JSON_VALUE_ID_SIZE];
-	char group_buf[JSON_VALUE_ID_SIZE];
-	char thread_buf[JSON_VALUE_ID_SIZE];
-	char reply_buf[JSON_VALUE_ID_SIZE];
-	char person_buf[JSON_VALUE_ID_SIZE];
-	char target_bufs[EVENT_MAX_TARGETS][JSON_VALUE_ID_SIZE];
+	char id_buf[DECODE_JSON_NUM_SIZE];
+	char sender_buf[DECODE_JSON_NUM_SIZE];
+	char group_buf[DECODE_JSON_NUM_SIZE];
+	char thread_buf[DECODE_JSON_NUM_SIZE];
+	char reply_buf[DECODE_JSON_NUM_SIZE];
+	char person_buf[DECODE_JSON_NUM_SIZE];
+	char target_bufs[EVENT_MAX_TARGETS][DECODE_JSON_NUM_SIZE];
 	char event_id[DECODE_VIVA_EVENT_ID_SIZE];
 };
 
@@ -175,7 +175,7 @@ static void decode_viva_add_targets(decode_viva *d, event *ev, const json_t *ids
 	{
 		if (ev->target_count == EVENT_MAX_TARGETS)
 			return;
-		decode_viva_add_target(ev, json_value_id(v, d->target_bufs[ev->target_count]));
+		decode_viva_add_target(ev, decode_json_id_value(v, d->target_bufs[ev->target_count]));
 	}
 }
 
@@ -218,7 +218,7 @@ static const json_t *decode_viva_praise(const json_t *msg)
 
 	json_array_foreach(json_object_get(msg, "attachments"), i, a)
 	{
-		if (event_str_eq(json_value_str(a, "type"), "praise"))
+		if (event_str_eq(decode_json_str(a, "type"), "praise"))
 			return a;
 	}
 	return NULL;
@@ -227,8 +227,8 @@ static const json_t *decode_viva_praise(const json_t *msg)
 /* Filters out what is not a person's public post: bots, system notices, private messages. */
 static decode_status decode_viva_filter(const json_t *msg, decode_result *res)
 {
-	event_str sender_type = json_value_str(msg, "sender_type");
-	event_str message_type = json_value_str(msg, "message_type");
+	event_str sender_type = decode_json_str(msg, "sender_type");
+	event_str message_type = decode_json_str(msg, "message_type");
 
 	if (sender_type.len > 0 && !event_str_eq(sender_type, "user"))
 		return decode_viva_reject(res, DECODE_IGNORED, "bot_message",
@@ -250,22 +250,22 @@ static decode_status decode_viva_prepare_message(decode_viva *d, const json_t *m
 	if (!json_is_object(msg))
 		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
 					  "a message is %s, expected an object",
-					  json_value_type_name(msg));
+					  decode_json_type(msg));
 	decode_status st = decode_viva_filter(msg, res);
 	if (st != DECODE_OK)
 		return st;
 
-	d->id = json_value_id(json_object_get(msg, "id"), d->id_buf);
+	d->id = decode_json_id_value(json_object_get(msg, "id"), d->id_buf);
 	if (d->id.len == 0)
 		return decode_viva_missing(res, "id");
-	d->sender = json_value_id(json_object_get(msg, "sender_id"), d->sender_buf);
+	d->sender = decode_json_id_value(json_object_get(msg, "sender_id"), d->sender_buf);
 	if (d->sender.len == 0)
 		return decode_viva_missing(res, "sender_id");
-	d->group = json_value_id(json_object_get(msg, "group_id"), d->group_buf);
+	d->group = decode_json_id_value(json_object_get(msg, "group_id"), d->group_buf);
 	if (d->id.len > DECODE_VIVA_MAX_RECORD_ID || d->sender.len > DECODE_VIVA_MAX_ID ||
 	    d->group.len > DECODE_VIVA_MAX_ID)
 		return decode_viva_too_long(res);
-	d->time_ms = json_value_time_ms(json_object_get(msg, "created_at"));
+	d->time_ms = decode_json_time_any(json_object_get(msg, "created_at"));
 	if (d->time_ms <= 0)
 		return decode_viva_reject(res, DECODE_INVALID, "invalid_event_time",
 					  "created_at is missing or not a time");
@@ -300,12 +300,12 @@ static decode_status decode_viva_message_event(decode_viva *d, event *ev, decode
 {
 	const json_t *msg = d->item;
 	const json_t *praise = decode_viva_praise(msg);
-	event_str reply_to = json_value_id(json_object_get(msg, "replied_to_id"), d->reply_buf);
+	event_str reply_to = decode_json_id_value(json_object_get(msg, "replied_to_id"), d->reply_buf);
 
 	ev->actor_id = d->sender;
 	ev->event_id = d->id;
 	decode_viva_common(d, ev);
-	decode_viva_add_attr(ev, "message_type", json_value_str(msg, "message_type"));
+	decode_viva_add_attr(ev, "message_type", decode_json_str(msg, "message_type"));
 	if (praise != NULL) {
 		ev->kind = (event_str){"praise_given", 12};
 		decode_viva_add_targets(d, ev, json_object_get(praise, "praised_user_ids"));
@@ -317,7 +317,7 @@ static decode_status decode_viva_message_event(decode_viva *d, event *ev, decode
 	if (reply_to.len > 0) {
 		decode_viva_add_attr(ev, "reply_to", reply_to);
 		decode_viva_add_attr(ev, "thread_id",
-				     json_value_id(json_object_get(msg, "thread_id"), d->thread_buf));
+				     decode_json_id_value(json_object_get(msg, "thread_id"), d->thread_buf));
 	}
 	return decode_viva_check_attrs(ev, res);
 }
@@ -329,8 +329,8 @@ static decode_status decode_viva_like(decode_viva *d, const json_t *like, event 
 	if (!json_is_object(like))
 		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
 					  "a liked_by.names[] entry is %s, expected an object",
-					  json_value_type_name(like));
-	ev->actor_id = json_value_id(json_object_get(like, "user_id"), d->person_buf);
+					  decode_json_type(like));
+	ev->actor_id = decode_json_id_value(json_object_get(like, "user_id"), d->person_buf);
 	if (ev->actor_id.len == 0)
 		return decode_viva_missing(res, "liked_by.names[].user_id");
 	if (ev->actor_id.len > DECODE_VIVA_MAX_ID)
@@ -356,8 +356,8 @@ static decode_status decode_viva_like(decode_viva *d, const json_t *like, event 
 static bool decode_viva_is_group(const json_t *n)
 {
 	const json_t *data = json_object_get(n, "resourceData");
-	event_str type = json_value_str(data, "@odata.type");
-	event_str resource = json_value_str(n, "resource");
+	event_str type = decode_json_str(data, "@odata.type");
+	event_str resource = decode_json_str(n, "resource");
 
 	if (type.len > 0)
 		return decode_viva_str_ieq(type, "#microsoft.graph.group");
@@ -371,7 +371,7 @@ static decode_status decode_viva_prepare_notification(decode_viva *d, const json
 	if (!json_is_object(n))
 		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
 					  "a notification is %s, expected an object",
-					  json_value_type_name(n));
+					  decode_json_type(n));
 	if (json_object_get(n, "lifecycleEvent") != NULL)
 		return decode_viva_reject(res, DECODE_IGNORED, "lifecycle_event",
 					  "a lifecycle notification concerns the subscription");
@@ -380,7 +380,7 @@ static decode_status decode_viva_prepare_notification(decode_viva *d, const json
 					  "the notification is not about a community's group");
 
 	const json_t *data = json_object_get(n, "resourceData");
-	d->id = json_value_id(json_object_get(data, "id"), d->id_buf);
+	d->id = decode_json_id_value(json_object_get(data, "id"), d->id_buf);
 	if (d->id.len == 0)
 		return decode_viva_missing(res, "resourceData.id");
 	if (d->id.len > DECODE_VIVA_MAX_RECORD_ID)
@@ -401,8 +401,8 @@ static decode_status decode_viva_member(decode_viva *d, const json_t *m, event *
 	if (!json_is_object(m))
 		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
 					  "a members@delta entry is %s, expected an object",
-					  json_value_type_name(m));
-	ev->actor_id = json_value_id(json_object_get(m, "id"), d->person_buf);
+					  decode_json_type(m));
+	ev->actor_id = decode_json_id_value(json_object_get(m, "id"), d->person_buf);
 	if (ev->actor_id.len == 0)
 		return decode_viva_missing(res, "members@delta[].id");
 	if (ev->actor_id.len > DECODE_VIVA_MAX_ID)
@@ -515,12 +515,12 @@ decode_status decode_viva_open(decode_viva *d, const void *buf, size_t len, int6
 					  "the message is not valid JSON (line %d, column %d)",
 					  error.line, error.column);
 	const json_t *top = d->doc;
-	if (json_is_string(top) && (d->unwrapped = json_value_unwrap(top)) != NULL)
+	if (json_is_string(top) && (d->unwrapped = decode_json_unwrap(top)) != NULL)
 		top = d->unwrapped;
 	if (!json_is_object(top) && !json_is_array(top))
 		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
 					  "the JSON document is %s, expected an object",
-					  json_value_type_name(top));
+					  decode_json_type(top));
 
 	if (decode_viva_collect(d, top, &known) < 0)
 		return decode_viva_reject(res, DECODE_INVALID, "out_of_memory",
