@@ -25,7 +25,6 @@
 #include "decode_analytics.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,37 +93,9 @@ void decode_analytics_free(decode_analytics *d)
  * Helpers
  * ------------------------------------------------------------------------- */
 
-/* Fills res with status, reason and a detail sentence; returns status. */
-static decode_status decode_analytics_reject(decode_result *res, decode_status status,
-					     const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static decode_status decode_analytics_reject(decode_result *res, decode_status status,
-					     const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	res->status = status;
-	res->reason = reason;
-	va_start(ap, fmt);
-	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
-	va_end(ap);
-	return status;
-}
-
 static decode_status decode_analytics_missing(decode_result *res, const char *field)
 {
-	return decode_analytics_reject(res, DECODE_INVALID, "missing_field",
-				       "required field %s is missing, empty or not a string or "
-				       "number",
-				       field);
-}
-
-static void decode_analytics_add_attr(event *ev, const char *key, event_str value)
-{
-	if (value.len == 0 || ev->attr_count == EVENT_MAX_ATTRS)
-		return;
-	ev->attrs[ev->attr_count++] = (event_attr){{key, strlen(key)}, value};
+	return decode_json_missing_expected(res, field, "not a string or number");
 }
 
 /* Returns the first of two members of obj that reads as an id, written into buf if numeric. */
@@ -195,14 +166,14 @@ static decode_status decode_analytics_check_lengths(const event *ev, decode_resu
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (ids[i].len > DECODE_ANALYTICS_MAX_ID)
-			return decode_analytics_reject(res, DECODE_INVALID, "id_too_long",
-						       "an id is longer than %d bytes",
-						       DECODE_ANALYTICS_MAX_ID);
+			return decode_json_reject(res, DECODE_INVALID, "id_too_long",
+						  "an id is longer than %d bytes",
+						  DECODE_ANALYTICS_MAX_ID);
 	for (size_t i = 0; i < ev->attr_count; i++)
 		if (ev->attrs[i].value.len > DECODE_ANALYTICS_MAX_ID)
-			return decode_analytics_reject(res, DECODE_INVALID, "field_too_long",
-						       "attribute %s is longer than %d bytes",
-						       ev->attrs[i].key.ptr, DECODE_ANALYTICS_MAX_ID);
+			return decode_json_reject(res, DECODE_INVALID, "field_too_long",
+						  "attribute %s is longer than %d bytes",
+						  ev->attrs[i].key.ptr, DECODE_ANALYTICS_MAX_ID);
 	return DECODE_OK;
 }
 
@@ -226,19 +197,19 @@ static decode_status decode_analytics_call_kind(const decode_analytics *d, const
 			return decode_analytics_missing(res, "event");
 		ev->kind = decode_analytics_kind(d, name);
 		if (ev->kind.len == 0)
-			return decode_analytics_reject(res, DECODE_IGNORED, "unknown_event",
-						       "the track event name is not mapped to "
-						       "a kind");
+			return decode_json_reject(res, DECODE_IGNORED, "unknown_event",
+						  "the track event name is not mapped to "
+						  "a kind");
 	} else if (event_str_eq(type, "identify") || event_str_eq(type, "group") ||
 		   event_str_eq(type, "alias")) {
-		return decode_analytics_reject(res, DECODE_IGNORED, "unsupported_call",
-					       "identify, group and alias calls describe people, "
-					       "not activity");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_call",
+					  "identify, group and alias calls describe people, "
+					  "not activity");
 	} else {
-		return decode_analytics_reject(res, DECODE_IGNORED, "unsupported_type",
-					       "the call type is not track, page or screen");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_type",
+					  "the call type is not track, page or screen");
 	}
-	decode_analytics_add_attr(ev, "call", type);
+	decode_json_add_attr(ev, "call", type);
 	return DECODE_OK;
 }
 
@@ -251,9 +222,9 @@ static decode_status decode_analytics_people(decode_analytics *d, const json_t *
 
 	ev->actor_id = decode_analytics_id(call, "userId", "user_id", d->actor);
 	if (ev->actor_id.len == 0 && !page)
-		return decode_analytics_reject(res, DECODE_IGNORED, "anonymous_event",
-					       "the call has an anonymousId only, so no person "
-					       "can be credited");
+		return decode_json_reject(res, DECODE_IGNORED, "anonymous_event",
+					  "the call has an anonymousId only, so no person "
+					  "can be credited");
 	ev->content_id = decode_analytics_id(props, "content_id", "contentId", d->content);
 	if (ev->content_id.len == 0 && page)
 		ev->content_id = decode_analytics_path(props);
@@ -269,18 +240,18 @@ static decode_status decode_analytics_call(decode_analytics *d, const json_t *ca
 					   decode_result *res)
 {
 	if (!json_is_object(call))
-		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
-					       "a call is %s, expected an object",
-					       decode_json_type(call));
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "a call is %s, expected an object",
+					  decode_json_type(call));
 	decode_status st = decode_analytics_call_kind(d, call, ev, res);
 	if (st != DECODE_OK)
 		return st;
 
 	const json_t *props = decode_analytics_properties(d, call);
 	if (props != NULL && !json_is_object(props))
-		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
-					       "properties is %s, expected an object",
-					       decode_json_type(props));
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "properties is %s, expected an object",
+					  decode_json_type(props));
 	st = decode_analytics_people(d, call, props, ev, res);
 	if (st != DECODE_OK)
 		return st;
@@ -291,8 +262,8 @@ static decode_status decode_analytics_call(decode_analytics *d, const json_t *ca
 		return decode_analytics_missing(res, "messageId");
 	ev->event_time_ms = decode_analytics_time(call);
 	if (ev->event_time_ms <= 0)
-		return decode_analytics_reject(res, DECODE_INVALID, "invalid_event_time",
-					       "timestamp is missing or not a time");
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
+					  "timestamp is missing or not a time");
 	return decode_analytics_check_lengths(ev, res);
 }
 
@@ -310,23 +281,23 @@ static decode_status decode_analytics_envelope(decode_analytics *d, const json_t
 		d->calls = batch;
 		d->n_calls = json_array_size(batch);
 	} else if (batch != NULL && batch != top) {
-		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
-					       "batch is %s, expected an array of calls",
-					       decode_json_type(batch));
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "batch is %s, expected an array of calls",
+					  decode_json_type(batch));
 	} else if (!json_is_object(top)) {
-		return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
-					       "the JSON document is %s, expected an object",
-					       decode_json_type(top));
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "the JSON document is %s, expected an object",
+					  decode_json_type(top));
 	} else if (json_object_get(top, "type") == NULL) {
-		return decode_analytics_reject(res, DECODE_IGNORED, "unsupported_envelope",
-					       "the document is neither a batch nor a call");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_envelope",
+					  "the document is neither a batch nor a call");
 	} else {
 		d->single = top;
 		d->n_calls = 1;
 	}
 	if (d->n_calls == 0)
-		return decode_analytics_reject(res, DECODE_IGNORED, "empty_batch",
-					       "the batch holds no call");
+		return decode_json_reject(res, DECODE_IGNORED, "empty_batch",
+					  "the batch holds no call");
 	return DECODE_OK;
 }
 
@@ -344,23 +315,23 @@ decode_status decode_analytics_open(decode_analytics *d, const config_kv *events
 	d->n_events = n_events;
 
 	if (len > DECODE_ANALYTICS_MAX_MESSAGE)
-		return decode_analytics_reject(res, DECODE_INVALID, "oversized",
-					       "the message is %zu bytes, more than the limit "
-					       "of %d",
-					       len, DECODE_ANALYTICS_MAX_MESSAGE);
+		return decode_json_reject(res, DECODE_INVALID, "oversized",
+					  "the message is %zu bytes, more than the limit "
+					  "of %d",
+					  len, DECODE_ANALYTICS_MAX_MESSAGE);
 	/* jansson's error text quotes the input, so only its position is reported. */
 	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
 	if (d->doc == NULL)
-		return decode_analytics_reject(res, DECODE_INVALID, "invalid_json",
-					       "the message is not valid JSON (line %d, column %d)",
-					       error.line, error.column);
+		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
+					  "the message is not valid JSON (line %d, column %d)",
+					  error.line, error.column);
 	const json_t *top = d->doc;
 	if (json_is_string(top)) {
 		d->unwrapped = decode_json_unwrap(top);
 		if (d->unwrapped == NULL)
-			return decode_analytics_reject(res, DECODE_INVALID, "not_an_object",
-						       "the JSON document is a string that "
-						       "holds no JSON");
+			return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+						  "the JSON document is a string that "
+						  "holds no JSON");
 		top = d->unwrapped;
 	}
 	return decode_analytics_envelope(d, top, res);

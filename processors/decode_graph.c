@@ -37,11 +37,10 @@
  * far above the canonical Avro path.
  */
 #include "decode_graph.h"
+#include "decode_json.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,38 +278,9 @@ int decode_graph_add_key(decode_graph *d, const char *certificate_id, const char
  * Helpers
  * ------------------------------------------------------------------------- */
 
-/* Fills res with status, reason and a detail sentence; returns status. */
-static decode_status decode_graph_reject(decode_result *res, decode_status status,
-					 const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static decode_status decode_graph_reject(decode_result *res, decode_status status,
-					 const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	res->status = status;
-	res->reason = reason;
-	va_start(ap, fmt);
-	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
-	va_end(ap);
-	return status;
-}
-
 static decode_status decode_graph_missing(decode_result *res, const char *field)
 {
-	return decode_graph_reject(res, DECODE_INVALID, "missing_field",
-				   "required field %s is missing, empty or not a string", field);
-}
-
-/* Returns the string member key of obj, or an absent string. */
-static event_str decode_graph_str(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_string(v))
-		return (event_str){NULL, 0};
-	return (event_str){json_string_value(v), json_string_length(v)};
+	return decode_json_missing_expected(res, field, "not a string");
 }
 
 /* Returns the object at a path of member names, or NULL. */
@@ -321,51 +291,15 @@ static const json_t *decode_graph_path(const json_t *obj, const char *a, const c
 	return b == NULL ? v : json_object_get(v, b);
 }
 
-static bool decode_graph_str_equal(event_str a, event_str b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
-/* Case-insensitive equality with a lower-case literal ("Created" is "created"). */
-static bool decode_graph_str_ieq(event_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (s.len != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)s.ptr[i]) != lit[i])
-			return false;
-	return true;
-}
-
-/* Case-insensitive search for a lower-case literal in s. */
-static bool decode_graph_str_icontains(event_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	for (size_t i = 0; i + n <= s.len; i++)
-		if (decode_graph_str_ieq((event_str){s.ptr + i, n}, lit))
-			return true;
-	return false;
-}
-
-static void decode_graph_add_attr(event *ev, const char *key, event_str value)
-{
-	if (value.len == 0 || ev->attr_count == EVENT_MAX_ATTRS)
-		return;
-	ev->attrs[ev->attr_count++] = (event_attr){{key, strlen(key)}, value};
-}
-
 /* Adds id unless it is absent, the actor's own or already there. */
 static void decode_graph_add_target(event *ev, event_str id)
 {
 	if (id.len == 0 || ev->target_count == EVENT_MAX_TARGETS)
 		return;
-	if (decode_graph_str_equal(id, ev->actor_id))
+	if (decode_json_str_equal(id, ev->actor_id))
 		return;
 	for (size_t i = 0; i < ev->target_count; i++)
-		if (decode_graph_str_equal(id, ev->target_ids[i]))
+		if (decode_json_str_equal(id, ev->target_ids[i]))
 			return;
 	ev->target_ids[ev->target_count++] = id;
 }
@@ -487,7 +421,7 @@ static int64_t decode_graph_time(const json_t *obj, const char *key)
 	const json_t *v = json_object_get(obj, key);
 
 	if (json_is_string(v))
-		return decode_graph_iso_ms(decode_graph_str(obj, key));
+		return decode_graph_iso_ms(decode_json_str(obj, key));
 	if (!json_is_number(v))
 		return 0;
 	double n = json_number_value(v);
@@ -558,7 +492,7 @@ static long decode_graph_base64(event_str s, unsigned char *out)
 static long decode_graph_field(decode_graph *d, const json_t *enc, const char *key, size_t *used,
 			       decode_result *res)
 {
-	event_str s = decode_graph_str(enc, key);
+	event_str s = decode_json_str(enc, key);
 	char field[48];
 
 	snprintf(field, sizeof(field), "encryptedContent.%s", key);
@@ -568,8 +502,8 @@ static long decode_graph_field(decode_graph *d, const json_t *enc, const char *k
 	}
 	long n = decode_graph_base64(s, d->raw.data + *used);
 	if (n < 0) {
-		decode_graph_reject(res, DECODE_INVALID, "bad_base64", "%s is not valid base64",
-				    field);
+		decode_json_reject(res, DECODE_INVALID, "bad_base64", "%s is not valid base64",
+				   field);
 		return -1;
 	}
 	*used += (size_t)n;
@@ -594,9 +528,9 @@ static long decode_graph_data_key(const decode_graph_key *k, const unsigned char
 	if (EVP_PKEY_decrypt(k->rsa, out, &out_len, in, in_len) <= 0 ||
 	    (out_len != 16 && out_len != 24 && out_len != 32)) {
 		OPENSSL_cleanse(out, sizeof(out));
-		decode_graph_reject(res, DECODE_INVALID, "bad_data_key",
-				    "dataKey does not decrypt with the key of its "
-				    "encryptionCertificateId to an AES key (RSA-OAEP)");
+		decode_json_reject(res, DECODE_INVALID, "bad_data_key",
+				   "dataKey does not decrypt with the key of its "
+				   "encryptionCertificateId to an AES key (RSA-OAEP)");
 		return -1;
 	}
 	memcpy(key, out, out_len);
@@ -620,13 +554,13 @@ static decode_status decode_graph_verify(decode_graph *d, const unsigned char *k
 	if (!EVP_MAC_init(d->mac_ctx, key, key_len, params) ||
 	    !EVP_MAC_update(d->mac_ctx, data, data_len) ||
 	    !EVP_MAC_final(d->mac_ctx, mac, &mac_len, sizeof(mac)))
-		return decode_graph_reject(res, DECODE_INVALID, "bad_signature",
-					   "HMAC-SHA256 of the encrypted data could not be "
-					   "computed");
+		return decode_json_reject(res, DECODE_INVALID, "bad_signature",
+					  "HMAC-SHA256 of the encrypted data could not be "
+					  "computed");
 	if (sig_len != mac_len || CRYPTO_memcmp(mac, sig, mac_len) != 0)
-		return decode_graph_reject(res, DECODE_INVALID, "bad_signature",
-					   "dataSignature does not match HMAC-SHA256 of the "
-					   "encrypted data; the notification was not decrypted");
+		return decode_json_reject(res, DECODE_INVALID, "bad_signature",
+					  "dataSignature does not match HMAC-SHA256 of the "
+					  "encrypted data; the notification was not decrypted");
 	return DECODE_OK;
 }
 
@@ -647,8 +581,8 @@ static long decode_graph_aes_cbc(decode_graph *d, const unsigned char *key, size
 	    !EVP_DecryptInit_ex(d->cipher, decode_graph_aes(key_len), NULL, key, key) ||
 	    !EVP_DecryptUpdate(d->cipher, d->plain.data, &n1, data, (int)data_len) ||
 	    !EVP_DecryptFinal_ex(d->cipher, d->plain.data + n1, &n2)) {
-		decode_graph_reject(res, DECODE_INVALID, "bad_padding",
-				    "the data does not decrypt to PKCS7-padded AES-CBC blocks");
+		decode_json_reject(res, DECODE_INVALID, "bad_padding",
+				   "the data does not decrypt to PKCS7-padded AES-CBC blocks");
 		return -1;
 	}
 	return (long)n1 + n2;
@@ -662,10 +596,10 @@ static decode_status decode_graph_parse_resource(decode_graph *d, size_t len, de
 	d->resource = json_loadb((const char *)d->plain.data, len, 0, &error);
 	OPENSSL_cleanse(d->plain.data, len);
 	if (d->resource == NULL)
-		return decode_graph_reject(res, DECODE_INVALID, "invalid_resource",
-					   "the decrypted data is not a JSON object (line %d, "
-					   "column %d)",
-					   error.line, error.column);
+		return decode_json_reject(res, DECODE_INVALID, "invalid_resource",
+					  "the decrypted data is not a JSON object (line %d, "
+					  "column %d)",
+					  error.line, error.column);
 	d->msg = d->resource;
 	return DECODE_OK;
 }
@@ -678,21 +612,21 @@ static decode_status decode_graph_decrypt(decode_graph *d, const json_t *enc, de
 	const char *fields[] = {"data", "dataKey", "dataSignature"};
 
 	if (!json_is_object(enc))
-		return decode_graph_reject(res, DECODE_INVALID, "not_an_object",
-					   "encryptedContent is not an object");
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "encryptedContent is not an object");
 	const decode_graph_key *k =
-	    decode_graph_find_key(d, decode_graph_str(enc, "encryptionCertificateId"));
+	    decode_graph_find_key(d, decode_json_str(enc, "encryptionCertificateId"));
 	if (k == NULL)
-		return decode_graph_reject(res, DECODE_INVALID, "unknown_key",
-					   "no configured key has the notification's "
-					   "encryptionCertificateId; add it under graph.keys");
+		return decode_json_reject(res, DECODE_INVALID, "unknown_key",
+					  "no configured key has the notification's "
+					  "encryptionCertificateId; add it under graph.keys");
 
 	for (size_t i = 0; i < 3; i++)
-		cap += decode_graph_str(enc, fields[i]).len / 4 * 3 + 3;
+		cap += decode_json_str(enc, fields[i]).len / 4 * 3 + 3;
 	if (decode_graph_buf_reserve(&d->raw, cap) < 0 ||
 	    decode_graph_buf_reserve(&d->plain, cap + DECODE_GRAPH_IV_SIZE) < 0)
-		return decode_graph_reject(res, DECODE_INVALID, "out_of_memory",
-					   "no memory to decrypt the notification");
+		return decode_json_reject(res, DECODE_INVALID, "out_of_memory",
+					  "no memory to decrypt the notification");
 
 	long data_len = decode_graph_field(d, enc, "data", &used, res);
 	size_t key_at = used;
@@ -727,29 +661,29 @@ static decode_status decode_graph_decrypt(decode_graph *d, const json_t *enc, de
 static bool decode_graph_is_chat_message(const json_t *n)
 {
 	const json_t *data = json_object_get(n, "resourceData");
-	event_str type = decode_graph_str(data, "@odata.type");
-	event_str path = decode_graph_str(n, "resource");
+	event_str type = decode_json_str(data, "@odata.type");
+	event_str path = decode_json_str(n, "resource");
 
 	if (type.len > 0)
-		return decode_graph_str_icontains(type, "chatmessage");
+		return decode_json_icontains(type, "chatmessage");
 	return json_object_get(data, "messageType") != NULL ||
-	       decode_graph_str_icontains(path, "/messages(") ||
-	       decode_graph_str_icontains(path, "/replies(");
+	       decode_json_icontains(path, "/messages(") ||
+	       decode_json_icontains(path, "/replies(");
 }
 
 static decode_status decode_graph_change_type(decode_graph *d, const json_t *n, decode_result *res)
 {
-	event_str change = decode_graph_str(n, "changeType");
+	event_str change = decode_json_str(n, "changeType");
 
-	if (decode_graph_str_ieq(change, "created"))
+	if (decode_json_ieq(change, "created"))
 		d->change = DECODE_GRAPH_CREATED;
-	else if (decode_graph_str_ieq(change, "updated"))
+	else if (decode_json_ieq(change, "updated"))
 		d->change = DECODE_GRAPH_UPDATED;
-	else if (decode_graph_str_ieq(change, "deleted"))
+	else if (decode_json_ieq(change, "deleted"))
 		d->change = DECODE_GRAPH_DELETED;
 	else
-		return decode_graph_reject(res, DECODE_IGNORED, "unsupported_change",
-					   "the changeType is not created, updated or deleted");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_change",
+					  "the changeType is not created, updated or deleted");
 	return DECODE_OK;
 }
 
@@ -765,29 +699,29 @@ static decode_status decode_graph_resource(decode_graph *d, const json_t *n, dec
 		d->msg = data;
 		return DECODE_OK;
 	}
-	return decode_graph_reject(res, DECODE_IGNORED, "no_resource_data",
-				   "the notification carries no message (subscribe with "
-				   "includeResourceData) and so no author");
+	return decode_json_reject(res, DECODE_IGNORED, "no_resource_data",
+				  "the notification carries no message (subscribe with "
+				  "includeResourceData) and so no author");
 }
 
 /* Ignores system messages and messages sent by applications or devices. */
 static decode_status decode_graph_filter(const json_t *msg, decode_result *res)
 {
-	event_str type = decode_graph_str(msg, "messageType");
+	event_str type = decode_json_str(msg, "messageType");
 	const json_t *from = json_object_get(msg, "from");
 	const json_t *app = json_object_get(from, "application");
 	const json_t *device = json_object_get(from, "device");
 
 	if (type.len > 0 && !event_str_eq(type, "message"))
-		return decode_graph_reject(res, DECODE_IGNORED, "system_message",
-					   "the messageType is not message (a system event or "
-					   "a future type)");
+		return decode_json_reject(res, DECODE_IGNORED, "system_message",
+					  "the messageType is not message (a system event or "
+					  "a future type)");
 	if ((app != NULL && !json_is_null(app)) || (device != NULL && !json_is_null(device)))
-		return decode_graph_reject(res, DECODE_IGNORED, "bot_message",
-					   "the message was sent by an application or device");
+		return decode_json_reject(res, DECODE_IGNORED, "bot_message",
+					  "the message was sent by an application or device");
 	if (from == NULL || json_is_null(from))
-		return decode_graph_reject(res, DECODE_IGNORED, "system_message",
-					   "the message has no sender");
+		return decode_json_reject(res, DECODE_IGNORED, "system_message",
+					  "the message has no sender");
 	return DECODE_OK;
 }
 
@@ -812,17 +746,17 @@ static event_str decode_graph_path_key(event_str path, const char *name)
 static decode_status decode_graph_place(decode_graph *d, const json_t *n, decode_result *res)
 {
 	const json_t *ci = json_object_get(d->msg, "channelIdentity");
-	event_str path = decode_graph_str(n, "resource");
+	event_str path = decode_json_str(n, "resource");
 
-	d->conversation = decode_graph_str(ci, "channelId");
-	d->team = decode_graph_str(ci, "teamId");
+	d->conversation = decode_json_str(ci, "channelId");
+	d->team = decode_json_str(ci, "teamId");
 	if (d->conversation.len == 0)
 		d->conversation = decode_graph_path_key(path, "channels");
 	if (d->team.len == 0)
 		d->team = decode_graph_path_key(path, "teams");
 	d->is_channel = d->conversation.len > 0;
 	if (!d->is_channel)
-		d->conversation = decode_graph_str(d->msg, "chatId");
+		d->conversation = decode_json_str(d->msg, "chatId");
 	if (d->conversation.len == 0)
 		d->conversation = decode_graph_path_key(path, "chats");
 	if (d->conversation.len == 0)
@@ -834,36 +768,36 @@ static decode_status decode_graph_place(decode_graph *d, const json_t *n, decode
 static decode_status decode_graph_prepare(decode_graph *d, const json_t *n, decode_result *res)
 {
 	if (!json_is_object(n))
-		return decode_graph_reject(res, DECODE_INVALID, "not_an_object",
-					   "a notification is not a JSON object");
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "a notification is not a JSON object");
 	if (json_object_get(n, "lifecycleEvent") != NULL)
-		return decode_graph_reject(res, DECODE_IGNORED, "lifecycle_event",
-					   "a lifecycle notification concerns the subscription, "
-					   "not a message");
+		return decode_json_reject(res, DECODE_IGNORED, "lifecycle_event",
+					  "a lifecycle notification concerns the subscription, "
+					  "not a message");
 	if (json_object_get(n, "changeType") == NULL)
-		return decode_graph_reject(res, DECODE_IGNORED, "not_a_notification",
-					   "the object has neither changeType nor lifecycleEvent");
+		return decode_json_reject(res, DECODE_IGNORED, "not_a_notification",
+					  "the object has neither changeType nor lifecycleEvent");
 	if (!decode_graph_is_chat_message(n))
-		return decode_graph_reject(res, DECODE_IGNORED, "unsupported_resource",
-					   "the notification is not about a chatMessage");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_resource",
+					  "the notification is not about a chatMessage");
 
 	decode_status st = decode_graph_change_type(d, n, res);
 	if (st == DECODE_OK)
 		st = decode_graph_resource(d, n, res);
 	if (st == DECODE_OK && !json_is_object(d->msg))
-		st = decode_graph_reject(res, DECODE_INVALID, "invalid_resource",
-					 "the decrypted data is not a JSON object");
+		st = decode_json_reject(res, DECODE_INVALID, "invalid_resource",
+					"the decrypted data is not a JSON object");
 	if (st == DECODE_OK)
 		st = decode_graph_filter(d->msg, res);
 	if (st != DECODE_OK)
 		return st;
 
-	d->author = decode_graph_str(decode_graph_path(d->msg, "from", "user"), "id");
+	d->author = decode_json_str(decode_graph_path(d->msg, "from", "user"), "id");
 	if (d->author.len == 0)
 		return decode_graph_missing(res, "from.user.id");
-	d->message_id = decode_graph_str(d->msg, "id");
+	d->message_id = decode_json_str(d->msg, "id");
 	if (d->message_id.len == 0)
-		d->message_id = decode_graph_str(json_object_get(n, "resourceData"), "id");
+		d->message_id = decode_json_str(json_object_get(n, "resourceData"), "id");
 	if (d->message_id.len == 0)
 		return decode_graph_missing(res, "id");
 	decode_status placed = decode_graph_place(d, n, res);
@@ -871,8 +805,8 @@ static decode_status decode_graph_prepare(decode_graph *d, const json_t *n, deco
 		return placed;
 	if (d->message_id.len > DECODE_GRAPH_MAX_ID || d->conversation.len > DECODE_GRAPH_MAX_ID ||
 	    d->author.len > DECODE_GRAPH_MAX_ID)
-		return decode_graph_reject(res, DECODE_INVALID, "id_too_long",
-					   "an id is longer than %d bytes", DECODE_GRAPH_MAX_ID);
+		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
+					  "an id is longer than %d bytes", DECODE_GRAPH_MAX_ID);
 	return DECODE_OK;
 }
 
@@ -903,10 +837,10 @@ static void decode_graph_common(const decode_graph *d, event *ev)
 	ev->source = (event_str){"teams", 5};
 	ev->content_id = d->message_id;
 	ev->channel_id = d->conversation;
-	decode_graph_add_attr(ev, "channel_type",
-			      d->is_channel ? (event_str){"channel", 7} : (event_str){"chat", 4});
+	decode_json_add_attr(ev, "channel_type",
+			     d->is_channel ? (event_str){"channel", 7} : (event_str){"chat", 4});
 	if (d->is_channel)
-		decode_graph_add_attr(ev, "team_id", d->team);
+		decode_json_add_attr(ev, "team_id", d->team);
 }
 
 /* Adds the users the message mentions; applications and channels are skipped. */
@@ -918,7 +852,7 @@ static void decode_graph_mentions(event *ev, const json_t *msg)
 	json_array_foreach(json_object_get(msg, "mentions"), i, m)
 	{
 		const json_t *user = decode_graph_path(m, "mentioned", "user");
-		event_str id = decode_graph_str(user, "id");
+		event_str id = decode_json_str(user, "id");
 		if (id.len <= DECODE_GRAPH_MAX_ID)
 			decode_graph_add_target(ev, id);
 	}
@@ -931,14 +865,14 @@ static decode_status decode_graph_check_lengths(const event *ev, decode_result *
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (ids[i].len > DECODE_GRAPH_MAX_ID)
-			return decode_graph_reject(res, DECODE_INVALID, "id_too_long",
-						   "an id is longer than %d bytes",
-						   DECODE_GRAPH_MAX_ID);
+			return decode_json_reject(res, DECODE_INVALID, "id_too_long",
+						  "an id is longer than %d bytes",
+						  DECODE_GRAPH_MAX_ID);
 	for (size_t i = 0; i < ev->attr_count; i++)
 		if (ev->attrs[i].value.len > DECODE_GRAPH_MAX_ID)
-			return decode_graph_reject(res, DECODE_INVALID, "field_too_long",
-						   "attribute %s is longer than %d bytes",
-						   ev->attrs[i].key.ptr, DECODE_GRAPH_MAX_ID);
+			return decode_json_reject(res, DECODE_INVALID, "field_too_long",
+						  "attribute %s is longer than %d bytes",
+						  ev->attrs[i].key.ptr, DECODE_GRAPH_MAX_ID);
 	return DECODE_OK;
 }
 
@@ -948,8 +882,8 @@ static decode_status decode_graph_finish(event *ev, const json_t *obj, const cha
 {
 	ev->event_time_ms = decode_graph_time(obj, key);
 	if (ev->event_time_ms <= 0)
-		return decode_graph_reject(res, DECODE_INVALID, "invalid_event_time",
-					   "%s is missing or not an ISO 8601 time", key);
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
+					  "%s is missing or not an ISO 8601 time", key);
 	return decode_graph_check_lengths(ev, res);
 }
 
@@ -976,13 +910,13 @@ static decode_status decode_graph_deleted(decode_graph *d, event *ev, decode_res
 
 static decode_status decode_graph_posted(decode_graph *d, event *ev, decode_result *res)
 {
-	event_str reply_to = decode_graph_str(d->msg, "replyToId");
+	event_str reply_to = decode_json_str(d->msg, "replyToId");
 
 	ev->kind =
 	    reply_to.len > 0 ? (event_str){"reply_posted", 12} : (event_str){"message_posted", 14};
 	ev->actor_id = d->author;
 	decode_graph_common(d, ev);
-	decode_graph_add_attr(ev, "reply_to", reply_to);
+	decode_json_add_attr(ev, "reply_to", reply_to);
 	decode_graph_mentions(ev, d->msg);
 	decode_graph_event_id(d, ev, "created", (event_str){0}, (event_str){0}, (event_str){0});
 	return decode_graph_finish(ev, d->msg, "createdDateTime", res);
@@ -990,11 +924,11 @@ static decode_status decode_graph_posted(decode_graph *d, event *ev, decode_resu
 
 static decode_status decode_graph_edited(decode_graph *d, event *ev, decode_result *res)
 {
-	event_str edited = decode_graph_str(d->msg, "lastEditedDateTime");
+	event_str edited = decode_json_str(d->msg, "lastEditedDateTime");
 
 	if (edited.len > DECODE_GRAPH_MAX_TIME)
-		return decode_graph_reject(res, DECODE_INVALID, "invalid_event_time",
-					   "lastEditedDateTime is not an ISO 8601 time");
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
+					  "lastEditedDateTime is not an ISO 8601 time");
 	ev->kind = (event_str){"message_edited", 14};
 	ev->actor_id = d->author;
 	decode_graph_common(d, ev);
@@ -1027,27 +961,27 @@ static decode_status decode_graph_reaction(decode_graph *d, const json_t *r, eve
 {
 	const json_t *who = json_object_get(r, "user");
 	const json_t *app = json_object_get(who, "application");
-	event_str type = decode_graph_str(r, "reactionType");
-	event_str created = decode_graph_str(r, "createdDateTime");
+	event_str type = decode_json_str(r, "reactionType");
+	event_str created = decode_json_str(r, "createdDateTime");
 
 	if (!json_is_object(r))
-		return decode_graph_reject(res, DECODE_INVALID, "not_an_object",
-					   "a reactions[] entry is not an object");
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "a reactions[] entry is not an object");
 	if (app != NULL && !json_is_null(app))
-		return decode_graph_reject(res, DECODE_IGNORED, "bot_message",
-					   "the reaction was added by an application");
-	ev->actor_id = decode_graph_str(json_object_get(who, "user"), "id");
+		return decode_json_reject(res, DECODE_IGNORED, "bot_message",
+					  "the reaction was added by an application");
+	ev->actor_id = decode_json_str(json_object_get(who, "user"), "id");
 	if (ev->actor_id.len == 0)
 		return decode_graph_missing(res, "reactions[].user.user.id");
 	if (type.len == 0)
 		return decode_graph_missing(res, "reactions[].reactionType");
 	if (created.len > DECODE_GRAPH_MAX_TIME)
-		return decode_graph_reject(res, DECODE_INVALID, "invalid_event_time",
-					   "reactions[].createdDateTime is not an ISO 8601 time");
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
+					  "reactions[].createdDateTime is not an ISO 8601 time");
 
 	ev->kind = (event_str){"reaction_added", 14};
 	decode_graph_common(d, ev);
-	decode_graph_add_attr(ev, "reaction", type);
+	decode_json_add_attr(ev, "reaction", type);
 	decode_graph_add_target(ev, d->author);
 	if (ev->actor_id.len <= DECODE_GRAPH_MAX_ID && type.len <= DECODE_GRAPH_MAX_ID)
 		decode_graph_event_id(d, ev, "reaction", ev->actor_id, type, created);
@@ -1057,26 +991,6 @@ static decode_status decode_graph_reaction(decode_graph *d, const json_t *r, eve
 /* ----------------------------------------------------------------------------
  * Message and cursor
  * ------------------------------------------------------------------------- */
-
-static const char *decode_graph_json_type(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	default:
-		return "an object";
-	}
-}
 
 /* Unwraps a document sent as a JSON string holding the JSON text. */
 static const json_t *decode_graph_unwrap(decode_graph *d, decode_result *res)
@@ -1088,8 +1002,8 @@ static const json_t *decode_graph_unwrap(decode_graph *d, decode_result *res)
 	d->unwrapped = json_loadb(json_string_value(d->doc), json_string_length(d->doc),
 				  JSON_DECODE_ANY, &error);
 	if (d->unwrapped == NULL) {
-		decode_graph_reject(res, DECODE_INVALID, "not_an_object",
-				    "the JSON document is a string that holds no JSON");
+		decode_json_reject(res, DECODE_INVALID, "not_an_object",
+				   "the JSON document is a string that holds no JSON");
 		return NULL;
 	}
 	return d->unwrapped;
@@ -1102,10 +1016,10 @@ static decode_status decode_graph_envelope(decode_graph *d, const json_t *top, d
 
 	if (value != NULL) {
 		if (!json_is_array(value))
-			return decode_graph_reject(res, DECODE_INVALID, "not_an_object",
-						   "value is %s, expected an array of "
-						   "notifications",
-						   decode_graph_json_type(value));
+			return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+						  "value is %s, expected an array of "
+						  "notifications",
+						  decode_json_type(value));
 		d->items = value;
 		d->n_items = json_array_size(value);
 	} else if (json_object_get(top, "changeType") != NULL ||
@@ -1113,13 +1027,13 @@ static decode_status decode_graph_envelope(decode_graph *d, const json_t *top, d
 		d->single = top;
 		d->n_items = 1;
 	} else if (json_object_get(top, "validationTokens") == NULL) {
-		return decode_graph_reject(res, DECODE_IGNORED, "unsupported_envelope",
-					   "the document is neither a notification collection "
-					   "nor a notification");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_envelope",
+					  "the document is neither a notification collection "
+					  "nor a notification");
 	}
 	if (d->n_items == 0)
-		return decode_graph_reject(res, DECODE_IGNORED, "empty_collection",
-					   "the collection holds no notification");
+		return decode_json_reject(res, DECODE_IGNORED, "empty_collection",
+					  "the collection holds no notification");
 	return DECODE_OK;
 }
 
@@ -1133,23 +1047,23 @@ decode_status decode_graph_open(decode_graph *d, const void *buf, size_t len, de
 	decode_graph_close(d);
 
 	if (len > DECODE_GRAPH_MAX_MESSAGE)
-		return decode_graph_reject(res, DECODE_INVALID, "oversized",
-					   "the message is %zu bytes, more than the limit of %d",
-					   len, DECODE_GRAPH_MAX_MESSAGE);
+		return decode_json_reject(res, DECODE_INVALID, "oversized",
+					  "the message is %zu bytes, more than the limit of %d",
+					  len, DECODE_GRAPH_MAX_MESSAGE);
 	/* jansson's error text quotes the input, so only its position is reported. */
 	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
 	if (d->doc == NULL)
-		return decode_graph_reject(res, DECODE_INVALID, "invalid_json",
-					   "the message is not valid JSON (line %d, column %d)",
-					   error.line, error.column);
+		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
+					  "the message is not valid JSON (line %d, column %d)",
+					  error.line, error.column);
 
 	const json_t *top = decode_graph_unwrap(d, res);
 	if (top == NULL)
 		return res->status;
 	if (!json_is_object(top))
-		return decode_graph_reject(res, DECODE_INVALID, "not_an_object",
-					   "the JSON document is %s, expected an object",
-					   decode_graph_json_type(top));
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "the JSON document is %s, expected an object",
+					  decode_json_type(top));
 	return decode_graph_envelope(d, top, res);
 }
 
@@ -1191,8 +1105,8 @@ static bool decode_graph_next_event(decode_graph *d, event *ev, decode_result *r
 		return true;
 	}
 	if (d->msg != NULL && d->yielded == 0) {
-		decode_graph_reject(res, DECODE_IGNORED, "unsupported_change",
-				    "the update is neither an edit, a deletion nor a reaction");
+		decode_json_reject(res, DECODE_IGNORED, "unsupported_change",
+				   "the update is neither an edit, a deletion nor a reaction");
 		return true;
 	}
 	return false;

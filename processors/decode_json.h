@@ -96,9 +96,10 @@ int64_t decode_json_time(const json_t *v);
 
 /*
  * Reads a time in any shape the Viva Engage and analytics producers send and
- * returns it in milliseconds since the epoch. Accepted: an ISO 8601 string ("2015-02-23T22:28:55.111Z",
- * "...55+01:00", a space for the 'T', no offset meaning UTC), Yammer's
- * "YYYY/MM/DD hh:mm:ss +hhmm", a number, or a string of digits. Numbers below
+ * returns it in milliseconds since the epoch. Accepted: an ISO 8601 string
+ * ("2015-02-23T22:28:55.111Z", "...55+01:00", a space for the 'T', no offset
+ * meaning UTC), Yammer's "YYYY/MM/DD hh:mm:ss +hhmm", a number, or a string of
+ * digits. Numbers below
  * 10^11 are epoch seconds, others epoch milliseconds. Returns 0 when v is
  * absent, of another type, a string longer than 64 bytes, before 1970, a
  * number from the year 2255 on, or not a valid date and time.

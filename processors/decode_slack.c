@@ -23,11 +23,11 @@
  * above the canonical Avro path. A streaming parser would lift both.
  */
 #include "decode_slack.h"
+#include "decode_json.h"
 #include "decode_slack_internal.h"
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,37 +108,9 @@ void decode_slack_free(decode_slack *d)
  * Helpers
  * ------------------------------------------------------------------------- */
 
-/* Fills res with status, reason and a detail sentence; returns status. */
-static decode_status decode_slack_reject(decode_result *res, decode_status status,
-					 const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static decode_status decode_slack_reject(decode_result *res, decode_status status,
-					 const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	res->status = status;
-	res->reason = reason;
-	va_start(ap, fmt);
-	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
-	va_end(ap);
-	return status;
-}
-
 static decode_status decode_slack_missing(decode_result *res, const char *field)
 {
-	return decode_slack_reject(res, DECODE_INVALID, "missing_field",
-				   "required field %s is missing, empty or not a string", field);
-}
-
-event_str decode_slack_str(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_string(v))
-		return (event_str){NULL, 0};
-	return (event_str){json_string_value(v), json_string_length(v)};
+	return decode_json_missing_expected(res, field, "not a string");
 }
 
 static bool decode_slack_in(event_str s, const char *const *list, size_t count)
@@ -147,18 +119,6 @@ static bool decode_slack_in(event_str s, const char *const *list, size_t count)
 		if (event_str_eq(s, list[i]))
 			return true;
 	return false;
-}
-
-static bool decode_slack_str_equal(event_str a, event_str b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
-static void decode_slack_add_attr(event *ev, const char *key, event_str value)
-{
-	if (value.len == 0 || ev->attr_count == EVENT_MAX_ATTRS)
-		return;
-	ev->attrs[ev->attr_count++] = (event_attr){{key, strlen(key)}, value};
 }
 
 int64_t decode_slack_ts_ms(event_str s)
@@ -196,10 +156,10 @@ void decode_slack_add_target(event *ev, event_str id)
 {
 	if (id.len == 0 || id.len > DECODE_SLACK_MAX_ID || ev->target_count == EVENT_MAX_TARGETS)
 		return;
-	if (decode_slack_str_equal(id, ev->actor_id))
+	if (decode_json_str_equal(id, ev->actor_id))
 		return;
 	for (size_t i = 0; i < ev->target_count; i++)
-		if (decode_slack_str_equal(id, ev->target_ids[i]))
+		if (decode_json_str_equal(id, ev->target_ids[i]))
 			return;
 	ev->target_ids[ev->target_count++] = id;
 }
@@ -241,8 +201,8 @@ static void decode_slack_scan_elements(event *ev, const json_t *elements, int de
 		return;
 	json_array_foreach(elements, i, el)
 	{
-		if (event_str_eq(decode_slack_str(el, "type"), "user"))
-			decode_slack_add_target(ev, decode_slack_str(el, "user_id"));
+		if (event_str_eq(decode_json_str(el, "type"), "user"))
+			decode_slack_add_target(ev, decode_json_str(el, "user_id"));
 		else
 			decode_slack_scan_elements(ev, json_object_get(el, "elements"), depth + 1);
 	}
@@ -257,14 +217,14 @@ static void decode_slack_scan_blocks(event *ev, const json_t *blocks)
 		return;
 	json_array_foreach(blocks, i, block)
 	{
-		if (event_str_eq(decode_slack_str(block, "type"), "rich_text"))
+		if (event_str_eq(decode_json_str(block, "type"), "rich_text"))
 			decode_slack_scan_elements(ev, json_object_get(block, "elements"), 1);
 	}
 }
 
 void decode_slack_message_targets(event *ev, const json_t *msg)
 {
-	decode_slack_scan_mentions(ev, decode_slack_str(msg, "text"));
+	decode_slack_scan_mentions(ev, decode_json_str(msg, "text"));
 	decode_slack_scan_blocks(ev, json_object_get(msg, "blocks"));
 }
 
@@ -275,14 +235,14 @@ void decode_slack_message_targets(event *ev, const json_t *msg)
 /* Returns true when msg was posted by a bot (bot_id or subtype bot_message). */
 static bool decode_slack_is_bot(const json_t *msg)
 {
-	return decode_slack_str(msg, "bot_id").len > 0 ||
-	       event_str_eq(decode_slack_str(msg, "subtype"), "bot_message");
+	return decode_json_str(msg, "bot_id").len > 0 ||
+	       event_str_eq(decode_json_str(msg, "subtype"), "bot_message");
 }
 
 static decode_status decode_slack_bot(decode_result *res)
 {
-	return decode_slack_reject(res, DECODE_IGNORED, "bot_message",
-				   "the message was posted by a bot");
+	return decode_json_reject(res, DECODE_IGNORED, "bot_message",
+				  "the message was posted by a bot");
 }
 
 /* Sets actor and channel from their fields; both are required. */
@@ -291,10 +251,10 @@ static decode_status decode_slack_actor_channel(event *ev, const json_t *actor_o
 						const json_t *channel_obj, const char *channel_key,
 						const char *channel_name, decode_result *res)
 {
-	ev->actor_id = decode_slack_str(actor_obj, actor_key);
+	ev->actor_id = decode_json_str(actor_obj, actor_key);
 	if (ev->actor_id.len == 0)
 		return decode_slack_missing(res, actor_name);
-	ev->channel_id = decode_slack_str(channel_obj, channel_key);
+	ev->channel_id = decode_json_str(channel_obj, channel_key);
 	if (ev->channel_id.len == 0)
 		return decode_slack_missing(res, channel_name);
 	return DECODE_OK;
@@ -309,17 +269,17 @@ static decode_status decode_slack_posted(event *ev, const json_t *msg, event_str
 	if (st != DECODE_OK)
 		return st;
 
-	ev->content_id = decode_slack_str(msg, "ts");
-	event_str thread_ts = decode_slack_str(msg, "thread_ts");
-	bool reply = thread_ts.len > 0 && !decode_slack_str_equal(thread_ts, ev->content_id);
+	ev->content_id = decode_json_str(msg, "ts");
+	event_str thread_ts = decode_json_str(msg, "thread_ts");
+	bool reply = thread_ts.len > 0 && !decode_json_str_equal(thread_ts, ev->content_id);
 	ev->kind = reply ? (event_str){"reply_posted", 12} : (event_str){"message_posted", 14};
 
-	decode_slack_add_attr(ev, "channel_type", decode_slack_str(msg, "channel_type"));
+	decode_json_add_attr(ev, "channel_type", decode_json_str(msg, "channel_type"));
 	if (reply)
-		decode_slack_add_attr(ev, "thread_ts", thread_ts);
+		decode_json_add_attr(ev, "thread_ts", thread_ts);
 	if (event_str_eq(subtype, "file_share") ||
 	    json_array_size(json_object_get(msg, "files")) > 0)
-		decode_slack_add_attr(ev, "has_files", (event_str){"true", 4});
+		decode_json_add_attr(ev, "has_files", (event_str){"true", 4});
 
 	decode_slack_message_targets(ev, msg);
 	return DECODE_OK;
@@ -337,17 +297,17 @@ static decode_status decode_slack_edited(event *ev, const json_t *inner, decode_
 
 	/* Without "edited", Slack changed the message itself: a link unfurl, thread metadata. */
 	if (!json_is_object(json_object_get(msg, "edited")))
-		return decode_slack_reject(res, DECODE_IGNORED, "system_message",
-					   "message_changed without message.edited is a change "
-					   "made by Slack, such as a link unfurl");
+		return decode_json_reject(res, DECODE_IGNORED, "system_message",
+					  "message_changed without message.edited is a change "
+					  "made by Slack, such as a link unfurl");
 
 	decode_status st = decode_slack_actor_channel(ev, msg, "user", "message.user", inner,
 						      "channel", "channel", res);
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"message_edited", 14};
-	ev->content_id = decode_slack_str(msg, "ts");
-	decode_slack_add_attr(ev, "channel_type", decode_slack_str(inner, "channel_type"));
+	ev->content_id = decode_json_str(msg, "ts");
+	decode_json_add_attr(ev, "channel_type", decode_json_str(inner, "channel_type"));
 	decode_slack_message_targets(ev, msg);
 	return DECODE_OK;
 }
@@ -367,16 +327,16 @@ static decode_status decode_slack_deleted(event *ev, const json_t *inner, decode
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"message_deleted", 15};
-	ev->content_id = decode_slack_str(inner, "deleted_ts");
+	ev->content_id = decode_json_str(inner, "deleted_ts");
 	if (ev->content_id.len == 0)
-		ev->content_id = decode_slack_str(prev, "ts");
-	decode_slack_add_attr(ev, "channel_type", decode_slack_str(inner, "channel_type"));
+		ev->content_id = decode_json_str(prev, "ts");
+	decode_json_add_attr(ev, "channel_type", decode_json_str(inner, "channel_type"));
 	return DECODE_OK;
 }
 
 static decode_status decode_slack_message_event(event *ev, const json_t *inner, decode_result *res)
 {
-	event_str subtype = decode_slack_str(inner, "subtype");
+	event_str subtype = decode_json_str(inner, "subtype");
 
 	if (decode_slack_is_bot(inner))
 		return decode_slack_bot(res);
@@ -389,10 +349,10 @@ static decode_status decode_slack_message_event(event *ev, const json_t *inner, 
 		return decode_slack_deleted(ev, inner, res);
 	if (decode_slack_in(subtype, decode_slack_system_subtypes,
 			    sizeof(decode_slack_system_subtypes) / sizeof(char *)))
-		return decode_slack_reject(res, DECODE_IGNORED, "system_message",
-					   "the message subtype is a notice posted by Slack");
-	return decode_slack_reject(res, DECODE_IGNORED, "unsupported_subtype",
-				   "the message subtype is not mapped to an event kind");
+		return decode_json_reject(res, DECODE_IGNORED, "system_message",
+					  "the message subtype is a notice posted by Slack");
+	return decode_json_reject(res, DECODE_IGNORED, "unsupported_subtype",
+				  "the message subtype is not mapped to an event kind");
 }
 
 /* reaction_added and reaction_removed: reactor acts on the item's author. */
@@ -400,23 +360,23 @@ static decode_status decode_slack_reaction(event *ev, const json_t *inner, event
 					   decode_result *res)
 {
 	const json_t *item = json_object_get(inner, "item");
-	event_str item_type = decode_slack_str(item, "type");
+	event_str item_type = decode_json_str(item, "type");
 
 	if (!json_is_object(item))
 		return decode_slack_missing(res, "item");
 	if (item_type.len > 0 && !event_str_eq(item_type, "message"))
-		return decode_slack_reject(res, DECODE_IGNORED, "unsupported_subtype",
-					   "the reaction is on a file or file comment, not a "
-					   "message");
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_subtype",
+					  "the reaction is on a file or file comment, not a "
+					  "message");
 
 	decode_status st = decode_slack_actor_channel(ev, inner, "user", "user", item, "channel",
 						      "item.channel", res);
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = type;
-	ev->content_id = decode_slack_str(item, "ts");
-	decode_slack_add_target(ev, decode_slack_str(inner, "item_user"));
-	decode_slack_add_attr(ev, "reaction", decode_slack_str(inner, "reaction"));
+	ev->content_id = decode_json_str(item, "ts");
+	decode_slack_add_target(ev, decode_json_str(inner, "item_user"));
+	decode_json_add_attr(ev, "reaction", decode_json_str(inner, "reaction"));
 	return DECODE_OK;
 }
 
@@ -427,9 +387,9 @@ static decode_status decode_slack_file_shared(event *ev, const json_t *inner, de
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"file_shared", 11};
-	ev->content_id = decode_slack_str(inner, "file_id");
+	ev->content_id = decode_json_str(inner, "file_id");
 	if (ev->content_id.len == 0)
-		ev->content_id = decode_slack_str(json_object_get(inner, "file"), "id");
+		ev->content_id = decode_json_str(json_object_get(inner, "file"), "id");
 	return DECODE_OK;
 }
 
@@ -440,14 +400,14 @@ static decode_status decode_slack_member_joined(event *ev, const json_t *inner, 
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"channel_joined", 14};
-	decode_slack_add_attr(ev, "channel_type", decode_slack_str(inner, "channel_type"));
+	decode_json_add_attr(ev, "channel_type", decode_json_str(inner, "channel_type"));
 	return DECODE_OK;
 }
 
 /* Maps one inner event by its type, or ignores it. */
 static decode_status decode_slack_inner(event *ev, const json_t *inner, decode_result *res)
 {
-	event_str type = decode_slack_str(inner, "type");
+	event_str type = decode_json_str(inner, "type");
 
 	if (event_str_eq(type, "message"))
 		return decode_slack_message_event(ev, inner, res);
@@ -457,8 +417,8 @@ static decode_status decode_slack_inner(event *ev, const json_t *inner, decode_r
 		return decode_slack_file_shared(ev, inner, res);
 	if (event_str_eq(type, "member_joined_channel"))
 		return decode_slack_member_joined(ev, inner, res);
-	return decode_slack_reject(res, DECODE_IGNORED, "unsupported_event_type",
-				   "the inner event type is not mapped to an event kind");
+	return decode_json_reject(res, DECODE_IGNORED, "unsupported_event_type",
+				  "the inner event type is not mapped to an event kind");
 }
 
 /* ----------------------------------------------------------------------------
@@ -468,28 +428,28 @@ static decode_status decode_slack_inner(event *ev, const json_t *inner, decode_r
 /* Returns the inner event's own time from event_ts, else ts; 0 when neither parses. */
 static int64_t decode_slack_inner_time(const json_t *inner)
 {
-	int64_t ms = decode_slack_ts_ms(decode_slack_str(inner, "event_ts"));
+	int64_t ms = decode_slack_ts_ms(decode_json_str(inner, "event_ts"));
 
-	return ms > 0 ? ms : decode_slack_ts_ms(decode_slack_str(inner, "ts"));
+	return ms > 0 ? ms : decode_slack_ts_ms(decode_json_str(inner, "ts"));
 }
 
 /* Writes "slack:<channel>:<ts>" for an event that came without an envelope. */
 static decode_status decode_slack_derive_id(decode_slack *d, event *ev, const json_t *inner,
 					    decode_result *res)
 {
-	event_str ts = decode_slack_str(inner, "event_ts");
+	event_str ts = decode_json_str(inner, "event_ts");
 
 	if (ts.len == 0)
-		ts = decode_slack_str(inner, "ts");
+		ts = decode_json_str(inner, "ts");
 	if (ts.len == 0 || ts.len > DECODE_SLACK_MAX_TS)
-		return decode_slack_reject(res, DECODE_INVALID, "missing_event_id",
-					   "an event without envelope needs an event_ts or ts of "
-					   "at most %d bytes to derive its event_id",
-					   DECODE_SLACK_MAX_TS);
+		return decode_json_reject(res, DECODE_INVALID, "missing_event_id",
+					  "an event without envelope needs an event_ts or ts of "
+					  "at most %d bytes to derive its event_id",
+					  DECODE_SLACK_MAX_TS);
 	if (ev->channel_id.len > DECODE_SLACK_MAX_ID)
-		return decode_slack_reject(res, DECODE_INVALID, "id_too_long",
-					   "the channel id is longer than %d bytes",
-					   DECODE_SLACK_MAX_ID);
+		return decode_json_reject(res, DECODE_INVALID, "id_too_long",
+					  "the channel id is longer than %d bytes",
+					  DECODE_SLACK_MAX_ID);
 
 	int n = snprintf(d->event_id, sizeof(d->event_id), "slack:%.*s:%.*s",
 			 (int)ev->channel_id.len, ev->channel_id.ptr, (int)ts.len, ts.ptr);
@@ -504,14 +464,14 @@ static decode_status decode_slack_check_lengths(const event *ev, decode_result *
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (ids[i].len > DECODE_SLACK_MAX_ID)
-			return decode_slack_reject(res, DECODE_INVALID, "id_too_long",
-						   "an id is longer than %d bytes",
-						   DECODE_SLACK_MAX_ID);
+			return decode_json_reject(res, DECODE_INVALID, "id_too_long",
+						  "an id is longer than %d bytes",
+						  DECODE_SLACK_MAX_ID);
 	for (size_t i = 0; i < ev->attr_count; i++)
 		if (ev->attrs[i].value.len > DECODE_SLACK_MAX_ID)
-			return decode_slack_reject(res, DECODE_INVALID, "field_too_long",
-						   "attribute %s is longer than %d bytes",
-						   ev->attrs[i].key.ptr, DECODE_SLACK_MAX_ID);
+			return decode_json_reject(res, DECODE_INVALID, "field_too_long",
+						  "attribute %s is longer than %d bytes",
+						  ev->attrs[i].key.ptr, DECODE_SLACK_MAX_ID);
 	return DECODE_OK;
 }
 
@@ -519,9 +479,9 @@ static decode_status decode_slack_check_time(event *ev, decode_result *res)
 {
 	if (ev->event_time_ms > 0)
 		return DECODE_OK;
-	return decode_slack_reject(res, DECODE_INVALID, "invalid_event_time",
-				   "neither event_time nor the event's event_ts or ts holds a "
-				   "positive time");
+	return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
+				  "neither event_time nor the event's event_ts or ts holds a "
+				  "positive time");
 }
 
 /* ----------------------------------------------------------------------------
@@ -534,16 +494,16 @@ static decode_status decode_slack_callback(const json_t *doc, event *ev, decode_
 	const json_t *inner = json_object_get(doc, "event");
 
 	if (!json_is_object(inner))
-		return decode_slack_reject(res, DECODE_INVALID, "missing_field",
-					   "required field event is missing or not an object");
+		return decode_json_reject(res, DECODE_INVALID, "missing_field",
+					  "required field event is missing or not an object");
 	decode_status st = decode_slack_inner(ev, inner, res);
 	if (st != DECODE_OK)
 		return st;
 
-	ev->event_id = decode_slack_str(doc, "event_id");
+	ev->event_id = decode_json_str(doc, "event_id");
 	if (ev->event_id.len == 0)
-		return decode_slack_reject(res, DECODE_INVALID, "missing_event_id",
-					   "the event_callback envelope has no event_id");
+		return decode_json_reject(res, DECODE_INVALID, "missing_event_id",
+					  "the event_callback envelope has no event_id");
 
 	const json_t *time = json_object_get(doc, "event_time");
 	json_int_t seconds = json_is_integer(time) ? json_integer_value(time) : 0;
@@ -573,39 +533,19 @@ static decode_status decode_slack_bare(decode_slack *d, const json_t *doc, event
 static decode_status decode_slack_document(decode_slack *d, const json_t *doc, event *ev,
 					   decode_result *res)
 {
-	event_str type = decode_slack_str(doc, "type");
+	event_str type = decode_json_str(doc, "type");
 
 	if (event_str_eq(type, "url_verification"))
-		return decode_slack_reject(res, DECODE_IGNORED, "url_verification",
-					   "a url_verification challenge carries no event");
+		return decode_json_reject(res, DECODE_IGNORED, "url_verification",
+					  "a url_verification challenge carries no event");
 	if (event_str_eq(type, "event_callback"))
 		return decode_slack_callback(doc, ev, res);
 	if (decode_slack_in(type, decode_slack_mapped_types,
 			    sizeof(decode_slack_mapped_types) / sizeof(char *)))
 		return decode_slack_bare(d, doc, ev, res);
-	return decode_slack_reject(res, DECODE_IGNORED, "unsupported_envelope",
-				   "the document is neither an event_callback or "
-				   "url_verification envelope nor a mapped inner event");
-}
-
-static const char *decode_slack_json_type(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	default:
-		return "an object";
-	}
+	return decode_json_reject(res, DECODE_IGNORED, "unsupported_envelope",
+				  "the document is neither an event_callback or "
+				  "url_verification envelope nor a mapped inner event");
 }
 
 decode_status decode_slack_message(decode_slack *d, const void *buf, size_t len, event *ev,
@@ -621,9 +561,9 @@ decode_status decode_slack_message(decode_slack *d, const void *buf, size_t len,
 	d->doc = NULL;
 
 	if (len > DECODE_SLACK_MAX_MESSAGE)
-		return decode_slack_reject(res, DECODE_INVALID, "oversized",
-					   "the message is %zu bytes, more than the limit of %d",
-					   len, DECODE_SLACK_MAX_MESSAGE);
+		return decode_json_reject(res, DECODE_INVALID, "oversized",
+					  "the message is %zu bytes, more than the limit of %d",
+					  len, DECODE_SLACK_MAX_MESSAGE);
 
 	/*
 	 * JSON_DECODE_ANY parses scalars too, so they get not_an_object. jansson's
@@ -631,13 +571,13 @@ decode_status decode_slack_message(decode_slack *d, const void *buf, size_t len,
 	 */
 	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
 	if (d->doc == NULL)
-		return decode_slack_reject(res, DECODE_INVALID, "invalid_json",
-					   "the message is not valid JSON (line %d, column %d)",
-					   error.line, error.column);
+		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
+					  "the message is not valid JSON (line %d, column %d)",
+					  error.line, error.column);
 	if (!json_is_object(d->doc))
-		return decode_slack_reject(res, DECODE_INVALID, "not_an_object",
-					   "the JSON document is %s, expected an object",
-					   decode_slack_json_type(d->doc));
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
+					  "the JSON document is %s, expected an object",
+					  decode_json_type(d->doc));
 
 	ev->source = (event_str){"slack", 5};
 	decode_status st = decode_slack_document(d, d->doc, ev, res);

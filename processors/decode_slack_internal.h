@@ -18,9 +18,6 @@
 /* Maximum length of a Slack timestamp ("1664222685.728809") in a derived event id. */
 #define DECODE_SLACK_MAX_TS 32
 
-/* Returns the string member key of obj, or an absent string. */
-event_str decode_slack_str(const json_t *obj, const char *key);
-
 /*
  * Parses a Slack timestamp, decimal seconds with an optional fraction
  * ("1664222685.728809"), into milliseconds. Returns 0 when s is not one.

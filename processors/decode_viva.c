@@ -28,9 +28,7 @@
  */
 #include "decode_viva.h"
 
-#include <ctype.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,46 +108,15 @@ void decode_viva_free(decode_viva *d)
 	free(d);
 }
 
-/* Fills res with status, reason and a detail sentence; returns status. */
-static decode_status decode_viva_reject(decode_result *res, decode_status status,
-					const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static decode_status decode_viva_reject(decode_result *res, decode_status status,
-					const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	res->status = status;
-	res->reason = reason;
-	va_start(ap, fmt);
-	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
-	va_end(ap);
-	return status;
-}
-
 static decode_status decode_viva_missing(decode_result *res, const char *field)
 {
-	return decode_viva_reject(res, DECODE_INVALID, "missing_field",
-				  "required field %s is missing, empty or not an id", field);
+	return decode_json_missing_expected(res, field, "not an id");
 }
 
 static decode_status decode_viva_too_long(decode_result *res)
 {
-	return decode_viva_reject(res, DECODE_INVALID, "id_too_long",
+	return decode_json_reject(res, DECODE_INVALID, "id_too_long",
 				  "an id is longer than %d bytes", DECODE_VIVA_MAX_ID);
-}
-
-static void decode_viva_add_attr(event *ev, const char *key, event_str value)
-{
-	if (value.len == 0 || ev->attr_count == EVENT_MAX_ATTRS)
-		return;
-	ev->attrs[ev->attr_count++] = (event_attr){{key, strlen(key)}, value};
-}
-
-static bool decode_viva_str_equal(event_str a, event_str b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
 /* Adds id as a target unless it is absent, too long, the actor's own or already there. */
@@ -157,10 +124,10 @@ static void decode_viva_add_target(event *ev, event_str id)
 {
 	if (id.len == 0 || id.len > DECODE_VIVA_MAX_ID || ev->target_count == EVENT_MAX_TARGETS)
 		return;
-	if (decode_viva_str_equal(id, ev->actor_id))
+	if (decode_json_str_equal(id, ev->actor_id))
 		return;
 	for (size_t i = 0; i < ev->target_count; i++)
-		if (decode_viva_str_equal(id, ev->target_ids[i]))
+		if (decode_json_str_equal(id, ev->target_ids[i]))
 			return;
 	ev->target_ids[ev->target_count++] = id;
 }
@@ -182,19 +149,6 @@ static void decode_viva_add_targets(decode_viva *d, event *ev, const json_t *ids
 static bool decode_viva_is_true(const json_t *obj, const char *key)
 {
 	return json_is_true(json_object_get(obj, key));
-}
-
-/* Case-insensitive equality with a lower-case literal. */
-static bool decode_viva_str_ieq(event_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (s.len != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)s.ptr[i]) != lit[i])
-			return false;
-	return true;
 }
 
 /* Writes "<id>:<suffix>" into the event id buffer. */
@@ -231,13 +185,13 @@ static decode_status decode_viva_filter(const json_t *msg, decode_result *res)
 	event_str message_type = decode_json_str(msg, "message_type");
 
 	if (sender_type.len > 0 && !event_str_eq(sender_type, "user"))
-		return decode_viva_reject(res, DECODE_IGNORED, "bot_message",
+		return decode_json_reject(res, DECODE_IGNORED, "bot_message",
 					  "the message was sent by a bot or an application");
 	if (decode_viva_is_true(msg, "system_message") || event_str_eq(message_type, "system"))
-		return decode_viva_reject(res, DECODE_IGNORED, "system_message",
+		return decode_json_reject(res, DECODE_IGNORED, "system_message",
 					  "the message is a notice posted by Viva Engage itself");
 	if (decode_viva_is_true(msg, "direct_message"))
-		return decode_viva_reject(res, DECODE_IGNORED, "direct_message",
+		return decode_json_reject(res, DECODE_IGNORED, "direct_message",
 					  "the message is a private conversation, not a community "
 					  "post");
 	return DECODE_OK;
@@ -248,7 +202,7 @@ static decode_status decode_viva_prepare_message(decode_viva *d, const json_t *m
 						 decode_result *res)
 {
 	if (!json_is_object(msg))
-		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "a message is %s, expected an object",
 					  decode_json_type(msg));
 	decode_status st = decode_viva_filter(msg, res);
@@ -267,7 +221,7 @@ static decode_status decode_viva_prepare_message(decode_viva *d, const json_t *m
 		return decode_viva_too_long(res);
 	d->time_ms = decode_json_time_any(json_object_get(msg, "created_at"));
 	if (d->time_ms <= 0)
-		return decode_viva_reject(res, DECODE_INVALID, "invalid_event_time",
+		return decode_json_reject(res, DECODE_INVALID, "invalid_event_time",
 					  "created_at is missing or not a time");
 	d->children = json_object_get(json_object_get(msg, "liked_by"), "names");
 	return DECODE_OK;
@@ -280,8 +234,9 @@ static void decode_viva_common(const decode_viva *d, event *ev)
 	ev->event_time_ms = d->time_ms;
 	ev->content_id = d->id;
 	ev->channel_id = d->group;
-	decode_viva_add_attr(ev, "channel_type",
-			     d->group.len ? (event_str){"community", 9} : (event_str){"network", 7});
+	decode_json_add_attr(ev, "channel_type",
+			     d->group.len ? (event_str){"community", 9}
+					  : (event_str){"network", 7});
 }
 
 /* Rejects an attribute value longer than DECODE_VIVA_MAX_ID. */
@@ -289,7 +244,7 @@ static decode_status decode_viva_check_attrs(const event *ev, decode_result *res
 {
 	for (size_t i = 0; i < ev->attr_count; i++)
 		if (ev->attrs[i].value.len > DECODE_VIVA_MAX_ID)
-			return decode_viva_reject(res, DECODE_INVALID, "field_too_long",
+			return decode_json_reject(res, DECODE_INVALID, "field_too_long",
 						  "attribute %s is longer than %d bytes",
 						  ev->attrs[i].key.ptr, DECODE_VIVA_MAX_ID);
 	return DECODE_OK;
@@ -305,7 +260,7 @@ static decode_status decode_viva_message_event(decode_viva *d, event *ev, decode
 	ev->actor_id = d->sender;
 	ev->event_id = d->id;
 	decode_viva_common(d, ev);
-	decode_viva_add_attr(ev, "message_type", decode_json_str(msg, "message_type"));
+	decode_json_add_attr(ev, "message_type", decode_json_str(msg, "message_type"));
 	if (praise != NULL) {
 		ev->kind = (event_str){"praise_given", 12};
 		decode_viva_add_targets(d, ev, json_object_get(praise, "praised_user_ids"));
@@ -315,9 +270,10 @@ static decode_status decode_viva_message_event(decode_viva *d, event *ev, decode
 		decode_viva_add_targets(d, ev, json_object_get(msg, "notified_user_ids"));
 	}
 	if (reply_to.len > 0) {
-		decode_viva_add_attr(ev, "reply_to", reply_to);
-		decode_viva_add_attr(ev, "thread_id",
-				     decode_json_id_value(json_object_get(msg, "thread_id"), d->thread_buf));
+		decode_json_add_attr(ev, "reply_to", reply_to);
+		decode_json_add_attr(
+		    ev, "thread_id",
+		    decode_json_id_value(json_object_get(msg, "thread_id"), d->thread_buf));
 	}
 	return decode_viva_check_attrs(ev, res);
 }
@@ -327,7 +283,7 @@ static decode_status decode_viva_like(decode_viva *d, const json_t *like, event 
 				      decode_result *res)
 {
 	if (!json_is_object(like))
-		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "a liked_by.names[] entry is %s, expected an object",
 					  decode_json_type(like));
 	ev->actor_id = decode_json_id_value(json_object_get(like, "user_id"), d->person_buf);
@@ -335,15 +291,15 @@ static decode_status decode_viva_like(decode_viva *d, const json_t *like, event 
 		return decode_viva_missing(res, "liked_by.names[].user_id");
 	if (ev->actor_id.len > DECODE_VIVA_MAX_ID)
 		return decode_viva_too_long(res);
-	if (decode_viva_str_equal(ev->actor_id, d->sender))
-		return decode_viva_reject(res, DECODE_IGNORED, "self_reaction",
+	if (decode_json_str_equal(ev->actor_id, d->sender))
+		return decode_json_reject(res, DECODE_IGNORED, "self_reaction",
 					  "the sender liked their own message");
 
 	ev->kind = (event_str){"reaction_added", 14};
 	ev->event_id = decode_viva_event_id(d, "like");
 	ev->id_person = ev->actor_id;
 	decode_viva_common(d, ev);
-	decode_viva_add_attr(ev, "reaction", (event_str){"like", 4});
+	decode_json_add_attr(ev, "reaction", (event_str){"like", 4});
 	decode_viva_add_target(ev, d->sender);
 	return DECODE_OK;
 }
@@ -360,8 +316,8 @@ static bool decode_viva_is_group(const json_t *n)
 	event_str resource = decode_json_str(n, "resource");
 
 	if (type.len > 0)
-		return decode_viva_str_ieq(type, "#microsoft.graph.group");
-	return resource.len > 7 && decode_viva_str_ieq((event_str){resource.ptr, 7}, "groups/");
+		return decode_json_ieq(type, "#microsoft.graph.group");
+	return resource.len > 7 && decode_json_ieq((event_str){resource.ptr, 7}, "groups/");
 }
 
 /* Checks one notification and readies its member changes. */
@@ -369,14 +325,14 @@ static decode_status decode_viva_prepare_notification(decode_viva *d, const json
 						      decode_result *res)
 {
 	if (!json_is_object(n))
-		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "a notification is %s, expected an object",
 					  decode_json_type(n));
 	if (json_object_get(n, "lifecycleEvent") != NULL)
-		return decode_viva_reject(res, DECODE_IGNORED, "lifecycle_event",
+		return decode_json_reject(res, DECODE_IGNORED, "lifecycle_event",
 					  "a lifecycle notification concerns the subscription");
 	if (!decode_viva_is_group(n))
-		return decode_viva_reject(res, DECODE_IGNORED, "unsupported_resource",
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_resource",
 					  "the notification is not about a community's group");
 
 	const json_t *data = json_object_get(n, "resourceData");
@@ -388,7 +344,7 @@ static decode_status decode_viva_prepare_notification(decode_viva *d, const json
 	d->group = d->id;
 	d->children = json_object_get(data, "members@delta");
 	if (json_array_size(d->children) == 0)
-		return decode_viva_reject(res, DECODE_IGNORED, "unsupported_change",
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_change",
 					  "the change does not add or remove members");
 	d->time_ms = d->now_ms;
 	return DECODE_OK;
@@ -399,7 +355,7 @@ static decode_status decode_viva_member(decode_viva *d, const json_t *m, event *
 					decode_result *res)
 {
 	if (!json_is_object(m))
-		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "a members@delta entry is %s, expected an object",
 					  decode_json_type(m));
 	ev->actor_id = decode_json_id_value(json_object_get(m, "id"), d->person_buf);
@@ -415,7 +371,7 @@ static decode_status decode_viva_member(decode_viva *d, const json_t *m, event *
 	ev->channel_id = d->group;
 	ev->event_id = decode_viva_event_id(d, "member");
 	ev->id_person = ev->actor_id;
-	decode_viva_add_attr(ev, "channel_type", (event_str){"community", 9});
+	decode_json_add_attr(ev, "channel_type", (event_str){"community", 9});
 	return DECODE_OK;
 }
 
@@ -505,32 +461,32 @@ decode_status decode_viva_open(decode_viva *d, const void *buf, size_t len, int6
 	d->now_ms = now_ms;
 
 	if (len > DECODE_VIVA_MAX_MESSAGE)
-		return decode_viva_reject(res, DECODE_INVALID, "oversized",
-					  "the message is %zu bytes, more than the limit of %d", len,
-					  DECODE_VIVA_MAX_MESSAGE);
+		return decode_json_reject(res, DECODE_INVALID, "oversized",
+					  "the message is %zu bytes, more than the limit of %d",
+					  len, DECODE_VIVA_MAX_MESSAGE);
 	/* jansson's error text quotes the input, so only its position is reported. */
 	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
 	if (d->doc == NULL)
-		return decode_viva_reject(res, DECODE_INVALID, "invalid_json",
+		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
 					  "the message is not valid JSON (line %d, column %d)",
 					  error.line, error.column);
 	const json_t *top = d->doc;
 	if (json_is_string(top) && (d->unwrapped = decode_json_unwrap(top)) != NULL)
 		top = d->unwrapped;
 	if (!json_is_object(top) && !json_is_array(top))
-		return decode_viva_reject(res, DECODE_INVALID, "not_an_object",
+		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "the JSON document is %s, expected an object",
 					  decode_json_type(top));
 
 	if (decode_viva_collect(d, top, &known) < 0)
-		return decode_viva_reject(res, DECODE_INVALID, "out_of_memory",
+		return decode_json_reject(res, DECODE_INVALID, "out_of_memory",
 					  "the list of messages could not grow");
 	if (!known)
-		return decode_viva_reject(res, DECODE_IGNORED, "unsupported_envelope",
+		return decode_json_reject(res, DECODE_IGNORED, "unsupported_envelope",
 					  "the document is neither a message, a message list nor "
 					  "a notification");
 	if (d->n_items == 0)
-		return decode_viva_reject(res, DECODE_IGNORED, "empty_collection",
+		return decode_json_reject(res, DECODE_IGNORED, "empty_collection",
 					  "the document holds no message or notification");
 	return DECODE_OK;
 }

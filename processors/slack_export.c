@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_json.h"
 #include "decode_slack_internal.h"
 
 /* Buffer size of an event id: "slack:" channel ":" ts ":reaction:" name ":" user. */
@@ -342,7 +343,7 @@ int slack_export_load_users(slack_export *x, const char *buf, size_t len, char *
 		return -1;
 	json_array_foreach(doc, i, user)
 	{
-		event_str id = decode_slack_str(user, "id");
+		event_str id = decode_json_str(user, "id");
 		if (id.len == 0) {
 			skipped++;
 			continue;
@@ -394,12 +395,12 @@ int slack_export_load_listing(slack_export *x, slack_export_listing listing, con
 		return -1;
 	json_array_foreach(doc, i, entry)
 	{
-		event_str id = decode_slack_str(entry, "id");
+		event_str id = decode_json_str(entry, "id");
 		if (id.len == 0 || id.len > DECODE_SLACK_MAX_ID) {
 			skipped++;
 			continue;
 		}
-		if (slack_export_add_channel(x, listing, id, decode_slack_str(entry, "name")) < 0) {
+		if (slack_export_add_channel(x, listing, id, decode_json_str(entry, "name")) < 0) {
 			json_decref(doc);
 			return slack_export_fail(errstr, errstr_size, "out of memory");
 		}
@@ -559,8 +560,8 @@ static void slack_export_files(slack_export *x, const slack_export_message *m,
 
 	json_array_foreach(json_object_get(m->record, "files"), i, file)
 	{
-		event_str id = decode_slack_str(file, "id");
-		event_str mode = decode_slack_str(file, "mode");
+		event_str id = decode_json_str(file, "id");
+		event_str mode = decode_json_str(file, "mode");
 		if (id.len == 0 || event_str_eq(mode, "tombstone") ||
 		    event_str_eq(mode, "hidden_by_limit")) {
 			slack_export_count(x, SLACK_EXPORT_REMOVED_FILE);
@@ -627,7 +628,7 @@ static void slack_export_reactions(slack_export *x, const slack_export_message *
 
 	json_array_foreach(json_object_get(m->record, "reactions"), i, reaction)
 	{
-		event_str name = decode_slack_str(reaction, "name");
+		event_str name = decode_json_str(reaction, "name");
 		if (name.len == 0) {
 			slack_export_count(x, SLACK_EXPORT_MISSING_FIELD);
 			continue;
@@ -650,7 +651,7 @@ static void slack_export_reactions(slack_export *x, const slack_export_message *
 static bool slack_export_by_bot(const slack_export *x, const slack_export_message *m,
 				event_str subtype)
 {
-	return decode_slack_str(m->record, "bot_id").len > 0 ||
+	return decode_json_str(m->record, "bot_id").len > 0 ||
 	       event_str_eq(subtype, "bot_message") ||
 	       (m->author.len > 0 && slack_export_is_bot_user(x, m->author));
 }
@@ -679,7 +680,7 @@ static int slack_export_message_skip(const slack_export *x, const slack_export_m
 static void slack_export_message_events(slack_export *x, const slack_export_message *m,
 					slack_export_event_cb cb, void *opaque)
 {
-	event_str subtype = decode_slack_str(m->record, "subtype");
+	event_str subtype = decode_json_str(m->record, "subtype");
 	bool posted = subtype.len == 0 || event_str_eq(subtype, "file_share") ||
 		      event_str_eq(subtype, "thread_broadcast") ||
 		      event_str_eq(subtype, "me_message");
@@ -710,7 +711,7 @@ static int slack_export_record(slack_export *x, const slack_export_channel *ch,
 		slack_export_count(x, SLACK_EXPORT_NOT_AN_OBJECT);
 		return 0;
 	}
-	event_str type = decode_slack_str(record, "type");
+	event_str type = decode_json_str(record, "type");
 	if (type.len > 0 && !event_str_eq(type, "message")) {
 		slack_export_count(x, SLACK_EXPORT_UNSUPPORTED_TYPE);
 		return 0;
@@ -721,7 +722,7 @@ static int slack_export_record(slack_export *x, const slack_export_channel *ch,
 		return 0;
 	}
 	m.time_ms = decode_slack_ts_ms(m.ts);
-	m.author = decode_slack_str(record, "user");
+	m.author = decode_json_str(record, "user");
 
 	/* A record repeated in the export (same channel and ts) counts once. */
 	uint64_t key = slack_export_hash(slack_export_cstr(ch->id), m.ts);
