@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "decode_analytics.h"
+#include "decode_expect.h"
 
 /* One expected outcome: a reason, or an event with every field given. */
 typedef struct expected {
@@ -44,56 +45,18 @@ typedef struct expected {
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void assert_str(event_str s, const char *want, const char *field)
-{
-	if (!event_str_eq(s, want ? want : ""))
-		fail_msg("%s: expected \"%s\", got \"%.*s\"", field, want ? want : "", (int)s.len,
-			 s.ptr ? s.ptr : "");
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
-
 static void check_event(const event *ev, const expected *want)
 {
-	size_t n = 0;
-
-	assert_str(ev->source, "intranet", "source");
-	assert_str(ev->kind, want->kind, "kind");
-	assert_str(ev->event_id, want->event_id, "event_id");
+	expect_str(ev->source, "intranet", "source");
+	expect_str(ev->kind, want->kind, "kind");
+	expect_str(ev->event_id, want->event_id, "event_id");
 	assert_int_equal(ev->event_time_ms, want->time_ms);
-	assert_str(ev->actor_id, want->actor, "actor");
-	assert_str(ev->id_person, NULL, "id_person");
-	assert_str(ev->content_id, want->content, "content");
-	assert_str(ev->channel_id, want->channel, "channel");
-	for (; want->targets[n]; n++)
-		assert_str(ev->target_ids[n], want->targets[n], "target");
-	assert_int_equal(ev->target_count, n);
-	for (n = 0; want->attrs[n]; n++) {
-		char kv[600];
-		snprintf(kv, sizeof(kv), "%.*s=%.*s", (int)ev->attrs[n].key.len,
-			 ev->attrs[n].key.ptr, (int)ev->attrs[n].value.len, ev->attrs[n].value.ptr);
-		if (strcmp(kv, want->attrs[n]) != 0)
-			fail_msg("attribute %zu: expected %s, got %s", n, want->attrs[n], kv);
-	}
-	assert_int_equal(ev->attr_count, n);
+	expect_str(ev->actor_id, want->actor, "actor");
+	expect_str(ev->id_person, NULL, "id_person");
+	expect_str(ev->content_id, want->content, "content");
+	expect_str(ev->channel_id, want->channel, "channel");
+	expect_targets(ev, want->targets);
+	expect_attrs(ev, want->attrs);
 }
 
 /* Walks an open message and compares every outcome with want[0..n). */
@@ -104,18 +67,9 @@ static void check_outcomes(decode_analytics *d, const expected *want, size_t n)
 	size_t i = 0;
 
 	for (; decode_analytics_next(d, &ev, &res); i++) {
-		if (i >= n)
-			fail_msg("outcome %zu is extra: status %d reason %s", i, res.status,
-				 res.reason ? res.reason : "-");
-		if (res.status != want[i].status)
-			fail_msg("outcome %zu: expected status %d, got %d (%s: %s)", i,
-				 want[i].status, res.status, res.reason ? res.reason : "-",
-				 res.detail);
-		if (res.status == DECODE_OK)
+		expect_not_extra(i, n, &res);
+		if (expect_outcome(i, &res, want[i].status, want[i].reason))
 			check_event(&ev, &want[i]);
-		else if (strcmp(res.reason, want[i].reason) != 0)
-			fail_msg("outcome %zu: expected reason %s, got %s (%s)", i, want[i].reason,
-				 res.reason, res.detail);
 	}
 	assert_int_equal(i, n);
 }
@@ -138,14 +92,9 @@ static void check_text(const config_kv *map, size_t n_map, const char *text, siz
 static void check_fixture(const config_kv *map, size_t n_map, const char *name,
 			  const expected *want, size_t n)
 {
-	const char *root = getenv("ADVOCACY_SOURCE_DIR");
-	char path[512];
 	size_t len = 0;
+	char *buf = expect_fixture("analytics", name, &len);
 
-	snprintf(path, sizeof(path), "%s/tests/fixtures/analytics/%s", root ? root : ".", name);
-	char *buf = read_file(path, &len);
-	if (buf == NULL)
-		fail_msg("cannot read %s", path);
 	check_text(map, n_map, buf, len, want, n);
 	free(buf);
 }
@@ -391,14 +340,9 @@ static void test_id_too_long(void **state)
 
 static bool check_realworld(const char *file, const expected *want, size_t n)
 {
-	const char *root = getenv("ADVOCACY_REALWORLD_DIR");
-	char path[1024];
 	size_t len = 0;
+	char *buf = expect_realworld(file, &len);
 
-	if (root == NULL)
-		return false;
-	snprintf(path, sizeof(path), "%s/%s", root, file);
-	char *buf = read_file(path, &len);
 	if (buf == NULL)
 		return false;
 	check_text(NULL, 0, buf, len, want, n);
@@ -427,7 +371,7 @@ static void test_realworld_files(void **state)
 	char path[1024];
 	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/segment-docs/track.complete-example.json", root);
-	char *buf = read_file(path, &len);
+	char *buf = expect_read_file(path, &len);
 	assert_non_null(buf);
 	check_text(map, 1, buf, len, mapped, 1);
 	free(buf);
@@ -453,7 +397,7 @@ static void test_realworld_calls_with_content_id(void **state)
 	if (root == NULL)
 		skip();
 	snprintf(path, sizeof(path), "%s/segment-docs/page.complete-example.json", root);
-	char *buf = read_file(path, &len);
+	char *buf = expect_read_file(path, &len);
 	if (buf == NULL)
 		skip();
 	buf[len] = '\0';

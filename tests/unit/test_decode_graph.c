@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "decode_expect.h"
 #include "decode_graph.h"
 
 #define CERT_ID "advocacyd-test-2025"
@@ -53,47 +54,13 @@ typedef struct expected {
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void assert_str(event_str s, const char *want, const char *field)
-{
-	if (!event_str_eq(s, want ? want : ""))
-		fail_msg("%s: expected \"%s\", got \"%.*s\"", field, want ? want : "", (int)s.len,
-			 s.ptr ? s.ptr : "");
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
-
-static void fixture_path(char *out, size_t size, const char *name)
-{
-	const char *root = getenv("ADVOCACY_SOURCE_DIR");
-
-	snprintf(out, size, "%s/tests/fixtures/graph/%s", root ? root : ".", name);
-}
-
 static decode_graph *new_decoder(void)
 {
 	char path[512], err[512] = "";
 	decode_graph *d = decode_graph_new();
 
 	assert_non_null(d);
-	fixture_path(path, sizeof(path), "test-key.pem");
+	expect_fixture_path(path, sizeof(path), "graph", "test-key.pem");
 	if (decode_graph_add_key(d, CERT_ID, path, err, sizeof(err)) != 0)
 		fail_msg("cannot load the test key: %s", err);
 	return d;
@@ -101,26 +68,15 @@ static decode_graph *new_decoder(void)
 
 static void check_event(const event *ev, const expected *want)
 {
-	size_t n = 0;
-
-	assert_str(ev->source, "teams", "source");
-	assert_str(ev->kind, want->kind, "kind");
-	assert_str(ev->event_id, want->event_id, "event_id");
+	expect_str(ev->source, "teams", "source");
+	expect_str(ev->kind, want->kind, "kind");
+	expect_str(ev->event_id, want->event_id, "event_id");
 	assert_int_equal(ev->event_time_ms, want->time_ms);
-	assert_str(ev->actor_id, want->actor, "actor");
-	assert_str(ev->content_id, want->content, "content");
-	assert_str(ev->channel_id, want->channel, "channel");
-	for (; want->targets[n]; n++)
-		assert_str(ev->target_ids[n], want->targets[n], "target");
-	assert_int_equal(ev->target_count, n);
-	for (n = 0; want->attrs[n]; n++) {
-		char kv[600];
-		snprintf(kv, sizeof(kv), "%.*s=%.*s", (int)ev->attrs[n].key.len,
-			 ev->attrs[n].key.ptr, (int)ev->attrs[n].value.len, ev->attrs[n].value.ptr);
-		if (strcmp(kv, want->attrs[n]) != 0)
-			fail_msg("attribute %zu: expected %s, got %s", n, want->attrs[n], kv);
-	}
-	assert_int_equal(ev->attr_count, n);
+	expect_str(ev->actor_id, want->actor, "actor");
+	expect_str(ev->content_id, want->content, "content");
+	expect_str(ev->channel_id, want->channel, "channel");
+	expect_targets(ev, want->targets);
+	expect_attrs(ev, want->attrs);
 }
 
 /* Walks an open message and compares every outcome with want[0..n). */
@@ -131,18 +87,9 @@ static void check_outcomes(decode_graph *d, const expected *want, size_t n)
 	size_t i = 0;
 
 	for (; decode_graph_next(d, &ev, &res); i++) {
-		if (i >= n)
-			fail_msg("outcome %zu is extra: status %d reason %s", i, res.status,
-				 res.reason ? res.reason : "-");
-		if (res.status != want[i].status)
-			fail_msg("outcome %zu: expected status %d, got %d (%s: %s)", i,
-				 want[i].status, res.status, res.reason ? res.reason : "-",
-				 res.detail);
-		if (res.status == DECODE_OK)
+		expect_not_extra(i, n, &res);
+		if (expect_outcome(i, &res, want[i].status, want[i].reason))
 			check_event(&ev, &want[i]);
-		else if (strcmp(res.reason, want[i].reason) != 0)
-			fail_msg("outcome %zu: expected reason %s, got %s (%s)", i, want[i].reason,
-				 res.reason, res.detail);
 	}
 	assert_int_equal(i, n);
 }
@@ -160,8 +107,8 @@ static void check_fixture(const char *name, const expected *want, size_t n)
 	decode_result res;
 	decode_graph *d = new_decoder();
 
-	fixture_path(path, sizeof(path), name);
-	char *buf = read_file(path, &len);
+	expect_fixture_path(path, sizeof(path), "graph", name);
+	char *buf = expect_read_file(path, &len);
 	if (buf == NULL)
 		fail_msg("cannot read %s", path);
 	if (decode_graph_open(d, buf, len, &res) != DECODE_OK)
@@ -337,8 +284,8 @@ static void test_decoder_without_keys(void **state)
 	decode_graph *d = decode_graph_new();
 
 	(void)state;
-	fixture_path(path, sizeof(path), "encrypted-deleted.json");
-	char *buf = read_file(path, &len);
+	expect_fixture_path(path, sizeof(path), "graph", "encrypted-deleted.json");
+	char *buf = expect_read_file(path, &len);
 	assert_non_null(buf);
 	assert_int_equal(decode_graph_open(d, buf, len, &res), DECODE_OK);
 	free(buf);
@@ -357,13 +304,13 @@ static void test_add_key_errors(void **state)
 			 -1);
 	assert_non_null(strstr(err, "cannot open private key file"));
 
-	fixture_path(path, sizeof(path), "README.md");
+	expect_fixture_path(path, sizeof(path), "graph", "README.md");
 	assert_int_equal(decode_graph_add_key(d, "k", path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no unencrypted PEM private key"));
 
 	memset(long_id, 'x', sizeof(long_id) - 1);
 	long_id[sizeof(long_id) - 1] = '\0';
-	fixture_path(path, sizeof(path), "test-key.pem");
+	expect_fixture_path(path, sizeof(path), "graph", "test-key.pem");
 	assert_int_equal(decode_graph_add_key(d, long_id, path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "1 to 128 characters"));
 	decode_graph_free(d);
@@ -567,17 +514,6 @@ static const struct {
     {"msteams-docs/messageReaction.reactionsAdded.json", DECODE_IGNORED, "unsupported_envelope"},
 };
 
-static char *read_realworld(const char *name, size_t *len)
-{
-	const char *root = getenv("ADVOCACY_REALWORLD_DIR");
-	char path[1024];
-
-	if (root == NULL)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	return read_file(path, len);
-}
-
 /* Returns the first outcome of the message: the open's, or the first next's. */
 static decode_status first_outcome(decode_graph *d, const char *buf, size_t len, decode_result *res)
 {
@@ -601,7 +537,7 @@ static void test_realworld_files(void **state)
 	for (size_t i = 0; i < sizeof(realworld) / sizeof(realworld[0]); i++) {
 		size_t len = 0;
 		decode_result res;
-		char *buf = read_realworld(realworld[i].file, &len);
+		char *buf = expect_realworld(realworld[i].file, &len);
 		if (buf == NULL)
 			continue;
 		decode_status st = first_outcome(d, buf, len, &res);
@@ -620,7 +556,7 @@ static void test_realworld_files(void **state)
 static void open_realworld_enriched(decode_graph *d, const char *file, const char *change)
 {
 	size_t len = 0;
-	char *msg = read_realworld(file, &len);
+	char *msg = expect_realworld(file, &len);
 	char *text = malloc(len + 512);
 
 	assert_non_null(msg);
@@ -679,7 +615,7 @@ static void test_realworld_messages_as_resource_data(void **state)
 	};
 
 	(void)state;
-	char *probe = read_realworld(
+	char *probe = expect_realworld(
 	    "msgraph-docs/chatmessage-notification.decrypted-resource.json", &(size_t){0});
 	free(probe);
 	if (probe == NULL) {

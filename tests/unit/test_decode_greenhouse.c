@@ -10,8 +10,8 @@
 #define _GNU_SOURCE /* memmem */
 #include <jansson.h>
 
+#include "decode_expect.h"
 #include "decode_greenhouse.h"
-#include "hr_expect.h"
 
 /* Candidate data of the fixtures that must never reach an event. */
 static const char *const candidate_data[] = {
@@ -22,7 +22,7 @@ static decode_status decode_fixture(decode_greenhouse *d, const char *name, even
 				    decode_result *res)
 {
 	size_t len = 0;
-	char *buf = hr_fixture(name, &len);
+	char *buf = expect_fixture("hr", name, &len);
 	decode_status st = decode_greenhouse_message(d, buf, len, ev, res);
 
 	free(buf);
@@ -170,7 +170,7 @@ static void test_malformed_payloads(void **state)
 		const hr_expected want = {.status = DECODE_INVALID, .reason = cases[i].reason};
 		decode_text(d, cases[i].text, &ev, &res);
 		hr_check(&ev, &res, &want);
-		hr_assert_no_leak(&res, "E1");
+		expect_no_leak(&res, "E1");
 	}
 	decode_greenhouse_free(d);
 }
@@ -220,7 +220,7 @@ static void test_realworld_hire(void **state)
 {
 	decode_greenhouse *d = decode_greenhouse_new();
 	size_t len = 0;
-	char *text = hr_realworld("greenhouse-zulip/candidate_hired.json", &len);
+	char *text = expect_realworld("greenhouse-zulip/candidate_hired.json", &len);
 	event ev;
 	decode_result res;
 

@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "decode_expect.h"
 #include "decode_slack.h"
 
 #define MAX_REALWORLD_FILES 256
@@ -26,46 +27,12 @@
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void assert_str(event_str s, const char *expected)
-{
-	if (!event_str_eq(s, expected))
-		fail_msg("expected \"%s\", got \"%.*s\"", expected, (int)s.len, s.ptr ? s.ptr : "");
-}
-
-/* Reads a whole file; returns NULL when it cannot be read. */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Decodes tests/fixtures/slack/name; the event borrows from d only. */
 static decode_status decode_fixture(decode_slack *d, const char *name, event *ev,
 				    decode_result *res)
 {
-	const char *root = getenv("ADVOCACY_SOURCE_DIR");
-	char path[1024];
 	size_t len = 0;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/slack/%s", root ? root : ".", name);
-	char *buf = read_file(path, &len);
-	if (buf == NULL)
-		fail_msg("cannot read fixture %s (set ADVOCACY_SOURCE_DIR to the repository)",
-			 path);
+	char *buf = expect_fixture("slack", name, &len);
 
 	decode_status st = decode_slack_message(d, buf, len, ev, res);
 	free(buf);
@@ -87,7 +54,7 @@ static void decode_ok(decode_slack *d, const char *name, event *ev)
 		fail_msg("%s: status %d, reason %s", name, st, res.reason ? res.reason : "(null)");
 	assert_int_equal(res.status, DECODE_OK);
 	assert_null(res.reason);
-	assert_str(ev->source, "slack");
+	expect_str(ev->source, "slack", "source");
 
 	/* Ids never hold message text: no event string contains a space. */
 	assert_null(memchr(ev->actor_id.ptr ? ev->actor_id.ptr : "", ' ', ev->actor_id.len));
@@ -137,21 +104,21 @@ static void slack_message_posted(void **state)
 	event ev;
 
 	decode_ok(d, "message_posted.json", &ev);
-	assert_str(ev.event_id, "Ev0FIXTURE01");
+	expect_str(ev.event_id, "Ev0FIXTURE01", "event_id");
 	assert_int_equal(ev.event_time_ms, 1714560000000);
-	assert_str(ev.kind, "message_posted");
-	assert_str(ev.actor_id, "U0AUTHOR01");
-	assert_str(ev.channel_id, "C0LAUNCH01");
-	assert_str(ev.content_id, "1714560000.000100");
+	expect_str(ev.kind, "message_posted", "kind");
+	expect_str(ev.actor_id, "U0AUTHOR01", "actor_id");
+	expect_str(ev.channel_id, "C0LAUNCH01", "channel_id");
+	expect_str(ev.content_id, "1714560000.000100", "content_id");
 
 	/* Text mentions first, then block-only ones; no author, no duplicates. */
 	assert_int_equal(ev.target_count, 3);
-	assert_str(ev.target_ids[0], "U0TEAM0002");
-	assert_str(ev.target_ids[1], "W0TEAM0003");
-	assert_str(ev.target_ids[2], "U0TEAM0004");
+	expect_str(ev.target_ids[0], "U0TEAM0002", "target_ids[0]");
+	expect_str(ev.target_ids[1], "W0TEAM0003", "target_ids[1]");
+	expect_str(ev.target_ids[2], "U0TEAM0004", "target_ids[2]");
 
 	assert_int_equal(ev.attr_count, 1);
-	assert_str(event_attr_get(&ev, "channel_type"), "channel");
+	expect_str(event_attr_get(&ev, "channel_type"), "channel", "attribute channel_type");
 	decode_slack_free(d);
 }
 
@@ -161,13 +128,13 @@ static void slack_reply_posted(void **state)
 	event ev;
 
 	decode_ok(d, "reply_posted.json", &ev);
-	assert_str(ev.kind, "reply_posted");
-	assert_str(ev.actor_id, "U0TEAM0002");
-	assert_str(ev.content_id, "1714560123.456789");
+	expect_str(ev.kind, "reply_posted", "kind");
+	expect_str(ev.actor_id, "U0TEAM0002", "actor_id");
+	expect_str(ev.content_id, "1714560123.456789", "content_id");
 	assert_int_equal(ev.target_count, 1);
-	assert_str(ev.target_ids[0], "U0AUTHOR01");
-	assert_str(event_attr_get(&ev, "thread_ts"), "1714560000.000100");
-	assert_str(event_attr_get(&ev, "channel_type"), "channel");
+	expect_str(ev.target_ids[0], "U0AUTHOR01", "target_ids[0]");
+	expect_str(event_attr_get(&ev, "thread_ts"), "1714560000.000100", "attribute thread_ts");
+	expect_str(event_attr_get(&ev, "channel_type"), "channel", "attribute channel_type");
 
 	/* No envelope event_time: the time comes from event_ts, with milliseconds. */
 	assert_int_equal(ev.event_time_ms, 1714560123456);
@@ -180,10 +147,10 @@ static void slack_thread_broadcast(void **state)
 	event ev;
 
 	decode_ok(d, "thread_broadcast.json", &ev);
-	assert_str(ev.kind, "reply_posted");
-	assert_str(ev.actor_id, "U0TEAM0004");
+	expect_str(ev.kind, "reply_posted", "kind");
+	expect_str(ev.actor_id, "U0TEAM0004", "actor_id");
 	assert_int_equal(ev.target_count, 0);
-	assert_str(event_attr_get(&ev, "thread_ts"), "1714560000.000100");
+	expect_str(event_attr_get(&ev, "thread_ts"), "1714560000.000100", "attribute thread_ts");
 	decode_slack_free(d);
 }
 
@@ -200,7 +167,7 @@ static void slack_thread_parent_is_post(void **state)
 				     "\"thread_ts\":\"1714560000.000100\"}",
 				     &ev, &res),
 			 DECODE_OK);
-	assert_str(ev.kind, "message_posted");
+	expect_str(ev.kind, "message_posted", "kind");
 	assert_int_equal(event_attr_get(&ev, "thread_ts").len, 0);
 	decode_slack_free(d);
 }
@@ -211,15 +178,15 @@ static void slack_message_file_share(void **state)
 	event ev;
 
 	decode_ok(d, "message_file_share.json", &ev);
-	assert_str(ev.kind, "message_posted");
-	assert_str(ev.actor_id, "U0AUTHOR01");
-	assert_str(ev.channel_id, "D0DIRECT01");
-	assert_str(ev.content_id, "1714560300.000400");
+	expect_str(ev.kind, "message_posted", "kind");
+	expect_str(ev.actor_id, "U0AUTHOR01", "actor_id");
+	expect_str(ev.channel_id, "D0DIRECT01", "channel_id");
+	expect_str(ev.content_id, "1714560300.000400", "content_id");
 	assert_int_equal(ev.event_time_ms, 1714560300000);
 	assert_int_equal(ev.target_count, 0);
 	assert_int_equal(ev.attr_count, 2);
-	assert_str(event_attr_get(&ev, "channel_type"), "im");
-	assert_str(event_attr_get(&ev, "has_files"), "true");
+	expect_str(event_attr_get(&ev, "channel_type"), "im", "attribute channel_type");
+	expect_str(event_attr_get(&ev, "has_files"), "true", "attribute has_files");
 	decode_slack_free(d);
 }
 
@@ -229,16 +196,16 @@ static void slack_message_edited(void **state)
 	event ev;
 
 	decode_ok(d, "message_edited.json", &ev);
-	assert_str(ev.event_id, "Ev0FIXTURE05");
-	assert_str(ev.kind, "message_edited");
-	assert_str(ev.actor_id, "U0AUTHOR01");
-	assert_str(ev.channel_id, "C0LAUNCH01");
-	assert_str(ev.content_id, "1714560000.000100");
+	expect_str(ev.event_id, "Ev0FIXTURE05", "event_id");
+	expect_str(ev.kind, "message_edited", "kind");
+	expect_str(ev.actor_id, "U0AUTHOR01", "actor_id");
+	expect_str(ev.channel_id, "C0LAUNCH01", "channel_id");
+	expect_str(ev.content_id, "1714560000.000100", "content_id");
 	assert_int_equal(ev.event_time_ms, 1714560400000);
 	assert_int_equal(ev.target_count, 2);
-	assert_str(ev.target_ids[0], "U0TEAM0002");
-	assert_str(ev.target_ids[1], "U0TEAM0005");
-	assert_str(event_attr_get(&ev, "channel_type"), "channel");
+	expect_str(ev.target_ids[0], "U0TEAM0002", "target_ids[0]");
+	expect_str(ev.target_ids[1], "U0TEAM0005", "target_ids[1]");
+	expect_str(event_attr_get(&ev, "channel_type"), "channel", "attribute channel_type");
 	decode_slack_free(d);
 }
 
@@ -248,10 +215,10 @@ static void slack_message_deleted(void **state)
 	event ev;
 
 	decode_ok(d, "message_deleted.json", &ev);
-	assert_str(ev.kind, "message_deleted");
-	assert_str(ev.actor_id, "U0TEAM0002");
-	assert_str(ev.channel_id, "C0LAUNCH01");
-	assert_str(ev.content_id, "1714560600.000800");
+	expect_str(ev.kind, "message_deleted", "kind");
+	expect_str(ev.actor_id, "U0TEAM0002", "actor_id");
+	expect_str(ev.channel_id, "C0LAUNCH01", "channel_id");
+	expect_str(ev.content_id, "1714560600.000800", "content_id");
 	assert_int_equal(ev.event_time_ms, 1714560660000);
 	assert_int_equal(ev.target_count, 0);
 	decode_slack_free(d);
@@ -263,16 +230,16 @@ static void slack_reaction_added(void **state)
 	event ev;
 
 	decode_ok(d, "reaction_added.json", &ev);
-	assert_str(ev.event_id, "Ev0FIXTURE08");
-	assert_str(ev.kind, "reaction_added");
-	assert_str(ev.actor_id, "U0TEAM0002");
+	expect_str(ev.event_id, "Ev0FIXTURE08", "event_id");
+	expect_str(ev.kind, "reaction_added", "kind");
+	expect_str(ev.actor_id, "U0TEAM0002", "actor_id");
 	assert_int_equal(ev.target_count, 1);
-	assert_str(ev.target_ids[0], "U0AUTHOR01");
-	assert_str(ev.channel_id, "C0LAUNCH01");
-	assert_str(ev.content_id, "1714560000.000100");
+	expect_str(ev.target_ids[0], "U0AUTHOR01", "target_ids[0]");
+	expect_str(ev.channel_id, "C0LAUNCH01", "channel_id");
+	expect_str(ev.content_id, "1714560000.000100", "content_id");
 	assert_int_equal(ev.event_time_ms, 1714560700000);
 	assert_int_equal(ev.attr_count, 1);
-	assert_str(event_attr_get(&ev, "reaction"), "tada");
+	expect_str(event_attr_get(&ev, "reaction"), "tada", "attribute reaction");
 	decode_slack_free(d);
 }
 
@@ -283,10 +250,10 @@ static void slack_reaction_removed_self(void **state)
 	event ev;
 
 	decode_ok(d, "reaction_removed.json", &ev);
-	assert_str(ev.kind, "reaction_removed");
-	assert_str(ev.actor_id, "U0AUTHOR01");
+	expect_str(ev.kind, "reaction_removed", "kind");
+	expect_str(ev.actor_id, "U0AUTHOR01", "actor_id");
 	assert_int_equal(ev.target_count, 0);
-	assert_str(event_attr_get(&ev, "reaction"), "thumbsup::skin-tone-3");
+	expect_str(event_attr_get(&ev, "reaction"), "thumbsup::skin-tone-3", "attribute reaction");
 	decode_slack_free(d);
 }
 
@@ -296,10 +263,10 @@ static void slack_file_shared(void **state)
 	event ev;
 
 	decode_ok(d, "file_shared.json", &ev);
-	assert_str(ev.kind, "file_shared");
-	assert_str(ev.actor_id, "U0AUTHOR01");
-	assert_str(ev.channel_id, "C0LAUNCH01");
-	assert_str(ev.content_id, "F0DRAFT001");
+	expect_str(ev.kind, "file_shared", "kind");
+	expect_str(ev.actor_id, "U0AUTHOR01", "actor_id");
+	expect_str(ev.channel_id, "C0LAUNCH01", "channel_id");
+	expect_str(ev.content_id, "F0DRAFT001", "content_id");
 	assert_int_equal(ev.event_time_ms, 1714560900000);
 	assert_int_equal(ev.target_count, 0);
 	assert_int_equal(ev.attr_count, 0);
@@ -312,13 +279,13 @@ static void slack_member_joined_channel(void **state)
 	event ev;
 
 	decode_ok(d, "member_joined_channel.json", &ev);
-	assert_str(ev.kind, "channel_joined");
-	assert_str(ev.actor_id, "U0NEWHIRE1");
-	assert_str(ev.channel_id, "C0LAUNCH01");
+	expect_str(ev.kind, "channel_joined", "kind");
+	expect_str(ev.actor_id, "U0NEWHIRE1", "actor_id");
+	expect_str(ev.channel_id, "C0LAUNCH01", "channel_id");
 	assert_int_equal(ev.content_id.len, 0);
 	assert_int_equal(ev.target_count, 0);
 	assert_int_equal(ev.event_time_ms, 1714561000000);
-	assert_str(event_attr_get(&ev, "channel_type"), "C");
+	expect_str(event_attr_get(&ev, "channel_type"), "C", "attribute channel_type");
 	decode_slack_free(d);
 }
 
@@ -328,12 +295,12 @@ static void slack_bare_message(void **state)
 	event ev;
 
 	decode_ok(d, "bare_message.json", &ev);
-	assert_str(ev.event_id, "slack:C0LAUNCH01:1714561300.001600");
+	expect_str(ev.event_id, "slack:C0LAUNCH01:1714561300.001600", "event_id");
 	assert_int_equal(ev.event_time_ms, 1714561300001);
-	assert_str(ev.kind, "message_posted");
-	assert_str(ev.actor_id, "U0AUTHOR01");
+	expect_str(ev.kind, "message_posted", "kind");
+	expect_str(ev.actor_id, "U0AUTHOR01", "actor_id");
 	assert_int_equal(ev.target_count, 1);
-	assert_str(ev.target_ids[0], "U0NEWHIRE1");
+	expect_str(ev.target_ids[0], "U0NEWHIRE1", "target_ids[0]");
 	decode_slack_free(d);
 }
 
@@ -343,10 +310,10 @@ static void slack_bare_reaction(void **state)
 	event ev;
 
 	decode_ok(d, "bare_reaction.json", &ev);
-	assert_str(ev.event_id, "slack:C0LAUNCH01:1714561400.001700");
+	expect_str(ev.event_id, "slack:C0LAUNCH01:1714561400.001700", "event_id");
 	assert_int_equal(ev.event_time_ms, 1714561400001);
-	assert_str(ev.kind, "reaction_added");
-	assert_str(ev.target_ids[0], "U0AUTHOR01");
+	expect_str(ev.kind, "reaction_added", "kind");
+	expect_str(ev.target_ids[0], "U0AUTHOR01", "target_ids[0]");
 	decode_slack_free(d);
 }
 
@@ -366,9 +333,9 @@ static void slack_mention_forms(void **state)
 			   "<!here> <@u0e> <@> <@U0F <@U0G>\"}";
 	assert_int_equal(decode_text(d, json, &ev, &res), DECODE_OK);
 	assert_int_equal(ev.target_count, 3);
-	assert_str(ev.target_ids[0], "U0B");
-	assert_str(ev.target_ids[1], "W0C");
-	assert_str(ev.target_ids[2], "U0G");
+	expect_str(ev.target_ids[0], "U0B", "target_ids[0]");
+	expect_str(ev.target_ids[1], "W0C", "target_ids[1]");
+	expect_str(ev.target_ids[2], "U0G", "target_ids[2]");
 	decode_slack_free(d);
 }
 
@@ -389,7 +356,8 @@ static void slack_mentions_capped(void **state)
 
 	assert_int_equal(decode_text(d, json, &ev, &res), DECODE_OK);
 	assert_int_equal(ev.target_count, EVENT_MAX_TARGETS);
-	assert_str(ev.target_ids[EVENT_MAX_TARGETS - 1], "U015");
+	expect_str(ev.target_ids[EVENT_MAX_TARGETS - 1], "U015",
+		   "target_ids[EVENT_MAX_TARGETS - 1]");
 	decode_slack_free(d);
 }
 
@@ -610,7 +578,7 @@ static void slack_decoder_reuse(void **state)
 	decode_ok(d, "message_posted.json", &ev);
 	assert_outcome(decode_text(d, "[]", &ev, &res), &res, DECODE_INVALID, "not_an_object");
 	decode_ok(d, "reaction_added.json", &ev);
-	assert_str(ev.actor_id, "U0TEAM0002");
+	expect_str(ev.actor_id, "U0TEAM0002", "actor_id");
 	assert_int_equal(ev.target_count, 1);
 	decode_slack_free(d);
 }
@@ -672,7 +640,7 @@ static void slack_fuzz_fixtures(void **state)
 		size_t len = 0;
 		snprintf(path, sizeof(path), "%s/tests/fixtures/slack/%s", root ? root : ".",
 			 names[f]);
-		char *orig = read_file(path, &len);
+		char *orig = expect_read_file(path, &len);
 		char *buf = malloc(len + 1);
 		assert_non_null(orig);
 		assert_non_null(buf);
@@ -793,7 +761,7 @@ static void check_realworld_expected(const char *path, decode_status st, const e
 			fail_msg("%s: status %s, expected %s", path, status_name(st),
 				 status_name(realworld_expected[i].status));
 		if (st == DECODE_OK)
-			assert_str(ev->kind, realworld_expected[i].reason_or_kind);
+			expect_str(ev->kind, realworld_expected[i].reason_or_kind, "kind");
 		else
 			assert_string_equal(res->reason, realworld_expected[i].reason_or_kind);
 	}
@@ -825,7 +793,7 @@ static void slack_realworld_payloads(void **state)
 	printf("%-62s %-8s %s\n", "file", "status", "reason or kind");
 	for (size_t i = 0; i < files.count; i++) {
 		size_t len = 0;
-		char *buf = read_file(files.paths[i], &len);
+		char *buf = expect_read_file(files.paths[i], &len);
 		event ev;
 		decode_result res;
 

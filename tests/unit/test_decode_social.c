@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "decode_expect.h"
 #include "decode_social.h"
 
 #define SHARE_A "urn:li:share:7302215566778899001"
@@ -45,65 +46,17 @@ typedef struct expected {
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void assert_str(event_str s, const char *want, const char *field)
-{
-	if (!event_str_eq(s, want ? want : ""))
-		fail_msg("%s: expected \"%s\", got \"%.*s\"", field, want ? want : "", (int)s.len,
-			 s.ptr ? s.ptr : "");
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
-
-static char *fixture(const char *name, size_t *len)
-{
-	const char *root = getenv("ADVOCACY_SOURCE_DIR");
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/social/%s", root ? root : ".", name);
-	char *buf = slurp(path, len);
-	if (buf == NULL)
-		fail_msg("cannot read fixture %s", path);
-	return buf;
-}
-
 static void check_event(const event *ev, const expected *want)
 {
-	size_t n = 0;
-
-	assert_str(ev->source, "social", "source");
-	assert_str(ev->kind, want->kind, "kind");
-	assert_str(ev->event_id, want->event_id, "event_id");
+	expect_str(ev->source, "social", "source");
+	expect_str(ev->kind, want->kind, "kind");
+	expect_str(ev->event_id, want->event_id, "event_id");
 	assert_int_equal(ev->event_time_ms, want->time_ms);
-	assert_str(ev->actor_id, want->actor, "actor");
-	assert_str(ev->content_id, want->content, "content");
+	expect_str(ev->actor_id, want->actor, "actor");
+	expect_str(ev->content_id, want->content, "content");
 	assert_int_equal(ev->channel_id.len, 0);
 	assert_int_equal(ev->target_count, 0);
-	for (; want->attrs[n]; n++) {
-		char kv[600];
-		snprintf(kv, sizeof(kv), "%.*s=%.*s", (int)ev->attrs[n].key.len,
-			 ev->attrs[n].key.ptr, (int)ev->attrs[n].value.len, ev->attrs[n].value.ptr);
-		if (strcmp(kv, want->attrs[n]) != 0)
-			fail_msg("attribute %zu: expected %s, got %s", n, want->attrs[n], kv);
-	}
-	assert_int_equal(ev->attr_count, n);
+	expect_attrs(ev, want->attrs);
 }
 
 /* Walks the open message and compares every outcome with want[0..n). */
@@ -114,16 +67,9 @@ static void check_outcomes(decode_social *d, const expected *want, size_t n)
 	size_t i = 0;
 
 	for (; decode_social_next(d, &ev, &res); i++) {
-		if (i >= n)
-			fail_msg("outcome %zu is one more than the %zu expected", i + 1, n);
-		if (res.status != want[i].status)
-			fail_msg("outcome %zu: status %d (%s: %s), expected %d", i + 1,
-				 (int)res.status, res.reason ? res.reason : "-", res.detail,
-				 (int)want[i].status);
-		if (res.status == DECODE_OK)
+		expect_not_extra(i, n, &res);
+		if (expect_outcome(i, &res, want[i].status, want[i].reason))
 			check_event(&ev, &want[i]);
-		else
-			assert_string_equal(res.reason, want[i].reason);
 	}
 	assert_int_equal(i, n);
 }
@@ -139,7 +85,7 @@ static void open_text(decode_social *d, const char *text)
 static void open_fixture(decode_social *d, const char *name)
 {
 	size_t len;
-	char *buf = fixture(name, &len);
+	char *buf = expect_fixture("social", name, &len);
 	decode_result res;
 
 	if (decode_social_open(d, buf, len, &res) != DECODE_OK)
@@ -287,7 +233,7 @@ static void test_same_report_gives_the_same_event_ids(void **state)
 		     "\"statistics\":{\"clickCount\":38}}");
 	assert_true(decode_social_next(d, &ev, &res));
 	assert_int_equal(res.status, DECODE_OK);
-	assert_str(ev.event_id, first, "event_id");
+	expect_str(ev.event_id, first, "event_id");
 	decode_social_free(d);
 }
 
@@ -464,17 +410,6 @@ static void test_zero_and_largest_counts_are_events(void **state)
  * Published payloads
  * ------------------------------------------------------------------------- */
 
-static char *read_realworld(const char *name, size_t *len)
-{
-	const char *root = getenv("ADVOCACY_REALWORLD_DIR");
-	char path[1024];
-
-	if (root == NULL)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	return slurp(path, len);
-}
-
 /*
  * LinkedIn's documentation publishes only the specificContent of an article
  * post. Alone it is no event; put into a share's post, its media URN is the
@@ -486,7 +421,7 @@ static void test_realworld_linkedin_post(void **state)
 	decode_social *d = decode_social_new();
 	decode_result res;
 	size_t len = 0;
-	char *raw = read_realworld(name, &len);
+	char *raw = expect_realworld(name, &len);
 
 	(void)state;
 	if (raw == NULL) {

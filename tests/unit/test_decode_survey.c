@@ -8,8 +8,8 @@
  * real-world set holds no survey sample, so none is fed.
  */
 #define _GNU_SOURCE /* memmem */
+#include "decode_expect.h"
 #include "decode_survey.h"
-#include "hr_expect.h"
 
 #define FORM "qE7mW2"
 #define SUBMITTED_MS 1773046907000 /* 2026-03-09T09:01:47Z */
@@ -17,7 +17,7 @@
 static void check_fixture(decode_survey *d, const char *name, const hr_expected *want)
 {
 	size_t len = 0;
-	char *buf = hr_fixture(name, &len);
+	char *buf = expect_fixture("hr", name, &len);
 	event ev;
 	decode_result res;
 
@@ -103,7 +103,7 @@ static void test_category_bounds(void **state)
 				 " \"nps\"}}]}}",
 				 'a' + score, 'a' + score, score);
 		assert_int_equal(decode_survey_message(d, text, (size_t)n, &ev, &res), DECODE_OK);
-		hr_assert_str(ev.kind, kinds[score], "kind");
+		expect_str(ev.kind, kinds[score], "kind");
 		assert_no_answer_text(&ev);
 	}
 	decode_survey_free(d);
@@ -124,11 +124,11 @@ static void test_ignored_and_invalid_responses(void **state)
 		      &(hr_expected){.status = DECODE_IGNORED, .reason = "no_enps_answer"});
 
 	/* An out-of-range score is dead-lettered without its value. */
-	buf = hr_fixture("typeform_invalid_score.json", &len);
+	buf = expect_fixture("hr", "typeform_invalid_score.json", &len);
 	decode_survey_message(d, buf, len, &ev, &res);
 	hr_check(&ev, &res, &(hr_expected){.status = DECODE_INVALID, .reason = "invalid_score"});
-	hr_assert_no_leak(&res, "11");
-	hr_assert_no_leak(&res, "E30015");
+	expect_no_leak(&res, "11");
+	expect_no_leak(&res, "E30015");
 	assert_int_equal(ev.kind.len, 0);
 	free(buf);
 	decode_survey_free(d);
@@ -173,7 +173,7 @@ static void test_malformed_payloads(void **state)
 		decode_survey_message(d, text, (size_t)n, &ev, &res);
 		hr_check(&ev, &res,
 			 &(hr_expected){.status = cases[i].status, .reason = cases[i].reason});
-		hr_assert_no_leak(&res, "a@example.com");
+		expect_no_leak(&res, "a@example.com");
 	}
 
 	/* A form id and token that fit alone, but not together in the event id. */

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "decode_expect.h"
 #include "decode_viva.h"
 
 #define NOW_MS 1762250000000 /* 2025-11-04T09:53:20Z, the receive time in these tests */
@@ -52,56 +53,18 @@ typedef struct expected {
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void assert_str(event_str s, const char *want, const char *field)
-{
-	if (!event_str_eq(s, want ? want : ""))
-		fail_msg("%s: expected \"%s\", got \"%.*s\"", field, want ? want : "", (int)s.len,
-			 s.ptr ? s.ptr : "");
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
-
 static void check_event(const event *ev, const expected *want)
 {
-	size_t n = 0;
-
-	assert_str(ev->source, "viva", "source");
-	assert_str(ev->kind, want->kind, "kind");
-	assert_str(ev->event_id, want->event_id, "event_id");
+	expect_str(ev->source, "viva", "source");
+	expect_str(ev->kind, want->kind, "kind");
+	expect_str(ev->event_id, want->event_id, "event_id");
 	assert_int_equal(ev->event_time_ms, want->time_ms);
-	assert_str(ev->actor_id, want->actor, "actor");
-	assert_str(ev->id_person, want->id_person, "id_person");
-	assert_str(ev->content_id, want->content, "content");
-	assert_str(ev->channel_id, want->channel, "channel");
-	for (; want->targets[n]; n++)
-		assert_str(ev->target_ids[n], want->targets[n], "target");
-	assert_int_equal(ev->target_count, n);
-	for (n = 0; want->attrs[n]; n++) {
-		char kv[600];
-		snprintf(kv, sizeof(kv), "%.*s=%.*s", (int)ev->attrs[n].key.len,
-			 ev->attrs[n].key.ptr, (int)ev->attrs[n].value.len, ev->attrs[n].value.ptr);
-		if (strcmp(kv, want->attrs[n]) != 0)
-			fail_msg("attribute %zu: expected %s, got %s", n, want->attrs[n], kv);
-	}
-	assert_int_equal(ev->attr_count, n);
+	expect_str(ev->actor_id, want->actor, "actor");
+	expect_str(ev->id_person, want->id_person, "id_person");
+	expect_str(ev->content_id, want->content, "content");
+	expect_str(ev->channel_id, want->channel, "channel");
+	expect_targets(ev, want->targets);
+	expect_attrs(ev, want->attrs);
 }
 
 /* Walks an open message and compares every outcome with want[0..n). */
@@ -112,18 +75,9 @@ static void check_outcomes(decode_viva *d, const expected *want, size_t n)
 	size_t i = 0;
 
 	for (; decode_viva_next(d, &ev, &res); i++) {
-		if (i >= n)
-			fail_msg("outcome %zu is extra: status %d reason %s", i, res.status,
-				 res.reason ? res.reason : "-");
-		if (res.status != want[i].status)
-			fail_msg("outcome %zu: expected status %d, got %d (%s: %s)", i,
-				 want[i].status, res.status, res.reason ? res.reason : "-",
-				 res.detail);
-		if (res.status == DECODE_OK)
+		expect_not_extra(i, n, &res);
+		if (expect_outcome(i, &res, want[i].status, want[i].reason))
 			check_event(&ev, &want[i]);
-		else if (strcmp(res.reason, want[i].reason) != 0)
-			fail_msg("outcome %zu: expected reason %s, got %s (%s)", i, want[i].reason,
-				 res.reason, res.detail);
 	}
 	assert_int_equal(i, n);
 }
@@ -144,17 +98,12 @@ static void check_text(const char *text, const expected *want, size_t n)
 /* Opens tests/fixtures/viva/name and checks its outcomes. */
 static void check_fixture(const char *name, const expected *want, size_t n)
 {
-	const char *root = getenv("ADVOCACY_SOURCE_DIR");
-	char path[512];
 	size_t len = 0;
 	decode_result res;
 	decode_viva *d = decode_viva_new();
 
 	assert_non_null(d);
-	snprintf(path, sizeof(path), "%s/tests/fixtures/viva/%s", root ? root : ".", name);
-	char *buf = read_file(path, &len);
-	if (buf == NULL)
-		fail_msg("cannot read %s", path);
+	char *buf = expect_fixture("viva", name, &len);
 	if (decode_viva_open(d, buf, len, NOW_MS, &res) != DECODE_OK)
 		fail_msg("%s: open failed: %s (%s)", name, res.reason, res.detail);
 	free(buf); /* events borrow from the decoder, never from the input */
@@ -438,22 +387,11 @@ static void test_id_too_long(void **state)
  * Published payloads
  * ------------------------------------------------------------------------- */
 
-static char *read_realworld(const char *name, size_t *len)
-{
-	const char *root = getenv("ADVOCACY_REALWORLD_DIR");
-	char path[1024];
-
-	if (root == NULL)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	return read_file(path, len);
-}
-
 static bool check_realworld(const char *file, const expected *want, size_t n)
 {
 	size_t len = 0;
 	decode_result res;
-	char *buf = read_realworld(file, &len);
+	char *buf = expect_realworld(file, &len);
 	decode_viva *d = decode_viva_new();
 
 	assert_non_null(d);
@@ -501,7 +439,7 @@ static void test_realworld_files(void **state)
 			       1);
 
 	/* A thread object is no message: it names its participants only. */
-	char *thread = read_realworld("yammer-yam/portal_thread.json", &len);
+	char *thread = expect_realworld("yammer-yam/portal_thread.json", &len);
 	if (thread != NULL) {
 		decode_viva *d = decode_viva_new();
 		assert_int_equal(decode_viva_open(d, thread, len, NOW_MS, &res), DECODE_IGNORED);

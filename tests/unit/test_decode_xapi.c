@@ -6,8 +6,8 @@
  * compares each outcome, in order, with the exact expected canonical event
  * or reason. The real-world set has no xAPI sample, so none is fed.
  */
+#include "decode_expect.h"
 #include "decode_xapi.h"
-#include "hr_expect.h"
 
 #define COURSE "https://lms.example.com/courses/advocacy-101"
 #define REGISTRATION "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c61"
@@ -34,7 +34,7 @@ static void check_message(decode_xapi *d, const char *buf, size_t len, const hr_
 static void check_fixture(decode_xapi *d, const char *name, const hr_expected *want, size_t n)
 {
 	size_t len = 0;
-	char *buf = hr_fixture(name, &len);
+	char *buf = expect_fixture("hr", name, &len);
 
 	check_message(d, buf, len, want, n);
 	free(buf);

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 
+#include "decode_expect.h"
 #include "decode_slack.h"
 #include "slack_export.h"
 
@@ -77,26 +78,6 @@ static void collect_cb(const event *ev, slack_export_kind kind, void *opaque)
 	event_line(ev, c->lines[c->count++]);
 }
 
-static char *read_path(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
-
 static const char *fixture_root(void)
 {
 	static char root[1024];
@@ -111,7 +92,7 @@ static char *read_export_file(const char *root, const char *name, size_t *len)
 	char path[2048];
 
 	snprintf(path, sizeof(path), "%s/%s", root, name);
-	char *buf = read_path(path, len);
+	char *buf = expect_read_file(path, len);
 	if (buf == NULL)
 		fail_msg("cannot read %s (set ADVOCACY_SOURCE_DIR to the repository)", path);
 	return buf;
@@ -129,7 +110,7 @@ static void load_meta(slack_export *x, const char *root)
 	for (int i = 0; i < SLACK_EXPORT_LISTING_COUNT; i++) {
 		char path[2048];
 		snprintf(path, sizeof(path), "%s/%s", root, slack_export_listing_files[i]);
-		buf = read_path(path, &len);
+		buf = expect_read_file(path, &len);
 		if (buf == NULL)
 			continue;
 		assert_int_equal(slack_export_load_listing(x, (slack_export_listing)i, buf, len,
