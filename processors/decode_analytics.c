@@ -305,8 +305,6 @@ decode_status decode_analytics_open(decode_analytics *d, const config_kv *events
 				    size_t n_events, const void *buf, size_t len,
 				    decode_result *res)
 {
-	json_error_t error;
-
 	res->status = DECODE_OK;
 	res->reason = NULL;
 	res->detail[0] = '\0';
@@ -314,17 +312,9 @@ decode_status decode_analytics_open(decode_analytics *d, const config_kv *events
 	d->events = events;
 	d->n_events = n_events;
 
-	if (len > DECODE_ANALYTICS_MAX_MESSAGE)
-		return decode_json_reject(res, DECODE_INVALID, "oversized",
-					  "the message is %zu bytes, more than the limit "
-					  "of %d",
-					  len, DECODE_ANALYTICS_MAX_MESSAGE);
-	/* jansson's error text quotes the input, so only its position is reported. */
-	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
+	d->doc = decode_json_load(buf, len, DECODE_ANALYTICS_MAX_MESSAGE, res);
 	if (d->doc == NULL)
-		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
-					  "the message is not valid JSON (line %d, column %d)",
-					  error.line, error.column);
+		return res->status;
 	const json_t *top = d->doc;
 	if (json_is_string(top)) {
 		d->unwrapped = decode_json_unwrap(top);

@@ -308,17 +308,6 @@ static void decode_graph_add_target(event *ev, event_str id)
  * Times: ISO 8601 strings, or numbers from connectors that convert them
  * ------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's method). */
-static int64_t decode_graph_days(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Reads n digits at s[*i]; returns -1 when they are not all digits. */
 static int64_t decode_graph_digits(event_str s, size_t *i, size_t n)
 {
@@ -401,13 +390,14 @@ static int64_t decode_graph_iso_ms(event_str s)
 	    mi > 59 || se < 0 || se > 60)
 		return 0;
 	if (d > decode_graph_month_days(y, mo))
-		return 0; /* e.g. 2025-02-29, which decode_graph_days() would roll into March */
+		return 0; /* e.g. 2025-02-29, which decode_json_days_from_civil() would roll into
+			     March */
 	int64_t frac = decode_graph_fraction(s, &i);
 	int64_t offset = decode_graph_offset(s, &i);
 	if (frac < 0 || offset == INT64_MIN || i != s.len)
 		return 0;
 
-	int64_t secs = decode_graph_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	int64_t secs = decode_json_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	int64_t ms = (secs - offset * 60) * 1000 + frac;
 	return ms > 0 ? ms : 0;
 }
@@ -995,12 +985,9 @@ static decode_status decode_graph_reaction(decode_graph *d, const json_t *r, eve
 /* Unwraps a document sent as a JSON string holding the JSON text. */
 static const json_t *decode_graph_unwrap(decode_graph *d, decode_result *res)
 {
-	json_error_t error;
-
 	if (!json_is_string(d->doc))
 		return d->doc;
-	d->unwrapped = json_loadb(json_string_value(d->doc), json_string_length(d->doc),
-				  JSON_DECODE_ANY, &error);
+	d->unwrapped = decode_json_unwrap(d->doc);
 	if (d->unwrapped == NULL) {
 		decode_json_reject(res, DECODE_INVALID, "not_an_object",
 				   "the JSON document is a string that holds no JSON");
@@ -1039,23 +1026,14 @@ static decode_status decode_graph_envelope(decode_graph *d, const json_t *top, d
 
 decode_status decode_graph_open(decode_graph *d, const void *buf, size_t len, decode_result *res)
 {
-	json_error_t error;
-
 	res->status = DECODE_OK;
 	res->reason = NULL;
 	res->detail[0] = '\0';
 	decode_graph_close(d);
 
-	if (len > DECODE_GRAPH_MAX_MESSAGE)
-		return decode_json_reject(res, DECODE_INVALID, "oversized",
-					  "the message is %zu bytes, more than the limit of %d",
-					  len, DECODE_GRAPH_MAX_MESSAGE);
-	/* jansson's error text quotes the input, so only its position is reported. */
-	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
+	d->doc = decode_json_load(buf, len, DECODE_GRAPH_MAX_MESSAGE, res);
 	if (d->doc == NULL)
-		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
-					  "the message is not valid JSON (line %d, column %d)",
-					  error.line, error.column);
+		return res->status;
 
 	const json_t *top = decode_graph_unwrap(d, res);
 	if (top == NULL)

@@ -72,25 +72,31 @@ const char *decode_json_type(const json_t *v)
 	}
 }
 
-const json_t *decode_json_open(decode_json_doc *d, const void *buf, size_t len,
-			       decode_result *res)
+json_t *decode_json_load(const void *buf, size_t len, size_t max_len, decode_result *res)
 {
 	json_error_t error;
+	json_t *doc;
 
-	decode_json_close(d);
-	if (len > DECODE_JSON_MAX_MESSAGE) {
+	if (len > max_len) {
 		decode_json_reject(res, DECODE_INVALID, "oversized",
-				   "the message is %zu bytes, more than the limit of %d", len,
-				   DECODE_JSON_MAX_MESSAGE);
+				   "the message is %zu bytes, more than the limit of %zu", len,
+				   max_len);
 		return NULL;
 	}
-	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
-	if (d->doc == NULL) {
+	doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
+	if (doc == NULL)
 		decode_json_reject(res, DECODE_INVALID, "invalid_json",
 				   "the message is not valid JSON (line %d, column %d)", error.line,
 				   error.column);
+	return doc;
+}
+
+const json_t *decode_json_open(decode_json_doc *d, const void *buf, size_t len, decode_result *res)
+{
+	decode_json_close(d);
+	d->doc = decode_json_load(buf, len, DECODE_JSON_MAX_MESSAGE, res);
+	if (d->doc == NULL)
 		return NULL;
-	}
 	if (!json_is_string(d->doc))
 		return d->doc;
 

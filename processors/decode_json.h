@@ -4,9 +4,9 @@
  * attributes to an event.
  *
  * The referral (Greenhouse), training (xAPI), survey (Typeform) and
- * social-sharing adapters each own a decode_json_doc with the parsed message;
- * the Slack, Graph, Viva Engage and analytics adapters parse on their own and
- * use the readers and reject helpers. Every event_str these functions return
+ * social-sharing adapters each own a decode_json_doc with the parsed message.
+ * The Slack, Graph, Viva Engage and analytics adapters keep their own
+ * documents and use the loader, readers and reject helpers. Every event_str these functions return
  * borrows from a jansson value or from a buffer of the caller. Nothing here
  * copies input text into a detail sentence: details name fields, never values.
  *
@@ -41,6 +41,14 @@ typedef struct decode_json_doc {
  */
 const json_t *decode_json_open(decode_json_doc *d, const void *buf, size_t len,
 			       decode_result *res);
+
+/*
+ * Parses a message of at most max_len bytes, any JSON value at the top.
+ * Returns a new reference, or NULL with res filled: INVALID oversized or
+ * invalid_json. The detail gives only the position of a syntax error, because
+ * jansson's error text quotes the input.
+ */
+json_t *decode_json_load(const void *buf, size_t len, size_t max_len, decode_result *res);
 
 /* Releases the parsed message, if any. */
 void decode_json_close(decode_json_doc *d);
@@ -105,6 +113,13 @@ int64_t decode_json_time(const json_t *v);
  * number from the year 2255 on, or not a valid date and time.
  */
 int64_t decode_json_time_any(const json_t *v);
+
+/*
+ * Returns the days from 1970-01-01 to a proleptic Gregorian date, using
+ * Howard Hinnant's days_from_civil. The date is not checked, so a day past
+ * the end of its month rolls into the next month.
+ */
+int64_t decode_json_days_from_civil(int64_t year, int64_t month, int64_t day);
 
 /*
  * Formats ev->event_id into buf (owned by the adapter). Returns DECODE_OK, or

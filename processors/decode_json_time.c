@@ -21,8 +21,7 @@
 /* Largest epoch milliseconds decode_json_time_any() accepts (year 2255), far inside int64. */
 #define DECODE_JSON_ANY_MAX_MS 9e12
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t decode_json_days(int64_t y, int64_t m, int64_t d)
+int64_t decode_json_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -102,7 +101,7 @@ static int64_t decode_json_iso_ms(const char *s)
 	int64_t offset = decode_json_offset(&p);
 	if (frac < 0 || offset == INT64_MIN || *p != '\0')
 		return 0;
-	int64_t secs = decode_json_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	int64_t secs = decode_json_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	int64_t ms = (secs - offset * 60) * 1000 + frac;
 	return ms > 0 ? ms : 0;
 }
@@ -235,8 +234,8 @@ static int64_t decode_json_any_text_ms(const char *s, size_t len)
 	if (fraction < 0 || offset == INT64_MIN)
 		return 0;
 
-	int64_t seconds = decode_json_days(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-			  second - offset * 60;
+	int64_t seconds = decode_json_days_from_civil(year, month, day) * 86400 + hour * 3600 +
+			  minute * 60 + second - offset * 60;
 	int64_t ms = seconds * 1000 + fraction;
 	return ms > 0 ? ms : 0;
 }

@@ -551,8 +551,6 @@ static decode_status decode_slack_document(decode_slack *d, const json_t *doc, e
 decode_status decode_slack_message(decode_slack *d, const void *buf, size_t len, event *ev,
 				   decode_result *res)
 {
-	json_error_t error;
-
 	res->status = DECODE_OK;
 	res->reason = NULL;
 	res->detail[0] = '\0';
@@ -560,20 +558,10 @@ decode_status decode_slack_message(decode_slack *d, const void *buf, size_t len,
 	json_decref(d->doc);
 	d->doc = NULL;
 
-	if (len > DECODE_SLACK_MAX_MESSAGE)
-		return decode_json_reject(res, DECODE_INVALID, "oversized",
-					  "the message is %zu bytes, more than the limit of %d",
-					  len, DECODE_SLACK_MAX_MESSAGE);
-
-	/*
-	 * JSON_DECODE_ANY parses scalars too, so they get not_an_object. jansson's
-	 * error text quotes the input, so only its position is reported.
-	 */
-	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
+	/* Any JSON value parses, so a scalar gets not_an_object below. */
+	d->doc = decode_json_load(buf, len, DECODE_SLACK_MAX_MESSAGE, res);
 	if (d->doc == NULL)
-		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
-					  "the message is not valid JSON (line %d, column %d)",
-					  error.line, error.column);
+		return res->status;
 	if (!json_is_object(d->doc))
 		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "the JSON document is %s, expected an object",

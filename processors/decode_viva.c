@@ -451,7 +451,6 @@ static int decode_viva_collect(decode_viva *d, const json_t *top, bool *known)
 decode_status decode_viva_open(decode_viva *d, const void *buf, size_t len, int64_t now_ms,
 			       decode_result *res)
 {
-	json_error_t error;
 	bool known;
 
 	res->status = DECODE_OK;
@@ -460,16 +459,9 @@ decode_status decode_viva_open(decode_viva *d, const void *buf, size_t len, int6
 	decode_viva_close(d);
 	d->now_ms = now_ms;
 
-	if (len > DECODE_VIVA_MAX_MESSAGE)
-		return decode_json_reject(res, DECODE_INVALID, "oversized",
-					  "the message is %zu bytes, more than the limit of %d",
-					  len, DECODE_VIVA_MAX_MESSAGE);
-	/* jansson's error text quotes the input, so only its position is reported. */
-	d->doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
+	d->doc = decode_json_load(buf, len, DECODE_VIVA_MAX_MESSAGE, res);
 	if (d->doc == NULL)
-		return decode_json_reject(res, DECODE_INVALID, "invalid_json",
-					  "the message is not valid JSON (line %d, column %d)",
-					  error.line, error.column);
+		return res->status;
 	const json_t *top = d->doc;
 	if (json_is_string(top) && (d->unwrapped = decode_json_unwrap(top)) != NULL)
 		top = d->unwrapped;
