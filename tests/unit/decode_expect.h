@@ -34,6 +34,31 @@ typedef struct hr_expected {
 	const char *attrs[4]; /* "key=value", NULL-terminated */
 } hr_expected;
 
+/*
+ * One expected outcome of a cursor decoder (Graph, Viva Engage, analytics,
+ * social): a reason, or an event with every field given. A NULL string or
+ * list expects an absent field.
+ */
+typedef struct decode_expected {
+	decode_status status;
+	const char *reason; /* for IGNORED and INVALID */
+	const char *kind;
+	const char *event_id;
+	int64_t time_ms;
+	const char *actor;
+	const char *id_person;
+	const char *targets[4]; /* NULL-terminated */
+	const char *content;
+	const char *channel;
+	const char *attrs[6]; /* "key=value", NULL-terminated */
+} decode_expected;
+
+/* An expected outcome that is a status and reason, not an event. */
+#define EXPECT_OUTCOME(st, why)                                                                    \
+	{                                                                                          \
+		.status = (st), .reason = (why)                                                    \
+	}
+
 /* Fails naming field when s differs from want; NULL and "" expect an absent string. */
 static inline void expect_str(event_str s, const char *want, const char *field)
 {
@@ -128,6 +153,21 @@ static inline void expect_attrs(const event *ev, const char *const *attrs)
 			fail_msg("attribute %zu: expected %s, got %s", n, attrs[n], kv);
 	}
 	assert_int_equal(ev->attr_count, n);
+}
+
+/* Compares every field of ev with want and the source with source. */
+static inline void expect_event(const event *ev, const char *source, const decode_expected *want)
+{
+	expect_str(ev->source, source, "source");
+	expect_str(ev->kind, want->kind, "kind");
+	expect_str(ev->event_id, want->event_id, "event_id");
+	assert_int_equal(ev->event_time_ms, want->time_ms);
+	expect_str(ev->actor_id, want->actor, "actor");
+	expect_str(ev->id_person, want->id_person, "id_person");
+	expect_str(ev->content_id, want->content, "content");
+	expect_str(ev->channel_id, want->channel, "channel");
+	expect_targets(ev, want->targets);
+	expect_attrs(ev, want->attrs);
 }
 
 /*

@@ -22,45 +22,12 @@
 #include "decode_analytics.h"
 #include "decode_expect.h"
 
-/* One expected outcome: a reason, or an event with every field given. */
-typedef struct expected {
-	decode_status status;
-	const char *reason; /* for IGNORED and INVALID */
-	const char *kind;
-	const char *event_id;
-	int64_t time_ms;
-	const char *actor;
-	const char *targets[4]; /* NULL-terminated */
-	const char *content;
-	const char *channel;
-	const char *attrs[6]; /* "key=value", NULL-terminated */
-} expected;
-
-#define OUTCOME(st, why)                                                                           \
-	{                                                                                          \
-		.status = (st), .reason = (why)                                                    \
-	}
-
 /* ----------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void check_event(const event *ev, const expected *want)
-{
-	expect_str(ev->source, "intranet", "source");
-	expect_str(ev->kind, want->kind, "kind");
-	expect_str(ev->event_id, want->event_id, "event_id");
-	assert_int_equal(ev->event_time_ms, want->time_ms);
-	expect_str(ev->actor_id, want->actor, "actor");
-	expect_str(ev->id_person, NULL, "id_person");
-	expect_str(ev->content_id, want->content, "content");
-	expect_str(ev->channel_id, want->channel, "channel");
-	expect_targets(ev, want->targets);
-	expect_attrs(ev, want->attrs);
-}
-
 /* Walks an open message and compares every outcome with want[0..n). */
-static void check_outcomes(decode_analytics *d, const expected *want, size_t n)
+static void check_outcomes(decode_analytics *d, const decode_expected *want, size_t n)
 {
 	event ev;
 	decode_result res;
@@ -69,14 +36,14 @@ static void check_outcomes(decode_analytics *d, const expected *want, size_t n)
 	for (; decode_analytics_next(d, &ev, &res); i++) {
 		expect_not_extra(i, n, &res);
 		if (expect_outcome(i, &res, want[i].status, want[i].reason))
-			check_event(&ev, &want[i]);
+			expect_event(&ev, "intranet", &want[i]);
 	}
 	assert_int_equal(i, n);
 }
 
 /* Opens text with the event map (none: the defaults) and checks its outcomes. */
 static void check_text(const config_kv *map, size_t n_map, const char *text, size_t len,
-		       const expected *want, size_t n)
+		       const decode_expected *want, size_t n)
 {
 	decode_result res;
 	decode_analytics *d = decode_analytics_new();
@@ -90,7 +57,7 @@ static void check_text(const config_kv *map, size_t n_map, const char *text, siz
 
 /* Opens tests/fixtures/analytics/name and checks its outcomes. */
 static void check_fixture(const config_kv *map, size_t n_map, const char *name,
-			  const expected *want, size_t n)
+			  const decode_expected *want, size_t n)
 {
 	size_t len = 0;
 	char *buf = expect_fixture("analytics", name, &len);
@@ -117,7 +84,7 @@ static void check_open(const char *text, decode_status status, const char *reaso
 
 static void test_batch_maps_every_kind(void **state)
 {
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {
 		.status = DECODE_OK,
 		.kind = "content_published",
@@ -158,9 +125,9 @@ static void test_batch_maps_every_kind(void **state)
 		.content = "/news/2025/cafeteria",
 		.attrs = {"call=page"},
 	    },
-	    OUTCOME(DECODE_IGNORED, "unsupported_call"),
-	    OUTCOME(DECODE_IGNORED, "unknown_event"),
-	    OUTCOME(DECODE_IGNORED, "anonymous_event"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_call"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unknown_event"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "anonymous_event"),
 	    {
 		/* An anonymous view still counts as reach of the author's content. */
 		.status = DECODE_OK,
@@ -180,8 +147,8 @@ static void test_batch_maps_every_kind(void **state)
 		.content = "7781",
 		.attrs = {"call=screen"},
 	    },
-	    OUTCOME(DECODE_IGNORED, "unsupported_call"),
-	    OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_call"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
 	};
 
 	(void)state;
@@ -200,8 +167,8 @@ static void test_messy_track_and_configured_map(void **state)
 	    {"Article Published", "content_published"},
 	    {"Article Viewed", "page_viewed"},
 	};
-	const expected unknown[] = {OUTCOME(DECODE_IGNORED, "unknown_event")};
-	const expected published[] = {{
+	const decode_expected unknown[] = {EXPECT_OUTCOME(DECODE_IGNORED, "unknown_event")};
+	const decode_expected published[] = {{
 	    .status = DECODE_OK,
 	    .kind = "content_published",
 	    .event_id = "api-6c1e0000-0001",
@@ -223,7 +190,7 @@ static void test_configured_map_replaces_defaults(void **state)
 	const char *text = "{\"type\": \"track\", \"event\": \"Content Published\", \"userId\": \"u1\","
 			   " \"messageId\": \"m1\", \"timestamp\": 1762245600,"
 			   " \"properties\": {\"content_id\": \"c1\"}}";
-	const expected want[] = {OUTCOME(DECODE_IGNORED, "unknown_event")};
+	const decode_expected want[] = {EXPECT_OUTCOME(DECODE_IGNORED, "unknown_event")};
 
 	(void)state;
 	check_text(map, 1, text, strlen(text), want, 1);
@@ -245,17 +212,37 @@ static void test_time_shapes(void **state)
 	    "\"04/11/2025\", \"properties\": {\"path\": \"/a\"}},"
 	    " {\"type\": \"page\", \"userId\": \"u1\", \"messageId\": \"m6\","
 	    " \"properties\": {\"path\": \"/a\"}}]";
-	const expected want[] = {
-	    {.status = DECODE_OK, .kind = "page_viewed", .event_id = "m1", .time_ms = 1762245600000,
-	     .actor = "u1", .content = "/a", .attrs = {"call=page"}},
-	    {.status = DECODE_OK, .kind = "page_viewed", .event_id = "m2", .time_ms = 1762245600123,
-	     .actor = "u1", .content = "/a", .attrs = {"call=page"}},
-	    {.status = DECODE_OK, .kind = "page_viewed", .event_id = "m3", .time_ms = 1762245600000,
-	     .actor = "u1", .content = "/a", .attrs = {"call=page"}},
-	    {.status = DECODE_OK, .kind = "page_viewed", .event_id = "m4", .time_ms = 1762245600500,
-	     .actor = "u1", .content = "/a", .attrs = {"call=page"}},
-	    OUTCOME(DECODE_INVALID, "invalid_event_time"),
-	    OUTCOME(DECODE_INVALID, "invalid_event_time"),
+	const decode_expected want[] = {
+	    {.status = DECODE_OK,
+	     .kind = "page_viewed",
+	     .event_id = "m1",
+	     .time_ms = 1762245600000,
+	     .actor = "u1",
+	     .content = "/a",
+	     .attrs = {"call=page"}},
+	    {.status = DECODE_OK,
+	     .kind = "page_viewed",
+	     .event_id = "m2",
+	     .time_ms = 1762245600123,
+	     .actor = "u1",
+	     .content = "/a",
+	     .attrs = {"call=page"}},
+	    {.status = DECODE_OK,
+	     .kind = "page_viewed",
+	     .event_id = "m3",
+	     .time_ms = 1762245600000,
+	     .actor = "u1",
+	     .content = "/a",
+	     .attrs = {"call=page"}},
+	    {.status = DECODE_OK,
+	     .kind = "page_viewed",
+	     .event_id = "m4",
+	     .time_ms = 1762245600500,
+	     .actor = "u1",
+	     .content = "/a",
+	     .attrs = {"call=page"}},
+	    EXPECT_OUTCOME(DECODE_INVALID, "invalid_event_time"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "invalid_event_time"),
 	};
 
 	(void)state;
@@ -307,11 +294,15 @@ static void test_malformed_calls(void **state)
 	    "  \"messageId\": \"m1\", \"properties\": \"{not json\"},"
 	    " {\"type\": \"alias\", \"userId\": \"u1\", \"previousId\": \"a1\"},"
 	    " {\"type\": \"flush\"}]}";
-	const expected want[] = {
-	    OUTCOME(DECODE_INVALID, "not_an_object"),  OUTCOME(DECODE_INVALID, "missing_field"),
-	    OUTCOME(DECODE_INVALID, "missing_field"),  OUTCOME(DECODE_INVALID, "missing_field"),
-	    OUTCOME(DECODE_INVALID, "not_an_object"),  OUTCOME(DECODE_INVALID, "missing_field"),
-	    OUTCOME(DECODE_IGNORED, "unsupported_call"), OUTCOME(DECODE_IGNORED, "unsupported_type"),
+	const decode_expected want[] = {
+	    EXPECT_OUTCOME(DECODE_INVALID, "not_an_object"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "not_an_object"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_call"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_type"),
 	};
 
 	(void)state;
@@ -322,7 +313,7 @@ static void test_id_too_long(void **state)
 {
 	char text[1024];
 	char id[300];
-	const expected want[] = {OUTCOME(DECODE_INVALID, "id_too_long")};
+	const decode_expected want[] = {EXPECT_OUTCOME(DECODE_INVALID, "id_too_long")};
 
 	(void)state;
 	memset(id, 'x', sizeof(id) - 1);
@@ -338,7 +329,7 @@ static void test_id_too_long(void **state)
  * Published payloads
  * ------------------------------------------------------------------------- */
 
-static bool check_realworld(const char *file, const expected *want, size_t n)
+static bool check_realworld(const char *file, const decode_expected *want, size_t n)
 {
 	size_t len = 0;
 	char *buf = expect_realworld(file, &len);
@@ -353,10 +344,10 @@ static bool check_realworld(const char *file, const expected *want, size_t n)
 static void test_realworld_files(void **state)
 {
 	/* No content id and no path: a page view that names no content is malformed. */
-	const expected page[] = {OUTCOME(DECODE_INVALID, "missing_field")};
-	const expected track[] = {OUTCOME(DECODE_IGNORED, "unknown_event")};
+	const decode_expected page[] = {EXPECT_OUTCOME(DECODE_INVALID, "missing_field")};
+	const decode_expected track[] = {EXPECT_OUTCOME(DECODE_IGNORED, "unknown_event")};
 	const config_kv map[] = {{"Course Clicked", "page_viewed"}};
-	const expected mapped[] = {OUTCOME(DECODE_INVALID, "missing_field")};
+	const decode_expected mapped[] = {EXPECT_OUTCOME(DECODE_INVALID, "missing_field")};
 	size_t fed = 0;
 
 	(void)state;
@@ -383,7 +374,7 @@ static void test_realworld_calls_with_content_id(void **state)
 	const char *root = getenv("ADVOCACY_REALWORLD_DIR");
 	char path[1024], *text;
 	size_t len = 0;
-	const expected want[] = {{
+	const decode_expected want[] = {{
 	    .status = DECODE_OK,
 	    .kind = "page_viewed",
 	    .event_id = "022bb90c-bbac-11e4-8dfc-aa07a5b093db",

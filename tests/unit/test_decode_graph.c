@@ -31,25 +31,6 @@
 	"spaces"
 #define USER(n) "7d0c5a1e-3b6f-4c2a-9e11-0a1b2c3d4e0" #n
 
-/* One expected outcome: a reason, or an event with every field given. */
-typedef struct expected {
-	decode_status status;
-	const char *reason; /* for IGNORED and INVALID */
-	const char *kind;
-	const char *event_id;
-	int64_t time_ms;
-	const char *actor;
-	const char *targets[4]; /* NULL-terminated */
-	const char *content;
-	const char *channel;
-	const char *attrs[6]; /* "key=value", NULL-terminated */
-} expected;
-
-#define OUTCOME(st, why)                                                                           \
-	{                                                                                          \
-		.status = (st), .reason = (why)                                                    \
-	}
-
 /* ----------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
@@ -66,21 +47,8 @@ static decode_graph *new_decoder(void)
 	return d;
 }
 
-static void check_event(const event *ev, const expected *want)
-{
-	expect_str(ev->source, "teams", "source");
-	expect_str(ev->kind, want->kind, "kind");
-	expect_str(ev->event_id, want->event_id, "event_id");
-	assert_int_equal(ev->event_time_ms, want->time_ms);
-	expect_str(ev->actor_id, want->actor, "actor");
-	expect_str(ev->content_id, want->content, "content");
-	expect_str(ev->channel_id, want->channel, "channel");
-	expect_targets(ev, want->targets);
-	expect_attrs(ev, want->attrs);
-}
-
 /* Walks an open message and compares every outcome with want[0..n). */
-static void check_outcomes(decode_graph *d, const expected *want, size_t n)
+static void check_outcomes(decode_graph *d, const decode_expected *want, size_t n)
 {
 	event ev;
 	decode_result res;
@@ -89,7 +57,7 @@ static void check_outcomes(decode_graph *d, const expected *want, size_t n)
 	for (; decode_graph_next(d, &ev, &res); i++) {
 		expect_not_extra(i, n, &res);
 		if (expect_outcome(i, &res, want[i].status, want[i].reason))
-			check_event(&ev, &want[i]);
+			expect_event(&ev, "teams", &want[i]);
 	}
 	assert_int_equal(i, n);
 }
@@ -100,7 +68,7 @@ static decode_status open_text(decode_graph *d, const char *text, decode_result 
 }
 
 /* Opens tests/fixtures/graph/name and checks its outcomes. */
-static void check_fixture(const char *name, const expected *want, size_t n)
+static void check_fixture(const char *name, const decode_expected *want, size_t n)
 {
 	char path[512];
 	size_t len = 0;
@@ -122,7 +90,7 @@ static void check_fixture(const char *name, const expected *want, size_t n)
  * Mapping of each kind
  * ------------------------------------------------------------------------- */
 
-static const expected channel_post = {
+static const decode_expected channel_post = {
     .status = DECODE_OK,
     .kind = "message_posted",
     .event_id = CHANNEL "/1764921600123:created",
@@ -134,7 +102,7 @@ static const expected channel_post = {
     .attrs = {"channel_type=channel", "team_id=" TEAM},
 };
 
-static const expected channel_reply = {
+static const decode_expected channel_reply = {
     .status = DECODE_OK,
     .kind = "reply_posted",
     .event_id = CHANNEL "/1764921900456:created",
@@ -147,7 +115,7 @@ static const expected channel_reply = {
 
 static void test_encrypted_collection_maps_every_kind(void **state)
 {
-	const expected want[] = {
+	const decode_expected want[] = {
 	    channel_post,
 	    channel_reply,
 	    {
@@ -191,7 +159,7 @@ static void test_encrypted_collection_maps_every_kind(void **state)
 
 static void test_single_deleted_notification(void **state)
 {
-	const expected want[] = {{
+	const decode_expected want[] = {{
 	    .status = DECODE_OK,
 	    .kind = "message_deleted",
 	    .event_id = CHAT "/1764925200789:deleted",
@@ -205,7 +173,7 @@ static void test_single_deleted_notification(void **state)
 	check_fixture("encrypted-deleted.json", want, 1);
 }
 
-static const expected enriched_post = {
+static const decode_expected enriched_post = {
     .status = DECODE_OK,
     .kind = "message_posted",
     .event_id = CHANNEL "/1764932400001:created",
@@ -232,12 +200,12 @@ static void test_string_wrapped_document(void **state)
 
 static void test_ignored_notifications_by_reason(void **state)
 {
-	const expected want[] = {
-	    OUTCOME(DECODE_IGNORED, "bot_message"),
-	    OUTCOME(DECODE_IGNORED, "system_message"),
-	    OUTCOME(DECODE_IGNORED, "unsupported_resource"),
-	    OUTCOME(DECODE_IGNORED, "no_resource_data"),
-	    OUTCOME(DECODE_IGNORED, "lifecycle_event"),
+	const decode_expected want[] = {
+	    EXPECT_OUTCOME(DECODE_IGNORED, "bot_message"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "system_message"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_resource"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "no_resource_data"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "lifecycle_event"),
 	};
 	(void)state;
 	check_fixture("ignored-collection.json", want, sizeof(want) / sizeof(want[0]));
@@ -249,24 +217,25 @@ static void test_ignored_notifications_by_reason(void **state)
 
 static void test_tampered_data_fails_the_signature(void **state)
 {
-	const expected want[] = {OUTCOME(DECODE_INVALID, "bad_signature")};
+	const decode_expected want[] = {EXPECT_OUTCOME(DECODE_INVALID, "bad_signature")};
 	(void)state;
 	check_fixture("tampered-data.json", want, 1);
 }
 
 static void test_valid_notification_before_a_tampered_one(void **state)
 {
-	const expected want[] = {channel_reply, OUTCOME(DECODE_INVALID, "bad_signature")};
+	const decode_expected want[] = {channel_reply,
+					EXPECT_OUTCOME(DECODE_INVALID, "bad_signature")};
 	(void)state;
 	check_fixture("partly-tampered.json", want, 2);
 }
 
 static void test_key_and_encoding_failures(void **state)
 {
-	const expected unknown[] = {OUTCOME(DECODE_INVALID, "unknown_key")};
-	const expected wrong[] = {OUTCOME(DECODE_INVALID, "bad_data_key")};
-	const expected base64[] = {OUTCOME(DECODE_INVALID, "bad_base64")};
-	const expected padding[] = {OUTCOME(DECODE_INVALID, "bad_padding")};
+	const decode_expected unknown[] = {EXPECT_OUTCOME(DECODE_INVALID, "unknown_key")};
+	const decode_expected wrong[] = {EXPECT_OUTCOME(DECODE_INVALID, "bad_data_key")};
+	const decode_expected base64[] = {EXPECT_OUTCOME(DECODE_INVALID, "bad_base64")};
+	const decode_expected padding[] = {EXPECT_OUTCOME(DECODE_INVALID, "bad_padding")};
 	(void)state;
 	check_fixture("unknown-key.json", unknown, 1);
 	check_fixture("wrong-key.json", wrong, 1);
@@ -280,7 +249,7 @@ static void test_decoder_without_keys(void **state)
 	char path[512];
 	size_t len = 0;
 	decode_result res;
-	const expected want[] = {OUTCOME(DECODE_INVALID, "unknown_key")};
+	const decode_expected want[] = {EXPECT_OUTCOME(DECODE_INVALID, "unknown_key")};
 	decode_graph *d = decode_graph_new();
 
 	(void)state;
@@ -370,11 +339,12 @@ static void open_enriched(decode_graph *d, const char *change, const char *messa
 static void test_malformed_notifications(void **state)
 {
 	decode_graph *d = decode_graph_new();
-	const expected bad_time[] = {OUTCOME(DECODE_INVALID, "invalid_event_time")};
-	const expected no_author[] = {OUTCOME(DECODE_INVALID, "missing_field")};
-	const expected odd_change[] = {OUTCOME(DECODE_IGNORED, "unsupported_change")};
-	const expected bad_reaction[] = {OUTCOME(DECODE_IGNORED, "unsupported_change")};
-	const expected no_type[] = {OUTCOME(DECODE_INVALID, "missing_field")};
+	const decode_expected bad_time[] = {EXPECT_OUTCOME(DECODE_INVALID, "invalid_event_time")};
+	const decode_expected no_author[] = {EXPECT_OUTCOME(DECODE_INVALID, "missing_field")};
+	const decode_expected odd_change[] = {EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_change")};
+	const decode_expected bad_reaction[] = {
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_change")};
+	const decode_expected no_type[] = {EXPECT_OUTCOME(DECODE_INVALID, "missing_field")};
 
 	(void)state;
 	open_enriched(d, "created",
@@ -440,7 +410,7 @@ static void test_long_event_ids(void **state)
 static void test_impossible_dates(void **state)
 {
 	decode_graph *d = decode_graph_new();
-	const expected bad_time[] = {OUTCOME(DECODE_INVALID, "invalid_event_time")};
+	const decode_expected bad_time[] = {EXPECT_OUTCOME(DECODE_INVALID, "invalid_event_time")};
 	const char *const invalid[] = {"2025-02-29T08:00:00Z", "2025-04-31T08:00:00Z",
 				       "2100-02-29T08:00:00Z"};
 	char message[256];
@@ -576,7 +546,7 @@ static void open_realworld_enriched(decode_graph *d, const char *file, const cha
 static void test_realworld_messages_as_resource_data(void **state)
 {
 	decode_graph *d = new_decoder();
-	const expected chat[] = {{
+	const decode_expected chat[] = {{
 	    .status = DECODE_OK,
 	    .kind = "message_posted",
 	    .event_id = REAL_CHAT "/1612289992105:created",
@@ -586,7 +556,7 @@ static void test_realworld_messages_as_resource_data(void **state)
 	    .channel = REAL_CHAT,
 	    .attrs = {"channel_type=chat"},
 	}};
-	const expected reactions[] = {
+	const decode_expected reactions[] = {
 	    {
 		.status = DECODE_OK,
 		.kind = "reaction_added",

@@ -28,39 +28,12 @@
 #define DAY_START 1772409600000 /* 2026-03-02T00:00:00Z */
 #define DAY_END 1772496000000
 
-/* One expected outcome: a reason, or an event with every field given. */
-typedef struct expected {
-	decode_status status;
-	const char *reason; /* for IGNORED and INVALID */
-	const char *kind;
-	const char *event_id;
-	int64_t time_ms;
-	const char *actor;
-	const char *content;
-	const char *attrs[3]; /* "key=value", NULL-terminated */
-} expected;
-
-#define OUTCOME(st, why) {.status = (st), .reason = (why)}
-
 /* ----------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void check_event(const event *ev, const expected *want)
-{
-	expect_str(ev->source, "social", "source");
-	expect_str(ev->kind, want->kind, "kind");
-	expect_str(ev->event_id, want->event_id, "event_id");
-	assert_int_equal(ev->event_time_ms, want->time_ms);
-	expect_str(ev->actor_id, want->actor, "actor");
-	expect_str(ev->content_id, want->content, "content");
-	assert_int_equal(ev->channel_id.len, 0);
-	assert_int_equal(ev->target_count, 0);
-	expect_attrs(ev, want->attrs);
-}
-
 /* Walks the open message and compares every outcome with want[0..n). */
-static void check_outcomes(decode_social *d, const expected *want, size_t n)
+static void check_outcomes(decode_social *d, const decode_expected *want, size_t n)
 {
 	event ev;
 	decode_result res;
@@ -69,7 +42,7 @@ static void check_outcomes(decode_social *d, const expected *want, size_t n)
 	for (; decode_social_next(d, &ev, &res); i++) {
 		expect_not_extra(i, n, &res);
 		if (expect_outcome(i, &res, want[i].status, want[i].reason))
-			check_event(&ev, &want[i]);
+			expect_event(&ev, "social", &want[i]);
 	}
 	assert_int_equal(i, n);
 }
@@ -96,7 +69,7 @@ static void open_fixture(decode_social *d, const char *name)
 /* The only outcome of a one-object message must be the given reason. */
 static void expect_one(decode_social *d, const char *text, decode_status st, const char *reason)
 {
-	const expected want[] = {OUTCOME(st, reason)};
+	const decode_expected want[] = {EXPECT_OUTCOME(st, reason)};
 
 	open_text(d, text);
 	check_outcomes(d, want, 1);
@@ -109,13 +82,13 @@ static void expect_one(decode_social *d, const char *text, decode_status st, con
 static void test_linkedin_share_takes_post_media_and_time(void **state)
 {
 	decode_social *d = decode_social_new();
-	const expected want[] = {{.status = DECODE_OK,
-				  .kind = "content_shared_external",
-				  .event_id = "linkedin/" SHARE_A ":shared",
-				  .time_ms = 1772446502250,
-				  .actor = "emp-20417",
-				  .content = "urn:li:linkedInArticle:9081726354",
-				  .attrs = {"network=linkedin"}}};
+	const decode_expected want[] = {{.status = DECODE_OK,
+					 .kind = "content_shared_external",
+					 .event_id = "linkedin/" SHARE_A ":shared",
+					 .time_ms = 1772446502250,
+					 .actor = "emp-20417",
+					 .content = "urn:li:linkedInArticle:9081726354",
+					 .attrs = {"network=linkedin"}}};
 
 	(void)state;
 	open_fixture(d, "share-created.json");
@@ -127,13 +100,13 @@ static void test_plain_share_with_numeric_employee_id(void **state)
 {
 	decode_social *d = decode_social_new();
 	/* created_at wins over occurred_at; the offset is +01:00. */
-	const expected want[] = {{.status = DECODE_OK,
-				  .kind = "content_shared_external",
-				  .event_id = "xing/xing-post-55120893:shared",
-				  .time_ms = 1772450070125,
-				  .actor = "20418",
-				  .content = "cms:article:launch-2026-q1",
-				  .attrs = {"network=xing"}}};
+	const decode_expected want[] = {{.status = DECODE_OK,
+					 .kind = "content_shared_external",
+					 .event_id = "xing/xing-post-55120893:shared",
+					 .time_ms = 1772450070125,
+					 .actor = "20418",
+					 .content = "cms:article:launch-2026-q1",
+					 .attrs = {"network=xing"}}};
 
 	(void)state;
 	open_fixture(d, "share-created-plain.json");
@@ -145,7 +118,7 @@ static void test_statistics_yield_clicks_and_reach(void **state)
 {
 	decode_social *d = decode_social_new();
 	/* impressionCount is written 1.284e3; the time is the range's last millisecond. */
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {.status = DECODE_OK,
 	     .kind = "share_clicks",
 	     .event_id = "linkedin/" SHARE_A ":clicks:1772409600000-1772496000000",
@@ -169,12 +142,12 @@ static void test_statistics_yield_clicks_and_reach(void **state)
 static void test_deleted_share_and_string_wrapping(void **state)
 {
 	decode_social *d = decode_social_new();
-	const expected want[] = {{.status = DECODE_OK,
-				  .kind = "content_share_deleted",
-				  .event_id = "linkedin/" SHARE_A ":deleted",
-				  .time_ms = 1772524800000,
-				  .actor = "emp-20417",
-				  .attrs = {"network=linkedin"}}};
+	const decode_expected want[] = {{.status = DECODE_OK,
+					 .kind = "content_share_deleted",
+					 .event_id = "linkedin/" SHARE_A ":deleted",
+					 .time_ms = 1772524800000,
+					 .actor = "emp-20417",
+					 .attrs = {"network=linkedin"}}};
 
 	(void)state;
 	open_fixture(d, "share-deleted.json");
@@ -187,7 +160,7 @@ static void test_deleted_share_and_string_wrapping(void **state)
 static void test_batch_yields_each_outcome_in_order(void **state)
 {
 	decode_social *d = decode_social_new();
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {.status = DECODE_OK,
 	     .kind = "content_shared_external",
 	     .event_id = "linkedin/" SHARE_B ":shared",
@@ -195,7 +168,7 @@ static void test_batch_yields_each_outcome_in_order(void **state)
 	     .actor = "emp-20420",
 	     .content = "cms:article:launch-2026-q1",
 	     .attrs = {"network=linkedin"}},
-	    OUTCOME(DECODE_IGNORED, "not_published"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "not_published"),
 	    /* A count sent as a string, a range as RFC 3339 times. */
 	    {.status = DECODE_OK,
 	     .kind = "share_clicks",
@@ -203,10 +176,10 @@ static void test_batch_yields_each_outcome_in_order(void **state)
 	     .time_ms = DAY_END - 1,
 	     .actor = "emp-20420",
 	     .attrs = {"network=linkedin", "clicks=12"}},
-	    OUTCOME(DECODE_IGNORED, "lifetime_statistics"),
-	    OUTCOME(DECODE_IGNORED, "unsupported_event_type"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "lifetime_statistics"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_event_type"),
 	    /* A negative count spoils the whole report: its reach is not yielded. */
-	    OUTCOME(DECODE_INVALID, "invalid_count"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "invalid_count"),
 	};
 
 	(void)state;
@@ -383,7 +356,7 @@ static void test_longest_ids_fit_the_event_id(void **state)
 static void test_zero_and_largest_counts_are_events(void **state)
 {
 	decode_social *d = decode_social_new();
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {.status = DECODE_OK,
 	     .kind = "share_clicks",
 	     .event_id = "linkedin/urn:li:share:1:clicks:1772409600000-1772496000000",
@@ -440,13 +413,13 @@ static void test_realworld_linkedin_post(void **state)
 				  "2026-03-02T08:00:00Z", "share", "id", "urn:li:share:1",
 				  "created_at", "2026-03-02T07:59:00Z", "post", post);
 	char *text = json_dumps(share, 0);
-	const expected want[] = {{.status = DECODE_OK,
-				  .kind = "content_shared_external",
-				  .event_id = "linkedin/urn:li:share:1:shared",
-				  .time_ms = 1772438340000,
-				  .actor = "emp-30001",
-				  .content = "urn:li:linkedInArticle:123456789",
-				  .attrs = {"network=linkedin"}}};
+	const decode_expected want[] = {{.status = DECODE_OK,
+					 .kind = "content_shared_external",
+					 .event_id = "linkedin/urn:li:share:1:shared",
+					 .time_ms = 1772438340000,
+					 .actor = "emp-30001",
+					 .content = "urn:li:linkedInArticle:123456789",
+					 .attrs = {"network=linkedin"}}};
 	open_text(d, text);
 	check_outcomes(d, want, 1);
 

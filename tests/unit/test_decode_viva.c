@@ -29,46 +29,12 @@
 #define M365_GROUP "5f0c2b1a-0000-4c3d-8e9f-0000000000a1"
 #define MEMBER(n) "2c7e1f00-0000-4a1b-8c2d-0000000000" #n
 
-/* One expected outcome: a reason, or an event with every field given. */
-typedef struct expected {
-	decode_status status;
-	const char *reason; /* for IGNORED and INVALID */
-	const char *kind;
-	const char *event_id;
-	int64_t time_ms;
-	const char *actor;
-	const char *id_person;
-	const char *targets[4]; /* NULL-terminated */
-	const char *content;
-	const char *channel;
-	const char *attrs[6]; /* "key=value", NULL-terminated */
-} expected;
-
-#define OUTCOME(st, why)                                                                           \
-	{                                                                                          \
-		.status = (st), .reason = (why)                                                    \
-	}
-
 /* ----------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static void check_event(const event *ev, const expected *want)
-{
-	expect_str(ev->source, "viva", "source");
-	expect_str(ev->kind, want->kind, "kind");
-	expect_str(ev->event_id, want->event_id, "event_id");
-	assert_int_equal(ev->event_time_ms, want->time_ms);
-	expect_str(ev->actor_id, want->actor, "actor");
-	expect_str(ev->id_person, want->id_person, "id_person");
-	expect_str(ev->content_id, want->content, "content");
-	expect_str(ev->channel_id, want->channel, "channel");
-	expect_targets(ev, want->targets);
-	expect_attrs(ev, want->attrs);
-}
-
 /* Walks an open message and compares every outcome with want[0..n). */
-static void check_outcomes(decode_viva *d, const expected *want, size_t n)
+static void check_outcomes(decode_viva *d, const decode_expected *want, size_t n)
 {
 	event ev;
 	decode_result res;
@@ -77,13 +43,13 @@ static void check_outcomes(decode_viva *d, const expected *want, size_t n)
 	for (; decode_viva_next(d, &ev, &res); i++) {
 		expect_not_extra(i, n, &res);
 		if (expect_outcome(i, &res, want[i].status, want[i].reason))
-			check_event(&ev, &want[i]);
+			expect_event(&ev, "viva", &want[i]);
 	}
 	assert_int_equal(i, n);
 }
 
 /* Opens text and checks its outcomes. */
-static void check_text(const char *text, const expected *want, size_t n)
+static void check_text(const char *text, const decode_expected *want, size_t n)
 {
 	decode_result res;
 	decode_viva *d = decode_viva_new();
@@ -96,7 +62,7 @@ static void check_text(const char *text, const expected *want, size_t n)
 }
 
 /* Opens tests/fixtures/viva/name and checks its outcomes. */
-static void check_fixture(const char *name, const expected *want, size_t n)
+static void check_fixture(const char *name, const decode_expected *want, size_t n)
 {
 	size_t len = 0;
 	decode_result res;
@@ -127,7 +93,7 @@ static void check_open(const char *text, decode_status status, const char *reaso
  * Mapping of each kind
  * ------------------------------------------------------------------------- */
 
-static const expected praise = {
+static const decode_expected praise = {
     .status = DECODE_OK,
     .kind = "praise_given",
     .event_id = MSG(2),
@@ -141,7 +107,7 @@ static const expected praise = {
 
 static void test_message_list_maps_every_kind(void **state)
 {
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {
 		.status = DECODE_OK,
 		.kind = "message_posted",
@@ -165,11 +131,11 @@ static void test_message_list_maps_every_kind(void **state)
 		.channel = GROUP,
 		.attrs = {"channel_type=community", "reaction=like"},
 	    },
-	    OUTCOME(DECODE_IGNORED, "self_reaction"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "self_reaction"),
 	    praise,
-	    OUTCOME(DECODE_IGNORED, "system_message"),
-	    OUTCOME(DECODE_IGNORED, "bot_message"),
-	    OUTCOME(DECODE_IGNORED, "direct_message"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "system_message"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "bot_message"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "direct_message"),
 	    {
 		.status = DECODE_OK,
 		.kind = "reply_posted",
@@ -213,7 +179,7 @@ static void test_message_sent_as_json_string(void **state)
 
 static void test_membership_changes(void **state)
 {
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {
 		.status = DECODE_OK,
 		.kind = "community_joined",
@@ -234,9 +200,9 @@ static void test_membership_changes(void **state)
 		.channel = M365_GROUP,
 		.attrs = {"channel_type=community"},
 	    },
-	    OUTCOME(DECODE_IGNORED, "lifecycle_event"),
-	    OUTCOME(DECODE_IGNORED, "unsupported_resource"),
-	    OUTCOME(DECODE_IGNORED, "unsupported_change"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "lifecycle_event"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_resource"),
+	    EXPECT_OUTCOME(DECODE_IGNORED, "unsupported_change"),
 	};
 
 	(void)state;
@@ -251,7 +217,7 @@ static void test_membership_changes(void **state)
  */
 static void test_messy_message(void **state)
 {
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {
 		.status = DECODE_OK,
 		.kind = "message_posted",
@@ -283,7 +249,7 @@ static void test_messy_message(void **state)
 
 static void test_message_outside_a_community(void **state)
 {
-	const expected want[] = {{
+	const decode_expected want[] = {{
 	    .status = DECODE_OK,
 	    .kind = "message_posted",
 	    .event_id = "77",
@@ -332,12 +298,12 @@ static void test_oversized_message(void **state)
 
 static void test_malformed_messages(void **state)
 {
-	const expected want[] = {
-	    OUTCOME(DECODE_INVALID, "not_an_object"),
-	    OUTCOME(DECODE_INVALID, "missing_field"),
-	    OUTCOME(DECODE_INVALID, "missing_field"),
-	    OUTCOME(DECODE_INVALID, "invalid_event_time"),
-	    OUTCOME(DECODE_INVALID, "invalid_event_time"),
+	const decode_expected want[] = {
+	    EXPECT_OUTCOME(DECODE_INVALID, "not_an_object"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "invalid_event_time"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "invalid_event_time"),
 	};
 
 	(void)state;
@@ -351,7 +317,7 @@ static void test_malformed_messages(void **state)
 
 static void test_like_without_user_id(void **state)
 {
-	const expected want[] = {
+	const decode_expected want[] = {
 	    {
 		.status = DECODE_OK,
 		.kind = "message_posted",
@@ -361,7 +327,7 @@ static void test_like_without_user_id(void **state)
 		.content = "5",
 		.attrs = {"channel_type=network"},
 	    },
-	    OUTCOME(DECODE_INVALID, "missing_field"),
+	    EXPECT_OUTCOME(DECODE_INVALID, "missing_field"),
 	};
 
 	(void)state;
@@ -374,7 +340,7 @@ static void test_id_too_long(void **state)
 {
 	char text[1024];
 	char id[300];
-	const expected want[] = {OUTCOME(DECODE_INVALID, "id_too_long")};
+	const decode_expected want[] = {EXPECT_OUTCOME(DECODE_INVALID, "id_too_long")};
 
 	(void)state;
 	memset(id, '9', sizeof(id) - 1);
@@ -387,7 +353,7 @@ static void test_id_too_long(void **state)
  * Published payloads
  * ------------------------------------------------------------------------- */
 
-static bool check_realworld(const char *file, const expected *want, size_t n)
+static bool check_realworld(const char *file, const decode_expected *want, size_t n)
 {
 	size_t len = 0;
 	decode_result res;
@@ -409,7 +375,7 @@ static bool check_realworld(const char *file, const expected *want, size_t n)
 
 static void test_realworld_files(void **state)
 {
-	const expected yam_message[] = {{
+	const decode_expected yam_message[] = {{
 	    .status = DECODE_OK,
 	    .kind = "message_posted",
 	    .event_id = "5",
@@ -419,7 +385,7 @@ static void test_realworld_files(void **state)
 	    .channel = "7",
 	    .attrs = {"channel_type=community", "message_type=update"},
 	}};
-	const expected engage_message[] = {{
+	const decode_expected engage_message[] = {{
 	    .status = DECODE_OK,
 	    .kind = "message_posted",
 	    .event_id = "2000337749565441",
