@@ -798,7 +798,7 @@ static void app_wait_for_more(app *a, int64_t now_ms)
 		evtimer_add(a->fill_timer, &tv);
 }
 
-/* Reads what the consumer holds into the filling batch. */
+/* Reads the messages the consumer has queued into the filling batch. */
 static void app_read_input(app *a, int64_t now_ms)
 {
 	size_t max = a->n_isolate ? 1 : (size_t)a->cfg->kafka.batch_max_messages;
@@ -813,7 +813,7 @@ static void app_read_input(app *a, int64_t now_ms)
 }
 
 /*
- * Adds what the consumer holds to the filling batch, and sends the batch
+ * Adds the messages the consumer has queued to the filling batch, and sends the batch
  * once it is full or batch_max_ms old, or something asks to end it (a stop,
  * a reload, a rebalance, a dependency away) and no batch is in flight.
  * While a batch is in flight the next one fills; only an isolating read

@@ -5,9 +5,9 @@
  * arrive twice, minutes or days apart, on any partition. Each counted event
  * is reduced to a 64-bit id (dedup_event_id): a 128-bit hash of the three
  * fields, encrypted with AES-128 under a key derived from the HMAC key, and
- * cut to 64 bits. The ids go to Redis, and some platforms' event ids hold a
- * person's id (a reaction's user); without the key nobody can test a guess
- * against them. Two structures use the ids:
+ * cut to 64 bits. The ids go to Redis, and some platforms' event ids contain a
+ * person's id (a reaction's user); without the key a guessed id cannot be
+ * tested against them. Two structures use the ids:
  *
  * - dedup_batch: the ids of one poll batch, with the hour of their event
  *   time. It drops a repeat inside the batch at once, and the store writes
@@ -72,7 +72,7 @@ int dedup_batch_add(dedup_batch *b, uint64_t id, int64_t event_time_ms);
 /*
  * Orders the entries by hour, keeping arrival order within an hour; call
  * once after the last add. A counting sort over the hours the batch spans,
- * so linear in the entries; a batch spanning more hours than it holds
+ * so linear in the entries; a batch spanning more hours than it has
  * entries is sorted by hour, then id, with qsort.
  */
 void dedup_batch_finish(dedup_batch *b);

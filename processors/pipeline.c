@@ -252,7 +252,7 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 			continue;
 		int64_t start = window_bucket_start(pl->clock, g, t_ms);
 		const pseudonym *member = distinct >> g & 1 ? contributor : NULL;
-		/* Redis already holds this member in these cells: count only. */
+		/* Redis already has this member in these cells, so only the count is added. */
 		if (member && dedup_known_has(pl->written_credits,
 		                              window_credit_key(member, hit->behaviour, credited, n,
 		                                                (uint8_t)g, start)))
