@@ -692,9 +692,47 @@ static void roster_apply_consents(roster *r, const pseudonym *employee,
 				   consents[purpose].since_ms);
 }
 
-static int roster_apply_json(roster *r, privacy *p, const pseudonym *employee, const json_t *root,
-			     char *errstr, size_t errstr_size)
+/*
+ * Reads "left_at": 0 when absent or null, 1 with *left_at_ms set, -1 when it
+ * is not a time.
+ */
+static int roster_parse_left_at(const json_t *v, int64_t *left_at_ms, char *errstr,
+				size_t errstr_size)
 {
+	*left_at_ms = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	*left_at_ms = decode_json_time(v);
+	if (*left_at_ms <= 0) {
+		snprintf(errstr, errstr_size,
+			 "roster record: left_at must be an RFC 3339 time with an offset "
+			 "(2026-03-01T09:00:00Z) or epoch seconds or milliseconds, or null");
+		return -1;
+	}
+	return 1;
+}
+
+/* Removes the person, reporting it as a departure at at_ms when they were present. */
+static void roster_depart(roster *r, const pseudonym *employee, int64_t at_ms,
+			  roster_departure *departure)
+{
+	uint32_t pos = roster_find_person(r, employee);
+
+	if (pos != ROSTER_EMPTY && departure) {
+		departure->left = true;
+		departure->employee = *employee;
+		departure->at_ms = at_ms;
+		memcpy(departure->scopes, r->people[pos].person.scopes, sizeof(departure->scopes));
+	}
+	roster_remove(r, employee);
+}
+
+static int roster_apply_json(roster *r, privacy *p, const pseudonym *employee, const json_t *root,
+			     roster_departure *departure, char *errstr, size_t errstr_size)
+{
+	int64_t left_at_ms;
+	int left;
+
 	const char *values[SCOPE_KIND_COUNT] = {NULL};
 	pseudonym aliases[ROSTER_MAX_ALIASES];
 	roster_consent consents[CONSENT_PURPOSE_COUNT];
@@ -715,6 +753,14 @@ static int roster_apply_json(roster *r, privacy *p, const pseudonym *employee, c
 	    roster_parse_consents(json_object_get(root, "consent"), consents, errstr,
 				  errstr_size) < 0)
 		return -1;
+	left = roster_parse_left_at(json_object_get(root, "left_at"), &left_at_ms, errstr,
+				    errstr_size);
+	if (left < 0)
+		return -1;
+	if (left) {
+		roster_depart(r, employee, left_at_ms, departure);
+		return 0;
+	}
 
 	if (roster_upsert(r, employee, values, aliases, n_aliases) < 0) {
 		snprintf(errstr, errstr_size, "roster record: out of memory");
@@ -724,9 +770,17 @@ static int roster_apply_json(roster *r, privacy *p, const pseudonym *employee, c
 	return 0;
 }
 
-/* A NULL or empty value is a tombstone: some producers cannot send a null value. */
 int roster_apply_record(roster *r, privacy *p, const char *key, size_t key_len, const char *value,
 			size_t value_len, char *errstr, size_t errstr_size)
+{
+	return roster_apply_record_at(r, p, key, key_len, value, value_len, -1, NULL, errstr,
+				      errstr_size);
+}
+
+/* A NULL or empty value is a tombstone: some producers cannot send a null value. */
+int roster_apply_record_at(roster *r, privacy *p, const char *key, size_t key_len,
+			   const char *value, size_t value_len, int64_t timestamp_ms,
+			   roster_departure *departure, char *errstr, size_t errstr_size)
 {
 	pseudonym employee;
 	json_error_t jerr;
@@ -736,8 +790,10 @@ int roster_apply_record(roster *r, privacy *p, const char *key, size_t key_len, 
 		return -1;
 	}
 	privacy_pseudonym(p, key, key_len, &employee);
+	if (departure)
+		departure->left = false;
 	if (!value || value_len == 0) {
-		roster_remove(r, &employee);
+		roster_depart(r, &employee, timestamp_ms, departure);
 		return 0;
 	}
 
@@ -760,7 +816,7 @@ int roster_apply_record(roster *r, privacy *p, const char *key, size_t key_len, 
 			 jerr.line, jerr.column);
 		return -1;
 	}
-	int rc = roster_apply_json(r, p, &employee, root, errstr, errstr_size);
+	int rc = roster_apply_json(r, p, &employee, root, departure, errstr, errstr_size);
 	json_decref(root);
 	return rc;
 }

@@ -6,7 +6,9 @@
  *    "work_mode": "remote", "employment_type": "full_time", "region": "EMEA",
  *    "aliases": ["U024BE7LH", "someone@example.com"],
  *    "consent": {"external_sharing": true}}
- * A NULL value (tombstone) removes the person. A value longer than
+ * A NULL value (tombstone) removes the person. A record whose "left_at"
+ * holds a time (RFC 3339 or epoch number) removes the person too: both are
+ * departures (see roster_apply_record_at()). A value longer than
  * ROSTER_MAX_RECORD_LEN is rejected before it is parsed: real records are a
  * few hundred bytes, and a multi-megabyte one would only cost parse memory.
  * The employee id and each alias
@@ -98,6 +100,26 @@ bool roster_remove(roster *r, const pseudonym *employee);
 int roster_apply_record(roster *r, privacy *p, const char *key, size_t key_len,
                         const char *value, size_t value_len,
                         char *errstr, size_t errstr_size);
+
+/* A person who left the roster, with the scopes they had just before. */
+typedef struct roster_departure {
+	bool left;                          /* false: the record was no departure */
+	pseudonym employee;
+	int64_t at_ms;                      /* left_at, or the tombstone's timestamp */
+	uint32_t scopes[SCOPE_KIND_COUNT];
+} roster_departure;
+
+/*
+ * roster_apply_record() that also reports a departure: a tombstone of a
+ * person in the roster (at timestamp_ms, the Kafka message time; -1 when
+ * there is none), or a record with "left_at" of a person in the roster. Both
+ * remove the person. A moved person (new team) is no departure, and neither
+ * is a tombstone or left_at record of someone not in the roster, so a
+ * tombstone after a left_at record counts nothing. departure may be NULL.
+ */
+int roster_apply_record_at(roster *r, privacy *p, const char *key, size_t key_len,
+                           const char *value, size_t value_len, int64_t timestamp_ms,
+                           roster_departure *departure, char *errstr, size_t errstr_size);
 
 /* Finds a person by the pseudonym of their employee id or of an alias. */
 const roster_person *roster_lookup(const roster *r, const pseudonym *id);
