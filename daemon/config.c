@@ -87,7 +87,7 @@ static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
 static const char *const config_aggregations[] = {"count", "contributors", "rate", "participation",
-						  "enps", NULL};
+						  "enps", "retention", "retention_gap", NULL};
 static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth", NULL};
 static const char *const config_indicators[] = {"leading", "lagging", NULL};
@@ -121,7 +121,7 @@ const char *config_indicator_name(indicator i)
 
 const char *config_aggregation_name(kpi_aggregation a)
 {
-	return config_enum_name(config_aggregations, 5, (int)a);
+	return config_enum_name(config_aggregations, 7, (int)a);
 }
 
 const char *config_scope_kind_name(scope_kind k)
@@ -1559,6 +1559,32 @@ static int config_resolve_behaviours(config_loader *ld, const char *kp, config_k
 	return 0;
 }
 
+/*
+ * Returns 1 when the KPI must list behaviours, 0 when its aggregation counts
+ * roster departures and it must list none, -1 when such a KPI lists
+ * behaviours. A missing or invalid aggregation gives 1: reading the
+ * aggregation later reports it.
+ */
+static int config_kpi_behaviours_required(const config_map *m)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *n = config_map_find(m, "aggregation");
+	int aggregation = -1;
+
+	if (n && n->type == YAML_SCALAR_NODE)
+		aggregation = config_name_index(config_aggregations,
+						(const char *)n->data.scalar.value);
+	if (aggregation < 0 ||
+	    !config_aggregation_reads_departures((kpi_aggregation)aggregation))
+		return 1;
+	if (config_lookup(m, "behaviours", false, &n, sub) == 0)
+		return 0;
+	return config_error(m->ld, sub,
+			    "aggregation %s is computed from roster departures and headcount "
+			    "history; remove behaviours",
+			    config_aggregations[aggregation]);
+}
+
 static int config_load_kpi_behaviours(const config_map *m, config_kpi *k)
 {
 	char sub[CONFIG_PATH_MAX];
@@ -1567,7 +1593,9 @@ static int config_load_kpi_behaviours(const config_map *m, config_kpi *k)
 	int rc;
 
 	config_path_key(sub, m->kp, "behaviours");
-	rc = config_read_list(m, "behaviours", true, &names, &n_names);
+	rc = config_kpi_behaviours_required(m);
+	if (rc >= 0)
+		rc = config_read_list(m, "behaviours", rc == 1, &names, &n_names);
 	if (rc == 0)
 		rc = config_resolve_behaviours(m->ld, sub, k, names, n_names);
 	for (size_t i = 0; i < n_names; i++)
@@ -2147,13 +2175,69 @@ static int config_check_enps_kpi(const config_map *m, const config_kpi *k)
 			    k->n_behaviours);
 }
 
+/*
+ * Reads split_by and split_threshold, which only a retention_gap KPI takes
+ * (split_by required). split_by is resolved once every KPI is loaded.
+ */
+static int config_load_kpi_split(const config_map *m, config_kpi *k)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *n;
+	bool gap = k->aggregation == KPI_AGG_RETENTION_GAP;
+
+	if (!gap) {
+		if (config_lookup(m, "split_by", false, &n, sub) == 0 &&
+		    config_lookup(m, "split_threshold", false, &n, sub) == 0)
+			return 0;
+		return config_error(m->ld, sub,
+				    "only a KPI with aggregation retention_gap takes this key");
+	}
+	if (config_read_string(m, "split_by", true, NULL, &k->split_by_id) < 0)
+		return -1;
+	k->has_split_threshold = config_lookup(m, "split_threshold", false, &n, sub) == 1;
+	return config_read_number(m, "split_threshold", false, 0, -INFINITY, &k->split_threshold);
+}
+
+/* Resolves each retention_gap KPI's split_by to an active KPI that scores teams. */
+static int config_resolve_kpi_splits(config_loader *ld)
+{
+	config *cfg = ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+
+	for (size_t i = 0; i < cfg->n_kpis; i++) {
+		config_kpi *k = &cfg->kpis[i];
+		size_t j;
+
+		if (!k->split_by_id)
+			continue;
+		snprintf(kp, sizeof(kp), "kpis[%zu].split_by", i);
+		for (j = 0; j < cfg->n_kpis; j++)
+			if (strcmp(cfg->kpis[j].id, k->split_by_id) == 0)
+				break;
+		if (j == cfg->n_kpis)
+			return config_error(ld, kp,
+					    "unknown KPI '%s'; name the id of the advocacy KPI "
+					    "(e.g. active_recognizers) that splits the teams",
+					    k->split_by_id);
+		if (config_aggregation_reads_departures(cfg->kpis[j].aggregation) ||
+		    !config_kpi_active(&cfg->kpis[j]))
+			return config_error(ld, kp,
+					    "KPI '%s' cannot split the teams: it must be active "
+					    "and count behaviours (not %s)",
+					    k->split_by_id,
+					    config_aggregation_name(cfg->kpis[j].aggregation));
+		k->split_by = j;
+	}
+	return 0;
+}
+
 static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const char *kp, size_t ki,
 			   void *opaque)
 {
 	static const char *const keys[] = {"id",     "name",	   "behaviours", "aggregation",
 					   "window", "quadrant",   "indicator",	 "weight",
 					   "target", "thresholds", "status",	 "owner",
-					   "rationale", NULL};
+					   "rationale", "split_by", "split_threshold", NULL};
 	config_kpi *k = &ld->cfg->kpis[ki];
 	char sub[CONFIG_PATH_MAX];
 	int aggregation, quad, ind, status;
@@ -2173,7 +2257,7 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
 		return -1;
 	k->aggregation = (kpi_aggregation)aggregation;
-	if (config_check_enps_kpi(&m, k) < 0)
+	if (config_check_enps_kpi(&m, k) < 0 || config_load_kpi_split(&m, k) < 0)
 		return -1;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;
@@ -2223,7 +2307,8 @@ static int config_load_kpis(const config_map *root)
 	if (!cfg->kpis)
 		return -1;
 	cfg->n_kpis = config_seq_size(seq);
-	if (config_each(root->ld, seq, kp, config_load_kpi, NULL) < 0)
+	if (config_each(root->ld, seq, kp, config_load_kpi, NULL) < 0 ||
+	    config_resolve_kpi_splits(root->ld) < 0)
 		return -1;
 	return config_check_weights(root->ld);
 }
@@ -3224,6 +3309,7 @@ static void config_free_kpi(config_kpi *k)
 	free(k->name);
 	free(k->owner);
 	free(k->rationale);
+	free(k->split_by_id);
 }
 
 static void config_free_kafka(config *cfg)

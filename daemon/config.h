@@ -128,6 +128,9 @@ typedef enum kpi_aggregation {
 	KPI_AGG_PARTICIPATION,  /* value = distinct contributors / headcount */
 	KPI_AGG_ENPS,           /* value = (promoters - detractors) / responses * 100;
 	                         * behaviours are [promoters, passives, detractors] */
+	KPI_AGG_RETENTION,      /* value = 1 - departures / mean headcount; no behaviours */
+	KPI_AGG_RETENTION_GAP,  /* org only: retention of high- minus low-advocacy teams,
+	                         * split by the split_by KPI; no behaviours */
 } kpi_aggregation;
 
 typedef enum quadrant {
@@ -224,6 +227,11 @@ typedef struct config_kpi {
 	kpi_status status;         /* default active */
 	char *owner;               /* team or role responsible; NULL when not given */
 	char *rationale;           /* why it is measured; NULL when not given */
+	/* retention_gap only: the advocacy KPI that splits the teams. */
+	char *split_by_id;         /* NULL for other aggregations */
+	size_t split_by;           /* index into config.kpis */
+	bool has_split_threshold;  /* false: split at the median team */
+	double split_threshold;    /* teams with split_by's value >= this are high */
 } config_kpi;
 
 /* A rolling window, read from buckets of one granularity. */
@@ -352,6 +360,12 @@ void config_free(config *cfg);
  */
 int config_restart_key_changed(const config *old, const config *next, char *key,
                                size_t key_size);
+
+/* True for the aggregations computed from roster departures, not behaviours. */
+static inline bool config_aggregation_reads_departures(kpi_aggregation a)
+{
+	return a == KPI_AGG_RETENTION || a == KPI_AGG_RETENTION_GAP;
+}
 
 /* True when the KPI is computed: its status is active. */
 static inline bool config_kpi_active(const config_kpi *k)
