@@ -638,6 +638,21 @@ static int encode_kpi_avro_fill(encoder *e, const kpi_update *u)
 	return rc ? -1 : 0;
 }
 
+/* {"teams", "headcount", "departures", "retention"} of one retention_gap group. */
+static json_t *encode_group_json(const headcount_group *g)
+{
+	return json_pack("{s:I, s:o, s:I, s:o}", "teams", (json_int_t)g->teams, "headcount",
+			 encode_json_number(g->heads), "departures", (json_int_t)g->departures,
+			 "retention", encode_json_number(g->retention));
+}
+
+/* The two groups of a retention_gap update; NULL when out of memory. */
+static json_t *encode_split_json(const headcount_split *split)
+{
+	return json_pack("{s:o, s:o}", "high", encode_group_json(&split->high), "low",
+			 encode_group_json(&split->low));
+}
+
 static json_t *encode_kpi_json(const kpi_update *u)
 {
 	const config_kpi *k = u->kpi;
@@ -670,6 +685,8 @@ static json_t *encode_kpi_json(const kpi_update *u)
 	rc |= json_object_set_new(o, "window_start", json_integer(u->window_start_ms));
 	rc |= json_object_set_new(o, "window_end", json_integer(u->window_end_ms));
 	rc |= json_object_set_new(o, "computed_at", json_integer(u->computed_at_ms));
+	if (u->split)
+		rc |= json_object_set_new(o, "retention_split", encode_split_json(u->split));
 	if (rc) {
 		json_decref(o);
 		return NULL;

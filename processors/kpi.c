@@ -11,6 +11,11 @@
  * behaviour at all still gets an update with value 0, because a team without
  * recognition is a real zero, not missing data.
  *
+ * Denominators are the mean headcount of the scope over the KPI's window,
+ * from the headcount history (headcount.h); without history they are the
+ * roster's current headcount. A scope is emitted only when both its current
+ * and its window's mean headcount reach the minimum group size.
+ *
  * Runs on the event loop thread. The tables grow at kpi_tick_begin() to the
  * largest scope count seen and are reused: a tick allocates nothing once the
  * scope count stops growing. Out-of-range indices passed to the add and set
@@ -34,7 +39,17 @@ struct kpi_tick {
 
 	kpi_emit_cb suppressed_cb; /* NULL: suppressed pairs are only counted */
 	void *suppressed_opaque;
+
+	headcount_tick *headcounts;
+	headcount_team *teams;     /* scratch of the retention split, n_scopes */
+	size_t teams_cap;
+	headcount_split split;     /* of the retention_gap KPI being emitted */
 };
+
+static bool kpi_tick_retention_eligible(kpi_tick *t, const roster *r, size_t kpi,
+					uint32_t scope, int min_group_size);
+static void kpi_update_fill_retention(const kpi_tick *t, const roster *r, size_t kpi,
+				      uint32_t scope, kpi_update *u);
 
 double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributors,
 		 uint32_t headcount)
@@ -49,6 +64,8 @@ double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributor
 	case KPI_AGG_PARTICIPATION:
 		return headcount ? (double)contributors / headcount : 0.0;
 	case KPI_AGG_ENPS:
+	case KPI_AGG_RETENTION:
+	case KPI_AGG_RETENTION_GAP:
 		return 0.0;
 	}
 	return 0.0;
@@ -67,8 +84,14 @@ kpi_tick *kpi_tick_new(const config *cfg)
 {
 	kpi_tick *t = calloc(1, sizeof(*t));
 
-	if (t)
-		t->cfg = cfg;
+	if (!t)
+		return NULL;
+	t->cfg = cfg;
+	t->headcounts = headcount_tick_new();
+	if (!t->headcounts) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -84,6 +107,8 @@ void kpi_tick_free(kpi_tick *t)
 		return;
 	free(t->counts);
 	free(t->contributors);
+	headcount_tick_free(t->headcounts);
+	free(t->teams);
 	free(t);
 }
 
@@ -102,6 +127,33 @@ static int kpi_table_reserve(int64_t **table, size_t *cap, size_t n)
 	return 0;
 }
 
+/* Grows the retention split's scratch to n teams. */
+static int kpi_teams_reserve(kpi_tick *t, size_t n)
+{
+	headcount_team *grown;
+
+	if (n <= t->teams_cap)
+		return 0;
+	grown = realloc(t->teams, n * sizeof(*grown));
+	if (!grown)
+		return -1;
+	t->teams = grown;
+	t->teams_cap = n;
+	return 0;
+}
+
+headcount_tick *kpi_tick_headcounts(kpi_tick *t)
+{
+	return t->headcounts;
+}
+
+/* Mean headcount of scope over the KPI's window (headcount.h). */
+static double kpi_tick_heads(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope)
+{
+	return headcount_tick_mean(t->headcounts, t->cfg->kpis[kpi].window, scope,
+				   roster_headcount(r, scope));
+}
+
 int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms)
 {
 	const config *cfg = t->cfg;
@@ -109,7 +161,9 @@ int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms)
 	size_t n_contributors = cfg->n_kpis * n_scopes;
 
 	if (kpi_table_reserve(&t->counts, &t->counts_cap, n_counts) < 0 ||
-	    kpi_table_reserve(&t->contributors, &t->contributors_cap, n_contributors) < 0) {
+	    kpi_table_reserve(&t->contributors, &t->contributors_cap, n_contributors) < 0 ||
+	    headcount_tick_begin(t->headcounts, cfg->windows.n_windows, n_scopes) < 0 ||
+	    kpi_teams_reserve(t, n_scopes) < 0) {
 		t->n_scopes = 0;
 		return -1;
 	}
@@ -171,11 +225,15 @@ static double kpi_tick_enps(const kpi_tick *t, size_t kpi, uint32_t scope)
 	return kpi_enps(n[0], n[1], n[2]);
 }
 
-/* An enps figure also needs privacy.min_respondents distinct respondents. */
+/*
+ * The scope's current and window's mean headcount reach min_group_size; an
+ * enps figure also needs privacy.min_respondents distinct respondents.
+ */
 static bool kpi_tick_eligible(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
 			      int min_group_size)
 {
-	if (!kpi_scope_eligible(r, scope, min_group_size))
+	if (!kpi_scope_eligible(r, scope, min_group_size) ||
+	    kpi_tick_heads(t, r, kpi, scope) < (double)min_group_size)
 		return false;
 	if (t->cfg->kpis[kpi].aggregation != KPI_AGG_ENPS)
 		return true;
@@ -201,21 +259,41 @@ static void kpi_update_identify(const kpi_tick *t, const roster *r, size_t kpi, 
 	};
 }
 
+static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+			       kpi_update *u);
+
 /* Fills u for (kpi, scope). The caller has checked that both are in range. */
 static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
 			    const int64_t *window_start_ms, const int64_t *window_end_ms,
 			    kpi_update *u)
 {
+	kpi_update_identify(t, r, kpi, scope, window_start_ms, window_end_ms, u);
+	kpi_update_figures(t, r, kpi, scope, u);
+}
+
+/* Sets the figures of u (count, contributors, headcount, value, rate) for (kpi, scope). */
+static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+			       kpi_update *u)
+{
 	const config_kpi *k = &t->cfg->kpis[kpi];
 
-	kpi_update_identify(t, r, kpi, scope, window_start_ms, window_end_ms, u);
+	if (config_aggregation_reads_departures(k->aggregation)) {
+		kpi_update_fill_retention(t, r, kpi, scope, u);
+		return;
+	}
+	double heads = kpi_tick_heads(t, r, kpi, scope);
+
 	u->count = kpi_tick_count(t, kpi, scope);
 	u->contributors = t->contributors[kpi * t->n_scopes + scope];
-	u->headcount = roster_headcount(r, scope);
+	u->headcount = (uint32_t)(heads + 0.5);
 	u->value = kpi_value(k->aggregation, u->count, u->contributors, u->headcount);
+	if (k->aggregation == KPI_AGG_RATE)
+		u->value = headcount_per_head(u->count, heads);
+	if (k->aggregation == KPI_AGG_PARTICIPATION)
+		u->value = headcount_per_head(u->contributors, heads);
 	if (k->aggregation == KPI_AGG_ENPS)
 		u->value = kpi_tick_enps(t, kpi, scope);
-	u->rate = kpi_value(KPI_AGG_RATE, u->count, u->contributors, u->headcount);
+	u->rate = headcount_per_head(u->count, heads);
 }
 
 static void kpi_report_suppressed(kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
@@ -245,8 +323,12 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 	for (size_t kpi = 0; kpi < t->cfg->n_kpis; kpi++) {
 		if (!config_kpi_active(&t->cfg->kpis[kpi]))
 			continue;
+		bool gap = t->cfg->kpis[kpi].aggregation == KPI_AGG_RETENTION_GAP;
 		for (uint32_t scope = 0; scope < n_scopes; scope++) {
-			if (!kpi_tick_eligible(t, r, kpi, scope, min_group_size)) {
+			if (gap && scope != ROSTER_ORG_SCOPE)
+				continue;
+			if (!kpi_tick_eligible(t, r, kpi, scope, min_group_size) ||
+			    !kpi_tick_retention_eligible(t, r, kpi, scope, min_group_size)) {
 				suppressed++;
 				kpi_report_suppressed(t, r, kpi, scope, window_start_ms,
 						      window_end_ms);
@@ -257,4 +339,78 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 		}
 	}
 	return suppressed;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Retention: retention and retention_gap aggregations                      */
+
+/*
+ * Fills the split of the teams for a retention_gap KPI. A team takes part
+ * when it is eligible for both the split_by KPI and this KPI's window (its
+ * current and mean headcounts reach min_group_size).
+ */
+static int kpi_tick_split(kpi_tick *t, const roster *r, size_t kpi, int min_group_size)
+{
+	const config_kpi *k = &t->cfg->kpis[kpi];
+	uint32_t n_scopes = t->n_scopes < roster_scope_count(r) ? t->n_scopes
+								 : roster_scope_count(r);
+	size_t n = 0;
+	kpi_update figure;
+
+	for (uint32_t scope = 0; scope < n_scopes && n < t->teams_cap; scope++) {
+		if (roster_scope_kind(r, scope) != SCOPE_TEAM ||
+		    !kpi_tick_eligible(t, r, k->split_by, scope, min_group_size) ||
+		    !kpi_tick_eligible(t, r, kpi, scope, min_group_size))
+			continue;
+		figure = (kpi_update){0};
+		kpi_update_figures(t, r, k->split_by, scope, &figure);
+		t->teams[n++] = (headcount_team){
+		    .scope = scope,
+		    .name = roster_scope_name(r, scope),
+		    .advocacy = figure.value,
+		    .heads = kpi_tick_heads(t, r, kpi, scope),
+		    .departures = headcount_tick_departures(t->headcounts, k->window, scope),
+		};
+	}
+	return headcount_split_teams(t->teams, n, k->has_split_threshold, k->split_threshold,
+				     &t->split);
+}
+
+/*
+ * True unless (kpi, scope) is a retention_gap figure whose split leaves a
+ * group of teams empty. Computes the split of a retention_gap KPI into
+ * t->split for kpi_update_fill_retention().
+ */
+static bool kpi_tick_retention_eligible(kpi_tick *t, const roster *r, size_t kpi,
+					uint32_t scope, int min_group_size)
+{
+	if (t->cfg->kpis[kpi].aggregation != KPI_AGG_RETENTION_GAP)
+		return true;
+	return scope == ROSTER_ORG_SCOPE && kpi_tick_split(t, r, kpi, min_group_size) == 0;
+}
+
+/*
+ * retention: value is 1 - departures / mean headcount, count the departures
+ * and rate departures / mean headcount. retention_gap (org): value is the
+ * high group's retention minus the low group's, count the departures of
+ * both groups and headcount their summed mean headcounts; u->split has both
+ * groups.
+ */
+static void kpi_update_fill_retention(const kpi_tick *t, const roster *r, size_t kpi,
+				      uint32_t scope, kpi_update *u)
+{
+	const config_kpi *k = &t->cfg->kpis[kpi];
+	double heads = kpi_tick_heads(t, r, kpi, scope);
+
+	if (k->aggregation == KPI_AGG_RETENTION_GAP) {
+		heads = t->split.high.heads + t->split.low.heads;
+		u->count = t->split.high.departures + t->split.low.departures;
+		u->value = t->split.gap;
+		u->split = &t->split;
+	} else {
+		u->count = headcount_tick_departures(t->headcounts, k->window, scope);
+		u->value = headcount_retention(u->count, heads);
+	}
+	u->headcount = (uint32_t)(heads + 0.5);
+	u->rate = headcount_per_head(u->count, heads);
 }

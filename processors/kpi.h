@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "../daemon/config.h"
+#include "headcount.h"
 #include "roster.h"
 
 typedef struct kpi_update {
@@ -32,14 +33,17 @@ typedef struct kpi_update {
 	double value;               /* per the KPI's aggregation */
 	int64_t count;              /* behaviours in the window (net of retractions) */
 	int64_t contributors;       /* distinct contributors (HyperLogLog estimate) */
-	uint32_t headcount;
-	double rate;                /* count / headcount */
+	uint32_t headcount;         /* mean headcount over the window, rounded */
+	double rate;                /* count / mean headcount (unrounded) */
 	int64_t window_start_ms;
 	int64_t window_end_ms;      /* exclusive */
 	int64_t computed_at_ms;
 	/* Below the minimum group size: only the identity fields above, the window
 	 * bounds and computed_at_ms are set, every figure is 0. */
 	bool suppressed;
+	/* retention_gap only: both groups of teams; NULL otherwise. Valid during
+	 * the emit callback. */
+	const headcount_split *split;
 } kpi_update;
 
 /*
@@ -70,6 +74,12 @@ void kpi_tick_add_count(kpi_tick *t, size_t window, size_t behaviour, uint32_t s
 /* Sets the distinct contributors of (kpi, scope) over its window. */
 void kpi_tick_set_contributors(kpi_tick *t, size_t kpi, uint32_t scope, int64_t n);
 
+/*
+ * The headcount history and departures of this tick, per window and scope,
+ * emptied by kpi_tick_begin() and filled by the store from Redis.
+ */
+headcount_tick *kpi_tick_headcounts(kpi_tick *t);
+
 /* Net count of (kpi, scope) over its window, from the counts added so far. */
 int64_t kpi_tick_count(const kpi_tick *t, size_t kpi, uint32_t scope);
 
@@ -87,7 +97,8 @@ void kpi_tick_set_suppressed_cb(kpi_tick *t, kpi_emit_cb suppressed, void *opaqu
 
 /*
  * Emits one update per (active KPI, eligible scope) in KPI order, then scope
- * order; retired KPIs are skipped.
+ * order; retired KPIs are skipped, and a retention_gap KPI is computed for
+ * the org scope only.
  * window_start_ms/window_end_ms are per window index. Returns the number of
  * (KPI, scope) pairs suppressed for being below the minimum group size.
  */
