@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "admin.h"
 #include "alert.h"
@@ -58,6 +59,7 @@
 #include "dedup.h"
 #include "encode.h"
 #include "governance.h"
+#include "headcount.h"
 #include "kafka.h"
 #include "kpi.h"
 #include "log.h"
@@ -196,6 +198,9 @@ struct app {
 	int64_t dlq_wait_since_ms;     /* when the batch began waiting for its dead letters */
 	uint64_t kpi_updates, kpi_suppressed, escalations;
 	uint64_t roster_records, roster_invalid;
+	headcount_departures departures; /* waiting for the next tick's write */
+	uint8_t departure_secret[32];    /* key of the departure idempotency hashes */
+	uint64_t roster_departures;     /* departures seen on the roster topic */
 	uint64_t roster_removed;        /* people removed by tombstones */
 	uint64_t roster_removed_logged; /* roster_removed when last logged */
 	uint64_t reloads, reload_failures;
@@ -883,9 +888,29 @@ static void app_store_state_cb(bool connected, void *opaque)
 
 /* ---------------------------------------------------------------- roster */
 
+/*
+ * Queues a departure for the next tick's write. A tombstone without a
+ * broker timestamp is dated now.
+ * NOTE: such a tombstone read again after a restart on another day counts
+ * again, because its idempotency key holds the day; brokers since Kafka
+ * 0.10 give every message a timestamp.
+ */
+static void app_queue_departure(app *a, const roster_departure *d)
+{
+	headcount_departure q = { .at_ms = d->at_ms >= 0 ? d->at_ms : app_now_ms() };
+
+	q.key = headcount_departure_key(a->departure_secret, &d->employee, q.at_ms);
+	memcpy(q.scopes, d->scopes, sizeof(q.scopes));
+	a->roster_departures++;
+	if (headcount_departures_push(&a->departures, &q) < 0)
+		log_error("roster", "out of memory queueing a departure; it is not counted",
+		          "queued=%zu", a->departures.n);
+}
+
 static void app_roster_cb(const kafka_message *m, void *opaque)
 {
 	app *a = opaque;
+	roster_departure departure;
 	char err[256];
 	size_t people = roster_size(a->roster);
 
@@ -894,13 +919,15 @@ static void app_roster_cb(const kafka_message *m, void *opaque)
 		app_dead_letter(a, m, "invalid_roster_record", "roster record has no key");
 		return;
 	}
-	if (roster_apply_record(a->roster, a->privacy, m->key, m->key_len, m->payload, m->len,
-	                        err, sizeof(err)) < 0) {
+	if (roster_apply_record_at(a->roster, a->privacy, m->key, m->key_len, m->payload, m->len,
+	                           m->timestamp_ms, &departure, err, sizeof(err)) < 0) {
 		a->roster_invalid++;
 		app_dead_letter(a, m, "invalid_roster_record", err);
 		return;
 	}
 	a->roster_records++;
+	if (departure.left)
+		app_queue_departure(a, &departure);
 	if (roster_size(a->roster) < people)
 		a->roster_removed++;
 }
@@ -1046,6 +1073,9 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	app_window_ranges(a, now);
 	a->tick_now_ms = now;
+	if (redis_store_write_headcounts(a->store, a->roster, a->clock, now, &a->departures) < 0)
+		log_warn("kpi", "cannot send the headcount history write; this tick's rates use the "
+		         "history written before", "departures_queued=%zu", a->departures.n);
 	if (redis_store_read_tick(a->store, a->tick, a->roster, a->clock, a->window_end_ms,
 	                          app_tick_read_cb, a) == 0)
 		a->tick_active = true;
@@ -1494,6 +1524,7 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	if (privacy_new(cfg->privacy.key_file, cfg->privacy.key_id, 0, &a->privacy, err,
 	                err_size) < 0)
 		return -1;
+	privacy_derive(a->privacy, "advocacyd departure key", a->departure_secret);
 	a->roster = roster_new();
 	a->clock = window_clock_new(cfg, err, err_size);
 	if (!a->roster || !a->clock)
@@ -1660,6 +1691,8 @@ static void app_fini(app *a, int producer_wait_ms)
 	schema_registry_free(a->schemas);
 	window_clock_free(a->clock);
 	roster_free(a->roster);
+	headcount_departures_fini(&a->departures);
+	OPENSSL_cleanse(a->departure_secret, sizeof(a->departure_secret));
 	privacy_free(a->privacy);
 	if (a->base)
 		event_base_free(a->base);

@@ -175,3 +175,55 @@ const char redis_governance_clear_script[] =
 	"return redis.call('HDEL', KEYS[1], 'pending', 'pending_at')\n";
 
 const size_t redis_governance_clear_script_len = sizeof(redis_governance_clear_script) - 1;
+
+/*
+ * Replaces each history hash in KEYS by one snapshot: ARGV[i] is the
+ * expire-at of KEYS[i], then scope and headcount pairs follow.
+ */
+const char redis_headcount_script[] =
+	"#!lua\n"
+	"local n = #KEYS\n"
+	"for i = 1, n do\n"
+	"  redis.call('DEL', KEYS[i])\n"
+	"  for j = n + 1, #ARGV - 1, 2 do\n"
+	"    redis.call('HSET', KEYS[i], ARGV[j], ARGV[j + 1])\n"
+	"  end\n"
+	"  redis.call('EXPIREAT', KEYS[i], ARGV[i])\n"
+	"end\n"
+	"return n\n";
+
+const size_t redis_headcount_script_len = sizeof(redis_headcount_script) - 1;
+
+/*
+ * Counts each departure once. ARGV[1] is the number of granularities g.
+ * Per departure, KEYS has its idempotency set and then g departure hashes,
+ * and ARGV has the set member, the set's expire-at, the number of scopes s,
+ * the s scope names and g expire-ats ("0": that bucket is past its
+ * retention, skip it). Replies with the number of new departures.
+ */
+const char redis_departures_script[] =
+	"#!lua\n"
+	"local g = tonumber(ARGV[1])\n"
+	"local a, k, added = 2, 1, 0\n"
+	"while a <= #ARGV do\n"
+	"  local member, set_expire, s = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
+	"  local scopes = a + 3\n"
+	"  local fresh = redis.call('SADD', KEYS[k], member)\n"
+	"  redis.call('EXPIREAT', KEYS[k], set_expire)\n"
+	"  a = scopes + s\n"
+	"  for i = 1, g do\n"
+	"    local expire = ARGV[a + i - 1]\n"
+	"    if fresh == 1 and expire ~= '0' then\n"
+	"      for j = 0, s - 1 do\n"
+	"        redis.call('HINCRBY', KEYS[k + i], ARGV[scopes + j], 1)\n"
+	"      end\n"
+	"      redis.call('EXPIREAT', KEYS[k + i], expire)\n"
+	"    end\n"
+	"  end\n"
+	"  a = a + g\n"
+	"  k = k + 1 + g\n"
+	"  added = added + fresh\n"
+	"end\n"
+	"return added\n";
+
+const size_t redis_departures_script_len = sizeof(redis_departures_script) - 1;

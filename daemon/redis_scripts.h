@@ -50,11 +50,20 @@
  * redis_governance_clear_script removes "pending" and "pending_at" from KEYS[1] when the
  * version is still ARGV[1]: the record of that version was delivered.
  */
+/*
+ * redis_headcount_script writes the headcount history snapshot and
+ * redis_departures_script counts departures once each; their arguments are
+ * described in redis_scripts.c and README "Headcount history".
+ */
 #ifndef ADVOCACY_REDIS_SCRIPTS_H
 #define ADVOCACY_REDIS_SCRIPTS_H
 
 #include <stddef.h>
 
+extern const char redis_headcount_script[];
+extern const size_t redis_headcount_script_len;
+extern const char redis_departures_script[];
+extern const size_t redis_departures_script_len;
 extern const char redis_flush_script[];
 extern const size_t redis_flush_script_len;
 extern const char redis_claim_script[];

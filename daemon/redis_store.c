@@ -37,6 +37,7 @@
 #define REDIS_KNOWN_SLOTS (1 << 16)
 #define REDIS_HLL_MEMBER 8     /* bytes of a pseudonym added to a HyperLogLog */
 #define REDIS_KEY_MAX 512
+#define REDIS_DEPARTURES_PER_CALL 500 /* departures per EVAL; the rest wait a tick */
 
 
 /* Arguments of one command, built in one growing buffer and reused. */
@@ -73,12 +74,20 @@ typedef struct redis_tick_read {
 	size_t n_requests;
 } redis_tick_read;
 
+/* Which hash of a window bucket an HGETALL of the tick reads. */
+typedef enum redis_tick_table {
+	REDIS_TICK_COUNTS,        /* {P}:n: behaviour counts */
+	REDIS_TICK_HEADCOUNTS,    /* {P}:hc: headcount history */
+	REDIS_TICK_DEPARTURES,    /* {P}:dep: departures */
+} redis_tick_table;
+
 /* Context of one tick reply: HGETALL of a window bucket, or PFCOUNT of (KPI, scope). */
 typedef struct redis_tick_request {
 	redis_store *store;
 	size_t window;            /* HGETALL */
 	size_t kpi;               /* PFCOUNT */
 	uint32_t scope;           /* PFCOUNT */
+	redis_tick_table table;   /* HGETALL */
 } redis_tick_request;
 
 struct redis_store {
@@ -113,6 +122,9 @@ struct redis_store {
 	uint64_t *duplicates;     /* ids of the last DUPLICATE reply */
 	size_t n_duplicates, duplicates_cap;
 	char flush_error[256];    /* error of the last REJECTED reply */
+
+	headcount_departures *departures; /* the app's queue; see redis_store_write_headcounts */
+	size_t departures_sent;   /* departures in flight, from the queue's front; 0: none */
 };
 
 static void redis_store_connect(redis_store *s);
@@ -279,6 +291,17 @@ static int redis_count_key(const redis_store *s, size_t gran, int64_t start_ms, 
 	char g[16];
 	redis_gran_name(s->cfg->windows.granularities_ms[gran], g, sizeof(g));
 	int n = snprintf(out, size, "{%s}:n:%s:%" PRId64, s->cfg->redis.key_prefix, g,
+	                 start_ms / 1000);
+	return n > 0 && (size_t)n < size ? n : -1;
+}
+
+/* {P}:<kind>:<granularity>:<bucket start s> of the headcount history ("hc") or departures ("dep"). */
+static int redis_history_key(const redis_store *s, const char *kind, size_t gran,
+                             int64_t start_ms, char *out, size_t size)
+{
+	char g[16];
+	redis_gran_name(s->cfg->windows.granularities_ms[gran], g, sizeof(g));
+	int n = snprintf(out, size, "{%s}:%s:%s:%" PRId64, s->cfg->redis.key_prefix, kind, g,
 	                 start_ms / 1000);
 	return n > 0 && (size_t)n < size ? n : -1;
 }
@@ -1182,6 +1205,33 @@ static void redis_tick_add_hash(redis_store *s, size_t window, const redisReply 
 	}
 }
 
+/*
+ * Adds the fields "<scope>" -> n of one headcount history or departures hash
+ * to the tick. A headcount hash that exists counts as a recorded bucket.
+ */
+static void redis_tick_add_history(redis_store *s, size_t window, redis_tick_table table,
+                                   const redisReply *reply)
+{
+	redis_tick_read *t = &s->tick;
+	headcount_tick *h = kpi_tick_headcounts(t->tick);
+
+	if (table == REDIS_TICK_HEADCOUNTS && reply->elements > 0)
+		headcount_tick_add_bucket(h, window);
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *f = reply->element[i], *v = reply->element[i + 1];
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		uint32_t scope = roster_scope_find(t->roster, f->str);
+		if (scope == ROSTER_NO_SCOPE || scope >= t->n_scopes)
+			continue;
+		int64_t n = strtoll(v->str, NULL, 10);
+		if (table == REDIS_TICK_HEADCOUNTS)
+			headcount_tick_add(h, window, scope, n);
+		else
+			headcount_tick_add_departures(h, window, scope, n);
+	}
+}
+
 static int redis_tick_send_pfcounts(redis_store *s);
 
 static void redis_tick_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
@@ -1196,6 +1246,8 @@ static void redis_tick_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 			log_warn("redis", "tick read failed; this tick emits nothing", "error=\"%s\"",
 			         reply ? reply->str : "connection lost");
 		t->failed = 1;
+	} else if (reply->type == REDIS_REPLY_ARRAY && req->table != REDIS_TICK_COUNTS) {
+		redis_tick_add_history(s, req->window, req->table, reply);
 	} else if (reply->type == REDIS_REPLY_ARRAY) {
 		redis_tick_add_hash(s, req->window, reply);
 	} else if (reply->type == REDIS_REPLY_INTEGER) {
@@ -1229,7 +1281,7 @@ static int redis_tick_send_pfcounts(redis_store *s)
 	for (size_t k = 0; k < cfg->n_kpis; k++) {
 		const config_kpi *kpi = &cfg->kpis[k];
 		const config_window *w = &cfg->windows.windows[kpi->window];
-		if (!config_kpi_active(kpi))
+		if (!config_kpi_active(kpi) || kpi->n_behaviours == 0)
 			continue;
 		for (uint32_t scope = 0; scope < t->n_scopes; scope++) {
 			if (!kpi_scope_eligible(t->roster, scope, cfg->privacy.min_group_size))
@@ -1250,13 +1302,46 @@ static int redis_tick_send_pfcounts(redis_store *s)
 			if (rc || !argv)
 				return -1;
 			redis_tick_request *req = &t->requests[n_req++];
-			*req = (redis_tick_request){ s, SIZE_MAX, k, scope };
+			*req = (redis_tick_request){ s, SIZE_MAX, k, scope, REDIS_TICK_COUNTS };
 			if (redisAsyncCommandArgv(s->ac, redis_tick_reply_cb, req, (int)a->n, argv,
 			                          a->lengths) != REDIS_OK)
 				return -1;
 			t->pending++;
 			s->commands_sent++;
 		}
+	}
+	return 0;
+}
+
+/* True when an active KPI over window w counts departures. */
+static bool redis_window_reads_departures(const config *cfg, size_t w)
+{
+	for (size_t k = 0; k < cfg->n_kpis; k++)
+		if (cfg->kpis[k].window == w && config_kpi_active(&cfg->kpis[k]) &&
+		    config_aggregation_reads_departures(cfg->kpis[k].aggregation))
+			return true;
+	return false;
+}
+
+/* HGETALL of the headcount history hash, and the departures hash when read, of one bucket. */
+static int redis_tick_send_history(redis_store *s, size_t w, int64_t start_ms, size_t *n_req)
+{
+	redis_tick_read *t = &s->tick;
+	size_t gran = s->cfg->windows.windows[w].granularity;
+	bool departures = redis_window_reads_departures(s->cfg, w);
+
+	for (int table = REDIS_TICK_HEADCOUNTS; table <= REDIS_TICK_DEPARTURES; table++) {
+		char key[REDIS_KEY_MAX];
+		if (table == REDIS_TICK_DEPARTURES && !departures)
+			break;
+		redis_tick_request *req = &t->requests[(*n_req)++];
+		*req = (redis_tick_request){ s, w, SIZE_MAX, 0, (redis_tick_table)table };
+		if (redis_history_key(s, table == REDIS_TICK_HEADCOUNTS ? "hc" : "dep", gran,
+		                      start_ms, key, sizeof(key)) < 0 ||
+		    redisAsyncCommand(s->ac, redis_tick_reply_cb, req, "HGETALL %s", key) != REDIS_OK)
+			return -1;
+		t->pending++;
+		s->commands_sent++;
 	}
 	return 0;
 }
@@ -1284,7 +1369,8 @@ static int redis_tick_send_hgetalls(redis_store *s, window_clock *clock,
 		n_total += t->n_starts[w];
 	}
 
-	t->requests = calloc(n_total + 1, sizeof(*t->requests));
+	/* Per bucket: counts, headcount history and, when read, departures. */
+	t->requests = calloc(3 * n_total + 1, sizeof(*t->requests));
 	if (!t->requests)
 		return -1;
 	size_t n_req = 0;
@@ -1292,7 +1378,7 @@ static int redis_tick_send_hgetalls(redis_store *s, window_clock *clock,
 		for (size_t i = 0; i < t->n_starts[w]; i++) {
 			char key[REDIS_KEY_MAX];
 			redis_tick_request *req = &t->requests[n_req++];
-			*req = (redis_tick_request){ s, w, SIZE_MAX, 0 };
+			*req = (redis_tick_request){ s, w, SIZE_MAX, 0, REDIS_TICK_COUNTS };
 			if (redis_count_key(s, cfg->windows.windows[w].granularity, t->starts[w][i],
 			                    key, sizeof(key)) < 0)
 				return -1;
@@ -1301,6 +1387,8 @@ static int redis_tick_send_hgetalls(redis_store *s, window_clock *clock,
 				return -1;
 			t->pending++;
 			s->commands_sent++;
+			if (redis_tick_send_history(s, w, t->starts[w][i], &n_req) < 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -1324,6 +1412,207 @@ int redis_store_read_tick(redis_store *s, kpi_tick *t, const roster *r, window_c
 		}
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- headcount history */
+
+/* Bit g set when a rolling window reads granularity g. */
+static uint32_t redis_window_grans(const config *cfg)
+{
+	uint32_t grans = 0;
+
+	for (size_t w = 0; w < cfg->windows.n_windows; w++)
+		grans |= 1u << cfg->windows.windows[w].granularity;
+	return grans;
+}
+
+static void redis_headcount_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redisReply *reply = r;
+
+	(void)ac;
+	(void)privdata;
+	if (reply && reply->type == REDIS_REPLY_ERROR)
+		log_warn("redis", "headcount history write failed; the next tick writes it again",
+		         "error=\"%s\"", reply->str);
+}
+
+/* Builds the snapshot EVAL: keys of the current buckets, their expiries, then scope pairs. */
+static int redis_build_headcounts(redis_store *s, const roster *r, window_clock *clock,
+                                  int64_t now_ms)
+{
+	redis_args *a = &s->args;
+	uint32_t grans = redis_window_grans(s->cfg);
+	char key[REDIS_KEY_MAX];
+	int n_keys = 0;
+	int rc = 0;
+
+	for (size_t g = 0; g < s->cfg->windows.n_granularities; g++)
+		n_keys += grans >> g & 1u;
+	redis_args_reset(a);
+	rc |= redis_args_add(a, "EVAL", 4) |
+	      redis_args_add(a, redis_headcount_script, redis_headcount_script_len) |
+	      redis_args_addf(a, "%d", n_keys);
+	for (size_t g = 0; g < s->cfg->windows.n_granularities; g++) {
+		if (!(grans >> g & 1u))
+			continue;
+		int64_t start = window_bucket_start(clock, g, now_ms);
+		rc |= redis_history_key(s, "hc", g, start, key, sizeof(key)) < 0;
+		rc |= redis_args_add(a, key, strlen(key));
+	}
+	for (size_t g = 0; g < s->cfg->windows.n_granularities; g++)
+		if (grans >> g & 1u)
+			rc |= redis_args_addf(a, "%" PRId64, redis_expire_at_s(s, clock, g,
+			                      window_bucket_start(clock, g, now_ms)));
+	for (uint32_t scope = 0; scope < roster_scope_count(r); scope++) {
+		const char *name = roster_scope_name(r, scope);
+		rc |= redis_args_add(a, name, strlen(name)) |
+		      redis_args_addf(a, "%" PRIu32, roster_headcount(r, scope));
+	}
+	return rc ? -1 : 0;
+}
+
+/*
+ * Adds one departure's keys to keys and its arguments to a (see
+ * redis_departures_script). Returns 0, 1 when the departure is past
+ * windows.retention and is skipped, or -1 when out of memory.
+ */
+static int redis_add_departure(redis_store *s, const roster *r, window_clock *clock,
+                               int64_t now_ms, const headcount_departure *d, redis_args *keys,
+                               redis_args *a)
+{
+	const config *cfg = s->cfg;
+	uint32_t grans = redis_window_grans(cfg);
+	int64_t day = d->at_ms - ((d->at_ms % HEADCOUNT_DEPARTURE_DAY_MS) +
+	                          HEADCOUNT_DEPARTURE_DAY_MS) % HEADCOUNT_DEPARTURE_DAY_MS;
+	int64_t set_expire_ms = day + HEADCOUNT_DEPARTURE_DAY_MS + cfg->windows.retention_ms;
+	char key[REDIS_KEY_MAX], member[8];
+	size_t n_scopes = 0;
+	int rc = 0;
+
+	if (set_expire_ms <= now_ms)
+		return 1;
+	for (int k = 0; k < SCOPE_KIND_COUNT; k++)
+		n_scopes += d->scopes[k] != ROSTER_NO_SCOPE;
+
+	snprintf(key, sizeof(key), "{%s}:dd:%" PRId64, cfg->redis.key_prefix, day / 1000);
+	redis_id_bytes(d->key, member);
+	rc |= redis_args_add(keys, key, strlen(key)) | redis_args_add(a, member, sizeof(member)) |
+	      redis_args_addf(a, "%" PRId64, set_expire_ms / 1000 + 1) |
+	      redis_args_addf(a, "%zu", n_scopes);
+	for (int k = 0; k < SCOPE_KIND_COUNT; k++) {
+		const char *name = roster_scope_name(r, d->scopes[k]);
+		if (d->scopes[k] != ROSTER_NO_SCOPE)
+			rc |= redis_args_add(a, name ? name : "", name ? strlen(name) : 0);
+	}
+	for (size_t g = 0; g < cfg->windows.n_granularities; g++) {
+		if (!(grans >> g & 1u))
+			continue;
+		int64_t start = window_bucket_start(clock, g, d->at_ms);
+		int64_t keep_until = window_bucket_end(clock, g, start) + window_keep_ms(cfg, g);
+		rc |= redis_history_key(s, "dep", g, start, key, sizeof(key)) < 0;
+		rc |= redis_args_add(keys, key, strlen(key));
+		if (keep_until <= now_ms)
+			rc |= redis_args_add(a, "0", 1);
+		else
+			rc |= redis_args_addf(a, "%" PRId64, redis_expire_at_s(s, clock, g, start));
+	}
+	return rc ? -1 : 0;
+}
+
+static void redis_departures_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redis_store *s = privdata;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (!reply || reply->type == REDIS_REPLY_ERROR) {
+		if (reply)
+			log_warn("redis", "departures write failed; the next tick sends them again",
+			         "error=\"%s\" departures=%zu", reply->str, s->departures_sent);
+	} else {
+		if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
+			log_info("roster", "departures counted", "new=%lld sent=%zu",
+			         reply->integer, s->departures_sent);
+		headcount_departures_consume(s->departures, s->departures_sent);
+	}
+	s->departures_sent = 0;
+}
+
+/* Appends every argument of from to a. */
+static int redis_args_append(redis_args *a, redis_args *from)
+{
+	const char **argv = from->n ? redis_args_argv(from) : NULL;
+	int rc = from->n && !argv;
+
+	for (size_t i = 0; i < from->n && !rc; i++)
+		rc |= redis_args_add(a, argv[i], from->lengths[i]);
+	return rc;
+}
+
+/*
+ * Sends up to REDIS_DEPARTURES_PER_CALL departures from the front of q, as
+ * EVAL script numkeys keys... arguments...: the keys and the arguments of
+ * each departure are collected apart, then joined.
+ */
+static int redis_send_departures(redis_store *s, const roster *r, window_clock *clock,
+                                 int64_t now_ms, headcount_departures *q)
+{
+	redis_args keys = {0}, rest = {0};
+	redis_args *a = &s->args;
+	size_t n = q->n < REDIS_DEPARTURES_PER_CALL ? q->n : REDIS_DEPARTURES_PER_CALL;
+	size_t written = 0;
+	int result = -1;
+	int rc = redis_args_addf(&rest, "%d", __builtin_popcount(redis_window_grans(s->cfg)));
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		int skipped = redis_add_departure(s, r, clock, now_ms, &q->items[i], &keys, &rest);
+		rc |= skipped < 0;
+		written += skipped == 0;
+	}
+	if (rc)
+		goto out;
+	if (written == 0) {
+		/* Every departure was past windows.retention: nothing to send. */
+		headcount_departures_consume(q, n);
+		result = 0;
+		goto out;
+	}
+
+	redis_args_reset(a);
+	rc = redis_args_add(a, "EVAL", 4) |
+	     redis_args_add(a, redis_departures_script, redis_departures_script_len) |
+	     redis_args_addf(a, "%zu", keys.n) | redis_args_append(a, &keys) |
+	     redis_args_append(a, &rest);
+	const char **argv = rc ? NULL : redis_args_argv(a);
+	if (argv && redisAsyncCommandArgv(s->ac, redis_departures_reply_cb, s, (int)a->n, argv,
+	                                  a->lengths) == REDIS_OK) {
+		s->departures = q;
+		s->departures_sent = n;
+		s->commands_sent++;
+		result = 0;
+	}
+out:
+	redis_args_fini(&keys);
+	redis_args_fini(&rest);
+	return result;
+}
+
+int redis_store_write_headcounts(redis_store *s, const roster *r, window_clock *clock,
+                                 int64_t now_ms, headcount_departures *q)
+{
+	if (!redis_store_connected(s))
+		return -1;
+	if (redis_build_headcounts(s, r, clock, now_ms) < 0)
+		return -1;
+	const char **argv = redis_args_argv(&s->args);
+	if (!argv || redisAsyncCommandArgv(s->ac, redis_headcount_reply_cb, NULL, (int)s->args.n,
+	                                   argv, s->args.lengths) != REDIS_OK)
+		return -1;
+	s->commands_sent++;
+	if (q->n == 0 || s->departures_sent > 0)
+		return 0;
+	return redis_send_departures(s, r, clock, now_ms, q);
 }
 
 /* ---------------------------------------------------------------- reload, governance */

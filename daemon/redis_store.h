@@ -58,6 +58,7 @@
 
 #include "config.h"
 #include "dedup.h"
+#include "headcount.h"
 #include "kpi.h"
 #include "roster.h"
 #include "window.h"
@@ -145,6 +146,21 @@ int redis_store_claim(redis_store *s, const char *token, const redis_partition_o
  */
 int redis_store_read_tick(redis_store *s, kpi_tick *t, const roster *r, window_clock *clock,
                           const int64_t *window_end_ms, redis_store_tick_cb cb, void *opaque);
+
+/*
+ * Writes the headcount history (README "Headcount history"): one EVAL that
+ * replaces, for each granularity a rolling window reads, the hash of the
+ * bucket holding now_ms by the roster's current headcount of every scope.
+ * Then, when q holds departures and none are in flight, one more EVAL that
+ * counts up to REDIS_DEPARTURES_PER_CALL of them, each once; they are
+ * consumed from q when Redis applied them and stay for the next call when
+ * it failed. Departures older than windows.retention are dropped unwritten.
+ * q must stay valid until the store is freed. Call it before
+ * redis_store_read_tick() so that the tick reads the snapshot. Returns 0,
+ * or -1 when not connected or out of memory.
+ */
+int redis_store_write_headcounts(redis_store *s, const roster *r, window_clock *clock,
+                                 int64_t now_ms, headcount_departures *q);
 
 typedef void (*redis_store_erase_cb)(int status, uint64_t removed, const char *error,
                                      void *opaque);
