@@ -201,7 +201,7 @@ struct app {
 	headcount_departures departures; /* waiting for the next tick's write */
 	uint8_t departure_secret[32];    /* key of the departure idempotency hashes */
 	uint64_t roster_departures;     /* departures seen on the roster topic */
-	uint64_t roster_removed;        /* people removed by tombstones */
+	uint64_t roster_removed;        /* people removed by tombstones and left_at records */
 	uint64_t roster_removed_logged; /* roster_removed when last logged */
 	uint64_t reloads, reload_failures;
 	int64_t config_applied_ms;
@@ -891,9 +891,8 @@ static void app_store_state_cb(bool connected, void *opaque)
 /*
  * Queues a departure for the next tick's write. A tombstone without a
  * broker timestamp is dated now.
- * NOTE: such a tombstone read again after a restart on another day counts
- * again, because its idempotency key holds the day; brokers since Kafka
- * 0.10 give every message a timestamp.
+ * NOTE: such a tombstone, read again after a restart on a later UTC day,
+ * counts again, because its idempotency key contains the day.
  */
 static void app_queue_departure(app *a, const roster_departure *d)
 {
@@ -1074,8 +1073,8 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 	app_window_ranges(a, now);
 	a->tick_now_ms = now;
 	if (redis_store_write_headcounts(a->store, a->roster, a->clock, now, &a->departures) < 0)
-		log_warn("kpi", "cannot send the headcount history write; this tick's rates use the "
-		         "history written before", "departures_queued=%zu", a->departures.n);
+		log_warn("kpi", "failed to send the headcount history write; this tick's rates use "
+		         "the history written before", "departures_queued=%zu", a->departures.n);
 	if (redis_store_read_tick(a->store, a->tick, a->roster, a->clock, a->window_end_ms,
 	                          app_tick_read_cb, a) == 0)
 		a->tick_active = true;

@@ -196,10 +196,10 @@ const size_t redis_headcount_script_len = sizeof(redis_headcount_script) - 1;
 
 /*
  * Counts each departure once. ARGV[1] is the number of granularities g.
- * Per departure, KEYS has its idempotency set and then g departure hashes,
- * and ARGV has the set member, the set's expire-at, the number of scopes s,
- * the s scope names and g expire-ats ("0": that bucket is past its
- * retention, skip it). Replies with the number of new departures.
+ * Per departure, KEYS has its idempotency set and then g departure hashes.
+ * ARGV has the set member, the set's expire-at, the number of scopes s,
+ * the s scope names and g expire-ats. An expire-at of "0" skips that bucket,
+ * which is past its retention. Replies with the number of new departures.
  */
 const char redis_departures_script[] =
 	"#!lua\n"

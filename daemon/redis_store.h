@@ -151,7 +151,7 @@ int redis_store_read_tick(redis_store *s, kpi_tick *t, const roster *r, window_c
  * Writes the headcount history (README "Headcount history"): one EVAL that
  * replaces, for each granularity a rolling window reads, the hash of the
  * bucket holding now_ms by the roster's current headcount of every scope.
- * Then, when q holds departures and none are in flight, one more EVAL that
+ * Then, when q contains departures and none are in flight, one more EVAL that
  * counts up to REDIS_DEPARTURES_PER_CALL of them, each once; they are
  * consumed from q when Redis applied them and stay for the next call when
  * it failed. Departures older than windows.retention are dropped unwritten.

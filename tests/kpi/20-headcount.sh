@@ -17,7 +17,7 @@
 #   retention_gap (org, split by active_rate at the median): high = A,
 #     low = B, gap = (1 - 1/5.5) - (1 - 1/4.25)
 # Departures are counted once although the restart applies both records
-# again: {P}:dep for B2 holds org 2, team:A 1, team:B 1.
+# again: {P}:dep for B2 contains org 2, team:A 1, team:B 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh

@@ -73,7 +73,7 @@ static void test_mean_without_history_is_current(void **state)
 	assert_int_equal(headcount_tick_buckets(h, 1), 0);
 	assert_near(headcount_tick_mean(h, 1, 0, 7), 7.0);
 
-	/* A new tick forgets the history read before. */
+	/* A new tick empties the history read before. */
 	assert_int_equal(headcount_tick_begin(h, 2, 3), 0);
 	assert_near(headcount_tick_mean(h, 0, 0, 8), 8.0);
 	headcount_tick_free(h);
