@@ -123,6 +123,11 @@ static json_t *catalog_kpi_entry(const config *cfg, const config_kpi *k)
 	     catalog_add_field(f, all, sizeof all, "status", status) |
 	     catalog_add_field(f, all, sizeof all, "owner", k->owner) |
 	     catalog_add_field(f, all, sizeof all, "rationale", k->rationale);
+	/* Only retention_gap KPIs have these, so other KPIs keep their digests. */
+	if (k->split_by_id)
+		rc |= catalog_add_field(f, all, sizeof all, "split_by", k->split_by_id);
+	if (k->has_split_threshold)
+		rc |= catalog_add_number(f, all, sizeof all, "split_threshold", k->split_threshold);
 	if (rc < 0) {
 		json_decref(f);
 		return NULL;
