@@ -17,9 +17,9 @@
 struct headcount_tick {
 	size_t n_windows;
 	uint32_t n_scopes;
-	int64_t *heads;       /* n_windows * n_scopes: headcount summed over recorded buckets */
-	int64_t *departures;  /* n_windows * n_scopes */
-	size_t *buckets;      /* n_windows: recorded buckets */
+	int64_t *heads;	     /* n_windows * n_scopes: headcount summed over recorded buckets */
+	int64_t *departures; /* n_windows * n_scopes */
+	size_t *buckets;     /* n_windows: recorded buckets */
 	size_t cells_cap, windows_cap;
 };
 
@@ -107,8 +107,7 @@ size_t headcount_tick_buckets(const headcount_tick *h, size_t window)
 	return window < h->n_windows ? h->buckets[window] : 0;
 }
 
-double headcount_tick_mean(const headcount_tick *h, size_t window, uint32_t scope,
-			   uint32_t current)
+double headcount_tick_mean(const headcount_tick *h, size_t window, uint32_t scope, uint32_t current)
 {
 	size_t buckets = headcount_tick_buckets(h, window);
 
@@ -182,8 +181,7 @@ int headcount_split_teams(headcount_team *teams, size_t n, bool has_threshold, d
 /* ------------------------------------------------------------------------ */
 /* Departures                                                               */
 
-uint64_t headcount_departure_key(const uint8_t secret[32], const pseudonym *employee,
-				 int64_t at_ms)
+uint64_t headcount_departure_key(const uint8_t secret[32], const pseudonym *employee, int64_t at_ms)
 {
 	uint8_t msg[PSEUDONYM_SIZE + 8], mac[32];
 	int64_t day = at_ms >= 0 ? at_ms / HEADCOUNT_DEPARTURE_DAY_MS

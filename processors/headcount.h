@@ -48,7 +48,7 @@ void headcount_tick_add(headcount_tick *h, size_t window, uint32_t scope, int64_
 
 /* Adds departures of scope in one bucket of window. */
 void headcount_tick_add_departures(headcount_tick *h, size_t window, uint32_t scope,
-                                   int64_t departures);
+				   int64_t departures);
 
 /* Number of buckets of window that have a record. */
 size_t headcount_tick_buckets(const headcount_tick *h, size_t window);
@@ -58,7 +58,7 @@ size_t headcount_tick_buckets(const headcount_tick *h, size_t window);
  * roster's headcount now) when the window has no recorded bucket.
  */
 double headcount_tick_mean(const headcount_tick *h, size_t window, uint32_t scope,
-                           uint32_t current);
+			   uint32_t current);
 
 /* Departures of scope summed over window's buckets. */
 int64_t headcount_tick_departures(const headcount_tick *h, size_t window, uint32_t scope);
@@ -74,24 +74,24 @@ double headcount_retention(int64_t departures, double heads);
 /* One team in the retention split: its advocacy figure and its window's history. */
 typedef struct headcount_team {
 	uint32_t scope;
-	const char *name;     /* ties in the advocacy figure are ordered by name */
-	double advocacy;      /* value of the split_by KPI */
-	double heads;         /* mean headcount over the retention KPI's window */
+	const char *name; /* ties in the advocacy figure are ordered by name */
+	double advocacy;  /* value of the split_by KPI */
+	double heads;	  /* mean headcount over the retention KPI's window */
 	int64_t departures;
 } headcount_team;
 
 /* Pooled retention of one group of teams. */
 typedef struct headcount_group {
 	size_t teams;
-	double heads;         /* sum of the teams' mean headcounts */
+	double heads; /* sum of the teams' mean headcounts */
 	int64_t departures;
-	double retention;     /* 1 - departures / heads */
+	double retention; /* 1 - departures / heads */
 } headcount_group;
 
 typedef struct headcount_split {
 	headcount_group high; /* the high-advocacy teams */
 	headcount_group low;
-	double gap;           /* high.retention - low.retention */
+	double gap; /* high.retention - low.retention */
 } headcount_split;
 
 /*
@@ -102,8 +102,8 @@ typedef struct headcount_split {
  * with an odd n the middle team is in neither. Sorts teams in place.
  * Returns 0, or -1 when a group is empty (out->gap is then 0).
  */
-int headcount_split_teams(headcount_team *teams, size_t n, bool has_threshold,
-                          double threshold, headcount_split *out);
+int headcount_split_teams(headcount_team *teams, size_t n, bool has_threshold, double threshold,
+			  headcount_split *out);
 
 /* ------------------------------------------------------------ departures */
 
@@ -111,9 +111,9 @@ int headcount_split_teams(headcount_team *teams, size_t n, bool has_threshold,
 #define HEADCOUNT_DEPARTURE_DAY_MS 86400000LL
 
 typedef struct headcount_departure {
-	uint64_t key;                       /* see headcount_departure_key() */
-	int64_t at_ms;                      /* when the person left */
-	uint32_t scopes[SCOPE_KIND_COUNT];  /* roster scope ids, ROSTER_NO_SCOPE if none */
+	uint64_t key;			   /* see headcount_departure_key() */
+	int64_t at_ms;			   /* when the person left */
+	uint32_t scopes[SCOPE_KIND_COUNT]; /* roster scope ids, ROSTER_NO_SCOPE if none */
 } headcount_departure;
 
 /*
@@ -125,7 +125,7 @@ typedef struct headcount_departure {
  * pseudonym.
  */
 uint64_t headcount_departure_key(const uint8_t secret[32], const pseudonym *employee,
-                                 int64_t at_ms);
+				 int64_t at_ms);
 
 /* Departures waiting for the next tick's write; a plain growing array. */
 typedef struct headcount_departures {

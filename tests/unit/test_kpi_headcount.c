@@ -320,7 +320,8 @@ static void test_roster_left_at_is_departure(void **state)
 	assert_true(d.left);
 	assert_int_equal(d.at_ms, 1772445600000LL);
 	assert_int_equal(d.scopes[SCOPE_TEAM], roster_scope_find(f->roster, "team:A"));
-	assert_int_equal(d.scopes[SCOPE_DEPARTMENT], roster_scope_find(f->roster, "department:Sales"));
+	assert_int_equal(d.scopes[SCOPE_DEPARTMENT],
+			 roster_scope_find(f->roster, "department:Sales"));
 	assert_int_equal(d.scopes[SCOPE_ORG], ROSTER_ORG_SCOPE);
 	assert_int_equal(d.scopes[SCOPE_REGION], ROSTER_NO_SCOPE);
 	assert_int_equal(team_heads(f, "team:A"), 1);
@@ -420,8 +421,8 @@ static int kpi_setup(void **state)
 {
 	kpi_fixture *f = test_calloc(1, sizeof(*f));
 	const char *values[SCOPE_KIND_COUNT] = {0};
-	static const char *const teams[] = {"A", "A", "A", "A", "A", "B", "B", "B", "B",
-					    "C", "C", "C", "C", "C"};
+	static const char *const teams[] = {"A", "A", "A", "A", "A", "B", "B",
+					    "B", "B", "C", "C", "C", "C", "C"};
 
 	f->behaviours[B_KUDOS].id = "kudos";
 	f->window = (config_window){.name = "80s", .length_ms = 80000};
