@@ -143,7 +143,7 @@ const char *config_kpi_status_name(kpi_status s)
 
 const char *config_alert_condition_name(alert_condition c)
 {
-	/* Not in config_conditions: a rule in the file cannot ask for it. */
+	/* Not in config_conditions, so a rule in the file cannot request it. */
 	if (c == ALERT_COND_BIAS)
 		return "bias";
 	return config_enum_name(config_conditions, 5, (int)c);
@@ -2676,9 +2676,9 @@ static int config_fill_bias_rule(const config_bias_audit *b, const config_kpi *k
 
 /*
  * Builds the generated rule "bias.<kpi id>" of every audited KPI. The rules
- * stay out of the KPIs' thresholds, which hold what the file says; the alert
- * engine finds them through config_bias_rule and keeps their state, lease,
- * outbox and lifecycle like those of any rule.
+ * stay out of the KPIs' thresholds, which contain only the rules written in
+ * the file. The alert engine finds them through config_bias_rule and keeps
+ * their state, lease, outbox and lifecycle like those of any rule.
  */
 static int config_add_bias_rules(config_loader *ld)
 {

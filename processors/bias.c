@@ -111,7 +111,7 @@ bias_audit *bias_audit_new(const config *cfg)
 	}
 	for (size_t k = 0; k < cfg->n_kpis; k++)
 		b->audited[k] = config_bias_audited(cfg, &cfg->kpis[k]);
-	/* A segment below the minimum group size never counts, whatever min_sample says. */
+	/* A segment below the minimum group size never counts, whatever min_sample is set to. */
 	b->min_sample = cfg->bias_audit.min_sample;
 	if (b->min_sample < cfg->privacy.min_group_size)
 		b->min_sample = cfg->privacy.min_group_size;

@@ -18,7 +18,7 @@
  *   enps             (eNPS + 100) / 200 (enps_scaled) distinct respondents
  *
  * eNPS runs from -100 to 100, so a ratio of raw scores would be negative or
- * undefined; the linear map onto 0..1 keeps the order and makes 0 the worst
+ * undefined. The linear map onto 0..1 keeps the order and makes 0 the worst
  * possible score. Negative comparable values (counts net of retractions)
  * count as 0.
  *
@@ -78,7 +78,7 @@ typedef struct bias_audit bias_audit;
 bias_audit *bias_audit_new(const config *cfg);
 void bias_audit_free(bias_audit *b);
 
-/* Starts a tick at now_ms: forgets the previous tick's segments. */
+/* Starts a tick at now_ms and clears the previous tick's segments. */
 void bias_audit_begin(bias_audit *b, int64_t now_ms);
 
 /*

@@ -3,9 +3,8 @@
  *
  * The Avro form is framed like every output of advocacyd: magic byte 0,
  * the schema id as 4 bytes big-endian, then the binary datum. The JSON form
- * has the same fields in the same order; a ratio or value that is not
- * finite cannot occur (bias.c clamps them), so every number is a JSON
- * number.
+ * has the same fields in the same order. Every ratio and value is finite,
+ * because bias.c clamps them, so every number is a JSON number.
  */
 #include "encode_bias.h"
 

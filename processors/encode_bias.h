@@ -7,7 +7,7 @@
  * letter records: this encoder has its own Avro value and writer. Records
  * go out once per (KPI, dimension) per tick, never per input event. The
  * Avro path allocates nothing once its buffer is warm, apart from what
- * avro-c's generic strings need to grow; the JSON path builds one jansson
+ * avro-c's generic strings need to grow. The JSON path builds one jansson
  * object per record.
  *
  * Single-threaded.

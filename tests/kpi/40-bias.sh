@@ -144,10 +144,12 @@ for line in open(sys.argv[1]):
     assert e["condition"] == "bias", e
     assert e["rule_id"] == key.split("/")[0], e
     assert e["scope"] == "work_mode", e
-    assert e["observed"] == 0.5 and e["threshold"] == 0.8, e
+    assert e["observed"] == 0.5, e
+    assert e["threshold"] == 0.8, e
     assert e["lowest_scope"] == "work_mode:remote", e
     assert e["highest_scope"] == "work_mode:onsite", e
-    assert e["owner"] == "HR analytics" and e["route"] == "HR analytics", e
+    assert e["owner"] == "HR analytics", e
+    assert e["route"] == "HR analytics", e
     assert e["summary"].endswith("work_mode:remote is at 0.50 of work_mode:onsite, below 0.80"), e
 EOF
 kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.escalations -e -q -J >"$work/esc-ce.json"

@@ -28,7 +28,7 @@
 #include "encode.h"
 #include "encode_bias.h"
 
-/* cmocka 1.1 compares floats only in single precision; eps 0 asks for the exact double. */
+/* cmocka 1.1 compares floats only in single precision; eps 0 requires the exact double. */
 #define assert_near(a, b, eps) assert_near_at((a), (b), (eps), __FILE__, __LINE__)
 
 static void assert_near_at(double a, double b, double eps, const char *file, int line)
@@ -822,8 +822,8 @@ static void test_record_json(void **state)
 	fixture_free(f);
 }
 
-/* The escalation says condition bias and names both segments in its summary. */
-static void test_escalation_json_says_bias(void **state)
+/* The escalation has condition bias and names both segments in its summary. */
+static void test_escalation_json_names_bias(void **state)
 {
 	fixture *f = fixture_load("outputs:\n  escalations: {format: json}\n");
 	alert_engine *a = alert_new(f->cfg);
@@ -894,7 +894,7 @@ int main(void)
 	    cmocka_unit_test(test_bias_escalation_lifecycle),
 	    cmocka_unit_test(test_bias_alert_resolved_when_disabled),
 	    cmocka_unit_test(test_record_json),
-	    cmocka_unit_test(test_escalation_json_says_bias),
+	    cmocka_unit_test(test_escalation_json_names_bias),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
