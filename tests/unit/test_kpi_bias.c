@@ -774,6 +774,58 @@ static void test_bias_alert_resolved_when_disabled(void **state)
 	fixture_free(f);
 }
 
+/* Copies each exported state into the engine opaque points to. */
+static void import_cb(const char *key, const char *state, void *opaque)
+{
+	if (state)
+		assert_int_equal(alert_import(opaque, key, state), 0);
+}
+
+/*
+ * A bias alert survives a restart: the state exported by one engine and
+ * imported by a new one (as the daemon does through Redis) neither fires
+ * again at 0.5 nor forgets to resolve at 1.0. A reload with the same
+ * settings keeps it too.
+ */
+static void test_bias_alert_survives_restart(void **state)
+{
+	fixture *f = fixture_load("");
+	alert_engine *first = alert_new(f->cfg);
+	alert_engine *second = alert_new(f->cfg);
+	config *same = NULL;
+	char yaml[8192];
+
+	(void)state;
+	alert_tick(f, first, 10000, 4);
+	assert_int_equal(f->n_events, 1);
+	assert_int_equal(f->events[0].state, ALERT_FIRING);
+	alert_export_dirty(first, import_cb, second);
+	alert_free(first);
+
+	alert_tick(f, second, 20000, 4);
+	assert_int_equal(f->n_events, 0);
+	assert_int_equal(alert_firing_count(second), 1);
+
+	snprintf(yaml, sizeof yaml, "%s", BASE);
+	assert_int_equal(load_text(yaml, &same), 0);
+	f->n_events = 0;
+	assert_int_equal(alert_reconfigure(second, same, 25000, event_cb, f), 0);
+	assert_int_equal(f->n_events, 0);
+	config_free(f->cfg);
+	f->cfg = same;
+	bias_audit_free(f->audit);
+	f->audit = bias_audit_new(f->cfg);
+	assert_non_null(f->audit);
+
+	alert_tick(f, second, 30000, 8);
+	assert_int_equal(f->n_events, 1);
+	assert_int_equal(f->events[0].state, ALERT_RESOLVED);
+	assert_string_equal(f->events[0].dedup_key, "bias.kudos_rate/work_mode");
+	assert_int_equal(f->events[0].started_at_ms, 10000);
+	alert_free(second);
+	fixture_free(f);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Encodings                                                                 */
 
@@ -893,6 +945,7 @@ int main(void)
 	    cmocka_unit_test(test_config_reserved_rule_id),
 	    cmocka_unit_test(test_bias_escalation_lifecycle),
 	    cmocka_unit_test(test_bias_alert_resolved_when_disabled),
+	    cmocka_unit_test(test_bias_alert_survives_restart),
 	    cmocka_unit_test(test_record_json),
 	    cmocka_unit_test(test_escalation_json_names_bias),
 	};
