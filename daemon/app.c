@@ -56,8 +56,10 @@
 #include "alert.h"
 #include "escalation.h"
 #include "app_metrics.h"
+#include "bias.h"
 #include "dedup.h"
 #include "encode.h"
+#include "encode_bias.h"
 #include "governance.h"
 #include "headcount.h"
 #include "kafka.h"
@@ -144,7 +146,9 @@ struct app {
 	app_batch *flight;        /* the batch being written, while state is not IDLE */
 	kpi_tick *tick;
 	scorecard *scorecard;     /* latest figure per (KPI, scope), for GET /api/kpis */
+	bias_audit *bias;         /* disparity ratios per (KPI, dimension), each tick */
 	encoder *encoder;
+	encode_bias *bias_encoder;
 	encode_buf out;
 
 	kafka_consumer *consumer;
@@ -976,7 +980,28 @@ static void app_keep_kpi(app *a, const kpi_update *u)
 /* A suppressed (KPI, scope) goes to the scorecard only, never to Kafka. */
 static void app_kpi_suppressed_cb(const kpi_update *u, void *opaque)
 {
-	app_keep_kpi(opaque, u);
+	app *a = opaque;
+
+	app_keep_kpi(a, u);
+	bias_audit_observe(a->bias, u); /* counted as excluded, never compared */
+}
+
+/* Sends one bias audit record to outputs.bias and, when evaluating, to the bias rules. */
+static void app_bias_cb(const bias_record *r, void *opaque)
+{
+	app *a = opaque;
+	char key[512];
+
+	if (encode_bias_record(a->bias_encoder, &a->cfg->outputs.bias, r, &a->out) == 0) {
+		size_t key_len = encode_bias_key(r, key, sizeof(key));
+		kafka_producer_send(a->producer, a->cfg->outputs.bias.topic, key, key_len,
+		                    a->out.data, a->out.len, NULL, 0, NULL);
+	} else {
+		log_error("bias", "cannot encode bias audit record", "kpi=%s dimension=%s",
+		          r->kpi->id, config_scope_kind_name(r->dimension));
+	}
+	if (a->evaluating)
+		escalation_observe_bias(a->escalation, r);
 }
 
 static void app_kpi_cb(const kpi_update *u, void *opaque)
@@ -986,6 +1011,7 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 
 	a->kpi_updates++;
 	app_keep_kpi(a, u);
+	bias_audit_observe(a->bias, u);
 	app_metrics_kpi_update(a->app_metrics, u->kpi->id);
 	if (encode_kpi_update(a->encoder, &a->cfg->outputs.kpi, u, &a->out) == 0) {
 		size_t key_len = encode_kpi_key(u, key, sizeof(key));
@@ -1007,19 +1033,21 @@ static void app_tick_read_cb(int status, void *opaque)
 	a->tick_active = false;
 	if (status == 0 && !a->stopping) {
 		uint64_t updates = a->kpi_updates;
-		size_t suppressed;
+		size_t suppressed, bias_records;
 
 		a->evaluating = a->caught_up && escalation_ready(a->escalation);
 		if (a->evaluating)
 			escalation_tick_begin(a->escalation, a->tick_now_ms);
+		bias_audit_begin(a->bias, a->tick_now_ms);
 		suppressed = kpi_tick_emit(a->tick, a->roster, a->cfg->privacy.min_group_size,
 		                           a->window_start_ms, a->window_end_ms, app_kpi_cb, a);
+		bias_records = bias_audit_end(a->bias, app_bias_cb, a);
 		if (a->evaluating)
 			escalation_tick_end(a->escalation);
 		a->evaluating = false;
 		a->kpi_suppressed += suppressed;
-		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu",
-		          a->kpi_updates - updates, suppressed);
+		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu bias_records=%zu",
+		          a->kpi_updates - updates, suppressed, bias_records);
 	}
 	if (a->pending_cfg)
 		app_kick(a);  /* the reload waited for this tick */
@@ -1173,23 +1201,28 @@ static void app_apply_pending(app *a)
 	config *next = a->pending_cfg, *old = a->cfg;
 	kpi_tick *tick;
 	scorecard *sc;
+	bias_audit *bias;
 
 	if (!next || a->stopping || !app_batches_empty(a) || a->tick_active)
 		return;
 	a->pending_cfg = NULL;
 	tick = kpi_tick_new(next);
 	sc = scorecard_new(next);
-	if (!tick || !sc || pipeline_set_config(a->pipeline, next) < 0) {
+	bias = bias_audit_new(next);
+	if (!tick || !sc || !bias || pipeline_set_config(a->pipeline, next) < 0) {
 		app_count_reload(a, false);
 		log_error("reload", "out of memory applying the configuration; still running on "
 		          "the previous one", "file=\"%s\" version=%s", next->path, next->version);
 		kpi_tick_free(tick);
 		scorecard_free(sc);
+		bias_audit_free(bias);
 		config_free(next);
 		return;
 	}
 	kpi_tick_free(a->tick);
 	a->tick = tick;
+	bias_audit_free(a->bias);
+	a->bias = bias;
 	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
 	app_swap_scorecard(a, sc);
 	/* Firing alerts of removed or changed rules are resolved under the old config. */
@@ -1539,8 +1572,12 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	a->flight = &a->batches[1];
 	a->tick = kpi_tick_new(cfg);
 	a->scorecard = scorecard_new(cfg);
+	a->bias = bias_audit_new(cfg);
 	a->encoder = encoder_new(err, err_size);
-	if (!a->pipeline || !a->tick || !a->scorecard || !a->encoder)
+	if (!a->pipeline || !a->tick || !a->scorecard || !a->bias || !a->encoder)
+		return -1;
+	a->bias_encoder = encode_bias_new(err, err_size);
+	if (!a->bias_encoder)
 		return -1;
 	kpi_tick_set_suppressed_cb(a->tick, app_kpi_suppressed_cb, a);
 	return 0;
@@ -1679,6 +1716,8 @@ static void app_fini(app *a, int producer_wait_ms)
 			event_free(events[i]);
 	encode_buf_free(&a->out);
 	encoder_free(a->encoder);
+	encode_bias_free(a->bias_encoder);
+	bias_audit_free(a->bias);
 	kpi_tick_free(a->tick);
 	scorecard_free(a->scorecard);
 	for (size_t i = 0; i < 2; i++) {

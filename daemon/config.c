@@ -143,6 +143,9 @@ const char *config_kpi_status_name(kpi_status s)
 
 const char *config_alert_condition_name(alert_condition c)
 {
+	/* Not in config_conditions, so a rule in the file cannot request it. */
+	if (c == ALERT_COND_BIAS)
+		return "bias";
 	return config_enum_name(config_conditions, 5, (int)c);
 }
 
@@ -2349,7 +2352,8 @@ static int config_load_governance(const config_map *outputs, char **topic)
 static int config_load_outputs(const config_map *root)
 {
 	static const char *const keys[] = {"tick_interval", "max_queued_messages", "kpi",
-					   "escalations",   "dlq",		   "governance", NULL};
+					   "escalations",   "dlq",		   "governance",
+					   "bias",	    NULL};
 	config *cfg = root->ld->cfg;
 	config_map m;
 
@@ -2362,7 +2366,8 @@ static int config_load_outputs(const config_map *root)
 	    config_load_output(&m, "escalations", "advocacy.escalations", 2,
 			       &cfg->outputs.escalations) < 0 ||
 	    config_load_output(&m, "dlq", "advocacy.dlq", 3, &cfg->outputs.dlq) < 0 ||
-	    config_load_governance(&m, &cfg->outputs.governance_topic) < 0)
+	    config_load_governance(&m, &cfg->outputs.governance_topic) < 0 ||
+	    config_load_output(&m, "bias", "advocacy.bias", 4, &cfg->outputs.bias) < 0)
 		return -1;
 	return 0;
 }
@@ -2554,6 +2559,281 @@ static int config_load_alerts(const config_map *root)
 		return -1;
 	cfg->alerts.structured = mode == 1;
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* bias_audit                                                                */
+
+#define CONFIG_BIAS_RULE_PREFIX "bias."
+/* The segment dimensions the audit may compare: workforce attributes, not org units. */
+#define CONFIG_BIAS_DIMENSIONS                                                                 \
+	((1u << SCOPE_SEGMENT) | (1u << SCOPE_WORK_MODE) | (1u << SCOPE_EMPLOYMENT_TYPE) |     \
+	 (1u << SCOPE_REGION))
+
+bool config_bias_audited(const config *cfg, const config_kpi *k)
+{
+	if (!cfg->bias_audit.enabled || !config_kpi_active(k))
+		return false;
+	for (size_t i = 0; i < cfg->bias_audit.n_exclude_kpis; i++)
+		if (strcmp(cfg->bias_audit.exclude_kpis[i], k->id) == 0)
+			return false;
+	return true;
+}
+
+/* opaque is the bit set of dimensions being filled. */
+static int config_load_bias_dimension(config_loader *ld, const yaml_node_t *item, const char *kp,
+				      size_t i, void *opaque)
+{
+	const char *text = config_scalar(ld, item, kp, "a string");
+	int kind;
+
+	(void)i;
+	if (!text)
+		return -1;
+	kind = config_name_index(config_scope_kinds, text);
+	if (kind < 0 || !(CONFIG_BIAS_DIMENSIONS & (1u << kind)))
+		return config_error(ld, kp,
+				    "invalid dimension '%s'; the bias audit compares the segments "
+				    "of segment, work_mode, employment_type or region",
+				    text);
+	*(uint32_t *)opaque |= 1u << kind;
+	return 0;
+}
+
+static int config_load_bias_dimensions(const config_map *m, uint32_t *bits)
+{
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *seq;
+	int found = config_lookup_list(m, "dimensions", false, 1, &seq, sub);
+
+	*bits = CONFIG_BIAS_DIMENSIONS;
+	if (found <= 0)
+		return found;
+	*bits = 0;
+	return config_each(m->ld, seq, sub, config_load_bias_dimension, bits);
+}
+
+/* Reads exclude_kpis and checks that each names a KPI of the catalog. */
+static int config_load_bias_exclusions(const config_map *m)
+{
+	config_bias_audit *b = &m->ld->cfg->bias_audit;
+	const config *cfg = m->ld->cfg;
+	char sub[CONFIG_PATH_MAX], item[CONFIG_PATH_MAX];
+
+	if (config_read_list(m, "exclude_kpis", false, &b->exclude_kpis, &b->n_exclude_kpis) < 0)
+		return -1;
+	config_path_key(sub, m->kp, "exclude_kpis");
+	for (size_t i = 0; i < b->n_exclude_kpis; i++) {
+		bool known = false;
+
+		for (size_t k = 0; k < cfg->n_kpis && !known; k++)
+			known = strcmp(cfg->kpis[k].id, b->exclude_kpis[i]) == 0;
+		config_path_index(item, sub, i);
+		if (!known)
+			return config_error(m->ld, item,
+					    "unknown KPI '%s'; list ids of the kpis section",
+					    b->exclude_kpis[i]);
+	}
+	return 0;
+}
+
+/* Reads threshold and resolve_threshold: ratios in (0, 1], the second at least the first. */
+static int config_load_bias_bounds(const config_map *m)
+{
+	config_bias_audit *b = &m->ld->cfg->bias_audit;
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_number(m, "threshold", false, 0.8, -INFINITY, &b->threshold) < 0)
+		return -1;
+	config_path_key(sub, m->kp, "threshold");
+	if (b->threshold <= 0 || b->threshold > 1)
+		return config_error(m->ld, sub,
+				    "must be a ratio above 0 and at most 1, got %g (0.8 is the "
+				    "four-fifths rule of adverse impact audits)",
+				    b->threshold);
+	if (config_read_number(m, "resolve_threshold", false, b->threshold, -INFINITY,
+			       &b->resolve_threshold) < 0)
+		return -1;
+	config_path_key(sub, m->kp, "resolve_threshold");
+	if (b->resolve_threshold < b->threshold || b->resolve_threshold > 1)
+		return config_error(m->ld, sub,
+				    "must be between threshold (%g) and 1, got %g: the alert "
+				    "resolves once the ratio is back at or above it",
+				    b->threshold, b->resolve_threshold);
+	return 0;
+}
+
+/* Reads for_ticks, for, keep_firing_for and repeat_interval, as a rule has them. */
+static int config_load_bias_timing(const config_map *m)
+{
+	config_bias_audit *b = &m->ld->cfg->bias_audit;
+	int64_t tick = m->ld->cfg->outputs.tick_interval_ms;
+	char sub[CONFIG_PATH_MAX], have[32], need[32];
+
+	if (config_read_int(m, "for_ticks", 1, 1, INT_MAX, &b->for_ticks) < 0 ||
+	    config_read_duration(m, "for", 0, 0, &b->for_ms, NULL) < 0 ||
+	    config_read_duration(m, "keep_firing_for", 0, 0, &b->keep_firing_for_ms, NULL) < 0 ||
+	    config_read_duration(m, "repeat_interval", 0, 0, &b->repeat_interval_ms, NULL) < 0)
+		return -1;
+	if (b->repeat_interval_ms == 0 || b->repeat_interval_ms >= tick)
+		return 0;
+	config_path_key(sub, m->kp, "repeat_interval");
+	config_format_duration(tick, need, sizeof need);
+	return config_error(m->ld, sub,
+			    "%s is shorter than outputs.tick_interval (%s), and an alert "
+			    "repeats only at a tick; set it to 0 (never) or at least %s",
+			    config_format_duration(b->repeat_interval_ms, have, sizeof have), need,
+			    need);
+}
+
+/* Reads severity, owner and route; route defaults to the owner, else "default". */
+static int config_load_bias_routing(const config_map *m)
+{
+	config_bias_audit *b = &m->ld->cfg->bias_audit;
+	char sub[CONFIG_PATH_MAX];
+	int severity;
+
+	config_path_key(sub, m->kp, "route");
+	if (config_read_enum(m, "severity", config_severities, CONFIG_SEVERITY_WARNING,
+			     &severity) < 0 ||
+	    config_strdup(m->ld, m->kp, config_severities[severity], &b->severity) < 0 ||
+	    config_read_governance_text(m, "owner", CONFIG_OWNER_MAX, &b->owner) < 0 ||
+	    config_read_governance_text(m, "route", CONFIG_OWNER_MAX, &b->route) < 0)
+		return -1;
+	if (b->route)
+		return 0;
+	return config_strdup(m->ld, sub, b->owner ? b->owner : CONFIG_ROUTE_DEFAULT, &b->route);
+}
+
+/* Rejects hand-written rule ids in the "bias." namespace, which the audit's rules use. */
+static int config_check_bias_rule_ids(config_loader *ld)
+{
+	const config *cfg = ld->cfg;
+	char kp[CONFIG_PATH_MAX];
+
+	for (size_t i = 0; i < cfg->n_kpis; i++)
+		for (size_t j = 0; j < cfg->kpis[i].n_thresholds; j++) {
+			const char *id = cfg->kpis[i].thresholds[j].id;
+
+			if (strncmp(id, CONFIG_BIAS_RULE_PREFIX, strlen(CONFIG_BIAS_RULE_PREFIX)))
+				continue;
+			snprintf(kp, sizeof kp, "kpis[%zu].thresholds[%zu].id", i, j);
+			return config_error(ld, kp,
+					    "'%s' starts with '" CONFIG_BIAS_RULE_PREFIX
+					    "', which is reserved for the rules of the bias "
+					    "audit; rename the rule, or set bias_audit.enabled: false",
+					    id);
+		}
+	return 0;
+}
+
+/* Fills t, the generated bias rule of KPI k. Returns 0 or -1 when out of memory. */
+static int config_fill_bias_rule(const config_bias_audit *b, const config_kpi *k,
+				 config_threshold *t)
+{
+	size_t id_len = strlen(CONFIG_BIAS_RULE_PREFIX) + strlen(k->id) + 1;
+
+	*t = (config_threshold){
+	    .condition = ALERT_COND_BIAS,
+	    .direction = THRESHOLD_BELOW,
+	    .value = b->threshold,
+	    .has_value = true,
+	    .resolve_value = b->resolve_threshold,
+	    .for_ticks = b->for_ticks,
+	    .for_ms = b->for_ms,
+	    .keep_firing_for_ms = b->keep_firing_for_ms,
+	    .repeat_interval_ms = b->repeat_interval_ms,
+	    .period_ms = 3600000,
+	    .periods = 7,
+	    .min_sample = b->min_sample,
+	    .scope_kinds = b->dimensions,
+	};
+	t->id = malloc(id_len);
+	if (t->id)
+		snprintf(t->id, id_len, CONFIG_BIAS_RULE_PREFIX "%s", k->id);
+	t->severity = strdup(b->severity);
+	t->route = strdup(b->route);
+	t->owner = b->owner ? strdup(b->owner) : NULL;
+	if (!t->id || !t->severity || !t->route || (b->owner && !t->owner))
+		return -1;
+	return 0;
+}
+
+/*
+ * Builds the generated rule "bias.<kpi id>" of every audited KPI. The rules
+ * stay out of the KPIs' thresholds, which contain only the rules written in
+ * the file. The alert engine finds them through config_bias_rule and keeps
+ * their state, lease, outbox and lifecycle like those of any rule.
+ */
+static int config_add_bias_rules(config_loader *ld)
+{
+	config *cfg = ld->cfg;
+	config_bias_audit *b = &cfg->bias_audit;
+
+	b->rules = config_alloc(ld, "bias_audit", cfg->n_kpis, sizeof(*b->rules));
+	if (!b->rules)
+		return -1;
+	for (size_t i = 0; i < cfg->n_kpis; i++) {
+		if (!config_bias_audited(cfg, &cfg->kpis[i]))
+			continue;
+		if (config_fill_bias_rule(b, &cfg->kpis[i], &b->rules[i]) < 0)
+			return config_error(ld, "bias_audit", "out of memory");
+	}
+	return 0;
+}
+
+const config_threshold *config_bias_rule(const config *cfg, const config_kpi *k)
+{
+	const config_bias_audit *b = &cfg->bias_audit;
+
+	if (!b->rules || k < cfg->kpis || k >= cfg->kpis + cfg->n_kpis)
+		return NULL;
+	return b->rules[k - cfg->kpis].id ? &b->rules[k - cfg->kpis] : NULL;
+}
+
+static int config_load_bias_audit(const config_map *root)
+{
+	static const char *const keys[] = {
+	    "enabled",	 "threshold",	    "resolve_threshold", "min_sample",	     "dimensions",
+	    "exclude_kpis", "severity",	    "owner",		 "route",	     "for_ticks",
+	    "for",	 "keep_firing_for", "repeat_interval",	 NULL};
+	config_loader *ld = root->ld;
+	config_bias_audit *b = &ld->cfg->bias_audit;
+	int min_group_size = ld->cfg->privacy.min_group_size;
+	int min_sample = min_group_size > CONFIG_MIN_SAMPLE ? min_group_size : CONFIG_MIN_SAMPLE;
+	config_map m;
+
+	if (config_open_key(root, "bias_audit", false, keys, &m) < 0 ||
+	    config_read_bool(&m, "enabled", true, &b->enabled) < 0 ||
+	    config_load_bias_bounds(&m) < 0 ||
+	    config_read_int(&m, "min_sample", min_sample, CONFIG_MIN_SAMPLE, INT_MAX,
+			    &b->min_sample) < 0 ||
+	    config_load_bias_dimensions(&m, &b->dimensions) < 0 ||
+	    config_load_bias_exclusions(&m) < 0 || config_load_bias_routing(&m) < 0 ||
+	    config_load_bias_timing(&m) < 0 ||
+	    config_check_topic(ld, "outputs.bias.topic", ld->cfg->outputs.bias.topic, true) < 0)
+		return -1;
+	if (!b->enabled)
+		return 0;
+	if (config_check_bias_rule_ids(ld) < 0)
+		return -1;
+	return config_add_bias_rules(ld);
+}
+
+static void config_free_strings(char **strings, size_t n);
+static void config_free_threshold(config_threshold *t);
+
+static void config_free_bias_audit(config *cfg)
+{
+	if (cfg->bias_audit.rules)
+		for (size_t i = 0; i < cfg->n_kpis; i++)
+			config_free_threshold(&cfg->bias_audit.rules[i]);
+	free(cfg->bias_audit.rules);
+	config_free_strings(cfg->bias_audit.exclude_kpis, cfg->bias_audit.n_exclude_kpis);
+	free(cfg->bias_audit.severity);
+	free(cfg->bias_audit.owner);
+	free(cfg->bias_audit.route);
+	free(cfg->outputs.bias.topic);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2995,7 +3275,8 @@ static int config_load_root(config_loader *ld)
 {
 	static const char *const keys[] = {"kafka",	 "redis",    "privacy", "windows",
 					   "behaviours", "kpis",     "outputs", "alerts",
-					   "admin",	 "shutdown", "schema_registry", NULL};
+					   "admin",	 "shutdown", "schema_registry", "bias_audit",
+					   NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -3007,7 +3288,8 @@ static int config_load_root(config_loader *ld)
 	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
 	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
 	    config_check_topics(ld) < 0 || config_check_rule_ticks(ld) < 0 ||
-	    config_load_alerts(&root) < 0 || config_load_admin(&root) < 0 ||
+	    config_load_alerts(&root) < 0 || config_load_bias_audit(&root) < 0 ||
+	    config_load_admin(&root) < 0 ||
 	    config_load_shutdown(&root) < 0 || config_load_schema_registry(&root) < 0)
 		return -1;
 	return 0;
@@ -3217,6 +3499,8 @@ static int config_outputs_admin_changed(const config *a, const config *b, char *
 		return config_changed("outputs.escalations", key, size);
 	if (config_output_differs(&a->outputs.dlq, &b->outputs.dlq))
 		return config_changed("outputs.dlq", key, size);
+	if (config_output_differs(&a->outputs.bias, &b->outputs.bias))
+		return config_changed("outputs.bias", key, size);
 	if (config_str_differs(a->outputs.governance_topic, b->outputs.governance_topic))
 		return config_changed("outputs.governance.topic", key, size);
 	if (a->outputs.max_queued_messages != b->outputs.max_queued_messages)
@@ -3364,6 +3648,7 @@ void config_free(config *cfg)
 	free(cfg->outputs.escalations.topic);
 	free(cfg->outputs.dlq.topic);
 	free(cfg->outputs.governance_topic);
+	config_free_bias_audit(cfg);
 	free(cfg->alerts.source);
 	free(cfg->admin.listen_host);
 	free(cfg->admin.tokens_file);

@@ -879,6 +879,11 @@ void escalation_observe(escalation *x, const kpi_update *u)
 	alert_observe(x->engine, u);
 }
 
+void escalation_observe_bias(escalation *x, const bias_record *r)
+{
+	alert_observe_bias(x->engine, r);
+}
+
 void escalation_tick_end(escalation *x)
 {
 	if (alert_tick_end(x->engine, esc_event_cb, x) < 0) {

@@ -72,6 +72,8 @@ bool escalation_ready(const escalation *x);
 /* A tick: begin, one observe per KPI update, end (which writes the result). */
 void escalation_tick_begin(escalation *x, int64_t now_ms);
 void escalation_observe(escalation *x, const kpi_update *u);
+/* One bias audit record of the tick, between begin and end (see alert_observe_bias). */
+void escalation_observe_bias(escalation *x, const bias_record *r);
 void escalation_tick_end(escalation *x);
 
 /* Applies a reload and resolves the alerts that next drops (see alert_reconfigure). */

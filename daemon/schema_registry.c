@@ -31,7 +31,7 @@
 
 #define REGISTRY_MAX_BODY (1 << 20)
 #define REGISTRY_CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
-#define REGISTRY_N_OUTPUTS 3
+#define REGISTRY_N_OUTPUTS 4
 
 struct schema_registry {
 	char *directory;            /* NULL: no folder */
@@ -39,7 +39,7 @@ struct schema_registry {
 	int port;
 	char *base_path;            /* "" or "/prefix", without a trailing '/' */
 	int64_t timeout_ms;
-	int32_t ids[REGISTRY_N_OUTPUTS]; /* kpi, escalations, dlq; -1: not registered */
+	int32_t ids[REGISTRY_N_OUTPUTS]; /* kpi, escalations, dlq, bias; -1: not registered */
 	uint64_t requests, failures;
 };
 
@@ -362,9 +362,9 @@ int schema_registry_register_outputs(schema_registry *r, const config *cfg, char
 {
 	const config_output *outs[REGISTRY_N_OUTPUTS] = {&cfg->outputs.kpi,
 	                                                 &cfg->outputs.escalations,
-	                                                 &cfg->outputs.dlq};
+	                                                 &cfg->outputs.dlq, &cfg->outputs.bias};
 	const char *schemas[REGISTRY_N_OUTPUTS] = {schema_kpi_update, schema_escalation,
-	                                           schema_dlq_record};
+	                                           schema_dlq_record, schema_bias_record};
 
 	if (r == NULL || r->host == NULL)
 		return 0;
@@ -382,7 +382,7 @@ int schema_registry_register_outputs(schema_registry *r, const config *cfg, char
 void schema_registry_apply_ids(const schema_registry *r, config *cfg)
 {
 	config_output *outs[REGISTRY_N_OUTPUTS] = {&cfg->outputs.kpi, &cfg->outputs.escalations,
-	                                           &cfg->outputs.dlq};
+	                                           &cfg->outputs.dlq, &cfg->outputs.bias};
 
 	if (r == NULL)
 		return;

@@ -208,6 +208,21 @@ static int alert_index_rules(alert_engine *a, const config *cfg)
 	return 0;
 }
 
+/* Finds the bias rule with id in cfg and its KPI. Returns NULL when there is none. */
+static const config_threshold *alert_find_bias_rule(const config *cfg, const char *id,
+                                                    size_t id_len, const config_kpi **kpi)
+{
+	for (size_t k = 0; k < cfg->n_kpis; k++) {
+		const config_threshold *rule = config_bias_rule(cfg, &cfg->kpis[k]);
+
+		if (rule && strlen(rule->id) == id_len && memcmp(rule->id, id, id_len) == 0) {
+			*kpi = &cfg->kpis[k];
+			return rule;
+		}
+	}
+	return NULL;
+}
+
 /* Finds the rule with id in cfg and its KPI. Returns NULL when there is none. */
 const config_threshold *alert_find_rule(const config *cfg, const char *id, size_t id_len,
                                                const config_kpi **kpi)
@@ -221,7 +236,7 @@ const config_threshold *alert_find_rule(const config *cfg, const char *id, size_
 				return rule;
 			}
 		}
-	return NULL;
+	return alert_find_bias_rule(cfg, id, id_len, kpi);
 }
 
 alert_engine *alert_new(const config *cfg)
@@ -354,6 +369,23 @@ static void alert_observe_disparities(alert_engine *a)
 	}
 }
 
+void alert_observe_bias(alert_engine *a, const bias_record *r)
+{
+	const config_threshold *rule = config_bias_rule(a->cfg, r->kpi);
+	alert_entry *e;
+
+	if (!rule || !(rule->scope_kinds & (1u << r->dimension)))
+		return;
+	/* NOTE: out of memory skips this (rule, dimension) for the tick uncounted. */
+	e = alert_entry_get(a, r->kpi, rule, config_scope_kind_name(r->dimension));
+	if (!e)
+		return;
+	e->observed = true;
+	e->value = r->ratio;
+	e->low_scope = r->lowest_segment;
+	e->high_scope = r->highest_segment;
+}
+
 /* ---------------------------------------------------------------- conditions */
 
 /* Reads the sample `periods` periods back. Returns false until the ring is full. */
@@ -382,6 +414,7 @@ static bool alert_bounds(alert_entry *e)
 	switch (r->condition) {
 	case ALERT_COND_THRESHOLD:
 	case ALERT_COND_DISPARITY:
+	case ALERT_COND_BIAS:
 		e->bound = r->value;
 		e->resolve_bound = r->resolve_value;
 		return true;
@@ -592,7 +625,8 @@ static bool alert_inhibited(alert_engine *a, const alert_entry *e)
 	long len;
 	const alert_entry *org;
 
-	if (e->is_org || e->rule->condition == ALERT_COND_DISPARITY)
+	if (e->is_org || e->rule->condition == ALERT_COND_DISPARITY ||
+	    e->rule->condition == ALERT_COND_BIAS)
 		return false;
 	len = alert_key_build(a, e->rule->id, "org");
 	org = len < 0 ? NULL : alert_lookup(a, (size_t)len);

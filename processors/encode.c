@@ -1054,7 +1054,7 @@ static void encode_summary_detail(const alert_event *a, char *out, size_t size)
 
 /*
  * Writes the sentence of an alert, e.g. "Peer recognition rate for
- * team:Payments is 0.31, below 0.50"; a disparity rule names the segments:
+ * team:Payments is 0.31, below 0.50"; a disparity or bias rule names the segments:
  * "... by work_mode: work_mode:remote is at 0.62 of work_mode:onsite, below 0.80".
  * Returns what snprintf returns.
  */
@@ -1067,7 +1067,7 @@ static int encode_summary_alert(const encode_esc_view *v, char *out, size_t size
 	encode_summary_prefix(a, prefix, sizeof(prefix));
 	encode_summary_detail(a, detail, sizeof(detail));
 	encode_format_pair(a->observed, a->threshold, observed, threshold, sizeof(observed));
-	if (v->rule->condition == ALERT_COND_DISPARITY)
+	if (v->rule->condition == ALERT_COND_DISPARITY || v->rule->condition == ALERT_COND_BIAS)
 		return snprintf(out, size, "%s%s by %s: %s is at %s of %s, %s%s %s", prefix,
 				v->kpi_name, a->scope, a->lowest_scope ? a->lowest_scope : "?",
 				observed, a->highest_scope ? a->highest_scope : "?", no_longer,

@@ -10,5 +10,6 @@ extern const char schema_advocacy_event[];
 extern const char schema_kpi_update[];
 extern const char schema_escalation[];
 extern const char schema_dlq_record[];
+extern const char schema_bias_record[];
 
 #endif

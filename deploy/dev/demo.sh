@@ -26,7 +26,7 @@ lib_init
 echo "== starting redis-server and the dev Kafka broker on 127.0.0.1"
 lib_start_redis
 lib_start_devkafka advocacy.events:6 slack.events:3 advocacy.roster:1 \
-	advocacy.kpi:3 advocacy.escalations:1 advocacy.dlq:1
+	advocacy.kpi:3 advocacy.escalations:1 advocacy.dlq:1 advocacy.bias:1
 echo "   redis 127.0.0.1:$REDIS_PORT, kafka $KAFKA_BOOTSTRAP"
 
 # The shipped configuration, pointed at this stack. Outputs are JSON so that

@@ -436,7 +436,7 @@ def check_data(schema, attrs, key, data):
         raise RecordError(f"ends_at {data['ends_at']!r} with status {status}")
     if status != "storm" and (data["held_back"] or data["held_count"]):
         raise RecordError(f"held_back or held_count set with status {status}")
-    if status == "firing" and data["condition"] == "disparity" and \
+    if status == "firing" and data["condition"] in ("disparity", "bias") and \
             (data["lowest_scope"] is None or data["highest_scope"] is None):
         raise RecordError("a firing disparity event does not name its lowest and highest segment")
     if data["held_count"] < len(data["held_back"]):

@@ -845,7 +845,8 @@ static void test_names(void **state)
 	assert_string_equal(config_alert_condition_name(ALERT_COND_ZSCORE), "zscore");
 	assert_string_equal(config_alert_condition_name(ALERT_COND_TREND), "trend");
 	assert_string_equal(config_alert_condition_name(ALERT_COND_DISPARITY), "disparity");
-	assert_string_equal(config_alert_condition_name((alert_condition)5), "unknown");
+	assert_string_equal(config_alert_condition_name(ALERT_COND_BIAS), "bias");
+	assert_string_equal(config_alert_condition_name((alert_condition)6), "unknown");
 }
 
 /* ------------------------------------------------------------------------ */
