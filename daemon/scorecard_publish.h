@@ -39,7 +39,7 @@ size_t scorecard_publish_key(const config *cfg, char *buf, size_t size);
 
 /*
  * Sends the scorecard of the tick computed at now_ms as one SET. A failed
- * write is logged when Redis replies; the next tick writes again.
+ * write is logged when Redis replies, and the next tick writes again.
  * Returns 0, or -1 when the document cannot be built or Redis is not
  * connected.
  */

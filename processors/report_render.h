@@ -5,7 +5,7 @@
  * Both forms group the scope's KPIs by Balanced Scorecard quadrant, in the
  * order financial, customer, internal process, learning & growth, and list
  * the quadrants that have at least one active KPI. Figures are printed as
- * the document holds them; nothing is recomputed.
+ * the document stores them, and nothing is recomputed.
  *
  * JSON form (one object):
  *

@@ -4,8 +4,8 @@
  * The scorecard's JSON is KPI-major ("kpis" -> "scopes"), with the index
  * apart in "scopes_index"; the document is scope-major, because the report
  * shows one scope. The build walks "scopes_index" once to create the
- * scopes, then each KPI's figures once, finding their scope through a JSON
- * object used as a hash table, so the cost grows with KPIs times scopes and
+ * scopes, then each KPI's figures once. A JSON object used as a hash table
+ * finds each figure's scope, so the cost grows with KPIs times scopes and
  * not with the square of the scope count.
  */
 #include "scorecard_doc.h"
@@ -28,7 +28,7 @@ static int scorecard_doc_copy_string(json_t *dst, const json_t *src, const char 
 	return json_object_set_new(dst, key, json_string(s ? s : ""));
 }
 
-/* The state of a figure against its target; see the list in scorecard_doc.h. */
+/* The state of a figure against its target, as listed in scorecard_doc.h. */
 static const char *scorecard_doc_state(const json_t *value, const json_t *target)
 {
 	double v = json_number_value(value), t = json_number_value(target);

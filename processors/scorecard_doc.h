@@ -22,8 +22,8 @@
  *                          "contribution"}]},
  *               {"scope", "scope_kind", "suppressed": true}]}
  *
- * "kpis" lists the active KPIs in config order; a scope's "kpis" follows
- * the same order and holds only the KPIs with a stored figure for it.
+ * "kpis" lists the active KPIs in config order. A scope's "kpis" follows
+ * the same order and contains only the KPIs with a stored figure for it.
  * "state" is "on_target" (value >= target), "below_target", "no_target"
  * (target not above 0), "no_value" (the value is not a finite number) or
  * "suppressed". A suppressed entry has "kpi" and "state" only. A scope
@@ -31,7 +31,7 @@
  * "suppressed": true and nothing else, so no suppressed figure is ever
  * stored. A KPI's target is the target of the scope entry when scorecard.c
  * gives one there, else the KPI's. "contribution" is null for a KPI that
- * does not count in the index (weight 0, for example); "index" and the
+ * does not count in the index (weight 0, for example), and "index" and the
  * sub-indices are null when no KPI counted. Times are ms since the epoch.
  *
  * Pure JSON work, no I/O; any thread.

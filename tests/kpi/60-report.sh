@@ -2,7 +2,7 @@
 # advocacyd report, through two real daemons, a real Redis and the dev broker.
 #
 # Crafted data set (min_group_size 3): department Sales has team North
-# (n1..n4) and team South (s1..s3); department Ops has team Tiny1 (t1, t2)
+# (n1..n4) and team South (s1..s3). Department Ops has team Tiny1 (t1, t2)
 # and team Tiny2 (t3, t4), both below the minimum group size. Org has 11
 # people, Sales 7, Ops 4. Events in the last hour:
 #   recognition: n1 x2, n2, s1, t1, t3     shares: n1 x3, s2 x2
