@@ -24,9 +24,10 @@
 #
 # Also checked: the report before any scorecard exists (exit 3), with Redis
 # unreachable (exit 1, host:port named), for an unknown scope (exit 4) and
-# with an invalid --format (exit 2); that only one of the two daemons, the
-# alert lease holder, writes the key, with one SET per tick; and that the
-# stored key holds no employee id, alias, pseudonym or suppressed figure.
+# with an invalid --format (exit 2). It warns about an old scorecard and
+# another config version. Only one of the two daemons, the alert lease
+# holder, writes the key, with one SET per tick. The stored key holds no
+# employee id, alias, pseudonym or suppressed figure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -255,6 +256,22 @@ assert names == ["department:Ops", "department:Sales", "org", "team:North", "tea
                  "team:Tiny1", "team:Tiny2"], names
 EOF
 
+# ---------------------------------------------------------------- warnings
+# Another config file (one more comment line): the report notes the version.
+{ cat "$work/report.yaml"; echo "# edited"; } >"$work/edited.yaml"
+rc=0
+"$bin" report --config "$work/edited.yaml" >/dev/null 2>"$work/err.txt" || rc=$?
+lib_assert_eq 0 "$rc" "exit code with another config version"
+grep -q "note: the scorecard was computed with config version [0-9a-f]\{16\}, .*edited.yaml is version" \
+	"$work/err.txt" || lib_fail "no config version note: $(cat "$work/err.txt")"
+
 lib_stop "$daemon1" || lib_fail "daemon 1 did not stop cleanly"
 lib_stop "$daemon2" || lib_fail "daemon 2 did not stop cleanly"
+# With no daemon left, the scorecard grows older than three 1 s ticks.
+sleep 4
+report
+lib_assert_eq 0 "$rc" "exit code of an old scorecard"
+[[ $err == *"warning: the scorecard is "*" s old, more than three ticks of 1000 ms"* ]] ||
+	lib_fail "no warning for an old scorecard: $err"
+[[ $out == *"Advocacy index: 0.750"* ]] || lib_fail "old scorecard not printed: $out"
 lib_log "report test passed"
