@@ -61,9 +61,10 @@ static redisContext *report_connect(const config *cfg, char *errstr, size_t errs
 	else
 		c = redisConnectWithTimeout(cfg->redis.host, cfg->redis.port, timeout);
 	if (!c || c->err) {
-		snprintf(errstr, errstr_size, "cannot connect to Redis at %s: %s; start Redis or "
-			 "correct redis.host, redis.port or redis.unix_socket in %s", address,
-			 c ? c->errstr : "out of memory", cfg->path);
+		snprintf(errstr, errstr_size,
+			 "cannot connect to Redis at %s: %s; start Redis or "
+			 "correct redis.host, redis.port or redis.unix_socket in %s",
+			 address, c ? c->errstr : "out of memory", cfg->path);
 		redisFree(c);
 		return NULL;
 	}
@@ -75,8 +76,8 @@ static redisContext *report_connect(const config *cfg, char *errstr, size_t errs
 		return NULL;
 	}
 	if (cfg->redis.db != 0 &&
-	    report_setup_reply(c, redisCommand(c, "SELECT %d", cfg->redis.db), "SELECT",
-			       "redis.db", errstr, errstr_size) < 0) {
+	    report_setup_reply(c, redisCommand(c, "SELECT %d", cfg->redis.db), "SELECT", "redis.db",
+			       errstr, errstr_size) < 0) {
 		redisFree(c);
 		return NULL;
 	}
@@ -102,7 +103,8 @@ static int report_read(redisContext *c, const config *cfg, const char *key, json
 		return REPORT_FAILED;
 	}
 	if (reply->type == REDIS_REPLY_NIL) {
-		snprintf(errstr, errstr_size, "no scorecard in Redis yet: key %s does not exist at "
+		snprintf(errstr, errstr_size,
+			 "no scorecard in Redis yet: key %s does not exist at "
 			 "%s. The daemon writes it on each tick, on the instance that holds the "
 			 "alert lease, once the start-up backlog is read; start advocacyd with %s, "
 			 "wait one outputs.tick_interval, or check redis.key_prefix and redis.db",
@@ -112,12 +114,15 @@ static int report_read(redisContext *c, const config *cfg, const char *key, json
 		snprintf(errstr, errstr_size, "GET %s on Redis at %s failed: %s", key, address,
 			 reply->str);
 	} else if (reply->type != REDIS_REPLY_STRING) {
-		snprintf(errstr, errstr_size, "key %s at %s is not a string; another program uses "
-			 "it, so delete it or change redis.key_prefix", key, address);
+		snprintf(errstr, errstr_size,
+			 "key %s at %s is not a string; another program uses "
+			 "it, so delete it or change redis.key_prefix",
+			 key, address);
 	} else if (!(*doc = json_loadb(reply->str, reply->len, 0, &jerr))) {
-		snprintf(errstr, errstr_size, "key %s at %s does not hold valid JSON (%s at byte "
-			 "%d); the next tick of the daemon replaces it", key, address, jerr.text,
-			 jerr.position);
+		snprintf(errstr, errstr_size,
+			 "key %s at %s does not hold valid JSON (%s at byte "
+			 "%d); the next tick of the daemon replaces it",
+			 key, address, jerr.text, jerr.position);
 	} else if (scorecard_doc_check(*doc, why, sizeof(why)) < 0) {
 		snprintf(errstr, errstr_size, "key %s at %s: %s", key, address, why);
 		json_decref(*doc);
@@ -137,8 +142,10 @@ static void report_unknown_scope(const json_t *doc, const char *scope, char *err
 	size_t i, n = json_array_size(scopes);
 	int len;
 
-	len = snprintf(errstr, errstr_size, "scope '%s' is not in the scorecard; it has %zu "
-		       "scope%s:", scope, n, n == 1 ? "" : "s");
+	len = snprintf(errstr, errstr_size,
+		       "scope '%s' is not in the scorecard; it has %zu "
+		       "scope%s:",
+		       scope, n, n == 1 ? "" : "s");
 	json_array_foreach(scopes, i, s) {
 		if (i == REPORT_SCOPES_LISTED || len < 0 || (size_t)len >= errstr_size)
 			break;
@@ -146,7 +153,8 @@ static void report_unknown_scope(const json_t *doc, const char *scope, char *err
 				json_string_value(json_object_get(s, "scope")));
 	}
 	if (len >= 0 && (size_t)len < errstr_size)
-		snprintf(errstr + len, errstr_size - (size_t)len, "%s. Scopes are written org, "
+		snprintf(errstr + len, errstr_size - (size_t)len,
+			 "%s. Scopes are written org, "
 			 "department:<name>, team:<name>, segment:<name> and so on",
 			 n > REPORT_SCOPES_LISTED ? ", ..." : "");
 }
@@ -159,12 +167,16 @@ static void report_warn(FILE *warn, const config *cfg, const json_t *doc, int64_
 	const char *version = json_string_value(json_object_get(doc, "config_version"));
 
 	if (tick_ms > 0 && age * 1000 > 3 * tick_ms)
-		fprintf(warn, "advocacyd report: warning: the scorecard is %" PRId64 " s old, more "
+		fprintf(warn,
+			"advocacyd report: warning: the scorecard is %" PRId64 " s old, more "
 			"than three ticks of %" PRId64 " ms; is the daemon running and holding "
-			"the alert lease?\n", age, tick_ms);
+			"the alert lease?\n",
+			age, tick_ms);
 	if (version && strcmp(version, cfg->version) != 0)
-		fprintf(warn, "advocacyd report: note: the scorecard was computed with config "
-			"version %s, %s is version %s\n", version, cfg->path, cfg->version);
+		fprintf(warn,
+			"advocacyd report: note: the scorecard was computed with config "
+			"version %s, %s is version %s\n",
+			version, cfg->path, cfg->version);
 }
 
 static int report_print(FILE *out, const json_t *doc, const json_t *scope,
@@ -187,8 +199,8 @@ static int report_print(FILE *out, const json_t *doc, const json_t *scope,
 	return REPORT_FAILED;
 }
 
-int report_run(const config *cfg, const report_request *req, FILE *out, FILE *warn,
-	       char *errstr, size_t errstr_size)
+int report_run(const config *cfg, const report_request *req, FILE *out, FILE *warn, char *errstr,
+	       size_t errstr_size)
 {
 	json_t *doc = NULL;
 	const json_t *scope;

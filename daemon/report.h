@@ -18,8 +18,8 @@
 /* Exit codes of `advocacyd report`. */
 enum {
 	REPORT_OK = 0,
-	REPORT_FAILED = 1,        /* Redis unreachable or failing, or the stored document unreadable */
-	REPORT_INVALID = 2,       /* bad arguments or config */
+	REPORT_FAILED = 1,  /* Redis unreachable or failing, or the stored document unreadable */
+	REPORT_INVALID = 2, /* bad arguments or config */
 	REPORT_NO_SCORECARD = 3,  /* the key does not exist yet */
 	REPORT_UNKNOWN_SCOPE = 4, /* the scorecard has no such scope */
 };
@@ -32,7 +32,7 @@ typedef enum report_format {
 typedef struct report_request {
 	const char *scope; /* e.g. "org", "team:Payments" */
 	report_format format;
-	int64_t now_ms;    /* for the age shown */
+	int64_t now_ms; /* for the age shown */
 } report_request;
 
 /*
@@ -41,7 +41,7 @@ typedef struct report_request {
  * Returns REPORT_OK, or another code of the enum above with errstr saying
  * what failed and what to do.
  */
-int report_run(const config *cfg, const report_request *req, FILE *out, FILE *warn,
-	       char *errstr, size_t errstr_size);
+int report_run(const config *cfg, const report_request *req, FILE *out, FILE *warn, char *errstr,
+	       size_t errstr_size);
 
 #endif

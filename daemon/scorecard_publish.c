@@ -29,8 +29,10 @@ static void scorecard_publish_reply_cb(const struct redisReply *reply, void *opa
 {
 	/* NULL: the connection dropped; the store logs that and the next tick writes again. */
 	if (reply && reply->type == REDIS_REPLY_ERROR)
-		log_warn("report", "cannot store the scorecard in Redis; the report shows the "
-			 "previous one until a write succeeds", "error=\"%s\"", reply->str);
+		log_warn("report",
+			 "cannot store the scorecard in Redis; the report shows the "
+			 "previous one until a write succeeds",
+			 "error=\"%s\"", reply->str);
 }
 
 /* The document as compact JSON; the caller frees it. NULL when out of memory. */
@@ -50,8 +52,7 @@ static char *scorecard_publish_text(const config *cfg, const scorecard *sc, int6
 	return text;
 }
 
-int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc,
-		      int64_t now_ms)
+int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc, int64_t now_ms)
 {
 	char key[256], ttl[32];
 	const char *argv[5];

@@ -43,7 +43,6 @@ size_t scorecard_publish_key(const config *cfg, char *buf, size_t size);
  * Returns 0, or -1 when the document cannot be built or Redis is not
  * connected.
  */
-int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc,
-		      int64_t now_ms);
+int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc, int64_t now_ms);
 
 #endif

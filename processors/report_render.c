@@ -14,8 +14,8 @@
 
 static const char *const report_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth"};
-static const char *const report_quadrant_titles[] = {"Financial", "Customer",
-						     "Internal process", "Learning & growth"};
+static const char *const report_quadrant_titles[] = {"Financial", "Customer", "Internal process",
+						     "Learning & growth"};
 #define REPORT_QUADRANTS (sizeof(report_quadrants) / sizeof(report_quadrants[0]))
 
 int64_t report_render_age_seconds(const json_t *doc, int64_t now_ms)
@@ -44,9 +44,10 @@ static int report_quadrant_used(const json_t *doc, const char *q)
 	const json_t *kpi;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "kpis"), i, kpi)
+	json_array_foreach(json_object_get(doc, "kpis"), i, kpi) {
 		if (strcmp(report_string(kpi, "quadrant"), q) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -71,8 +72,8 @@ static const char *report_cell(char *buf, size_t size, bool index, const json_t 
 static const char *report_state_text(const char *state)
 {
 	static const char *const names[][2] = {
-	    {"on_target", "on target"},       {"below_target", "below target"},
-	    {"no_target", "no target"},       {"no_value", "no value"},
+	    {"on_target", "on target"},	  {"below_target", "below target"},
+	    {"no_target", "no target"},	  {"no_value", "no value"},
 	    {"suppressed", "suppressed"},
 	};
 
@@ -88,14 +89,14 @@ static int report_id_width(const json_t *doc)
 	const json_t *kpi;
 	size_t i, width = 3;
 
-	json_array_foreach(json_object_get(doc, "kpis"), i, kpi)
+	json_array_foreach(json_object_get(doc, "kpis"), i, kpi) {
 		if (strlen(report_string(kpi, "id")) > width)
 			width = strlen(report_string(kpi, "id"));
+	}
 	return (int)width;
 }
 
-static void report_table_header(FILE *out, const json_t *doc, const json_t *scope,
-				int64_t now_ms)
+static void report_table_header(FILE *out, const json_t *doc, const json_t *scope, int64_t now_ms)
 {
 	time_t t = (time_t)(json_integer_value(json_object_get(doc, "computed_at")) / 1000);
 	char when[32] = "?";
@@ -129,9 +130,10 @@ static void report_table_quadrant(FILE *out, const json_t *doc, const json_t *sc
 	size_t i;
 	int rows = 0;
 
-	fprintf(out, "\n%s: sub-index %s\n", report_quadrant_titles[q],
-		report_cell(sub, sizeof(sub), true,
-			    json_object_get(json_object_get(scope, "quadrants"), report_quadrants[q])));
+	fprintf(
+	    out, "\n%s: sub-index %s\n", report_quadrant_titles[q],
+	    report_cell(sub, sizeof(sub), true,
+			json_object_get(json_object_get(scope, "quadrants"), report_quadrants[q])));
 	json_array_foreach(json_object_get(scope, "kpis"), i, figure) {
 		if (strcmp(report_figure_quadrant(doc, figure), report_quadrants[q]) != 0)
 			continue;
@@ -151,7 +153,8 @@ int report_render_table(FILE *out, const json_t *doc, const json_t *scope, int64
 
 	report_table_header(out, doc, scope, now_ms);
 	if (json_is_true(json_object_get(scope, "suppressed"))) {
-		fprintf(out, "Suppressed: the scope has fewer people than the minimum group size "
+		fprintf(out,
+			"Suppressed: the scope has fewer people than the minimum group size "
 			"(%" PRId64 "), so no figure is shown.\n",
 			(int64_t)json_integer_value(json_object_get(doc, "min_group_size")));
 		return ferror(out) ? -1 : 0;
@@ -214,12 +217,14 @@ static json_t *report_json_quadrant(const json_t *doc, const json_t *scope, size
 	size_t i;
 	int rc = 0;
 
-	json_array_foreach(json_object_get(scope, "kpis"), i, figure)
+	json_array_foreach(json_object_get(scope, "kpis"), i, figure) {
 		if (strcmp(report_figure_quadrant(doc, figure), report_quadrants[q]) == 0)
 			rc |= json_array_append_new(kpis, report_json_figure(doc, figure));
+	}
 	rc |= json_object_set_new(o, "quadrant", json_string(report_quadrants[q]));
-	rc |= json_object_set_new(o, "sub_index",
-				  report_number(json_object_get(scope, "quadrants"), report_quadrants[q]));
+	rc |= json_object_set_new(
+	    o, "sub_index",
+	    report_number(json_object_get(scope, "quadrants"), report_quadrants[q]));
 	rc |= json_object_set_new(o, "kpis", kpis);
 	if (rc) {
 		json_decref(o);

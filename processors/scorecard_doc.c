@@ -63,8 +63,10 @@ static json_t *scorecard_doc_kpis(const json_t *card_kpis)
 		o = json_object();
 		for (size_t s = 0; o && s < sizeof(strings) / sizeof(strings[0]); s++)
 			rc |= scorecard_doc_copy_string(o, kpi, strings[s]);
-		rc |= json_object_set_new(o, "weight", scorecard_doc_number(json_object_get(kpi, "weight")));
-		rc |= json_object_set_new(o, "target", scorecard_doc_number(json_object_get(kpi, "target")));
+		rc |= json_object_set_new(o, "weight",
+					  scorecard_doc_number(json_object_get(kpi, "weight")));
+		rc |= json_object_set_new(o, "target",
+					  scorecard_doc_number(json_object_get(kpi, "target")));
 		if (!o || rc || json_array_append_new(list, o) < 0) {
 			json_decref(list);
 			return NULL;
@@ -91,9 +93,11 @@ static json_t *scorecard_doc_scope_new(const json_t *index)
 		goto out;
 	}
 	rc |= json_object_set_new(o, "suppressed", json_false());
-	rc |= json_object_set_new(o, "index", scorecard_doc_number(json_object_get(index, "index")));
-	json_object_foreach((json_t *)q, name, v)
+	rc |=
+	    json_object_set_new(o, "index", scorecard_doc_number(json_object_get(index, "index")));
+	json_object_foreach((json_t *)q, name, v) {
 		rc |= json_object_set_new(quadrants, name, scorecard_doc_number(v));
+	}
 	rc |= json_object_set_new(o, "quadrants", quadrants);
 	rc |= json_object_set_new(o, "kpis", json_array());
 out:
@@ -144,7 +148,8 @@ static int scorecard_doc_add_figures(json_t *by_scope, const json_t *kpi)
 		json_t *scope = name ? json_object_get(by_scope, name) : NULL;
 		if (!scope)
 			continue; /* suppressed as a whole: no figure at all */
-		if (json_array_append_new(json_object_get(scope, "kpis"), scorecard_doc_figure(kpi, e)) < 0)
+		if (json_array_append_new(json_object_get(scope, "kpis"),
+					  scorecard_doc_figure(kpi, e)) < 0)
 			return -1;
 	}
 	return 0;
@@ -162,8 +167,9 @@ static void scorecard_doc_add_contributions(json_t *scope, const json_t *index)
 		json_array_foreach(figures, j, f) {
 			const char *id = json_string_value(json_object_get(f, "kpi"));
 			if (kpi && id && strcmp(kpi, id) == 0)
-				json_object_set_new(f, "contribution",
-						    scorecard_doc_number(json_object_get(c, "contribution")));
+				json_object_set_new(
+				    f, "contribution",
+				    scorecard_doc_number(json_object_get(c, "contribution")));
 		}
 	}
 }
@@ -183,16 +189,18 @@ static json_t *scorecard_doc_scopes(const json_t *card)
 		if (!scope || json_array_append_new(scopes, scope) < 0)
 			goto fail;
 		if (!json_is_true(json_object_get(scope, "suppressed")) &&
-		    json_object_set(by_scope, json_string_value(json_object_get(scope, "scope")), scope) < 0)
+		    json_object_set(by_scope, json_string_value(json_object_get(scope, "scope")),
+				    scope) < 0)
 			goto fail;
 	}
 	json_array_foreach(json_object_get(card, "kpis"), i, kpi) {
 		if (scorecard_doc_kpi_active(kpi) && scorecard_doc_add_figures(by_scope, kpi) < 0)
 			goto fail;
 	}
-	json_array_foreach(index_list, i, index)
+	json_array_foreach(index_list, i, index) {
 		if (!json_is_true(json_object_get(json_array_get(scopes, i), "suppressed")))
 			scorecard_doc_add_contributions(json_array_get(scopes, i), index);
+	}
 	json_decref(by_scope);
 	return scopes;
 
@@ -240,14 +248,17 @@ int scorecard_doc_check(const json_t *doc, char *errstr, size_t errstr_size)
 		return -1;
 	}
 	if (!json_is_integer(format) || json_integer_value(format) != SCORECARD_DOC_FORMAT) {
-		snprintf(errstr, errstr_size, "format is not %d; it was written by another version "
-			 "of advocacyd, so use the advocacyd of the running daemon", SCORECARD_DOC_FORMAT);
+		snprintf(errstr, errstr_size,
+			 "format is not %d; it was written by another version "
+			 "of advocacyd, so use the advocacyd of the running daemon",
+			 SCORECARD_DOC_FORMAT);
 		return -1;
 	}
 	if (!json_is_integer(json_object_get(doc, "computed_at")) ||
 	    !json_is_array(json_object_get(doc, "kpis")) ||
 	    !json_is_array(json_object_get(doc, "scopes"))) {
-		snprintf(errstr, errstr_size, "\"computed_at\", \"kpis\" or \"scopes\" is missing or "
+		snprintf(errstr, errstr_size,
+			 "\"computed_at\", \"kpis\" or \"scopes\" is missing or "
 			 "of the wrong type");
 		return -1;
 	}

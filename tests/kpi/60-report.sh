@@ -26,7 +26,7 @@
 # unreachable (exit 1, host:port named), for an unknown scope (exit 4) and
 # with an invalid --format (exit 2). It warns about an old scorecard and
 # another config version. Only one of the two daemons, the alert lease
-# holder, writes the key, with one SET per tick. The stored key holds no
+# holder, writes the key, with one SET per tick. The stored key contains no
 # employee id, alias, pseudonym or suppressed figure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

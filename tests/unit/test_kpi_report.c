@@ -71,9 +71,16 @@ static void fixture_kpi(fixture *f, size_t i, const char *id, size_t *behaviour,
 			kpi_aggregation agg, quadrant q, double weight, double target)
 {
 	f->kpis[i] = (config_kpi){
-	    .id = (char *)id, .name = (char *)id, .behaviours = behaviour, .n_behaviours = 1,
-	    .aggregation = agg, .window = W_7D, .quadrant = q, .indicator = INDICATOR_LEADING,
-	    .weight = weight, .target = target,
+	    .id = (char *)id,
+	    .name = (char *)id,
+	    .behaviours = behaviour,
+	    .n_behaviours = 1,
+	    .aggregation = agg,
+	    .window = W_7D,
+	    .quadrant = q,
+	    .indicator = INDICATOR_LEADING,
+	    .weight = weight,
+	    .target = target,
 	};
 }
 
@@ -89,7 +96,8 @@ static void fixture_tick(fixture *f)
 {
 	uint32_t big = roster_scope_find(f->roster, "team:Big");
 	uint32_t tiny = roster_scope_find(f->roster, "team:Tiny");
-	scorecard_doc_meta meta = {.computed_at_ms = NOW_MS, .config_version = "0123456789abcdef",
+	scorecard_doc_meta meta = {.computed_at_ms = NOW_MS,
+				   .config_version = "0123456789abcdef",
 				   .tick_interval_ms = 2000};
 	json_t *card;
 
@@ -118,13 +126,15 @@ static int setup(void **state)
 	f->windows[W_7D] = (config_window){.name = "7d", .length_ms = 7 * 86400000LL};
 	f->kudos[0] = B_KUDOS;
 	f->shares[0] = B_SHARES;
-	fixture_kpi(f, K_RATE, "kudos_rate", f->kudos, KPI_AGG_RATE, QUADRANT_LEARNING_GROWTH,
-		    0.4, 0.5);
+	fixture_kpi(f, K_RATE, "kudos_rate", f->kudos, KPI_AGG_RATE, QUADRANT_LEARNING_GROWTH, 0.4,
+		    0.5);
 	fixture_kpi(f, K_SHARES, "shares", f->shares, KPI_AGG_COUNT, QUADRANT_CUSTOMER, 0.6, 10);
-	fixture_kpi(f, K_COUNT, "kudos_count", f->kudos, KPI_AGG_COUNT, QUADRANT_LEARNING_GROWTH,
-		    0, 4);
-	f->cfg = (config){.behaviours = f->behaviours, .n_behaviours = N_BEHAVIOURS,
-			  .kpis = f->kpis, .n_kpis = N_KPIS};
+	fixture_kpi(f, K_COUNT, "kudos_count", f->kudos, KPI_AGG_COUNT, QUADRANT_LEARNING_GROWTH, 0,
+		    4);
+	f->cfg = (config){.behaviours = f->behaviours,
+			  .n_behaviours = N_BEHAVIOURS,
+			  .kpis = f->kpis,
+			  .n_kpis = N_KPIS};
 	f->cfg.windows.windows = f->windows;
 	f->cfg.windows.n_windows = N_WINDOWS;
 	f->cfg.privacy.min_group_size = MIN_GROUP;
@@ -198,8 +208,8 @@ static void test_doc_header_and_kpis(void **state)
 	assert_int_equal(json_array_size(kpis), N_KPIS);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(kpis, 1), "id")),
 			    "shares");
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(kpis, 1), "quadrant")), "customer");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(kpis, 1), "quadrant")),
+			    "customer");
 	assert_close(0.6, number(json_array_get(kpis, 1), "weight"));
 	assert_close(10, number(json_array_get(kpis, 1), "target"));
 	/* org, team:Big and team:Tiny, in roster order. */
@@ -402,8 +412,10 @@ static void test_doc_hand_card(void **state)
 	    "  {\"id\": \"c\", \"quadrant\": \"customer\", \"weight\": 0, \"target\": 1,"
 	    "   \"status\": \"active\", \"scopes\": [{\"scope\": \"org\", \"suppressed\": false,"
 	    "   \"value\": null}]},"
-	    "  {\"id\": \"old\", \"quadrant\": \"customer\", \"status\": \"retired\", \"scopes\": []}],"
-	    " \"scopes_index\": [{\"scope\": \"org\", \"scope_kind\": \"org\", \"suppressed\": false,"
+	    "  {\"id\": \"old\", \"quadrant\": \"customer\", \"status\": \"retired\", \"scopes\": "
+	    "[]}],"
+	    " \"scopes_index\": [{\"scope\": \"org\", \"scope_kind\": \"org\", \"suppressed\": "
+	    "false,"
 	    "  \"index\": 1, \"quadrants\": {\"financial\": 1, \"customer\": null},"
 	    "  \"contributions\": [{\"kpi\": \"a\", \"contribution\": 1}]}]}";
 	scorecard_doc_meta meta = {.computed_at_ms = 5000, .config_version = "v"};
@@ -435,8 +447,8 @@ static void test_doc_hand_card(void **state)
 static void test_doc_check_rejects(void **state)
 {
 	char err[256];
-	json_t *doc = json_pack("{s:i,s:i,s:[],s:[]}", "format", 2, "computed_at", 1, "kpis",
-				"scopes");
+	json_t *doc =
+	    json_pack("{s:i,s:i,s:[],s:[]}", "format", 2, "computed_at", 1, "kpis", "scopes");
 
 	assert_int_equal(scorecard_doc_check(doc, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "format is not 1"));
