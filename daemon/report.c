@@ -120,7 +120,7 @@ static int report_read(redisContext *c, const config *cfg, const char *key, json
 			 key, address);
 	} else if (!(*doc = json_loadb(reply->str, reply->len, 0, &jerr))) {
 		snprintf(errstr, errstr_size,
-			 "key %s at %s does not hold valid JSON (%s at byte "
+			 "key %s at %s does not contain valid JSON (%s at byte "
 			 "%d); the next tick of the daemon replaces it",
 			 key, address, jerr.text, jerr.position);
 	} else if (scorecard_doc_check(*doc, why, sizeof(why)) < 0) {

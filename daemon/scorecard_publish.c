@@ -6,6 +6,11 @@
  * GET /api/kpis serves, so the report and the admin API show the same
  * figures. Building it costs a few allocations per KPI and scope once per
  * tick, nothing per event.
+ *
+ * NOTE: for 12 KPIs over 2,000 scopes that is about 150 ms of the event
+ * loop per tick (best of 20 runs of a throwaway program on a shared 2-core
+ * VM), half of it in scorecard_to_json(). Writing the document straight
+ * from the scorecard's entries, in scorecard.c, would remove most of it.
  */
 #include "scorecard_publish.h"
 
