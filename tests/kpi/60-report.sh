@@ -135,7 +135,7 @@ d = json.loads(sys.argv[1])
 v = {k["kpi"]: k.get("value") for q in d["quadrants"] for k in q["kpis"]}
 sys.exit(0 if v == {"shares": 5, "contributions": 2, "recognition_rate": 6 / 11} else 1)' "$out"
 }
-lib_wait_for org_complete 60 ||
+lib_wait_for org_complete 120 ||
 	{ cat "$work/daemon1.log" "$work/daemon2.log"; lib_fail "the report never showed every event: rc=$rc $out $err"; }
 
 # ---------------------------------------------------------------- JSON against hand values
