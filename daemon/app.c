@@ -73,6 +73,7 @@
 #include "roster.h"
 #include "schema_registry.h"
 #include "scorecard.h"
+#include "scorecard_publish.h"
 #include "window.h"
 
 #define APP_MAX_PARTS 1024
@@ -1026,6 +1027,16 @@ static void app_kpi_cb(const kpi_update *u, void *opaque)
 		escalation_observe(a->escalation, u);
 }
 
+/*
+ * Stores the tick's scorecard for `advocacyd report`: on the alert lease
+ * holder only, once the start-up backlog is read (see scorecard_publish.h).
+ */
+static void app_publish_scorecard(app *a)
+{
+	if (a->caught_up && escalation_leader(a->escalation))
+		scorecard_publish(a->store, a->cfg, a->scorecard, a->tick_now_ms);
+}
+
 static void app_tick_read_cb(int status, void *opaque)
 {
 	app *a = opaque;
@@ -1048,6 +1059,7 @@ static void app_tick_read_cb(int status, void *opaque)
 		a->kpi_suppressed += suppressed;
 		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu bias_records=%zu",
 		          a->kpi_updates - updates, suppressed, bias_records);
+		app_publish_scorecard(a);
 	}
 	if (a->pending_cfg)
 		app_kick(a);  /* the reload waited for this tick */

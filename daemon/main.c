@@ -1,6 +1,6 @@
 /*
  * main.c - advocacyd's command line: run, check a config, forget a person,
- * backfill a Slack export, help, version.
+ * backfill a Slack export, print the scorecard report, help, version.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,6 +19,7 @@
 #include "forget.h"
 #include "log.h"
 #include "privacy.h"
+#include "report.h"
 
 static void main_usage(FILE *out)
 {
@@ -28,6 +29,7 @@ static void main_usage(FILE *out)
 	        "       advocacyd forget --config FILE --employee ID [--request-id TEXT]\n"
 	        "       advocacyd backfill --config FILE --export DIR [--topic TOPIC] [--dry-run]\n"
 	        "                          [--since DATE] [--until DATE]\n"
+	        "       advocacyd report --config FILE [--scope SCOPE] [--format table|json]\n"
 	        "       advocacyd --help | --version\n"
 	        "\n"
 	        "Reads collaboration and intranet events from Kafka, pseudonymizes them,\n"
@@ -63,11 +65,17 @@ static void main_usage(FILE *out)
 	        "      --dry-run            read and count, produce nothing\n"
 	        "      --since DATE         only events from DATE (YYYY-MM-DD, 00:00 UTC) on\n"
 	        "      --until DATE         only events up to the end of DATE (UTC)\n"
+	        "  report                   print the scorecard the daemon keeps in Redis for\n"
+	        "                           one scope: index, quadrant sub-indices, KPIs\n"
+	        "                           against targets, contributions. Takes --config and:\n"
+	        "      --scope SCOPE        org (default), department:NAME, team:NAME, ...\n"
+	        "      --format FORMAT      table (default) or json\n"
 	        "\n"
 	        "SIGHUP reloads FILE. SIGTERM or SIGINT finishes the current batch, commits\n"
 	        "and flushes within shutdown.drain_timeout; a second signal stops at once.\n"
 	        "Exit status: 0 stopped cleanly or done, 1 runtime failure, 2 usage error or\n"
-	        "invalid configuration, 3 stopped before the drain finished.\n"
+	        "invalid configuration, 3 stopped before the drain finished. report exits 3\n"
+	        "when Redis holds no scorecard yet and 4 when the scope is not in it.\n"
 	        "See advocacyd(8).\n");
 }
 
@@ -358,6 +366,75 @@ static int main_backfill(int argc, char **argv)
 	return main_backfill_with(config_path, &req);
 }
 
+static int main_report_with(const char *config_path, const report_request *req)
+{
+	config *cfg = NULL;
+	char err[1024];
+	int rc;
+
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "advocacyd report: %s\n", err);
+		return REPORT_INVALID;
+	}
+	rc = report_run(cfg, req, stdout, stderr, err, sizeof(err));
+	if (rc != REPORT_OK)
+		fprintf(stderr, "advocacyd report: %s\n", err);
+	config_free(cfg);
+	return rc;
+}
+
+/* advocacyd report --config FILE [--scope S] [--format table|json] */
+static int main_report(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "scope", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	report_request req = { .scope = "org", .format = REPORT_FORMAT_TABLE };
+	const char *config_path = NULL;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			req.scope = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0) {
+				req.format = REPORT_FORMAT_TABLE;
+			} else if (strcmp(optarg, "json") == 0) {
+				req.format = REPORT_FORMAT_JSON;
+			} else {
+				fprintf(stderr, "advocacyd report: invalid --format '%s'; use table "
+				        "or json\n", optarg);
+				return REPORT_INVALID;
+			}
+			break;
+		case 'h':
+			main_usage(stdout);
+			return REPORT_OK;
+		default:
+			main_usage(stderr);
+			return REPORT_INVALID;
+		}
+	}
+	if (optind < argc || !config_path) {
+		fprintf(stderr, "advocacyd report: %s; usage: advocacyd report --config FILE "
+		        "[--scope SCOPE] [--format table|json]\n",
+		        optind < argc ? "unexpected argument" : "--config is required");
+		return REPORT_INVALID;
+	}
+	req.now_ms = main_now_ms();
+	return main_report_with(config_path, &req);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -384,6 +461,8 @@ int main(int argc, char **argv)
 		return main_forget(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "backfill") == 0)
 		return main_backfill(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return main_report(argc - 1, argv + 1);
 
 	while ((opt = getopt_long(argc, argv, "c:l:hV", options, NULL)) != -1) {
 		switch (opt) {

@@ -57,8 +57,9 @@ grep -q '^COMMANDS$' "$LIB_TMP/page.txt" && grep -q '^ *forget ' "$LIB_TMP/page.
 for option in $(grep -v -e --log-format -e --help -e --version "$LIB_TMP/help.options"); do
 	if "$bin" "$option" x --help 2>&1 | grep -q "unrecognized option '$option"; then
 		if "$bin" forget "$option" x --help 2>&1 | grep -q "unrecognized option '$option" &&
-			"$bin" backfill "$option" x --help 2>&1 | grep -q "unrecognized option '$option"; then
-			lib_fail "--help lists $option, which neither advocacyd, forget nor backfill accepts"
+			"$bin" backfill "$option" x --help 2>&1 | grep -q "unrecognized option '$option" &&
+			"$bin" report "$option" x --help 2>&1 | grep -q "unrecognized option '$option"; then
+			lib_fail "--help lists $option, which neither advocacyd, forget, backfill nor report accepts"
 		fi
 	fi
 done
