@@ -2166,7 +2166,7 @@ static int config_check_enps_kpi(const config_map *m, const config_kpi *k)
 /* ------------------------------------------------------------------------ */
 /* kpis: formula, kind and unit                                              */
 
-/* Resolves the behaviour names read under kp into indices; a name listed twice is an error. */
+/* Resolves the behaviour names read under kp into indices. A name listed twice is an error. */
 static int config_resolve_behaviour_list(config_loader *ld, const char *kp, char **names, size_t n,
 					 size_t **out)
 {
@@ -2390,7 +2390,7 @@ static int config_map_short_form(const config_map *m, config_kpi *k)
 	return f->numerator == FORMULA_COUNT ? config_unit_coefficients(m->ld, sub, k) : 0;
 }
 
-/* Reads the short form; formula and the short form's keys exclude each other. */
+/* Reads the short form (behaviours, aggregation and window) and maps it onto the formula. */
 static int config_load_short_form(const config_map *m, config_kpi *k)
 {
 	int aggregation;

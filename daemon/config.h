@@ -146,7 +146,7 @@ typedef enum formula_term {
 /*
  * How a KPI's value is computed over its window, per scope:
  *   value = numerator / denominator * scale   (0 while the denominator is 0)
- * The numerator reads config_kpi.behaviours; an enps numerator is the whole
+ * The numerator reads config_kpi.behaviours. An enps numerator is the whole
  * eNPS score and takes no denominator. The short form of a KPI (behaviours,
  * aggregation, window) maps onto the same struct.
  */

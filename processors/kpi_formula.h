@@ -8,7 +8,7 @@
  * of the KPI's behaviours and the headcount. Where those figures come from
  * (Redis, the roster) is kpi.c's concern.
  *
- * Pure functions, no allocation; called once per (KPI, scope) and tick.
+ * Pure functions that allocate nothing, called once per (KPI, scope) and tick.
  */
 #ifndef ADVOCACY_KPI_FORMULA_H
 #define ADVOCACY_KPI_FORMULA_H

@@ -51,7 +51,7 @@ lib_start_devkafka advocacy.events:2 advocacy.roster:1 advocacy.kpi:1 \
 	advocacy.escalations:1 advocacy.dlq:1 advocacy.governance:1
 work=$LIB_TMP
 
-# The reference config, pointed at this stack; the catalog stays a file of its own.
+# The reference config, pointed at this stack. The catalog stays a file of its own.
 cp "$ADVOCACY_SOURCE_DIR/tests/fixtures/hmac.key" "$work/hmac.key"
 cp "$ADVOCACY_SOURCE_DIR/config/kpis.yaml" "$work/kpis.yaml"
 python3 - "$ADVOCACY_SOURCE_DIR/config/advocacyd.yaml" "$work/catalog.yaml" \

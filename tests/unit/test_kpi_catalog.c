@@ -4,7 +4,7 @@
  *
  * Each test writes a main config (config.yaml) and, where it needs one, a
  * catalog (kpis.yaml) into a temporary folder. An error test checks that the
- * message starts with the file that holds the mistake and the key path in
+ * message starts with the file that contains the mistake and the key path in
  * it, and that it says what to do.
  */
 #include <setjmp.h>
@@ -25,7 +25,7 @@
 
 #define KEY_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 
-/* A main config without kpis; each test adds kpis or kpi_catalog. */
+/* A main config without kpis. Each test adds kpis or kpi_catalog. */
 #define BASE                                                                                       \
 	"kafka:\n"                                                                                 \
 	"  bootstrap_servers: \"127.0.0.1:9092\"\n"                                                \
@@ -46,7 +46,7 @@
 	"  passive: {rules: [{kinds: [enps_passive]}]}\n"                                          \
 	"  detractor: {rules: [{kinds: [enps_detractor]}]}\n"
 #define CATALOG_KEY "kpi_catalog: kpis.yaml\n"
-/* The fields every KPI needs besides its id and formula; weight 1. */
+/* The fields every KPI needs besides its id and formula, with weight 1. */
 #define KPI_FIELDS "    quadrant: customer\n    indicator: lagging\n    weight: 1\n    target: 1\n"
 
 static char tmp_dir[256];
@@ -98,7 +98,7 @@ static int test_setup(void **state)
 	return 0;
 }
 
-/* Writes the main config and, unless catalog is NULL, the catalog; then loads. */
+/* Writes the main config and, unless catalog is NULL, the catalog, then loads them. */
 static int load(const char *main_text, const char *catalog, config **out)
 {
 	write_file(main_path, main_text);
@@ -196,7 +196,7 @@ static void test_catalog_errors_name_the_catalog(void **state)
 		     catalog_path, "kpis[0].formula.window: ", "required key");
 }
 
-/* A catalog change is a new config version; the same bytes give the same version. */
+/* A catalog change is a new config version, and the same bytes give the same version. */
 static void test_version_covers_catalog(void **state)
 {
 	const char *rate = catalog_with("    behaviours: [kudos]\n    aggregation: rate\n"
@@ -430,7 +430,7 @@ static void test_formula_values(void **state)
 			   1e-12);
 	/* Without reach the denominator is 0, so the value is 0. */
 	assert_true(kpi_formula_value(&cfg->kpis[0], count_from_table, no_reach, 0, 10) == 0);
-	/* 2.5 x 30 + 0.004 x 1500 = 75 + 6 = 81; no denominator, so headcount 0 does not matter */
+	/* 2.5 x 30 + 0.004 x 1500 = 75 + 6 = 81. Without a denominator, headcount 0 does not matter. */
 	assert_float_equal(kpi_formula_value(&cfg->kpis[1], count_from_table, counts, 0, 0), 81,
 			   1e-12);
 	/* 4 contributors of 16 people */
