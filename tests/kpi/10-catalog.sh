@@ -5,7 +5,9 @@
 # A crafted roster and event set goes in. Every default KPI is checked on the
 # KPI topic against the values worked out by hand below, for the org and for
 # team:North, and team:South is checked to be suppressed. GET /api/kpis is
-# checked to show the catalog fields.
+# checked to show the catalog fields. Last, an edit of the catalog file and a
+# SIGHUP give a new config version, a governance record naming the changed
+# KPI and field, and the new value.
 #
 # Roster: team North (department Sales) is N1..N6, team South (department
 # Ops) is S1..S4, so the org has 10 people. The shipped min_group_size of 5
@@ -194,5 +196,31 @@ assert api["earned_media_value"]["formula"].startswith(
     api["earned_media_value"]
 assert api["enps"]["formula"] == "enps(enps_promoter, enps_passive, enps_detractor) over 28d"
 assert api["peer_recognition_rate"]["aggregation"] == "rate"
+EOF
+# A reload reads the catalog again: a new cost per LinkedIn click (2.00 to
+# 3.00) is a new config version whose governance record lists
+# earned_media_value as changed in its formula, and the value follows:
+# org 158.5 + 40 x 1.00 = 198.5, North 152 + 40 = 192.
+sed -i 's/^          share_clicks_linkedin: 2.00$/          share_clicks_linkedin: 3.00/' \
+	"$work/kpis.yaml"
+grep -q 'share_clicks_linkedin: 3.00' "$work/kpis.yaml" || lib_fail "the catalog edit did not apply"
+kill -HUP "${LIB_PIDS[-1]}"
+lib_wait_for "read_kpis && expect_kpi earned_media_value org 7d value 198.5" 30 ||
+	{ cat "$work/daemon.log"; lib_fail "the reloaded catalog never changed earned_media_value"; }
+expect_kpi earned_media_value team:North 7d value 192
+governance() {
+	kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.governance -e -q -f '%s\n' >"$work/governance.jsonl"
+	[ "$(grep -c config_applied "$work/governance.jsonl")" -ge 2 ]
+}
+lib_wait_for governance 30 || lib_fail "no governance record of the reload"
+python3 - "$work/governance.jsonl" <<'EOF' || lib_fail "the governance record of the catalog change is wrong"
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1]) if "config_applied" in line]
+first, second = records[0], records[-1]
+assert second["previous_version"] == first["config_version"], (first, second)
+assert second["config_version"] != first["config_version"], second
+changed = {item["id"]: item["fields"] for item in second["kpis"]["changed"]}
+assert changed == {"earned_media_value": ["formula"]}, second["kpis"]
+assert second["kpis"]["added"] == [] and second["kpis"]["removed"] == [], second["kpis"]
 EOF
 lib_log "KPI catalog test passed"
