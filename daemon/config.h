@@ -15,8 +15,8 @@
  * holds it. The privacy module reads the key.
  *
  * cfg->version identifies the file's bytes (the first 16 hex digits of their
- * SHA-256), so two instances or a reload can tell whether they run the same
- * configuration. KPIs and threshold rules carry an optional owner (a team or
+ * SHA-256, or with kpi_catalog of the two files' digests), so two instances
+ * or a reload can tell whether they run the same configuration. KPIs and threshold rules carry an optional owner (a team or
  * role responsible for them, never a person's e-mail) and rationale for the
  * governance trail; a retired KPI stays in the file but is never computed.
  */
