@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "catalog.h"
 #include "classify.h"
 #include "config.h"
 #include "event.h"
@@ -444,6 +445,56 @@ static void test_formula_values(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Governance summary                                                        */
+
+/* Returns the field names listed as changed for KPI id in record. */
+static const json_t *changed_fields(const json_t *record, const char *id)
+{
+	const json_t *changed = json_object_get(json_object_get(record, "kpis"), "changed");
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(changed, i, item)
+		if (strcmp(json_string_value(json_object_get(item, "id")), id) == 0)
+			return json_object_get(item, "fields");
+	fail_msg("KPI %s is not listed as changed", id);
+	return NULL;
+}
+
+/* The summary digests formula, kind and unit, so a change to one is named. */
+static void test_summary_names_catalog_fields(void **state)
+{
+	config *before = load_valid(BASE CATALOG_KEY,
+				    catalog_with("    formula: {numerator: {count: [kudos]}, "
+						 "denominator: headcount, window: 7d}\n"
+						 "    unit: per person per week\n"));
+	config *after = load_valid(BASE CATALOG_KEY,
+				   catalog_with("    formula: {numerator: {count: [kudos]}, "
+						"denominator: headcount, window: 7d}\n"
+						"    unit: per person\n    kind: passive\n"));
+	json_t *old = catalog_summary(before), *next = catalog_summary(after);
+	const json_t *fields = json_object_get(json_object_get(old, "k:k"), "fields");
+	json_t *record;
+
+	(void)state;
+	assert_non_null(json_object_get(fields, "formula"));
+	assert_non_null(json_object_get(fields, "kind"));
+	assert_non_null(json_object_get(fields, "unit"));
+	record = catalog_record(old, before->version, next, after->version,
+				"2026-03-01T00:00:00.000Z", "test/1");
+	assert_non_null(record);
+	fields = changed_fields(record, "k");
+	assert_int_equal(json_array_size(fields), 2);
+	assert_string_equal(json_string_value(json_array_get(fields, 0)), "kind");
+	assert_string_equal(json_string_value(json_array_get(fields, 1)), "unit");
+	json_decref(record);
+	json_decref(old);
+	json_decref(next);
+	config_free(before);
+	config_free(after);
+}
+
+/* ------------------------------------------------------------------------ */
 /* networks                                                                  */
 
 /* Classifies a share_clicks event on network (NULL: none) and returns the hits. */
@@ -493,6 +544,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_formula_errors, test_setup),
 	    cmocka_unit_test_setup(test_disparity_needs_headcount, test_setup),
 	    cmocka_unit_test_setup(test_formula_values, test_setup),
+	    cmocka_unit_test_setup(test_summary_names_catalog_fields, test_setup),
 	    cmocka_unit_test_setup(test_networks_filter, test_setup),
 	};
 
