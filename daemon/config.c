@@ -2508,6 +2508,8 @@ const char *config_formula_text(const config *cfg, const config_kpi *k, char *bu
 	static const char *const numerator_names[] = {"", "", "count", "people", "enps"};
 	size_t used = 0;
 
+	if (f->text)
+		return f->text;
 	if (size == 0)
 		return buf;
 	buf[0] = '\0';
@@ -2525,6 +2527,26 @@ const char *config_formula_text(const config *cfg, const config_kpi *k, char *bu
 		config_text_append(buf, size, &used, " x %g", f->scale);
 	config_text_append(buf, size, &used, " over %s", cfg->windows.windows[k->window].name);
 	return buf;
+}
+
+/* Stores the formula's text in k->formula.text, in a buffer sized to fit it whole. */
+static int config_store_formula_text(config_loader *ld, const char *kp, const config *cfg,
+				     config_kpi *k)
+{
+	const config_formula *f = &k->formula;
+	/* Room for the widest number (%g), its " x " and " + " per term, and the parts. */
+	size_t size = 64 + strlen(cfg->windows.windows[k->window].name);
+
+	for (size_t i = 0; i < k->n_behaviours; i++)
+		size += strlen(cfg->behaviours[k->behaviours[i]].id) + 32;
+	for (size_t i = 0; i < f->n_denominator_behaviours; i++)
+		size += strlen(cfg->behaviours[f->denominator_behaviours[i]].id) + 2;
+	char *text = config_alloc(ld, kp, size, 1);
+	if (!text)
+		return -1;
+	config_formula_text(cfg, k, text, size);
+	k->formula.text = text;
+	return 0;
 }
 
 static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const char *kp, size_t ki,
@@ -2550,7 +2572,8 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_number(&m, "weight", true, 0, 0, &k->weight) < 0 ||
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
 		return -1;
-	if (config_check_enps_kpi(&m, k) < 0 || config_load_kpi_kind_unit(&m, k) < 0)
+	if (config_check_enps_kpi(&m, k) < 0 || config_load_kpi_kind_unit(&m, k) < 0 ||
+	    config_store_formula_text(ld, kp, ld->cfg, k) < 0)
 		return -1;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;
@@ -3689,6 +3712,7 @@ static void config_free_kpi(config_kpi *k)
 	free(k->behaviours);
 	free(k->formula.coefficients);
 	free(k->formula.denominator_behaviours);
+	free(k->formula.text);
 	free(k->unit);
 	free(k->id);
 	free(k->name);

@@ -157,6 +157,8 @@ typedef struct config_formula {
 	size_t *denominator_behaviours; /* FORMULA_COUNT: indices into config.behaviours */
 	size_t n_denominator_behaviours;
 	double scale;                /* the ratio times this, e.g. 100 for percent; default 1 */
+	char *text;                  /* the formula as one line, set at load (see
+	                              * config_formula_text) */
 } config_formula;
 
 /* Whether a KPI counts what people do or how others respond to it. */
@@ -376,7 +378,8 @@ typedef struct config {
 /*
  * Loads and validates the file at path. On success returns 0 and sets *out,
  * which the caller frees with config_free(). On failure returns -1, leaves
- * *out NULL and writes "PATH: KEY.PATH: problem" into errstr.
+ * *out NULL and writes "PATH: KEY.PATH: problem" into errstr. PATH is path,
+ * or the KPI catalog that kpi_catalog names when the problem is inside it.
  */
 int config_load(const char *path, config **out, char *errstr, size_t errstr_size);
 
@@ -409,8 +412,10 @@ const char *config_indicator_name(indicator i);
 const char *config_aggregation_name(kpi_aggregation a);
 const char *config_kpi_kind_name(kpi_kind k);
 /*
- * Writes the KPI's formula as one line of text into buf, e.g.
- * "count(recognition_given) / headcount over 7d", and returns buf.
+ * Returns the KPI's formula as one line of text, e.g.
+ * "count(recognition_given) / headcount over 7d": the text stored at load
+ * (buf is then unused), or for a KPI built without config_load, the text
+ * written into buf and cut at size bytes.
  */
 const char *config_formula_text(const config *cfg, const config_kpi *k, char *buf, size_t size);
 const char *config_scope_kind_name(scope_kind k);

@@ -221,7 +221,7 @@ static json_t *scorecard_behaviours_json(const config *cfg, const config_kpi *k)
 /* Adds the catalog fields that define the KPI: formula, kind, unit, owner and rationale. */
 static int scorecard_catalog_json(json_t *o, const config *cfg, const config_kpi *kpi)
 {
-	char formula[512];
+	char formula[512]; /* for KPIs built without config_load only */
 	int rc = 0;
 
 	rc |= json_object_set_new(o, "formula",
