@@ -488,6 +488,23 @@ static void test_summary_names_catalog_fields(void **state)
 	assert_string_equal(json_string_value(json_array_get(fields, 0)), "kind");
 	assert_string_equal(json_string_value(json_array_get(fields, 1)), "unit");
 	json_decref(record);
+
+	/* A scale of 100 changes the formula and, from rate, the aggregation name. */
+	config_free(after);
+	after = load_valid(BASE CATALOG_KEY,
+			   catalog_with("    formula: {numerator: {count: [kudos]}, "
+					"denominator: headcount, scale: 100, window: 7d}\n"
+					"    unit: per person per week\n"));
+	json_decref(next);
+	next = catalog_summary(after);
+	record = catalog_record(old, before->version, next, after->version,
+				"2026-03-01T00:00:00.000Z", "test/1");
+	assert_non_null(record);
+	fields = changed_fields(record, "k");
+	assert_int_equal(json_array_size(fields), 2);
+	assert_string_equal(json_string_value(json_array_get(fields, 0)), "aggregation");
+	assert_string_equal(json_string_value(json_array_get(fields, 1)), "formula");
+	json_decref(record);
 	json_decref(old);
 	json_decref(next);
 	config_free(before);
