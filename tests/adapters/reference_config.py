@@ -18,7 +18,7 @@ import yaml
 
 
 def inline_catalog(cfg, reference):
-    """Moves the KPIs of the file kpi_catalog names into cfg, so OUT stands alone."""
+    """Moves the KPIs of the file kpi_catalog names into cfg, so OUT is self-contained."""
     catalog = cfg.pop("kpi_catalog", None)
     if catalog is None:
         return

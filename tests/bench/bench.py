@@ -50,7 +50,7 @@ def cmd_config(a):
         cfg = yaml.safe_load(f)
     catalog = cfg.pop("kpi_catalog", None)
     if catalog is not None:
-        # The bench config stands alone: the catalog's KPIs go inline.
+        # The bench config is self-contained: the catalog's KPIs go inline.
         with open(os.path.join(os.path.dirname(os.path.abspath(a.reference)), catalog)) as f:
             cfg["kpis"] = yaml.safe_load(f)["kpis"]
     cfg["kafka"]["bootstrap_servers"] = a.brokers

@@ -7,9 +7,9 @@
  * "key_file: hmac.key" can load, and kpis.yaml, a link to the shipped KPI
  * catalog, so that seeds naming "kpi_catalog: kpis.yaml" reach the KPIs.
  * Checks: config_load() returns 0 with a config or -1 with none and an error
- * that starts with the file name (or, for an input that names kpi_catalog,
- * with the catalog's path); loading the same file again must give the same
- * outcome. The loader opens the files a
+ * that starts with the file name. For an input that names kpi_catalog, the
+ * error may start with the catalog's path instead. Loading the same file
+ * again must give the same outcome. The loader opens the files a
  * config names (key file, time zones), so a fuzzed config may point it at any
  * path. It only opens and checks such files and never writes them.
  */

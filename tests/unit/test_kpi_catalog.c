@@ -5,7 +5,7 @@
  * Each test writes a main config (config.yaml) and, where it needs one, a
  * catalog (kpis.yaml) into a temporary folder. An error test checks that the
  * message starts with the file that contains the mistake and the key path in
- * it, and that it says what to do.
+ * it, and that it tells the user what to do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
