@@ -62,6 +62,8 @@
 #define CONFIG_MIN_SAMPLE 3
 #define CONFIG_MIN_RESPONDENTS 3 /* privacy.min_respondents, at least */
 #define CONFIG_SOURCE_MAX 200
+#define CONFIG_UNIT_MAX 40
+#define CONFIG_DIGEST_SIZE 32 /* SHA-256 */
 
 /* Characters allowed in ids that end up in Redis keys and message keys. */
 #define CONFIG_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -75,6 +77,10 @@ typedef struct config_loader {
 	config *cfg;
 	char *errstr;
 	size_t errstr_size;
+	unsigned char digest[CONFIG_DIGEST_SIZE]; /* SHA-256 of the file's bytes */
+	bool is_catalog;   /* path is the KPI catalog named by kpi_catalog */
+	bool has_catalog;  /* the main file named a catalog; catalog_digest is set */
+	unsigned char catalog_digest[CONFIG_DIGEST_SIZE];
 } config_loader;
 
 /* ------------------------------------------------------------------------ */
@@ -88,6 +94,11 @@ static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
 static const char *const config_aggregations[] = {"count", "contributors", "rate", "participation",
 						  "enps", "retention", "retention_gap", NULL};
+/* Names of kpi_aggregation in enum order: the short form's names and "formula". */
+static const char *const config_aggregation_names[] = {
+    "count", "contributors", "rate", "participation", "enps", "retention", "retention_gap",
+    "formula", NULL};
+static const char *const config_kpi_kinds[] = {"active", "passive", NULL};
 static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth", NULL};
 static const char *const config_indicators[] = {"leading", "lagging", NULL};
@@ -121,7 +132,12 @@ const char *config_indicator_name(indicator i)
 
 const char *config_aggregation_name(kpi_aggregation a)
 {
-	return config_enum_name(config_aggregations, 7, (int)a);
+	return config_enum_name(config_aggregation_names, 8, (int)a);
+}
+
+const char *config_kpi_kind_name(kpi_kind k)
+{
+	return config_enum_name(config_kpi_kinds, 2, (int)k);
 }
 
 const char *config_scope_kind_name(scope_kind k)
@@ -1442,7 +1458,7 @@ static int config_load_rule(config_loader *ld, const yaml_node_t *item, const ch
 	static const char *const keys[] = {
 	    "kinds",  "sources", "channels",	     "reactions",	 "requires_targets",
 	    "credit", "effect",	 "requires_consent", "amount_attribute", "amount_max",
-	    NULL};
+	    "networks", NULL};
 	config_rule *r = &((config_behaviour *)opaque)->rules[i];
 	int credit, effect;
 	config_map m;
@@ -1452,6 +1468,7 @@ static int config_load_rule(config_loader *ld, const yaml_node_t *item, const ch
 	    config_read_list(&m, "sources", false, &r->sources, &r->n_sources) < 0 ||
 	    config_read_list(&m, "channels", false, &r->channels, &r->n_channels) < 0 ||
 	    config_read_list(&m, "reactions", false, &r->reactions, &r->n_reactions) < 0 ||
+	    config_read_list(&m, "networks", false, &r->networks, &r->n_networks) < 0 ||
 	    config_read_bool(&m, "requires_targets", false, &r->requires_targets) < 0 ||
 	    config_read_enum(&m, "credit", config_credits, CREDIT_ACTOR, &credit) < 0 ||
 	    config_read_enum(&m, "effect", config_effects, 0, &effect) < 0)
@@ -1741,13 +1758,13 @@ static int config_check_rule_kpi(const config_map *m, const config_kpi *k,
 		    "deviation is a percentage of the KPI's target, and the target "
 		    "of KPI '%s' is 0; use condition threshold with a value instead",
 		    k->id);
-	if (t->condition == ALERT_COND_DISPARITY && k->aggregation != KPI_AGG_RATE &&
-	    k->aggregation != KPI_AGG_PARTICIPATION)
+	if (t->condition == ALERT_COND_DISPARITY && k->formula.denominator != FORMULA_HEADCOUNT)
 		return config_error(
 		    m->ld, sub,
 		    "disparity compares segments of different sizes, so it needs a "
 		    "KPI divided by headcount, but KPI '%s' has aggregation %s; put "
-		    "the rule on a rate or participation KPI",
+		    "the rule on a rate or participation KPI, or a formula with "
+		    "denominator headcount",
 		    k->id, config_aggregation_name(k->aggregation));
 	return 0;
 }
@@ -2234,16 +2251,425 @@ static int config_resolve_kpi_splits(config_loader *ld)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* kpis: formula, kind and unit                                              */
+
+/* Resolves the behaviour names read under kp into indices. A name listed twice is an error. */
+static int config_resolve_behaviour_list(config_loader *ld, const char *kp, char **names, size_t n,
+					 size_t **out)
+{
+	char item_kp[CONFIG_PATH_MAX];
+
+	*out = config_alloc(ld, kp, n, sizeof **out);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		long found = config_find_behaviour(ld->cfg, names[i]);
+		config_path_index(item_kp, kp, i);
+		if (found < 0)
+			return config_unknown_behaviour(ld, item_kp, names[i]);
+		for (size_t j = 0; j < i; j++)
+			if ((*out)[j] == (size_t)found)
+				return config_error(ld, item_kp,
+						    "behaviour '%s' is listed twice; list it once",
+						    names[i]);
+		(*out)[i] = (size_t)found;
+	}
+	return 0;
+}
+
+/* Reads the list of behaviour ids under key into indices (*out, *n_out). */
+static int config_read_behaviour_list(const config_map *m, const char *key, size_t **out,
+				      size_t *n_out)
+{
+	char sub[CONFIG_PATH_MAX];
+	char **names = NULL;
+	size_t n_names = 0;
+	int rc;
+
+	config_path_key(sub, m->kp, key);
+	rc = config_read_list(m, key, true, &names, &n_names);
+	if (rc == 0)
+		rc = config_resolve_behaviour_list(m->ld, sub, names, n_names, out);
+	if (rc == 0)
+		*n_out = n_names;
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* Gives every numerator behaviour the coefficient 1. */
+static int config_unit_coefficients(config_loader *ld, const char *kp, config_kpi *k)
+{
+	k->formula.coefficients = config_alloc(ld, kp, k->n_behaviours, sizeof(double));
+	if (!k->formula.coefficients)
+		return -1;
+	for (size_t i = 0; i < k->n_behaviours; i++)
+		k->formula.coefficients[i] = 1.0;
+	return 0;
+}
+
+/* Reads numerator.weighted_count: a map of behaviour id to its coefficient. */
+static int config_load_weighted_count(const config_map *numerator, config_kpi *k)
+{
+	config_loader *ld = numerator->ld;
+	char item_kp[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(numerator, "weighted_count", true, NULL, &m) < 0)
+		return -1;
+	if (config_map_size(m.node) == 0)
+		return config_error(ld, m.kp,
+				    "must map at least one behaviour to its coefficient, e.g. "
+				    "{share_clicks: 0.5}");
+	k->n_behaviours = config_map_size(m.node);
+	k->behaviours = config_alloc(ld, m.kp, k->n_behaviours, sizeof *k->behaviours);
+	k->formula.coefficients = config_alloc(ld, m.kp, k->n_behaviours, sizeof(double));
+	if (!k->behaviours || !k->formula.coefficients)
+		return -1;
+	for (size_t i = 0; i < k->n_behaviours; i++) {
+		const char *id = config_text(config_node(ld, m.node->data.mapping.pairs.start[i].key));
+		long found = config_find_behaviour(ld->cfg, id);
+		config_path_key(item_kp, m.kp, id);
+		if (found < 0)
+			return config_unknown_behaviour(ld, item_kp, id);
+		k->behaviours[i] = (size_t)found;
+		if (config_read_number(&m, id, true, 0, -INFINITY, &k->formula.coefficients[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads formula.numerator: exactly one of count, people, weighted_count and enps. */
+static int config_load_numerator(const config_map *formula, config_kpi *k)
+{
+	static const char *const keys[] = {"count", "people", "weighted_count", "enps", NULL};
+	config_loader *ld = formula->ld;
+	char sub[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(formula, "numerator", true, keys, &m) < 0)
+		return -1;
+	if (m.node->type != YAML_MAPPING_NODE || config_map_size(m.node) != 1)
+		return config_error(ld, m.kp,
+				    "give exactly one of count, people, weighted_count and enps, "
+				    "e.g. {count: [recognition_given]}");
+	const char *key = config_text(config_node(ld, m.node->data.mapping.pairs.start[0].key));
+	config_path_key(sub, m.kp, key);
+	if (strcmp(key, "weighted_count") == 0) {
+		k->formula.numerator = FORMULA_COUNT;
+		return config_load_weighted_count(&m, k);
+	}
+	if (config_read_behaviour_list(&m, key, &k->behaviours, &k->n_behaviours) < 0)
+		return -1;
+	if (strcmp(key, "people") == 0) {
+		k->formula.numerator = FORMULA_PEOPLE;
+		return 0;
+	}
+	if (strcmp(key, "enps") == 0) {
+		k->formula.numerator = FORMULA_ENPS;
+		if (k->n_behaviours != 3)
+			return config_error(ld, sub,
+					    "enps needs exactly three behaviours, in this order: "
+					    "promoters, passives, detractors (got %zu)",
+					    k->n_behaviours);
+		return 0;
+	}
+	k->formula.numerator = FORMULA_COUNT;
+	return config_unit_coefficients(ld, sub, k);
+}
+
+/* Reads formula.denominator: headcount, none (the default) or {count: [...]}. */
+static int config_load_denominator(const config_map *formula, config_kpi *k)
+{
+	static const char *const keys[] = {"count", NULL};
+	static const char *const names[] = {"none", "headcount", NULL};
+	config_formula *f = &k->formula;
+	char sub[CONFIG_PATH_MAX];
+	yaml_node_t *n;
+	config_map m;
+	int found = config_lookup(formula, "denominator", false, &n, sub);
+
+	f->denominator = FORMULA_NONE;
+	if (found < 0)
+		return -1;
+	if (found && n->type == YAML_SCALAR_NODE) {
+		int which;
+		if (config_read_enum(formula, "denominator", names, 0, &which) < 0)
+			return -1;
+		f->denominator = which == 1 ? FORMULA_HEADCOUNT : FORMULA_NONE;
+	} else if (found) {
+		if (config_open(formula->ld, n, sub, keys, &m) < 0 ||
+		    config_read_behaviour_list(&m, "count", &f->denominator_behaviours,
+					       &f->n_denominator_behaviours) < 0)
+			return -1;
+		f->denominator = FORMULA_COUNT;
+	}
+	if (f->numerator == FORMULA_ENPS && f->denominator != FORMULA_NONE)
+		return config_error(formula->ld, sub,
+				    "an enps numerator is the whole score (its responses are the "
+				    "denominator); remove denominator");
+	return 0;
+}
+
+/* Reads the formula form: formula {numerator, denominator, scale, window}. */
+static int config_load_formula(const config_map *kpi, config_kpi *k)
+{
+	static const char *const keys[] = {"numerator", "denominator", "scale", "window", NULL};
+	char sub[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(kpi, "formula", true, keys, &m) < 0 ||
+	    config_load_numerator(&m, k) < 0 || config_load_denominator(&m, k) < 0 ||
+	    config_read_number(&m, "scale", false, 1, -INFINITY, &k->formula.scale) < 0 ||
+	    config_load_kpi_window(&m, k) < 0)
+		return -1;
+	config_path_key(sub, m.kp, "scale");
+	if (k->formula.scale <= 0)
+		return config_error(m.ld, sub, "must be above 0, e.g. 100 for a percentage");
+	if (k->formula.numerator == FORMULA_ENPS && k->formula.scale != 1)
+		return config_error(m.ld, sub,
+				    "an enps numerator is a score from -100 to 100; remove scale");
+	return 0;
+}
+
+/* The short form's name of the formula, or KPI_AGG_FORMULA when it has none. */
+static kpi_aggregation config_formula_aggregation(const config_kpi *k)
+{
+	const config_formula *f = &k->formula;
+	bool plain = f->scale == 1;
+
+	if (f->numerator == FORMULA_ENPS)
+		return KPI_AGG_ENPS;
+	for (size_t i = 0; f->numerator == FORMULA_COUNT && i < k->n_behaviours; i++)
+		plain = plain && f->coefficients[i] == 1;
+	if (!plain || f->denominator == FORMULA_COUNT)
+		return KPI_AGG_FORMULA;
+	if (f->numerator == FORMULA_PEOPLE)
+		return f->denominator == FORMULA_HEADCOUNT ? KPI_AGG_PARTICIPATION
+							   : KPI_AGG_CONTRIBUTORS;
+	return f->denominator == FORMULA_HEADCOUNT ? KPI_AGG_RATE : KPI_AGG_COUNT;
+}
+
+/* Maps the short form (behaviours, aggregation, window) onto the formula. */
+static int config_map_short_form(const config_map *m, config_kpi *k)
+{
+	config_formula *f = &k->formula;
+	char sub[CONFIG_PATH_MAX];
+
+	f->scale = 1;
+	f->denominator = FORMULA_NONE;
+	switch (k->aggregation) {
+	case KPI_AGG_ENPS:
+		f->numerator = FORMULA_ENPS;
+		return 0;
+	case KPI_AGG_RETENTION:
+	case KPI_AGG_RETENTION_GAP:
+		/* Read from departures and headcount history, not behaviours. */
+		f->numerator = FORMULA_NONE;
+		return 0;
+	case KPI_AGG_CONTRIBUTORS:
+	case KPI_AGG_PARTICIPATION:
+		f->numerator = FORMULA_PEOPLE;
+		break;
+	default:
+		f->numerator = FORMULA_COUNT;
+		break;
+	}
+	if (k->aggregation == KPI_AGG_RATE || k->aggregation == KPI_AGG_PARTICIPATION)
+		f->denominator = FORMULA_HEADCOUNT;
+	config_path_key(sub, m->kp, "behaviours");
+	return f->numerator == FORMULA_COUNT ? config_unit_coefficients(m->ld, sub, k) : 0;
+}
+
+/* Reads the short form (behaviours, aggregation and window) and maps it onto the formula. */
+static int config_load_short_form(const config_map *m, config_kpi *k)
+{
+	int aggregation;
+
+	if (config_load_kpi_behaviours(m, k) < 0 ||
+	    config_read_enum(m, "aggregation", config_aggregations, -1, &aggregation) < 0 ||
+	    config_load_kpi_window(m, k) < 0)
+		return -1;
+	k->aggregation = (kpi_aggregation)aggregation;
+	return config_map_short_form(m, k);
+}
+
+/* Loads the KPI's formula from either form and sets its aggregation name. */
+static int config_load_kpi_definition(const config_map *m, config_kpi *k)
+{
+	static const char *const short_keys[] = {"behaviours", "aggregation", "window", NULL};
+
+	if (!config_map_find(m, "formula"))
+		return config_load_short_form(m, k);
+	for (size_t i = 0; short_keys[i]; i++) {
+		char sub[CONFIG_PATH_MAX];
+		config_path_key(sub, m->kp, short_keys[i]);
+		if (config_map_find(m, short_keys[i]))
+			return config_error(m->ld, sub,
+					    "is part of the short form, and this KPI has a "
+					    "formula; give either formula or behaviours, "
+					    "aggregation and window");
+	}
+	if (config_load_formula(m, k) < 0)
+		return -1;
+	k->aggregation = config_formula_aggregation(k);
+	return 0;
+}
+
+/* The unit a KPI gets when none is written, from its formula. */
+static const char *config_default_unit(const config_kpi *k)
+{
+	switch (k->aggregation) {
+	case KPI_AGG_COUNT:
+		return "count";
+	case KPI_AGG_CONTRIBUTORS:
+		return "people";
+	case KPI_AGG_RATE:
+		return "per person";
+	case KPI_AGG_PARTICIPATION:
+		return "share of headcount";
+	case KPI_AGG_ENPS:
+		return "score from -100 to 100";
+	case KPI_AGG_RETENTION:
+		return "share of mean headcount";
+	case KPI_AGG_RETENTION_GAP:
+		return "difference of retention shares";
+	case KPI_AGG_FORMULA:
+		break;
+	}
+	return k->formula.scale == 100 ? "%" : "ratio";
+}
+
+/* Reads kind (default active) and unit (default from the formula, at most 40 bytes). */
+static int config_load_kpi_kind_unit(const config_map *m, config_kpi *k)
+{
+	char sub[CONFIG_PATH_MAX];
+	int kind;
+
+	if (config_read_enum(m, "kind", config_kpi_kinds, KPI_KIND_ACTIVE, &kind) < 0 ||
+	    config_read_string(m, "unit", false, config_default_unit(k), &k->unit) < 0)
+		return -1;
+	k->kind = (kpi_kind)kind;
+	config_path_key(sub, m->kp, "unit");
+	if (strlen(k->unit) > CONFIG_UNIT_MAX)
+		return config_error(m->ld, sub, "is %zu bytes long; keep it to at most %d",
+				    strlen(k->unit), CONFIG_UNIT_MAX);
+	if (strpbrk(k->unit, "\r\n"))
+		return config_error(m->ld, sub, "spans several lines; write it on one line");
+	return 0;
+}
+
+/* Appends fmt to buf at *used, as config_list_append does for lists. */
+__attribute__((format(printf, 4, 5))) static void config_text_append(char *buf, size_t size,
+								    size_t *used, const char *fmt,
+								    ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, size - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used = *used + (size_t)n < size ? *used + (size_t)n : size;
+}
+
+/* Appends "name(b1, b2)" or, with coefficients other than 1, "(c1 x b1 + c2 x b2)". */
+static void config_term_text(const config *cfg, const char *name, const size_t *behaviours,
+			     const double *coefficients, size_t n, char *buf, size_t size,
+			     size_t *used)
+{
+	bool weighted = false;
+
+	for (size_t i = 0; coefficients && i < n; i++)
+		weighted = weighted || coefficients[i] != 1;
+	config_text_append(buf, size, used, "%s(", weighted ? "" : name);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = cfg->behaviours[behaviours[i]].id;
+		if (weighted)
+			config_text_append(buf, size, used, "%s%g x %s", i ? " + " : "",
+					   coefficients[i], id);
+		else
+			config_text_append(buf, size, used, "%s%s", i ? ", " : "", id);
+	}
+	config_text_append(buf, size, used, ")");
+}
+
+const char *config_formula_text(const config *cfg, const config_kpi *k, char *buf, size_t size)
+{
+	const config_formula *f = &k->formula;
+	static const char *const numerator_names[] = {"", "", "count", "people", "enps"};
+	size_t used = 0;
+
+	if (f->text)
+		return f->text;
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	if (k->aggregation == KPI_AGG_RETENTION) {
+		config_text_append(buf, size, &used, "1 - departures / mean headcount over %s",
+				   cfg->windows.windows[k->window].name);
+		return buf;
+	}
+	if (k->aggregation == KPI_AGG_RETENTION_GAP) {
+		config_text_append(buf, size, &used,
+				   "retention(upper teams by %s) - retention(lower teams) over %s",
+				   k->split_by_id ? k->split_by_id : "?",
+				   cfg->windows.windows[k->window].name);
+		return buf;
+	}
+	config_term_text(cfg, numerator_names[f->numerator], k->behaviours,
+			 f->numerator == FORMULA_COUNT ? f->coefficients : NULL, k->n_behaviours, buf,
+			 size, &used);
+	if (f->denominator == FORMULA_HEADCOUNT)
+		config_text_append(buf, size, &used, " / headcount");
+	if (f->denominator == FORMULA_COUNT) {
+		config_text_append(buf, size, &used, " / ");
+		config_term_text(cfg, "count", f->denominator_behaviours, NULL,
+				 f->n_denominator_behaviours, buf, size, &used);
+	}
+	if (f->scale != 1)
+		config_text_append(buf, size, &used, " x %g", f->scale);
+	config_text_append(buf, size, &used, " over %s", cfg->windows.windows[k->window].name);
+	return buf;
+}
+
+/* Stores the formula's text in k->formula.text, in a buffer sized to fit it whole. */
+static int config_store_formula_text(config_loader *ld, const char *kp, const config *cfg,
+				     config_kpi *k)
+{
+	const config_formula *f = &k->formula;
+	/* Room for the widest number (%g), its " x " and " + " per term, and the parts. */
+	size_t size = 96 + strlen(cfg->windows.windows[k->window].name) +
+		      (k->split_by_id ? strlen(k->split_by_id) : 0);
+
+	for (size_t i = 0; i < k->n_behaviours; i++)
+		size += strlen(cfg->behaviours[k->behaviours[i]].id) + 32;
+	for (size_t i = 0; i < f->n_denominator_behaviours; i++)
+		size += strlen(cfg->behaviours[f->denominator_behaviours[i]].id) + 2;
+	char *text = config_alloc(ld, kp, size, 1);
+	if (!text)
+		return -1;
+	config_formula_text(cfg, k, text, size);
+	k->formula.text = text;
+	return 0;
+}
+
 static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const char *kp, size_t ki,
 			   void *opaque)
 {
 	static const char *const keys[] = {"id",     "name",	   "behaviours", "aggregation",
 					   "window", "quadrant",   "indicator",	 "weight",
 					   "target", "thresholds", "status",	 "owner",
-					   "rationale", "split_by", "split_threshold", NULL};
+					   "rationale", "formula", "kind", "unit", "split_by",
+					   "split_threshold", NULL};
 	config_kpi *k = &ld->cfg->kpis[ki];
 	char sub[CONFIG_PATH_MAX];
-	int aggregation, quad, ind, status;
+	int quad, ind, status;
 	config_map m;
 
 	config_path_key(sub, kp, "id");
@@ -2251,16 +2677,14 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_string(&m, "id", true, NULL, &k->id) < 0 ||
 	    config_check_kpi_id(ld, sub, ki) < 0 ||
 	    config_read_string(&m, "name", false, k->id, &k->name) < 0 ||
-	    config_load_kpi_behaviours(&m, k) < 0 ||
-	    config_read_enum(&m, "aggregation", config_aggregations, -1, &aggregation) < 0 ||
-	    config_load_kpi_window(&m, k) < 0 ||
+	    config_load_kpi_definition(&m, k) < 0 ||
 	    config_read_enum(&m, "quadrant", config_quadrants, -1, &quad) < 0 ||
 	    config_read_enum(&m, "indicator", config_indicators, -1, &ind) < 0 ||
 	    config_read_number(&m, "weight", true, 0, 0, &k->weight) < 0 ||
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
 		return -1;
-	k->aggregation = (kpi_aggregation)aggregation;
-	if (config_check_enps_kpi(&m, k) < 0 || config_load_kpi_split(&m, k) < 0)
+	if (config_check_enps_kpi(&m, k) < 0 || config_load_kpi_split(&m, k) < 0 ||
+	    config_load_kpi_kind_unit(&m, k) < 0 || config_store_formula_text(ld, kp, ld->cfg, k) < 0)
 		return -1;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;
@@ -3182,6 +3606,8 @@ static int config_load_document(config_loader *ld, yaml_parser_t *parser, yaml_d
 		return config_syntax_error(ld, parser);
 	if (!yaml_document_get_root_node(doc)) {
 		yaml_document_delete(doc);
+		if (ld->is_catalog)
+			return config_error(ld, "", "the file is empty; expected a map with kpis");
 		return config_error(ld, "",
 				    "the file is empty; expected a map with at least kafka, "
 				    "privacy, behaviours and kpis");
@@ -3239,8 +3665,9 @@ static int config_version_of(config_loader *ld, const unsigned char *buf, size_t
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 
-	if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len < 8)
+	if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len < CONFIG_DIGEST_SIZE)
 		return config_error(ld, "", "cannot compute the SHA-256 of the file");
+	memcpy(ld->digest, md, CONFIG_DIGEST_SIZE);
 	for (int i = 0; i < 8; i++)
 		snprintf(version + 2 * i, 3, "%02x", md[i]);
 	return 0;
@@ -3271,12 +3698,95 @@ static int config_parse_file(config_loader *ld, yaml_document_t *doc,
 	return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* kpi_catalog: the KPI list in a file of its own                            */
+
+/*
+ * Loads the kpis of the catalog file (a map with the single key kpis) with a
+ * loader of its own, so that errors name the catalog file, and keeps the
+ * SHA-256 of its bytes for the config version.
+ */
+static int config_load_catalog_file(config_loader *ld, const char *file)
+{
+	static const char *const keys[] = {"kpis", NULL};
+	config_loader cl = {.path = file,
+			    .cfg = ld->cfg,
+			    .errstr = ld->errstr,
+			    .errstr_size = ld->errstr_size,
+			    .is_catalog = true};
+	char version[CONFIG_VERSION_SIZE];
+	yaml_document_t doc;
+	yaml_node_t *node;
+	config_map root;
+	int rc;
+
+	if (config_parse_file(&cl, &doc, version) < 0)
+		return -1;
+	cl.doc = &doc;
+	node = yaml_document_get_root_node(&doc);
+	if (node->type != YAML_MAPPING_NODE)
+		rc = config_error(&cl, "", "expected a map with the key kpis, got %s",
+				  config_type_name(node));
+	else
+		rc = config_open(&cl, node, "", keys, &root) < 0 ? -1 : config_load_kpis(&root);
+	yaml_document_delete(&doc);
+	memcpy(ld->catalog_digest, cl.digest, sizeof ld->catalog_digest);
+	ld->has_catalog = rc == 0;
+	return rc;
+}
+
+/* Loads kpis inline or from the file that kpi_catalog names, never both. */
+static int config_load_kpi_source(const config_map *root)
+{
+	config_loader *ld = root->ld;
+	char sub[CONFIG_PATH_MAX];
+	bool inline_kpis = config_map_find(root, "kpis") != NULL;
+
+	if (config_read_path(root, "kpi_catalog", false, &ld->cfg->kpi_catalog) < 0)
+		return -1;
+	if (!ld->cfg->kpi_catalog) {
+		if (!inline_kpis)
+			return config_error(ld, "kpis",
+					    "required key is missing or empty; add kpis at the top "
+					    "level or name a catalog file with kpi_catalog");
+		return config_load_kpis(root);
+	}
+	config_path_key(sub, root->kp, "kpi_catalog");
+	if (inline_kpis)
+		return config_error(ld, sub,
+				    "names a KPI catalog, and this file has a kpis list too; "
+				    "keep one: move the list into %s or remove kpi_catalog",
+				    ld->cfg->kpi_catalog);
+	if (config_check_readable(ld, sub, ld->cfg->kpi_catalog) < 0)
+		return -1;
+	return config_load_catalog_file(ld, ld->cfg->kpi_catalog);
+}
+
+/*
+ * With a catalog, the version is the first 16 hex digits of the SHA-256 of
+ * the two files' SHA-256 digests, so that a change to either file is a new
+ * version. Without one it stays the digest of the main file's bytes.
+ */
+static void config_version_with_catalog(const config_loader *ld,
+					char version[CONFIG_VERSION_SIZE])
+{
+	unsigned char both[2 * CONFIG_DIGEST_SIZE], md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	memcpy(both, ld->digest, CONFIG_DIGEST_SIZE);
+	memcpy(both + CONFIG_DIGEST_SIZE, ld->catalog_digest, CONFIG_DIGEST_SIZE);
+	if (!EVP_Digest(both, sizeof both, md, &md_len, EVP_sha256(), NULL))
+		return;
+	for (int i = 0; i < 8; i++)
+		snprintf(version + 2 * i, 3, "%02x", md[i]);
+}
+
 static int config_load_root(config_loader *ld)
 {
 	static const char *const keys[] = {"kafka",	 "redis",    "privacy", "windows",
 					   "behaviours", "kpis",     "outputs", "alerts",
 					   "admin",	 "shutdown", "schema_registry", "bias_audit",
-					   NULL};
+					   "kpi_catalog", NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -3286,7 +3796,7 @@ static int config_load_root(config_loader *ld)
 	if (config_open(ld, node, "", keys, &root) < 0 || config_load_kafka(&root) < 0 ||
 	    config_load_redis(&root) < 0 || config_load_privacy(&root) < 0 ||
 	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
-	    config_load_kpis(&root) < 0 || config_load_outputs(&root) < 0 ||
+	    config_load_kpi_source(&root) < 0 || config_load_outputs(&root) < 0 ||
 	    config_check_topics(ld) < 0 || config_check_rule_ticks(ld) < 0 ||
 	    config_load_alerts(&root) < 0 || config_load_bias_audit(&root) < 0 ||
 	    config_load_admin(&root) < 0 ||
@@ -3314,6 +3824,8 @@ int config_load(const char *path, config **out, char *errstr, size_t errstr_size
 		rc = config_error(&ld, "", "out of memory");
 	else
 		rc = config_load_root(&ld);
+	if (rc == 0 && ld.has_catalog)
+		config_version_with_catalog(&ld, version);
 	if (ld.cfg)
 		memcpy(ld.cfg->version, version, sizeof version);
 	yaml_document_delete(&doc);
@@ -3559,6 +4071,7 @@ static void config_free_behaviour(config_behaviour *b)
 		config_free_strings(r->sources, r->n_sources);
 		config_free_strings(r->channels, r->n_channels);
 		config_free_strings(r->reactions, r->n_reactions);
+		config_free_strings(r->networks, r->n_networks);
 		free(r->amount_attribute);
 	}
 	free(b->rules);
@@ -3589,6 +4102,10 @@ static void config_free_kpi(config_kpi *k)
 		config_free_threshold(&k->thresholds[i]);
 	free(k->thresholds);
 	free(k->behaviours);
+	free(k->formula.coefficients);
+	free(k->formula.denominator_behaviours);
+	free(k->formula.text);
+	free(k->unit);
 	free(k->id);
 	free(k->name);
 	free(k->owner);
@@ -3661,5 +4178,6 @@ void config_free(config *cfg)
 	free(cfg->schema_registry.directory);
 	free(cfg->schema_registry.url);
 	free(cfg->path);
+	free(cfg->kpi_catalog);
 	free(cfg);
 }

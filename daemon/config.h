@@ -15,8 +15,8 @@
  * holds it. The privacy module reads the key.
  *
  * cfg->version identifies the file's bytes (the first 16 hex digits of their
- * SHA-256), so two instances or a reload can tell whether they run the same
- * configuration. KPIs and threshold rules carry an optional owner (a team or
+ * SHA-256, or with kpi_catalog of the two files' digests), so two instances
+ * or a reload can tell whether they run the same configuration. KPIs and threshold rules carry an optional owner (a team or
  * role responsible for them, never a person's e-mail) and rationale for the
  * governance trail; a retired KPI stays in the file but is never computed.
  */
@@ -112,6 +112,8 @@ typedef struct config_rule {
 	consent_purpose requires_consent; /* credit only people who opted in; actor only */
 	char *amount_attribute;  /* credit this attribute's integer instead of 1; NULL: 1 */
 	int64_t amount_max;      /* largest amount accepted, 1..CONFIG_AMOUNT_MAX_LIMIT */
+	char **networks;         /* values of the "network" attribute; none means any */
+	size_t n_networks;
 } config_rule;
 
 typedef struct config_behaviour {
@@ -131,7 +133,42 @@ typedef enum kpi_aggregation {
 	KPI_AGG_RETENTION,      /* value = 1 - departures / mean headcount; no behaviours */
 	KPI_AGG_RETENTION_GAP,  /* org only: retention of high- minus low-advocacy teams,
 	                         * split by the split_by KPI; no behaviours */
+	KPI_AGG_FORMULA,        /* a formula that none of the names above describes;
+	                         * config_kpi.formula has it */
 } kpi_aggregation;
+
+/* One side of a KPI formula (see config_formula). */
+typedef enum formula_term {
+	FORMULA_NONE,       /* denominator only: the numerator alone */
+	FORMULA_HEADCOUNT,  /* denominator only: the scope's roster headcount */
+	FORMULA_COUNT,      /* behaviour counts, each times its coefficient */
+	FORMULA_PEOPLE,     /* numerator only: distinct people with any of the behaviours */
+	FORMULA_ENPS,       /* numerator only: eNPS of [promoters, passives, detractors] */
+} formula_term;
+
+/*
+ * How a KPI's value is computed over its window, per scope:
+ *   value = numerator / denominator * scale   (0 while the denominator is 0)
+ * The numerator reads config_kpi.behaviours. An enps numerator is the whole
+ * eNPS score and takes no denominator. The short form of a KPI (behaviours,
+ * aggregation, window) maps onto the same struct.
+ */
+typedef struct config_formula {
+	formula_term numerator;      /* FORMULA_COUNT, FORMULA_PEOPLE or FORMULA_ENPS */
+	double *coefficients;        /* FORMULA_COUNT: one per behaviour (1 unless weighted) */
+	formula_term denominator;    /* FORMULA_NONE, FORMULA_HEADCOUNT or FORMULA_COUNT */
+	size_t *denominator_behaviours; /* FORMULA_COUNT: indices into config.behaviours */
+	size_t n_denominator_behaviours;
+	double scale;                /* the ratio times this, e.g. 100 for percent; default 1 */
+	char *text;                  /* the formula as one line, set at load (see
+	                              * config_formula_text) */
+} config_formula;
+
+/* Whether a KPI counts what people do or how others respond to it. */
+typedef enum kpi_kind {
+	KPI_KIND_ACTIVE,   /* active behaviour: recognising, contributing, sharing... */
+	KPI_KIND_PASSIVE,  /* passive engagement: reactions, reach, survey answers */
+} kpi_kind;
 
 typedef enum quadrant {
 	QUADRANT_FINANCIAL,
@@ -219,7 +256,10 @@ typedef struct config_kpi {
 	char *name;
 	size_t *behaviours;        /* indices into config.behaviours */
 	size_t n_behaviours;
-	kpi_aggregation aggregation;
+	kpi_aggregation aggregation; /* the formula's short name; KPI_AGG_FORMULA when none fits */
+	config_formula formula;    /* how the value is computed; set in both forms */
+	kpi_kind kind;             /* default active */
+	char *unit;                /* e.g. "per person per week", "%", "EUR"; default by formula */
 	size_t window;             /* index into config.windows.windows */
 	quadrant quadrant;
 	indicator indicator;
@@ -269,7 +309,9 @@ typedef struct config_window {
 
 typedef struct config {
 	char *path;
-	char version[CONFIG_VERSION_SIZE]; /* hex SHA-256 prefix of the file's bytes */
+	char version[CONFIG_VERSION_SIZE]; /* hex SHA-256 prefix of the file's bytes, and of
+	                                    * the KPI catalog's when kpi_catalog names one */
+	char *kpi_catalog;         /* the KPI catalog file, resolved; NULL: kpis inline */
 
 	struct {
 		char *bootstrap_servers;
@@ -379,7 +421,8 @@ typedef struct config {
 /*
  * Loads and validates the file at path. On success returns 0 and sets *out,
  * which the caller frees with config_free(). On failure returns -1, leaves
- * *out NULL and writes "PATH: KEY.PATH: problem" into errstr.
+ * *out NULL and writes "PATH: KEY.PATH: problem" into errstr. PATH is path,
+ * or the KPI catalog that kpi_catalog names when the problem is inside it.
  */
 int config_load(const char *path, config **out, char *errstr, size_t errstr_size);
 
@@ -416,6 +459,14 @@ int64_t config_parse_duration(const char *text);
 const char *config_quadrant_name(quadrant q);
 const char *config_indicator_name(indicator i);
 const char *config_aggregation_name(kpi_aggregation a);
+const char *config_kpi_kind_name(kpi_kind k);
+/*
+ * Returns the KPI's formula as one line of text, e.g.
+ * "count(recognition_given) / headcount over 7d": the text stored at load
+ * (buf is then unused), or for a KPI built without config_load, the text
+ * written into buf and cut at size bytes.
+ */
+const char *config_formula_text(const config *cfg, const config_kpi *k, char *buf, size_t size);
 const char *config_scope_kind_name(scope_kind k);
 const char *config_alert_condition_name(alert_condition c);
 

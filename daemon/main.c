@@ -125,6 +125,9 @@ static int main_check_config(const char *path)
 	}
 	printf("%s: valid (%zu input topics, %zu behaviours, %zu KPIs, %zu rolling windows)\n", path,
 	       cfg->kafka.n_inputs, cfg->n_behaviours, cfg->n_kpis, cfg->windows.n_windows);
+	if (cfg->kpi_catalog)
+		printf("%s: KPIs read from %s; config version %s\n", path, cfg->kpi_catalog,
+		       cfg->version);
 	privacy_free(p);
 	config_free(cfg);
 	return 0;

@@ -825,12 +825,18 @@ int alert_tick_end(alert_engine *a, alert_emit_cb emit, void *opaque)
 
 /* ---------------------------------------------------------------- reload */
 
-/* True when both KPIs compute the same value: behaviours, aggregation, window. */
+/* True when both KPIs compute the same value: formula (behaviours, coefficients,
+ * denominator, scale), aggregation, window and target. */
 static bool alert_same_value(const config *ca, const config_kpi *a, const config *cb,
                              const config_kpi *b)
 {
 	const config_window *wa = &ca->windows.windows[a->window];
 	const config_window *wb = &cb->windows.windows[b->window];
+	char fa[512], fb[512];
+
+	if (strcmp(config_formula_text(ca, a, fa, sizeof fa),
+	           config_formula_text(cb, b, fb, sizeof fb)) != 0)
+		return false;
 
 	if (strcmp(a->id, b->id) != 0 || a->aggregation != b->aggregation ||
 	    a->n_behaviours != b->n_behaviours || strcmp(wa->name, wb->name) != 0 ||

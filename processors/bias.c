@@ -71,10 +71,24 @@ double bias_comparable_value(const kpi_update *u, bias_basis *basis)
 		*basis = BIAS_BASIS_ENPS_SCALED;
 		v = (u->value + 100.0) / 200.0;
 		break;
+	case KPI_AGG_RETENTION:
+	case KPI_AGG_RETENTION_GAP:
+		/* Shares of headcount already; retention_gap has only an org figure. */
+		*basis = BIAS_BASIS_VALUE;
+		v = u->value;
+		break;
+	case KPI_AGG_FORMULA:
+		/* A ratio (over headcount or another count) as it is; a weighted
+		 * count over nothing per head, like a count. */
+		if (u->kpi->formula.denominator != FORMULA_NONE) {
+			*basis = BIAS_BASIS_VALUE;
+			v = u->value;
+		} else {
+			v = u->headcount ? u->value / u->headcount : 0.0;
+		}
+		break;
 	case KPI_AGG_COUNT:
 	default:
-		/* NOTE: an aggregation added later is compared per head of its count
-		 * until it gets its own line here; a ratio KPI needs BIAS_BASIS_VALUE. */
 		v = bias_per_head(u->count, u->headcount);
 		break;
 	}

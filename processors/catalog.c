@@ -102,19 +102,24 @@ static void catalog_join_behaviours(const config *cfg, const config_kpi *k, char
 
 static json_t *catalog_kpi_entry(const config *cfg, const config_kpi *k)
 {
-	char all[CATALOG_TEXT_MAX] = "", behaviours[CATALOG_TEXT_MAX];
+	char all[CATALOG_TEXT_MAX] = "", behaviours[CATALOG_TEXT_MAX], buf[CATALOG_TEXT_MAX];
 	json_t *f = json_object();
 	const char *status = config_kpi_status_name(k->status);
 	int rc;
 
 	if (!f)
 		return NULL;
+	const char *formula = config_formula_text(cfg, k, buf, sizeof buf);
+
 	catalog_join_behaviours(cfg, k, behaviours, sizeof behaviours);
 	rc = catalog_add_field(f, all, sizeof all, "name", k->name) |
 	     catalog_add_field(f, all, sizeof all, "behaviours", behaviours) |
 	     catalog_add_field(f, all, sizeof all, "aggregation",
 			       config_aggregation_name(k->aggregation)) |
 	     catalog_add_field(f, all, sizeof all, "window", cfg->windows.windows[k->window].name) |
+	     catalog_add_field(f, all, sizeof all, "formula", formula) |
+	     catalog_add_field(f, all, sizeof all, "kind", config_kpi_kind_name(k->kind)) |
+	     catalog_add_field(f, all, sizeof all, "unit", k->unit) |
 	     catalog_add_field(f, all, sizeof all, "quadrant", config_quadrant_name(k->quadrant)) |
 	     catalog_add_field(f, all, sizeof all, "indicator",
 			       config_indicator_name(k->indicator)) |

@@ -29,6 +29,7 @@ typedef struct classify_rule {
 	classify_list sources;	 /* empty: any */
 	classify_list channels;	 /* empty: any */
 	classify_list reactions; /* empty: any */
+	classify_list networks;	 /* values of the "network" attribute; empty: any */
 } classify_rule;
 
 /* One distinct event kind and the rules naming it. */
@@ -87,7 +88,8 @@ static size_t classify_count_strings(const config *cfg, size_t *n_rules)
 		*n_rules += beh->n_rules;
 		for (size_t r = 0; r < beh->n_rules; r++) {
 			const config_rule *rule = &beh->rules[r];
-			n += rule->n_kinds + rule->n_sources + rule->n_channels + rule->n_reactions;
+			n += rule->n_kinds + rule->n_sources + rule->n_channels + rule->n_reactions +
+			     rule->n_networks;
 		}
 	}
 	return n;
@@ -117,6 +119,7 @@ static void classify_fill_rules(classifier *c, const config *cfg, classify_list 
 			cr->channels = classify_list_make(rule->channels, rule->n_channels, &next);
 			cr->reactions =
 			    classify_list_make(rule->reactions, rule->n_reactions, &next);
+			cr->networks = classify_list_make(rule->networks, rule->n_networks, &next);
 		}
 	}
 }
@@ -211,13 +214,19 @@ void classify_free(classifier *c)
 /* ------------------------------------------------------------------------ */
 /* Matching                                                                 */
 
+/* The network attribute is looked up only for rules that list networks. */
+static bool classify_network_match(const classify_rule *r, const event *ev)
+{
+	return r->networks.n == 0 || classify_list_match(&r->networks, event_attr_get(ev, "network"));
+}
+
 static bool classify_rule_match(const classify_rule *r, const event *ev, event_str reaction)
 {
 	if (r->requires_targets && ev->target_count == 0)
 		return false;
 	return classify_list_match(&r->sources, ev->source) &&
 	       classify_list_match(&r->channels, ev->channel_id) &&
-	       classify_list_match(&r->reactions, reaction);
+	       classify_list_match(&r->reactions, reaction) && classify_network_match(r, ev);
 }
 
 size_t classify_event(const classifier *c, const event *ev, classify_hit *hits, size_t max_hits)

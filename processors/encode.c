@@ -680,6 +680,8 @@ static json_t *encode_kpi_json(const kpi_update *u)
 				  encode_json_enum(encode_indicator_names,
 						   ENCODE_COUNT(encode_indicator_names),
 						   k->indicator));
+	rc |= json_object_set_new(o, "kind", encode_json_text(config_kpi_kind_name(k->kind)));
+	rc |= json_object_set_new(o, "unit", encode_json_text(k->unit));
 	rc |= json_object_set_new(o, "weight", encode_json_number(k->weight));
 	rc |= json_object_set_new(o, "target", encode_json_number(k->target));
 	rc |= json_object_set_new(o, "window_start", json_integer(u->window_start_ms));

@@ -23,6 +23,7 @@
  * of that tick rather than written past the tables.
  */
 #include "kpi.h"
+#include "kpi_formula.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributor
 	case KPI_AGG_ENPS:
 	case KPI_AGG_RETENTION:
 	case KPI_AGG_RETENTION_GAP:
+	case KPI_AGG_FORMULA:
 		return 0.0;
 	}
 	return 0.0;
@@ -214,17 +216,6 @@ int kpi_scope_eligible(const roster *r, uint32_t scope, int min_group_size)
 	return (int64_t)roster_headcount(r, scope) >= (int64_t)min_group_size;
 }
 
-/* eNPS of (kpi, scope) from the counts of its behaviours [promoters, passives, detractors]. */
-static double kpi_tick_enps(const kpi_tick *t, size_t kpi, uint32_t scope)
-{
-	const config_kpi *k = &t->cfg->kpis[kpi];
-	int64_t n[3] = {0, 0, 0};
-
-	for (size_t i = 0; i < 3 && i < k->n_behaviours; i++)
-		n[i] = t->counts[kpi_count_index(t, k->window, k->behaviours[i], scope)];
-	return kpi_enps(n[0], n[1], n[2]);
-}
-
 /*
  * The scope's current and window's mean headcount reach min_group_size; an
  * enps figure also needs privacy.min_respondents distinct respondents.
@@ -261,6 +252,19 @@ static void kpi_update_identify(const kpi_tick *t, const roster *r, size_t kpi, 
 
 static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
 			       kpi_update *u);
+/* Where kpi_formula_value() reads the counts of one (KPI window, scope). */
+typedef struct kpi_count_source {
+	const kpi_tick *tick;
+	size_t window;
+	uint32_t scope;
+} kpi_count_source;
+
+static int64_t kpi_count_of(size_t behaviour, const void *opaque)
+{
+	const kpi_count_source *src = opaque;
+
+	return src->tick->counts[kpi_count_index(src->tick, src->window, behaviour, src->scope)];
+}
 
 /* Fills u for (kpi, scope). The caller has checked that both are in range. */
 static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
@@ -286,13 +290,8 @@ static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, u
 	u->count = kpi_tick_count(t, kpi, scope);
 	u->contributors = t->contributors[kpi * t->n_scopes + scope];
 	u->headcount = (uint32_t)(heads + 0.5);
-	u->value = kpi_value(k->aggregation, u->count, u->contributors, u->headcount);
-	if (k->aggregation == KPI_AGG_RATE)
-		u->value = headcount_per_head(u->count, heads);
-	if (k->aggregation == KPI_AGG_PARTICIPATION)
-		u->value = headcount_per_head(u->contributors, heads);
-	if (k->aggregation == KPI_AGG_ENPS)
-		u->value = kpi_tick_enps(t, kpi, scope);
+	u->value = kpi_formula_value(k, kpi_count_of, &(kpi_count_source){t, k->window, scope},
+				     u->contributors, heads);
 	u->rate = headcount_per_head(u->count, heads);
 }
 

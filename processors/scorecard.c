@@ -218,6 +218,22 @@ static json_t *scorecard_behaviours_json(const config *cfg, const config_kpi *k)
 	return list;
 }
 
+/* Adds the catalog fields that define the KPI: formula, kind, unit, owner and rationale. */
+static int scorecard_catalog_json(json_t *o, const config *cfg, const config_kpi *kpi)
+{
+	char formula[512]; /* for KPIs built without config_load only */
+	int rc = 0;
+
+	rc |= json_object_set_new(o, "formula",
+				  scorecard_text(config_formula_text(cfg, kpi, formula, sizeof formula)));
+	rc |= json_object_set_new(o, "kind", json_string(config_kpi_kind_name(kpi->kind)));
+	rc |= json_object_set_new(o, "unit", scorecard_text(kpi->unit));
+	rc |= json_object_set_new(o, "owner", kpi->owner ? scorecard_text(kpi->owner) : json_null());
+	rc |= json_object_set_new(o, "rationale",
+				  kpi->rationale ? scorecard_text(kpi->rationale) : json_null());
+	return rc;
+}
+
 static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *scope)
 {
 	const config *cfg = sc->cfg;
@@ -239,6 +255,7 @@ static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *sco
 	rc |= json_object_set_new(o, "weight", scorecard_number(kpi->weight));
 	rc |= json_object_set_new(o, "target", scorecard_number(kpi->target));
 	rc |= json_object_set_new(o, "status", json_string(config_kpi_status_name(kpi->status)));
+	rc |= scorecard_catalog_json(o, cfg, kpi);
 	rc |= json_object_set_new(o, "scopes", scorecard_scopes_json(sc, k, scope));
 	if (rc) {
 		json_decref(o);

@@ -3,9 +3,12 @@
 from config/advocacyd.yaml: each keeps its own header comment and its four
 deployment values (kafka.bootstrap_servers, redis.host, privacy.key_file,
 admin.listen_host); everything else is the reference, as
-tests/ops/80-deploy.sh requires. Run it after changing the reference."""
+tests/ops/80-deploy.sh requires. Copies the KPI catalog config/kpis.yaml
+next to each of them unchanged, because their kpi_catalog names it relative
+to their folder. Run it after changing the reference or the catalog."""
 import os
 import re
+import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +50,9 @@ def main():
                 deploy_lines[value_line(body, section, key)]
         open(path, "w").write(header + "\n" + "\n".join(lines))
         print("sync-deploy-configs: wrote " + rel)
+        catalog = os.path.join(os.path.dirname(path), "kpis.yaml")
+        shutil.copyfile(os.path.join(ROOT, "config/kpis.yaml"), catalog)
+        print("sync-deploy-configs: wrote " + os.path.relpath(catalog, ROOT))
     return 0
 
 

@@ -39,6 +39,7 @@ sed -e "s|bootstrap_servers: .*|bootstrap_servers: \"$KAFKA_BOOTSTRAP\"|" \
 	-e "s|tick_interval: .*|tick_interval: 2s|" \
 	-e "/^  \(kpi\|escalations\|dlq\):/s|format: avro|format: json|" \
 	"$root/config/advocacyd.yaml" >"$LIB_TMP/demo.yaml"
+cp "$root/config/kpis.yaml" "$LIB_TMP/kpis.yaml" # kpi_catalog, next to demo.yaml
 "$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$LIB_TMP/demo.yaml"
 
 echo "== generating a roster of 300 employees and a week of events"

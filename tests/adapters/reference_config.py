@@ -11,15 +11,27 @@ OUT) with a minimum group size of 1. Outputs become JSON every second on
 topics of the dev broker, and the admin endpoint takes a free port.
 """
 import json
+import os
 import sys
 
 import yaml
+
+
+def inline_catalog(cfg, reference):
+    """Moves the KPIs of the file kpi_catalog names into cfg, so OUT is self-contained."""
+    catalog = cfg.pop("kpi_catalog", None)
+    if catalog is None:
+        return
+    path = os.path.join(os.path.dirname(os.path.abspath(reference)), catalog)
+    with open(path, encoding="utf-8") as f:
+        cfg["kpis"] = yaml.safe_load(f)["kpis"]
 
 
 def main():
     reference, out, bootstrap, redis_port, prefix, inputs = sys.argv[1:7]
     with open(reference, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
+    inline_catalog(cfg, reference)
 
     cfg["kafka"].update(bootstrap_servers=bootstrap, group_id=prefix + "-test",
                         inputs=json.loads(inputs), roster_topic="advocacy.roster")

@@ -48,6 +48,11 @@ def fail(msg):
 def cmd_config(a):
     with open(a.reference) as f:
         cfg = yaml.safe_load(f)
+    catalog = cfg.pop("kpi_catalog", None)
+    if catalog is not None:
+        # The bench config is self-contained: the catalog's KPIs go inline.
+        with open(os.path.join(os.path.dirname(os.path.abspath(a.reference)), catalog)) as f:
+            cfg["kpis"] = yaml.safe_load(f)["kpis"]
     cfg["kafka"]["bootstrap_servers"] = a.brokers
     cfg["kafka"]["group_id"] = "advocacyd-bench"
     cfg["redis"]["port"] = a.redis_port

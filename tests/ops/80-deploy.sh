@@ -52,6 +52,11 @@ for config in "$deploy/compose/advocacyd.yaml" "$deploy/kubernetes/advocacyd.yam
 	# The key file is a secret that exists only where the deployment runs.
 	checked=$LIB_TMP/$(basename "$(dirname "$config")").yaml
 	sed "s|^\(  key_file:\) .*|\1 $LIB_TMP/hmac.key|" "$config" >"$checked"
+	# kpi_catalog names kpis.yaml in the config's folder: a copy of the reference.
+	catalog=$(dirname "$config")/kpis.yaml
+	cmp -s "$catalog" "$ADVOCACY_SOURCE_DIR/config/kpis.yaml" ||
+		lib_fail "$catalog differs from config/kpis.yaml; run tools/sync-deploy-configs.py"
+	cp "$catalog" "$LIB_TMP/kpis.yaml"
 	"$bin" --check-config "$checked" >/dev/null 2>"$LIB_TMP/check.err" ||
 		lib_fail "$config fails --check-config: $(cat "$LIB_TMP/check.err")"
 done

@@ -27,6 +27,7 @@
 static char tmp_dir[256];
 static char tmp_config[300];
 static char tmp_key[300];
+static char tmp_catalog[300];
 static char err[1024];
 
 /* ------------------------------------------------------------------------ */
@@ -72,6 +73,7 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(tmp_config, sizeof tmp_config, "%s/config.yaml", tmp_dir);
 	snprintf(tmp_key, sizeof tmp_key, "%s/hmac.key", tmp_dir);
+	snprintf(tmp_catalog, sizeof tmp_catalog, "%s/kpis.yaml", tmp_dir);
 	f = fopen(tmp_key, "w");
 	if (!f)
 		return -1;
@@ -84,6 +86,7 @@ static int group_teardown(void **state)
 {
 	unlink(tmp_config);
 	unlink(tmp_key);
+	unlink(tmp_catalog);
 	rmdir(tmp_dir);
 	return 0;
 }
@@ -243,6 +246,12 @@ static char *reference_with_test_key(void)
 	assert_non_null(out);
 	sprintf(out, "%.*skey_file: %s\n%s", (int)(at - text), text, tmp_key, at + strlen(needle));
 	free(text);
+
+	/* kpi_catalog names kpis.yaml in the config's folder. */
+	source_path(path, sizeof path, "config/kpis.yaml");
+	text = read_all(path);
+	write_file(tmp_catalog, text);
+	free(text);
 	return out;
 }
 
@@ -263,13 +272,15 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(cfg->windows.timezone, "UTC");
 	assert_int_equal(cfg->outputs.dlq.format, OUTPUT_FORMAT_JSON);
 
-	const char *ids[] = {"recognition_given",   "recognition_received", "content_contribution",
-			     "forum_participation", "content_shared",	    "share_clicks",
-			     "share_reach",	    "referral_made",	    "referral_hired",
-			     "training_completed",  "enps_promoter",	    "enps_passive",
-			     "enps_detractor",	    "content_reach",	    "community_membership"};
-	assert_int_equal(cfg->n_behaviours, 15);
-	for (size_t i = 0; i < 15; i++)
+	const char *ids[] = {"recognition_given",     "recognition_received",  "content_contribution",
+			     "forum_participation",   "content_shared",	       "share_clicks",
+			     "share_reach",	      "share_clicks_linkedin", "share_reach_linkedin",
+			     "share_clicks_x",	      "share_reach_x",	       "share_clicks_facebook",
+			     "share_reach_facebook",  "referral_made",	       "referral_hired",
+			     "training_completed",    "enps_promoter",	       "enps_passive",
+			     "enps_detractor",	      "content_reach",	       "community_membership"};
+	assert_int_equal(cfg->n_behaviours, 21);
+	for (size_t i = 0; i < 21; i++)
 		assert_string_equal(cfg->behaviours[i].id, ids[i]);
 	assert_int_equal(cfg->behaviours[4].rules[0].requires_consent, CONSENT_EXTERNAL_SHARING);
 	assert_string_equal(cfg->behaviours[5].rules[0].amount_attribute, "clicks");
@@ -280,8 +291,8 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[5].sources[0], "viva");
 	assert_true(recognition->rules[5].requires_targets);
 	assert_string_equal(recognition->rules[7].kinds[0], "content_liked");
-	assert_int_equal(cfg->behaviours[13].rules[0].credit, CREDIT_TARGETS);
-	assert_int_equal(cfg->behaviours[14].rules[1].effect, -1);
+	assert_int_equal(cfg->behaviours[19].rules[0].credit, CREDIT_TARGETS);
+	assert_int_equal(cfg->behaviours[20].rules[1].effect, -1);
 	assert_string_equal(recognition->rules[4].sources[0], "teams");
 	assert_string_equal(recognition->rules[4].reactions[0], "like");
 	assert_int_equal(recognition->rules[0].n_reactions, 7);
@@ -291,7 +302,7 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[2].channels[0], "C0KUDOS01");
 	assert_int_equal(cfg->behaviours[1].rules[0].credit, CREDIT_TARGETS);
 
-	assert_int_equal(cfg->n_kpis, 10);
+	assert_int_equal(cfg->n_kpis, 13);
 	assert_int_equal(cfg->privacy.min_respondents, 5);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);

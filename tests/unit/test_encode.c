@@ -54,6 +54,8 @@ static int setup(void **state)
 			      .name = "Peer recognition rate",
 			      .quadrant = QUADRANT_LEARNING_GROWTH,
 			      .indicator = INDICATOR_LAGGING,
+			      .kind = KPI_KIND_PASSIVE,
+			      .unit = "share of headcount",
 			      .weight = 0.125,
 			      .target = 0.5};
 	f->update = (kpi_update){
@@ -278,10 +280,12 @@ static void test_kpi_json_round_trip(void **state)
 	assert_string_equal(json_get_string(o, "indicator"), "lagging");
 	assert_true(json_get_number(o, "weight") == 0.125);
 	assert_true(json_get_number(o, "target") == 0.5);
+	assert_string_equal(json_get_string(o, "kind"), "passive");
+	assert_string_equal(json_get_string(o, "unit"), "share of headcount");
 	assert_int_equal(json_get_integer(o, "window_start"), 1700000000000LL);
 	assert_int_equal(json_get_integer(o, "window_end"), 1700604800000LL);
 	assert_int_equal(json_get_integer(o, "computed_at"), 1700604801234LL);
-	assert_int_equal(json_object_size(o), 17);
+	assert_int_equal(json_object_size(o), 19);
 	json_decref(o);
 }
 
