@@ -87,7 +87,7 @@ static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
 static const char *const config_aggregations[] = {"count", "contributors", "rate", "participation",
-						  "enps", NULL};
+						  "enps", "capped_share", NULL};
 static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth", NULL};
 static const char *const config_indicators[] = {"leading", "lagging", NULL};
@@ -121,7 +121,7 @@ const char *config_indicator_name(indicator i)
 
 const char *config_aggregation_name(kpi_aggregation a)
 {
-	return config_enum_name(config_aggregations, 5, (int)a);
+	return config_enum_name(config_aggregations, 6, (int)a);
 }
 
 const char *config_scope_kind_name(scope_kind k)
@@ -1458,10 +1458,33 @@ static int config_load_rule(config_loader *ld, const yaml_node_t *item, const ch
 	return config_read_rule_consent(&m, r) < 0 || config_read_rule_amount(&m, r) < 0 ? -1 : 0;
 }
 
+/*
+ * Reads daily_cap, after the rules. A cap counts credits, one per event and
+ * person, so it is refused on a behaviour whose rules credit an amount
+ * (clicks, reach): those are outcomes, not repeated acts.
+ */
+static int config_read_daily_cap(const config_map *m, config_behaviour *b)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_int(m, "daily_cap", 0, 1, CONFIG_DAILY_CAP_MAX, &b->daily_cap) < 0)
+		return -1;
+	for (size_t i = 0; b->daily_cap > 0 && i < b->n_rules; i++) {
+		if (!b->rules[i].amount_attribute)
+			continue;
+		config_path_key(sub, m->kp, "daily_cap");
+		return config_error(m->ld, sub,
+				    "caps credits per person and day, but rules[%zu] credits the "
+				    "amount in '%s'; remove daily_cap or the amount_attribute",
+				    i, b->rules[i].amount_attribute);
+	}
+	return 0;
+}
+
 static int config_load_behaviour(config_loader *ld, const yaml_node_t *node, const char *kp,
 				 config_behaviour *b)
 {
-	static const char *const keys[] = {"description", "rules", NULL};
+	static const char *const keys[] = {"description", "rules", "daily_cap", NULL};
 	char rules_kp[CONFIG_PATH_MAX];
 	yaml_node_t *rules;
 	config_map m;
@@ -1475,7 +1498,9 @@ static int config_load_behaviour(config_loader *ld, const yaml_node_t *node, con
 	if (!b->rules)
 		return -1;
 	b->n_rules = config_seq_size(rules);
-	return config_each(ld, rules, rules_kp, config_load_rule, b);
+	if (config_each(ld, rules, rules_kp, config_load_rule, b) < 0)
+		return -1;
+	return config_read_daily_cap(&m, b);
 }
 
 static int config_load_behaviours(const config_map *root)
@@ -2133,6 +2158,32 @@ static int config_check_kpi_id(config_loader *ld, const char *kp, size_t ki)
 	return 0;
 }
 
+/*
+ * A capped_share KPI divides capped credits by counted plus capped ones, so
+ * each of its behaviours needs a daily_cap: an uncapped one would only add
+ * to the denominator.
+ */
+static int config_check_capped_share_kpi(const config_map *m, const config_kpi *k)
+{
+	char list_kp[CONFIG_PATH_MAX], kp[CONFIG_PATH_MAX];
+
+	if (k->aggregation != KPI_AGG_CAPPED_SHARE)
+		return 0;
+	for (size_t i = 0; i < k->n_behaviours; i++) {
+		const config_behaviour *b = &m->ld->cfg->behaviours[k->behaviours[i]];
+		if (b->daily_cap > 0)
+			continue;
+		config_path_key(list_kp, m->kp, "behaviours");
+		config_path_index(kp, list_kp, i);
+		return config_error(m->ld, kp,
+				    "aggregation capped_share needs behaviours with a daily_cap, "
+				    "but behaviour '%s' has none; set behaviours.%s.daily_cap or "
+				    "remove it from the KPI",
+				    b->id, b->id);
+	}
+	return 0;
+}
+
 /* An enps KPI names its three behaviours in order: promoters, passives, detractors. */
 static int config_check_enps_kpi(const config_map *m, const config_kpi *k)
 {
@@ -2173,7 +2224,7 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
 		return -1;
 	k->aggregation = (kpi_aggregation)aggregation;
-	if (config_check_enps_kpi(&m, k) < 0)
+	if (config_check_enps_kpi(&m, k) < 0 || config_check_capped_share_kpi(&m, k) < 0)
 		return -1;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;

@@ -114,11 +114,17 @@ typedef struct config_rule {
 	int64_t amount_max;      /* largest amount accepted, 1..CONFIG_AMOUNT_MAX_LIMIT */
 } config_rule;
 
+/* Largest behaviours.<id>.daily_cap. */
+#define CONFIG_DAILY_CAP_MAX 1000000
+
 typedef struct config_behaviour {
 	char *id;
 	char *description;
 	config_rule *rules;
 	size_t n_rules;
+	/* Credits one person may add per local day (windows.timezone); the ones
+	 * above it are recorded as capped (see caps.h). 0: no cap. */
+	int daily_cap;
 } config_behaviour;
 
 typedef enum kpi_aggregation {
@@ -128,6 +134,8 @@ typedef enum kpi_aggregation {
 	KPI_AGG_PARTICIPATION,  /* value = distinct contributors / headcount */
 	KPI_AGG_ENPS,           /* value = (promoters - detractors) / responses * 100;
 	                         * behaviours are [promoters, passives, detractors] */
+	KPI_AGG_CAPPED_SHARE,   /* value = capped / (count + capped); every behaviour
+	                         * has a daily_cap */
 } kpi_aggregation;
 
 typedef enum quadrant {
