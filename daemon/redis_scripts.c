@@ -18,6 +18,8 @@ const char redis_flush_script[] =
 	"for _ = 1, tonumber(ARGV[d_at]) do h_at = h_at + 3 + tonumber(ARGV[h_at + 2]) end\n"
 	"local c_at = h_at + 1\n"
 	"for _ = 1, tonumber(ARGV[h_at]) do c_at = c_at + 3 + tonumber(ARGV[c_at + 2]) end\n"
+	"local k_at = c_at + 1\n"
+	"for _ = 1, tonumber(ARGV[c_at]) do k_at = k_at + 3 + 2 * tonumber(ARGV[k_at + 2]) end\n"
 	"\n"
 	/* A stored count as a number: absent is 0; anything but an integer that
 	 * a double holds exactly is refused, as HINCRBY would refuse it. */
@@ -97,14 +99,39 @@ const char redis_flush_script[] =
 	"  return writes\n"
 	"end\n"
 	"\n"
+	/* Daily caps: a record counts min(credits, cap - stored) credits, at
+	 * least 0. A stored value other than the prior that changes this number
+	 * rejects the batch; one that does not is only reported (drift). */
+	"local function verify_caps()\n"
+	"  local changed, drift, i = {5}, {}, k_at + 1\n"
+	"  for r = 1, tonumber(ARGV[k_at]) do\n"
+	"    local key, field = ARGV[i], ARGV[i + 2]\n"
+	"    local stored = stored_count(check('HGET', key, field), key, field)\n"
+	"    if stored ~= tonumber(ARGV[i + 3]) then\n"
+	"      local credits, room = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 6]) - stored\n"
+	"      if room < 0 then room = 0 end\n"
+	"      if credits > room then credits = room end\n"
+	"      local list = drift\n"
+	"      if credits ~= tonumber(ARGV[i + 5]) then list = changed end\n"
+	"      list[#list + 1] = r - 1\n"
+	"      list[#list + 1] = stored\n"
+	"    end\n"
+	"    i = i + 7\n"
+	"  end\n"
+	"  if #changed > 1 then return changed end\n"
+	"  return nil, drift\n"
+	"end\n"
+	"\n"
 	"local function verify()\n"
 	"  local verdict = verify_partitions() or verify_ids()\n"
 	"  if verdict then return verdict end\n"
+	"  local changed, drift = verify_caps()\n"
+	"  if changed then return changed end\n"
 	"  verify_hlls()\n"
-	"  return nil, verify_counts()\n"
+	"  return nil, verify_counts(), drift\n"
 	"end\n"
 	"\n"
-	"local ok, verdict, writes = pcall(verify)\n"
+	"local ok, verdict, writes, drift = pcall(verify)\n"
 	"if not ok then return {4, type(verdict) == 'table' and verdict.err or tostring(verdict)} end\n"
 	"if verdict then return verdict end\n"
 	/* HLLs first: a known key that another client has since overwritten
@@ -132,6 +159,15 @@ const char redis_flush_script[] =
 	"  if ARGV[i] ~= last then redis.call('EXPIREAT', ARGV[i], ARGV[i + 1]) end\n"
 	"  last = ARGV[i]\n"
 	"  i = i + 3 + m\n"
+	"end\n"	/* Per-person day counts always get their expiry: erasure may have
+	 * deleted the key since this connection last wrote it. */
+	"i = k_at + 1\n"
+	"for _ = 1, tonumber(ARGV[k_at]) do\n"
+	"  if ARGV[i + 5] ~= '0' then\n"
+	"    redis.call('HINCRBY', ARGV[i], ARGV[i + 2], ARGV[i + 5])\n"
+	"    redis.call('EXPIREAT', ARGV[i], ARGV[i + 1])\n"
+	"  end\n"
+	"  i = i + 7\n"
 	"end\n"
 	"if np > 0 then\n"
 	"  local next_offsets = {}\n"
@@ -141,7 +177,9 @@ const char redis_flush_script[] =
 	"  end\n"
 	"  redis.call('HSET', offsets, unpack(next_offsets))\n"
 	"end\n"
-	"return {1}\n";
+	"local applied = {1}\n"
+	"for j = 1, #drift do applied[j + 1] = drift[j] end\n"
+	"return applied\n";
 
 const size_t redis_flush_script_len = sizeof(redis_flush_script) - 1;
 

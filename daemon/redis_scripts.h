@@ -12,6 +12,9 @@
  *   H  HLL chunks:   key, expire-at or "0", m, then m contributor pseudonyms
  *   C  count chunks: key, expire-at or "0", m, then m pairs of field and
  *                    increment
+ *   K  daily caps:   key {P}:p:<pseudonym>:caps:<day start>, expire-at,
+ *                    behaviour id (the field), prior, credits, counted, cap
+ *                    (see caps.h); one record per (person, behaviour, day)
  *
  * An expire-at of "0" says that the sender already wrote the key with its
  * expiry on this connection: the script then neither checks the key's type
@@ -23,12 +26,23 @@
  * before any count, and the members added until then are members of this
  * batch, which adding again changes nothing.
  *
+ * Each cap record is checked: the script computes min(credits, cap -
+ * stored), at least 0, from the stored value and compares it with the
+ * record's counted. It adds counted to the stored value and sets the key's
+ * expiry on every write.
+ *
  * It checks everything before it writes anything, and replies:
- *   {1}                        applied
+ *   {1, record, stored, ...}   applied; the cap records (0-based) whose
+ *                              stored value differed from their prior
+ *                              without changing what they count, with that
+ *                              stored value
  *   {0, field, stored, ...}    stale: Redis is already past these partitions
  *   {2, id, ...}               these ids were counted before: nothing written
  *   {3, field, ...}            fenced: these partitions are claimed by
  *                              another owner token
+ *   {5, record, stored, ...}   caps changed: these cap records (0-based)
+ *                              count otherwise with the stored values given;
+ *                              nothing is written
  *   {4, error}                 rejected: a key holds something unexpected
  *                              (wrong type, a counter that is not an
  *                              integer); nothing is written
@@ -70,6 +84,7 @@ enum {
 	REDIS_SCRIPT_DUPLICATE = 2,
 	REDIS_SCRIPT_FENCED = 3,
 	REDIS_SCRIPT_REJECTED = 4,
+	REDIS_SCRIPT_CAPS_CHANGED = 5,
 };
 
 #endif

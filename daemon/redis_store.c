@@ -37,6 +37,8 @@
 #define REDIS_KNOWN_SLOTS (1 << 16)
 #define REDIS_HLL_MEMBER 8     /* bytes of a pseudonym added to a HyperLogLog */
 #define REDIS_KEY_MAX 512
+/* Count hash fields of credits above a daily cap: "capped:<behaviour>|<scope>". */
+#define REDIS_CAPPED_PREFIX "capped:"
 
 
 /* Arguments of one command, built in one growing buffer and reused. */
@@ -113,6 +115,8 @@ struct redis_store {
 	uint64_t *duplicates;     /* ids of the last DUPLICATE reply */
 	size_t n_duplicates, duplicates_cap;
 	char flush_error[256];    /* error of the last REJECTED reply */
+	int64_t *caps_stored;     /* (entry, stored) pairs of the last CAPS_CHANGED or APPLIED */
+	size_t n_caps_stored, caps_stored_cap;
 };
 
 static void redis_store_connect(redis_store *s);
@@ -479,6 +483,7 @@ void redis_store_free(redis_store *s)
 	redis_known_free(s->known);
 	free(s->buckets);
 	free(s->duplicates);
+	free(s->caps_stored);
 	free(s);
 }
 
@@ -700,8 +705,8 @@ static int redis_add_bucket_counts(redis_store *s, const window_batch *b, const 
 			count_index = redis_section_begin(a, &rc);
 			(*records)++;
 		}
-		snprintf(field, sizeof(field), "%s|%s", s->cfg->behaviours[cell->behaviour].id,
-		         roster_scope_name(r, cell->scope));
+		snprintf(field, sizeof(field), "%s%s|%s", cell->capped ? REDIS_CAPPED_PREFIX : "",
+		         s->cfg->behaviours[cell->behaviour].id, roster_scope_name(r, cell->scope));
 		rc |= redis_args_add(a, field, strlen(field)) |
 		      redis_args_addf(a, "%" PRId64, cell->count);
 		m++;
@@ -729,6 +734,35 @@ static int redis_add_counts(redis_store *s, const window_batch *b, const roster 
 	return rc;
 }
 
+/*
+ * One record per (person, behaviour, day) of the caps batch: the day count
+ * key, its expiry (windows.retention after the day ends), the behaviour id
+ * and the decision. The pseudonym in the key is the only person data sent.
+ */
+static int redis_add_caps(redis_store *s, const caps_batch *decisions)
+{
+	redis_args *a = &s->args;
+	size_t n = decisions ? caps_batch_count(decisions) : 0;
+	const caps_entry *e = n ? caps_batch_entries(decisions) : NULL;
+	int64_t retention_s = s->cfg->windows.retention_ms / 1000;
+	int rc = redis_args_addf(a, "%zu", n);
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char hex[PSEUDONYM_HEX_SIZE];
+		pseudonym_to_hex(&e[i].key.person, hex);
+		const char *behaviour = s->cfg->behaviours[e[i].key.behaviour].id;
+		rc |= redis_args_addf(a, "{%s}:p:%s:caps:%" PRId64, s->cfg->redis.key_prefix, hex,
+		                      e[i].key.day_start_ms / 1000) |
+		      redis_args_addf(a, "%" PRId64, e[i].day_end_ms / 1000 + retention_s) |
+		      redis_args_add(a, behaviour, strlen(behaviour)) |
+		      redis_args_addf(a, "%" PRId32, e[i].prior) |
+		      redis_args_addf(a, "%" PRId32, e[i].credits) |
+		      redis_args_addf(a, "%" PRId32, e[i].counted) |
+		      redis_args_addf(a, "%" PRId32, e[i].cap);
+	}
+	return rc;
+}
+
 static int redis_build_flush(redis_store *s, const redis_flush_request *req)
 {
 	redis_args *a = &s->args;
@@ -744,7 +778,8 @@ static int redis_build_flush(redis_store *s, const redis_flush_request *req)
 	if (rc || redis_add_partitions(s, req->parts, req->n_parts) < 0 ||
 	    redis_add_ids(s, req->ids, req->now_ms / 1000) < 0 ||
 	    redis_add_hlls(s, req->batch, req->roster, req->clock) < 0 ||
-	    redis_add_counts(s, req->batch, req->roster, req->clock) < 0)
+	    redis_add_counts(s, req->batch, req->roster, req->clock) < 0 ||
+	    redis_add_caps(s, req->caps) < 0)
 		return -1;
 	return 0;
 }
@@ -802,6 +837,29 @@ static void redis_note_duplicates(redis_store *s, const redisReply *reply)
 	}
 }
 
+/* {1 or 5, entry, stored, ...}: keeps the pairs for redis_store_flush_caps_stored. */
+static void redis_note_caps_stored(redis_store *s, const redisReply *reply)
+{
+	size_t need = reply->elements - 1;
+
+	s->n_caps_stored = 0;
+	if (need > s->caps_stored_cap) {
+		int64_t *v = realloc(s->caps_stored, need * sizeof(*v));
+		if (!v)
+			return;
+		s->caps_stored = v;
+		s->caps_stored_cap = need;
+	}
+	for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+		const redisReply *entry = reply->element[i], *stored = reply->element[i + 1];
+		if (entry->type != REDIS_REPLY_INTEGER || stored->type != REDIS_REPLY_INTEGER)
+			continue;
+		s->caps_stored[2 * s->n_caps_stored] = entry->integer;
+		s->caps_stored[2 * s->n_caps_stored + 1] = stored->integer;
+		s->n_caps_stored++;
+	}
+}
+
 static redis_flush_status redis_flush_verdict(redis_store *s, const redisReply *reply)
 {
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -812,7 +870,11 @@ static redis_flush_status redis_flush_verdict(redis_store *s, const redisReply *
 	}
 	switch (reply->element[0]->integer) {
 	case REDIS_SCRIPT_APPLIED:
+		redis_note_caps_stored(s, reply);
 		return REDIS_FLUSH_APPLIED;
+	case REDIS_SCRIPT_CAPS_CHANGED:
+		redis_note_caps_stored(s, reply);
+		return REDIS_FLUSH_CAPS_CHANGED;
 	case REDIS_SCRIPT_STALE:
 		redis_note_stale(s, reply);
 		return REDIS_FLUSH_STALE;
@@ -865,6 +927,7 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 		req->parts[i].fenced = false;
 	}
 	s->n_duplicates = 0;
+	s->n_caps_stored = 0;
 	s->flush_error[0] = '\0';
 	if (redis_build_flush(s, req) < 0) {
 		log_error("redis", "cannot build the batch write (out of memory or key too long)",
@@ -893,6 +956,12 @@ const uint64_t *redis_store_flush_duplicates(const redis_store *s, size_t *n)
 {
 	*n = s->n_duplicates;
 	return s->duplicates;
+}
+
+const int64_t *redis_store_flush_caps_stored(const redis_store *s, size_t *n)
+{
+	*n = s->n_caps_stored;
+	return s->caps_stored;
 }
 
 const char *redis_store_flush_error(const redis_store *s)
@@ -1162,7 +1231,10 @@ static size_t redis_behaviour_index(const config *cfg, const char *name, size_t 
 	return SIZE_MAX;
 }
 
-/* Adds the fields "<behaviour>|<scope>" -> count of one bucket hash to the tick. */
+/*
+ * Adds the fields "<behaviour>|<scope>" -> count, and "capped:<behaviour>|<scope>"
+ * -> credits above a daily cap, of one bucket hash to the tick.
+ */
 static void redis_tick_add_hash(redis_store *s, size_t window, const redisReply *reply)
 {
 	redis_tick_read *t = &s->tick;
@@ -1171,14 +1243,22 @@ static void redis_tick_add_hash(redis_store *s, size_t window, const redisReply 
 		const redisReply *f = reply->element[i], *v = reply->element[i + 1];
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
-		const char *bar = memchr(f->str, '|', f->len);
+		const char *name = f->str;
+		size_t prefix = strlen(REDIS_CAPPED_PREFIX);
+		bool capped = f->len > prefix && memcmp(name, REDIS_CAPPED_PREFIX, prefix) == 0;
+		if (capped)
+			name += prefix;
+		const char *bar = memchr(name, '|', f->len - (size_t)(name - f->str));
 		if (!bar)
 			continue;
-		size_t b = redis_behaviour_index(s->cfg, f->str, (size_t)(bar - f->str));
+		size_t b = redis_behaviour_index(s->cfg, name, (size_t)(bar - name));
 		uint32_t scope = roster_scope_find(t->roster, bar + 1);
 		if (b == SIZE_MAX || scope == ROSTER_NO_SCOPE || scope >= t->n_scopes)
 			continue;
-		kpi_tick_add_count(t->tick, window, b, scope, strtoll(v->str, NULL, 10));
+		if (capped)
+			kpi_tick_add_capped(t->tick, window, b, scope, strtoll(v->str, NULL, 10));
+		else
+			kpi_tick_add_count(t->tick, window, b, scope, strtoll(v->str, NULL, 10));
 	}
 }
 

@@ -6,7 +6,8 @@
  * tag {<prefix>}:
  *
  *   {P}:n:<granularity>:<bucket start, epoch s>             hash
- *       field "<behaviour>|<scope>" -> net behaviour count
+ *       field "<behaviour>|<scope>" -> net behaviour count, and
+ *       "capped:<behaviour>|<scope>" -> credits above a daily cap
  *   {P}:u:<granularity>:<bucket start>:<behaviour>|<scope>  HyperLogLog
  *       of contributor pseudonyms (32 hex digits)
  *   {P}:offsets                                             hash
@@ -23,10 +24,12 @@
  *       (see dedup.h); kept the dedup horizon past the hour or the last
  *       write, whichever is later
  *   {P}:p:<pseudonym>:<record>                              any type
- *       reserved for records about one person (per-person caps, consent),
- *       keyed by the pseudonym of the employee id (32 hex digits); nothing
- *       writes there yet. Erasure deletes a person's keys in this space, so
- *       any per-person record must live here and nowhere else.
+ *       records about one person, keyed by the pseudonym of the employee id
+ *       (32 hex digits). Erasure deletes a person's keys in this space, so
+ *       any per-person record must live here and nowhere else. One record
+ *       exists: caps:<local day start, epoch s>, a hash of behaviour id ->
+ *       credits counted under its daily cap that day (see caps.h), which
+ *       expires windows.retention after the day ends.
  *
  * Bucket keys expire at bucket end + window_keep_ms() of their granularity.
  *
@@ -56,6 +59,7 @@
 
 #include <event2/event.h>
 
+#include "caps.h"
 #include "config.h"
 #include "dedup.h"
 #include "kpi.h"
@@ -81,6 +85,7 @@ typedef enum redis_flush_status {
 	REDIS_FLUSH_FENCED,      /* not written: some partition has another owner */
 	REDIS_FLUSH_DUPLICATE,   /* not written: some event ids were counted before */
 	REDIS_FLUSH_REJECTED,    /* not written: Redis rejected a command (see error) */
+	REDIS_FLUSH_CAPS_CHANGED, /* not written: stored daily counts change a cap decision */
 	REDIS_FLUSH_FAILED,      /* not acknowledged (connection lost, OOM...): retry */
 } redis_flush_status;
 
@@ -88,6 +93,7 @@ typedef enum redis_flush_status {
 typedef struct redis_flush_request {
 	const window_batch *batch;     /* finished (window_batch_finish) */
 	const dedup_batch *ids;        /* finished (dedup_batch_finish) */
+	const caps_batch *caps;        /* daily cap decisions; NULL: none */
 	const roster *roster;
 	window_clock *clock;
 	redis_partition_offsets *parts;
@@ -122,6 +128,15 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 
 /* After REDIS_FLUSH_DUPLICATE, inside cb: the ids Redis already holds. */
 const uint64_t *redis_store_flush_duplicates(const redis_store *s, size_t *n);
+
+/*
+ * After REDIS_FLUSH_CAPS_CHANGED or REDIS_FLUSH_APPLIED, inside cb: *n
+ * pairs of (index into the caps batch's entries, value Redis stored before
+ * the write), as a flat array. CAPS_CHANGED lists the entries whose
+ * decision the stored value changes; APPLIED lists those whose stored
+ * value differed from their prior with the same decision.
+ */
+const int64_t *redis_store_flush_caps_stored(const redis_store *s, size_t *n);
 
 /* After REDIS_FLUSH_REJECTED, inside cb: Redis's error message. */
 const char *redis_store_flush_error(const redis_store *s);
