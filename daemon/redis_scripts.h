@@ -12,9 +12,10 @@
  *   H  HLL chunks:   key, expire-at or "0", m, then m contributor pseudonyms
  *   C  count chunks: key, expire-at or "0", m, then m pairs of field and
  *                    increment
- *   K  daily caps:   key {P}:p:<pseudonym>:caps:<day start>, expire-at,
- *                    behaviour id (the field), prior, credits, counted, cap
- *                    (see caps.h); one record per (person, behaviour, day)
+ *   K  daily caps:   day hash {P}:caps:<day start>, expire-at, m, then m
+ *                    entries of 7: index in the caps batch, pseudonym (the
+ *                    field), behaviour id, prior, credits, counted, cap
+ *                    (see caps.h); records of one day hash are adjacent
  *
  * An expire-at of "0" says that the sender already wrote the key with its
  * expiry on this connection: the script then neither checks the key's type
@@ -26,13 +27,16 @@
  * before any count, and the members added until then are members of this
  * batch, which adding again changes nothing.
  *
- * Each cap record is checked: the script computes min(credits, cap -
- * stored), at least 0, from the stored value and compares it with the
- * record's counted. It adds counted to the stored value and sets the key's
- * expiry on every write.
+ * A day hash field holds one person's counts as "<behaviour>=<n> ...",
+ * read with one HMGET per record. For each cap entry the script computes
+ * min(credits, cap - stored), at least 0, from the stored count and
+ * compares it with the entry's counted. It adds counted to the count,
+ * writes each changed field back with HSET and sets the hash's expiry on
+ * every write. A field that does not parse is rejected like a counter that
+ * is not an integer.
  *
  * It checks everything before it writes anything, and replies:
- *   {1, record, stored, ...}   applied; the cap records (0-based) whose
+ *   {1, entry, stored, ...}    applied; the cap entries (their index) whose
  *                              stored value differed from their prior
  *                              without changing what they count, with that
  *                              stored value
@@ -40,7 +44,7 @@
  *   {2, id, ...}               these ids were counted before: nothing written
  *   {3, field, ...}            fenced: these partitions are claimed by
  *                              another owner token
- *   {5, record, stored, ...}   caps changed: these cap records (0-based)
+ *   {5, entry, stored, ...}    caps changed: these cap entries (their index)
  *                              count otherwise with the stored values given;
  *                              nothing is written
  *   {4, error}                 rejected: a key holds something unexpected

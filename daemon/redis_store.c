@@ -116,6 +116,8 @@ struct redis_store {
 	size_t n_duplicates, duplicates_cap;
 	char flush_error[256];    /* error of the last REJECTED reply */
 	int64_t *caps_stored;     /* (entry, stored) pairs of the last CAPS_CHANGED or APPLIED */
+	int64_t *caps_days;       /* distinct local days of the caps batch being built */
+	size_t n_caps_days, caps_days_cap;
 	size_t n_caps_stored, caps_stored_cap;
 };
 
@@ -484,6 +486,7 @@ void redis_store_free(redis_store *s)
 	free(s->buckets);
 	free(s->duplicates);
 	free(s->caps_stored);
+	free(s->caps_days);
 	free(s);
 }
 
@@ -734,10 +737,48 @@ static int redis_add_counts(redis_store *s, const window_batch *b, const roster 
 	return rc;
 }
 
+/* Lists the distinct local days of the caps batch's entries in s->caps_days. */
+static int redis_note_caps_days(redis_store *s, const caps_entry *e, size_t n)
+{
+	s->n_caps_days = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = 0;
+		while (d < s->n_caps_days && s->caps_days[d] != e[i].key.day_start_ms)
+			d++;
+		if (d < s->n_caps_days)
+			continue;
+		if (s->n_caps_days == s->caps_days_cap) {
+			size_t cap = s->caps_days_cap ? 2 * s->caps_days_cap : 16;
+			int64_t *days = realloc(s->caps_days, cap * sizeof(*days));
+			if (!days)
+				return -1;
+			s->caps_days = days;
+			s->caps_days_cap = cap;
+		}
+		s->caps_days[s->n_caps_days++] = e[i].key.day_start_ms;
+	}
+	return 0;
+}
+
+/* One cap entry: its index in the batch, the person's field, behaviour and decision. */
+static int redis_add_cap_entry(redis_store *s, const caps_entry *e, size_t index)
+{
+	redis_args *a = &s->args;
+	char hex[PSEUDONYM_HEX_SIZE];
+	const char *behaviour = s->cfg->behaviours[e->key.behaviour].id;
+
+	pseudonym_to_hex(&e->key.person, hex);
+	return redis_args_addf(a, "%zu", index) | redis_args_add(a, hex, PSEUDONYM_HEX_SIZE - 1) |
+	       redis_args_add(a, behaviour, strlen(behaviour)) |
+	       redis_args_addf(a, "%" PRId32, e->prior) |
+	       redis_args_addf(a, "%" PRId32, e->credits) |
+	       redis_args_addf(a, "%" PRId32, e->counted) | redis_args_addf(a, "%" PRId32, e->cap);
+}
+
 /*
- * One record per (person, behaviour, day) of the caps batch: the day count
- * key, its expiry (windows.retention after the day ends), the behaviour id
- * and the decision. The pseudonym in the key is the only person data sent.
+ * The caps batch, per local day in records of at most REDIS_COUNT_CHUNK
+ * entries: the day hash {P}:caps:<day start>, its expiry (windows.retention
+ * after the day ends), the number of entries and the entries.
  */
 static int redis_add_caps(redis_store *s, const caps_batch *decisions)
 {
@@ -745,21 +786,36 @@ static int redis_add_caps(redis_store *s, const caps_batch *decisions)
 	size_t n = decisions ? caps_batch_count(decisions) : 0;
 	const caps_entry *e = n ? caps_batch_entries(decisions) : NULL;
 	int64_t retention_s = s->cfg->windows.retention_ms / 1000;
-	int rc = redis_args_addf(a, "%zu", n);
+	size_t records = 0, count_index = 0, m = 0;
+	int rc = 0;
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		char hex[PSEUDONYM_HEX_SIZE];
-		pseudonym_to_hex(&e[i].key.person, hex);
-		const char *behaviour = s->cfg->behaviours[e[i].key.behaviour].id;
-		rc |= redis_args_addf(a, "{%s}:p:%s:caps:%" PRId64, s->cfg->redis.key_prefix, hex,
-		                      e[i].key.day_start_ms / 1000) |
-		      redis_args_addf(a, "%" PRId64, e[i].day_end_ms / 1000 + retention_s) |
-		      redis_args_add(a, behaviour, strlen(behaviour)) |
-		      redis_args_addf(a, "%" PRId32, e[i].prior) |
-		      redis_args_addf(a, "%" PRId32, e[i].credits) |
-		      redis_args_addf(a, "%" PRId32, e[i].counted) |
-		      redis_args_addf(a, "%" PRId32, e[i].cap);
+	if (redis_note_caps_days(s, e, n) < 0)
+		return -1;
+	size_t section = redis_section_begin(a, &rc);
+	for (size_t d = 0; d < s->n_caps_days; d++) {
+		int64_t day = s->caps_days[d];
+		for (size_t i = 0; i < n; i++) {
+			if (e[i].key.day_start_ms != day)
+				continue;
+			if (m == REDIS_COUNT_CHUNK) {
+				redis_section_end(a, count_index, m);
+				m = 0;
+			}
+			if (m == 0) {
+				rc |= redis_args_addf(a, "{%s}:caps:%" PRId64, s->cfg->redis.key_prefix,
+				                      day / 1000) |
+				      redis_args_addf(a, "%" PRId64, e[i].day_end_ms / 1000 + retention_s);
+				count_index = redis_section_begin(a, &rc);
+				records++;
+			}
+			rc |= redis_add_cap_entry(s, &e[i], i);
+			m++;
+		}
+		if (m > 0)
+			redis_section_end(a, count_index, m);
+		m = 0;
 	}
+	redis_section_end(a, section, records);
 	return rc;
 }
 
@@ -1057,13 +1113,17 @@ out:
 /* ---------------------------------------------------------------- erasure */
 
 /*
- * One erasure walks the key space with SCAN MATCH and unlinks what each step
- * returns before asking for the next step, so at most one command of it is
- * in flight. SCAN may return a key twice; UNLINK counts only keys it
- * removed, so the total stays exact.
+ * One erasure walks the key space twice with SCAN MATCH. The first walk
+ * unlinks the person's keys {P}:p:<pseudonym>:*, the second removes the
+ * person's field from every daily cap hash {P}:caps:*. Each step acts on
+ * what SCAN returned before asking for the next step, so at most one
+ * command of it is in flight. SCAN may return a key twice; UNLINK and HDEL
+ * count only what they removed, so the total stays exact.
  */
 typedef struct redis_erase {
 	redis_store *store;
+	char pseudonym_hex[PSEUDONYM_HEX_SIZE];
+	bool day_hashes;          /* the second walk */
 	char pattern[REDIS_KEY_MAX];
 	char cursor[32];
 	uint64_t removed;
@@ -1078,6 +1138,32 @@ static void redis_erase_finish(redis_erase *e, int status, const char *error)
 }
 
 static void redis_erase_scan(redis_erase *e);
+
+/* Removes the person's field from each day hash of one SCAN reply, in one call. */
+static const char redis_erase_days_script[] =
+	"local n = 0\n"
+	"for _, key in ipairs(KEYS) do n = n + redis.call('HDEL', key, ARGV[1]) end\n"
+	"return n\n";
+
+/* Starts the walk over the day hashes once the first walk ended. */
+static void redis_erase_days(redis_erase *e)
+{
+	e->day_hashes = true;
+	strcpy(e->cursor, "0");
+	snprintf(e->pattern, sizeof(e->pattern), "{%s}:caps:*", e->store->cfg->redis.key_prefix);
+	redis_erase_scan(e);
+}
+
+/* After a step: the next SCAN step, the second walk, or the end. */
+static void redis_erase_next(redis_erase *e)
+{
+	if (strcmp(e->cursor, "0") != 0)
+		redis_erase_scan(e);
+	else if (!e->day_hashes)
+		redis_erase_days(e);
+	else
+		redis_erase_finish(e, 0, NULL);
+}
 
 static void redis_erase_unlink_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -1094,30 +1180,44 @@ static void redis_erase_unlink_reply_cb(redisAsyncContext *ac, void *r, void *pr
 		return;
 	}
 	e->removed += (uint64_t)reply->integer;
-	if (strcmp(e->cursor, "0") == 0)
-		redis_erase_finish(e, 0, NULL);
-	else
-		redis_erase_scan(e);
+	redis_erase_next(e);
 }
 
-/* Sends UNLINK for the keys of one SCAN reply. Returns 0, or -1 on failure. */
+/*
+ * Sends UNLINK for the keys of one SCAN reply, or in the second walk the
+ * script that removes the person's field from them. Returns 0, or -1 on
+ * failure.
+ */
 static int redis_erase_unlink(redis_erase *e, const redisReply *keys)
 {
 	redis_store *s = e->store;
-	const char **argv = malloc((keys->elements + 1) * sizeof(*argv));
-	size_t *lengths = malloc((keys->elements + 1) * sizeof(*lengths));
+	size_t head = e->day_hashes ? 3 : 1, n = head + keys->elements + (e->day_hashes ? 1 : 0);
+	const char **argv = malloc(n * sizeof(*argv));
+	size_t *lengths = malloc(n * sizeof(*lengths));
+	char n_keys[24];
 	int rc = -1;
 
 	if (!argv || !lengths)
 		goto out;
 	argv[0] = "UNLINK";
 	lengths[0] = 6;
-	for (size_t i = 0; i < keys->elements; i++) {
-		argv[i + 1] = keys->element[i]->str;
-		lengths[i + 1] = keys->element[i]->len;
+	if (e->day_hashes) {
+		snprintf(n_keys, sizeof(n_keys), "%zu", keys->elements);
+		argv[0] = "EVAL";
+		lengths[0] = 4;
+		argv[1] = redis_erase_days_script;
+		lengths[1] = sizeof(redis_erase_days_script) - 1;
+		argv[2] = n_keys;
+		lengths[2] = strlen(n_keys);
+		argv[n - 1] = e->pseudonym_hex;
+		lengths[n - 1] = strlen(e->pseudonym_hex);
 	}
-	if (s->ac && redisAsyncCommandArgv(s->ac, redis_erase_unlink_reply_cb, e,
-	                                   (int)keys->elements + 1, argv, lengths) == REDIS_OK) {
+	for (size_t i = 0; i < keys->elements; i++) {
+		argv[head + i] = keys->element[i]->str;
+		lengths[head + i] = keys->element[i]->len;
+	}
+	if (s->ac && redisAsyncCommandArgv(s->ac, redis_erase_unlink_reply_cb, e, (int)n, argv,
+	                                   lengths) == REDIS_OK) {
 		s->commands_sent++;
 		rc = 0;
 	}
@@ -1152,11 +1252,9 @@ static void redis_erase_scan_reply_cb(redisAsyncContext *ac, void *r, void *priv
 	const redisReply *keys = reply->element[1];
 	if (keys->elements > 0) {
 		if (redis_erase_unlink(e, keys) < 0)
-			redis_erase_finish(e, -1, "cannot send UNLINK");
-	} else if (strcmp(e->cursor, "0") == 0) {
-		redis_erase_finish(e, 0, NULL);
+			redis_erase_finish(e, -1, "cannot send UNLINK or HDEL");
 	} else {
-		redis_erase_scan(e);
+		redis_erase_next(e);
 	}
 }
 
@@ -1184,6 +1282,7 @@ int redis_store_erase_person(redis_store *s, const char *pseudonym_hex, redis_st
 	e->cb = cb;
 	e->opaque = opaque;
 	strcpy(e->cursor, "0");
+	snprintf(e->pseudonym_hex, sizeof(e->pseudonym_hex), "%s", pseudonym_hex);
 	/* The prefix holds only letters, digits, '_', '.' and '-', and the
 	 * pseudonym only hex digits, so neither adds a glob character. */
 	int n = snprintf(e->pattern, sizeof(e->pattern), "{%s}:p:%s:*", s->cfg->redis.key_prefix,

@@ -24,12 +24,15 @@
  *       (see dedup.h); kept the dedup horizon past the hour or the last
  *       write, whichever is later
  *   {P}:p:<pseudonym>:<record>                              any type
- *       records about one person, keyed by the pseudonym of the employee id
- *       (32 hex digits). Erasure deletes a person's keys in this space, so
- *       any per-person record must live here and nowhere else. One record
- *       exists: caps:<local day start, epoch s>, a hash of behaviour id ->
- *       credits counted under its daily cap that day (see caps.h), which
- *       expires windows.retention after the day ends.
+ *       reserved for records about one person (consent), keyed by the
+ *       pseudonym of the employee id (32 hex digits); nothing writes there
+ *       yet. Erasure deletes a person's keys in this space.
+ *   {P}:caps:<local day start, epoch s>                     hash
+ *       field <pseudonym> -> "<behaviour>=<n> ..." credits counted under
+ *       daily caps that day (see caps.h); expires windows.retention after
+ *       the day ends. One hash per day rather than one key per person
+ *       keeps the batch write at a few commands per day; erasure removes
+ *       the person's field from every such hash.
  *
  * Bucket keys expire at bucket end + window_keep_ms() of their granularity.
  *
@@ -167,9 +170,11 @@ typedef void (*redis_store_erase_cb)(int status, uint64_t removed, const char *e
 /*
  * Deletes every key of the person with this pseudonym (32 hex digits) in
  * the per-person space {P}:p:<pseudonym>:*: SCAN MATCH with COUNT 1000,
- * then UNLINK of what each step found, until the scan ends. SCAN visits the
- * whole database, so this takes one round trip per 1000 keys in it. cb gets
- * status 0 and the number of keys removed, or -1 and Redis's error. A
+ * then UNLINK of what each step found, until the scan ends. Then removes
+ * the person's field from every daily cap hash {P}:caps:* the same way,
+ * with one script call per step. SCAN visits the whole database twice, so
+ * this takes two round trips per 1000 keys in it. cb gets status 0 and the
+ * number of keys and fields removed, or -1 and Redis's error. A
  * dropped connection is an error too, and running the erasure again is
  * safe. cb may run before this returns when a command cannot be sent.
  * Returns 0, or -1 when not connected (cb is then not called).

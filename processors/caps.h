@@ -7,7 +7,9 @@
  * which the capped_share aggregation is computed.
  *
  * What Redis stores is the number of credits counted per (person, behaviour,
- * day), in the per-person key {P}:p:<pseudonym>:caps:<day start, epoch s>.
+ * day): one hash per local day, {P}:caps:<day start, epoch s>, with a field
+ * per person (the pseudonym) holding "<behaviour>=<n> ..." (see
+ * redis_store.h).
  * The batch decides each credit in memory, with no Redis round trip: it
  * assumes a prior value for each (person, behaviour, day) and counts the
  * first cap - prior credits of the batch, in arrival order. The batch write

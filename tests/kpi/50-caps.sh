@@ -17,7 +17,9 @@
 # produced while it is down. The restarted daemon knows no day counts, so
 # its first batches assume 0 and Redis rejects them (caps_changed); it is
 # killed again at that point, and a third start must reach the same totals.
-# Finally advocacyd forget erases E01's day counts and nobody else's.
+# Day counts live in one hash per local day, {cp}:caps:<day start>, with a
+# field per pseudonym. Finally advocacyd forget erases E01's day counts and
+# nobody else's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -146,17 +148,18 @@ pseudonym() {
 key = bytes.fromhex(open(sys.argv[1]).read().strip())
 print(hmac.new(key, sys.argv[2].encode(), hashlib.sha256).digest()[:16].hex())' "$work/hmac.key" "$1"
 }
-day_count() { rcli hget "{cp}:p:$(pseudonym "$1"):caps:$2" recognition_given; }
-lib_assert_eq 3 "$(day_count E01 "$day_a_s")" "E01's day count on A"
-lib_assert_eq 2 "$(day_count E01 "$day_b_s")" "E01's day count on B"
-lib_assert_eq 3 "$(day_count E02 "$day_a_s")" "E02's day count on A"
-lib_assert_eq 1 "$(day_count E03 "$day_a_s")" "E03's day count on A"
-lib_assert_eq 3 "$(day_count E03 "$day_b_s")" "E03's day count on B"
+# A person's day counts: "<behaviour>=<n>" in the day hash, under the pseudonym.
+day_count() { rcli hget "{cp}:caps:$2" "$(pseudonym "$1")"; }
+lib_assert_eq recognition_given=3 "$(day_count E01 "$day_a_s")" "E01's day count on A"
+lib_assert_eq recognition_given=2 "$(day_count E01 "$day_b_s")" "E01's day count on B"
+lib_assert_eq recognition_given=3 "$(day_count E02 "$day_a_s")" "E02's day count on A"
+lib_assert_eq recognition_given=1 "$(day_count E03 "$day_a_s")" "E03's day count on A"
+lib_assert_eq recognition_given=3 "$(day_count E03 "$day_b_s")" "E03's day count on B"
 # The expiry is windows.retention (35d) after the end of the day, not later.
-ttl=$(rcli ttl "{cp}:p:$(pseudonym E01):caps:$day_b_s")
+ttl=$(rcli ttl "{cp}:caps:$day_b_s")
 max_ttl=$(((day_b_s + 86400 + 35 * 86400) - $(date +%s) + 1))
 [ "$ttl" -gt 0 ] && [ "$ttl" -le "$max_ttl" ] && [ "$ttl" -gt $((max_ttl - 120)) ] ||
-	lib_fail "E01's day count expires in $ttl s, expected about $max_ttl s"
+	lib_fail "the day hash of B expires in $ttl s, expected about $max_ttl s"
 
 expect_kpi() { python3 "$ADVOCACY_SOURCE_DIR/tests/integration/kpi_check.py" "$work/kpi.json" "$@"; }
 read_kpis() {
@@ -176,13 +179,15 @@ expect_kpi recognition_capped org 7d count 12
 "$bin" forget --config "$work/caps.yaml" --employee E01 --request-id DSR-7 \
 	>"$work/forget.out" 2>"$work/forget.err" ||
 	{ cat "$work/forget.err" >&2; lib_fail "forget exited with an error"; }
+# The count covers keys in the per-person space and entries of the day hashes.
 grep -q '2 per-person Redis keys deleted' "$work/forget.out" ||
 	lib_fail "forget did not report E01's 2 day counts: $(cat "$work/forget.out")"
-lib_assert_eq 0 "$(rcli --scan --pattern "{cp}:p:$(pseudonym E01):*" | wc -l | tr -d ' ')" \
-	"E01's per-person keys after forget"
-lib_assert_eq 3 "$(rcli --scan --pattern '{cp}:p:*' | wc -l | tr -d ' ')" \
-	"day counts of E02 and E03 after forget"
-lib_assert_eq 3 "$(day_count E02 "$day_a_s")" "E02's day count after forget"
+lib_assert_eq "" "$(day_count E01 "$day_a_s")" "E01's day count on A after forget"
+lib_assert_eq "" "$(day_count E01 "$day_b_s")" "E01's day count on B after forget"
+lib_assert_eq 2 "$(rcli hlen "{cp}:caps:$day_a_s")" "people in the day hash of A after forget"
+lib_assert_eq 1 "$(rcli hlen "{cp}:caps:$day_b_s")" "people in the day hash of B after forget"
+lib_assert_eq recognition_given=3 "$(day_count E02 "$day_a_s")" "E02's day count after forget"
+lib_assert_eq recognition_given=3 "$(day_count E03 "$day_b_s")" "E03's day count after forget"
 
 # No raw employee id in Redis keys or values, the KPI topic or the logs.
 lib_stop "$daemon" || fail_with_log "the daemon did not exit cleanly"
