@@ -27,7 +27,7 @@
  * before any count, and the members added until then are members of this
  * batch, which adding again changes nothing.
  *
- * A day hash field holds one person's counts as "<behaviour>=<n> ...",
+ * A day hash field contains one person's counts as "<behaviour>=<n> ...",
  * read with one HMGET per record. For each cap entry the script computes
  * min(credits, cap - stored), at least 0, from the stored count and
  * compares it with the entry's counted. It adds counted to the count,

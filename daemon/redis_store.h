@@ -31,7 +31,7 @@
  *       field <pseudonym> -> "<behaviour>=<n> ..." credits counted under
  *       daily caps that day (see caps.h); expires windows.retention after
  *       the day ends. One hash per day rather than one key per person
- *       keeps the batch write at a few commands per day; erasure removes
+ *       keeps the batch write at a few commands per day. Erasure removes
  *       the person's field from every such hash.
  *
  * Bucket keys expire at bucket end + window_keep_ms() of their granularity.

@@ -8,7 +8,7 @@
  * a key pushed out is read as 0, which at worst costs one rejected write.
  * The values Redis reported for a rejected write are kept exactly in a
  * caps_batch of their own until a batch is written, so that the batch read
- * again always sees them.
+ * again always finds them.
  */
 #include "caps.h"
 

@@ -30,7 +30,7 @@
  *
  * Retractions are not capped and do not free room under the cap.
  *
- * Memory: the cache is fixed (CAPS_CACHE_SLOTS entries of 32 bytes); a
+ * Memory: the cache is fixed (CAPS_CACHE_SLOTS entries of 40 bytes); a
  * caps_batch grows to the largest batch and is reused. No allocation per
  * event once warm. Single-threaded.
  */
@@ -43,7 +43,7 @@
 
 #include "privacy.h"
 
-#define CAPS_CACHE_SLOTS (1u << 17) /* 4 MiB of confirmed day counts */
+#define CAPS_CACHE_SLOTS (1u << 17) /* 5 MiB of confirmed day counts */
 
 /* One person's credits of one behaviour on one local day. */
 typedef struct caps_key {
@@ -98,7 +98,7 @@ void caps_set_in_flight(caps *c, const caps_batch *b);
 int caps_note_stored(caps *c, const caps_batch *b, size_t index, int32_t stored);
 
 /*
- * Call when batch b is written. drift lists (index, stored value before
+ * Records batch b as written. drift lists (index, stored value before
  * the write) pairs of the entries whose stored value differed from their
  * prior without changing the decision. The new values go into the cache.
  */

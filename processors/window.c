@@ -412,8 +412,8 @@ uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
 
 /*
  * Inside the table a cell's granularity carries WINDOW_CAPPED_BIT when the
- * cell holds capped credits, so that hashing and probing need no other key.
- * Granularity indices stay below CONFIG_MAX_GRANULARITIES, far below it.
+ * cell contains capped credits, so that hashing and probing need no other
+ * key. Granularity indices are below CONFIG_MAX_GRANULARITIES, far below it.
  */
 #define WINDOW_CAPPED_BIT 0x80
 

@@ -14,8 +14,8 @@
 #   per day at org: A counted 7 capped 3, B counted 5 capped 1
 #
 # The daemon is killed with SIGKILL after part 1 is written, and part 2 is
-# produced while it is down. The restarted daemon knows no day counts, so
-# its first batches assume 0 and Redis rejects them (caps_changed); it is
+# produced while it is down. The restarted daemon has no day counts cached,
+# so its first batches assume 0 and Redis rejects them (caps_changed). It is
 # killed again at that point, and a third start must reach the same totals.
 # Day counts live in one hash per local day, {cp}:caps:<day start>, with a
 # field per pseudonym. Finally advocacyd forget erases E01's day counts and

@@ -153,7 +153,7 @@ static void reported_value_becomes_prior(void **state)
 	(void)state;
 	assert_int_equal(credit_n(c, b, &other, 1), 1);
 	assert_int_equal(credit_n(c, b, &a, 1), 1);
-	/* Redis holds 3 for a (entry 1), written by another instance: rejected, read again. */
+	/* Redis stores 3 for a (entry 1), written by another instance: rejected, read again. */
 	assert_int_equal(caps_note_stored(c, b, 1, 3), 0);
 	caps_batch_reset(b);
 	assert_int_equal(credit_n(c, b, &other, 1), 1);
@@ -173,7 +173,7 @@ static void written_batch_values_are_cached(void **state)
 	caps *c = caps_new();
 	caps_batch *b = caps_batch_new();
 	caps_key a = key_of(1, BERLIN_MAR_02), other = key_of(2, BERLIN_MAR_02);
-	/* Redis held 1 for other (entry 1) instead of 0: the decision (1 counted) stands. */
+	/* Redis stored 1 for other (entry 1) instead of 0: the decision (1 counted) is kept. */
 	const int64_t drift[] = {1, 1};
 
 	(void)state;
