@@ -4,8 +4,12 @@
  * A caps_batch keeps its entries in a dense array in arrival order, with an
  * open-addressing table (linear probing, at most half full) from key to
  * position. Slots carry the epoch of the batch that wrote them, so a reset
- * only starts a new epoch. The cache of confirmed values is direct mapped:
- * a key pushed out is read as 0, which at worst costs one rejected write.
+ * only starts a new epoch. The cache of confirmed values is 4-way set
+ * associative and keeps a 64-bit hash of each key, not the key. A key
+ * pushed out, or two keys sharing a hash, read a wrong prior, which at
+ * worst costs one rejected write. A miss matters only for a person near
+ * the cap, so a full set gives up the entry of the oldest day first and,
+ * among entries of one day, the one with the lowest count.
  * The values Redis reported for a rejected write are kept exactly in a
  * caps_batch of their own until a batch is written, so that the batch read
  * again always finds them.
@@ -30,10 +34,14 @@ struct caps_batch {
 	uint32_t epoch;
 };
 
-/* A confirmed value; in use when value >= 0. */
+#define CAPS_CACHE_WAYS 4
+#define CAPS_DAY_MS 86400000LL
+
+/* A confirmed value; a free slot has hash 0. */
 typedef struct caps_known {
-	caps_key key;
+	uint64_t hash;         /* caps_hash() of the key, never 0 in use */
 	int32_t value;
+	int32_t day;           /* day start in days since the epoch, for eviction */
 } caps_known;
 
 struct caps {
@@ -52,7 +60,7 @@ static uint64_t caps_hash(const caps_key *k)
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
-	return h;
+	return h ? h : 1;
 }
 
 static bool caps_key_equal(const caps_key *a, const caps_key *b)
@@ -207,32 +215,51 @@ void caps_free(caps *c)
 
 void caps_clear(caps *c)
 {
-	for (size_t i = 0; i < CAPS_CACHE_SLOTS; i++)
-		c->cache[i].value = -1;
+	memset(c->cache, 0, CAPS_CACHE_SLOTS * sizeof(*c->cache));
 	caps_batch_reset(c->reported);
+}
+
+/* The first way of the set of hash. */
+static caps_known *caps_cache_set(const caps *c, uint64_t hash)
+{
+	size_t sets = CAPS_CACHE_SLOTS / CAPS_CACHE_WAYS;
+
+	return &c->cache[(hash >> 32 & (sets - 1)) * CAPS_CACHE_WAYS];
 }
 
 static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
 {
-	caps_known *k = &c->cache[caps_hash(key) & (CAPS_CACHE_SLOTS - 1)];
+	uint64_t hash = caps_hash(key);
+	caps_known *set = caps_cache_set(c, hash), *victim = &set[0];
+	int32_t day = (int32_t)(key->day_start_ms / CAPS_DAY_MS);
 
-	k->key = *key;
-	k->value = value;
+	for (int w = 0; w < CAPS_CACHE_WAYS; w++) {
+		caps_known *k = &set[w];
+		if (k->hash == hash || k->hash == 0) {
+			victim = k;
+			break;
+		}
+		if (k->day < victim->day || (k->day == victim->day && k->value < victim->value))
+			victim = k;
+	}
+	*victim = (caps_known){hash, value, day};
 }
 
 /* The value stored in Redis before the batch now filling, as best known. */
 static int32_t caps_prior(const caps *c, const caps_key *key)
 {
 	const caps_entry *e = c->in_flight ? caps_batch_find(c->in_flight, key) : NULL;
-	const caps_known *k = &c->cache[caps_hash(key) & (CAPS_CACHE_SLOTS - 1)];
 
 	if (e)
 		return e->prior + e->counted;
 	e = caps_batch_find(c->reported, key);
 	if (e)
 		return e->prior;
-	if (k->value >= 0 && caps_key_equal(&k->key, key))
-		return k->value;
+	uint64_t hash = caps_hash(key);
+	const caps_known *set = caps_cache_set(c, hash);
+	for (int w = 0; w < CAPS_CACHE_WAYS; w++)
+		if (set[w].hash == hash)
+			return set[w].value;
 	return 0;
 }
 

@@ -26,11 +26,13 @@
  * what it counted), the values Redis reported since the last written batch
  * (exact), a fixed-size cache of values Redis confirmed, else 0. A cache
  * miss costs nothing unless the person is near the cap, where it costs one
- * rejected write.
+ * rejected write. NOTE: when more people are at their caps than the cache
+ * has room for, the rejections repeat: each batch read again can bring new
+ * misses, so consumption slows until the cache has them.
  *
  * Retractions are not capped and do not free room under the cap.
  *
- * Memory: the cache is fixed (CAPS_CACHE_SLOTS entries of 40 bytes); a
+ * Memory: the cache is fixed (CAPS_CACHE_SLOTS entries of 16 bytes); a
  * caps_batch grows to the largest batch and is reused. No allocation per
  * event once warm. Single-threaded.
  */
@@ -43,7 +45,7 @@
 
 #include "privacy.h"
 
-#define CAPS_CACHE_SLOTS (1u << 17) /* 5 MiB of confirmed day counts */
+#define CAPS_CACHE_SLOTS (1u << 19) /* 8 MiB of confirmed day counts */
 
 /* One person's credits of one behaviour on one local day. */
 typedef struct caps_key {

@@ -223,6 +223,32 @@ static void batch_grows_past_initial_capacity(void **state)
 	caps_free(c);
 }
 
+/* 20,000 people written with 2 credits each: the next batch takes 2 as every prior. */
+static void cache_keeps_written_values(void **state)
+{
+	caps *c = caps_new();
+	caps_batch *b = caps_batch_new();
+	int misses = 0;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		caps_key k = key_of(0, BERLIN_MAR_02);
+		memcpy(k.person.bytes, &i, sizeof(i));
+		assert_int_equal(credit_n(c, b, &k, 2), 2);
+	}
+	caps_batch_written(c, b, NULL, 0);
+	caps_batch_reset(b);
+	for (int i = 0; i < 20000; i++) {
+		caps_key k = key_of(0, BERLIN_MAR_02);
+		memcpy(k.person.bytes, &i, sizeof(i));
+		assert_int_equal(credit_n(c, b, &k, 2), 1);
+		misses += caps_batch_find(b, &k)->prior != 2;
+	}
+	assert_int_equal(misses, 0);
+	caps_batch_free(b);
+	caps_free(c);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The per-event path                                                       */
 
@@ -531,6 +557,7 @@ int main(void)
 	    cmocka_unit_test(reported_value_becomes_prior),
 	    cmocka_unit_test(written_batch_values_are_cached),
 	    cmocka_unit_test(batch_grows_past_initial_capacity),
+	    cmocka_unit_test(cache_keeps_written_values),
 	    T(pipeline_caps_per_local_day),
 	    T(retraction_frees_no_room),
 	    T(plain_process_applies_no_cap),
