@@ -111,6 +111,7 @@ typedef struct app_reason_count {
 typedef struct app_batch {
 	window_batch *cells;
 	dedup_batch *ids;
+	caps_batch *caps;         /* daily cap decisions of its credits */
 	redis_partition_offsets parts[APP_MAX_PARTS];
 	char part_tokens[APP_MAX_PARTS][OWNERSHIP_TOKEN_SIZE];
 	size_t n_parts;
@@ -198,6 +199,7 @@ struct app {
 	size_t n_reasons;
 	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
 	uint64_t batches_rejected, batch_retries;
+	uint64_t batches_caps_changed; /* rejected because stored day counts change a cap */
 	uint64_t backpressure_pauses;  /* times input paused for the output queue */
 	bool input_paused;
 	int64_t dlq_wait_since_ms;     /* when the batch began waiting for its dead letters */
@@ -391,8 +393,9 @@ static void app_message_cb(const kafka_message *m, void *opaque)
 			app_dead_letter(a, m, "empty_message", "the message has no value");
 		return;
 	}
-	decode_status st = pipeline_process_input(a->pipeline, m->format, m->input, m->payload,
-	                                          m->len, a->batch_now_ms, b->cells, b->ids, &res);
+	decode_status st = pipeline_process_capped(a->pipeline, m->format, m->input, m->payload,
+	                                           m->len, a->batch_now_ms, b->cells, b->ids,
+	                                           b->caps, &res);
 	if (st == DECODE_IGNORED)
 		app_add_reason(b->ignored, &b->n_ignored, "ignored", res.reason, 1);
 	/* The other events of a multi-event message; its dead letter covers the invalid ones. */
@@ -410,6 +413,7 @@ static void app_batch_clear(app_batch *b)
 {
 	window_batch_reset(b->cells);
 	dedup_batch_reset(b->ids);
+	caps_batch_reset(b->caps);
 	b->n_parts = 0;
 	b->messages = 0;
 	b->n_ignored = 0;
@@ -420,6 +424,7 @@ static void app_flight_done(app *a)
 {
 	app_batch_clear(a->flight);
 	pipeline_set_in_flight(a->pipeline, NULL);
+	caps_set_in_flight(pipeline_caps(a->pipeline), NULL);
 	a->reject_attempts = 0;
 	a->single.valid = false;
 	a->state = APP_BATCH_IDLE;
@@ -543,6 +548,7 @@ static void app_skip_poison(app *a)
 	app_dead_letter(a, m, "redis_rejected", detail);
 	window_batch_reset(a->flight->cells);
 	dedup_batch_reset(a->flight->ids);
+	caps_batch_reset(a->flight->caps);
 	window_batch_finish(a->flight->cells);
 	dedup_batch_finish(a->flight->ids);
 	a->single.valid = false;
@@ -604,6 +610,22 @@ static void app_note_duplicates(app *a)
 	         "them", "events=%zu", n);
 }
 
+/* Keeps the day counts Redis holds, which the batch read again decides with. */
+static void app_note_caps_changed(app *a)
+{
+	size_t n;
+	const int64_t *stored = redis_store_flush_caps_stored(a->store, &n);
+	caps *c = pipeline_caps(a->pipeline);
+
+	for (size_t i = 0; i < n; i++)
+		if (caps_note_stored(c, a->flight->caps, (size_t)stored[2 * i],
+		                     (int32_t)stored[2 * i + 1]) < 0)
+			log_warn("batch", "out of memory keeping a daily count Redis reported; "
+			         "the batch may be rejected again", "%s", "");
+	log_info("source", "daily counts in Redis change cap decisions of the batch; it is "
+	         "read again with them", "entries=%zu", n);
+}
+
 /* Counts the messages of the batch Redis just acknowledged, per partition. */
 static void app_count_consumed(app *a)
 {
@@ -635,6 +657,9 @@ static void app_batch_applied(app *a)
 	          a->flight->n_parts);
 	app_count_consumed(a);
 	pipeline_batch_written(a->pipeline, a->flight->ids, a->flight->cells, app_now_ms());
+	size_t n_drift;
+	const int64_t *drift = redis_store_flush_caps_stored(a->store, &n_drift);
+	caps_batch_written(pipeline_caps(a->pipeline), a->flight->caps, drift, n_drift);
 	app_commit_batch(a, a->stopping);
 	app_flight_done(a);
 }
@@ -662,6 +687,11 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		a->batches_duplicate++;
 		app_note_duplicates(a);
 		app_read_batch_again(a, "duplicate_events");
+		break;
+	case REDIS_FLUSH_CAPS_CHANGED:
+		a->batches_caps_changed++;
+		app_note_caps_changed(a);
+		app_read_batch_again(a, "caps_changed");
 		break;
 	case REDIS_FLUSH_REJECTED:
 		app_batch_rejected(a);
@@ -716,7 +746,8 @@ static void app_send_batch(app *a)
 	if (a->state == APP_BATCH_WAITING_DLQ && a->input_paused)
 		app_note_dlq_resume(a);
 	redis_flush_request req = {
-		.batch = a->flight->cells, .ids = a->flight->ids, .roster = a->roster,
+		.batch = a->flight->cells, .ids = a->flight->ids, .caps = a->flight->caps,
+		.roster = a->roster,
 		.clock = a->clock, .parts = a->flight->parts, .n_parts = a->flight->n_parts,
 		.now_ms = app_now_ms(),
 	};
@@ -780,6 +811,7 @@ static void app_close_batch(app *a)
 	a->fill = a->flight;
 	a->flight = b;
 	pipeline_set_in_flight(a->pipeline, b->ids);
+	caps_set_in_flight(pipeline_caps(a->pipeline), b->caps);
 	app_send_batch(a);
 }
 
@@ -1328,6 +1360,7 @@ static void app_log_stats(app *a)
 	         " ignored=%" PRIu64 " invalid=%" PRIu64 " late=%" PRIu64 " unknown_people=%" PRIu64
 	         " batches=%" PRIu64 " stale_batches=%" PRIu64 " fenced_batches=%" PRIu64
 	         " duplicate_batches=%" PRIu64 " rejected_batches=%" PRIu64 " batch_retries=%" PRIu64
+	         " capped=%" PRIu64 " caps_changed_batches=%" PRIu64
 	         " backpressure_pauses=%" PRIu64
 	         " kpi_updates=%" PRIu64 " suppressed=%" PRIu64 " escalations=%" PRIu64
 	         " roster_people=%zu roster_records=%" PRIu64 " roster_invalid=%" PRIu64
@@ -1335,8 +1368,8 @@ static void app_log_stats(app *a)
 	         " produce_failed=%" PRIu64 " redis_commands=%" PRIu64,
 	         ps->messages, ps->events, ps->behaviours, ps->ignored, ps->invalid, ps->late,
 	         ps->unknown_people, a->batches_applied, a->batches_stale, a->batches_fenced,
-	         a->batches_duplicate, a->batches_rejected, a->batch_retries, a->backpressure_pauses,
-	         a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
+	         a->batches_duplicate, a->batches_rejected, a->batch_retries, ps->capped,
+	         a->batches_caps_changed, a->backpressure_pauses, a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
 	         a->roster_records, a->roster_invalid, out->delivered, out->failed,
 	         redis_store_commands_sent(a->store));
 	app_log_reasons(a, "ignored");
@@ -1577,7 +1610,8 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	for (size_t i = 0; i < 2; i++) {
 		a->batches[i].cells = window_batch_new();
 		a->batches[i].ids = dedup_batch_new();
-		if (!a->batches[i].cells || !a->batches[i].ids)
+		a->batches[i].caps = caps_batch_new();
+		if (!a->batches[i].cells || !a->batches[i].ids || !a->batches[i].caps)
 			return -1;
 	}
 	a->fill = &a->batches[0];
@@ -1735,6 +1769,7 @@ static void app_fini(app *a, int producer_wait_ms)
 	for (size_t i = 0; i < 2; i++) {
 		window_batch_free(a->batches[i].cells);
 		dedup_batch_free(a->batches[i].ids);
+		caps_batch_free(a->batches[i].caps);
 	}
 	free(a->single.buf);
 	pipeline_free(a->pipeline);

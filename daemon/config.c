@@ -93,11 +93,11 @@ static const char *const config_output_formats[] = {"avro", "json", NULL};
 static const char *const config_credits[] = {"actor", "targets", NULL};
 static const char *const config_effects[] = {"count", "retract", NULL};
 static const char *const config_aggregations[] = {"count", "contributors", "rate", "participation",
-						  "enps", "retention", "retention_gap", NULL};
+						  "enps", "retention", "retention_gap", "capped_share", NULL};
 /* Names of kpi_aggregation in enum order: the short form's names and "formula". */
 static const char *const config_aggregation_names[] = {
     "count", "contributors", "rate", "participation", "enps", "retention", "retention_gap",
-    "formula", NULL};
+    "capped_share", "formula", NULL};
 static const char *const config_kpi_kinds[] = {"active", "passive", NULL};
 static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth", NULL};
@@ -132,7 +132,7 @@ const char *config_indicator_name(indicator i)
 
 const char *config_aggregation_name(kpi_aggregation a)
 {
-	return config_enum_name(config_aggregation_names, 8, (int)a);
+	return config_enum_name(config_aggregation_names, 9, (int)a);
 }
 
 const char *config_kpi_kind_name(kpi_kind k)
@@ -1478,10 +1478,33 @@ static int config_load_rule(config_loader *ld, const yaml_node_t *item, const ch
 	return config_read_rule_consent(&m, r) < 0 || config_read_rule_amount(&m, r) < 0 ? -1 : 0;
 }
 
+/*
+ * Reads daily_cap, after the rules. A cap counts credits, one per event and
+ * person, so it is refused on a behaviour whose rules credit an amount
+ * (clicks, reach): those are outcomes, not repeated acts.
+ */
+static int config_read_daily_cap(const config_map *m, config_behaviour *b)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_int(m, "daily_cap", 0, 1, CONFIG_DAILY_CAP_MAX, &b->daily_cap) < 0)
+		return -1;
+	for (size_t i = 0; b->daily_cap > 0 && i < b->n_rules; i++) {
+		if (!b->rules[i].amount_attribute)
+			continue;
+		config_path_key(sub, m->kp, "daily_cap");
+		return config_error(m->ld, sub,
+				    "caps credits per person and day, but rules[%zu] credits the "
+				    "amount in '%s'; remove daily_cap or the amount_attribute",
+				    i, b->rules[i].amount_attribute);
+	}
+	return 0;
+}
+
 static int config_load_behaviour(config_loader *ld, const yaml_node_t *node, const char *kp,
 				 config_behaviour *b)
 {
-	static const char *const keys[] = {"description", "rules", NULL};
+	static const char *const keys[] = {"description", "rules", "daily_cap", NULL};
 	char rules_kp[CONFIG_PATH_MAX];
 	yaml_node_t *rules;
 	config_map m;
@@ -1495,7 +1518,9 @@ static int config_load_behaviour(config_loader *ld, const yaml_node_t *node, con
 	if (!b->rules)
 		return -1;
 	b->n_rules = config_seq_size(rules);
-	return config_each(ld, rules, rules_kp, config_load_rule, b);
+	if (config_each(ld, rules, rules_kp, config_load_rule, b) < 0)
+		return -1;
+	return config_read_daily_cap(&m, b);
 }
 
 static int config_load_behaviours(const config_map *root)
@@ -2181,6 +2206,32 @@ static int config_check_kpi_id(config_loader *ld, const char *kp, size_t ki)
 	return 0;
 }
 
+/*
+ * A capped_share KPI divides capped credits by counted plus capped ones, so
+ * each of its behaviours needs a daily_cap: an uncapped one would only add
+ * to the denominator.
+ */
+static int config_check_capped_share_kpi(const config_map *m, const config_kpi *k)
+{
+	char list_kp[CONFIG_PATH_MAX], kp[CONFIG_PATH_MAX];
+
+	if (k->aggregation != KPI_AGG_CAPPED_SHARE)
+		return 0;
+	for (size_t i = 0; i < k->n_behaviours; i++) {
+		const config_behaviour *b = &m->ld->cfg->behaviours[k->behaviours[i]];
+		if (b->daily_cap > 0)
+			continue;
+		config_path_key(list_kp, m->kp, "behaviours");
+		config_path_index(kp, list_kp, i);
+		return config_error(m->ld, kp,
+				    "aggregation capped_share needs behaviours with a daily_cap, "
+				    "but behaviour '%s' has none; set behaviours.%s.daily_cap or "
+				    "remove it from the KPI",
+				    b->id, b->id);
+	}
+	return 0;
+}
+
 /* An enps KPI names its three behaviours in order: promoters, passives, detractors. */
 static int config_check_enps_kpi(const config_map *m, const config_kpi *k)
 {
@@ -2469,6 +2520,10 @@ static int config_map_short_form(const config_map *m, config_kpi *k)
 		/* Read from departures and headcount history, not behaviours. */
 		f->numerator = FORMULA_NONE;
 		return 0;
+	case KPI_AGG_CAPPED_SHARE:
+		/* Read from the capped fields as well as the counts (kpi.c). */
+		f->numerator = FORMULA_NONE;
+		return 0;
 	case KPI_AGG_CONTRIBUTORS:
 	case KPI_AGG_PARTICIPATION:
 		f->numerator = FORMULA_PEOPLE;
@@ -2536,6 +2591,8 @@ static const char *config_default_unit(const config_kpi *k)
 		return "share of mean headcount";
 	case KPI_AGG_RETENTION_GAP:
 		return "difference of retention shares";
+	case KPI_AGG_CAPPED_SHARE:
+		return "share of credits";
 	case KPI_AGG_FORMULA:
 		break;
 	}
@@ -2615,6 +2672,16 @@ const char *config_formula_text(const config *cfg, const config_kpi *k, char *bu
 				   cfg->windows.windows[k->window].name);
 		return buf;
 	}
+	if (k->aggregation == KPI_AGG_CAPPED_SHARE) {
+		config_term_text(cfg, "capped", k->behaviours, NULL, k->n_behaviours, buf, size,
+				 &used);
+		config_text_append(buf, size, &used, " / (net ");
+		config_term_text(cfg, "count", k->behaviours, NULL, k->n_behaviours, buf, size,
+				 &used);
+		config_text_append(buf, size, &used, " + capped) over %s",
+				   cfg->windows.windows[k->window].name);
+		return buf;
+	}
 	if (k->aggregation == KPI_AGG_RETENTION_GAP) {
 		config_text_append(buf, size, &used,
 				   "retention(upper teams by %s) - retention(lower teams) over %s",
@@ -2648,7 +2715,7 @@ static int config_store_formula_text(config_loader *ld, const char *kp, const co
 		      (k->split_by_id ? strlen(k->split_by_id) : 0);
 
 	for (size_t i = 0; i < k->n_behaviours; i++)
-		size += strlen(cfg->behaviours[k->behaviours[i]].id) + 32;
+		size += 2 * strlen(cfg->behaviours[k->behaviours[i]].id) + 32;
 	for (size_t i = 0; i < f->n_denominator_behaviours; i++)
 		size += strlen(cfg->behaviours[f->denominator_behaviours[i]].id) + 2;
 	char *text = config_alloc(ld, kp, size, 1);
@@ -2683,8 +2750,9 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_number(&m, "weight", true, 0, 0, &k->weight) < 0 ||
 	    config_read_number(&m, "target", true, 0, -INFINITY, &k->target) < 0)
 		return -1;
-	if (config_check_enps_kpi(&m, k) < 0 || config_load_kpi_split(&m, k) < 0 ||
-	    config_load_kpi_kind_unit(&m, k) < 0 || config_store_formula_text(ld, kp, ld->cfg, k) < 0)
+	if (config_check_enps_kpi(&m, k) < 0 || config_check_capped_share_kpi(&m, k) < 0 ||
+	    config_load_kpi_split(&m, k) < 0 || config_load_kpi_kind_unit(&m, k) < 0 ||
+	    config_store_formula_text(ld, kp, ld->cfg, k) < 0)
 		return -1;
 	k->quadrant = (quadrant)quad;
 	k->indicator = (indicator)ind;
@@ -2996,7 +3064,9 @@ static int config_load_alerts(const config_map *root)
 
 bool config_bias_audited(const config *cfg, const config_kpi *k)
 {
-	if (!cfg->bias_audit.enabled || !config_kpi_active(k))
+	/* A capped share measures gaming, not advocacy: a low one is no disadvantage. */
+	if (!cfg->bias_audit.enabled || !config_kpi_active(k) ||
+	    k->aggregation == KPI_AGG_CAPPED_SHARE)
 		return false;
 	for (size_t i = 0; i < cfg->bias_audit.n_exclude_kpis; i++)
 		if (strcmp(cfg->bias_audit.exclude_kpis[i], k->id) == 0)

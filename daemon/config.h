@@ -116,11 +116,17 @@ typedef struct config_rule {
 	size_t n_networks;
 } config_rule;
 
+/* Largest behaviours.<id>.daily_cap. */
+#define CONFIG_DAILY_CAP_MAX 1000000
+
 typedef struct config_behaviour {
 	char *id;
 	char *description;
 	config_rule *rules;
 	size_t n_rules;
+	/* Credits one person may add per local day (windows.timezone); the ones
+	 * above it are recorded as capped (see caps.h). 0: no cap. */
+	int daily_cap;
 } config_behaviour;
 
 typedef enum kpi_aggregation {
@@ -133,6 +139,8 @@ typedef enum kpi_aggregation {
 	KPI_AGG_RETENTION,      /* value = 1 - departures / mean headcount; no behaviours */
 	KPI_AGG_RETENTION_GAP,  /* org only: retention of high- minus low-advocacy teams,
 	                         * split by the split_by KPI; no behaviours */
+	KPI_AGG_CAPPED_SHARE,   /* value = capped / (count + capped); every behaviour
+	                         * has a daily_cap */
 	KPI_AGG_FORMULA,        /* a formula that none of the names above describes;
 	                         * config_kpi.formula has it */
 } kpi_aggregation;

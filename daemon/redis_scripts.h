@@ -12,6 +12,10 @@
  *   H  HLL chunks:   key, expire-at or "0", m, then m contributor pseudonyms
  *   C  count chunks: key, expire-at or "0", m, then m pairs of field and
  *                    increment
+ *   K  daily caps:   day hash {P}:caps:<day start>, expire-at, m, then m
+ *                    entries of 7: index in the caps batch, pseudonym (the
+ *                    field), behaviour id, prior, credits, counted, cap
+ *                    (see caps.h); records of one day hash are adjacent
  *
  * An expire-at of "0" says that the sender already wrote the key with its
  * expiry on this connection: the script then neither checks the key's type
@@ -23,12 +27,26 @@
  * before any count, and the members added until then are members of this
  * batch, which adding again changes nothing.
  *
+ * A day hash field contains one person's counts as "<behaviour>=<n> ...",
+ * read with one HMGET per record. For each cap entry the script computes
+ * min(credits, cap - stored), at least 0, from the stored count and
+ * compares it with the entry's counted. It adds counted to the count,
+ * writes each changed field back with HSET and sets the hash's expiry on
+ * every write. A field that does not parse is rejected like a counter that
+ * is not an integer.
+ *
  * It checks everything before it writes anything, and replies:
- *   {1}                        applied
+ *   {1, entry, stored, ...}    applied; the cap entries (their index) whose
+ *                              stored value differed from their prior
+ *                              without changing what they count, with that
+ *                              stored value
  *   {0, field, stored, ...}    stale: Redis is already past these partitions
  *   {2, id, ...}               these ids were counted before: nothing written
  *   {3, field, ...}            fenced: these partitions are claimed by
  *                              another owner token
+ *   {5, entry, stored, ...}    caps changed: these cap entries (their index)
+ *                              count otherwise with the stored values given;
+ *                              nothing is written
  *   {4, error}                 rejected: a key holds something unexpected
  *                              (wrong type, a counter that is not an
  *                              integer); nothing is written
@@ -79,6 +97,7 @@ enum {
 	REDIS_SCRIPT_DUPLICATE = 2,
 	REDIS_SCRIPT_FENCED = 3,
 	REDIS_SCRIPT_REJECTED = 4,
+	REDIS_SCRIPT_CAPS_CHANGED = 5,
 };
 
 #endif

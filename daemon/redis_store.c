@@ -38,6 +38,8 @@
 #define REDIS_HLL_MEMBER 8     /* bytes of a pseudonym added to a HyperLogLog */
 #define REDIS_KEY_MAX 512
 #define REDIS_DEPARTURES_PER_CALL 500 /* departures per EVAL; the rest wait a tick */
+/* Count hash fields of credits above a daily cap: "capped:<behaviour>|<scope>". */
+#define REDIS_CAPPED_PREFIX "capped:"
 
 
 /* Arguments of one command, built in one growing buffer and reused. */
@@ -125,6 +127,10 @@ struct redis_store {
 
 	headcount_departures *departures; /* the app's queue; see redis_store_write_headcounts */
 	size_t departures_sent;   /* departures in flight, from the queue's front; 0: none */
+	int64_t *caps_stored;     /* (entry, stored) pairs of the last CAPS_CHANGED or APPLIED */
+	int64_t *caps_days;       /* distinct local days of the caps batch being built */
+	size_t n_caps_days, caps_days_cap;
+	size_t n_caps_stored, caps_stored_cap;
 };
 
 static void redis_store_connect(redis_store *s);
@@ -502,6 +508,8 @@ void redis_store_free(redis_store *s)
 	redis_known_free(s->known);
 	free(s->buckets);
 	free(s->duplicates);
+	free(s->caps_stored);
+	free(s->caps_days);
 	free(s);
 }
 
@@ -723,8 +731,8 @@ static int redis_add_bucket_counts(redis_store *s, const window_batch *b, const 
 			count_index = redis_section_begin(a, &rc);
 			(*records)++;
 		}
-		snprintf(field, sizeof(field), "%s|%s", s->cfg->behaviours[cell->behaviour].id,
-		         roster_scope_name(r, cell->scope));
+		snprintf(field, sizeof(field), "%s%s|%s", cell->capped ? REDIS_CAPPED_PREFIX : "",
+		         s->cfg->behaviours[cell->behaviour].id, roster_scope_name(r, cell->scope));
 		rc |= redis_args_add(a, field, strlen(field)) |
 		      redis_args_addf(a, "%" PRId64, cell->count);
 		m++;
@@ -752,6 +760,88 @@ static int redis_add_counts(redis_store *s, const window_batch *b, const roster 
 	return rc;
 }
 
+/* Lists the distinct local days of the caps batch's entries in s->caps_days. */
+static int redis_note_caps_days(redis_store *s, const caps_entry *e, size_t n)
+{
+	s->n_caps_days = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = 0;
+		while (d < s->n_caps_days && s->caps_days[d] != e[i].key.day_start_ms)
+			d++;
+		if (d < s->n_caps_days)
+			continue;
+		if (s->n_caps_days == s->caps_days_cap) {
+			size_t cap = s->caps_days_cap ? 2 * s->caps_days_cap : 16;
+			int64_t *days = realloc(s->caps_days, cap * sizeof(*days));
+			if (!days)
+				return -1;
+			s->caps_days = days;
+			s->caps_days_cap = cap;
+		}
+		s->caps_days[s->n_caps_days++] = e[i].key.day_start_ms;
+	}
+	return 0;
+}
+
+/* One cap entry: its index in the batch, the person's field, behaviour and decision. */
+static int redis_add_cap_entry(redis_store *s, const caps_entry *e, size_t index)
+{
+	redis_args *a = &s->args;
+	char hex[PSEUDONYM_HEX_SIZE];
+	const char *behaviour = s->cfg->behaviours[e->key.behaviour].id;
+
+	pseudonym_to_hex(&e->key.person, hex);
+	return redis_args_addf(a, "%zu", index) | redis_args_add(a, hex, PSEUDONYM_HEX_SIZE - 1) |
+	       redis_args_add(a, behaviour, strlen(behaviour)) |
+	       redis_args_addf(a, "%" PRId32, e->prior) |
+	       redis_args_addf(a, "%" PRId32, e->credits) |
+	       redis_args_addf(a, "%" PRId32, e->counted) | redis_args_addf(a, "%" PRId32, e->cap);
+}
+
+/*
+ * The caps batch, per local day in records of at most REDIS_COUNT_CHUNK
+ * entries: the day hash {P}:caps:<day start>, its expiry (windows.retention
+ * after the day ends), the number of entries and the entries.
+ */
+static int redis_add_caps(redis_store *s, const caps_batch *decisions)
+{
+	redis_args *a = &s->args;
+	size_t n = decisions ? caps_batch_count(decisions) : 0;
+	const caps_entry *e = n ? caps_batch_entries(decisions) : NULL;
+	int64_t retention_s = s->cfg->windows.retention_ms / 1000;
+	size_t records = 0, count_index = 0, m = 0;
+	int rc = 0;
+
+	if (redis_note_caps_days(s, e, n) < 0)
+		return -1;
+	size_t section = redis_section_begin(a, &rc);
+	for (size_t d = 0; d < s->n_caps_days; d++) {
+		int64_t day = s->caps_days[d];
+		for (size_t i = 0; i < n; i++) {
+			if (e[i].key.day_start_ms != day)
+				continue;
+			if (m == REDIS_COUNT_CHUNK) {
+				redis_section_end(a, count_index, m);
+				m = 0;
+			}
+			if (m == 0) {
+				rc |= redis_args_addf(a, "{%s}:caps:%" PRId64, s->cfg->redis.key_prefix,
+				                      day / 1000) |
+				      redis_args_addf(a, "%" PRId64, e[i].day_end_ms / 1000 + retention_s);
+				count_index = redis_section_begin(a, &rc);
+				records++;
+			}
+			rc |= redis_add_cap_entry(s, &e[i], i);
+			m++;
+		}
+		if (m > 0)
+			redis_section_end(a, count_index, m);
+		m = 0;
+	}
+	redis_section_end(a, section, records);
+	return rc;
+}
+
 static int redis_build_flush(redis_store *s, const redis_flush_request *req)
 {
 	redis_args *a = &s->args;
@@ -767,7 +857,8 @@ static int redis_build_flush(redis_store *s, const redis_flush_request *req)
 	if (rc || redis_add_partitions(s, req->parts, req->n_parts) < 0 ||
 	    redis_add_ids(s, req->ids, req->now_ms / 1000) < 0 ||
 	    redis_add_hlls(s, req->batch, req->roster, req->clock) < 0 ||
-	    redis_add_counts(s, req->batch, req->roster, req->clock) < 0)
+	    redis_add_counts(s, req->batch, req->roster, req->clock) < 0 ||
+	    redis_add_caps(s, req->caps) < 0)
 		return -1;
 	return 0;
 }
@@ -825,6 +916,29 @@ static void redis_note_duplicates(redis_store *s, const redisReply *reply)
 	}
 }
 
+/* {1 or 5, entry, stored, ...}: keeps the pairs for redis_store_flush_caps_stored. */
+static void redis_note_caps_stored(redis_store *s, const redisReply *reply)
+{
+	size_t need = reply->elements - 1;
+
+	s->n_caps_stored = 0;
+	if (need > s->caps_stored_cap) {
+		int64_t *v = realloc(s->caps_stored, need * sizeof(*v));
+		if (!v)
+			return;
+		s->caps_stored = v;
+		s->caps_stored_cap = need;
+	}
+	for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+		const redisReply *entry = reply->element[i], *stored = reply->element[i + 1];
+		if (entry->type != REDIS_REPLY_INTEGER || stored->type != REDIS_REPLY_INTEGER)
+			continue;
+		s->caps_stored[2 * s->n_caps_stored] = entry->integer;
+		s->caps_stored[2 * s->n_caps_stored + 1] = stored->integer;
+		s->n_caps_stored++;
+	}
+}
+
 static redis_flush_status redis_flush_verdict(redis_store *s, const redisReply *reply)
 {
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -835,7 +949,11 @@ static redis_flush_status redis_flush_verdict(redis_store *s, const redisReply *
 	}
 	switch (reply->element[0]->integer) {
 	case REDIS_SCRIPT_APPLIED:
+		redis_note_caps_stored(s, reply);
 		return REDIS_FLUSH_APPLIED;
+	case REDIS_SCRIPT_CAPS_CHANGED:
+		redis_note_caps_stored(s, reply);
+		return REDIS_FLUSH_CAPS_CHANGED;
 	case REDIS_SCRIPT_STALE:
 		redis_note_stale(s, reply);
 		return REDIS_FLUSH_STALE;
@@ -888,6 +1006,7 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 		req->parts[i].fenced = false;
 	}
 	s->n_duplicates = 0;
+	s->n_caps_stored = 0;
 	s->flush_error[0] = '\0';
 	if (redis_build_flush(s, req) < 0) {
 		log_error("redis", "cannot build the batch write (out of memory or key too long)",
@@ -916,6 +1035,12 @@ const uint64_t *redis_store_flush_duplicates(const redis_store *s, size_t *n)
 {
 	*n = s->n_duplicates;
 	return s->duplicates;
+}
+
+const int64_t *redis_store_flush_caps_stored(const redis_store *s, size_t *n)
+{
+	*n = s->n_caps_stored;
+	return s->caps_stored;
 }
 
 const char *redis_store_flush_error(const redis_store *s)
@@ -1011,13 +1136,17 @@ out:
 /* ---------------------------------------------------------------- erasure */
 
 /*
- * One erasure walks the key space with SCAN MATCH and unlinks what each step
- * returns before asking for the next step, so at most one command of it is
- * in flight. SCAN may return a key twice; UNLINK counts only keys it
- * removed, so the total stays exact.
+ * One erasure walks the key space twice with SCAN MATCH. The first walk
+ * unlinks the person's keys {P}:p:<pseudonym>:*, the second removes the
+ * person's field from every daily cap hash {P}:caps:*. Each step acts on
+ * what SCAN returned before asking for the next step, so at most one
+ * command of it is in flight. SCAN may return a key twice; UNLINK and HDEL
+ * count only what they removed, so the total stays exact.
  */
 typedef struct redis_erase {
 	redis_store *store;
+	char pseudonym_hex[PSEUDONYM_HEX_SIZE];
+	bool day_hashes;          /* the second walk */
 	char pattern[REDIS_KEY_MAX];
 	char cursor[32];
 	uint64_t removed;
@@ -1032,6 +1161,32 @@ static void redis_erase_finish(redis_erase *e, int status, const char *error)
 }
 
 static void redis_erase_scan(redis_erase *e);
+
+/* Removes the person's field from each day hash of one SCAN reply, in one call. */
+static const char redis_erase_days_script[] =
+	"local n = 0\n"
+	"for _, key in ipairs(KEYS) do n = n + redis.call('HDEL', key, ARGV[1]) end\n"
+	"return n\n";
+
+/* Starts the walk over the day hashes once the first walk ended. */
+static void redis_erase_days(redis_erase *e)
+{
+	e->day_hashes = true;
+	strcpy(e->cursor, "0");
+	snprintf(e->pattern, sizeof(e->pattern), "{%s}:caps:*", e->store->cfg->redis.key_prefix);
+	redis_erase_scan(e);
+}
+
+/* After a step: the next SCAN step, the second walk, or the end. */
+static void redis_erase_next(redis_erase *e)
+{
+	if (strcmp(e->cursor, "0") != 0)
+		redis_erase_scan(e);
+	else if (!e->day_hashes)
+		redis_erase_days(e);
+	else
+		redis_erase_finish(e, 0, NULL);
+}
 
 static void redis_erase_unlink_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -1048,30 +1203,44 @@ static void redis_erase_unlink_reply_cb(redisAsyncContext *ac, void *r, void *pr
 		return;
 	}
 	e->removed += (uint64_t)reply->integer;
-	if (strcmp(e->cursor, "0") == 0)
-		redis_erase_finish(e, 0, NULL);
-	else
-		redis_erase_scan(e);
+	redis_erase_next(e);
 }
 
-/* Sends UNLINK for the keys of one SCAN reply. Returns 0, or -1 on failure. */
+/*
+ * Sends UNLINK for the keys of one SCAN reply, or in the second walk the
+ * script that removes the person's field from them. Returns 0, or -1 on
+ * failure.
+ */
 static int redis_erase_unlink(redis_erase *e, const redisReply *keys)
 {
 	redis_store *s = e->store;
-	const char **argv = malloc((keys->elements + 1) * sizeof(*argv));
-	size_t *lengths = malloc((keys->elements + 1) * sizeof(*lengths));
+	size_t head = e->day_hashes ? 3 : 1, n = head + keys->elements + (e->day_hashes ? 1 : 0);
+	const char **argv = malloc(n * sizeof(*argv));
+	size_t *lengths = malloc(n * sizeof(*lengths));
+	char n_keys[24];
 	int rc = -1;
 
 	if (!argv || !lengths)
 		goto out;
 	argv[0] = "UNLINK";
 	lengths[0] = 6;
-	for (size_t i = 0; i < keys->elements; i++) {
-		argv[i + 1] = keys->element[i]->str;
-		lengths[i + 1] = keys->element[i]->len;
+	if (e->day_hashes) {
+		snprintf(n_keys, sizeof(n_keys), "%zu", keys->elements);
+		argv[0] = "EVAL";
+		lengths[0] = 4;
+		argv[1] = redis_erase_days_script;
+		lengths[1] = sizeof(redis_erase_days_script) - 1;
+		argv[2] = n_keys;
+		lengths[2] = strlen(n_keys);
+		argv[n - 1] = e->pseudonym_hex;
+		lengths[n - 1] = strlen(e->pseudonym_hex);
 	}
-	if (s->ac && redisAsyncCommandArgv(s->ac, redis_erase_unlink_reply_cb, e,
-	                                   (int)keys->elements + 1, argv, lengths) == REDIS_OK) {
+	for (size_t i = 0; i < keys->elements; i++) {
+		argv[head + i] = keys->element[i]->str;
+		lengths[head + i] = keys->element[i]->len;
+	}
+	if (s->ac && redisAsyncCommandArgv(s->ac, redis_erase_unlink_reply_cb, e, (int)n, argv,
+	                                   lengths) == REDIS_OK) {
 		s->commands_sent++;
 		rc = 0;
 	}
@@ -1106,11 +1275,9 @@ static void redis_erase_scan_reply_cb(redisAsyncContext *ac, void *r, void *priv
 	const redisReply *keys = reply->element[1];
 	if (keys->elements > 0) {
 		if (redis_erase_unlink(e, keys) < 0)
-			redis_erase_finish(e, -1, "cannot send UNLINK");
-	} else if (strcmp(e->cursor, "0") == 0) {
-		redis_erase_finish(e, 0, NULL);
+			redis_erase_finish(e, -1, "cannot send UNLINK or HDEL");
 	} else {
-		redis_erase_scan(e);
+		redis_erase_next(e);
 	}
 }
 
@@ -1138,6 +1305,7 @@ int redis_store_erase_person(redis_store *s, const char *pseudonym_hex, redis_st
 	e->cb = cb;
 	e->opaque = opaque;
 	strcpy(e->cursor, "0");
+	snprintf(e->pseudonym_hex, sizeof(e->pseudonym_hex), "%s", pseudonym_hex);
 	/* The prefix holds only letters, digits, '_', '.' and '-', and the
 	 * pseudonym only hex digits, so neither adds a glob character. */
 	int n = snprintf(e->pattern, sizeof(e->pattern), "{%s}:p:%s:*", s->cfg->redis.key_prefix,
@@ -1185,7 +1353,10 @@ static size_t redis_behaviour_index(const config *cfg, const char *name, size_t 
 	return SIZE_MAX;
 }
 
-/* Adds the fields "<behaviour>|<scope>" -> count of one bucket hash to the tick. */
+/*
+ * Adds the fields "<behaviour>|<scope>" -> count, and "capped:<behaviour>|<scope>"
+ * -> credits above a daily cap, of one bucket hash to the tick.
+ */
 static void redis_tick_add_hash(redis_store *s, size_t window, const redisReply *reply)
 {
 	redis_tick_read *t = &s->tick;
@@ -1194,14 +1365,22 @@ static void redis_tick_add_hash(redis_store *s, size_t window, const redisReply 
 		const redisReply *f = reply->element[i], *v = reply->element[i + 1];
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
-		const char *bar = memchr(f->str, '|', f->len);
+		const char *name = f->str;
+		size_t prefix = strlen(REDIS_CAPPED_PREFIX);
+		bool capped = f->len > prefix && memcmp(name, REDIS_CAPPED_PREFIX, prefix) == 0;
+		if (capped)
+			name += prefix;
+		const char *bar = memchr(name, '|', f->len - (size_t)(name - f->str));
 		if (!bar)
 			continue;
-		size_t b = redis_behaviour_index(s->cfg, f->str, (size_t)(bar - f->str));
+		size_t b = redis_behaviour_index(s->cfg, name, (size_t)(bar - name));
 		uint32_t scope = roster_scope_find(t->roster, bar + 1);
 		if (b == SIZE_MAX || scope == ROSTER_NO_SCOPE || scope >= t->n_scopes)
 			continue;
-		kpi_tick_add_count(t->tick, window, b, scope, strtoll(v->str, NULL, 10));
+		if (capped)
+			kpi_tick_add_capped(t->tick, window, b, scope, strtoll(v->str, NULL, 10));
+		else
+			kpi_tick_add_count(t->tick, window, b, scope, strtoll(v->str, NULL, 10));
 	}
 }
 

@@ -6,7 +6,8 @@
  * tag {<prefix>}:
  *
  *   {P}:n:<granularity>:<bucket start, epoch s>             hash
- *       field "<behaviour>|<scope>" -> net behaviour count
+ *       field "<behaviour>|<scope>" -> net behaviour count, and
+ *       "capped:<behaviour>|<scope>" -> credits above a daily cap
  *   {P}:u:<granularity>:<bucket start>:<behaviour>|<scope>  HyperLogLog
  *       of contributor pseudonyms (32 hex digits)
  *   {P}:offsets                                             hash
@@ -23,10 +24,15 @@
  *       (see dedup.h); kept the dedup horizon past the hour or the last
  *       write, whichever is later
  *   {P}:p:<pseudonym>:<record>                              any type
- *       reserved for records about one person (per-person caps, consent),
- *       keyed by the pseudonym of the employee id (32 hex digits); nothing
- *       writes there yet. Erasure deletes a person's keys in this space, so
- *       any per-person record must live here and nowhere else.
+ *       reserved for records about one person (consent), keyed by the
+ *       pseudonym of the employee id (32 hex digits); nothing writes there
+ *       yet. Erasure deletes a person's keys in this space.
+ *   {P}:caps:<local day start, epoch s>                     hash
+ *       field <pseudonym> -> "<behaviour>=<n> ..." credits counted under
+ *       daily caps that day (see caps.h); expires windows.retention after
+ *       the day ends. One hash per day rather than one key per person
+ *       keeps the batch write at a few commands per day. Erasure removes
+ *       the person's field from every such hash.
  *
  * Bucket keys expire at bucket end + window_keep_ms() of their granularity.
  *
@@ -56,6 +62,7 @@
 
 #include <event2/event.h>
 
+#include "caps.h"
 #include "config.h"
 #include "dedup.h"
 #include "headcount.h"
@@ -82,6 +89,7 @@ typedef enum redis_flush_status {
 	REDIS_FLUSH_FENCED,      /* not written: some partition has another owner */
 	REDIS_FLUSH_DUPLICATE,   /* not written: some event ids were counted before */
 	REDIS_FLUSH_REJECTED,    /* not written: Redis rejected a command (see error) */
+	REDIS_FLUSH_CAPS_CHANGED, /* not written: stored daily counts change a cap decision */
 	REDIS_FLUSH_FAILED,      /* not acknowledged (connection lost, OOM...): retry */
 } redis_flush_status;
 
@@ -89,6 +97,7 @@ typedef enum redis_flush_status {
 typedef struct redis_flush_request {
 	const window_batch *batch;     /* finished (window_batch_finish) */
 	const dedup_batch *ids;        /* finished (dedup_batch_finish) */
+	const caps_batch *caps;        /* daily cap decisions; NULL: none */
 	const roster *roster;
 	window_clock *clock;
 	redis_partition_offsets *parts;
@@ -123,6 +132,15 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 
 /* After REDIS_FLUSH_DUPLICATE, inside cb: the ids Redis already holds. */
 const uint64_t *redis_store_flush_duplicates(const redis_store *s, size_t *n);
+
+/*
+ * After REDIS_FLUSH_CAPS_CHANGED or REDIS_FLUSH_APPLIED, inside cb: *n
+ * pairs of (index into the caps batch's entries, value Redis stored before
+ * the write), as a flat array. CAPS_CHANGED lists the entries whose
+ * decision the stored value changes; APPLIED lists those whose stored
+ * value differed from their prior with the same decision.
+ */
+const int64_t *redis_store_flush_caps_stored(const redis_store *s, size_t *n);
 
 /* After REDIS_FLUSH_REJECTED, inside cb: Redis's error message. */
 const char *redis_store_flush_error(const redis_store *s);
@@ -168,9 +186,11 @@ typedef void (*redis_store_erase_cb)(int status, uint64_t removed, const char *e
 /*
  * Deletes every key of the person with this pseudonym (32 hex digits) in
  * the per-person space {P}:p:<pseudonym>:*: SCAN MATCH with COUNT 1000,
- * then UNLINK of what each step found, until the scan ends. SCAN visits the
- * whole database, so this takes one round trip per 1000 keys in it. cb gets
- * status 0 and the number of keys removed, or -1 and Redis's error. A
+ * then UNLINK of what each step found, until the scan ends. Then removes
+ * the person's field from every daily cap hash {P}:caps:* the same way,
+ * with one script call per step. SCAN visits the whole database twice, so
+ * this takes two round trips per 1000 keys in it. cb gets status 0 and the
+ * number of keys and fields removed, or -1 and Redis's error. A
  * dropped connection is an error too, and running the erasure again is
  * safe. cb may run before this returns when a command cannot be sent.
  * Returns 0, or -1 when not connected (cb is then not called).

@@ -37,6 +37,8 @@ struct kpi_tick {
 	size_t counts_cap;
 	int64_t *contributors; /* n_kpis * n_scopes */
 	size_t contributors_cap;
+	int64_t *capped; /* like counts: credits above a daily cap */
+	size_t capped_cap;
 
 	kpi_emit_cb suppressed_cb; /* NULL: suppressed pairs are only counted */
 	void *suppressed_opaque;
@@ -67,6 +69,7 @@ double kpi_value(kpi_aggregation aggregation, int64_t count, int64_t contributor
 	case KPI_AGG_ENPS:
 	case KPI_AGG_RETENTION:
 	case KPI_AGG_RETENTION_GAP:
+	case KPI_AGG_CAPPED_SHARE:
 	case KPI_AGG_FORMULA:
 		return 0.0;
 	}
@@ -111,6 +114,7 @@ void kpi_tick_free(kpi_tick *t)
 	free(t->contributors);
 	headcount_tick_free(t->headcounts);
 	free(t->teams);
+	free(t->capped);
 	free(t);
 }
 
@@ -163,14 +167,17 @@ int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms)
 	size_t n_contributors = cfg->n_kpis * n_scopes;
 
 	if (kpi_table_reserve(&t->counts, &t->counts_cap, n_counts) < 0 ||
+	    kpi_table_reserve(&t->capped, &t->capped_cap, n_counts) < 0 ||
 	    kpi_table_reserve(&t->contributors, &t->contributors_cap, n_contributors) < 0 ||
 	    headcount_tick_begin(t->headcounts, cfg->windows.n_windows, n_scopes) < 0 ||
 	    kpi_teams_reserve(t, n_scopes) < 0) {
 		t->n_scopes = 0;
 		return -1;
 	}
-	if (n_counts)
+	if (n_counts) {
 		memset(t->counts, 0, n_counts * sizeof(*t->counts));
+		memset(t->capped, 0, n_counts * sizeof(*t->capped));
+	}
 	if (n_contributors)
 		memset(t->contributors, 0, n_contributors * sizeof(*t->contributors));
 	t->n_scopes = n_scopes;
@@ -189,6 +196,29 @@ void kpi_tick_add_count(kpi_tick *t, size_t window, size_t behaviour, uint32_t s
 	    scope >= t->n_scopes)
 		return;
 	t->counts[kpi_count_index(t, window, behaviour, scope)] += count;
+}
+
+void kpi_tick_add_capped(kpi_tick *t, size_t window, size_t behaviour, uint32_t scope,
+			 int64_t capped)
+{
+	if (window >= t->cfg->windows.n_windows || behaviour >= t->cfg->n_behaviours ||
+	    scope >= t->n_scopes)
+		return;
+	t->capped[kpi_count_index(t, window, behaviour, scope)] += capped;
+}
+
+double kpi_tick_capped_share(const kpi_tick *t, size_t kpi, uint32_t scope)
+{
+	const config_kpi *k;
+	int64_t capped = 0;
+
+	if (kpi >= t->cfg->n_kpis || scope >= t->n_scopes)
+		return 0.0;
+	k = &t->cfg->kpis[kpi];
+	for (size_t i = 0; i < k->n_behaviours; i++)
+		capped += t->capped[kpi_count_index(t, k->window, k->behaviours[i], scope)];
+	int64_t total = kpi_tick_count(t, kpi, scope) + capped;
+	return total > 0 && capped > 0 ? (double)capped / (double)total : 0.0;
 }
 
 void kpi_tick_set_contributors(kpi_tick *t, size_t kpi, uint32_t scope, int64_t n)
@@ -292,6 +322,8 @@ static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, u
 	u->headcount = (uint32_t)(heads + 0.5);
 	u->value = kpi_formula_value(k, kpi_count_of, &(kpi_count_source){t, k->window, scope},
 				     u->contributors, heads);
+	if (k->aggregation == KPI_AGG_CAPPED_SHARE)
+		u->value = kpi_tick_capped_share(t, kpi, scope);
 	u->rate = headcount_per_head(u->count, heads);
 }
 

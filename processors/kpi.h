@@ -71,6 +71,17 @@ int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms);
 void kpi_tick_add_count(kpi_tick *t, size_t window, size_t behaviour, uint32_t scope,
                         int64_t count);
 
+/* Adds credits above a daily cap read from Redis for (window, behaviour, scope). */
+void kpi_tick_add_capped(kpi_tick *t, size_t window, size_t behaviour, uint32_t scope,
+                         int64_t capped);
+
+/*
+ * capped / (count + capped) of (kpi, scope) over its window, summed over
+ * the KPI's behaviours: the share of credits a daily cap kept out. count is
+ * net of retractions. 0 when both are 0 or the sum is not positive.
+ */
+double kpi_tick_capped_share(const kpi_tick *t, size_t kpi, uint32_t scope);
+
 /* Sets the distinct contributors of (kpi, scope) over its window. */
 void kpi_tick_set_contributors(kpi_tick *t, size_t kpi, uint32_t scope, int64_t n);
 

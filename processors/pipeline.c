@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "caps.h"
 #include "decode_analytics.h"
 #include "decode_avro.h"
 #include "decode_graph.h"
@@ -54,6 +55,8 @@ struct pipeline {
 	dedup_known *written_credits;
 	int64_t credits_cleared_ms;
 	dedup_batch *reported;     /* ids Redis reported since the last written batch */
+	caps *caps;                /* daily cap decisions, see caps.h */
+	caps_batch *caps_fill;     /* the caller's caps batch during one call, or NULL */
 	const dedup_batch *in_flight; /* ids of the batch being written, or NULL */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	uint32_t *contributor_grans; /* per behaviour, see window_contributor_grans() */
@@ -121,7 +124,8 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	if (!pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
+	pl->caps = caps_new();
+	if (!pl->caps || !pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
 	    !pl->viva || !pl->analytics || !pl->social || !pl->id_key || !pl->known ||
 	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
 		if (pl->avro)
@@ -154,6 +158,7 @@ void pipeline_free(pipeline *pl)
 	dedup_known_free(pl->known);
 	dedup_known_free(pl->written_credits);
 	dedup_batch_free(pl->reported);
+	caps_free(pl->caps);
 	free(pl->contributor_grans);
 	free(pl);
 }
@@ -175,6 +180,8 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 	/* Behaviour indices may mean other behaviours now. */
 	if (pl->written_credits)
 		dedup_known_clear(pl->written_credits);
+	if (pl->caps)
+		caps_clear(pl->caps);
 	pl->classifier = c;
 	pl->contributor_grans = grans;
 	pl->cfg = cfg;
@@ -218,6 +225,43 @@ static decode_status pipeline_check_time(pipeline *pl, const event *ev, int64_t 
 	return DECODE_OK;
 }
 
+/*
+ * Decides a credit of a behaviour with a daily cap: returns 1 when it
+ * counts, 0 when it is above the cap, -1 when out of memory. Retractions
+ * and behaviours without a cap always count, and so does every credit when
+ * the caller passed no caps batch.
+ */
+static int pipeline_cap(pipeline *pl, const pseudonym *person, const classify_hit *hit,
+                        int64_t t_ms)
+{
+	int32_t cap = pl->cfg->behaviours[hit->behaviour].daily_cap;
+	caps_key key;
+
+	if (cap <= 0 || hit->effect < 0 || !pl->caps_fill)
+		return 1;
+	key.person = *person;
+	key.behaviour = hit->behaviour;
+	key.day_start_ms = window_local_day_start(pl->clock, t_ms);
+	return caps_credit(pl->caps, pl->caps_fill, &key,
+	                   window_local_day_end(pl->clock, key.day_start_ms), cap);
+}
+
+/* Adds the capped credit to every scope and granularity a count would go to. */
+static int pipeline_credit_capped(pipeline *pl, const classify_hit *hit, const uint32_t *scopes,
+                                  size_t n, int64_t t_ms, int64_t now_ms, window_batch *batch)
+{
+	for (size_t g = 0; g < pl->cfg->windows.n_granularities; g++) {
+		if (t_ms < now_ms - pl->keep_ms[g])
+			continue;
+		int64_t start = window_bucket_start(pl->clock, g, t_ms);
+		if (window_batch_credit_capped(batch, hit->behaviour, scopes, n, (uint8_t)g, start,
+		                               hit->amount) < 0)
+			return -1;
+	}
+	pl->stats.capped++;
+	return 0;
+}
+
 /* Adds one credit for the person with raw id `id` to every scope and granularity. */
 static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
                            int64_t t_ms, int64_t now_ms, window_batch *batch)
@@ -245,6 +289,13 @@ static int pipeline_credit(pipeline *pl, event_str id, const classify_hit *hit,
 	for (int k = 0; k < SCOPE_KIND_COUNT; k++)
 		if (scopes[k] != ROSTER_NO_SCOPE)
 			credited[n++] = scopes[k];
+
+	/* The employee's pseudonym when known, so that aliases share one cap. */
+	int counts = pipeline_cap(pl, contributor ? contributor : &alias, hit, t_ms);
+	if (counts < 0)
+		return -1;
+	if (counts == 0)
+		return pipeline_credit_capped(pl, hit, credited, n, t_ms, now_ms, batch);
 
 	for (size_t g = 0; g < pl->cfg->windows.n_granularities; g++) {
 		/* No window reads this granularity that far back: skip the write. */
@@ -576,6 +627,23 @@ const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n)
 {
 	*n = pl->n_others;
 	return pl->others;
+}
+
+decode_status pipeline_process_capped(pipeline *pl, input_format format, size_t input,
+                                      const void *buf, size_t len, int64_t now_ms,
+                                      window_batch *batch, dedup_batch *ids, caps_batch *capped,
+                                      decode_result *res)
+{
+	pl->caps_fill = capped;
+	decode_status status =
+	    pipeline_process_input(pl, format, input, buf, len, now_ms, batch, ids, res);
+	pl->caps_fill = NULL;
+	return status;
+}
+
+caps *pipeline_caps(pipeline *pl)
+{
+	return pl->caps;
 }
 
 decode_status pipeline_process_input(pipeline *pl, input_format format, size_t input,

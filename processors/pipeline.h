@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "../daemon/config.h"
+#include "caps.h"
 #include "classify.h"
 #include "dedup.h"
 #include "event.h"
@@ -46,6 +47,7 @@ typedef struct pipeline_stats {
 	uint64_t behaviours;       /* behaviour credits added to the batch */
 	uint64_t unknown_people;   /* credits for people not in the roster */
 	uint64_t duplicates;       /* events whose id was counted before */
+	uint64_t capped;           /* credits above a daily cap, not counted */
 } pipeline_stats;
 
 typedef struct pipeline pipeline;
@@ -82,6 +84,23 @@ decode_status pipeline_process_input(pipeline *pl, input_format format, size_t i
                                      const void *buf, size_t len, int64_t now_ms,
                                      window_batch *batch, dedup_batch *ids,
                                      decode_result *res);
+
+/*
+ * Like pipeline_process_input(), and decides the daily caps (caps.h) of the
+ * credits into capped, the caps batch that goes to Redis with batch. The
+ * two functions above apply no cap: every credit counts.
+ */
+decode_status pipeline_process_capped(pipeline *pl, input_format format, size_t input,
+                                      const void *buf, size_t len, int64_t now_ms,
+                                      window_batch *batch, dedup_batch *ids, caps_batch *capped,
+                                      decode_result *res);
+
+/*
+ * The daily cap decisions the pipeline keeps across batches: the caller
+ * tells it which caps batch is in flight, what Redis reported and which
+ * batch was written (see caps.h).
+ */
+caps *pipeline_caps(pipeline *pl);
 
 /*
  * A Graph, xAPI, Viva Engage, analytics or social message can contain several

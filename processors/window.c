@@ -71,6 +71,7 @@ typedef struct window_gran {
 struct window_clock {
 	window_gran grans[CONFIG_MAX_GRANULARITIES];
 	size_t n_grans;
+	window_gran day;       /* local calendar days, for daily caps */
 	char tz[WINDOW_TZ_MAX];
 };
 
@@ -167,6 +168,8 @@ window_clock *window_clock_new(const config *cfg, char *errstr, size_t errstr_si
 		c->grans[i].ms = g;
 		c->grans[i].days = g % WINDOW_DAY_MS == 0 ? g / WINDOW_DAY_MS : 0;
 	}
+	c->day.ms = WINDOW_DAY_MS;
+	c->day.days = 1;
 	window_tz_apply(c->tz);
 	return c;
 }
@@ -272,6 +275,16 @@ int64_t window_bucket_start(window_clock *c, size_t gran, int64_t t_ms)
 int64_t window_bucket_end(window_clock *c, size_t gran, int64_t start_ms)
 {
 	return window_interval_of(c, &c->grans[gran], window_clamp(start_ms)).end_ms;
+}
+
+int64_t window_local_day_start(window_clock *c, int64_t t_ms)
+{
+	return window_interval_of(c, &c->day, window_clamp(t_ms)).start_ms;
+}
+
+int64_t window_local_day_end(window_clock *c, int64_t day_start_ms)
+{
+	return window_interval_of(c, &c->day, window_clamp(day_start_ms)).end_ms;
 }
 
 size_t window_buckets(window_clock *c, const config_window *w, int64_t end_ms, int64_t *starts,
@@ -397,11 +410,23 @@ uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
 	return (h ^ k) ? h ^ k : 1;
 }
 
+/*
+ * Inside the table a cell's granularity carries WINDOW_CAPPED_BIT when the
+ * cell contains capped credits, so that hashing and probing need no other
+ * key. Granularity indices are below CONFIG_MAX_GRANULARITIES, far below it.
+ */
+#define WINDOW_CAPPED_BIT 0x80
+
+static uint8_t window_cell_gran_key(const window_cell *c)
+{
+	return (uint8_t)(c->gran | (c->capped ? WINDOW_CAPPED_BIT : 0));
+}
+
 static bool window_cell_is(const window_cell *c, uint16_t behaviour, uint32_t scope, uint8_t gran,
 			   int64_t bucket_start_ms)
 {
 	return c->bucket_start_ms == bucket_start_ms && c->scope == scope &&
-	       c->behaviour == behaviour && c->gran == gran;
+	       c->behaviour == behaviour && window_cell_gran_key(c) == gran;
 }
 
 /*
@@ -478,7 +503,8 @@ static int window_cells_reserve(window_batch *b, size_t n)
 	b->cap_cells = cap;
 	for (size_t i = 0; i < b->n_cells; i++) {
 		const window_cell *c = &b->cells[i];
-		uint64_t h = window_cell_hash(c->behaviour, c->scope, c->gran, c->bucket_start_ms);
+		uint64_t h = window_cell_hash(c->behaviour, c->scope, window_cell_gran_key(c),
+					      c->bucket_start_ms);
 		window_table_put(b, &b->cell_table, h, (uint32_t)i);
 	}
 	return 1;
@@ -577,7 +603,8 @@ static uint32_t window_cell_get(window_batch *b, uint16_t behaviour, uint32_t sc
 		return cell;
 	cell = (uint32_t)b->n_cells++;
 	b->cells[cell] = (window_cell){.behaviour = behaviour,
-				       .gran = gran,
+				       .gran = (uint8_t)(gran & ~WINDOW_CAPPED_BIT),
+				       .capped = (gran & WINDOW_CAPPED_BIT) != 0,
 				       .scope = scope,
 				       .bucket_start_ms = bucket_start_ms};
 	b->cell_table.slots[slot] = (window_slot){cell, b->epoch};
@@ -612,6 +639,20 @@ int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *sco
 	for (size_t i = 0; i < n_scopes; i++) {
 		b->entries[b->n_entries++] = (window_entry){*contributor, cells[i]};
 		b->cells[cells[i]].n_members++;
+	}
+	return 0;
+}
+
+int window_batch_credit_capped(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
+			       size_t n_scopes, uint8_t gran, int64_t bucket_start_ms, int64_t delta)
+{
+	if (n_scopes > WINDOW_MAX_CREDIT_SCOPES || gran >= WINDOW_CAPPED_BIT ||
+	    window_cells_reserve(b, n_scopes) < 0)
+		return -1;
+	for (size_t i = 0; i < n_scopes; i++) {
+		uint32_t cell = window_cell_get(b, behaviour, scopes[i],
+						(uint8_t)(gran | WINDOW_CAPPED_BIT), bucket_start_ms);
+		b->cells[cell].count += delta;
 	}
 	return 0;
 }

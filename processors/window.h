@@ -22,6 +22,7 @@
 #ifndef ADVOCACY_WINDOW_H
 #define ADVOCACY_WINDOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,14 @@ void window_clock_free(window_clock *c);
 int64_t window_bucket_start(window_clock *c, size_t gran, int64_t t_ms);
 /* End (exclusive) of the bucket starting at start_ms. */
 int64_t window_bucket_end(window_clock *c, size_t gran, int64_t start_ms);
+
+/*
+ * Start and end (exclusive) of the local calendar day containing t_ms, in
+ * the clock's time zone, whether or not 1d is a configured granularity.
+ * Daily caps count per such day.
+ */
+int64_t window_local_day_start(window_clock *c, int64_t t_ms);
+int64_t window_local_day_end(window_clock *c, int64_t day_start_ms);
 
 /*
  * Writes the starts of the buckets covering the rolling window w ending at
@@ -73,6 +82,7 @@ uint32_t window_contributor_grans(const config *cfg, size_t b);
 typedef struct window_cell {
 	uint16_t behaviour;
 	uint8_t gran;
+	bool capped;             /* credits above a daily cap, not in count */
 	uint32_t scope;
 	int64_t bucket_start_ms;
 	int64_t count;           /* net count delta in this batch */
@@ -122,6 +132,16 @@ uint64_t window_credit_key(const pseudonym *contributor, uint16_t behaviour,
 int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
                         size_t n_scopes, uint8_t gran, int64_t bucket_start_ms,
                         int64_t delta, const pseudonym *contributor);
+
+/*
+ * Adds delta to the capped cell of behaviour in every scope: credits a
+ * daily cap kept out of the counts (see caps.h). A capped cell is its own
+ * cell, next to the counted one, and records no contributor. Returns 0, or
+ * -1 when out of memory (the batch is then unchanged).
+ */
+int window_batch_credit_capped(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
+                               size_t n_scopes, uint8_t gran, int64_t bucket_start_ms,
+                               int64_t delta);
 
 /* Calls fn with the key of every credit whose contributor the batch records. */
 void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),

@@ -65,6 +65,14 @@ def cmd_config(a):
         "description": "Benchmark freshness markers",
         "rules": [{"kinds": [MARKER_KIND]}],
     }
+    if a.daily_cap:
+        # Every behaviour that counts events, except the markers, gets the
+        # cap: the batch write then carries one cap record per person, day
+        # and behaviour.
+        for bid, behaviour in cfg["behaviours"].items():
+            if bid != MARKER_BEHAVIOUR and not any(
+                    "amount_attribute" in r for r in behaviour["rules"]):
+                behaviour["daily_cap"] = a.daily_cap
     cfg["kpis"].append({
         "id": MARKER_KPI, "name": "Benchmark markers", "behaviours": [MARKER_BEHAVIOUR],
         "aggregation": "count", "window": MARKER_WINDOW, "quadrant": "internal_process",
@@ -335,6 +343,8 @@ def main():
     s.add_argument("--redis-port", type=int, required=True)
     s.add_argument("--key-file", required=True)
     s.add_argument("--out", required=True)
+    s.add_argument("--daily-cap", type=int, default=0,
+                   help="daily_cap of every behaviour without amounts; 0: none")
 
     s = sub.add_parser("catchup")
     s.add_argument("--redis-port", type=int, required=True)

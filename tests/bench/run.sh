@@ -39,7 +39,7 @@ source "$here/../lib.sh"
 usage() {
 	cat <<'EOF'
 Usage: tests/bench/run.sh [--events N] [--employees M] [--quick] [--full]
-                          [--load-rate R] [--freshness-seconds S]
+                          [--load-rate R] [--freshness-seconds S] [--daily-cap C]
 
   --events N             events in the backlog, 10% of them Slack (default 1000000)
   --employees M          employees in the roster (default 10000)
@@ -48,6 +48,8 @@ Usage: tests/bench/run.sh [--events N] [--employees M] [--quick] [--full]
   --load-rate R          background events per second in the freshness phase
                          (default 20000)
   --freshness-seconds S  length of the freshness phase (default 20, 0 skips it)
+  --daily-cap C          behaviours.<id>.daily_cap of every behaviour that counts
+                         events, credits per person and local day (default 0: none)
   -h, --help             show this help and exit
 
 Prints progress to stderr and one JSON line to stdout. ADVOCACY_KEEP_TMP=1
@@ -55,7 +57,7 @@ keeps the working folder (daemon log, phase files).
 EOF
 }
 
-events=1000000 employees=10000 full=0 load_rate=20000 fresh_s=20
+events=1000000 employees=10000 full=0 load_rate=20000 fresh_s=20 daily_cap=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--events) events=$2; shift 2 ;;
@@ -64,11 +66,12 @@ while [ $# -gt 0 ]; do
 	--full) full=1; shift ;;
 	--load-rate) load_rate=$2; shift 2 ;;
 	--freshness-seconds) fresh_s=$2; shift 2 ;;
+	--daily-cap) daily_cap=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "tests/bench/run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 done
-for n in "$events" "$employees" "$load_rate" "$fresh_s"; do
+for n in "$events" "$employees" "$load_rate" "$fresh_s" "$daily_cap"; do
 	[[ $n =~ ^[0-9]+$ ]] || { echo "tests/bench/run.sh: '$n' is not a whole number" >&2; exit 2; }
 done
 [ "$events" -ge 1000 ] || { echo "tests/bench/run.sh: --events must be at least 1000" >&2; exit 2; }
@@ -97,7 +100,8 @@ lib_log "redis-server on port $REDIS_PORT, dev broker at $KAFKA_BOOTSTRAP" \
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/hmac.key"
 $probe config --reference "$ADVOCACY_SOURCE_DIR/config/advocacyd.yaml" --brokers "$KAFKA_BOOTSTRAP" \
-	--redis-port "$REDIS_PORT" --key-file "$work/hmac.key" --out "$work/bench.yaml"
+	--redis-port "$REDIS_PORT" --key-file "$work/hmac.key" --out "$work/bench.yaml" \
+	--daily-cap "$daily_cap"
 "$daemon_bin" --check-config "$work/bench.yaml" >&2 || lib_fail "the bench config is invalid"
 
 # ------------------------------------------------------------------ backlog
