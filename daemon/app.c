@@ -992,8 +992,10 @@ static void app_tick_read_cb(int status, void *opaque)
 			escalation_tick_end(a->escalation);
 		a->evaluating = false;
 		a->kpi_suppressed += suppressed;
-		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu",
-		          a->kpi_updates - updates, suppressed);
+		app_metrics_kpi_suppressed(a->app_metrics, a->tick);
+		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu sibling=%zu",
+		          a->kpi_updates - updates, suppressed,
+		          kpi_tick_suppressed(a->tick, SUPPRESS_SIBLING));
 	}
 	if (a->pending_cfg)
 		app_kick(a);  /* the reload waited for this tick */
