@@ -1,19 +1,22 @@
 /*
  * suppress.c - sibling suppression (see suppress.h).
  *
- * Siblings are grouped by a slot: a team's group is its department's scope
+ * Siblings are grouped by a slot. A team's group is its department's scope
  * id, and the children of org are grouped by kind at slot n + kind, so that
  * departments, teams without a department and the values of each dimension
- * form separate groups. One pass counts the suppressed children of each
- * group and finds its smallest unsuppressed child; a second marks that
- * child in the groups with exactly one suppressed.
+ * form separate groups. Each round counts the suppressed children of each
+ * group and finds its smallest unsuppressed child, then marks that child
+ * in the groups with exactly one suppressed child and in the groups of
+ * suppressed departments with none. Marks only ever get added, so the
+ * rounds stop once one adds nothing, after at most one round per scope.
  */
 #include "suppress.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 typedef struct suppress_group {
-	uint32_t suppressed; /* children suppressed for small_group, of size above 0 */
+	uint32_t suppressed; /* children suppressed, of size above 0 */
 	uint32_t smallest;   /* unsuppressed child of least size, or ROSTER_NO_SCOPE */
 } suppress_group;
 
@@ -71,24 +74,37 @@ static size_t suppress_slot(const scope_tree *t, const roster *r, uint32_t n, ui
 static void suppress_group_add(suppress_group *g, const int64_t *size, const uint8_t *reason,
 			       uint32_t scope)
 {
-	if (reason[scope] == SUPPRESS_SMALL_GROUP) {
+	if (reason[scope] != SUPPRESS_NONE) {
 		if (size[scope] > 0)
 			g->suppressed++;
 		return;
 	}
-	if (reason[scope] != SUPPRESS_NONE)
-		return;
 	if (g->smallest == ROSTER_NO_SCOPE || size[scope] < size[g->smallest])
 		g->smallest = scope;
 }
 
-size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			 const int64_t *size, uint8_t *reason)
+/*
+ * True when group slot g needs one more suppressed child: it has exactly
+ * one, or it is the team group of a suppressed department and has none
+ * (the department would be the sum of its visible teams).
+ */
+static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t n,
+				   const roster *r, const int64_t *size, const uint8_t *reason)
+{
+	if (grp->smallest == ROSTER_NO_SCOPE)
+		return false;
+	if (grp->suppressed == 1)
+		return true;
+	return grp->suppressed == 0 && g < n && reason[g] != SUPPRESS_NONE && size[g] > 0 &&
+	       roster_scope_kind(r, (uint32_t)g) == SCOPE_DEPARTMENT;
+}
+
+/* One round over every group; returns the number of scopes it marked. */
+static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
+			     const int64_t *size, uint8_t *reason)
 {
 	size_t n_slots = (size_t)n + SCOPE_KIND_COUNT, marked = 0;
 
-	if (n > s->cap)
-		return 0;
 	for (size_t g = 0; g < n_slots; g++)
 		s->groups[g] = (suppress_group){.suppressed = 0, .smallest = ROSTER_NO_SCOPE};
 
@@ -97,10 +113,24 @@ size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint
 		suppress_group_add(&s->groups[suppress_slot(t, r, n, scope)], size, reason, scope);
 
 	for (size_t g = 0; g < n_slots; g++) {
-		if (s->groups[g].suppressed != 1 || s->groups[g].smallest == ROSTER_NO_SCOPE)
+		if (!suppress_group_exposed(&s->groups[g], g, n, r, size, reason))
 			continue;
 		reason[s->groups[g].smallest] = SUPPRESS_SIBLING;
 		marked++;
 	}
+	return marked;
+}
+
+size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
+			 const int64_t *size, uint8_t *reason)
+{
+	size_t marked = 0, round;
+
+	if (n > s->cap)
+		return 0;
+	do {
+		round = suppress_round(s, t, r, n, size, reason);
+		marked += round;
+	} while (round > 0);
 	return marked;
 }

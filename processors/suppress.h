@@ -11,11 +11,17 @@
  * scope id on a tie. A suppressed child of size 0 hides nothing and does
  * not count as suppressed here.
  *
- * NOTE: this guards one subtraction, a parent minus its direct children.
- * Sums over two levels (org minus every team of the other departments) or
- * across dimensions (a department that equals one region) can still narrow
- * a suppressed figure down; closing those needs a full complementary
- * suppression search, which this does not attempt.
+ * A department suppressed this way would still be the sum of its teams, so
+ * a suppressed department whose teams are all visible gets its smallest
+ * team suppressed too, and then the rule above applies to that team's
+ * siblings. The rules repeat until they add nothing.
+ *
+ * NOTE: this guards subtraction within the hierarchy (a parent minus its
+ * children, a department as the sum of its teams). Sums across dimensions
+ * (a department with the same people as one region) and people without a
+ * department or team can still narrow a suppressed figure down. Closing
+ * those needs a full complementary suppression search, which this does
+ * not attempt.
  *
  * Memory grows with the scope count in suppress_reserve() only; any call
  * after that allocates nothing. Single-threaded.

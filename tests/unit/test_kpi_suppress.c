@@ -220,6 +220,55 @@ static void siblings_by_headcount(void **state)
 	scope_tree_free(t);
 }
 
+/*
+ * Departments Sales (North 6, South 7), Field (West 5) and Legal (Counsel
+ * 3). Legal is small, so Field, the smallest other department, is hidden as
+ * its sibling. Field would still equal its only team West, so West is
+ * hidden too; with no sibling left in Field nothing else is. Sales and its
+ * teams stay visible.
+ */
+static void department_sum_covered(void **state)
+{
+	static const person_row rows[] = {
+	    {"Sales", "North", NULL, 6}, {"Sales", "South", NULL, 7},
+	    {"Field", "West", NULL, 5},	 {"Legal", "Counsel", NULL, 3},
+	};
+	roster *r = roster_new();
+	scope_tree *t = scope_tree_new();
+	suppress *s = suppress_new();
+	int64_t size[16];
+	uint8_t reason[16];
+	uint32_t n;
+	int person = 0;
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(t);
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		for (int j = 0; j < rows[i].people; j++)
+			add_person(r, person++, rows[i].department, rows[i].team, rows[i].segment);
+	n = roster_scope_count(r);
+	assert_int_equal(n, 8);
+	assert_int_equal(scope_tree_reserve(t, n), 0);
+	assert_int_equal(suppress_reserve(s, n), 0);
+	scope_tree_build(t, r);
+	for (uint32_t i = 0; i < n; i++) {
+		size[i] = roster_headcount(r, i);
+		reason[i] = size[i] < MIN_GROUP ? SUPPRESS_SMALL_GROUP : SUPPRESS_NONE;
+	}
+
+	assert_int_equal(suppress_siblings(s, t, r, n, size, reason), 2);
+	assert_int_equal(reason[roster_scope_find(r, "department:Field")], SUPPRESS_SIBLING);
+	assert_int_equal(reason[roster_scope_find(r, "team:West")], SUPPRESS_SIBLING);
+	assert_int_equal(reason[roster_scope_find(r, "department:Sales")], SUPPRESS_NONE);
+	assert_int_equal(reason[roster_scope_find(r, "team:North")], SUPPRESS_NONE);
+	assert_int_equal(reason[roster_scope_find(r, "team:South")], SUPPRESS_NONE);
+	suppress_free(s);
+	scope_tree_free(t);
+	roster_free(r);
+}
+
 /* ---------------------------------------------------------------- tick */
 
 static void collect_cb(const kpi_update *u, void *opaque)
@@ -344,6 +393,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(tree_parents_and_segments, setup, teardown),
 	    cmocka_unit_test(tree_without_majority),
 	    cmocka_unit_test_setup_teardown(siblings_by_headcount, setup, teardown),
+	    cmocka_unit_test(department_sum_covered),
 	    cmocka_unit_test_setup_teardown(tick_hides_siblings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(enps_siblings_by_respondents, setup, teardown),
 	};
