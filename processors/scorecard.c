@@ -230,6 +230,14 @@ static json_t *scorecard_behaviours_json(const config *cfg, const config_kpi *k)
 	return list;
 }
 
+/* {"low", "high"} of a benchmark range, or null when the KPI has none. */
+static json_t *scorecard_benchmark_json(const config_benchmark *b)
+{
+	if (!b->given)
+		return json_null();
+	return json_pack("{s:f,s:f}", "low", b->low, "high", b->high);
+}
+
 static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *scope)
 {
 	const config *cfg = sc->cfg;
@@ -250,6 +258,7 @@ static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *sco
 				  json_string(config_indicator_name(kpi->indicator)));
 	rc |= json_object_set_new(o, "weight", scorecard_number(kpi->weight));
 	rc |= json_object_set_new(o, "target", scorecard_number(kpi->target));
+	rc |= json_object_set_new(o, "benchmark", scorecard_benchmark_json(&kpi->benchmark));
 	rc |= json_object_set_new(o, "status", json_string(config_kpi_status_name(kpi->status)));
 	rc |= json_object_set_new(o, "scopes", scorecard_scopes_json(sc, k, scope));
 	if (rc) {

@@ -55,7 +55,8 @@ int scorecard_has_kpi(const scorecard *sc, const char *id);
  * Builds the scorecard as a JSON object:
  *   {"generated_at": ms, "min_group_size": n, "kpis": [{"id", "name",
  *    "aggregation", "behaviours", "window", "quadrant", "indicator",
- *    "weight", "target", "scopes": [{"scope", "scope_kind", "suppressed",
+ *    "weight", "target", "benchmark" ({"low", "high"} or null), "status",
+ *    "scopes": [{"scope", "scope_kind", "suppressed",
  *    "window_start", "window_end", "computed_at", and unless suppressed
  *    "value", "count", "contributors", "headcount", "rate", "target" (the
  *    effective target of the scope, targets.h) and "target_source", else

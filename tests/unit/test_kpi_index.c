@@ -177,6 +177,13 @@ static void scope_shows_effective_target(void **state)
 	scope = json_array_get(json_object_get(kpi, "scopes"), 0);
 	assert_true(number(scope, "target") == 8);
 	assert_string_equal(json_string_value(json_object_get(scope, "target_source")), "segment");
+	assert_true(json_is_null(json_object_get(kpi, "benchmark")));
+	json_decref(root);
+
+	root = scorecard_to_json(f->sc, "reach", NULL, 0);
+	kpi = json_array_get(json_object_get(root, "kpis"), 0);
+	assert_true(number(json_object_get(kpi, "benchmark"), "low") == 20);
+	assert_true(number(json_object_get(kpi, "benchmark"), "high") == 60);
 	json_decref(root);
 }
 
