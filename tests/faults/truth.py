@@ -742,8 +742,8 @@ class Expected:
 
     def visible_scopes(self, min_group_size):
         """The scopes the daemon emits: processors/suppress.h in Python. A scope
-        below min_group_size is hidden; a group with exactly one hidden child
-        of size above 0 hides its smallest visible one; a hidden department
+        below min_group_size is hidden. A group with exactly one hidden child
+        of size above 0 hides its smallest visible one. A hidden department
         whose teams are all visible hides its smallest team."""
         size = self.headcount
         hidden = {s for s in size if size[s] < min_group_size}
@@ -753,12 +753,12 @@ class Expected:
         while True:
             marked = set()
             for (parent, _kind), members in groups.items():
-                shown = [s for s in members if s not in hidden]
+                visible = [s for s in members if s not in hidden]
                 n_hidden = sum(1 for s in members if s in hidden and size[s] > 0)
                 cover = (parent != "org" and n_hidden == 0 and parent in hidden
                          and size[parent] > 0)
-                if shown and (n_hidden == 1 or cover):
-                    marked.add(min(shown, key=lambda s: (size[s], self.scope_order[s])))
+                if visible and (n_hidden == 1 or cover):
+                    marked.add(min(visible, key=lambda s: (size[s], self.scope_order[s])))
             if not marked:
                 return sorted(set(size) - hidden)
             hidden |= marked
