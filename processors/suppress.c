@@ -126,7 +126,7 @@ size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint
 {
 	size_t marked = 0, round;
 
-	if (n > s->cap)
+	if (n == 0 || n > s->cap)
 		return 0;
 	do {
 		round = suppress_round(s, t, r, n, size, reason);

@@ -57,7 +57,7 @@ int suppress_reserve(suppress *s, uint32_t n_scopes);
  * Applies sibling suppression to the scopes 0..n-1. reason[i] is
  * SUPPRESS_SMALL_GROUP or SUPPRESS_NONE on entry, size[i] the size that
  * decided it. Sets SUPPRESS_SIBLING on the siblings to hide and returns how
- * many it set. n must not exceed the reserved count.
+ * many it set. Does nothing when n is 0 or exceeds the reserved count.
  */
 size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
 			 const int64_t *size, uint8_t *reason);

@@ -387,6 +387,20 @@ static void enps_siblings_by_respondents(void **state)
 	kpi_tick_free(t);
 }
 
+/* A tick that never began (or ran out of memory there) emits and suppresses nothing. */
+static void emit_before_begin(void **state)
+{
+	fixture *f = *state;
+	kpi_tick *t = kpi_tick_new(&f->cfg);
+
+	assert_non_null(t);
+	assert_int_equal(emit(f, t), 0);
+	assert_int_equal(f->n_updates, 0);
+	assert_int_equal(f->n_suppressed, 0);
+	assert_int_equal(kpi_tick_suppressed(t, SUPPRESS_SIBLING), 0);
+	kpi_tick_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(department_sum_covered),
 	    cmocka_unit_test_setup_teardown(tick_hides_siblings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(enps_siblings_by_respondents, setup, teardown),
+	    cmocka_unit_test_setup_teardown(emit_before_begin, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
