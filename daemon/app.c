@@ -1089,8 +1089,11 @@ static void app_tick_read_cb(int status, void *opaque)
 			escalation_tick_end(a->escalation);
 		a->evaluating = false;
 		a->kpi_suppressed += suppressed;
-		log_debug("tick", "KPIs emitted", "updates=%" PRIu64 " suppressed=%zu bias_records=%zu",
-		          a->kpi_updates - updates, suppressed, bias_records);
+		app_metrics_kpi_suppressed(a->app_metrics, a->tick);
+		log_debug("tick", "KPIs emitted",
+		          "updates=%" PRIu64 " suppressed=%zu sibling=%zu bias_records=%zu",
+		          a->kpi_updates - updates, suppressed,
+		          kpi_tick_suppressed(a->tick, SUPPRESS_SIBLING), bias_records);
 		app_publish_scorecard(a);
 	}
 	if (a->pending_cfg)

@@ -70,6 +70,7 @@ struct app_metrics {
 	metrics_series *streams_dropped;
 	metrics_series *history_series;
 	metrics_series *history_skipped;
+	metrics_series *suppressed_by[SUPPRESS_REASON_COUNT]; /* [SUPPRESS_NONE] unused */
 };
 
 /* ---------------------------------------------------------------- families */
@@ -146,8 +147,9 @@ static void app_metrics_kpi_families(app_metrics *am, metrics *m)
 
 	am->kpi_updates = metrics_counter_new(m, "advocacyd_kpi_updates_total",
 		"KPI updates produced, by KPI id.", "kpi", NULL);
-	f = metrics_counter_new(m, "advocacyd_kpi_scopes_suppressed_total", "Scopes left out "
-		"of a tick because they have fewer people than privacy.min_group_size.", NULL);
+	f = metrics_counter_new(m, "advocacyd_kpi_scopes_suppressed_total", "(KPI, scope) "
+		"pairs left out of ticks, for either reason of advocacyd_kpi_suppressed_scopes.",
+		NULL);
 	am->scopes_suppressed = metrics_series_get(f);
 	f = metrics_counter_new(m, "advocacyd_escalations_total", "Escalation events written "
 		"to the outbox by this instance, by state: firing, resolved, repeat, escalated, "
@@ -222,6 +224,23 @@ static bool app_metrics_complete(const app_metrics *am)
 	return ok;
 }
 
+/* advocacyd_kpi_suppressed_scopes{reason}; returns -1 when out of memory. */
+static int app_metrics_suppression_family(app_metrics *am, metrics *m)
+{
+	metrics_family *f = metrics_gauge_new(m, "advocacyd_kpi_suppressed_scopes",
+		"(KPI, scope) pairs without a figure in the latest tick, by reason: small_group "
+		"(below privacy.min_group_size, or privacy.min_respondents for eNPS) or sibling "
+		"(hidden so that a parent minus its other children cannot reveal a small one).",
+		"reason", NULL);
+
+	for (int r = SUPPRESS_SMALL_GROUP; r < SUPPRESS_REASON_COUNT; r++) {
+		am->suppressed_by[r] = f ? metrics_series_get(f, suppress_reason_name(r)) : NULL;
+		if (!am->suppressed_by[r])
+			return -1;
+	}
+	return 0;
+}
+
 app_metrics *app_metrics_new(metrics *m, bool kpi_gauges)
 {
 	app_metrics *am = calloc(1, sizeof(*am));
@@ -233,6 +252,10 @@ app_metrics *app_metrics_new(metrics *m, bool kpi_gauges)
 	app_metrics_link_families(am, m);
 	app_metrics_kpi_families(am, m);
 	app_metrics_live_families(am, m);
+	if (app_metrics_suppression_family(am, m) < 0) {
+		free(am);
+		return NULL;
+	}
 	if (kpi_gauges)
 		app_metrics_gauge_families(am, m);
 	if (!app_metrics_complete(am) || (kpi_gauges && (!am->kpi_value || !am->kpi_index))) {
@@ -270,6 +293,12 @@ void app_metrics_flush_seconds(app_metrics *am, double seconds)
 void app_metrics_kpi_update(app_metrics *am, const char *kpi_id)
 {
 	metrics_add(metrics_series_get(am->kpi_updates, kpi_id), 1);
+}
+
+void app_metrics_kpi_suppressed(app_metrics *am, const kpi_tick *t)
+{
+	for (int r = SUPPRESS_SMALL_GROUP; r < SUPPRESS_REASON_COUNT; r++)
+		metrics_set(am->suppressed_by[r], (double)kpi_tick_suppressed(t, r));
 }
 
 /* ---------------------------------------------------------------- collected */

@@ -73,6 +73,9 @@ void app_metrics_flush_seconds(app_metrics *am, double seconds);
 
 void app_metrics_kpi_update(app_metrics *am, const char *kpi_id);
 
+/* Sets advocacyd_kpi_suppressed_scopes{reason} from the tick just emitted. */
+void app_metrics_kpi_suppressed(app_metrics *am, const kpi_tick *t);
+
 /*
  * Copies one count by reason of the app: outcome "ignored" or
  * "dead_lettered". Dead letters with reason "late" also set the late

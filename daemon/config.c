@@ -61,6 +61,7 @@
 #define CONFIG_LABEL_VALUE_MAX 200
 #define CONFIG_MIN_SAMPLE 3
 #define CONFIG_MIN_RESPONDENTS 3 /* privacy.min_respondents, at least */
+#define CONFIG_MIN_GROUP_SIZE 3  /* privacy.min_group_size, at least */
 #define CONFIG_SOURCE_MAX 200
 #define CONFIG_UNIT_MAX 40
 #define CONFIG_DIGEST_SIZE 32 /* SHA-256 */
@@ -110,6 +111,7 @@ static const char *const config_scope_kinds[] = {
 static const char *const config_conditions[] = {"threshold", "deviation", "zscore",
 						"trend",     "disparity", NULL};
 static const char *const config_cloudevents_modes[] = {"binary", "structured", NULL};
+static const char *const config_programme_stages[] = {"pilot", "growth", "mature", NULL};
 /* Consent purposes from CONSENT_EXTERNAL_SHARING on, in enum order. */
 static const char *const config_consents[] = {"external_sharing", NULL};
 
@@ -150,6 +152,13 @@ const char *config_consent_name(consent_purpose c)
 	if (c <= CONSENT_NONE || c >= CONSENT_PURPOSE_COUNT)
 		return NULL;
 	return config_consents[c - 1];
+}
+
+const char *config_programme_stage_name(programme_stage s)
+{
+	if ((unsigned)s >= PROGRAMME_STAGE_COUNT)
+		return NULL;
+	return config_programme_stages[s];
 }
 
 const char *config_kpi_status_name(kpi_status s)
@@ -1057,6 +1066,27 @@ static int config_check_key_file(config_loader *ld, const char *kp, const char *
 	return 0;
 }
 
+/*
+ * Reads privacy.min_group_size, default 5. Below 3, a figure of a group
+ * together with what its members know of each other can single a person
+ * out, so no value below 3 is accepted, not even in tests.
+ */
+static int config_read_min_group_size(const config_map *m, int *out)
+{
+	char sub[CONFIG_PATH_MAX];
+
+	if (config_read_int(m, "min_group_size", 5, INT_MIN, INT_MAX, out) < 0)
+		return -1;
+	if (*out >= CONFIG_MIN_GROUP_SIZE)
+		return 0;
+	config_path_key(sub, m->kp, "min_group_size");
+	return config_error(m->ld, sub,
+			    "must be at least %d, got %d: smaller groups can single a person "
+			    "out; raise it (the default is 5), and give test rosters at least "
+			    "%d people per scope",
+			    CONFIG_MIN_GROUP_SIZE, *out, CONFIG_MIN_GROUP_SIZE);
+}
+
 static int config_load_privacy(const config_map *root)
 {
 	static const char *const keys[] = {"key_file", "key_id", "min_group_size",
@@ -1078,7 +1108,7 @@ static int config_load_privacy(const config_map *root)
 	    config_read_string(&m, "key_id", true, NULL, &cfg->privacy.key_id) < 0 ||
 	    config_check_chars(ld, "privacy.key_id", cfg->privacy.key_id, CONFIG_TOKEN_CHARS,
 			       CONFIG_TOKEN_TEXT) < 0 ||
-	    config_read_int(&m, "min_group_size", 5, 1, INT_MAX, &cfg->privacy.min_group_size) < 0 ||
+	    config_read_min_group_size(&m, &cfg->privacy.min_group_size) < 0 ||
 	    config_read_int(&m, "min_respondents", 5, CONFIG_MIN_RESPONDENTS, INT_MAX,
 			    &cfg->privacy.min_respondents) < 0)
 		return -1;
@@ -2190,6 +2220,222 @@ static int config_load_thresholds(const config_map *m, size_t ki)
 	return config_each(m->ld, seq, sub, config_load_threshold, &ki);
 }
 
+/* ------------------------------------------------------------------------ */
+/* programme, and each KPI's dynamic targets and benchmark range            */
+
+/* What the keys of a map read by config_read_named_values() name. */
+typedef enum config_name_kind {
+	CONFIG_NAME_SCOPE,   /* a scope name: "org" or "<kind>:<value>" */
+	CONFIG_NAME_SEGMENT, /* a value of the roster's segment attribute */
+} config_name_kind;
+
+/* Checks that name is "org" or "<kind>:<value>" with a scope kind other than org. */
+static int config_check_scope_name(config_loader *ld, const char *kp, const char *name)
+{
+	const char *colon = strchr(name, ':');
+	char kind[32], list[CONFIG_LIST_MAX];
+	size_t len = colon ? (size_t)(colon - name) : 0;
+
+	if (strcmp(name, "org") == 0)
+		return 0;
+	if (colon && len < sizeof kind && colon[1] != '\0') {
+		memcpy(kind, name, len);
+		kind[len] = '\0';
+		if (config_name_index(config_scope_kinds, kind) > 0)
+			return 0;
+	}
+	return config_error(ld, kp,
+			    "invalid scope name '%s'; write org or KIND:VALUE as the KPI topic "
+			    "names scopes, e.g. team:Payments, with KIND one of %s",
+			    name, config_join(config_scope_kinds + 1, list, sizeof list));
+}
+
+/* Reads the value of one pair of a named-value map: a number, or a stage when stages. */
+static int config_read_named_value(config_loader *ld, const yaml_node_t *node, const char *kp,
+				   bool stages, double *out)
+{
+	const char *text = config_plain_scalar(ld, node, kp, stages ? "a stage" : "a number");
+	char *end;
+	int stage;
+
+	if (!text)
+		return -1;
+	if (stages) {
+		stage = config_name_index(config_programme_stages, text);
+		if (stage < 0)
+			return config_invalid_value(ld, kp, text, config_programme_stages);
+		*out = stage;
+		return 0;
+	}
+	errno = 0;
+	*out = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(*out))
+		return config_error(ld, kp, "expected a number, got '%s'", text);
+	return 0;
+}
+
+/*
+ * Reads the optional map under key whose keys are scope names or segment
+ * values (names) and whose values are numbers, or programme stages when
+ * stages is true. Absent: none. A map given must not be empty.
+ */
+static int config_read_named_values(const config_map *m, const char *key, config_name_kind names,
+				    bool stages, config_named_value **out, size_t *n_out)
+{
+	char sub[CONFIG_PATH_MAX], item[CONFIG_PATH_MAX];
+	config_map map;
+	size_t i = 0;
+
+	if (config_open_key(m, key, false, NULL, &map) < 0)
+		return -1;
+	if (!map.node)
+		return 0;
+	config_path_key(sub, m->kp, key);
+	if (config_map_size(map.node) == 0)
+		return config_error(m->ld, sub, "must name at least one %s, or be left out",
+				    names == CONFIG_NAME_SCOPE ? "scope" : "segment");
+	*out = config_alloc(m->ld, sub, config_map_size(map.node), sizeof **out);
+	if (!*out)
+		return -1;
+	*n_out = config_map_size(map.node);
+	for (const yaml_node_pair_t *p = map.node->data.mapping.pairs.start;
+	     p < map.node->data.mapping.pairs.top; p++, i++) {
+		const char *name = config_text(config_node(m->ld, p->key));
+		config_path_key(item, sub, name);
+		if (name[0] == '\0')
+			return config_error(m->ld, sub, "contains an empty name; remove it");
+		if (names == CONFIG_NAME_SCOPE && config_check_scope_name(m->ld, item, name) < 0)
+			return -1;
+		if (config_strdup(m->ld, item, name, &(*out)[i].name) < 0 ||
+		    config_read_named_value(m->ld, config_node(m->ld, p->value), item, stages,
+					    &(*out)[i].value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* programme: {maturity: STAGE, scopes: {SCOPE: STAGE}}; optional as a whole. */
+static int config_load_programme(const config_map *root)
+{
+	static const char *const keys[] = {"maturity", "scopes", NULL};
+	config *cfg = root->ld->cfg;
+	config_map m;
+	int stage;
+
+	if (config_open_key(root, "programme", false, keys, &m) < 0 ||
+	    config_read_enum(&m, "maturity", config_programme_stages, PROGRAMME_STAGE_COUNT,
+			     &stage) < 0 ||
+	    config_read_named_values(&m, "scopes", CONFIG_NAME_SCOPE, true, &cfg->programme.scopes,
+				     &cfg->programme.n_scopes) < 0)
+		return -1;
+	cfg->programme.has_maturity = stage < PROGRAMME_STAGE_COUNT;
+	cfg->programme.maturity = cfg->programme.has_maturity ? (programme_stage)stage
+							      : PROGRAMME_MATURE;
+	return 0;
+}
+
+/* kpis[].targets.maturity: {pilot: N, growth: N, mature: N}, each optional. */
+static int config_load_maturity_targets(const config_map *targets, config_kpi_targets *t)
+{
+	const config *cfg = targets->ld->cfg;
+	char sub[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(targets, "maturity", false, config_programme_stages, &m) < 0)
+		return -1;
+	for (int s = 0; m.node && s < PROGRAMME_STAGE_COUNT; s++) {
+		t->has_maturity[s] = config_map_find(&m, config_programme_stages[s]) != NULL;
+		if (config_read_number(&m, config_programme_stages[s], false, 0, -INFINITY,
+				       &t->maturity[s]) < 0)
+			return -1;
+	}
+	if (!m.node || cfg->programme.has_maturity || cfg->programme.n_scopes)
+		return 0;
+	config_path_key(sub, targets->kp, "maturity");
+	return config_error(targets->ld, sub,
+			    "gives targets per programme stage, but no stage is set; add "
+			    "programme.maturity (pilot, growth or mature) at the top level");
+}
+
+/* A deviation rule divides by the target, so no dynamic target may be 0 either. */
+static int config_check_targets_nonzero(const config_map *m, const config_kpi *k)
+{
+	const config_kpi_targets *t = &k->targets;
+	bool zero = t->has_industry && t->industry == 0;
+	char sub[CONFIG_PATH_MAX];
+	bool deviation = false;
+
+	for (size_t i = 0; i < k->n_thresholds; i++)
+		deviation = deviation || k->thresholds[i].condition == ALERT_COND_DEVIATION;
+	for (int s = 0; s < PROGRAMME_STAGE_COUNT; s++)
+		zero = zero || (t->has_maturity[s] && t->maturity[s] == 0);
+	for (size_t i = 0; i < t->n_scopes; i++)
+		zero = zero || t->scopes[i].value == 0;
+	for (size_t i = 0; i < t->n_segments; i++)
+		zero = zero || t->segments[i].value == 0;
+	if (!deviation || !zero)
+		return 0;
+	config_path_key(sub, m->kp, "targets");
+	return config_error(m->ld, sub,
+			    "contains a target of 0, but KPI '%s' has a deviation rule, which "
+			    "is a percentage of the target; give a target other than 0",
+			    k->id);
+}
+
+/* kpis[].targets: {scopes: {...}, segments: {...}, maturity: {...}, industry: N}. */
+static int config_load_kpi_targets(const config_map *kpi, config_kpi *k)
+{
+	static const char *const keys[] = {"scopes", "segments", "maturity", "industry", NULL};
+	config_kpi_targets *t = &k->targets;
+	config_map m;
+
+	if (config_open_key(kpi, "targets", false, keys, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	t->has_industry = config_map_find(&m, "industry") != NULL;
+	if (config_read_named_values(&m, "scopes", CONFIG_NAME_SCOPE, false, &t->scopes,
+				     &t->n_scopes) < 0 ||
+	    config_read_named_values(&m, "segments", CONFIG_NAME_SEGMENT, false, &t->segments,
+				     &t->n_segments) < 0 ||
+	    config_load_maturity_targets(&m, t) < 0 ||
+	    config_read_number(&m, "industry", false, 0, -INFINITY, &t->industry) < 0)
+		return -1;
+	return config_check_targets_nonzero(kpi, k);
+}
+
+/* kpis[].benchmark: {low: N, high: N} with high > low. */
+static int config_load_kpi_benchmark(const config_map *kpi, config_kpi *k)
+{
+	static const char *const keys[] = {"low", "high", NULL};
+	config_benchmark *b = &k->benchmark;
+	char sub[CONFIG_PATH_MAX];
+	config_map m;
+
+	if (config_open_key(kpi, "benchmark", false, keys, &m) < 0)
+		return -1;
+	if (!m.node)
+		return 0;
+	if (config_read_number(&m, "low", true, 0, -INFINITY, &b->low) < 0 ||
+	    config_read_number(&m, "high", true, 0, -INFINITY, &b->high) < 0)
+		return -1;
+	b->given = true;
+	if (b->high > b->low)
+		return 0;
+	config_path_key(sub, m.kp, "high");
+	return config_error(m.ld, sub,
+			    "must be above low (%g), got %g: the index scores a value 0 at "
+			    "low and 1 at high",
+			    b->low, b->high);
+}
+
+static void config_free_named_values(config_named_value *values, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(values[i].name);
+	free(values);
+}
+
 static int config_check_kpi_id(config_loader *ld, const char *kp, size_t ki)
 {
 	const config *cfg = ld->cfg;
@@ -2733,7 +2979,7 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 					   "window", "quadrant",   "indicator",	 "weight",
 					   "target", "thresholds", "status",	 "owner",
 					   "rationale", "formula", "kind", "unit", "split_by",
-					   "split_threshold", NULL};
+					   "split_threshold", "targets", "benchmark", NULL};
 	config_kpi *k = &ld->cfg->kpis[ki];
 	char sub[CONFIG_PATH_MAX];
 	int quad, ind, status;
@@ -2761,7 +3007,8 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	if (config_load_thresholds(&m, ki) < 0 ||
 	    config_read_enum(&m, "status", config_statuses, KPI_STATUS_ACTIVE, &status) < 0 ||
 	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &k->owner) < 0 ||
-	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &k->rationale) < 0)
+	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &k->rationale) < 0 ||
+	    config_load_kpi_targets(&m, k) < 0 || config_load_kpi_benchmark(&m, k) < 0)
 		return -1;
 	k->status = (kpi_status)status;
 	return 0;
@@ -3856,7 +4103,7 @@ static int config_load_root(config_loader *ld)
 	static const char *const keys[] = {"kafka",	 "redis",    "privacy", "windows",
 					   "behaviours", "kpis",     "outputs", "alerts",
 					   "admin",	 "shutdown", "schema_registry", "bias_audit",
-					   "kpi_catalog", NULL};
+					   "kpi_catalog", "programme", NULL};
 	yaml_node_t *node = yaml_document_get_root_node(ld->doc);
 	config_map root;
 
@@ -3866,7 +4113,8 @@ static int config_load_root(config_loader *ld)
 	if (config_open(ld, node, "", keys, &root) < 0 || config_load_kafka(&root) < 0 ||
 	    config_load_redis(&root) < 0 || config_load_privacy(&root) < 0 ||
 	    config_load_windows(&root) < 0 || config_load_behaviours(&root) < 0 ||
-	    config_load_kpi_source(&root) < 0 || config_load_outputs(&root) < 0 ||
+	    config_load_programme(&root) < 0 || config_load_kpi_source(&root) < 0 ||
+	    config_load_outputs(&root) < 0 ||
 	    config_check_topics(ld) < 0 || config_check_rule_ticks(ld) < 0 ||
 	    config_load_alerts(&root) < 0 || config_load_bias_audit(&root) < 0 ||
 	    config_load_admin(&root) < 0 ||
@@ -4181,6 +4429,8 @@ static void config_free_kpi(config_kpi *k)
 	free(k->owner);
 	free(k->rationale);
 	free(k->split_by_id);
+	config_free_named_values(k->targets.scopes, k->targets.n_scopes);
+	config_free_named_values(k->targets.segments, k->targets.n_segments);
 }
 
 static void config_free_kafka(config *cfg)
@@ -4231,6 +4481,7 @@ void config_free(config *cfg)
 	for (size_t i = 0; i < cfg->n_kpis; i++)
 		config_free_kpi(&cfg->kpis[i]);
 	free(cfg->kpis);
+	config_free_named_values(cfg->programme.scopes, cfg->programme.n_scopes);
 	free(cfg->outputs.kpi.topic);
 	free(cfg->outputs.escalations.topic);
 	free(cfg->outputs.dlq.topic);

@@ -259,6 +259,42 @@ typedef enum kpi_status {
 	KPI_STATUS_RETIRED,        /* validated, never computed, emitted or alerted on */
 } kpi_status;
 
+/* Stage of the advocacy programme, which picks a KPI's maturity target. */
+typedef enum programme_stage {
+	PROGRAMME_PILOT,
+	PROGRAMME_GROWTH,
+	PROGRAMME_MATURE,
+	PROGRAMME_STAGE_COUNT,     /* number of stages, not a stage */
+} programme_stage;
+
+/* A number given for one scope name (e.g. "team:Payments") or segment value. */
+typedef struct config_named_value {
+	char *name;
+	double value;
+} config_named_value;
+
+/*
+ * Targets that replace a KPI's base target for some scopes (kpis[].targets).
+ * processors/targets.h documents the order in which they apply.
+ */
+typedef struct config_kpi_targets {
+	config_named_value *scopes;   /* by scope name */
+	size_t n_scopes;
+	config_named_value *segments; /* by value of the roster's segment attribute */
+	size_t n_segments;
+	double maturity[PROGRAMME_STAGE_COUNT];
+	bool has_maturity[PROGRAMME_STAGE_COUNT];
+	double industry;              /* industry benchmark value */
+	bool has_industry;
+} config_kpi_targets;
+
+/* Range a KPI's value is normalized against for the index (kpis[].benchmark). */
+typedef struct config_benchmark {
+	bool given;                /* false: the index uses the effective target */
+	double low;                /* scores 0 at or below */
+	double high;               /* scores 1 at or above; high > low */
+} config_benchmark;
+
 typedef struct config_kpi {
 	char *id;
 	char *name;
@@ -283,6 +319,8 @@ typedef struct config_kpi {
 	size_t split_by;           /* index into config.kpis */
 	bool has_split_threshold;  /* false: split at the median team */
 	double split_threshold;    /* teams with split_by's value >= this are high */
+	config_kpi_targets targets; /* none given: the base target applies everywhere */
+	config_benchmark benchmark;
 } config_kpi;
 
 /* The bias_audit section. */
@@ -347,7 +385,7 @@ typedef struct config {
 	struct {
 		char *key_file;
 		char *key_id;
-		int min_group_size;      /* default 5 */
+		int min_group_size;      /* default 5, at least 3 */
 		int min_respondents;     /* eNPS figures need this many; default 5, >= 3 */
 	} privacy;
 
@@ -368,6 +406,14 @@ typedef struct config {
 
 	config_kpi *kpis;
 	size_t n_kpis;
+
+	/* Stage of the advocacy programme (programme:), for maturity targets. */
+	struct {
+		bool has_maturity;        /* programme.maturity was given */
+		programme_stage maturity; /* stage of every scope not listed below */
+		config_named_value *scopes; /* per-scope stage: value is a programme_stage */
+		size_t n_scopes;
+	} programme;
 
 	struct {
 		config_output kpi;
@@ -485,5 +531,7 @@ bool config_bias_audited(const config *cfg, const config_kpi *k);
 const config_threshold *config_bias_rule(const config *cfg, const config_kpi *k);
 /* "external_sharing"...; NULL for CONSENT_NONE and values out of range. */
 const char *config_consent_name(consent_purpose c);
+/* "pilot", "growth" or "mature"; NULL for values out of range. */
+const char *config_programme_stage_name(programme_stage s);
 
 #endif

@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "app.h"
 #include "backfill.h"
+#include "check_target.h"
 #include "config.h"
 #include "erasure.h"
 #include "forget.h"
@@ -25,7 +26,8 @@ static void main_usage(FILE *out)
 {
 	fprintf(out,
 	        "Usage: advocacyd --config FILE [--log-level LEVEL] [--log-format FORMAT]\n"
-	        "       advocacyd --check-config FILE\n"
+	        "       advocacyd --check-config FILE [--target KPI [--scope SCOPE]\n"
+	        "                 [--segment VALUE]]\n"
 	        "       advocacyd forget --config FILE --employee ID [--request-id TEXT]\n"
 	        "       advocacyd backfill --config FILE --export DIR [--topic TOPIC] [--dry-run]\n"
 	        "                          [--since DATE] [--until DATE]\n"
@@ -40,6 +42,12 @@ static void main_usage(FILE *out)
 	        "  -c, --config FILE        run with the YAML configuration FILE\n"
 	        "      --check-config FILE  validate FILE (and its HMAC key file), print the\n"
 	        "                           result and exit: 0 valid, 2 invalid\n"
+	        "      --target KPI         with --check-config: also print the effective\n"
+	        "                           target of KPI for --scope and the rule it came from\n"
+	        "      --scope SCOPE        scope name as the KPI topic writes it, e.g.\n"
+	        "                           team:Payments; default org\n"
+	        "      --segment VALUE      segment of a team or department (the daemon takes\n"
+	        "                           it from the roster: what most members share)\n"
 	        "  -l, --log-level LEVEL    debug, info (default), warn or error\n"
 	        "      --log-format FORMAT  logfmt (default) or json, the format of log lines\n"
 	        "  -h, --help               show this help and exit\n"
@@ -101,11 +109,12 @@ static int main_set_log_level(const char *name)
 }
 
 /* Loads the config and the key it names, the way the daemon would at start. */
-static int main_check_config(const char *path)
+static int main_check_config(const char *path, const check_target_query *query)
 {
 	config *cfg = NULL;
 	privacy *p = NULL;
 	char err[1024];
+	int rc;
 
 	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -128,9 +137,10 @@ static int main_check_config(const char *path)
 	if (cfg->kpi_catalog)
 		printf("%s: KPIs read from %s; config version %s\n", path, cfg->kpi_catalog,
 		       cfg->version);
+	rc = query->kpi ? check_target_print(cfg, query, stdout, stderr) : 0;
 	privacy_free(p);
 	config_free(cfg);
-	return 0;
+	return rc;
 }
 
 static int main_run(const char *path)
@@ -447,9 +457,13 @@ int main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "scope", required_argument, NULL, 'S' },
+		{ "segment", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *check_path = NULL;
+	check_target_query query = {0};
 	int opt, format;
 
 	/*
@@ -474,6 +488,15 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			check_path = optarg;
+			break;
+		case 'T':
+			query.kpi = optarg;
+			break;
+		case 'S':
+			query.scope = optarg;
+			break;
+		case 'G':
+			query.segment = optarg;
 			break;
 		case 'l':
 			if (main_set_log_level(optarg) < 0)
@@ -503,8 +526,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "advocacyd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if ((query.scope || query.segment) && !query.kpi) {
+		fprintf(stderr, "advocacyd: --scope and --segment need --target KPI\n");
+		return 2;
+	}
+	if (query.kpi && !check_path) {
+		fprintf(stderr, "advocacyd: --target needs --check-config FILE\n");
+		return 2;
+	}
 	if (check_path)
-		return main_check_config(check_path);
+		return main_check_config(check_path, &query);
 	if (!config_path) {
 		main_usage(stderr);
 		return 2;

@@ -130,6 +130,7 @@ static int alert_entry_bind(alert_entry *e, const config *cfg, const config_kpi 
 
 	e->kpi = kpi;
 	e->rule = rule;
+	e->target = kpi->target; /* until an update brings the scope's effective target */
 	e->window = cfg->windows.windows[kpi->window].name;
 	e->scope = e->key + id_len + 1;
 	e->is_org = strcmp(e->scope, "org") == 0;
@@ -335,6 +336,7 @@ void alert_observe(alert_engine *a, const kpi_update *u)
 			continue;
 		e->observed = true;
 		e->value = u->value;
+		e->target = u->target;
 	}
 }
 
@@ -408,11 +410,22 @@ static bool alert_bounds(alert_entry *e)
 {
 	const config_threshold *r = e->rule;
 	double sign = r->direction == THRESHOLD_BELOW ? -1.0 : 1.0;
-	double target = e->kpi->target, old, sd;
+	double target = e->target, old, sd;
 
 	e->has_baseline = false;
 	switch (r->condition) {
 	case ALERT_COND_THRESHOLD:
+		if (!r->has_value) {
+			/* Without a value the rule fires at the scope's effective
+			 * target, and resolve_value keeps its distance from the base
+			 * target (r->value). */
+			e->bound = target;
+			e->resolve_bound = target + (r->resolve_value - r->value);
+			return true;
+		}
+		e->bound = r->value;
+		e->resolve_bound = r->resolve_value;
+		return true;
 	case ALERT_COND_DISPARITY:
 	case ALERT_COND_BIAS:
 		e->bound = r->value;
@@ -598,7 +611,7 @@ void alert_emit(const alert_engine *a, const alert_entry *e, alert_state state,
 	    .observed = e->last_value,
 	    .threshold = e->bound,
 	    .resolve_threshold = e->resolve_bound,
-	    .target = e->kpi->target,
+	    .target = e->target,
 	    .has_baseline = e->has_baseline,
 	    .baseline_mean = e->base_mean,
 	    .baseline_stddev = e->base_stddev,

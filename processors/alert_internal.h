@@ -58,6 +58,7 @@ typedef struct alert_entry {
 	bool observed;
 	bool ended;                /* resolved this tick */
 	double value;
+	double target;             /* effective target of the scope (targets.h) */
 	double bound, resolve_bound;
 	bool has_baseline;
 	double base_mean, base_stddev;

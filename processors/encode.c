@@ -631,7 +631,7 @@ static int encode_kpi_avro_fill(encoder *e, const kpi_update *u)
 	rc |= encode_avro_put_enum(rec, "indicator", e->indicator_index,
 				   ENCODE_COUNT(e->indicator_index), k->indicator);
 	rc |= encode_avro_put_double(rec, "weight", k->weight);
-	rc |= encode_avro_put_double(rec, "target", k->target);
+	rc |= encode_avro_put_double(rec, "target", u->target);
 	rc |= encode_avro_put_long(rec, "window_start", u->window_start_ms);
 	rc |= encode_avro_put_long(rec, "window_end", u->window_end_ms);
 	rc |= encode_avro_put_long(rec, "computed_at", u->computed_at_ms);
@@ -683,7 +683,7 @@ static json_t *encode_kpi_json(const kpi_update *u)
 	rc |= json_object_set_new(o, "kind", encode_json_text(config_kpi_kind_name(k->kind)));
 	rc |= json_object_set_new(o, "unit", encode_json_text(k->unit));
 	rc |= json_object_set_new(o, "weight", encode_json_number(k->weight));
-	rc |= json_object_set_new(o, "target", encode_json_number(k->target));
+	rc |= json_object_set_new(o, "target", encode_json_number(u->target));
 	rc |= json_object_set_new(o, "window_start", json_integer(u->window_start_ms));
 	rc |= json_object_set_new(o, "window_end", json_integer(u->window_end_ms));
 	rc |= json_object_set_new(o, "computed_at", json_integer(u->computed_at_ms));

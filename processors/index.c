@@ -20,9 +20,29 @@ void index_sum_init(index_sum *s)
 	memset(s, 0, sizeof(*s));
 }
 
+double index_kpi_score(const config_kpi *k, double value, double target)
+{
+	const config_benchmark *b = &k->benchmark;
+	double score;
+
+	if (!b->given)
+		return index_score(value, target);
+	if (!isfinite(value) || !(b->high > b->low))
+		return NAN;
+	score = (value - b->low) / (b->high - b->low);
+	if (score <= 0)
+		return 0;
+	return score >= 1 ? 1 : score;
+}
+
 double index_sum_add(index_sum *s, const config_kpi *k, double value)
 {
-	double score = index_score(value, k->target);
+	return index_sum_add_target(s, k, value, k->target);
+}
+
+double index_sum_add_target(index_sum *s, const config_kpi *k, double value, double target)
+{
+	double score = index_kpi_score(k, value, target);
 
 	if (!config_kpi_active(k) || !(k->weight > 0) || isnan(score) ||
 	    (unsigned)k->quadrant >= INDEX_QUADRANTS)

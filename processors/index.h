@@ -2,17 +2,24 @@
  * index.h - the composite advocacy index of a scope, overall and per quadrant.
  *
  * A KPI's normalized score is min(value / target, 1), with a negative value
- * counted as 0, so every score lies in [0, 1]. A scope's index is the
+ * counted as 0, where target is the effective target of the scope
+ * (targets.h). A KPI with a benchmark range {low, high} is scored against
+ * that range instead, whatever its targets:
+ * clamp((value - low) / (high - low), 0, 1). Either way every score lies in
+ * [0, 1]. A scope's index is the
  * weighted mean of the scores of the active KPIs that have an unsuppressed
  * figure for that scope:
  *
  *   index = sum(weight * score) / sum(weight)
  *
- * A quadrant's sub-index is the same mean over that quadrant's KPIs only. A
+ * A quadrant's sub-index is the same mean over that quadrant's KPIs only,
+ * so the quadrant's KPI weights are renormalized to sum to 1 within it. A
  * KPI's contribution is weight * score / sum(weight) over all counted KPIs,
  * so the contributions of a scope add up to its index. A KPI does not
- * count when its target or weight is not above 0 or its value is not a
- * finite number. A mean with nothing counted is NaN, shown as null.
+ * count when its weight is not above 0, its value is not a finite number,
+ * or it has no benchmark range and its target is not above 0. A suppressed
+ * figure is not counted either, so the weights of the remaining KPIs are
+ * renormalized. A mean with nothing counted is NaN, shown as null.
  *
  * Pure arithmetic on caller-owned storage, no allocation; any thread.
  */
@@ -34,12 +41,22 @@ typedef struct index_sum {
 /* Score of value against target in [0, 1]; NaN when target <= 0 or value is not finite. */
 double index_score(double value, double target);
 
+/*
+ * Score of value for KPI k: against k's benchmark range when it has one,
+ * else against target. NaN when the KPI cannot be scored (see above).
+ */
+double index_kpi_score(const config_kpi *k, double value, double target);
+
 void index_sum_init(index_sum *s);
 
 /*
- * Adds the figure value of KPI k. Returns weight * score, or NaN when the
- * KPI does not count (retired, weight or target not above 0, no finite value).
+ * Adds the figure value of KPI k, scored against target (the effective
+ * target of the scope). Returns weight * score, or NaN when the KPI does
+ * not count (retired, weight not above 0, no score).
  */
+double index_sum_add_target(index_sum *s, const config_kpi *k, double value, double target);
+
+/* index_sum_add_target() with the KPI's base target. */
 double index_sum_add(index_sum *s, const config_kpi *k, double value);
 
 /* The index over every quadrant; NaN when no KPI counted. */

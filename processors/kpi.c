@@ -7,7 +7,9 @@
  * kpi_tick_emit() then walks every (KPI, scope), normalises by the roster
  * headcount and emits a kpi_update for each scope that reaches the minimum
  * group size (and, for enps, privacy.min_respondents distinct respondents,
- * read from the contributors of its three behaviours). A scope with no
+ * read from the contributors of its three behaviours) and is not hidden as
+ * the sibling of a suppressed scope (suppress.h). Each update carries the
+ * effective target of its scope (targets.h). A scope with no
  * behaviour at all still gets an update with value 0, because a team without
  * recognition is a real zero, not missing data.
  *
@@ -47,6 +49,13 @@ struct kpi_tick {
 	headcount_team *teams;     /* scratch of the retention split, n_scopes */
 	size_t teams_cap;
 	headcount_split split;     /* of the retention_gap KPI being emitted */
+	/* Suppression of the KPI being emitted, per scope; see kpi_tick_mark(). */
+	scope_tree *tree;
+	suppress *siblings;
+	uint8_t *reason;       /* suppress_reason per scope */
+	int64_t *size;         /* headcount, or respondents for enps, per scope */
+	size_t marks_cap;
+	size_t suppressed_by[SUPPRESS_REASON_COUNT]; /* by the last kpi_tick_emit() */
 };
 
 static bool kpi_tick_retention_eligible(kpi_tick *t, const roster *r, size_t kpi,
@@ -93,8 +102,10 @@ kpi_tick *kpi_tick_new(const config *cfg)
 		return NULL;
 	t->cfg = cfg;
 	t->headcounts = headcount_tick_new();
-	if (!t->headcounts) {
-		free(t);
+	t->tree = scope_tree_new();
+	t->siblings = suppress_new();
+	if (!t->headcounts || !t->tree || !t->siblings) {
+		kpi_tick_free(t);
 		return NULL;
 	}
 	return t;
@@ -115,6 +126,10 @@ void kpi_tick_free(kpi_tick *t)
 	headcount_tick_free(t->headcounts);
 	free(t->teams);
 	free(t->capped);
+	scope_tree_free(t->tree);
+	suppress_free(t->siblings);
+	free(t->reason);
+	free(t->size);
 	free(t);
 }
 
@@ -160,6 +175,29 @@ static double kpi_tick_heads(const kpi_tick *t, const roster *r, size_t kpi, uin
 				   roster_headcount(r, scope));
 }
 
+/* Grows the per-scope suppression tables to n_scopes. */
+static int kpi_marks_reserve(kpi_tick *t, uint32_t n_scopes)
+{
+	uint8_t *reason;
+	int64_t *size;
+
+	if (scope_tree_reserve(t->tree, n_scopes) < 0 ||
+	    suppress_reserve(t->siblings, n_scopes) < 0)
+		return -1;
+	if (n_scopes <= t->marks_cap)
+		return 0;
+	reason = realloc(t->reason, n_scopes * sizeof(*reason));
+	if (!reason)
+		return -1;
+	t->reason = reason;
+	size = realloc(t->size, n_scopes * sizeof(*size));
+	if (!size)
+		return -1;
+	t->size = size;
+	t->marks_cap = n_scopes;
+	return 0;
+}
+
 int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms)
 {
 	const config *cfg = t->cfg;
@@ -170,7 +208,7 @@ int kpi_tick_begin(kpi_tick *t, uint32_t n_scopes, int64_t now_ms)
 	    kpi_table_reserve(&t->capped, &t->capped_cap, n_counts) < 0 ||
 	    kpi_table_reserve(&t->contributors, &t->contributors_cap, n_contributors) < 0 ||
 	    headcount_tick_begin(t->headcounts, cfg->windows.n_windows, n_scopes) < 0 ||
-	    kpi_teams_reserve(t, n_scopes) < 0) {
+	    kpi_teams_reserve(t, n_scopes) < 0 || kpi_marks_reserve(t, n_scopes) < 0) {
 		t->n_scopes = 0;
 		return -1;
 	}
@@ -296,6 +334,21 @@ static int64_t kpi_count_of(size_t behaviour, const void *opaque)
 	return src->tick->counts[kpi_count_index(src->tick, src->window, behaviour, src->scope)];
 }
 
+/* Sets the effective target of (kpi, scope), with the segment its members share. */
+static void kpi_update_target(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
+			      kpi_update *u)
+{
+	uint32_t segment_scope = scope_tree_segment(t->tree, scope);
+	const char *segment = NULL;
+
+	if (segment_scope != ROSTER_NO_SCOPE) {
+		segment = strchr(roster_scope_name(r, segment_scope), ':');
+		segment = segment ? segment + 1 : NULL;
+	}
+	u->target = targets_effective(t->cfg, &t->cfg->kpis[kpi], u->scope, segment,
+				      &u->target_source);
+}
+
 /* Fills u for (kpi, scope). The caller has checked that both are in range. */
 static void kpi_update_fill(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
 			    const int64_t *window_start_ms, const int64_t *window_end_ms,
@@ -325,6 +378,7 @@ static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, u
 	if (k->aggregation == KPI_AGG_CAPPED_SHARE)
 		u->value = kpi_tick_capped_share(t, kpi, scope);
 	u->rate = headcount_per_head(u->count, heads);
+	kpi_update_target(t, r, kpi, scope, u);
 }
 
 static void kpi_report_suppressed(kpi_tick *t, const roster *r, size_t kpi, uint32_t scope,
@@ -332,11 +386,36 @@ static void kpi_report_suppressed(kpi_tick *t, const roster *r, size_t kpi, uint
 {
 	kpi_update u;
 
+	t->suppressed_by[t->reason[scope]]++;
 	if (!t->suppressed_cb)
 		return;
 	kpi_update_identify(t, r, kpi, scope, window_start_ms, window_end_ms, &u);
 	u.suppressed = true;
+	u.suppressed_reason = (suppress_reason)t->reason[scope];
 	t->suppressed_cb(&u, t->suppressed_opaque);
+}
+
+/*
+ * Marks each of the first n scopes for KPI kpi: small_group when it is not
+ * eligible, then the siblings that would give a lone suppressed scope away.
+ */
+static void kpi_tick_mark(kpi_tick *t, const roster *r, size_t kpi, uint32_t n,
+			  int min_group_size)
+{
+	bool enps = t->cfg->kpis[kpi].aggregation == KPI_AGG_ENPS;
+
+	for (uint32_t scope = 0; scope < n; scope++) {
+		bool eligible = kpi_tick_eligible(t, r, kpi, scope, min_group_size);
+		t->reason[scope] = eligible ? SUPPRESS_NONE : SUPPRESS_SMALL_GROUP;
+		t->size[scope] = enps ? t->contributors[kpi * t->n_scopes + scope]
+				      : (int64_t)roster_headcount(r, scope);
+	}
+	suppress_siblings(t->siblings, t->tree, r, n, t->size, t->reason);
+}
+
+size_t kpi_tick_suppressed(const kpi_tick *t, suppress_reason reason)
+{
+	return (unsigned)reason < SUPPRESS_REASON_COUNT ? t->suppressed_by[reason] : 0;
 }
 
 size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
@@ -350,16 +429,21 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 	/* A scope id past the roster's catalog has no name: leave it out. */
 	if (n_scopes > roster_scope_count(r))
 		n_scopes = roster_scope_count(r);
+	memset(t->suppressed_by, 0, sizeof(t->suppressed_by));
+	scope_tree_build(t->tree, r);
 
 	for (size_t kpi = 0; kpi < t->cfg->n_kpis; kpi++) {
 		if (!config_kpi_active(&t->cfg->kpis[kpi]))
 			continue;
 		bool gap = t->cfg->kpis[kpi].aggregation == KPI_AGG_RETENTION_GAP;
+		kpi_tick_mark(t, r, kpi, n_scopes, min_group_size);
 		for (uint32_t scope = 0; scope < n_scopes; scope++) {
 			if (gap && scope != ROSTER_ORG_SCOPE)
 				continue;
-			if (!kpi_tick_eligible(t, r, kpi, scope, min_group_size) ||
-			    !kpi_tick_retention_eligible(t, r, kpi, scope, min_group_size)) {
+			if (t->reason[scope] == SUPPRESS_NONE &&
+			    !kpi_tick_retention_eligible(t, r, kpi, scope, min_group_size))
+				t->reason[scope] = SUPPRESS_SMALL_GROUP;
+			if (t->reason[scope] != SUPPRESS_NONE) {
 				suppressed++;
 				kpi_report_suppressed(t, r, kpi, scope, window_start_ms,
 						      window_end_ms);

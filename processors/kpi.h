@@ -7,9 +7,10 @@
  * collects those figures and turns them into kpi_update records, one per
  * (KPI, scope) whose headcount reaches the minimum group size, and for an
  * enps KPI whose distinct respondents (its contributors) reach
- * privacy.min_respondents too. Smaller scopes are suppressed: never passed to the emit callback, only counted, and
- * reported to the suppressed callback when one is set (for the admin
- * scorecard, which shows them as suppressed).
+ * privacy.min_respondents too. Smaller scopes, and the siblings that
+ * would give them away (suppress.h), are suppressed: never passed to the
+ * emit callback, only counted, and reported to the suppressed callback when
+ * one is set (for the admin scorecard, which shows them as suppressed).
  *
  * Single-threaded. Memory is sized by the number of scopes at kpi_tick_begin().
  */
@@ -23,6 +24,8 @@
 #include "../daemon/config.h"
 #include "headcount.h"
 #include "roster.h"
+#include "suppress.h"
+#include "targets.h"
 
 typedef struct kpi_update {
 	const config_kpi *kpi;
@@ -44,6 +47,9 @@ typedef struct kpi_update {
 	/* retention_gap only: both groups of teams; NULL otherwise. Valid during
 	 * the emit callback. */
 	const headcount_split *split;
+	suppress_reason suppressed_reason; /* why suppressed; SUPPRESS_NONE when not */
+	double target;              /* effective target for this scope (targets.h) */
+	target_source target_source; /* the rule target came from */
 } kpi_update;
 
 /*
@@ -109,12 +115,16 @@ void kpi_tick_set_suppressed_cb(kpi_tick *t, kpi_emit_cb suppressed, void *opaqu
 /*
  * Emits one update per (active KPI, eligible scope) in KPI order, then scope
  * order; retired KPIs are skipped, and a retention_gap KPI is computed for
- * the org scope only.
+ * the org scope only. A scope that is eligible but hidden by sibling
+ * suppression (suppress.h) is suppressed too.
  * window_start_ms/window_end_ms are per window index. Returns the number of
- * (KPI, scope) pairs suppressed for being below the minimum group size.
+ * (KPI, scope) pairs suppressed, for either reason.
  */
 size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
                      const int64_t *window_start_ms, const int64_t *window_end_ms,
                      kpi_emit_cb emit, void *opaque);
+
+/* (KPI, scope) pairs suppressed for reason by the last kpi_tick_emit(). */
+size_t kpi_tick_suppressed(const kpi_tick *t, suppress_reason reason);
 
 #endif

@@ -367,6 +367,11 @@ void roster_free(roster *r)
 	free(r);
 }
 
+const roster_person *roster_person_at(const roster *r, size_t i)
+{
+	return i < r->n_people ? &r->people[i].person : NULL;
+}
+
 size_t roster_size(const roster *r)
 {
 	return r->n_people;

@@ -126,6 +126,12 @@ const roster_person *roster_lookup(const roster *r, const pseudonym *id);
 
 size_t roster_size(const roster *r);
 
+/*
+ * The person at position i, 0 <= i < roster_size(), for walks over the
+ * whole roster; NULL past the end. Positions change on every removal.
+ */
+const roster_person *roster_person_at(const roster *r, size_t i);
+
 /* Scope catalog. Scope ids run from 0 to roster_scope_count() - 1. */
 uint32_t roster_scope_count(const roster *r);
 const char *roster_scope_name(const roster *r, uint32_t scope);

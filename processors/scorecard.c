@@ -27,6 +27,9 @@ typedef struct scorecard_entry {
 	double value, rate;
 	int64_t count, contributors;
 	uint32_t headcount;
+	double target;                   /* effective target of the scope */
+	target_source target_source;
+	suppress_reason suppressed_reason;
 	int64_t window_start_ms, window_end_ms, computed_at_ms;
 } scorecard_entry;
 
@@ -93,6 +96,7 @@ static void scorecard_entry_set(scorecard_entry *e, const kpi_update *u)
 	    .window_start_ms = u->window_start_ms,
 	    .window_end_ms = u->window_end_ms,
 	    .computed_at_ms = u->computed_at_ms,
+	    .suppressed_reason = u->suppressed_reason,
 	};
 	/* A suppressed pair keeps no figure at all, not even a zero. */
 	if (!u->suppressed) {
@@ -101,6 +105,8 @@ static void scorecard_entry_set(scorecard_entry *e, const kpi_update *u)
 		e->count = u->count;
 		e->contributors = u->contributors;
 		e->headcount = u->headcount;
+		e->target = u->target;
+		e->target_source = u->target_source;
 	}
 }
 
@@ -164,6 +170,12 @@ static json_t *scorecard_entry_json(const scorecard_entry *e)
 		rc |= json_object_set_new(o, "contributors", json_integer(e->contributors));
 		rc |= json_object_set_new(o, "headcount", json_integer(e->headcount));
 		rc |= json_object_set_new(o, "rate", scorecard_number(e->rate));
+		rc |= json_object_set_new(o, "target", scorecard_number(e->target));
+		rc |= json_object_set_new(o, "target_source",
+					  json_string(targets_source_name(e->target_source)));
+	} else if (e->state == SCORECARD_SUPPRESSED) {
+		rc |= json_object_set_new(o, "suppressed_reason",
+					  json_string(suppress_reason_name(e->suppressed_reason)));
 	}
 	if (rc) {
 		json_decref(o);
@@ -234,6 +246,14 @@ static int scorecard_catalog_json(json_t *o, const config *cfg, const config_kpi
 	return rc;
 }
 
+/* {"low", "high"} of a benchmark range, or null when the KPI has none. */
+static json_t *scorecard_benchmark_json(const config_benchmark *b)
+{
+	if (!b->given)
+		return json_null();
+	return json_pack("{s:f,s:f}", "low", b->low, "high", b->high);
+}
+
 static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *scope)
 {
 	const config *cfg = sc->cfg;
@@ -254,6 +274,7 @@ static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *sco
 				  json_string(config_indicator_name(kpi->indicator)));
 	rc |= json_object_set_new(o, "weight", scorecard_number(kpi->weight));
 	rc |= json_object_set_new(o, "target", scorecard_number(kpi->target));
+	rc |= json_object_set_new(o, "benchmark", scorecard_benchmark_json(&kpi->benchmark));
 	rc |= json_object_set_new(o, "status", json_string(config_kpi_status_name(kpi->status)));
 	rc |= scorecard_catalog_json(o, cfg, kpi);
 	rc |= json_object_set_new(o, "scopes", scorecard_scopes_json(sc, k, scope));
@@ -287,7 +308,7 @@ static size_t scorecard_row_index(const scorecard *sc, const scorecard_entry *ro
 		if (row[k].state == SCORECARD_SUPPRESSED)
 			(*suppressed)++;
 		else
-			index_sum_add(sum, &sc->cfg->kpis[k], row[k].value);
+			index_sum_add_target(sum, &sc->cfg->kpis[k], row[k].value, row[k].target);
 	}
 	return stored;
 }
@@ -318,7 +339,7 @@ static json_t *scorecard_contributions_json(const scorecard *sc, const scorecard
 		if (row[k].state != SCORECARD_VALUE)
 			continue;
 		index_sum_init(&one);
-		part = index_sum_add(&one, &sc->cfg->kpis[k], row[k].value);
+		part = index_sum_add_target(&one, &sc->cfg->kpis[k], row[k].value, row[k].target);
 		if (isnan(part))
 			continue;
 		if (json_array_append_new(list, json_pack("{s:s,s:f}", "kpi", sc->cfg->kpis[k].id,

@@ -55,9 +55,13 @@ int scorecard_has_kpi(const scorecard *sc, const char *id);
  * Builds the scorecard as a JSON object:
  *   {"generated_at": ms, "min_group_size": n, "kpis": [{"id", "name",
  *    "aggregation", "behaviours", "window", "quadrant", "indicator",
- *    "weight", "target", "scopes": [{"scope", "scope_kind", "suppressed",
+ *    "weight", "target", "benchmark" ({"low", "high"} or null), "status",
+ *    "scopes": [{"scope", "scope_kind", "suppressed",
  *    "window_start", "window_end", "computed_at", and unless suppressed
- *    "value", "count", "contributors", "headcount", "rate"}]}]}
+ *    "value", "count", "contributors", "headcount", "rate", "target" (the
+ *    effective target of the scope, targets.h) and "target_source", else
+ *    "suppressed_reason": "small_group" or "sibling"}]}]}
+ * The KPI's own "target" is its base target.
  * Times are ms since the epoch. kpi and scope, when not NULL, keep only
  * the KPI with that id and the scope with that name. KPIs appear in config
  * order, scopes in roster id order (org first).

@@ -59,8 +59,21 @@
 
   /* ------------------------------------------------------------ index */
 
-  function score(value, target) {
-    if (!(target > 0) || !Number.isFinite(value)) return NaN;
+  // The scope's effective target, which /api/kpis sends per scope; the KPI's base target before.
+  function targetOf(kpi, figure) {
+    return figure && Number.isFinite(figure.target) ? figure.target : kpi.target;
+  }
+
+  // A benchmark range, when the KPI has one, wins over the target (README "Targets, index and small groups").
+  function score(kpi, figure) {
+    const value = figure.value;
+    const range = kpi.benchmark;
+    if (!Number.isFinite(value)) return NaN;
+    if (range && range.high > range.low) {
+      return Math.min(Math.max((value - range.low) / (range.high - range.low), 0), 1);
+    }
+    const target = targetOf(kpi, figure);
+    if (!(target > 0)) return NaN;
     return Math.min(Math.max(value, 0) / target, 1);
   }
 
@@ -74,7 +87,7 @@
       const figure = row.get(kpi.id);
       if (kpi.status !== 'active' || !(kpi.weight > 0) || !figure || figure.suppressed) continue;
       if (quadrant && kpi.quadrant !== quadrant) continue;
-      const s = score(figure.value, kpi.target);
+      const s = score(kpi, figure);
       if (Number.isNaN(s)) continue;
       weighted += kpi.weight * s;
       weight += kpi.weight;
@@ -96,6 +109,7 @@
     state.figures.get(entry.scope).set(kpiId, {
       suppressed: entry.suppressed === true,
       value: entry.suppressed ? NaN : Number(entry.value),
+      target: entry.suppressed ? NaN : Number(entry.target),
       computedAt: entry.computed_at,
     });
     state.kinds.set(entry.scope, entry.scope_kind);
@@ -141,7 +155,7 @@
     let kpiState = 'suppressed';
 
     if (!figure || !figure.suppressed) {
-      kpiState = figure && figure.value >= kpi.target ? 'ok' : 'below';
+      kpiState = figure && figure.value >= targetOf(kpi, figure) ? 'ok' : 'below';
     }
     item.dataset.kpi = kpi.id;
     item.dataset.state = figure ? kpiState : 'below';
@@ -149,7 +163,7 @@
     name.textContent = kpi.name || kpi.id;
     value.className = 'value';
     target.className = 'target';
-    target.textContent = formatNumber(kpi.target);
+    target.textContent = formatNumber(targetOf(kpi, figure));
     stateText.className = 'state';
     if (!figure) {
       value.textContent = 'no data';

@@ -31,7 +31,7 @@ kafka:
           - {certificate_id: advocacyd-test-2025, private_key_file: $fixtures/test-key.pem}
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: graph}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 windows: {granularities: [5m, 1h, 1d], retention: 35d, allowed_lateness: 7d, timezone: UTC}
 behaviours:
   recognition_given:

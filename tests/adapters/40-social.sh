@@ -28,7 +28,7 @@ kafka:
     - {topic: social.events, format: social}
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: social}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 windows: {granularities: [5m, 1h, 1d], retention: 35d, allowed_lateness: 7d, timezone: UTC}
 behaviours:
   content_shared:

@@ -31,7 +31,7 @@ kafka:
     - {topic: typeform.responses, format: typeform}
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: hr}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1, min_respondents: 5}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3, min_respondents: 5}
 windows: {granularities: [5m, 1h, 1d], retention: 35d, allowed_lateness: 7d, timezone: UTC}
 behaviours:
   referral_made: {rules: [{kinds: [referral_made]}]}
@@ -58,9 +58,14 @@ admin: {port: 0}
 EOF
 "$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$work/hr.yaml" || lib_fail "test config invalid"
 
-# Sales/North: E01..E06; Ops/South: E07..E09. E07 and E08 are known by other ids.
-for n in 1 2 3 4 5 6 7 8 9; do
-	if [ "$n" -le 6 ]; then dept=Sales team=North; else dept=Ops team=South; fi
+# Sales/North: E01..E06; Ops/South: E07..E09; Legal/Counsel: E010..E012. E07
+# and E08 are known by other ids. Legal, like Ops, has fewer respondents than
+# min_respondents: with Ops the only small department, org minus Sales would
+# give Ops away, and sibling suppression would hide Sales and North.
+for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	if [ "$n" -le 6 ]; then dept=Sales team=North
+	elif [ "$n" -le 9 ]; then dept=Ops team=South
+	else dept=Legal team=Counsel; fi
 	printf 'E0%s\t{"department":"%s","team":"%s","aliases":["person%s@corp.example.com"]}\n' \
 		"$n" "$dept" "$team" "$n"
 done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
@@ -107,10 +112,11 @@ single["actor"]["account"]["name"] = "E08"
 single["stored"] = iso(800)
 write("xapi", [batch, single])
 
-# Typeform: North answers 10, 9, 8, 6, 3, 10; South answers 9, 2, 7.
+# Typeform: North answers 10, 9, 8, 6, 3, 10; South answers 9, 2, 7;
+# Counsel answers 10, 0, 8.
 answers = []
 scores = {"E01": 10, "E02": 9, "E03": 8, "E04": 6, "E05": 3, "E06": 10,
-          "E07": 9, "E08": 2, "E09": 7}
+          "E07": 9, "E08": 2, "E09": 7, "E010": 10, "E011": 0, "E012": 8}
 for i, (who, score) in enumerate(scores.items()):
     doc = load("typeform_promoter.json")
     fr = doc["form_response"]
@@ -136,7 +142,7 @@ expect_kpi() { python3 "$ADVOCACY_SOURCE_DIR/tests/integration/kpi_check.py" "$w
 read_kpis() {
 	kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.kpi -e -q -f '%k\t%s\n' >"$work/kpi.json" || true
 }
-lib_wait_for "read_kpis && expect_kpi enps org 24h count 9 && expect_kpi trainings org 24h value 2 \
+lib_wait_for "read_kpis && expect_kpi enps org 24h count 12 && expect_kpi trainings org 24h value 2 \
 	&& expect_kpi referrals org 24h value 2" 60 ||
 	{ cat "$work/daemon.log"; lib_fail "the HR KPIs never reached their counts"; }
 read_kpis
@@ -148,15 +154,18 @@ expect_kpi referral_hires team:North 24h value 1
 expect_kpi trainings team:North 24h value 1
 expect_kpi trainings team:South 24h value 1
 
-# eNPS by hand: org 4 promoters, 2 passives, 3 detractors of 9 answers;
-# North 3, 1, 2 of 6; South has 3 respondents, fewer than min_respondents.
-expect_kpi enps org 24h value "$(python3 -c 'print((4 - 3) / 9 * 100)')"
-expect_kpi enps org 24h contributors 9
+# eNPS by hand: org 5 promoters, 3 passives, 4 detractors of 12 answers;
+# North 3, 1, 2 of 6; South and Counsel have 3 respondents each, fewer than
+# min_respondents.
+expect_kpi enps org 24h value "$(python3 -c 'print((5 - 4) / 12 * 100)')"
+expect_kpi enps org 24h contributors 12
 expect_kpi enps team:North 24h value "$(python3 -c 'print((3 - 2) / 6 * 100)')"
 expect_kpi enps department:Sales 24h value "$(python3 -c 'print((3 - 2) / 6 * 100)')"
 expect_kpi enps team:North 24h count 6
 expect_kpi --absent enps team:South 24h
 expect_kpi --absent enps department:Ops 24h
+expect_kpi --absent enps team:Counsel 24h
+expect_kpi --absent enps department:Legal 24h
 
 # The invalid answer is dead-lettered without its bytes.
 kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\t%s\n' >"$work/dlq.txt"

@@ -45,7 +45,7 @@ kafka:
     - {topic: advocacy.events, format: avro}
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: registry}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 windows: {granularities: [5m, 1h, 1d], retention: 35d, allowed_lateness: 7d, timezone: UTC}
 behaviours:
   recognition_given:
@@ -66,8 +66,10 @@ admin: {port: 0}
 YAML
 "$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$work/registry.yaml" || lib_fail "test config invalid"
 
-printf 'emp-0001\t{"department":"Sales","team":"North","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":["E-1001"]}\n' |
-	kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
+# Three people, the least privacy.min_group_size accepts; emp-0001 acts.
+for n in 1 2 3; do
+	printf 'emp-000%d\t{"department":"Sales","team":"North","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":["E-100%d"]}\n' "$n" "$n"
+done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 
 # One file per message: kcat -P sends each file given as one message.
 mkdir "$work/msgs"

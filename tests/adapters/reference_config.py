@@ -36,7 +36,7 @@ def main():
     cfg["kafka"].update(bootstrap_servers=bootstrap, group_id=prefix + "-test",
                         inputs=json.loads(inputs), roster_topic="advocacy.roster")
     cfg["redis"] = {"host": "127.0.0.1", "port": int(redis_port), "key_prefix": prefix}
-    cfg["privacy"] = {"key_file": "hmac.key", "key_id": "test-1", "min_group_size": 1}
+    cfg["privacy"] = {"key_file": "hmac.key", "key_id": "test-1", "min_group_size": 3}
     cfg["outputs"] = {"tick_interval": "1s",
                       "kpi": {"topic": "advocacy.kpi", "format": "json"},
                       "escalations": {"topic": "advocacy.escalations", "format": "json"},

@@ -15,8 +15,10 @@ alerts_setup() {
 	work=$LIB_TMP
 	bin=$(lib_bin advocacyd)
 	cp "$ADVOCACY_SOURCE_DIR/tests/fixtures/hmac.key" "$work/hmac.key"
-	printf 'emp-0001\t{"department":"Eng","team":"A","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":[]}\n' |
-		kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
+	# Three people, the least privacy.min_group_size accepts; emp-0001 acts.
+	for emp in emp-0001 emp-0002 emp-0003; do
+		printf '%s\t{"department":"Eng","team":"A","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":[]}\n' "$emp"
+	done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 	event_seq=0
 }
 
@@ -35,7 +37,7 @@ kafka:
   inputs: [{topic: advocacy.events, format: avro}]
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: alerts}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 behaviours:
   recognition_given:
     rules:

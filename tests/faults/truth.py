@@ -613,6 +613,7 @@ class Expected:
     def _load_roster(self, key, path):
         self.person_of = {}   # raw id or alias -> employee id
         self.scopes_of = {}   # employee id -> scope names
+        self.scope_order = {}  # scope name -> the daemon's scope id
         self.pseudonym_of = {}
         self.headcount = collections.Counter()
         kinds = ("department", "team", "segment", "work_mode", "employment_type", "region")
@@ -622,6 +623,9 @@ class Expected:
                 emp, rec = row["key"], row["value"]
                 scopes = ["org"] + ["%s:%s" % (k, rec[k]) for k in kinds if rec.get(k)]
                 self.scopes_of[emp] = scopes
+                # The daemon numbers scopes in this order, which breaks ties below.
+                for scope in scopes:
+                    self.scope_order.setdefault(scope, len(self.scope_order))
                 self.pseudonym_of[emp] = pseudonym(key, emp)
                 self.headcount.update(scopes)
                 for alias in rec.get("aliases") or []:
@@ -714,6 +718,50 @@ class Expected:
 
     def scopes(self):
         return sorted(self.headcount)
+
+    def _sibling_groups(self):
+        """Scope -> its group of siblings: (department, "team") for a team with
+        a department holding more than half of its members, else ("org", kind)."""
+        departments = collections.defaultdict(collections.Counter)
+        for scopes in self.scopes_of.values():
+            team = next((s for s in scopes if s.startswith("team:")), None)
+            department = next((s for s in scopes if s.startswith("department:")), None)
+            if team:
+                departments[team][department] += 1
+        groups = {}
+        for scope in self.headcount:
+            if scope == "org":
+                continue
+            kind = scope.split(":", 1)[0]
+            groups[scope] = ("org", kind)
+            if kind == "team":
+                department, n = departments[scope].most_common(1)[0]
+                if department and 2 * n > self.headcount[scope]:
+                    groups[scope] = (department, "team")
+        return groups
+
+    def visible_scopes(self, min_group_size):
+        """The scopes the daemon emits: processors/suppress.h in Python. A scope
+        below min_group_size is hidden. A group with exactly one hidden child
+        of size above 0 hides its smallest visible one. A hidden department
+        whose teams are all visible hides its smallest team."""
+        size = self.headcount
+        hidden = {s for s in size if size[s] < min_group_size}
+        groups = collections.defaultdict(list)
+        for scope, group in self._sibling_groups().items():
+            groups[group].append(scope)
+        while True:
+            marked = set()
+            for (parent, _kind), members in groups.items():
+                visible = [s for s in members if s not in hidden]
+                n_hidden = sum(1 for s in members if s in hidden and size[s] > 0)
+                cover = (parent != "org" and n_hidden == 0 and parent in hidden
+                         and size[parent] > 0)
+                if visible and (n_hidden == 1 or cover):
+                    marked.add(min(visible, key=lambda s: (size[s], self.scope_order[s])))
+            if not marked:
+                return sorted(set(size) - hidden)
+            hidden |= marked
 
 
 # ---------------------------------------------------------------- tools
@@ -989,7 +1037,7 @@ class Checker:
     def check_kpis(self, exp, consumed_at_ms):
         if self.cfg.kpi_format != "json":
             raise TruthError("the KPI check reads JSON KPI updates; set outputs.kpi.format: json")
-        eligible = [s for s in exp.scopes() if exp.headcount[s] >= self.cfg.min_group_size]
+        eligible = exp.visible_scopes(self.cfg.min_group_size)
         want = {(k["id"], s, k["window"]) for k in self.cfg.kpis for s in eligible}
         deadline = time.time() + max(self.args.wait, 30)
         while True:

@@ -78,7 +78,11 @@ EOF
 "$ADVOCACY_BUILD_DIR/advocacyd" --check-config "$work/e2e.yaml" || lib_fail "test config invalid"
 
 # ---------------------------------------------------------------- roster
-# Alpha: 4 people, Beta: 3, Tiny: 2 (below the minimum group size of 3).
+# Alpha: 4 people, Beta: 3, Tiny: 2 (below the minimum group size of 3),
+# Ledger: 3. Ledger's department Finance exists so that the small
+# Operations is not the only department beside Engineering: otherwise org
+# minus Engineering would give Operations away, and sibling suppression
+# would hide Engineering with its teams.
 roster_line() { # id department team segment aliases-json
 	printf '%s\t{"department":"%s","team":"%s","segment":"%s","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":%s}\n' "$@"
 }
@@ -92,6 +96,9 @@ roster_line() { # id department team segment aliases-json
 	roster_line emp-beta-0007 Engineering Beta frontline '[]'
 	roster_line emp-tiny-0008 Operations Tiny frontline '[]'
 	roster_line emp-tiny-0009 Operations Tiny frontline '[]'
+	roster_line emp-ledger-0010 Finance Ledger knowledge '[]'
+	roster_line emp-ledger-0011 Finance Ledger knowledge '[]'
+	roster_line emp-ledger-0012 Finance Ledger knowledge '[]'
 } | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 
 # ---------------------------------------------------------------- events
@@ -145,7 +152,7 @@ expect_kpi recognition_count team:Alpha 24h value 5
 expect_kpi recognition_count team:Beta 24h value 2
 expect_kpi recognition_count department:Engineering 24h value 7
 expect_kpi recognition_count org 24h value 9
-expect_kpi recognition_count org 24h headcount 9
+expect_kpi recognition_count org 24h headcount 12
 expect_kpi recognition_count team:Alpha 24h headcount 4
 expect_kpi recognizer_share team:Alpha 7d contributors 2
 expect_kpi recognizer_share team:Alpha 7d value 0.5
@@ -155,6 +162,10 @@ expect_kpi recognizer_share org 7d contributors 4
 expect_kpi recognition_count segment:frontline 24h value 3
 expect_kpi --absent recognition_count team:Tiny 24h
 expect_kpi --absent recognition_count department:Operations 24h
+# Finance, the smallest other department, is hidden as the sibling of
+# Operations, and its only team with it, so that no sum gives Tiny away.
+expect_kpi --absent recognition_count department:Finance 24h
+expect_kpi --absent recognition_count team:Ledger 24h
 
 # ---------------------------------------------------------------- dead letters
 dlq_reasons=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.dlq -e -q -f '%h\n' | tr ',' '\n' |

@@ -78,7 +78,10 @@ EOF
 
 # ---------------------------------------------------------------- data set
 # Alpha: 4 people, Beta: 4, Tiny: 2 (below the minimum group size of 3, and so
-# is its department Operations).
+# is its department Operations), Ledger: 3 in Finance, who do nothing. With
+# Operations as the only department beside Engineering, org minus
+# Engineering would give Operations away, and sibling suppression would
+# hide Engineering with Alpha and Beta; Finance is hidden instead.
 roster_line() { # id department team segment
 	printf '%s\t{"department":"%s","team":"%s","segment":"%s","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":[]}\n' "$@"
 }
@@ -86,6 +89,7 @@ roster_line() { # id department team segment
 	for i in 1 2 3 4; do roster_line "emp-a$i" Engineering Alpha knowledge; done
 	for i in 1 2 3 4; do roster_line "emp-b$i" Engineering Beta frontline; done
 	for i in 1 2; do roster_line "emp-t$i" Operations Tiny frontline; done
+	for i in 1 2 3; do roster_line "emp-l$i" Finance Ledger knowledge; done
 } | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 
 event_seq=0

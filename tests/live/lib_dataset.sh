@@ -6,8 +6,11 @@
 # live_restart_daemon starts it again with other admin lines.
 #
 # The data set: 200 teams of 3 people (team:T0 .. team:T199) in 10
-# departments, 2 segments, and team:Tiny of 2 people, below the minimum
-# group size of 3, so team:Tiny is suppressed. Four KPIs in two quadrants:
+# departments, 2 segments, and team:Tiny of 2 people in D9, below the
+# minimum group size of 3, so team:Tiny is suppressed. team:T180, the first
+# of D9's other teams (all of 3 people), is then hidden as its sibling;
+# Tiny sits in D9 so that this is not team:T0, which the tests read.
+# Four KPIs in two quadrants:
 # shares_count (customer, target 10), shares_reach (customer, participation,
 # target 0.5), kudos_count (learning_growth, target 4) and kudos_givers
 # (learning_growth, participation, target 0.25). In the org: 6 shares by 3
@@ -62,7 +65,7 @@ live_feed_input() {
 	python3 - <<'PYTHON' | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 import json
 people = [("emp-%04d" % i, "T%d" % (i // 3), "D%d" % (i // 60)) for i in range(600)]
-people += [("emp-tiny-1", "Tiny", "D0"), ("emp-tiny-2", "Tiny", "D0")]
+people += [("emp-tiny-1", "Tiny", "D9"), ("emp-tiny-2", "Tiny", "D9")]
 for n, (pid, team, dept) in enumerate(people):
     print("%s\t%s" % (pid, json.dumps({
         "department": dept, "team": team,

@@ -37,7 +37,7 @@ kafka:
   inputs: [{topic: advocacy.events, format: avro}]
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: reload}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 behaviours:
   recognition_given: {rules: [{kinds: [recognition], credit: actor}]}
   content_shared: {rules: [{kinds: [share_external], credit: actor}]}
@@ -122,8 +122,10 @@ fail_with_log() {
 	lib_fail "$@"
 }
 
-printf 'emp-0001\t{"department":"Eng","team":"A","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":[]}\n' |
-	kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
+# Three people, the least privacy.min_group_size accepts; emp-0001 acts.
+for emp in emp-0001 emp-0002 emp-0003; do
+	printf '%s\t{"department":"Eng","team":"A","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":[]}\n' "$emp"
+done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 produce_recognitions before 3
 
 # ---------------------------------------------------------------- first start

@@ -29,7 +29,7 @@ kafka:
   inputs: [{topic: advocacy.events, format: avro}]
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: stop${2:-}}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 behaviours:
   recognition_given: {rules: [{kinds: [recognition], credit: actor}]}
 kpis:

@@ -75,12 +75,16 @@ YAML
 }
 
 # Produces the roster (team:A of 5 people, team:Tiny of 2, below the
-# minimum group size of 3) and 4 recognitions: 3 in team:A, 1 in team:Tiny.
+# minimum group size of 3, and team:B of 3, who do nothing) and 4
+# recognitions: 3 in team:A, 1 in team:Tiny. Without team:B, team:A would be
+# hidden as the sibling of team:Tiny: their department minus team:A would
+# give team:Tiny away. team:B, the smallest other team, is hidden instead.
 admin_feed_input() {
 	local i team
-	for i in 1 2 3 4 5 6 7; do
+	for i in 1 2 3 4 5 6 7 8 9 10; do
 		team=A
 		[ "$i" -le 5 ] || team=Tiny
+		[ "$i" -le 7 ] || team=B
 		printf 'emp-%04d\t{"department":"Eng","team":"%s","segment":"knowledge","work_mode":"remote","employment_type":"full_time","region":"EMEA","aliases":[]}\n' \
 			"$i" "$team"
 	done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'

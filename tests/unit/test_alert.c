@@ -172,6 +172,7 @@ static size_t tick_n(fixture *f, const obs *o, size_t n)
 		    .value = o[i].value,
 		    .headcount = o[i].headcount ? o[i].headcount : 50,
 		    .computed_at_ms = f->now,
+		    .target = f->kpi.target,
 		};
 		alert_observe(f->engine, &u);
 	}

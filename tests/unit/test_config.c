@@ -1700,9 +1700,9 @@ static void test_hr_inputs_and_enps(void **state)
 
 static void test_rule_disparity_sample(void **state)
 {
-	/* The default follows privacy.min_group_size, but never goes below 3. */
+	/* The default follows privacy.min_group_size, which is never below 3. */
 	config *cfg = load_valid(KAFKA "privacy:\n  key_file: hmac.key\n  key_id: k1\n"
-				       "  min_group_size: 1\n" BEHAVIOURS KPIS
+				       "  min_group_size: 3\n" BEHAVIOURS KPIS
 				       "    thresholds:\n      - {id: r, condition: disparity}\n");
 
 	assert_int_equal(first_rule(cfg)->min_sample, 3);

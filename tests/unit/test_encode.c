@@ -71,6 +71,7 @@ static int setup(void **state)
 	    .window_start_ms = 1700000000000LL,
 	    .window_end_ms = 1700604800000LL,
 	    .computed_at_ms = 1700604801234LL,
+	    .target = 0.5,
 	};
 	f->dlq = (dlq_record){
 	    .reason = "invalid_json",

@@ -64,7 +64,8 @@ static void store(fixture *f, size_t k, uint32_t scope_id, const char *scope, sc
 {
 	kpi_update u = {.kpi = &f->kpis[k], .scope = scope, .scope_id = scope_id,
 			.scope_kind = kind, .window = "24h", .computed_at_ms = 1000,
-			.window_start_ms = 0, .window_end_ms = 1000, .suppressed = isnan(value)};
+			.window_start_ms = 0, .window_end_ms = 1000, .suppressed = isnan(value),
+			.target = f->kpis[k].target};
 
 	if (!u.suppressed)
 		u.value = value;

@@ -3,8 +3,9 @@
  *
  * The catalog is built in memory: two behaviours (kudos, share), two windows
  * (24h, 7d) and one KPI per aggregation. The roster is a real one filled with
- * roster_upsert(): org 8 people, team:Payments 5, team:Tiny 3,
- * department:Finance 8.
+ * roster_upsert(): org 11 people, department:Finance 11, made of
+ * team:Payments 5, team:Tiny 3 and team:Ledger 3. Two small teams, so that
+ * sibling suppression (test_kpi_suppress.c) never hides Payments here.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -43,7 +44,7 @@ typedef struct fixture {
 	size_t kudos_only[1];
 	size_t kudos_and_share[2];
 	roster *roster;
-	uint32_t org, payments, tiny, finance;
+	uint32_t org, payments, tiny, ledger, finance;
 
 	kpi_update updates[MAX_UPDATES];
 	size_t n_updates;
@@ -108,12 +109,16 @@ static int setup(void **state)
 		fixture_person(f, person++, "Finance", "Payments");
 	for (int i = 0; i < 3; i++)
 		fixture_person(f, person++, "Finance", "Tiny");
+	for (int i = 0; i < 3; i++)
+		fixture_person(f, person++, "Finance", "Ledger");
 	f->org = ROSTER_ORG_SCOPE;
 	f->payments = roster_scope_find(f->roster, "team:Payments");
 	f->tiny = roster_scope_find(f->roster, "team:Tiny");
+	f->ledger = roster_scope_find(f->roster, "team:Ledger");
 	f->finance = roster_scope_find(f->roster, "department:Finance");
 	assert_int_not_equal(f->payments, ROSTER_NO_SCOPE);
 	assert_int_not_equal(f->tiny, ROSTER_NO_SCOPE);
+	assert_int_not_equal(f->ledger, ROSTER_NO_SCOPE);
 	assert_int_not_equal(f->finance, ROSTER_NO_SCOPE);
 	*state = f;
 	return 0;
@@ -213,6 +218,7 @@ static size_t enps_emit(fixture *f, int min_respondents)
 	enps_add(t, f->finance, 1, 2, 3, 6);
 	enps_add(t, f->payments, 1, 1, 2, 4);
 	enps_add(t, f->tiny, 3, 0, 0, 3);
+	enps_add(t, f->ledger, 0, 1, 2, 3);
 	f->n_updates = 0;
 	size_t suppressed = kpi_tick_emit(t, f->roster, MIN_GROUP, &start, &end, collect_cb, f);
 	for (size_t i = 0; i < f->n_updates; i++)
@@ -234,8 +240,8 @@ static void test_enps_per_scope_and_suppression(void **state)
 	fixture *f = *state;
 	const kpi_update *u;
 
-	/* Tiny has 3 people (group size); Payments has 5 people but 4 respondents. */
-	assert_int_equal(enps_emit(f, 5), 2);
+	/* Tiny and Ledger have 3 people (group size); Payments has 5 people but 4 respondents. */
+	assert_int_equal(enps_emit(f, 5), 3);
 	assert_int_equal(f->n_updates, 2);
 	u = find_scope(f, "org");
 	assert_non_null(u);
@@ -249,7 +255,7 @@ static void test_enps_per_scope_and_suppression(void **state)
 	assert_null(find_scope(f, "team:Tiny"));
 
 	/* With the lowest allowed minimum, 4 respondents are enough; 3 people still are not. */
-	assert_int_equal(enps_emit(f, 3), 1);
+	assert_int_equal(enps_emit(f, 3), 2);
 	u = find_scope(f, "team:Payments");
 	assert_non_null(u);
 	assert_near(u->value, -25.0, 1e-9);
@@ -264,8 +270,8 @@ static void test_scope_eligible_boundary(void **state)
 	assert_false(kpi_scope_eligible(f->roster, f->payments, 6));
 	assert_false(kpi_scope_eligible(f->roster, f->tiny, 5));
 	assert_true(kpi_scope_eligible(f->roster, f->tiny, 3));
-	assert_true(kpi_scope_eligible(f->roster, f->org, 8));
-	assert_false(kpi_scope_eligible(f->roster, f->org, 9));
+	assert_true(kpi_scope_eligible(f->roster, f->org, 11));
+	assert_false(kpi_scope_eligible(f->roster, f->org, 12));
 }
 
 static void test_count_sums_kpi_behaviours(void **state)
@@ -373,9 +379,9 @@ static void test_emit_zero_scopes_and_suppression(void **state)
 	kpi_tick_add_count(t, W_7D, B_KUDOS, f->tiny, 3);
 	suppressed = kpi_tick_emit(t, f->roster, MIN_GROUP, starts, ends, collect_cb, f);
 
-	/* org, department:Finance and team:Payments are eligible; team:Tiny is not. */
+	/* org, department:Finance and team:Payments are eligible; Tiny and Ledger are not. */
 	assert_int_equal(f->n_updates, 3 * N_KPIS);
-	assert_int_equal(suppressed, 1 * N_KPIS);
+	assert_int_equal(suppressed, 2 * N_KPIS);
 	assert_null(find_update(f, "recognition_rate", "team:Tiny"));
 
 	/* Payments had no behaviour at all and still reports a real zero. */
@@ -387,7 +393,7 @@ static void test_emit_zero_scopes_and_suppression(void **state)
 	u = find_update(f, "recognition_rate", "org");
 	assert_non_null(u);
 	assert_int_equal(u->scope_kind, SCOPE_ORG);
-	assert_int_equal(u->headcount, 8);
+	assert_int_equal(u->headcount, 11);
 	kpi_tick_free(t);
 }
 
@@ -475,8 +481,9 @@ static void count_suppressed_cb(const kpi_update *u, void *opaque)
 	fixture *f = opaque;
 
 	assert_true(u->suppressed);
-	assert_string_equal(u->scope, "team:Tiny");
-	assert_int_equal(u->scope_id, f->tiny);
+	assert_int_equal(u->suppressed_reason, SUPPRESS_SMALL_GROUP);
+	assert_true(u->scope_id == f->tiny || u->scope_id == f->ledger);
+	assert_string_equal(u->scope, u->scope_id == f->tiny ? "team:Tiny" : "team:Ledger");
 	assert_int_equal(u->scope_kind, SCOPE_TEAM);
 	/* No figure of a small group leaves kpi.c, not even its headcount. */
 	assert_int_equal(u->count, 0);
@@ -502,8 +509,8 @@ static void test_emit_reports_suppressed_scopes(void **state)
 	suppressed = kpi_tick_emit(t, f->roster, MIN_GROUP, (int64_t[]){10, 60},
 				   (int64_t[]){20, 70}, collect_cb, f);
 
-	assert_int_equal(suppressed, N_KPIS);
-	assert_int_equal(f->n_suppressed, N_KPIS);
+	assert_int_equal(suppressed, 2 * N_KPIS);
+	assert_int_equal(f->n_suppressed, 2 * N_KPIS);
 	/* The emit callback still gets eligible scopes only. */
 	assert_int_equal(f->n_updates, 3 * N_KPIS);
 	assert_null(find_update(f, "recognition_rate", "team:Tiny"));

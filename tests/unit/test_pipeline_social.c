@@ -29,7 +29,7 @@ enum { SHARED, CLICKS, REACH };
 #define CONFIG_YAML                                                                                \
 	"kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n"                                        \
 	"  inputs: [{topic: social.events, format: social}]\n  roster_topic: roster\n"           \
-	"privacy: {key_file: hmac.key, key_id: k1, min_group_size: 1}\n"                           \
+	"privacy: {key_file: hmac.key, key_id: k1, min_group_size: 3}\n"                           \
 	"behaviours:\n"                                                                            \
 	"  content_shared:\n    rules:\n"                                                          \
 	"      - {kinds: [content_shared_external], sources: [social],"                            \

@@ -2,8 +2,9 @@
  * test_scorecard.c - the latest figure per (KPI, scope) and its JSON for /api/kpis.
  *
  * Updates come from a real kpi_tick over a real roster, with the suppressed
- * callback wired as the daemon wires it: team:Big has 5 people, team:Tiny 3,
- * so with a minimum group size of 5 team:Tiny is suppressed.
+ * callback wired as the daemon wires it: team:Big has 5 people, team:Tiny
+ * and team:Small 3 each, so with a minimum group size of 5 both small teams
+ * are suppressed. With two of them, sibling suppression leaves team:Big.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,6 +81,8 @@ static int setup(void **state)
 		fixture_person(f, i, "Big");
 	for (int i = 5; i < 8; i++)
 		fixture_person(f, i, "Tiny");
+	for (int i = 8; i < 11; i++)
+		fixture_person(f, i, "Small");
 	f->big = roster_scope_find(f->roster, "team:Big");
 	f->tiny = roster_scope_find(f->roster, "team:Tiny");
 	f->tick = kpi_tick_new(&f->cfg);
@@ -153,6 +156,9 @@ static void test_json_values_and_suppressed(void **state)
 	assert_int_equal(json_integer_value(json_object_get(big, "window_end")), 1100);
 	assert_int_equal(json_integer_value(json_object_get(big, "computed_at")), 1000);
 	assert_string_equal(json_string_value(json_object_get(big, "scope_kind")), "team");
+	/* No dynamic targets: the scope's target is the base target. */
+	assert_true(json_real_value(json_object_get(big, "target")) == 2.0);
+	assert_string_equal(json_string_value(json_object_get(big, "target_source")), "base");
 
 	/* The small team is present, marked, and has no figure at all. */
 	tiny = find_scope(root, "kudos_count", "team:Tiny");
@@ -163,6 +169,9 @@ static void test_json_values_and_suppressed(void **state)
 	assert_null(json_object_get(tiny, "contributors"));
 	assert_null(json_object_get(tiny, "headcount"));
 	assert_null(json_object_get(tiny, "rate"));
+	assert_null(json_object_get(tiny, "target"));
+	assert_string_equal(json_string_value(json_object_get(tiny, "suppressed_reason")),
+			    "small_group");
 	assert_int_equal(json_integer_value(json_object_get(tiny, "computed_at")), 1000);
 
 	kpi = json_array_get(json_object_get(root, "kpis"), K_RATE);
@@ -188,8 +197,8 @@ static void test_later_update_replaces(void **state)
 
 	run_tick(f, 1000, 10, MIN_GROUP);
 	size = scorecard_size(f->sc);
-	/* org, team:Big, team:Tiny for each KPI */
-	assert_int_equal(size, 3 * N_KPIS);
+	/* org, team:Big, team:Tiny, team:Small for each KPI */
+	assert_int_equal(size, 4 * N_KPIS);
 	run_tick(f, 2000, 4, MIN_GROUP);
 	assert_int_equal(scorecard_size(f->sc), size);
 
