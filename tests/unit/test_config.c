@@ -302,7 +302,11 @@ static void test_reference_config_loads(void **state)
 	assert_string_equal(recognition->rules[2].channels[0], "C0KUDOS01");
 	assert_int_equal(cfg->behaviours[1].rules[0].credit, CREDIT_TARGETS);
 
-	assert_int_equal(cfg->n_kpis, 13);
+	assert_int_equal(cfg->n_kpis, 15);
+	assert_int_equal(cfg->kpis[13].aggregation, KPI_AGG_RETENTION_GAP);
+	assert_string_equal(cfg->kpis[cfg->kpis[13].split_by].id, "active_advocate_rate");
+	assert_int_equal(cfg->kpis[14].aggregation, KPI_AGG_CAPPED_SHARE);
+	assert_int_equal(recognition->daily_cap, 20);
 	assert_int_equal(cfg->privacy.min_respondents, 5);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");
 	assert_int_equal(cfg->kpis[0].thresholds[0].for_ticks, 2);
