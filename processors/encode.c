@@ -117,8 +117,7 @@ void encode_buf_free(encode_buf *b)
 	b->cap = 0;
 }
 
-/* Grows b to hold at least n bytes, at least doubling. Keeps the contents. */
-static int encode_buf_reserve(encode_buf *b, size_t n)
+int encode_buf_reserve(encode_buf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	char *grown;
@@ -570,7 +569,7 @@ static json_t *encode_json_baseline(int present, double mean, double stddev)
  */
 #define ENCODE_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
-static int encode_json_dump(json_t *root, encode_buf *out)
+int encode_json_dump(json_t *root, encode_buf *out)
 {
 	size_t n;
 

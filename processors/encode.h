@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "../daemon/config.h"
 #include "alert.h"
 #include "kpi.h"
@@ -35,6 +37,16 @@ typedef struct encode_buf {
 } encode_buf;
 
 void encode_buf_free(encode_buf *b);
+
+/* Grows b to hold at least n bytes, at least doubling. Keeps the contents. Returns 0 or -1. */
+int encode_buf_reserve(encode_buf *b, size_t n);
+
+/*
+ * Serialises root as compact JSON (reals with 15 significant digits) into out
+ * and drops root, whatever the outcome. NULL root (a failed json_pack) is -1.
+ * For the encoders of other records (encode_bias.h) too.
+ */
+int encode_json_dump(json_t *root, encode_buf *out);
 
 /* A dead-lettered input message. */
 typedef struct dlq_record {

@@ -16,10 +16,10 @@
 #include <avro.h>
 #include <jansson.h>
 
+#include "encode.h"
 #include "schemas.h"
 
 #define ENCODE_BIAS_FRAME_SIZE 5
-#define ENCODE_BIAS_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 struct encode_bias {
 	avro_schema_t schema;
@@ -76,24 +76,6 @@ void encode_bias_free(encode_bias *e)
 	if (e->schema)
 		avro_schema_decref(e->schema);
 	free(e);
-}
-
-/* Grows out to at least n bytes, keeping its contents. Returns 0 or -1. */
-static int encode_bias_reserve(encode_buf *out, size_t n)
-{
-	size_t cap = out->cap ? out->cap : 256;
-	char *grown;
-
-	if (n <= out->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	grown = realloc(out->data, cap);
-	if (!grown)
-		return -1;
-	out->data = grown;
-	out->cap = cap;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -173,7 +155,7 @@ static int encode_bias_avro(encode_bias *e, int32_t schema_id, const bias_record
 	size_t size;
 
 	if (encode_bias_avro_fill(e, r) < 0 || avro_value_sizeof(&e->value, &size) != 0 ||
-	    encode_bias_reserve(out, ENCODE_BIAS_FRAME_SIZE + size) < 0)
+	    encode_buf_reserve(out, ENCODE_BIAS_FRAME_SIZE + size) < 0)
 		return -1;
 	out->data[0] = 0;
 	out->data[1] = (char)(id >> 24);
@@ -208,27 +190,6 @@ static json_t *encode_bias_json(const bias_record *r)
 			 (json_int_t)r->computed_at_ms);
 }
 
-static int encode_bias_json_dump(json_t *root, encode_buf *out)
-{
-	size_t n;
-
-	if (!root)
-		return -1;
-	n = json_dumpb(root, out->data, out->cap, ENCODE_BIAS_JSON_FLAGS);
-	if (n > out->cap) {
-		if (encode_bias_reserve(out, n) < 0) {
-			json_decref(root);
-			return -1;
-		}
-		n = json_dumpb(root, out->data, out->cap, ENCODE_BIAS_JSON_FLAGS);
-	}
-	json_decref(root);
-	if (n == 0 || n > out->cap)
-		return -1;
-	out->len = n;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* API                                                                       */
 
@@ -237,7 +198,7 @@ int encode_bias_record(encode_bias *e, const config_output *o, const bias_record
 {
 	out->len = 0;
 	if (o->format == OUTPUT_FORMAT_JSON)
-		return encode_bias_json_dump(encode_bias_json(r), out);
+		return encode_json_dump(encode_bias_json(r), out);
 	return encode_bias_avro(e, o->schema_id, r, out);
 }
 
