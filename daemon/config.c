@@ -1741,17 +1741,27 @@ static int config_load_scope(config_loader *ld, const yaml_node_t *item, const c
 	return 0;
 }
 
-static int config_load_scopes(const config_map *m, uint32_t *bits)
+/*
+ * Reads the optional list key of scope kinds into the bit set *bits, each
+ * item through load_item; all_bits when the key is left out.
+ */
+static int config_load_kind_set(const config_map *m, const char *key, uint32_t all_bits,
+				config_item_fn load_item, uint32_t *bits)
 {
 	char sub[CONFIG_PATH_MAX];
 	yaml_node_t *seq;
-	int found = config_lookup_list(m, "scopes", false, 1, &seq, sub);
+	int found = config_lookup_list(m, key, false, 1, &seq, sub);
 
-	*bits = CONFIG_ALL_SCOPE_KINDS;
+	*bits = all_bits;
 	if (found <= 0)
 		return found;
 	*bits = 0;
-	return config_each(m->ld, seq, sub, config_load_scope, bits);
+	return config_each(m->ld, seq, sub, load_item, bits);
+}
+
+static int config_load_scopes(const config_map *m, uint32_t *bits)
+{
+	return config_load_kind_set(m, "scopes", CONFIG_ALL_SCOPE_KINDS, config_load_scope, bits);
 }
 
 /* Rejects key when it is given, because it applies only to the conditions named in only. */
@@ -3343,15 +3353,8 @@ static int config_load_bias_dimension(config_loader *ld, const yaml_node_t *item
 
 static int config_load_bias_dimensions(const config_map *m, uint32_t *bits)
 {
-	char sub[CONFIG_PATH_MAX];
-	yaml_node_t *seq;
-	int found = config_lookup_list(m, "dimensions", false, 1, &seq, sub);
-
-	*bits = CONFIG_BIAS_DIMENSIONS;
-	if (found <= 0)
-		return found;
-	*bits = 0;
-	return config_each(m->ld, seq, sub, config_load_bias_dimension, bits);
+	return config_load_kind_set(m, "dimensions", CONFIG_BIAS_DIMENSIONS,
+				    config_load_bias_dimension, bits);
 }
 
 /* Reads exclude_kpis and checks that each names a KPI of the catalog. */
