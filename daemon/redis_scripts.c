@@ -290,8 +290,9 @@ const char redis_headcount_script[] =
 	"local n = #KEYS\n"
 	"for i = 1, n do\n"
 	"  redis.call('DEL', KEYS[i])\n"
-	"  for j = n + 1, #ARGV - 1, 2 do\n"
-	"    redis.call('HSET', KEYS[i], ARGV[j], ARGV[j + 1])\n"
+	/* One HSET per 2000 scopes, within Lua's unpack limit. */
+	"  for j = n + 1, #ARGV, 4000 do\n"
+	"    redis.call('HSET', KEYS[i], unpack(ARGV, j, math.min(j + 3999, #ARGV)))\n"
 	"  end\n"
 	"  redis.call('EXPIREAT', KEYS[i], ARGV[i])\n"
 	"end\n"
