@@ -154,8 +154,8 @@ int report_render_table(FILE *out, const json_t *doc, const json_t *scope, int64
 	report_table_header(out, doc, scope, now_ms);
 	if (json_is_true(json_object_get(scope, "suppressed"))) {
 		fprintf(out,
-			"Suppressed: the scope has fewer people than the minimum group size "
-			"(%" PRId64 "), so no figure is shown.\n",
+			"Suppressed: the scope or one of its siblings has fewer people than the "
+			"minimum group size (%" PRId64 "), so no figure is shown.\n",
 			(int64_t)json_integer_value(json_object_get(doc, "min_group_size")));
 		return ferror(out) ? -1 : 0;
 	}

@@ -211,7 +211,7 @@ tail -n +3 "$work/out.txt" | diff -u "$work/expected.txt" - || lib_fail "table o
 
 report --scope team:Tiny2
 lib_assert_eq 0 "$rc" "exit code of the table of a suppressed scope"
-[[ $out == *"Suppressed: the scope has fewer people than the minimum group size (3), so no figure is shown."* ]] ||
+[[ $out == *"Suppressed: the scope or one of its siblings has fewer people than the minimum group size (3), so no figure is shown."* ]] ||
 	lib_fail "suppressed table: $out"
 ! grep -q "index\|target" "$work/out.txt" || lib_fail "suppressed table shows figures: $out"
 

@@ -3,24 +3,30 @@
  * printed from it.
  *
  * Crafted data set, run through a real kpi_tick, roster and scorecard:
- * team:Big has 5 people, team:Tiny 3, so org has 8 and, with a minimum
- * group size of 5, team:Tiny is suppressed. Three KPIs over one 7d window:
+ * team:Big has 5 people, team:Tiny 3 and team:Small 4, so org has 12 and,
+ * with a minimum group size of 5, team:Tiny and team:Small are suppressed.
+ * All three teams are children of org (no departments). Two of them are
+ * suppressed, so sibling suppression adds nothing. With team:Tiny alone
+ * suppressed, team:Big would be hidden as its smallest sibling (org - Big =
+ * Tiny); test_sibling_suppressed_bare checks that case. Three KPIs over one
+ * 7d window:
  *
  *   kudos_rate   rate of kudos   learning_growth  weight 0.4  target 0.5
  *   shares       count of shares customer         weight 0.6  target 10
  *   kudos_count  count of kudos  learning_growth  weight 0    target 4
  *
- * Counts: org 6 kudos and 4 shares, team:Big 2 kudos and 12 shares,
- * team:Tiny 4 kudos. By hand, with score = min(value / target, 1):
+ * Counts: org 9 kudos and 4 shares, team:Big 2 kudos and 12 shares,
+ * team:Tiny 4 kudos, team:Small none. By hand, with
+ * score = min(value / target, 1):
  *
- *   org: kudos_rate 6/8 = 0.75 (score 1, on target), shares 4 (score 0.4,
- *        below), kudos_count 6 (on target, weight 0 so no contribution).
+ *   org: kudos_rate 9/12 = 0.75 (score 1, on target), shares 4 (score 0.4,
+ *        below), kudos_count 9 (on target, weight 0 so no contribution).
  *        index = (0.4 * 1 + 0.6 * 0.4) / (0.4 + 0.6) = 0.64;
  *        learning_growth 1, customer 0.4; contributions 0.4 and 0.24.
  *   team:Big: kudos_rate 2/5 = 0.4 (score 0.8, below), shares 12 (score 1,
  *        on target), kudos_count 2 (below). index = 0.32 + 0.6 = 0.92;
  *        learning_growth 0.8, customer 1; contributions 0.32 and 0.6.
- *   team:Tiny: suppressed, no figure.
+ *   team:Tiny, team:Small: suppressed, no figure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,7 +108,7 @@ static void fixture_tick(fixture *f)
 	json_t *card;
 
 	assert_int_equal(kpi_tick_begin(f->tick, roster_scope_count(f->roster), NOW_MS), 0);
-	kpi_tick_add_count(f->tick, W_7D, B_KUDOS, ROSTER_ORG_SCOPE, 6);
+	kpi_tick_add_count(f->tick, W_7D, B_KUDOS, ROSTER_ORG_SCOPE, 9);
 	kpi_tick_add_count(f->tick, W_7D, B_SHARES, ROSTER_ORG_SCOPE, 4);
 	kpi_tick_add_count(f->tick, W_7D, B_KUDOS, big, 2);
 	kpi_tick_add_count(f->tick, W_7D, B_SHARES, big, 12);
@@ -117,7 +123,8 @@ static void fixture_tick(fixture *f)
 	assert_non_null(f->doc);
 }
 
-static int setup(void **state)
+/* Builds the fixture with n_small people in team:Small (none: no such team). */
+static fixture *fixture_new(int n_small)
 {
 	fixture *f = test_calloc(1, sizeof(*f));
 
@@ -144,13 +151,27 @@ static int setup(void **state)
 		fixture_person(f, i, "Big");
 	for (int i = 5; i < 8; i++)
 		fixture_person(f, i, "Tiny");
+	for (int i = 8; i < 8 + n_small; i++)
+		fixture_person(f, i, "Small");
 	f->tick = kpi_tick_new(&f->cfg);
 	f->sc = scorecard_new(&f->cfg);
 	assert_non_null(f->tick);
 	assert_non_null(f->sc);
 	kpi_tick_set_suppressed_cb(f->tick, store_cb, f);
 	fixture_tick(f);
-	*state = f;
+	return f;
+}
+
+static int setup(void **state)
+{
+	*state = fixture_new(4);
+	return 0;
+}
+
+/* The data set without team:Small: team:Tiny is the only suppressed child of org. */
+static int setup_one_small_team(void **state)
+{
+	*state = fixture_new(0);
 	return 0;
 }
 
@@ -212,8 +233,8 @@ static void test_doc_header_and_kpis(void **state)
 			    "customer");
 	assert_close(0.6, number(json_array_get(kpis, 1), "weight"));
 	assert_close(10, number(json_array_get(kpis, 1), "target"));
-	/* org, team:Big and team:Tiny, in roster order. */
-	assert_int_equal(json_array_size(json_object_get(f->doc, "scopes")), 3);
+	/* org, team:Big, team:Tiny and team:Small, in roster order. */
+	assert_int_equal(json_array_size(json_object_get(f->doc, "scopes")), 4);
 	assert_int_equal(scorecard_doc_check(f->doc, (char[64]){0}, 64), 0);
 }
 
@@ -240,7 +261,7 @@ static void test_doc_org_values(void **state)
 	assert_string_equal(json_string_value(json_object_get(figure(org, "shares"), "state")),
 			    "below_target");
 	assert_close(0.24, number(figure(org, "shares"), "contribution"));
-	assert_close(6, number(figure(org, "kudos_count"), "value"));
+	assert_close(9, number(figure(org, "kudos_count"), "value"));
 	assert_string_equal(json_string_value(json_object_get(figure(org, "kudos_count"), "state")),
 			    "on_target");
 	/* Weight 0: reported, but no part of the index. */
@@ -286,6 +307,38 @@ static void test_doc_suppressed_scope_bare(void **state)
 	text = json_dumps(f->doc, JSON_COMPACT);
 	assert_non_null(text);
 	assert_null(strstr(text, "1.333"));
+	free(text);
+
+	tiny = scorecard_doc_scope(f->doc, "team:Small");
+	assert_non_null(tiny);
+	assert_true(json_is_true(json_object_get(tiny, "suppressed")));
+	assert_int_equal(json_object_size(tiny), 3);
+}
+
+/*
+ * With team:Tiny the only small child of org, team:Big (5 people, not below
+ * the minimum) is hidden too, since org minus team:Big would be team:Tiny.
+ */
+static void test_sibling_suppressed_bare(void **state)
+{
+	fixture *f = *state;
+	const json_t *big = scorecard_doc_scope(f->doc, "team:Big");
+	char *text;
+
+	assert_int_equal(json_array_size(json_object_get(f->doc, "scopes")), 3);
+	assert_non_null(big);
+	assert_true(json_is_true(json_object_get(big, "suppressed")));
+	assert_int_equal(json_object_size(big), 3);
+	assert_true(
+	    json_is_true(json_object_get(scorecard_doc_scope(f->doc, "team:Tiny"), "suppressed")));
+	assert_false(
+	    json_is_true(json_object_get(scorecard_doc_scope(f->doc, "org"), "suppressed")));
+
+	/* Its index, 0.92, and its 12 shares appear nowhere in the document. */
+	text = json_dumps(f->doc, JSON_COMPACT);
+	assert_non_null(text);
+	assert_null(strstr(text, "0.92"));
+	assert_null(strstr(text, ":12"));
 	free(text);
 }
 
@@ -339,8 +392,22 @@ static void test_table_suppressed(void **state)
 	const char *expected =
 	    "Scorecard of team:Tiny (team)\n"
 	    "Computed 2026-03-01 09:30:00 UTC, 0 s ago, config version 0123456789abcdef\n"
-	    "Suppressed: the scope has fewer people than the minimum group size (5), so no "
-	    "figure is shown.\n";
+	    "Suppressed: the scope or one of its siblings has fewer people than the minimum group "
+	    "size (5), so no figure is shown.\n";
+
+	assert_string_equal(text, expected);
+	free(text);
+}
+
+static void test_table_sibling_suppressed(void **state)
+{
+	fixture *f = *state;
+	char *text = render_table(f->doc, "team:Big", NOW_MS);
+	const char *expected =
+	    "Scorecard of team:Big (team)\n"
+	    "Computed 2026-03-01 09:30:00 UTC, 0 s ago, config version 0123456789abcdef\n"
+	    "Suppressed: the scope or one of its siblings has fewer people than the minimum group "
+	    "size (5), so no figure is shown.\n";
 
 	assert_string_equal(text, expected);
 	free(text);
@@ -472,6 +539,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_table_suppressed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_org, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_suppressed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sibling_suppressed_bare, setup_one_small_team,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_table_sibling_suppressed, setup_one_small_team,
+					    teardown),
 	    cmocka_unit_test(test_doc_hand_card),
 	    cmocka_unit_test(test_doc_check_rejects),
 	};
