@@ -8,10 +8,12 @@
 #   part 2:  E01 A 2, E01 B 2, E02 A 2, E03 B 4
 # By hand: E01 counts 3 on A (its 2 later credits are capped) and 2 on B;
 # E02 counts 3 on A (1 capped); E03 counts 1 on A, and 3 on B (1 capped).
-#   count     org 12, team:North (E01, E02) 8, team:South (E03, E04) 4
-#   capped    org 4,  team:North 3,            team:South 1
+#   count     org 12, team:North (E01, E02, E05) 8, team:South (E03, E04, E06) 4
+#   capped    org 4,  team:North 3,                 team:South 1
 #   capped_share = capped / (count + capped): org 4/16, North 3/11, South 1/5
 #   per day at org: A counted 7 capped 3, B counted 5 capped 1
+# E04, E05 and E06 send nothing. They bring each team to 3 people, the
+# least privacy.min_group_size the loader accepts, so no figure is suppressed.
 #
 # The daemon is killed with SIGKILL after part 1 is written, and part 2 is
 # produced while it is down. The restarted daemon has no day counts cached,
@@ -45,7 +47,7 @@ kafka:
   # A member killed with SIGKILL leaves the group when its session times out.
   properties: {session.timeout.ms: 3000, heartbeat.interval.ms: 300}
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: cp}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 windows:
   granularities: [1h, 1d]
   timezone: Asia/Tokyo
@@ -68,8 +70,8 @@ admin: {port: 0}
 EOF
 "$bin" --check-config "$work/caps.yaml" >/dev/null || lib_fail "test config invalid"
 
-for n in 1 2 3 4; do
-	if [ "$n" -le 2 ]; then team=North; else team=South; fi
+for n in 1 2 3 4 5 6; do
+	case $n in 1 | 2 | 5) team=North ;; *) team=South ;; esac
 	printf 'E0%s\t{"department":"Eng","team":"%s"}\n' "$n" "$team"
 done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 
@@ -195,7 +197,7 @@ rcli --scan >"$work/redis-keys.txt"
 while read -r key; do
 	[ "$(rcli type "$key")" = hash ] && rcli hgetall "$key"
 done <"$work/redis-keys.txt" >"$work/redis-values.txt"
-for needle in E01 E02 E03; do
+for needle in E01 E02 E03 E04 E05 E06; do
 	for f in redis-keys.txt redis-values.txt kpi.json daemon1.log daemon2.log daemon3.log; do
 		! grep -qF -- "$needle" "$work/$f" || lib_fail "'$needle' reached $f"
 	done

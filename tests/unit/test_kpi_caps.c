@@ -6,6 +6,8 @@
  * (UTC+1 in March 2026) and one behaviour, content_shared, with daily_cap 3.
  * Social-sharing messages go through pipeline_process_capped(), and the
  * test reads the counted and capped cells at org scope in 1d buckets.
+ * privacy.min_group_size is 3, the least the loader accepts. These cells
+ * come before suppression, so the roster's size does not matter here.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -33,7 +35,7 @@
 #define CONFIG_HEAD                                                                                \
 	"kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n"                                        \
 	"  inputs: [{topic: social.events, format: social}]\n  roster_topic: roster\n"           \
-	"privacy: {key_file: hmac.key, key_id: k1, min_group_size: 1}\n"                           \
+	"privacy: {key_file: hmac.key, key_id: k1, min_group_size: 3}\n"                           \
 	"windows: {granularities: [5m, 1h, 1d], timezone: Europe/Berlin}\n"
 
 #define CONFIG_YAML                                                                                \
