@@ -2,18 +2,24 @@
 # Bias audit through a real daemon, redis-server and the dev broker: remote
 # staff receive less recognition than onsite staff.
 #
-# Roster: onsite E01-E05 (5 people), remote E06-E13 (8), hybrid E14-E16 (3,
-# below privacy.min_group_size 5, so suppressed). Every other dimension has
-# one segment, so only work_mode gives records.
+# Roster: onsite E01-E06 (6 people), remote E07-E16 (10), hybrid E17-E19
+# (3, below privacy.min_group_size 5, so suppressed as a small group) and
+# field E20-E24 (5). Hybrid is the only suppressed child of org among the
+# work_mode values, so sibling suppression also hides the smallest other
+# value, field (5 < 6 < 10). Every other dimension has one segment, so only
+# work_mode gives records.
 #
-# Phase 1: onsite E01-E05 receive 1 kudos each, remote E06-E09 1 each,
-# hybrid E14 and E15 2 each.
-#   kudos_rate (rate):  onsite 5/5 = 1.0, remote 4/8 = 0.5, hybrid left out
-#                       (4/3 = 1.33 would be the highest) -> ratio 0.5 < 0.8.
+# Phase 1: onsite E01-E06 receive 1 kudos each, remote E07-E11 1 each,
+# hybrid E17 and E18 2 each, field E20-E24 2 each.
+#   kudos_rate (rate):  onsite 6/6 = 1.0, remote 5/10 = 0.5 -> ratio 0.5 < 0.8.
+#                       Hybrid (4/3 = 1.33) and field (10/5 = 2.0) are left
+#                       out, field because of sibling suppression although
+#                       its 5 people meet min_sample. Either would be the
+#                       highest and change the ratio.
 #   kudos (count):      per head the same 1.0 and 0.5 -> ratio 0.5, although
-#                       the raw counts 4 and 5 would give 0.8 and pass.
+#                       the raw counts 5 and 6 would give 0.83 and pass.
 #   Both raise a bias escalation, observed 0.5, remote lowest, onsite highest.
-# Phase 2: remote E10-E13 receive 1 each: remote 8/8 = 1.0, ratio 1.0, and
+# Phase 2: remote E12-E16 receive 1 each: remote 10/10 = 1.0, ratio 1.0, and
 # both escalations resolve.
 # Last, no roster id reaches the bias or escalation topic, Redis or the log.
 set -euo pipefail
@@ -59,22 +65,26 @@ EOF
 	lib_fail "test config invalid"
 
 # ---------------------------------------------------------------- roster
-for n in $(seq 1 16); do
-	if [ "$n" -le 5 ]; then mode=onsite; elif [ "$n" -le 13 ]; then mode=remote; else mode=hybrid; fi
+for n in $(seq 1 24); do
+	if [ "$n" -le 6 ]; then mode=onsite
+	elif [ "$n" -le 16 ]; then mode=remote
+	elif [ "$n" -le 19 ]; then mode=hybrid
+	else mode=field
+	fi
 	printf 'E%02d\t{"department":"Ops","team":"Alpha","segment":"knowledge","work_mode":"%s","employment_type":"full_time","region":"EMEA","aliases":[]}\n' \
 		"$n" "$mode"
 done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
 
 kudos() { # id target
-	printf '{"event_id":"%s","age_s":60,"kind":"recognition","actor_id":"E16","target_ids":["%s"]}\n' \
+	printf '{"event_id":"%s","age_s":60,"kind":"recognition","actor_id":"E19","target_ids":["%s"]}\n' \
 		"$1" "$2"
 }
 {
-	for n in 01 02 03 04 05 06 07 08 09; do kudos "p1-$n" "E$n"; done
-	kudos p1-14a E14
-	kudos p1-14b E14
-	kudos p1-15a E15
-	kudos p1-15b E15
+	for n in 01 02 03 04 05 06 07 08 09 10 11; do kudos "p1-$n" "E$n"; done
+	for n in 17 18 20 21 22 23 24; do
+		kudos "p1-${n}a" "E$n"
+		kudos "p1-${n}b" "E$n"
+	done
 } | "$produce" --brokers "$KAFKA_BOOTSTRAP" --topic advocacy.events
 
 "$ADVOCACY_BUILD_DIR/advocacyd" --config "$work/bias.yaml" 2>"$work/daemon.log" &
@@ -122,11 +132,11 @@ lib_wait_for "expect_bias '$rate_key' ratio=0.5 segments_compared=2 2>/dev/null"
 	{ cat "$work/daemon.log"; lib_fail "no bias record with ratio 0.5 for $rate_key"; }
 expect_bias "$rate_key" ratio=0.5 basis=value below_threshold=true threshold=0.8 \
 	lowest_segment=work_mode:remote lowest_value=0.5 highest_segment=work_mode:onsite \
-	highest_value=1.0 segments_compared=2 segments_excluded=1 min_sample=5 window=24h
+	highest_value=1.0 segments_compared=2 segments_excluded=2 min_sample=5 window=24h
 lib_wait_for "expect_bias '$count_key' ratio=0.5 2>/dev/null" 30 ||
 	lib_fail "no bias record with ratio 0.5 for $count_key"
 expect_bias "$count_key" ratio=0.5 basis=per_head below_threshold=true \
-	lowest_segment=work_mode:remote lowest_value=0.5 highest_value=1.0 segments_excluded=1
+	lowest_segment=work_mode:remote lowest_value=0.5 highest_value=1.0 segments_excluded=2
 # One record per (KPI, dimension): no other dimension has two segments.
 keys=$(cut -f1 "$work/bias.json" | LC_ALL=C sort -u | tr '\n' ' ')
 lib_assert_eq "kudos_rate|work_mode|24h kudos|work_mode|24h " "$keys" "bias record keys"
@@ -157,7 +167,7 @@ python3 "$ADVOCACY_SOURCE_DIR/tests/alerts/cloudevents_check.py" <"$work/esc-ce.
 	lib_fail "the bias escalations are not valid CloudEvents"
 
 # ---------------------------------------------------------------- phase 2
-for n in 10 11 12 13; do kudos "p2-$n" "E$n"; done |
+for n in 12 13 14 15 16; do kudos "p2-$n" "E$n"; done |
 	"$produce" --brokers "$KAFKA_BOOTSTRAP" --topic advocacy.events
 for rule in bias.kudos_rate bias.kudos; do
 	lib_wait_for "[ \"\$(statuses $rule/work_mode)\" = 'firing resolved' ]" 30 ||
@@ -174,7 +184,7 @@ for line in open(sys.argv[1]):
 EOF
 
 # ---------------------------------------------------------------- privacy
-raw_id='(^|[^A-Za-z0-9])E[01][0-9]([^0-9]|$)'
+raw_id='(^|[^A-Za-z0-9])E[0-2][0-9]([^0-9]|$)'
 for topic in advocacy.bias advocacy.escalations advocacy.kpi; do
 	if kcat -C -b "$KAFKA_BOOTSTRAP" -t "$topic" -e -q -f '%k %s\n' | grep -Eq "$raw_id"; then
 		lib_fail "a roster id reached $topic"
