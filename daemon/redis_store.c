@@ -1445,7 +1445,22 @@ static void redis_tick_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	redis_tick_finish(s);
 }
 
-/* Phase 2: PFCOUNT over the KPI's behaviours and window buckets, per eligible scope. */
+/*
+ * True when the tick needs the distinct people of KPI k in scope: the scope
+ * is large enough to be reported, or k is an enps KPI and the scope has
+ * members. Sibling suppression sizes eNPS scopes by their respondents
+ * (kpi.c, suppress.h), so a small scope's respondents are needed too: read
+ * as 0, a hidden scope would hide no sibling.
+ */
+static bool redis_tick_needs_people(const config *cfg, const roster *r, const config_kpi *k,
+                                    uint32_t scope)
+{
+	if (kpi_scope_eligible(r, scope, cfg->privacy.min_group_size))
+		return true;
+	return k->aggregation == KPI_AGG_ENPS && roster_headcount(r, scope) > 0;
+}
+
+/* Phase 2: PFCOUNT over the KPI's behaviours and window buckets, per scope that needs it. */
 static int redis_tick_send_pfcounts(redis_store *s)
 {
 	redis_tick_read *t = &s->tick;
@@ -1463,7 +1478,7 @@ static int redis_tick_send_pfcounts(redis_store *s)
 		if (!config_kpi_active(kpi) || kpi->n_behaviours == 0)
 			continue;
 		for (uint32_t scope = 0; scope < t->n_scopes; scope++) {
-			if (!kpi_scope_eligible(t->roster, scope, cfg->privacy.min_group_size))
+			if (!redis_tick_needs_people(cfg, t->roster, kpi, scope))
 				continue;
 			redis_args *a = &s->args;
 			char key[REDIS_KEY_MAX];
