@@ -53,6 +53,7 @@ struct kpi_tick {
 	scope_tree *tree;
 	suppress *siblings;
 	uint8_t *reason;       /* suppress_reason per scope */
+	uint8_t *split_reason; /* reason of the split_by KPI, see kpi_tick_split() */
 	int64_t *size;         /* headcount, or respondents for enps, per scope */
 	size_t marks_cap;
 	size_t suppressed_by[SUPPRESS_REASON_COUNT]; /* by the last kpi_tick_emit() */
@@ -129,6 +130,7 @@ void kpi_tick_free(kpi_tick *t)
 	scope_tree_free(t->tree);
 	suppress_free(t->siblings);
 	free(t->reason);
+	free(t->split_reason);
 	free(t->size);
 	free(t);
 }
@@ -178,7 +180,7 @@ static double kpi_tick_heads(const kpi_tick *t, const roster *r, size_t kpi, uin
 /* Grows the per-scope suppression tables to n_scopes. */
 static int kpi_marks_reserve(kpi_tick *t, uint32_t n_scopes)
 {
-	uint8_t *reason;
+	uint8_t *reason, *split_reason;
 	int64_t *size;
 
 	if (scope_tree_reserve(t->tree, n_scopes) < 0 ||
@@ -190,6 +192,10 @@ static int kpi_marks_reserve(kpi_tick *t, uint32_t n_scopes)
 	if (!reason)
 		return -1;
 	t->reason = reason;
+	split_reason = realloc(t->split_reason, n_scopes * sizeof(*split_reason));
+	if (!split_reason)
+		return -1;
+	t->split_reason = split_reason;
 	size = realloc(t->size, n_scopes * sizeof(*size));
 	if (!size)
 		return -1;
@@ -461,8 +467,12 @@ size_t kpi_tick_emit(kpi_tick *t, const roster *r, int min_group_size,
 
 /*
  * Fills the split of the teams for a retention_gap KPI. A team takes part
- * when it is eligible for both the split_by KPI and this KPI's window (its
- * current and mean headcounts reach min_group_size).
+ * when its figures for both the split_by KPI and this KPI's window are
+ * emitted: its current and mean headcounts reach min_group_size and
+ * sibling suppression does not hide it. A group of one team shows that
+ * team's departures and headcount, so a hidden team must stay out.
+ * Marks the scopes for split_by, then again for kpi, so t->reason is left
+ * as kpi_tick_emit() set it.
  */
 static int kpi_tick_split(kpi_tick *t, const roster *r, size_t kpi, int min_group_size)
 {
@@ -472,10 +482,12 @@ static int kpi_tick_split(kpi_tick *t, const roster *r, size_t kpi, int min_grou
 	size_t n = 0;
 	kpi_update figure;
 
+	kpi_tick_mark(t, r, k->split_by, n_scopes, min_group_size);
+	memcpy(t->split_reason, t->reason, n_scopes * sizeof(*t->split_reason));
+	kpi_tick_mark(t, r, kpi, n_scopes, min_group_size);
 	for (uint32_t scope = 0; scope < n_scopes && n < t->teams_cap; scope++) {
 		if (roster_scope_kind(r, scope) != SCOPE_TEAM ||
-		    !kpi_tick_eligible(t, r, k->split_by, scope, min_group_size) ||
-		    !kpi_tick_eligible(t, r, kpi, scope, min_group_size))
+		    t->split_reason[scope] != SUPPRESS_NONE || t->reason[scope] != SUPPRESS_NONE)
 			continue;
 		figure = (kpi_update){0};
 		kpi_update_figures(t, r, k->split_by, scope, &figure);

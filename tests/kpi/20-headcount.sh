@@ -8,6 +8,8 @@
 #   The daemon restarts in B2 and reads the roster topic again.
 # Snapshots per bucket (org, A, B): B0 10 6 4, B1 11 6 5, B2 9 5 4, B3 9 5 4.
 # Mean headcount over B0..B3: A = 22/4 = 5.5, B = 17/4 = 4.25, org = 39/4 = 9.75.
+# privacy.min_group_size is 3, the least the loader accepts: every scope has at
+# least 4 people now and a mean of at least 4.25, so no figure is suppressed.
 # Recognition events in B0..B3: A 11 (a1..a4), B 6 (b1..b3), org 17; two
 # more by a1 just before T0 fall outside the window.
 #   recognition_rate: A 11/5.5 = 2, B 6/4.25, org 17/9.75 (today's headcount
@@ -37,7 +39,7 @@ kafka:
     - {topic: events, format: avro}
   roster_topic: advocacy.roster
 redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: hc}
-privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 1}
+privacy: {key_file: hmac.key, key_id: test-1, min_group_size: 3}
 windows:
   granularities: [20s, 1d]
   retention: 35d

@@ -4,8 +4,12 @@
  *
  * The KPI cases use the data set of tests/kpi/20-headcount.sh: team A has
  * 6, 6, 5, 5 people in the four buckets of the window, team B 4, 5, 4, 4,
- * org 10, 11, 9, 9, so the means are 5.5, 4.25 and 9.75. A makes 11
- * recognitions by 4 people, B 6 by 3; each team has one departure.
+ * so the means are 5.5 and 4.25. A makes 11 recognitions by 4 people, B 6
+ * by 3; each team has one departure. Two teams are added here. Team C has
+ * 5 people now but is in no bucket, so its mean is 0 and it is suppressed.
+ * Team D has 3 people in every bucket and no recognition or departure. It
+ * is the smallest sibling of C, so sibling suppression hides D rather than
+ * B. Org has 13, 14, 12, 12 people, mean 12.75.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -400,9 +404,12 @@ typedef struct kpi_fixture {
 	roster *roster;
 	kpi_tick *tick;
 	uint32_t a, b, c;
+	uint32_t d;
 	kpi_update updates[MAX_UPDATES];
 	headcount_split split; /* copied from the retention_gap update */
 	size_t n_updates;
+	kpi_update suppressed[MAX_UPDATES];
+	size_t n_suppressed;
 } kpi_fixture;
 
 static void fixture_kpi(kpi_fixture *f, size_t i, const char *id, kpi_aggregation agg)
@@ -416,13 +423,15 @@ static void fixture_kpi(kpi_fixture *f, size_t i, const char *id, kpi_aggregatio
 	}
 }
 
-/* Team A has 5 people now, B 4 and C 5. */
+static void suppressed_cb(const kpi_update *u, void *opaque);
+
+/* Team A has 5 people now, B 4, C 5 and D 3. */
 static int kpi_setup(void **state)
 {
 	kpi_fixture *f = test_calloc(1, sizeof(*f));
 	const char *values[SCOPE_KIND_COUNT] = {0};
-	static const char *const teams[] = {"A", "A", "A", "A", "A", "B", "B",
-					    "B", "B", "C", "C", "C", "C", "C"};
+	static const char *const teams[] = {"A", "A", "A", "A", "A", "B", "B", "B", "B",
+					    "C", "C", "C", "C", "C", "D", "D", "D"};
 
 	f->behaviours[B_KUDOS].id = "kudos";
 	f->window = (config_window){.name = "80s", .length_ms = 80000};
@@ -449,8 +458,10 @@ static int kpi_setup(void **state)
 	f->a = roster_scope_find(f->roster, "team:A");
 	f->b = roster_scope_find(f->roster, "team:B");
 	f->c = roster_scope_find(f->roster, "team:C");
+	f->d = roster_scope_find(f->roster, "team:D");
 	f->tick = kpi_tick_new(&f->cfg);
 	assert_non_null(f->tick);
+	kpi_tick_set_suppressed_cb(f->tick, suppressed_cb, f);
 	assert_int_equal(kpi_tick_begin(f->tick, roster_scope_count(f->roster), 1000), 0);
 	*state = f;
 	return 0;
@@ -473,13 +484,14 @@ static int kpi_teardown(void **state)
 static void fill_tick(kpi_fixture *f)
 {
 	headcount_tick *h = kpi_tick_headcounts(f->tick);
-	static const int64_t org[4] = {10, 11, 9, 9}, a[4] = {6, 6, 5, 5}, b[4] = {4, 5, 4, 4};
+	static const int64_t org[4] = {13, 14, 12, 12}, a[4] = {6, 6, 5, 5}, b[4] = {4, 5, 4, 4};
 
 	for (int i = 0; i < 4; i++) {
 		headcount_tick_add_bucket(h, 0);
 		headcount_tick_add(h, 0, ROSTER_ORG_SCOPE, org[i]);
 		headcount_tick_add(h, 0, f->a, a[i]);
 		headcount_tick_add(h, 0, f->b, b[i]);
+		headcount_tick_add(h, 0, f->d, 3);
 	}
 	headcount_tick_add_departures(h, 0, ROSTER_ORG_SCOPE, 2);
 	headcount_tick_add_departures(h, 0, f->a, 1);
@@ -503,13 +515,34 @@ static void collect_cb(const kpi_update *u, void *opaque)
 		f->split = *u->split;
 }
 
+static void suppressed_cb(const kpi_update *u, void *opaque)
+{
+	kpi_fixture *f = opaque;
+
+	assert_true(f->n_suppressed < MAX_UPDATES);
+	f->suppressed[f->n_suppressed++] = *u;
+}
+
+static const kpi_update *find_in(const kpi_update *updates, size_t n, const char *kpi,
+				 const char *scope)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(updates[i].kpi->id, kpi) == 0 && strcmp(updates[i].scope, scope) == 0)
+			return &updates[i];
+	return NULL;
+}
+
 static const kpi_update *find(const kpi_fixture *f, const char *kpi, const char *scope)
 {
-	for (size_t i = 0; i < f->n_updates; i++)
-		if (strcmp(f->updates[i].kpi->id, kpi) == 0 &&
-		    strcmp(f->updates[i].scope, scope) == 0)
-			return &f->updates[i];
-	return NULL;
+	return find_in(f->updates, f->n_updates, kpi, scope);
+}
+
+/* The reason (kpi, scope) was suppressed for, or -1 when it was not suppressed. */
+static int suppressed_reason(const kpi_fixture *f, const char *kpi, const char *scope)
+{
+	const kpi_update *u = find_in(f->suppressed, f->n_suppressed, kpi, scope);
+
+	return u ? (int)u->suppressed_reason : -1;
 }
 
 static size_t emit(kpi_fixture *f, int min_group_size)
@@ -525,7 +558,8 @@ static void test_rates_divide_by_window_mean(void **state)
 	const kpi_update *u;
 
 	fill_tick(f);
-	emit(f, 1);
+	/* C and D, for each of the three KPIs that have team figures. */
+	assert_int_equal(emit(f, 3), 3 * 2);
 
 	u = find(f, "recognition_rate", "team:A");
 	assert_non_null(u);
@@ -538,8 +572,8 @@ static void test_rates_divide_by_window_mean(void **state)
 	assert_int_equal(u->headcount, 4);
 	u = find(f, "recognition_rate", "org");
 	assert_non_null(u);
-	assert_near(u->value, 17 / 9.75);
-	assert_int_equal(u->headcount, 10);
+	assert_near(u->value, 17 / 12.75);
+	assert_int_equal(u->headcount, 13);
 
 	u = find(f, "active_rate", "team:A");
 	assert_non_null(u);
@@ -550,6 +584,12 @@ static void test_rates_divide_by_window_mean(void **state)
 
 	/* Team C is in none of the recorded buckets: mean 0, below any group size. */
 	assert_null(find(f, "recognition_rate", "team:C"));
+	assert_int_equal(suppressed_reason(f, "recognition_rate", "team:C"), SUPPRESS_SMALL_GROUP);
+	/* Org minus A, B and D would give C away, so D, the smallest other team, is hidden. */
+	assert_null(find(f, "recognition_rate", "team:D"));
+	assert_int_equal(suppressed_reason(f, "recognition_rate", "team:D"), SUPPRESS_SIBLING);
+	assert_int_equal(kpi_tick_suppressed(f->tick, SUPPRESS_SMALL_GROUP), 3);
+	assert_int_equal(kpi_tick_suppressed(f->tick, SUPPRESS_SIBLING), 3);
 }
 
 static void test_rates_without_history_use_roster(void **state)
@@ -558,7 +598,8 @@ static void test_rates_without_history_use_roster(void **state)
 	const kpi_update *u;
 
 	kpi_tick_add_count(f->tick, 0, B_KUDOS, f->a, 11);
-	emit(f, 1);
+	/* Every team reaches 3 people now, so nothing is suppressed. */
+	assert_int_equal(emit(f, 3), 0);
 	u = find(f, "recognition_rate", "team:A");
 	assert_non_null(u);
 	assert_near(u->value, 11 / 5.0);
@@ -571,7 +612,7 @@ static void test_retention_per_scope(void **state)
 	const kpi_update *u;
 
 	fill_tick(f);
-	emit(f, 1);
+	emit(f, 3);
 
 	u = find(f, "retention", "team:A");
 	assert_non_null(u);
@@ -583,9 +624,10 @@ static void test_retention_per_scope(void **state)
 	assert_near(u->value, 1 - 1 / 4.25);
 	u = find(f, "retention", "org");
 	assert_non_null(u);
-	assert_near(u->value, 1 - 2 / 9.75);
+	assert_near(u->value, 1 - 2 / 12.75);
 	assert_int_equal(u->count, 2);
 	assert_null(u->split);
+	assert_int_equal(suppressed_reason(f, "retention", "team:D"), SUPPRESS_SIBLING);
 }
 
 static void test_retention_gap_org_only(void **state)
@@ -594,9 +636,13 @@ static void test_retention_gap_org_only(void **state)
 	const kpi_update *u;
 
 	fill_tick(f);
-	emit(f, 1);
+	emit(f, 3);
 
-	/* active_rate: A 4/5.5 > B 3/4.25, so A is the high group. */
+	/*
+	 * active_rate: A 4/5.5 > B 3/4.25, so A is the high group. D is hidden
+	 * as a sibling and takes no part. If it took part, D (active rate 0)
+	 * would be the low group and B the middle team, in neither group.
+	 */
 	u = find(f, "retention_gap", "org");
 	assert_non_null(u);
 	assert_near(u->value, (1 - 1 / 5.5) - (1 - 1 / 4.25));
@@ -616,17 +662,21 @@ static void test_threshold_split(void **state)
 {
 	kpi_fixture *f = *state;
 
-	/* Both teams reach 0.7: no low group, so no figure and one suppression. */
+	/*
+	 * Both teams reach 0.7: no low group, so no figure and one suppression.
+	 * D (0) would be a low group if it took part although hidden as a sibling.
+	 */
 	f->kpis[K_GAP].has_split_threshold = true;
 	f->kpis[K_GAP].split_threshold = 0.7;
 	fill_tick(f);
-	emit(f, 1);
+	emit(f, 3);
 	assert_null(find(f, "retention_gap", "org"));
+	assert_int_equal(suppressed_reason(f, "retention_gap", "org"), SUPPRESS_SMALL_GROUP);
 
 	/* 0.72 puts B (0.706) low and A (0.727) high. */
 	f->n_updates = 0;
 	f->kpis[K_GAP].split_threshold = 0.72;
-	emit(f, 1);
+	emit(f, 3);
 	assert_non_null(find(f, "retention_gap", "org"));
 	assert_near(f->split.high.heads, 5.5);
 	assert_near(f->split.low.heads, 4.25);
@@ -643,14 +693,20 @@ static void test_small_window_mean_suppressed(void **state)
 	headcount_tick_add(h, 0, f->c, 2 + 2 + 2 + 5);
 	suppressed = emit(f, 5);
 
-	/* A: now 5, mean 5.5: emitted. B: now 4: suppressed. C: mean 2.75: suppressed. */
+	/*
+	 * A: now 5, mean 5.5: emitted. B: now 4 and D: now 3: suppressed.
+	 * C: mean 2.75: suppressed. Three teams are suppressed, so the sibling
+	 * rule (exactly one) hides nothing more.
+	 */
 	assert_non_null(find(f, "recognition_rate", "team:A"));
 	assert_null(find(f, "recognition_rate", "team:B"));
 	assert_null(find(f, "recognition_rate", "team:C"));
+	assert_null(find(f, "recognition_rate", "team:D"));
 	/* Only team A is left for the split: no retention_gap figure. */
 	assert_null(find(f, "retention_gap", "org"));
-	/* Per KPI of the first three: B and C; retention_gap: org. */
-	assert_int_equal(suppressed, 3 * 2 + 1);
+	/* Per KPI of the first three: B, C and D; retention_gap: org. */
+	assert_int_equal(suppressed, 3 * 3 + 1);
+	assert_int_equal(kpi_tick_suppressed(f->tick, SUPPRESS_SIBLING), 0);
 }
 
 int main(void)
