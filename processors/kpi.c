@@ -372,6 +372,7 @@ static void kpi_update_figures(const kpi_tick *t, const roster *r, size_t kpi, u
 
 	if (config_aggregation_reads_departures(k->aggregation)) {
 		kpi_update_fill_retention(t, r, kpi, scope, u);
+		kpi_update_target(t, r, kpi, scope, u);
 		return;
 	}
 	double heads = kpi_tick_heads(t, r, kpi, scope);

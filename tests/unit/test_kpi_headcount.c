@@ -416,7 +416,7 @@ static void fixture_kpi(kpi_fixture *f, size_t i, const char *id, kpi_aggregatio
 {
 	config_kpi *k = &f->kpis[i];
 
-	*k = (config_kpi){.id = (char *)id, .name = (char *)id, .aggregation = agg};
+	*k = (config_kpi){.id = (char *)id, .name = (char *)id, .aggregation = agg, .target = 0.02};
 	if (!config_aggregation_reads_departures(agg)) {
 		k->behaviours = f->kudos;
 		k->n_behaviours = 1;
@@ -656,6 +656,9 @@ static void test_retention_gap_org_only(void **state)
 	assert_near(f->split.low.retention, 1 - 1 / 4.25);
 	assert_null(find(f, "retention_gap", "team:A"));
 	assert_null(find(f, "retention_gap", "team:B"));
+	/* Retention figures carry the effective target like every other KPI. */
+	assert_near(u->target, 0.02);
+	assert_int_equal(u->target_source, TARGET_SOURCE_BASE);
 }
 
 static void test_threshold_split(void **state)
