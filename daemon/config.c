@@ -100,6 +100,7 @@ static const char *const config_aggregation_names[] = {
     "count", "contributors", "rate", "participation", "enps", "retention", "retention_gap",
     "capped_share", "formula", NULL};
 static const char *const config_kpi_kinds[] = {"active", "passive", NULL};
+static const char *const config_kpi_better[] = {"higher", "lower", NULL};
 static const char *const config_quadrants[] = {"financial", "customer", "internal_process",
 					       "learning_growth", NULL};
 static const char *const config_indicators[] = {"leading", "lagging", NULL};
@@ -2415,6 +2416,18 @@ static int config_load_kpi_targets(const config_map *kpi, config_kpi *k)
 }
 
 /* kpis[].benchmark: {low: N, high: N} with high > low. */
+/* Reads better: higher or lower; a capped share is better low, every other KPI high. */
+static int config_load_kpi_better(const config_map *kpi, config_kpi *k)
+{
+	int better;
+	int lower_default = k->aggregation == KPI_AGG_CAPPED_SHARE;
+
+	if (config_read_enum(kpi, "better", config_kpi_better, lower_default, &better) < 0)
+		return -1;
+	k->lower_is_better = better == 1;
+	return 0;
+}
+
 static int config_load_kpi_benchmark(const config_map *kpi, config_kpi *k)
 {
 	static const char *const keys[] = {"low", "high", NULL};
@@ -2989,7 +3002,7 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 					   "window", "quadrant",   "indicator",	 "weight",
 					   "target", "thresholds", "status",	 "owner",
 					   "rationale", "formula", "kind", "unit", "split_by",
-					   "split_threshold", "targets", "benchmark", NULL};
+					   "split_threshold", "targets", "benchmark", "better", NULL};
 	config_kpi *k = &ld->cfg->kpis[ki];
 	char sub[CONFIG_PATH_MAX];
 	int quad, ind, status;
@@ -3018,7 +3031,8 @@ static int config_load_kpi(config_loader *ld, const yaml_node_t *item, const cha
 	    config_read_enum(&m, "status", config_statuses, KPI_STATUS_ACTIVE, &status) < 0 ||
 	    config_read_governance_text(&m, "owner", CONFIG_OWNER_MAX, &k->owner) < 0 ||
 	    config_read_governance_text(&m, "rationale", CONFIG_RATIONALE_MAX, &k->rationale) < 0 ||
-	    config_load_kpi_targets(&m, k) < 0 || config_load_kpi_benchmark(&m, k) < 0)
+	    config_load_kpi_targets(&m, k) < 0 || config_load_kpi_benchmark(&m, k) < 0 ||
+	    config_load_kpi_better(&m, k) < 0)
 		return -1;
 	k->status = (kpi_status)status;
 	return 0;

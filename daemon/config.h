@@ -321,6 +321,9 @@ typedef struct config_kpi {
 	double split_threshold;    /* teams with split_by's value >= this are high */
 	config_kpi_targets targets; /* none given: the base target applies everywhere */
 	config_benchmark benchmark;
+	/* False (better: higher, the default) scores value / target; true
+	 * (better: lower, the default of capped_share) scores target / value. */
+	bool lower_is_better;
 } config_kpi;
 
 /* The bias_audit section. */

@@ -100,6 +100,69 @@ static void catalog_join_behaviours(const config *cfg, const config_kpi *k, char
 	}
 }
 
+/* Appends "name=value;" to out (size bytes) at *used, cutting at the end. */
+static void catalog_append_named(char *out, size_t size, size_t *used, const char *name,
+				 double value)
+{
+	int n;
+
+	if (*used >= size)
+		return;
+	n = snprintf(out + *used, size - *used, "%s=%.17g;", name, value);
+	if (n > 0)
+		*used = *used + (size_t)n < size ? *used + (size_t)n : size;
+}
+
+/* The KPI's per-scope targets as one line, e.g. "segments.frontline=0.15;industry=0.4;". */
+static void catalog_join_targets(const config_kpi *k, char *out, size_t size)
+{
+	const config_kpi_targets *t = &k->targets;
+	char name[CATALOG_TEXT_MAX];
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < t->n_scopes; i++) {
+		snprintf(name, sizeof name, "scopes.%s", t->scopes[i].name);
+		catalog_append_named(out, size, &used, name, t->scopes[i].value);
+	}
+	for (size_t i = 0; i < t->n_segments; i++) {
+		snprintf(name, sizeof name, "segments.%s", t->segments[i].name);
+		catalog_append_named(out, size, &used, name, t->segments[i].value);
+	}
+	for (int i = 0; i < PROGRAMME_STAGE_COUNT; i++) {
+		if (!t->has_maturity[i])
+			continue;
+		snprintf(name, sizeof name, "maturity.%s",
+			 config_programme_stage_name((programme_stage)i));
+		catalog_append_named(out, size, &used, name, t->maturity[i]);
+	}
+	if (t->has_industry)
+		catalog_append_named(out, size, &used, "industry", t->industry);
+}
+
+/* Adds the fields a KPI has only when given, so that other KPIs keep their digests. */
+static int catalog_add_optional_kpi_fields(json_t *f, char *all, size_t all_size,
+					   const config_kpi *k)
+{
+	char text[CATALOG_TEXT_MAX];
+	int rc = 0;
+
+	if (k->split_by_id)
+		rc |= catalog_add_field(f, all, all_size, "split_by", k->split_by_id);
+	if (k->has_split_threshold)
+		rc |= catalog_add_number(f, all, all_size, "split_threshold", k->split_threshold);
+	catalog_join_targets(k, text, sizeof text);
+	if (text[0])
+		rc |= catalog_add_field(f, all, all_size, "targets", text);
+	if (k->benchmark.given) {
+		snprintf(text, sizeof text, "%.17g..%.17g", k->benchmark.low, k->benchmark.high);
+		rc |= catalog_add_field(f, all, all_size, "benchmark", text);
+	}
+	if (k->lower_is_better)
+		rc |= catalog_add_field(f, all, all_size, "better", "lower");
+	return rc;
+}
+
 static json_t *catalog_kpi_entry(const config *cfg, const config_kpi *k)
 {
 	char all[CATALOG_TEXT_MAX] = "", behaviours[CATALOG_TEXT_MAX], buf[CATALOG_TEXT_MAX];
@@ -128,11 +191,7 @@ static json_t *catalog_kpi_entry(const config *cfg, const config_kpi *k)
 	     catalog_add_field(f, all, sizeof all, "status", status) |
 	     catalog_add_field(f, all, sizeof all, "owner", k->owner) |
 	     catalog_add_field(f, all, sizeof all, "rationale", k->rationale);
-	/* Only retention_gap KPIs have these, so other KPIs keep their digests. */
-	if (k->split_by_id)
-		rc |= catalog_add_field(f, all, sizeof all, "split_by", k->split_by_id);
-	if (k->has_split_threshold)
-		rc |= catalog_add_number(f, all, sizeof all, "split_threshold", k->split_threshold);
+	rc |= catalog_add_optional_kpi_fields(f, all, sizeof all, k);
 	if (rc < 0) {
 		json_decref(f);
 		return NULL;

@@ -15,6 +15,13 @@ double index_score(double value, double target)
 	return value >= target ? 1 : value / target;
 }
 
+double index_score_lower(double value, double target)
+{
+	if (!(target > 0) || !isfinite(value) || !isfinite(target))
+		return NAN;
+	return value <= target ? 1 : target / value;
+}
+
 void index_sum_init(index_sum *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -26,10 +33,13 @@ double index_kpi_score(const config_kpi *k, double value, double target)
 	double score;
 
 	if (!b->given)
-		return index_score(value, target);
+		return k->lower_is_better ? index_score_lower(value, target)
+					  : index_score(value, target);
 	if (!isfinite(value) || !(b->high > b->low))
 		return NAN;
 	score = (value - b->low) / (b->high - b->low);
+	if (k->lower_is_better)
+		score = 1 - score;
 	if (score <= 0)
 		return 0;
 	return score >= 1 ? 1 : score;

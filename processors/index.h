@@ -5,8 +5,10 @@
  * counted as 0, where target is the effective target of the scope
  * (targets.h). A KPI with a benchmark range {low, high} is scored against
  * that range instead, whatever its targets:
- * clamp((value - low) / (high - low), 0, 1). Either way every score lies in
- * [0, 1]. A scope's index is the
+ * clamp((value - low) / (high - low), 0, 1). A KPI that is better lower
+ * (config_kpi.lower_is_better) scores min(target / value, 1), or 1 minus
+ * the range score. Either way every score lies in [0, 1]. A scope's index
+ * is the
  * weighted mean of the scores of the active KPIs that have an unsuppressed
  * figure for that scope:
  *
@@ -40,6 +42,9 @@ typedef struct index_sum {
 
 /* Score of value against target in [0, 1]; NaN when target <= 0 or value is not finite. */
 double index_score(double value, double target);
+
+/* Score of a better-lower value against target: 1 at or below it, else target / value; NaN as above. */
+double index_score_lower(double value, double target);
 
 /*
  * Score of value for KPI k: against k's benchmark range when it has one,

@@ -72,8 +72,9 @@ static const char *report_cell(char *buf, size_t size, bool index, const json_t 
 static const char *report_state_text(const char *state)
 {
 	static const char *const names[][2] = {
-	    {"on_target", "on target"},	  {"below_target", "below target"},
-	    {"no_target", "no target"},	  {"no_value", "no value"},
+	    {"on_target", "on target"}, {"below_target", "below target"},
+	    {"above_target", "above target"}, {"no_target", "no target"},
+	    {"no_value", "no value"},
 	    {"suppressed", "suppressed"},
 	};
 

@@ -275,6 +275,7 @@ static json_t *scorecard_kpi_json(const scorecard *sc, size_t k, const char *sco
 	rc |= json_object_set_new(o, "weight", scorecard_number(kpi->weight));
 	rc |= json_object_set_new(o, "target", scorecard_number(kpi->target));
 	rc |= json_object_set_new(o, "benchmark", scorecard_benchmark_json(&kpi->benchmark));
+	rc |= json_object_set_new(o, "better", json_string(kpi->lower_is_better ? "lower" : "higher"));
 	rc |= json_object_set_new(o, "status", json_string(config_kpi_status_name(kpi->status)));
 	rc |= scorecard_catalog_json(o, cfg, kpi);
 	rc |= json_object_set_new(o, "scopes", scorecard_scopes_json(sc, k, scope));

@@ -29,14 +29,18 @@ static int scorecard_doc_copy_string(json_t *dst, const json_t *src, const char 
 }
 
 /* The state of a figure against its target, as listed in scorecard_doc.h. */
-static const char *scorecard_doc_state(const json_t *value, const json_t *target)
+static const char *scorecard_doc_state(const json_t *kpi, const json_t *value,
+				       const json_t *target)
 {
 	double v = json_number_value(value), t = json_number_value(target);
+	const char *better = json_string_value(json_object_get(kpi, "better"));
 
 	if (!json_is_number(value) || !isfinite(v))
 		return "no_value";
 	if (!json_is_number(target) || !(t > 0))
 		return "no_target";
+	if (better && strcmp(better, "lower") == 0)
+		return v <= t ? "on_target" : "above_target";
 	return v >= t ? "on_target" : "below_target";
 }
 
@@ -125,7 +129,7 @@ static json_t *scorecard_doc_figure(const json_t *kpi, const json_t *e)
 	/* A per-scope target, when scorecard.c gives one, wins over the KPI's. */
 	if (!json_is_number(target))
 		target = json_object_get(kpi, "target");
-	rc |= json_object_set_new(o, "state", json_string(scorecard_doc_state(value, target)));
+	rc |= json_object_set_new(o, "state", json_string(scorecard_doc_state(kpi, value, target)));
 	rc |= json_object_set_new(o, "value", scorecard_doc_number(value));
 	rc |= json_object_set_new(o, "target", scorecard_doc_number(target));
 	rc |= json_object_set_new(o, "contribution", json_null());

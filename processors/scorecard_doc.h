@@ -24,8 +24,10 @@
  *
  * "kpis" lists the active KPIs in config order. A scope's "kpis" follows
  * the same order and contains only the KPIs with a stored figure for it.
- * "state" is "on_target" (value >= target), "below_target", "no_target"
- * (target not above 0), "no_value" (the value is not a finite number) or
+ * "state" is "on_target" (value >= target, or value <= target for a KPI
+ * whose "better" is "lower"), "below_target", "above_target" (a
+ * better-lower KPI over its target), "no_target" (target not above 0),
+ * "no_value" (the value is not a finite number) or
  * "suppressed". A suppressed entry has "kpi" and "state" only. A scope
  * whose every figure is suppressed keeps its name, kind and
  * "suppressed": true and nothing else, so no suppressed figure is ever

@@ -69,11 +69,14 @@
     const value = figure.value;
     const range = kpi.benchmark;
     if (!Number.isFinite(value)) return NaN;
+    const lower = kpi.better === 'lower';
     if (range && range.high > range.low) {
-      return Math.min(Math.max((value - range.low) / (range.high - range.low), 0), 1);
+      const s = Math.min(Math.max((value - range.low) / (range.high - range.low), 0), 1);
+      return lower ? 1 - s : s;
     }
     const target = targetOf(kpi, figure);
     if (!(target > 0)) return NaN;
+    if (lower) return value <= target ? 1 : target / value;
     return Math.min(Math.max(value, 0) / target, 1);
   }
 
@@ -155,7 +158,10 @@
     let kpiState = 'suppressed';
 
     if (!figure || !figure.suppressed) {
-      kpiState = figure && figure.value >= targetOf(kpi, figure) ? 'ok' : 'below';
+      const target = targetOf(kpi, figure);
+      const lower = kpi.better === 'lower';
+      const met = figure && (lower ? figure.value <= target : figure.value >= target);
+      kpiState = met ? 'ok' : (lower ? 'above' : 'below');
     }
     item.dataset.kpi = kpi.id;
     item.dataset.state = figure ? kpiState : 'below';
@@ -173,7 +179,7 @@
       stateText.textContent = 'suppressed';
     } else {
       value.textContent = formatNumber(figure.value);
-      stateText.textContent = kpiState === 'ok' ? 'on target' : 'below target';
+      stateText.textContent = kpiState === 'ok' ? 'on target' : kpiState + ' target';
     }
 
     const against = document.createElement('span');

@@ -306,6 +306,8 @@ static void test_reference_config_loads(void **state)
 	assert_int_equal(cfg->kpis[13].aggregation, KPI_AGG_RETENTION_GAP);
 	assert_string_equal(cfg->kpis[cfg->kpis[13].split_by].id, "active_advocate_rate");
 	assert_int_equal(cfg->kpis[14].aggregation, KPI_AGG_CAPPED_SHARE);
+	assert_true(cfg->kpis[14].lower_is_better);
+	assert_false(cfg->kpis[0].lower_is_better);
 	assert_int_equal(recognition->daily_cap, 20);
 	assert_int_equal(cfg->privacy.min_respondents, 5);
 	assert_string_equal(cfg->kpis[0].thresholds[0].id, "recognition_rate_low");

@@ -203,6 +203,26 @@ static void suppressed_kpi_renormalizes(void **state)
 	json_decref(root);
 }
 
+/*
+ * A better-lower KPI (a capped share, say) scores 1 at or below its target
+ * and target / value above it: 0.05 / 0.2 = 0.25. Against the reach range
+ * 20..60, a better-lower value of 50 scores 1 - 0.75 = 0.25.
+ */
+static void lower_is_better_scores(void **state)
+{
+	fixture *f = *state;
+
+	assert_true(fabs(index_score_lower(0.02, 0.05) - 1) < EPS);
+	assert_true(fabs(index_score_lower(0.05, 0.05) - 1) < EPS);
+	assert_true(fabs(index_score_lower(0.2, 0.05) - 0.25) < EPS);
+	assert_true(isnan(index_score_lower(0.2, 0)));
+	f->kpis[K_KUDOS].lower_is_better = true;
+	assert_true(fabs(index_kpi_score(&f->kpis[K_KUDOS], 0.2, 0.05) - 0.25) < EPS);
+	f->kpis[K_REACH].lower_is_better = true;
+	assert_true(fabs(index_kpi_score(&f->kpis[K_REACH], 50, 10) - 0.25) < EPS);
+	assert_true(fabs(index_kpi_score(&f->kpis[K_REACH], 10, 10) - 1) < EPS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +230,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(index_quadrants_and_parts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(scope_shows_effective_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(suppressed_kpi_renormalizes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lower_is_better_scores, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -461,7 +461,8 @@ static void test_json_suppressed(void **state)
 /*
  * A card written by hand: a per-scope target in the entry wins over the
  * KPI's, a suppressed eNPS figure in an unsuppressed scope keeps only its
- * state, and a missing value or a zero target get their own states.
+ * state, a missing value or a zero target get their own states, and a
+ * better-lower KPI over its target is above_target.
  */
 static void test_doc_hand_card(void **state)
 {
@@ -479,6 +480,9 @@ static void test_doc_hand_card(void **state)
 	    "  {\"id\": \"c\", \"quadrant\": \"customer\", \"weight\": 0, \"target\": 1,"
 	    "   \"status\": \"active\", \"scopes\": [{\"scope\": \"org\", \"suppressed\": false,"
 	    "   \"value\": null}]},"
+	    "  {\"id\": \"gamed\", \"quadrant\": \"internal_process\", \"weight\": 0,"
+	    "   \"target\": 0.05, \"better\": \"lower\", \"status\": \"active\", \"scopes\": ["
+	    "   {\"scope\": \"org\", \"suppressed\": false, \"value\": 0.2}]},"
 	    "  {\"id\": \"old\", \"quadrant\": \"customer\", \"status\": \"retired\", \"scopes\": "
 	    "[]}],"
 	    " \"scopes_index\": [{\"scope\": \"org\", \"scope_kind\": \"org\", \"suppressed\": "
@@ -504,8 +508,11 @@ static void test_doc_hand_card(void **state)
 			    "no_target");
 	assert_string_equal(json_string_value(json_object_get(figure(org, "c"), "state")),
 			    "no_value");
+	/* A better-lower KPI over its target is above it, not on it. */
+	assert_string_equal(json_string_value(json_object_get(figure(org, "gamed"), "state")),
+			    "above_target");
 	/* The retired KPI is not part of the current scorecard. */
-	assert_int_equal(json_array_size(json_object_get(doc, "kpis")), 4);
+	assert_int_equal(json_array_size(json_object_get(doc, "kpis")), 5);
 	assert_null(scorecard_doc_kpi(doc, "old"));
 	json_decref(doc);
 	json_decref(card);
