@@ -63,16 +63,11 @@ static void check_target_key(const config *cfg, long ki, const char *scope, cons
 	}
 }
 
-int check_target_print(const config *cfg, const check_target_query *q, FILE *out, FILE *err)
+int check_target_check(const config *cfg, const check_target_query *q, FILE *err)
 {
 	const char *scope = q->scope ? q->scope : "org";
-	long ki = check_target_find_kpi(cfg, q->kpi);
-	const config_kpi *k;
-	target_source source;
-	char key[512];
-	double target;
 
-	if (ki < 0) {
+	if (check_target_find_kpi(cfg, q->kpi) < 0) {
 		fprintf(err, "%s: --target: unknown KPI id '%s'; use an id from kpis[].id\n",
 			cfg->path, q->kpi);
 		return 2;
@@ -82,7 +77,37 @@ int check_target_print(const config *cfg, const check_target_query *q, FILE *out
 			"as the KPI topic names scopes, e.g. team:Payments\n", scope);
 		return 2;
 	}
+	return 0;
+}
+
+/* Warns on err about parts of the query that change nothing for this KPI and scope. */
+static void check_target_warn(const config_kpi *k, const char *scope, const char *segment,
+			      FILE *err)
+{
+	bool team_or_department = strncmp(scope, "team:", 5) == 0 ||
+				  strncmp(scope, "department:", 11) == 0;
+
+	if (segment && !team_or_department)
+		fprintf(err, "advocacyd: --segment is ignored for scope %s: only a team or "
+			"department takes its members' segment\n", scope);
+	if (k->aggregation == KPI_AGG_RETENTION_GAP && strcmp(scope, "org") != 0)
+		fprintf(err, "advocacyd: KPI %s has an org figure only; no scope %s figure is "
+			"emitted\n", k->id, scope);
+}
+
+int check_target_print(const config *cfg, const check_target_query *q, FILE *out, FILE *err)
+{
+	const char *scope = q->scope ? q->scope : "org";
+	long ki = check_target_find_kpi(cfg, q->kpi);
+	const config_kpi *k;
+	target_source source;
+	char key[512];
+	double target;
+
+	if (check_target_check(cfg, q, err) != 0)
+		return 2;
 	k = &cfg->kpis[ki];
+	check_target_warn(k, scope, q->segment, err);
 	target = targets_effective(cfg, k, scope, q->segment, &source);
 	check_target_key(cfg, ki, scope, q->segment, source, key, sizeof key);
 	fprintf(out, "kpi=%s scope=%s target=%.15g source=%s key=%s\n", k->id, scope, target,

@@ -19,6 +19,9 @@ typedef struct check_target_query {
 	const char *segment; /* segment of a team or department; NULL: none */
 } check_target_query;
 
+/* Returns 0 when the query names a KPI and a well-formed scope, else 2 after printing why to err. */
+int check_target_check(const config *cfg, const check_target_query *q, FILE *err);
+
 /*
  * Prints one line to out, e.g.
  *   kpi=peer_recognition_rate scope=team:Payments target=0.6 source=scope

@@ -132,11 +132,18 @@ static int main_check_config(const char *path, const check_target_query *query)
 		config_free(cfg);
 		return 2;
 	}
+	/* A malformed --target query fails before the config is reported valid. */
+	if (query->kpi && check_target_check(cfg, query, stderr) != 0) {
+		privacy_free(p);
+		config_free(cfg);
+		return 2;
+	}
 	printf("%s: valid (%zu input topics, %zu behaviours, %zu KPIs, %zu rolling windows)\n", path,
 	       cfg->kafka.n_inputs, cfg->n_behaviours, cfg->n_kpis, cfg->windows.n_windows);
 	if (cfg->kpi_catalog)
 		printf("%s: KPIs read from %s; config version %s\n", path, cfg->kpi_catalog,
 		       cfg->version);
+	fflush(stdout); /* the config lines before any warning of the query */
 	rc = query->kpi ? check_target_print(cfg, query, stdout, stderr) : 0;
 	privacy_free(p);
 	config_free(cfg);

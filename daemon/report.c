@@ -186,7 +186,7 @@ static int report_print(FILE *out, const json_t *doc, const json_t *scope,
 
 	if (req->format == REPORT_FORMAT_JSON) {
 		json_t *o = report_render_json(doc, scope, req->now_ms);
-		rc = o ? json_dumpf(o, out, JSON_INDENT(2)) : -1;
+		rc = o ? json_dumpf(o, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : -1;
 		if (rc == 0)
 			rc = fputc('\n', out) == EOF ? -1 : 0;
 		json_decref(o);

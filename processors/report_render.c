@@ -54,18 +54,23 @@ static int report_quadrant_used(const json_t *doc, const char *q)
 /* ---------------------------------------------------------------- table */
 
 /*
- * Formats a number: a KPI value or target with 4 significant digits, an
- * index or contribution (from 0 to 1) with 3 decimals. Returns "-" when v
- * is not a finite number.
+ * Formats a number: an index or contribution (from 0 to 1) with 3
+ * decimals, a KPI value or target with 4 significant digits, or as a whole
+ * number from 1000 on (a reach of 20000, a value of 12345 EUR), so never in
+ * exponent notation. Returns "-" when v is not a finite number.
  */
 static const char *report_cell(char *buf, size_t size, bool index, const json_t *v)
 {
-	if (!json_is_number(v) || !isfinite(json_number_value(v)))
+	double x = json_number_value(v);
+
+	if (!json_is_number(v) || !isfinite(x))
 		return "-";
 	if (index)
-		snprintf(buf, size, "%.3f", json_number_value(v));
+		snprintf(buf, size, "%.3f", x);
+	else if (fabs(x) >= 1000 && fabs(x) < 1e15)
+		snprintf(buf, size, "%.0f", x);
 	else
-		snprintf(buf, size, "%.4g", json_number_value(v));
+		snprintf(buf, size, "%.4g", x);
 	return buf;
 }
 
