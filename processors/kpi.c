@@ -27,6 +27,7 @@
 #include "kpi.h"
 #include "kpi_formula.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,6 +404,25 @@ static void kpi_report_suppressed(kpi_tick *t, const roster *r, size_t kpi, uint
 }
 
 /*
+ * The size of (kpi, scope) for sibling suppression: the larger of today's
+ * headcount and the window's mean, and at least 1 while the scope has a
+ * figure in the window, so a team whose members all moved or left still
+ * counts as a suppressed child of its department.
+ */
+static int64_t kpi_tick_size(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope)
+{
+	int64_t size = roster_headcount(r, scope);
+	double heads = kpi_tick_heads(t, r, kpi, scope);
+
+	if (heads > (double)size)
+		size = (int64_t)ceil(heads);
+	if (size == 0 && (kpi_tick_count(t, kpi, scope) != 0 ||
+			  t->contributors[kpi * t->n_scopes + scope] > 0))
+		size = 1;
+	return size;
+}
+
+/*
  * Marks each of the first n scopes for KPI kpi: small_group when it is not
  * eligible, then the siblings that would give a lone suppressed scope away.
  */
@@ -415,9 +435,13 @@ static void kpi_tick_mark(kpi_tick *t, const roster *r, size_t kpi, uint32_t n,
 		bool eligible = kpi_tick_eligible(t, r, kpi, scope, min_group_size);
 		t->reason[scope] = eligible ? SUPPRESS_NONE : SUPPRESS_SMALL_GROUP;
 		t->size[scope] = enps ? t->contributors[kpi * t->n_scopes + scope]
-				      : (int64_t)roster_headcount(r, scope);
+				      : kpi_tick_size(t, r, kpi, scope);
 	}
-	suppress_siblings(t->siblings, t->tree, r, n, t->size, t->reason);
+	/* eNPS sizes are respondents, which the roster cannot split among the
+	 * people outside a group's children. */
+	suppress_siblings(t->siblings, t->tree, r, n,
+			  enps ? t->cfg->privacy.min_respondents : min_group_size, enps, t->size,
+			  t->reason);
 }
 
 size_t kpi_tick_suppressed(const kpi_tick *t, suppress_reason reason)

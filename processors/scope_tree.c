@@ -28,6 +28,9 @@ typedef struct scope_tree_node {
 
 struct scope_tree {
 	scope_tree_node *nodes;
+	/* Per scope: the department of a team when it last had members, kept
+	 * across builds, or ROSTER_NO_SCOPE. */
+	uint32_t *last_parent;
 	uint32_t cap;
 	uint32_t n; /* scopes covered by the last build */
 };
@@ -42,6 +45,7 @@ void scope_tree_free(scope_tree *t)
 	if (!t)
 		return;
 	free(t->nodes);
+	free(t->last_parent);
 	free(t);
 }
 
@@ -51,10 +55,18 @@ int scope_tree_reserve(scope_tree *t, uint32_t n_scopes)
 
 	if (n_scopes <= t->cap)
 		return 0;
+	uint32_t *last;
+
 	grown = realloc(t->nodes, (size_t)n_scopes * sizeof(*grown));
 	if (!grown)
 		return -1;
 	t->nodes = grown;
+	last = realloc(t->last_parent, (size_t)n_scopes * sizeof(*last));
+	if (!last)
+		return -1;
+	for (uint32_t s = t->cap; s < n_scopes; s++)
+		last[s] = ROSTER_NO_SCOPE;
+	t->last_parent = last;
 	t->cap = n_scopes;
 	return 0;
 }
@@ -141,6 +153,12 @@ void scope_tree_build(scope_tree *t, const roster *r)
 		node->parent = s == ROSTER_ORG_SCOPE ? ROSTER_NO_SCOPE : ROSTER_ORG_SCOPE;
 		if (kind == SCOPE_TEAM && department != ROSTER_NO_SCOPE)
 			node->parent = department;
+		/* A team whose members all moved or left keeps its counts in its
+		 * department's window, so it stays that department's child. */
+		if (kind == SCOPE_TEAM && node->members == 0 && t->last_parent[s] != ROSTER_NO_SCOPE)
+			node->parent = t->last_parent[s];
+		else if (kind == SCOPE_TEAM && node->members > 0)
+			t->last_parent[s] = node->parent;
 		node->segment_id = ROSTER_NO_SCOPE;
 		if (kind == SCOPE_TEAM || kind == SCOPE_DEPARTMENT)
 			node->segment_id = scope_vote_winner(&node->segment, node->members);

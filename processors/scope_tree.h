@@ -9,7 +9,9 @@
  * never of the departments. A team's parent is the department that more
  * than half of its current members belong to. A team with no such
  * department (members spread over several, or without one) is a child of
- * org, beside the other such teams.
+ * org, beside the other such teams. A team without members (all moved or
+ * left) keeps the parent it had when it last had members in this process,
+ * because its department's window still counts its activity.
  *
  * The segment of a team or department is the roster segment value that more
  * than half of its members share, or none; targets.h uses it to pick a

@@ -4,24 +4,29 @@
  * Siblings are grouped by a slot. A team's group is its department's scope
  * id, and the children of org are grouped by kind at slot n + kind, so that
  * departments, teams without a department and the values of each dimension
- * form separate groups. Each round counts the suppressed children of each
- * group and finds its smallest unsuppressed child, then marks that child
- * in the groups with exactly one suppressed child and in the groups of
- * suppressed departments with none. Marks only ever get added, so the
- * rounds stop once one adds nothing, after at most one round per scope.
+ * form separate groups. Each round sums the sizes of the suppressed
+ * children of each group, plus the people outside its children, and finds
+ * its smallest unsuppressed child. It marks that child in the groups whose
+ * hidden part covers fewer than the minimum size, and in the groups of
+ * suppressed departments that hide nothing. Marks only ever get added, so
+ * the rounds stop once one adds nothing, after at most one round per scope.
  */
 #include "suppress.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct suppress_group {
-	uint32_t suppressed; /* children suppressed, of size above 0 */
-	uint32_t smallest;   /* unsuppressed child of least size, or ROSTER_NO_SCOPE */
+	int64_t hidden;    /* sizes of the suppressed children, plus the people outside */
+	bool any_hidden;   /* a suppressed child of size above 0, or anyone outside */
+	uint32_t smallest; /* unsuppressed child of least size, or ROSTER_NO_SCOPE */
 } suppress_group;
 
 struct suppress {
 	suppress_group *groups; /* cap + SCOPE_KIND_COUNT */
+	int64_t *outside;       /* per group slot: people of the parent in no child, and
+				 * people of a child outside the parent */
 	uint32_t cap;
 };
 
@@ -44,6 +49,7 @@ void suppress_free(suppress *s)
 	if (!s)
 		return;
 	free(s->groups);
+	free(s->outside);
 	free(s);
 }
 
@@ -53,10 +59,16 @@ int suppress_reserve(suppress *s, uint32_t n_scopes)
 
 	if (n_scopes <= s->cap)
 		return 0;
+	int64_t *outside;
+
 	grown = realloc(s->groups, ((size_t)n_scopes + SCOPE_KIND_COUNT) * sizeof(*grown));
 	if (!grown)
 		return -1;
 	s->groups = grown;
+	outside = realloc(s->outside, ((size_t)n_scopes + SCOPE_KIND_COUNT) * sizeof(*outside));
+	if (!outside)
+		return -1;
+	s->outside = outside;
 	s->cap = n_scopes;
 	return 0;
 }
@@ -75,45 +87,94 @@ static void suppress_group_add(suppress_group *g, const int64_t *size, const uin
 			       uint32_t scope)
 {
 	if (reason[scope] != SUPPRESS_NONE) {
-		if (size[scope] > 0)
-			g->suppressed++;
+		if (size[scope] > 0) {
+			g->hidden += size[scope];
+			g->any_hidden = true;
+		}
 		return;
 	}
 	if (g->smallest == ROSTER_NO_SCOPE || size[scope] < size[g->smallest])
 		g->smallest = scope;
 }
 
+/* The person's scope of kind, or ROSTER_NO_SCOPE when missing or not below n. */
+static uint32_t suppress_member_of(const roster_person *p, scope_kind kind, uint32_t n)
+{
+	uint32_t scope = p->scopes[kind];
+
+	return scope < n ? scope : ROSTER_NO_SCOPE;
+}
+
 /*
- * True when group slot g needs one more suppressed child: it has exactly
- * one, or it is the team group of a suppressed department and has none
+ * Counts, per group slot, the people that the parent's figure and its
+ * children's figures do not share: members of the parent in none of the
+ * group's children (no team, or a team placed under another department),
+ * and members of a child outside the parent (a team that spans two
+ * departments). Parent minus children is a figure of exactly those people.
+ */
+static void suppress_count_outside(suppress *s, const scope_tree *t, const roster *r, uint32_t n)
+{
+	const roster_person *p;
+
+	memset(s->outside, 0, ((size_t)n + SCOPE_KIND_COUNT) * sizeof(*s->outside));
+	for (size_t i = 0; (p = roster_person_at(r, i)); i++) {
+		uint32_t department = suppress_member_of(p, SCOPE_DEPARTMENT, n);
+		uint32_t team = suppress_member_of(p, SCOPE_TEAM, n);
+		uint32_t team_parent = team != ROSTER_NO_SCOPE ? scope_tree_parent(t, team)
+							       : ROSTER_NO_SCOPE;
+
+		if (department != ROSTER_NO_SCOPE && team_parent != department)
+			s->outside[department]++;
+		if (team_parent < n && team_parent != ROSTER_ORG_SCOPE && team_parent != department)
+			s->outside[team_parent]++;
+		if (team_parent != ROSTER_ORG_SCOPE)
+			s->outside[(size_t)n + SCOPE_TEAM]++;
+		for (int k = SCOPE_DEPARTMENT; k < SCOPE_KIND_COUNT; k++)
+			if (k != SCOPE_TEAM && suppress_member_of(p, (scope_kind)k, n) == ROSTER_NO_SCOPE)
+				s->outside[(size_t)n + (size_t)k]++;
+	}
+}
+
+/*
+ * True when group slot g needs one more suppressed child: what is hidden
+ * (parent minus the visible children) covers fewer than min_size, or the
+ * group is the team group of a suppressed department and hides nothing
  * (the department would be the sum of its visible teams).
  */
 static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t n,
-				   const roster *r, const int64_t *size, const uint8_t *reason)
+				   int64_t min_size, const roster *r, const int64_t *size,
+				   const uint8_t *reason)
 {
 	if (grp->smallest == ROSTER_NO_SCOPE)
 		return false;
-	if (grp->suppressed == 1)
-		return true;
-	return grp->suppressed == 0 && g < n && reason[g] != SUPPRESS_NONE && size[g] > 0 &&
+	if (grp->any_hidden)
+		return grp->hidden < min_size;
+	return g < n && reason[g] != SUPPRESS_NONE && size[g] > 0 &&
 	       roster_scope_kind(r, (uint32_t)g) == SCOPE_DEPARTMENT;
 }
 
 /* One round over every group; returns the number of scopes it marked. */
 static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			     const int64_t *size, uint8_t *reason)
+			     int64_t min_size, bool outside_unsized, const int64_t *size,
+			     uint8_t *reason)
 {
 	size_t n_slots = (size_t)n + SCOPE_KIND_COUNT, marked = 0;
 
+	/* The people outside the children are hidden too. When sizes are not
+	 * people (respondents), they count as present but add nothing. */
 	for (size_t g = 0; g < n_slots; g++)
-		s->groups[g] = (suppress_group){.suppressed = 0, .smallest = ROSTER_NO_SCOPE};
+		s->groups[g] = (suppress_group){
+		    .hidden = outside_unsized ? 0 : s->outside[g],
+		    .any_hidden = s->outside[g] > 0,
+		    .smallest = ROSTER_NO_SCOPE,
+		};
 
 	/* Org (id 0) has no siblings. */
 	for (uint32_t scope = 1; scope < n; scope++)
 		suppress_group_add(&s->groups[suppress_slot(t, r, n, scope)], size, reason, scope);
 
 	for (size_t g = 0; g < n_slots; g++) {
-		if (!suppress_group_exposed(&s->groups[g], g, n, r, size, reason))
+		if (!suppress_group_exposed(&s->groups[g], g, n, min_size, r, size, reason))
 			continue;
 		reason[s->groups[g].smallest] = SUPPRESS_SIBLING;
 		marked++;
@@ -122,14 +183,16 @@ static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, 
 }
 
 size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			 const int64_t *size, uint8_t *reason)
+			 int64_t min_size, bool outside_unsized, const int64_t *size,
+			 uint8_t *reason)
 {
 	size_t marked = 0, round;
 
 	if (n == 0 || n > s->cap)
 		return 0;
+	suppress_count_outside(s, t, r, n);
 	do {
-		round = suppress_round(s, t, r, n, size, reason);
+		round = suppress_round(s, t, r, n, min_size, outside_unsized, size, reason);
 		marked += round;
 	} while (round > 0);
 	return marked;

@@ -4,24 +4,31 @@
  * A scope is suppressed for reason small_group when it is below the
  * minimum group size (kpi.h decides that per KPI: headcount, and
  * respondents for eNPS). Sibling suppression then protects it from
- * subtraction. When exactly one child of a parent (scope_tree.h) is
- * suppressed for small_group, the parent's figure minus the figures of the
- * other children would give it away. So the smallest remaining sibling is
- * suppressed too, for reason sibling: smallest by the same size, the lowest
- * scope id on a tie. A suppressed child of size 0 hides nothing and does
- * not count as suppressed here.
+ * subtraction. A parent's figure minus the figures of its visible children
+ * (scope_tree.h) is the figure of its hidden children together. When those
+ * cover fewer people than the minimum size (one small child alone, or two
+ * small ones of 2 each against a minimum of 5), the smallest visible
+ * sibling is suppressed too, for reason sibling: smallest by the same size,
+ * the lowest scope id on a tie. A suppressed child of size 0 hides nothing
+ * and does not count as suppressed here.
  *
  * A department suppressed this way would still be the sum of its teams, so
  * a suppressed department whose teams are all visible gets its smallest
  * team suppressed too, and then the rule above applies to that team's
  * siblings. The rules repeat until they add nothing.
  *
- * NOTE: this guards subtraction within the hierarchy (a parent minus its
- * children, a department as the sum of its teams). Sums across dimensions
- * (a department with the same people as one region) and people without a
- * department or team can still narrow a suppressed figure down. Closing
- * those needs a full complementary suppression search, which this does
- * not attempt.
+ * The people a parent and its children do not share (members of the
+ * parent in none of the children, such as people without a team or region,
+ * and members of a child outside the parent, such as a team spanning two
+ * departments) are hidden as well, so they count towards the hidden part. A team whose members all left stays a child of its
+ * department (scope_tree.h) and counts as suppressed while it has a figure.
+ *
+ * NOTE: this guards subtraction within the hierarchy. Sums across
+ * dimensions (a department with the same people as one region) can still
+ * narrow a suppressed figure down. Closing those needs a full
+ * complementary suppression search, which this does not attempt. After a
+ * restart, a team that has no members in the roster any more is not known
+ * at all, so its activity stays only in its department's figure.
  *
  * Memory grows with the scope count in suppress_reserve() only; any call
  * after that allocates nothing. Single-threaded.
@@ -29,6 +36,7 @@
 #ifndef ADVOCACY_SUPPRESS_H
 #define ADVOCACY_SUPPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,10 +64,14 @@ int suppress_reserve(suppress *s, uint32_t n_scopes);
 /*
  * Applies sibling suppression to the scopes 0..n-1. reason[i] is
  * SUPPRESS_SMALL_GROUP or SUPPRESS_NONE on entry, size[i] the size that
- * decided it. Sets SUPPRESS_SIBLING on the siblings to hide and returns how
- * many it set. Does nothing when n is 0 or exceeds the reserved count.
+ * decided it, and min_size the minimum a hidden part must cover. When the
+ * sizes are not people (eNPS respondents), outside_unsized is true: people
+ * outside a group's children then make it hidden but add nothing to the
+ * size. Sets SUPPRESS_SIBLING on the siblings to hide and returns how many
+ * it set. Does nothing when n is 0 or exceeds the reserved count.
  */
 size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			 const int64_t *size, uint8_t *reason);
+			 int64_t min_size, bool outside_unsized, const int64_t *size,
+			 uint8_t *reason);
 
 #endif

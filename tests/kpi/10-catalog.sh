@@ -13,12 +13,13 @@
 #
 # Roster: team North (department Sales, segment frontline) is N1..N6; team
 # South (department Ops) is S1..S5, of whom S1..S3 are in segment office and
-# S4, S5 have no segment. S6 (South) joins and leaves at once (a tombstone):
+# S4, S5 in segment frontline. S6 (South) joins and leaves at once (a tombstone):
 # one departure from South. The org has 11 people, North 6, South 5 (the
 # headcount history has no bucket before the roster was read, so every mean
 # is the current headcount). The shipped min_group_size of 5 suppresses
 # segment:office (3 people); sibling suppression then hides segment:frontline
-# too, the only other segment. Only N1, N6 and S3 have consented to external
+# (8 people) too, the only other segment, because everyone has a segment and
+# the org minus frontline would be office's 3 people. Only N1, N6 and S3 have consented to external
 # sharing.
 #
 # Events and hand-computed values (org / North / South):
@@ -112,6 +113,7 @@ grep -qF "KPIs read from $work/kpis.yaml" "$work/check.out" ||
 	for n in 1 2 3 4 5 6; do
 		segment=''
 		[ "$n" -le 3 ] && segment=',"segment":"office"'
+		[ "$n" = 4 ] || [ "$n" = 5 ] && segment=',"segment":"frontline"'
 		[ "$n" = 3 ] && segment="$segment"',"consent":{"external_sharing":true}'
 		printf 'S%s\t{"department":"Ops","team":"South"%s}\n' "$n" "$segment"
 	done

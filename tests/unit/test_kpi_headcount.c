@@ -6,10 +6,11 @@
  * 6, 6, 5, 5 people in the four buckets of the window, team B 4, 5, 4, 4,
  * so the means are 5.5 and 4.25. A makes 11 recognitions by 4 people, B 6
  * by 3; each team has one departure. Two teams are added here. Team C has
- * 5 people now but is in no bucket, so its mean is 0 and it is suppressed.
- * Team D has 3 people in every bucket and no recognition or departure. It
- * is the smallest sibling of C, so sibling suppression hides D rather than
- * B. Org has 13, 14, 12, 12 people, mean 12.75.
+ * 2 people now and is in no bucket, so its mean is 0 and it is suppressed.
+ * Team D has 3 people in every bucket and no recognition or departure.
+ * Hidden C alone (2 people) is below the minimum of 3, so sibling
+ * suppression hides the smallest other team, D rather than B. Org has 13,
+ * 14, 12, 12 people, mean 12.75.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -425,13 +426,13 @@ static void fixture_kpi(kpi_fixture *f, size_t i, const char *id, kpi_aggregatio
 
 static void suppressed_cb(const kpi_update *u, void *opaque);
 
-/* Team A has 5 people now, B 4, C 5 and D 3. */
+/* Team A has 5 people now, B 4, C 2 and D 3. */
 static int kpi_setup(void **state)
 {
 	kpi_fixture *f = test_calloc(1, sizeof(*f));
 	const char *values[SCOPE_KIND_COUNT] = {0};
 	static const char *const teams[] = {"A", "A", "A", "A", "A", "B", "B", "B", "B",
-					    "C", "C", "C", "C", "C", "D", "D", "D"};
+					    "C", "C", "D", "D", "D"};
 
 	f->behaviours[B_KUDOS].id = "kudos";
 	f->window = (config_window){.name = "80s", .length_ms = 80000};
@@ -582,10 +583,10 @@ static void test_rates_divide_by_window_mean(void **state)
 	assert_non_null(u);
 	assert_near(u->value, 3 / 4.25);
 
-	/* Team C is in none of the recorded buckets: mean 0, below any group size. */
+	/* Team C is in none of the recorded buckets: mean 0, and 2 people now. */
 	assert_null(find(f, "recognition_rate", "team:C"));
 	assert_int_equal(suppressed_reason(f, "recognition_rate", "team:C"), SUPPRESS_SMALL_GROUP);
-	/* Org minus A, B and D would give C away, so D, the smallest other team, is hidden. */
+	/* Org minus A, B and D would give C's 2 people away, so D, the smallest other team, is hidden. */
 	assert_null(find(f, "recognition_rate", "team:D"));
 	assert_int_equal(suppressed_reason(f, "recognition_rate", "team:D"), SUPPRESS_SIBLING);
 	assert_int_equal(kpi_tick_suppressed(f->tick, SUPPRESS_SMALL_GROUP), 3);
@@ -598,8 +599,9 @@ static void test_rates_without_history_use_roster(void **state)
 	const kpi_update *u;
 
 	kpi_tick_add_count(f->tick, 0, B_KUDOS, f->a, 11);
-	/* Every team reaches 3 people now, so nothing is suppressed. */
-	assert_int_equal(emit(f, 3), 0);
+	/* Only C (2 people now) is below 3, and D is hidden as its sibling: two
+	 * teams for each of the three KPIs with team figures. */
+	assert_int_equal(emit(f, 3), 3 * 2);
 	u = find(f, "recognition_rate", "team:A");
 	assert_non_null(u);
 	assert_near(u->value, 11 / 5.0);
@@ -692,14 +694,14 @@ static void test_small_window_mean_suppressed(void **state)
 	size_t suppressed;
 
 	fill_tick(f);
-	/* Team C: 5 people now but 2, 2, 2, 5 in the window, mean 2.75. */
+	/* Team C: 2 people now, and 2, 2, 2, 5 in the window, mean 2.75. */
 	headcount_tick_add(h, 0, f->c, 2 + 2 + 2 + 5);
 	suppressed = emit(f, 5);
 
 	/*
 	 * A: now 5, mean 5.5: emitted. B: now 4 and D: now 3: suppressed.
-	 * C: mean 2.75: suppressed. Three teams are suppressed, so the sibling
-	 * rule (exactly one) hides nothing more.
+	 * C: now 2, mean 2.75: suppressed. The hidden teams cover 4 + 3 + 3 =
+	 * 10 people, at least 5, so the sibling rule hides nothing more.
 	 */
 	assert_non_null(find(f, "recognition_rate", "team:A"));
 	assert_null(find(f, "recognition_rate", "team:B"));
