@@ -33,6 +33,7 @@
  *    is the current headcount, while the figure covers the whole window.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,12 +165,15 @@ static void cross_department_member(void **state)
 	assert_null(emitted(f, "team:Float"));
 	ops = emitted(f, "department:Ops");
 	depot = emitted(f, "team:Depot");
-	if (ops && depot)
+	bool leak = ops && depot;
+	int64_t ops_count = ops ? ops->count : 0, depot_count = depot ? depot->count : 0;
+
+	kpi_tick_free(t);
+	if (leak)
 		fail_msg("Ops (count %lld) and Depot (count %lld) are both emitted: their "
 			 "difference %lld is the count of one person",
-			 (long long)ops->count, (long long)depot->count,
-			 (long long)(ops->count - depot->count));
-	kpi_tick_free(t);
+			 (long long)ops_count, (long long)depot_count,
+			 (long long)(ops_count - depot_count));
 }
 
 static void emptied_team(void **state)
@@ -204,13 +208,16 @@ static void emptied_team(void **state)
 	sales = emitted(f, "department:Sales");
 	north = emitted(f, "team:North");
 	south = emitted(f, "team:South");
-	if (sales && north && south)
+	bool leak = sales && north && south;
+	int64_t sales_count = sales ? sales->count : 0, north_count = north ? north->count : 0;
+	int64_t south_count = south ? south->count : 0;
+
+	kpi_tick_free(t);
+	if (leak)
 		fail_msg("Sales, North and South are all emitted: %lld - %lld - %lld = %lld is "
 			 "the suppressed count of team Gone",
-			 (long long)sales->count, (long long)north->count,
-			 (long long)south->count,
-			 (long long)(sales->count - north->count - south->count));
-	kpi_tick_free(t);
+			 (long long)sales_count, (long long)north_count, (long long)south_count,
+			 (long long)(sales_count - north_count - south_count));
 }
 
 int main(void)
