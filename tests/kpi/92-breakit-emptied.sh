@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# A suppressed team figure that its department minus its other teams gives
+# away once the team has no current member, through a real daemon,
+# redis-server and the dev broker. FAILS on int5 (5d9eccd): it shows a bug
+# (the emptied_team case of tests/unit/test_kpi_breakit.c).
+#
+# Roster (16 people, privacy.min_group_size 5 by default), all in Sales:
+#   team North 6 (emp-0001..0006), South 7 (emp-0007..0013),
+#   Gone 3 (emp-0014..0016).
+# Recognitions in the last minute: emp-0001 one, emp-0007 one, and Gone's
+# three people 2 + 1 + 1 = 4. Once counted, a reorganisation moves Gone's
+# people to North. Their 4 recognitions stay in the buckets of team:Gone and
+# department:Sales, and team:Gone, now with current headcount 0, is
+# suppressed as a small group of size 0, which suppress.c ignores. So
+# department:Sales (count 6), team:North (1) and team:South (1) are all
+# emitted, and 6 - 1 - 1 = 4 is Gone's suppressed count.
+# Expected: North, South or Sales suppressed. Actual: all three emitted.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+lib_init
+
+lib_start_redis
+lib_start_devkafka advocacy.events:1 advocacy.roster:1 advocacy.kpi:1 advocacy.escalations:1 \
+	advocacy.dlq:1
+work=$LIB_TMP
+cp "$ADVOCACY_SOURCE_DIR/tests/fixtures/hmac.key" "$work/hmac.key"
+cat >"$work/emptied.yaml" <<YAML
+kafka:
+  bootstrap_servers: "$KAFKA_BOOTSTRAP"
+  group_id: kpi-emptied
+  inputs: [{topic: advocacy.events, format: avro}]
+  roster_topic: advocacy.roster
+redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: emptied}
+privacy: {key_file: hmac.key, key_id: test-1}
+behaviours:
+  recognition_given: {rules: [{kinds: [recognition], credit: actor}]}
+kpis:
+  - id: recognition_rate
+    behaviours: [recognition_given]
+    aggregation: rate
+    window: 24h
+    quadrant: learning_growth
+    indicator: leading
+    weight: 1
+    target: 1
+outputs:
+  tick_interval: 1s
+  kpi: {topic: advocacy.kpi, format: json}
+  escalations: {topic: advocacy.escalations, format: json}
+  dlq: {topic: advocacy.dlq, format: json}
+YAML
+bin=$(lib_bin advocacyd)
+
+roster() {
+	local n=0 spec dept team count
+	for spec in "$@"; do
+		IFS=: read -r dept team count <<<"$spec"
+		for _ in $(seq "$count"); do
+			n=$((n + 1))
+			printf 'emp-%04d\t{"department":"%s","team":"%s","aliases":[]}\n' "$n" "$dept" "$team"
+		done
+	done | kcat -P -b "$KAFKA_BOOTSTRAP" -t advocacy.roster -K $'\t'
+}
+roster Sales:North:6 Sales:South:7 Sales:Gone:3
+i=0
+for actor in 1 7 14 14 15 16; do
+	i=$((i + 1))
+	printf '{"event_id":"r%d","age_s":60,"kind":"recognition","actor_id":"emp-%04d","target_ids":[]}\n' \
+		"$i" "$actor"
+done | "$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" --topic advocacy.events
+
+"$bin" --config "$work/emptied.yaml" 2>"$work/daemon.log" &
+LIB_PIDS+=("$!")
+
+expect_kpi() { python3 "$ADVOCACY_SOURCE_DIR/tests/integration/kpi_check.py" "$work/kpi.json" "$@"; }
+read_kpis() {
+	kcat -C -b "$KAFKA_BOOTSTRAP" -t advocacy.kpi -e -q -f '%k\t%s\n' >"$work/kpi.json" || true
+}
+lib_wait_for "read_kpis && expect_kpi recognition_rate org 24h count 6" 60 ||
+	{ cat "$work/daemon.log"; lib_fail "the KPIs never reached their counts"; }
+# The reorganisation: Gone's three people join North (16 people again).
+roster Sales:North:6 Sales:South:7 Sales:North:3
+lib_wait_for "read_kpis && expect_kpi recognition_rate team:North 24h headcount 9" 60 ||
+	{ cat "$work/daemon.log"; lib_fail "the move never reached the KPIs"; }
+sleep 2
+read_kpis
+expect_kpi --absent recognition_rate team:Gone 24h
+if expect_kpi recognition_rate department:Sales 24h count 6 >/dev/null &&
+	expect_kpi recognition_rate team:North 24h count 1 >/dev/null &&
+	expect_kpi recognition_rate team:South 24h count 1 >/dev/null; then
+	lib_fail "department:Sales (count 6), team:North (1) and team:South (1) are all on the" \
+		"KPI topic: 6 - 1 - 1 = 4 is the count of the suppressed team:Gone"
+fi
+lib_log "no suppressed figure given away"
