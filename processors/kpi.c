@@ -56,6 +56,7 @@ struct kpi_tick {
 	uint8_t *reason;       /* suppress_reason per scope */
 	uint8_t *split_reason; /* reason of the split_by KPI, see kpi_tick_split() */
 	int64_t *size;         /* headcount, or respondents for enps, per scope */
+	int64_t *figure;       /* the KPI's net count per scope */
 	size_t marks_cap;
 	size_t suppressed_by[SUPPRESS_REASON_COUNT]; /* by the last kpi_tick_emit() */
 };
@@ -133,6 +134,7 @@ void kpi_tick_free(kpi_tick *t)
 	free(t->reason);
 	free(t->split_reason);
 	free(t->size);
+	free(t->figure);
 	free(t);
 }
 
@@ -201,6 +203,10 @@ static int kpi_marks_reserve(kpi_tick *t, uint32_t n_scopes)
 	if (!size)
 		return -1;
 	t->size = size;
+	size = realloc(t->figure, n_scopes * sizeof(*size));
+	if (!size)
+		return -1;
+	t->figure = size;
 	t->marks_cap = n_scopes;
 	return 0;
 }
@@ -436,12 +442,17 @@ static void kpi_tick_mark(kpi_tick *t, const roster *r, size_t kpi, uint32_t n,
 		t->reason[scope] = eligible ? SUPPRESS_NONE : SUPPRESS_SMALL_GROUP;
 		t->size[scope] = enps ? t->contributors[kpi * t->n_scopes + scope]
 				      : kpi_tick_size(t, r, kpi, scope);
+		t->figure[scope] = kpi_tick_count(t, kpi, scope);
 	}
 	/* eNPS sizes are respondents, which the roster cannot split among the
 	 * people outside a group's children. */
 	suppress_siblings(t->siblings, t->tree, r, n,
-			  enps ? t->cfg->privacy.min_respondents : min_group_size, enps, t->size,
-			  t->reason);
+			  &(suppress_limits){
+			      .min_size = enps ? t->cfg->privacy.min_respondents : min_group_size,
+			      .outside_unsized = enps,
+			      .figure = t->figure,
+			  },
+			  t->size, t->reason);
 }
 
 size_t kpi_tick_suppressed(const kpi_tick *t, suppress_reason reason)

@@ -27,6 +27,7 @@ struct suppress {
 	suppress_group *groups; /* cap + SCOPE_KIND_COUNT */
 	int64_t *outside;       /* per group slot: people of the parent in no child, and
 				 * people of a child outside the parent */
+	int64_t *children_sum;  /* per department: the figures of its teams added up */
 	uint32_t cap;
 };
 
@@ -50,6 +51,7 @@ void suppress_free(suppress *s)
 		return;
 	free(s->groups);
 	free(s->outside);
+	free(s->children_sum);
 	free(s);
 }
 
@@ -69,6 +71,10 @@ int suppress_reserve(suppress *s, uint32_t n_scopes)
 	if (!outside)
 		return -1;
 	s->outside = outside;
+	outside = realloc(s->children_sum, (size_t)n_scopes * sizeof(*outside));
+	if (!outside)
+		return -1;
+	s->children_sum = outside;
 	s->cap = n_scopes;
 	return 0;
 }
@@ -154,9 +160,36 @@ static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t
 }
 
 /* One round over every group; returns the number of scopes it marked. */
+/*
+ * Adds up, per department, the figures of the teams under it. A department
+ * whose figure differs while every member sits in one of its teams holds
+ * activity of people it no longer has (a team whose members all moved or
+ * left, placed elsewhere after a restart): a hidden part of unknown size.
+ */
+static void suppress_sum_children(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
+				  const int64_t *figure)
+{
+	memset(s->children_sum, 0, (size_t)n * sizeof(*s->children_sum));
+	for (uint32_t scope = 1; scope < n; scope++) {
+		uint32_t parent = scope_tree_parent(t, scope);
+
+		if (roster_scope_kind(r, scope) == SCOPE_TEAM && parent < n &&
+		    parent != ROSTER_ORG_SCOPE)
+			s->children_sum[parent] += figure[scope];
+	}
+}
+
+/* True when department slot g has activity that neither its teams nor its people outside them explain. */
+static bool suppress_unexplained(const suppress *s, const roster *r, uint32_t n, size_t g,
+				 const int64_t *figure)
+{
+	return figure && g < n && s->outside[g] == 0 &&
+	       roster_scope_kind(r, (uint32_t)g) == SCOPE_DEPARTMENT &&
+	       figure[g] != s->children_sum[g];
+}
+
 static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			     int64_t min_size, bool outside_unsized, const int64_t *size,
-			     uint8_t *reason)
+			     const suppress_limits *limits, const int64_t *size, uint8_t *reason)
 {
 	size_t n_slots = (size_t)n + SCOPE_KIND_COUNT, marked = 0;
 
@@ -164,8 +197,9 @@ static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, 
 	 * people (respondents), they count as present but add nothing. */
 	for (size_t g = 0; g < n_slots; g++)
 		s->groups[g] = (suppress_group){
-		    .hidden = outside_unsized ? 0 : s->outside[g],
-		    .any_hidden = s->outside[g] > 0,
+		    .hidden = limits->outside_unsized ? 0 : s->outside[g],
+		    .any_hidden = s->outside[g] > 0 ||
+				  suppress_unexplained(s, r, n, g, limits->figure),
 		    .smallest = ROSTER_NO_SCOPE,
 		};
 
@@ -174,7 +208,7 @@ static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, 
 		suppress_group_add(&s->groups[suppress_slot(t, r, n, scope)], size, reason, scope);
 
 	for (size_t g = 0; g < n_slots; g++) {
-		if (!suppress_group_exposed(&s->groups[g], g, n, min_size, r, size, reason))
+		if (!suppress_group_exposed(&s->groups[g], g, n, limits->min_size, r, size, reason))
 			continue;
 		reason[s->groups[g].smallest] = SUPPRESS_SIBLING;
 		marked++;
@@ -183,16 +217,17 @@ static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, 
 }
 
 size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			 int64_t min_size, bool outside_unsized, const int64_t *size,
-			 uint8_t *reason)
+			 const suppress_limits *limits, const int64_t *size, uint8_t *reason)
 {
 	size_t marked = 0, round;
 
 	if (n == 0 || n > s->cap)
 		return 0;
 	suppress_count_outside(s, t, r, n);
+	if (limits->figure)
+		suppress_sum_children(s, t, r, n, limits->figure);
 	do {
-		round = suppress_round(s, t, r, n, min_size, outside_unsized, size, reason);
+		round = suppress_round(s, t, r, n, limits, size, reason);
 		marked += round;
 	} while (round > 0);
 	return marked;

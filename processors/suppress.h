@@ -22,13 +22,14 @@
  * and members of a child outside the parent, such as a team spanning two
  * departments) are hidden as well, so they count towards the hidden part. A team whose members all left stays a child of its
  * department (scope_tree.h) and counts as suppressed while it has a figure.
+ * Where that department is not known (after a restart), a department whose
+ * count its teams do not add up to, with every member in one of them, is
+ * treated as hiding a part smaller than the minimum.
  *
  * NOTE: this guards subtraction within the hierarchy. Sums across
  * dimensions (a department with the same people as one region) can still
  * narrow a suppressed figure down. Closing those needs a full
- * complementary suppression search, which this does not attempt. After a
- * restart, a team that has no members in the roster any more is not known
- * at all, so its activity stays only in its department's figure.
+ * complementary suppression search, which this does not attempt.
  *
  * Memory grows with the scope count in suppress_reserve() only; any call
  * after that allocates nothing. Single-threaded.
@@ -61,17 +62,25 @@ void suppress_free(suppress *s);
 /* Makes room for n_scopes scope ids. Returns 0, or -1 when out of memory. */
 int suppress_reserve(suppress *s, uint32_t n_scopes);
 
+/* What a hidden part of a group must cover, and how it is measured. */
+typedef struct suppress_limits {
+	int64_t min_size;     /* the fewest people (or respondents) a hidden part covers */
+	/* True when sizes are not people (eNPS respondents): people outside a
+	 * group's children then make it hidden but add nothing to its size. */
+	bool outside_unsized;
+	/* The KPI's count per scope, or NULL. A department whose count differs
+	 * from its teams' sum while all its members are in them has a hidden
+	 * part of unknown size. */
+	const int64_t *figure;
+} suppress_limits;
+
 /*
  * Applies sibling suppression to the scopes 0..n-1. reason[i] is
- * SUPPRESS_SMALL_GROUP or SUPPRESS_NONE on entry, size[i] the size that
- * decided it, and min_size the minimum a hidden part must cover. When the
- * sizes are not people (eNPS respondents), outside_unsized is true: people
- * outside a group's children then make it hidden but add nothing to the
- * size. Sets SUPPRESS_SIBLING on the siblings to hide and returns how many
- * it set. Does nothing when n is 0 or exceeds the reserved count.
+ * SUPPRESS_SMALL_GROUP or SUPPRESS_NONE on entry, and size[i] the size that
+ * decided it. Sets SUPPRESS_SIBLING on the siblings to hide and returns how
+ * many it set. Does nothing when n is 0 or exceeds the reserved count.
  */
 size_t suppress_siblings(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
-			 int64_t min_size, bool outside_unsized, const int64_t *size,
-			 uint8_t *reason);
+			 const suppress_limits *limits, const int64_t *size, uint8_t *reason);
 
 #endif

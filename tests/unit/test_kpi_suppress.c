@@ -41,6 +41,9 @@
 #define MIN_GROUP 5
 #define MAX_UPDATES 64
 
+/* The limits of a count KPI: at least MIN_GROUP people in a hidden part. */
+static const suppress_limits limits = {.min_size = MIN_GROUP};
+
 typedef struct person_row {
 	const char *department, *team, *segment;
 	int people;
@@ -207,7 +210,7 @@ static void siblings_by_headcount(void **state)
 		reason[i] = size[i] < MIN_GROUP ? SUPPRESS_SMALL_GROUP : SUPPRESS_NONE;
 	}
 
-	assert_int_equal(suppress_siblings(s, t, f->roster, n, MIN_GROUP, false, size, reason), 3);
+	assert_int_equal(suppress_siblings(s, t, f->roster, n, &limits, size, reason), 3);
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(reason[id(f, hidden[i])], SUPPRESS_SIBLING);
 	assert_int_equal(reason[id(f, "team:Depot")], SUPPRESS_NONE);
@@ -258,7 +261,7 @@ static void department_sum_covered(void **state)
 		reason[i] = size[i] < MIN_GROUP ? SUPPRESS_SMALL_GROUP : SUPPRESS_NONE;
 	}
 
-	assert_int_equal(suppress_siblings(s, t, r, n, MIN_GROUP, false, size, reason), 2);
+	assert_int_equal(suppress_siblings(s, t, r, n, &limits, size, reason), 2);
 	assert_int_equal(reason[roster_scope_find(r, "department:Field")], SUPPRESS_SIBLING);
 	assert_int_equal(reason[roster_scope_find(r, "team:West")], SUPPRESS_SIBLING);
 	assert_int_equal(reason[roster_scope_find(r, "department:Sales")], SUPPRESS_NONE);

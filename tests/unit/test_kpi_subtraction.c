@@ -1,7 +1,7 @@
 /*
- * test_kpi_breakit.c - suppressed figures that subtraction of emitted
- * figures still gives away. Both tests FAIL on int5 (5d9eccd): they show
- * bugs, not the intended behaviour.
+ * test_kpi_subtraction.c - suppressed figures that subtraction of emitted
+ * figures must not give away: a team spanning two departments, and a team
+ * whose members all moved.
  *
  * One KPI, recognition_rate = count(recognition) / headcount over 28d,
  * minimum group size 5, no headcount history (the mean is the current
@@ -18,19 +18,20 @@
  *    Headcounts: Sales 12, Ops 6, North 5, South 5, Depot 5, Float 3.
  *    Counts: Sales 24, Ops 17, Float 11, org 41.
  *    Float (3) is small; in Sales's team group North (lower id than South)
- *    is hidden as its sibling. Ops has no suppressed team, so Ops (17) and
- *    Depot (10) are both emitted: Ops - Depot = 7, the count of the one
- *    Float member in Ops. Expected: Ops or Depot suppressed.
+ *    is hidden as its sibling. Ops has no suppressed team, but were Ops
+ *    (17) and Depot (10) both emitted, Ops - Depot = 7 would be the count
+ *    of the one Float member in Ops. That member is outside Ops's teams,
+ *    so Depot is hidden. Expected: Ops or Depot suppressed.
  *
  * 2. emptied_team. Team Gone's 3 people made 4 recognitions early in the
  *    window and then moved to North (a reorganisation; a departure of all
  *    three gives the same figures). Current headcounts: Sales 16, North 9,
  *    South 7, Gone 0. Counts: Sales 20, North 9, South 7, Gone 4.
- *    Gone is small_group with size 0, and suppress.c ignores suppressed
- *    children of size 0, so Sales, North and South are all emitted and
- *    Sales - North - South = 4 is Gone's suppressed figure. Expected: North
- *    or South (or Sales) suppressed. The size that decides "hides nothing"
- *    is the current headcount, while the figure covers the whole window.
+ *    Gone is small_group. No tick saw Gone with members, so its department
+ *    is not known, but Sales's count (20) differs from its teams' sum (16)
+ *    while all its members are in them: a hidden part smaller than the
+ *    minimum, so South is hidden. Expected: North or South (or Sales)
+ *    suppressed, not Sales - North - South = 4, Gone's figure.
  */
 #include <setjmp.h>
 #include <stdbool.h>
