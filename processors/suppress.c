@@ -61,7 +61,7 @@ int suppress_reserve(suppress *s, uint32_t n_scopes)
 	return 0;
 }
 
-/* The group slot of scope: its department, or n + its kind for a child of org. */
+/* Returns the group slot of scope: its department, or n + its kind for a child of org. */
 static size_t suppress_slot(const scope_tree *t, const roster *r, uint32_t n, uint32_t scope)
 {
 	uint32_t parent = scope_tree_parent(t, scope);
@@ -84,9 +84,10 @@ static void suppress_group_add(suppress_group *g, const int64_t *size, const uin
 }
 
 /*
- * True when group slot g needs one more suppressed child: it has exactly
- * one, or it is the team group of a suppressed department and has none
- * (the department would be the sum of its visible teams).
+ * Returns true when group slot g needs one more suppressed child. It does
+ * when it has exactly one, or when it is the team group of a suppressed
+ * department and has none (the department would be the sum of its visible
+ * teams).
  */
 static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t n,
 				   const roster *r, const int64_t *size, const uint8_t *reason)
@@ -99,7 +100,7 @@ static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t
 	       roster_scope_kind(r, (uint32_t)g) == SCOPE_DEPARTMENT;
 }
 
-/* One round over every group; returns the number of scopes it marked. */
+/* Runs one round over every group. Returns the number of scopes it marked. */
 static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
 			     const int64_t *size, uint8_t *reason)
 {

@@ -7,9 +7,9 @@
  * subtraction. When exactly one child of a parent (scope_tree.h) is
  * suppressed for small_group, the parent's figure minus the figures of the
  * other children would give it away. So the smallest remaining sibling is
- * suppressed too, for reason sibling: smallest by the same size, the lowest
- * scope id on a tie. A suppressed child of size 0 hides nothing and does
- * not count as suppressed here.
+ * suppressed too, for reason sibling. Smallest means by the same size, with
+ * the lowest scope id on a tie. A suppressed child of size 0 hides nothing
+ * and does not count as suppressed here.
  *
  * A department suppressed this way would still be the sum of its teams, so
  * a suppressed department whose teams are all visible gets its smallest
@@ -23,8 +23,8 @@
  * those needs a full complementary suppression search, which this does
  * not attempt.
  *
- * Memory grows with the scope count in suppress_reserve() only; any call
- * after that allocates nothing. Single-threaded.
+ * Memory grows with the scope count in suppress_reserve() only, so any
+ * call after that allocates nothing. Single-threaded.
  */
 #ifndef ADVOCACY_SUPPRESS_H
 #define ADVOCACY_SUPPRESS_H
@@ -42,7 +42,7 @@ typedef enum suppress_reason {
 	SUPPRESS_REASON_COUNT, /* number of values, not a reason */
 } suppress_reason;
 
-/* "none", "small_group" or "sibling"; "unknown" out of range. */
+/* Returns "none", "small_group" or "sibling", or "unknown" when r is out of range. */
 const char *suppress_reason_name(suppress_reason r);
 
 typedef struct suppress suppress;
