@@ -8,9 +8,10 @@
  * tick, nothing per event.
  *
  * NOTE: for 12 KPIs over 2,000 scopes that is about 150 ms of the event
- * loop per tick (best of 20 runs of a throwaway program on a shared 2-core
- * VM), half of it in scorecard_to_json(). Writing the document straight
- * from the scorecard's entries, in scorecard.c, would remove most of it.
+ * loop per tick, half of it in scorecard_to_json(). This is an estimate,
+ * the best of 20 runs of an ad hoc program (not in the repository) on a
+ * shared 2-core VM. Writing the document straight from the scorecard's
+ * entries, in scorecard.c, would remove most of it.
  */
 #include "scorecard_publish.h"
 

@@ -17,10 +17,10 @@
  *   contributors     contributors / headcount         headcount
  *   enps             (eNPS + 100) / 200 (enps_scaled) distinct respondents
  *   retention        the value, already a share       headcount
- *   retention_gap    the value (only an org figure)   headcount
- *   formula          the value, with a denominator    headcount
- *   formula          value / headcount (per_head),    headcount
- *                    without a denominator
+ *   retention_gap    the value (org figure only)      headcount
+ *   formula          the value when the formula has   headcount
+ *                    a denominator, else value /
+ *                    headcount (per_head)
  *
  * eNPS runs from -100 to 100, so a ratio of raw scores would be negative or
  * undefined. The linear map onto 0..1 keeps the order and makes 0 the worst
