@@ -18,7 +18,7 @@
 /* Exit codes of `advocacyd report`. */
 enum {
 	REPORT_OK = 0,
-	REPORT_FAILED = 1,  /* Redis unreachable or failing, or the stored document unreadable */
+	REPORT_FAILED = 1,  /* Redis or the stored document failed, or writing the report did */
 	REPORT_INVALID = 2, /* invalid arguments or config */
 	REPORT_NO_SCORECARD = 3,  /* the key does not exist yet */
 	REPORT_UNKNOWN_SCOPE = 4, /* the scorecard has no such scope */
