@@ -17,7 +17,7 @@ static long check_target_find_kpi(const config *cfg, const char *id)
 	return -1;
 }
 
-/* True when scope is "org" or "<kind>:<value>" with a known kind other than org. */
+/* Returns true when scope is "org" or "<kind>:<value>" with a known kind other than org. */
 static bool check_target_scope_valid(const char *scope)
 {
 	const char *colon = strchr(scope, ':');
@@ -68,12 +68,12 @@ int check_target_check(const config *cfg, const check_target_query *q, FILE *err
 	const char *scope = q->scope ? q->scope : "org";
 
 	if (check_target_find_kpi(cfg, q->kpi) < 0) {
-		fprintf(err, "%s: --target: unknown KPI id '%s'; use an id from kpis[].id\n",
+		fprintf(err, "%s: --target: unknown KPI id '%s'. Use an id from kpis[].id\n",
 			cfg->path, q->kpi);
 		return 2;
 	}
 	if (!check_target_scope_valid(scope)) {
-		fprintf(err, "advocacyd: --scope: invalid scope name '%s'; write org or KIND:VALUE "
+		fprintf(err, "advocacyd: --scope: invalid scope name '%s'. Write org or KIND:VALUE, "
 			"as the KPI topic names scopes, e.g. team:Payments\n", scope);
 		return 2;
 	}

@@ -14,20 +14,21 @@
 #include "config.h"
 
 typedef struct check_target_query {
-	const char *kpi;     /* KPI id; NULL: no query */
-	const char *scope;   /* scope name; NULL: "org" */
-	const char *segment; /* segment of a team or department; NULL: none */
+	const char *kpi;     /* KPI id, or NULL for no query */
+	const char *scope;   /* scope name, or NULL for "org" */
+	const char *segment; /* segment of a team or department, or NULL for none */
 } check_target_query;
 
 /* Returns 0 when the query names a KPI and a well-formed scope, else 2 after printing why to err. */
 int check_target_check(const config *cfg, const check_target_query *q, FILE *err);
 
 /*
- * Prints one line to out, e.g.
+ * Prints the effective target as one line to out, e.g.
  *   kpi=peer_recognition_rate scope=team:Payments target=0.6 source=scope
  *   key=kpis[0].targets.scopes.team:Payments
- * and a second line for a benchmark range. Returns 0, or 2 after printing to
- * err why the query is invalid (unknown KPI, malformed scope name).
+ * and a second line for a benchmark range. q->kpi must not be NULL. Returns
+ * 0, or 2 after printing to err why the query is invalid (unknown KPI,
+ * malformed scope name).
  */
 int check_target_print(const config *cfg, const check_target_query *q, FILE *out, FILE *err);
 

@@ -3,8 +3,8 @@
  *
  * Steps: connect (2 s timeout for the connection and for each reply),
  * AUTH and SELECT as the daemon does, GET the scorecard key, parse and
- * check the document, find the scope, print. Every failure names the
- * Redis address or the key involved.
+ * check the document, find the scope, print. Connection and GET failures
+ * name the Redis address, and failures of AUTH or SELECT the config key.
  */
 #include "report.h"
 
@@ -18,10 +18,10 @@
 #include "scorecard_publish.h"
 
 #define REPORT_TIMEOUT_S 2
-/* Scopes named in the message for an unknown scope. */
+/* Maximum number of scopes listed in the error for an unknown scope. */
 #define REPORT_SCOPES_LISTED 10
 
-/* "host:port" or the unix socket path of cfg's Redis. */
+/* Writes the address of cfg's Redis, "host:port" or the unix socket path, into buf. */
 static void report_redis_address(const config *cfg, char *buf, size_t size)
 {
 	if (cfg->redis.unix_socket && *cfg->redis.unix_socket)
@@ -31,24 +31,24 @@ static void report_redis_address(const config *cfg, char *buf, size_t size)
 }
 
 /*
- * Checks the reply to AUTH or SELECT (command), then frees it. Returns -1
- * with errstr naming the config key to fix when Redis rejected it.
+ * Checks the reply to AUTH or SELECT (command), then frees it. Returns 0, or
+ * -1 with errstr naming the config key to fix when the command failed.
  */
 static int report_setup_reply(redisContext *c, redisReply *reply, const char *command,
-			      const char *key, char *errstr, size_t errstr_size)
+			      const char *key, const char *path, char *errstr, size_t errstr_size)
 {
 	int rc = 0;
 
 	if (!reply || reply->type == REDIS_REPLY_ERROR) {
-		snprintf(errstr, errstr_size, "%s failed: %s; check %s in the config", command,
-			 reply ? reply->str : c->errstr, key);
+		snprintf(errstr, errstr_size, "Redis %s failed: %s. Check %s in %s", command,
+			 reply ? reply->str : c->errstr, key, path);
 		rc = -1;
 	}
 	freeReplyObject(reply);
 	return rc;
 }
 
-/* Connects to cfg's Redis; returns NULL with errstr filled. */
+/* Connects to cfg's Redis. Returns NULL on failure, with the reason in errstr. */
 static redisContext *report_connect(const config *cfg, char *errstr, size_t errstr_size)
 {
 	struct timeval timeout = {REPORT_TIMEOUT_S, 0};
@@ -62,7 +62,7 @@ static redisContext *report_connect(const config *cfg, char *errstr, size_t errs
 		c = redisConnectWithTimeout(cfg->redis.host, cfg->redis.port, timeout);
 	if (!c || c->err) {
 		snprintf(errstr, errstr_size,
-			 "cannot connect to Redis at %s: %s; start Redis or "
+			 "cannot connect to Redis at %s: %s. Start Redis, or "
 			 "correct redis.host, redis.port or redis.unix_socket in %s",
 			 address, c ? c->errstr : "out of memory", cfg->path);
 		redisFree(c);
@@ -71,13 +71,13 @@ static redisContext *report_connect(const config *cfg, char *errstr, size_t errs
 	redisSetTimeout(c, timeout);
 	if (cfg->redis.password && *cfg->redis.password &&
 	    report_setup_reply(c, redisCommand(c, "AUTH %s", cfg->redis.password), "AUTH",
-			       "redis.password", errstr, errstr_size) < 0) {
+			       "redis.password", cfg->path, errstr, errstr_size) < 0) {
 		redisFree(c);
 		return NULL;
 	}
 	if (cfg->redis.db != 0 &&
 	    report_setup_reply(c, redisCommand(c, "SELECT %d", cfg->redis.db), "SELECT", "redis.db",
-			       errstr, errstr_size) < 0) {
+			       cfg->path, errstr, errstr_size) < 0) {
 		redisFree(c);
 		return NULL;
 	}
@@ -106,8 +106,9 @@ static int report_read(redisContext *c, const config *cfg, const char *key, json
 		snprintf(errstr, errstr_size,
 			 "no scorecard in Redis yet: key %s does not exist at "
 			 "%s. The daemon writes it on each tick, on the instance that holds the "
-			 "alert lease, once the start-up backlog is read; start advocacyd with %s, "
-			 "wait one outputs.tick_interval, or check redis.key_prefix and redis.db",
+			 "alert lease, once the start-up backlog is read. Start advocacyd with %s "
+			 "and wait one outputs.tick_interval, or check redis.key_prefix and "
+			 "redis.db",
 			 key, address, cfg->path);
 		rc = REPORT_NO_SCORECARD;
 	} else if (reply->type == REDIS_REPLY_ERROR) {
@@ -115,13 +116,13 @@ static int report_read(redisContext *c, const config *cfg, const char *key, json
 			 reply->str);
 	} else if (reply->type != REDIS_REPLY_STRING) {
 		snprintf(errstr, errstr_size,
-			 "key %s at %s is not a string; another program uses "
-			 "it, so delete it or change redis.key_prefix",
+			 "key %s at %s is not a string, so another program uses "
+			 "it. Delete the key or change redis.key_prefix",
 			 key, address);
 	} else if (!(*doc = json_loadb(reply->str, reply->len, 0, &jerr))) {
 		snprintf(errstr, errstr_size,
 			 "key %s at %s does not contain valid JSON (%s at byte "
-			 "%d); the next tick of the daemon replaces it",
+			 "%d). The next tick of the daemon replaces it, so run the report again",
 			 key, address, jerr.text, jerr.position);
 	} else if (scorecard_doc_check(*doc, why, sizeof(why)) < 0) {
 		snprintf(errstr, errstr_size, "key %s at %s: %s", key, address, why);
@@ -134,7 +135,7 @@ static int report_read(redisContext *c, const config *cfg, const char *key, json
 	return rc;
 }
 
-/* Fills errstr for a scope the document lacks, naming the first scopes it has. */
+/* Writes the error for a scope missing from the document into errstr, with its first scopes. */
 static void report_unknown_scope(const json_t *doc, const char *scope, char *errstr,
 				 size_t errstr_size)
 {
@@ -143,7 +144,7 @@ static void report_unknown_scope(const json_t *doc, const char *scope, char *err
 	int len;
 
 	len = snprintf(errstr, errstr_size,
-		       "scope '%s' is not in the scorecard; it has %zu "
+		       "scope '%s' is not in the scorecard, which has %zu "
 		       "scope%s:",
 		       scope, n, n == 1 ? "" : "s");
 	json_array_foreach(scopes, i, s) {
@@ -169,8 +170,8 @@ static void report_warn(FILE *warn, const config *cfg, const json_t *doc, int64_
 	if (tick_ms > 0 && age * 1000 > 3 * tick_ms)
 		fprintf(warn,
 			"advocacyd report: warning: the scorecard is %" PRId64 " s old, more "
-			"than three ticks of %" PRId64 " ms; is the daemon running and holding "
-			"the alert lease?\n",
+			"than three ticks of %" PRId64 " ms. Check that the daemon is running "
+			"and that one instance holds the alert lease\n",
 			age, tick_ms);
 	if (version && strcmp(version, cfg->version) != 0)
 		fprintf(warn,
@@ -195,7 +196,7 @@ static int report_print(FILE *out, const json_t *doc, const json_t *scope,
 	}
 	if (rc == 0 && fflush(out) == 0)
 		return REPORT_OK;
-	snprintf(errstr, errstr_size, "cannot write the report to standard output");
+	snprintf(errstr, errstr_size, "failed to write the report to standard output");
 	return REPORT_FAILED;
 }
 
@@ -209,7 +210,10 @@ int report_run(const config *cfg, const report_request *req, FILE *out, FILE *wa
 	int rc;
 
 	if (scorecard_publish_key(cfg, key, sizeof(key)) >= sizeof(key)) {
-		snprintf(errstr, errstr_size, "redis.key_prefix is too long for the scorecard key");
+		snprintf(errstr, errstr_size,
+			 "redis.key_prefix in %s is too long: the scorecard key "
+			 "\"{<prefix>}:scorecard\" must be under %zu bytes. Shorten the prefix",
+			 cfg->path, sizeof(key));
 		return REPORT_INVALID;
 	}
 	c = report_connect(cfg, errstr, errstr_size);

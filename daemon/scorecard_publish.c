@@ -8,9 +8,10 @@
  * tick, nothing per event.
  *
  * NOTE: for 12 KPIs over 2,000 scopes that is about 150 ms of the event
- * loop per tick (best of 20 runs of a throwaway program on a shared 2-core
- * VM), half of it in scorecard_to_json(). Writing the document straight
- * from the scorecard's entries, in scorecard.c, would remove most of it.
+ * loop per tick, half of it in scorecard_to_json(). This is an estimate,
+ * the best of 20 runs of an ad hoc program (not in the repository) on a
+ * shared 2-core VM. Writing the document straight from the scorecard's
+ * entries, in scorecard.c, would remove most of it.
  */
 #include "scorecard_publish.h"
 
@@ -32,15 +33,16 @@ size_t scorecard_publish_key(const config *cfg, char *buf, size_t size)
 
 static void scorecard_publish_reply_cb(const struct redisReply *reply, void *opaque)
 {
-	/* NULL: the connection dropped; the store logs that and the next tick writes again. */
+	/* A NULL reply means the connection dropped. The store logs that, and the
+	 * next tick writes again. */
 	if (reply && reply->type == REDIS_REPLY_ERROR)
 		log_warn("report",
-			 "cannot store the scorecard in Redis; the report shows the "
-			 "previous one until a write succeeds",
+			 "failed to store the scorecard in Redis, so the report shows "
+			 "the previous one until a write succeeds",
 			 "error=\"%s\"", reply->str);
 }
 
-/* The document as compact JSON; the caller frees it. NULL when out of memory. */
+/* Returns the document as compact JSON for the caller to free, or NULL when out of memory. */
 static char *scorecard_publish_text(const config *cfg, const scorecard *sc, int64_t now_ms)
 {
 	scorecard_doc_meta meta = {
@@ -69,8 +71,8 @@ int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc
 		return -1;
 	text = scorecard_publish_text(cfg, sc, now_ms);
 	if (!text) {
-		log_warn("report", "out of memory building the scorecard for Redis", "kpis=%zu",
-			 cfg->n_kpis);
+		log_warn("report", "out of memory while building the scorecard for Redis",
+			 "kpis=%zu", cfg->n_kpis);
 		return -1;
 	}
 	snprintf(ttl, sizeof(ttl), "%" PRId64, cfg->windows.retention_ms);
@@ -84,9 +86,15 @@ int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc
 	lens[2] = strlen(text);
 	lens[3] = 2;
 	lens[4] = strlen(ttl);
-	rc = lens[1] < sizeof(key)
-		 ? redis_store_command(store, 5, argv, lens, scorecard_publish_reply_cb, NULL)
-		 : -1;
+	if (lens[1] >= sizeof(key)) {
+		log_warn("report",
+			 "redis.key_prefix is too long for the scorecard key, so the scorecard "
+			 "is not stored. Shorten the prefix",
+			 "max_key_bytes=%zu", sizeof(key) - 1);
+		free(text);
+		return -1;
+	}
+	rc = redis_store_command(store, 5, argv, lens, scorecard_publish_reply_cb, NULL);
 	free(text);
 	return rc;
 }

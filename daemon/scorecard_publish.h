@@ -40,8 +40,8 @@ size_t scorecard_publish_key(const config *cfg, char *buf, size_t size);
 /*
  * Sends the scorecard of the tick computed at now_ms as one SET. A failed
  * write is logged when Redis replies, and the next tick writes again.
- * Returns 0, or -1 when the document cannot be built or Redis is not
- * connected.
+ * Returns 0, or -1 when the document cannot be built, the key does not fit
+ * or Redis is not connected.
  */
 int scorecard_publish(redis_store *store, const config *cfg, const scorecard *sc, int64_t now_ms);
 

@@ -3,9 +3,9 @@
  *
  * One range per (KPI, scope kind), n_kpis x SCOPE_KIND_COUNT, allocated once
  * at bias_audit_new and cleared at each bias_audit_begin. bias_audit_observe
- * folds each update into its range: the lowest and highest comparable value
- * and the segments holding them. bias_audit_end turns every range with two
- * or more segments into a record.
+ * folds each update into its range, which keeps the lowest and highest
+ * comparable value and the segments that have them. bias_audit_end turns
+ * every range with two or more segments into a record.
  *
  * On a tie the later segment becomes the highest, as in the alert engine's
  * disparity rules, so that a tie still names two segments. Segments arrive
@@ -73,13 +73,13 @@ double bias_comparable_value(const kpi_update *u, bias_basis *basis)
 		break;
 	case KPI_AGG_RETENTION:
 	case KPI_AGG_RETENTION_GAP:
-		/* Shares of headcount already; retention_gap has only an org figure. */
+		/* Already shares of headcount. retention_gap has only an org figure. */
 		*basis = BIAS_BASIS_VALUE;
 		v = u->value;
 		break;
 	case KPI_AGG_FORMULA:
-		/* A ratio (over headcount or another count) as it is; a weighted
-		 * count over nothing per head, like a count. */
+		/* A formula with a denominator is already a ratio (over headcount
+		 * or another count). A weighted count without one goes per head. */
 		if (u->kpi->formula.denominator != FORMULA_NONE) {
 			*basis = BIAS_BASIS_VALUE;
 			v = u->value;
@@ -147,7 +147,7 @@ void bias_audit_begin(bias_audit *b, int64_t now_ms)
 	memset(b->ranges, 0, b->cfg->n_kpis * SCOPE_KIND_COUNT * sizeof(*b->ranges));
 }
 
-/* The range of u, or NULL when u is not part of the audit. */
+/* Returns the range of u, or NULL when u is not part of the audit. */
 static bias_range *bias_range_of(bias_audit *b, const kpi_update *u)
 {
 	const config *cfg = b->cfg;

@@ -16,6 +16,11 @@
  *   count            count / headcount (per_head)     headcount
  *   contributors     contributors / headcount         headcount
  *   enps             (eNPS + 100) / 200 (enps_scaled) distinct respondents
+ *   retention        the value, already a share       headcount
+ *   retention_gap    the value (org figure only)      headcount
+ *   formula          the value when the formula has   headcount
+ *                    a denominator, else value /
+ *                    headcount (per_head)
  *
  * eNPS runs from -100 to 100, so a ratio of raw scores would be negative or
  * undefined. The linear map onto 0..1 keeps the order and makes 0 the worst
@@ -23,16 +28,16 @@
  * count as 0.
  *
  * Suppressed updates (below privacy.min_group_size, or an eNPS scope below
- * privacy.min_respondents) never take part: they are only counted as
- * excluded. A (KPI, dimension) needs two segments to give a ratio; when
+ * privacy.min_respondents) never take part and are only counted as
+ * excluded. A (KPI, dimension) needs two segments to give a ratio. When
  * every compared value is 0 the segments are equal and the ratio is 1.
  *
  * This module owns the comparison and the records. The generated escalation
  * rules "bias.<kpi>" live in the config (config_bias_audit) and are
  * evaluated by the alert engine from these records (alert_observe_bias).
  *
- * Single-threaded, on the event loop. Memory is allocated at bias_audit_new;
- * a tick allocates nothing.
+ * Single-threaded, on the event loop. Memory is allocated at bias_audit_new,
+ * so a tick allocates nothing.
  */
 #ifndef ADVOCACY_BIAS_H
 #define ADVOCACY_BIAS_H
@@ -44,10 +49,10 @@
 #include "../daemon/config.h"
 #include "kpi.h"
 
-/* What a segment's figure is compared as; see the table above. */
+/* Form in which a segment's figure is compared (see the table above). */
 typedef enum bias_basis {
 	BIAS_BASIS_VALUE,       /* rate and participation KPIs: the value itself */
-	BIAS_BASIS_PER_HEAD,    /* count and contributors KPIs: divided by headcount */
+	BIAS_BASIS_PER_HEAD,    /* count, contributors, formula without denominator: per head */
 	BIAS_BASIS_ENPS_SCALED, /* eNPS mapped from -100..100 onto 0..1 */
 } bias_basis;
 
@@ -74,7 +79,7 @@ typedef struct bias_record {
 
 typedef struct bias_audit bias_audit;
 
-/* The audit borrows cfg, which must outlive it. Returns NULL when out of memory. */
+/* Creates an audit that borrows cfg, which must outlive it. Returns NULL when out of memory. */
 bias_audit *bias_audit_new(const config *cfg);
 void bias_audit_free(bias_audit *b);
 
@@ -82,9 +87,10 @@ void bias_audit_free(bias_audit *b);
 void bias_audit_begin(bias_audit *b, int64_t now_ms);
 
 /*
- * Takes one KPI update of the tick, suppressed or not. Updates of KPIs not
- * audited and of scopes outside the configured dimensions are ignored. The
- * scope name is borrowed until bias_audit_end returns.
+ * Adds one KPI update of the tick, suppressed or not, to its (KPI, dimension)
+ * range. Updates of KPIs not audited and of scopes outside the configured
+ * dimensions are ignored. The scope name is borrowed until bias_audit_end
+ * returns.
  */
 void bias_audit_observe(bias_audit *b, const kpi_update *u);
 
@@ -106,11 +112,12 @@ int64_t bias_sample(const kpi_update *u);
 /*
  * Returns low / high rounded to 9 decimal places, so that a ratio of exactly
  * four fifths in exact arithmetic is not pushed below 0.8 by floating-point
- * rounding; 1 when high is 0 (all segments at zero are equal).
+ * rounding. Returns 1 when high is 0 or less, because all segments at zero
+ * are equal.
  */
 double bias_ratio(double low, double high);
 
-/* Names: "value", "per_head", "enps_scaled". */
+/* Returns "value", "per_head" or "enps_scaled", or "unknown" when basis is out of range. */
 const char *bias_basis_name(bias_basis basis);
 
 #endif

@@ -10,6 +10,7 @@
  * worst costs one rejected write. A miss matters only for a person near
  * the cap, so a full set gives up the entry of the oldest day first and,
  * among entries of one day, the one with the lowest count.
+ *
  * The values Redis reported for a rejected write are kept exactly in a
  * caps_batch of their own until a batch is written, so that the batch read
  * again always finds them.
@@ -37,7 +38,7 @@ struct caps_batch {
 #define CAPS_CACHE_WAYS 4
 #define CAPS_DAY_MS 86400000LL
 
-/* A confirmed value; a free slot has hash 0. */
+/* Confirmed value of one key. A free slot has hash 0. */
 typedef struct caps_known {
 	uint64_t hash;         /* caps_hash() of the key, never 0 in use */
 	int32_t value;
@@ -54,7 +55,7 @@ static uint64_t caps_hash(const caps_key *k)
 {
 	uint64_t h;
 
-	/* Pseudonyms are HMAC output: their first bytes are uniform already. */
+	/* Pseudonyms are HMAC output, so their first bytes are already uniform. */
 	memcpy(&h, k->person.bytes, sizeof(h));
 	h ^= (uint64_t)k->day_start_ms * 0x9e3779b97f4a7c15ull ^ (uint64_t)k->behaviour << 48;
 	h ^= h >> 33;
@@ -72,7 +73,7 @@ static bool caps_key_equal(const caps_key *a, const caps_key *b)
 /* ------------------------------------------------------------------------ */
 /* Batch                                                                    */
 
-/* Doubles the capacity and rebuilds the table; 0 or -1. */
+/* Doubles the capacity and rebuilds the table. Returns 0, or -1 when out of memory or full. */
 static int caps_batch_grow(caps_batch *b)
 {
 	size_t cap = b->cap ? 2 * b->cap : CAPS_MIN_CAPACITY;
@@ -127,7 +128,7 @@ void caps_batch_reset(caps_batch *b)
 {
 	b->n = 0;
 	if (++b->epoch == 0) {
-		/* After 2^32 - 1 resets old epochs could come back: clear once. */
+		/* After 2^32 - 1 resets the epoch wraps, and old slots would look current. */
 		memset(b->slots, 0, 2 * b->cap * sizeof(*b->slots));
 		b->epoch = 1;
 	}
@@ -143,7 +144,7 @@ const caps_entry *caps_batch_entries(const caps_batch *b)
 	return b->entries;
 }
 
-/* Position of key, or SIZE_MAX with *slot where it would go. */
+/* Returns the position of key, or SIZE_MAX with *slot set to the free slot for it. */
 static size_t caps_batch_probe(const caps_batch *b, const caps_key *key, size_t *slot)
 {
 	size_t mask = 2 * b->cap - 1;
@@ -164,7 +165,7 @@ const caps_entry *caps_batch_find(const caps_batch *b, const caps_key *key)
 	return pos == SIZE_MAX ? NULL : &b->entries[pos];
 }
 
-/* The entry of key, added with prior when new; NULL when the batch cannot grow. */
+/* Returns the entry of key, added with prior when new, or NULL when the batch cannot grow. */
 static caps_entry *caps_batch_get(caps_batch *b, const caps_key *key, int32_t prior,
                                   int64_t day_end_ms, int32_t cap)
 {
@@ -219,7 +220,7 @@ void caps_clear(caps *c)
 	caps_batch_reset(c->reported);
 }
 
-/* The first way of the set of hash. */
+/* Returns the first way of the cache set that hash maps to. */
 static caps_known *caps_cache_set(const caps *c, uint64_t hash)
 {
 	size_t sets = CAPS_CACHE_SLOTS / CAPS_CACHE_WAYS;
@@ -245,7 +246,7 @@ static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
 	*victim = (caps_known){hash, value, day};
 }
 
-/* The value stored in Redis before the batch now filling, as best known. */
+/* Returns the best known value stored in Redis before the batch now filling. */
 static int32_t caps_prior(const caps *c, const caps_key *key)
 {
 	const caps_entry *e = c->in_flight ? caps_batch_find(c->in_flight, key) : NULL;

@@ -3,14 +3,14 @@
  *
  * A behaviour with behaviours.<id>.daily_cap lets one person add at most
  * that many credits per local day (windows.timezone). Credits above the cap
- * are not counted: they go to the "capped" cells of the batch instead, from
+ * are not counted. They go to the "capped" cells of the batch instead, from
  * which the capped_share aggregation is computed.
  *
- * What Redis stores is the number of credits counted per (person, behaviour,
- * day): one hash per local day, {P}:caps:<day start, epoch s>, with a field
- * per person (the pseudonym) holding "<behaviour>=<n> ..." (see
+ * Redis stores the number of credits counted per (person, behaviour, day)
+ * in one hash per local day, {P}:caps:<day start, epoch s>, with a field
+ * per person (the pseudonym) whose value is "<behaviour>=<n> ..." (see
  * redis_store.h).
- * The batch decides each credit in memory, with no Redis round trip: it
+ * The batch decides each credit in memory, with no Redis round trip. It
  * assumes a prior value for each (person, behaviour, day) and counts the
  * first cap - prior credits of the batch, in arrival order. The batch write
  * sends the prior, the credits and the number counted. The flush script
@@ -22,19 +22,20 @@
  * A stored value that differs from the prior but leads to the same decision
  * (everyone well under the cap) is accepted.
  *
- * Priors come from, in this order: the batch being written (its prior plus
- * what it counted), the values Redis reported since the last written batch
- * (exact), a fixed-size cache of values Redis confirmed, else 0. A cache
- * miss costs nothing unless the person is near the cap, where it costs one
- * rejected write. NOTE: when more people are at their caps than the cache
- * has room for, the rejections repeat: each batch read again can bring new
- * misses, so consumption slows until the cache has them.
+ * A prior is the first of these that has the key: the batch being written
+ * (its prior plus what it counted), the values Redis reported since the
+ * last written batch (exact), a fixed-size cache of values Redis confirmed,
+ * else 0. A cache miss costs nothing unless the person is near the cap,
+ * where it costs one rejected write. NOTE: when more people are at their
+ * caps than the cache has room for, the rejections repeat, because each
+ * batch read again can bring new misses. Consumption then slows until the
+ * cache contains them.
  *
  * Retractions are not capped and do not free room under the cap.
  *
- * Memory: the cache is fixed (CAPS_CACHE_SLOTS entries of 16 bytes); a
- * caps_batch grows to the largest batch and is reused. No allocation per
- * event once warm. Single-threaded.
+ * Memory: the cache has a fixed size (CAPS_CACHE_SLOTS entries of 16
+ * bytes), and a caps_batch grows to the largest batch and is reused. There
+ * is no allocation per event once warm. Single-threaded.
  */
 #ifndef ADVOCACY_CAPS_H
 #define ADVOCACY_CAPS_H
@@ -57,10 +58,10 @@ typedef struct caps_key {
 /* The decision of a batch for one key. */
 typedef struct caps_entry {
 	caps_key key;
-	int64_t day_end_ms;  /* exclusive; the Redis key expires retention after it */
+	int64_t day_end_ms;  /* exclusive. The Redis key expires windows.retention after it. */
 	int32_t prior;       /* credits counted before the batch, as assumed */
 	int32_t credits;     /* credits of the batch */
-	int32_t counted;     /* of them counted: min(credits, cap - prior), at least 0 */
+	int32_t counted;     /* credits counted: min(credits, cap - prior), at least 0 */
 	int32_t cap;
 } caps_entry;
 
@@ -71,9 +72,9 @@ void caps_batch_free(caps_batch *b);
 /* Empties the batch and keeps its memory. */
 void caps_batch_reset(caps_batch *b);
 size_t caps_batch_count(const caps_batch *b);
-/* Entries in the order their keys first appeared; valid until the next change. */
+/* Returns the entries in the order their keys first appeared, valid until the batch changes. */
 const caps_entry *caps_batch_entries(const caps_batch *b);
-/* The entry of key, or NULL. */
+/* Returns the entry of key, or NULL when the batch has none. */
 const caps_entry *caps_batch_find(const caps_batch *b, const caps_key *key);
 
 typedef struct caps caps;
@@ -88,14 +89,15 @@ void caps_free(caps *c);
  */
 int caps_credit(caps *c, caps_batch *b, const caps_key *key, int64_t day_end_ms, int32_t cap);
 
-/* The batch being written, whose decisions the next batch builds on; NULL: none. */
+/* Sets the batch being written, whose decisions the next batch builds on (NULL: none). */
 void caps_set_in_flight(caps *c, const caps_batch *b);
 
 /*
- * Stores the value Redis reported for the entry at index of batch b (a
- * rejected write): batches decided after this take it as the prior.
- * Returns 0, or -1 when out of memory (the value then only goes into the
- * cache, where another key can push it out).
+ * Stores the value Redis reported for the entry at index of batch b after
+ * a rejected write, so that batches decided after this take it as the
+ * prior. An index out of range or a negative value is ignored. Returns 0,
+ * or -1 when out of memory (the value then only goes into the cache, where
+ * another key can push it out).
  */
 int caps_note_stored(caps *c, const caps_batch *b, size_t index, int32_t stored);
 
@@ -106,7 +108,7 @@ int caps_note_stored(caps *c, const caps_batch *b, size_t index, int32_t stored)
  */
 void caps_batch_written(caps *c, const caps_batch *b, const int64_t *drift, size_t n_drift);
 
-/* Forgets every value (a reload: behaviour indices may mean other behaviours). */
+/* Forgets every value. Call it on a reload, when behaviour indices may change meaning. */
 void caps_clear(caps *c);
 
 #endif

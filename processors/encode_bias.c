@@ -40,20 +40,23 @@ encode_bias *encode_bias_new(char *errstr, size_t errstr_size)
 	}
 	if (avro_schema_from_json_length(schema_bias_record, strlen(schema_bias_record),
 					 &e->schema) != 0) {
-		snprintf(errstr, errstr_size, "invalid built-in BiasRecord schema: %s",
+		snprintf(errstr, errstr_size,
+			 "invalid built-in BiasRecord schema: %s. Fix "
+			 "schemas/bias_record.avsc and rebuild advocacyd",
 			 avro_strerror());
 		goto fail;
 	}
 	e->iface = avro_generic_class_from_schema(e->schema);
 	if (!e->iface || avro_generic_value_new(e->iface, &e->value) != 0) {
-		snprintf(errstr, errstr_size, "cannot build Avro value for BiasRecord: %s",
+		snprintf(errstr, errstr_size, "failed to build the Avro value for BiasRecord: %s",
 			 avro_strerror());
 		goto fail;
 	}
 	e->has_value = true;
 	e->writer = avro_writer_memory(e->writer_init, sizeof(e->writer_init));
 	if (!e->writer) {
-		snprintf(errstr, errstr_size, "cannot create Avro writer: %s", avro_strerror());
+		snprintf(errstr, errstr_size, "failed to create the Avro writer for BiasRecord: %s",
+			 avro_strerror());
 		goto fail;
 	}
 	return e;
@@ -81,7 +84,7 @@ void encode_bias_free(encode_bias *e)
 /* ------------------------------------------------------------------------ */
 /* Avro                                                                      */
 
-/* The named field of the record, or NULL when the schema lacks it. */
+/* Returns the named field of the record, or NULL when the schema lacks it. */
 static avro_value_t *encode_bias_field(encode_bias *e, const char *name, avro_value_t *field)
 {
 	return avro_value_get_by_name(&e->value, name, field, NULL) == 0 ? field : NULL;

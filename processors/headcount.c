@@ -2,10 +2,10 @@
  * headcount.c - headcount history arithmetic, retention split and the
  * departure queue (see headcount.h for the definitions).
  *
- * The tick tables are flat arrays indexed [window * n_scopes + scope]; the
- * store fills them from the history hashes it reads on a tick. Indices out
- * of range are ignored, as in kpi.c, so a scope interned after the tick
- * began is left out of that tick.
+ * The tick tables are flat arrays indexed [window * n_scopes + scope], and
+ * the store fills them from the history hashes it reads on a tick. Indices
+ * out of range are ignored, as in kpi.c, so a scope interned after the tick
+ * began has no history in that tick (its mean is the current headcount).
  */
 #include "headcount.h"
 
@@ -191,7 +191,7 @@ uint64_t headcount_departure_key(const uint8_t secret[32], const pseudonym *empl
 	memcpy(msg, employee->bytes, PSEUDONYM_SIZE);
 	for (int i = 0; i < 8; i++)
 		msg[PSEUDONYM_SIZE + i] = (uint8_t)((uint64_t)day >> (56 - 8 * i));
-	/* NOTE: a failing HMAC leaves key 0, which merges those departures into one. */
+	/* NOTE: when the HMAC fails the key stays 0, so all such departures merge into one. */
 	if (privacy_hmac_sha256(secret, 32, msg, sizeof(msg), mac) == 0)
 		memcpy(&key, mac, sizeof(key));
 	OPENSSL_cleanse(mac, sizeof(mac));

@@ -2,9 +2,9 @@
  * headcount.h - headcount history per bucket, departures and retention.
  *
  * Rates divide by the headcount a scope had during the KPI's window, not by
- * today's. The history lives in Redis (see README "Headcount history"); this
- * module holds the arithmetic and the tables of one tick, and the queue of
- * departures waiting to be written. It owns no Redis code.
+ * today's. The history is stored in Redis (see README "Headcount history").
+ * This module contains the arithmetic, the tables of one tick and the queue
+ * of departures waiting to be written, but no Redis code.
  *
  * Definitions:
  * - A bucket's headcount of a scope is the scope's headcount at the last tick
@@ -18,7 +18,7 @@
  * - Retention of a scope over a window is 1 - departures / mean headcount.
  *
  * Single-threaded. The tick tables are sized at headcount_tick_begin() and
- * reused; nothing here allocates per event.
+ * reused, so nothing here allocates per event.
  */
 #ifndef ADVOCACY_HEADCOUNT_H
 #define ADVOCACY_HEADCOUNT_H
@@ -37,7 +37,10 @@ typedef struct headcount_tick headcount_tick;
 headcount_tick *headcount_tick_new(void);
 void headcount_tick_free(headcount_tick *h);
 
-/* Empties the tables for n_windows windows and n_scopes scopes. Returns 0 or -1 (OOM). */
+/*
+ * Sizes and zeroes the tables for n_windows windows and n_scopes scopes.
+ * Returns 0, or -1 when out of memory (the tables are then empty).
+ */
 int headcount_tick_begin(headcount_tick *h, size_t n_windows, uint32_t n_scopes);
 
 /* Counts one bucket of window that has a record. */
@@ -50,31 +53,32 @@ void headcount_tick_add(headcount_tick *h, size_t window, uint32_t scope, int64_
 void headcount_tick_add_departures(headcount_tick *h, size_t window, uint32_t scope,
 				   int64_t departures);
 
-/* Number of buckets of window that have a record. */
+/* Returns the number of buckets of window that have a record. */
 size_t headcount_tick_buckets(const headcount_tick *h, size_t window);
 
 /*
- * Mean headcount of scope over window's recorded buckets, or current (the
- * roster's headcount now) when the window has no recorded bucket.
+ * Returns the mean headcount of scope over window's recorded buckets, or
+ * current (the roster's headcount now) when the window has no recorded
+ * bucket or scope is past the tick's scope count.
  */
 double headcount_tick_mean(const headcount_tick *h, size_t window, uint32_t scope,
 			   uint32_t current);
 
-/* Departures of scope summed over window's buckets. */
+/* Returns the departures of scope summed over window's buckets. */
 int64_t headcount_tick_departures(const headcount_tick *h, size_t window, uint32_t scope);
 
 /* ------------------------------------------------------------ arithmetic */
 
-/* n per head: n / heads, or 0 when heads is not positive. */
+/* Returns n per head (n / heads), or 0 when heads is not positive. */
 double headcount_per_head(int64_t n, double heads);
 
-/* 1 - departures / heads; 0 when heads is not positive. */
+/* Returns the retention 1 - departures / heads, or 0 when heads is not positive. */
 double headcount_retention(int64_t departures, double heads);
 
 /* One team in the retention split: its advocacy figure and its window's history. */
 typedef struct headcount_team {
 	uint32_t scope;
-	const char *name; /* ties in the advocacy figure are ordered by name */
+	const char *name; /* scope name, which orders teams with equal advocacy */
 	double advocacy;  /* value of the split_by KPI */
 	double heads;	  /* mean headcount over the retention KPI's window */
 	int64_t departures;
@@ -117,23 +121,23 @@ typedef struct headcount_departure {
 } headcount_departure;
 
 /*
- * The idempotency key of a departure: the first 8 bytes of HMAC-SHA256 with
- * a secret derived from the pseudonym key, over the employee pseudonym and
- * the UTC day of at_ms. The same person leaving on the same day gives the
- * same key, whichever record (left_at or tombstone, on any partition) and
- * however often the roster topic is read again; Redis never sees the
- * pseudonym.
+ * Returns the idempotency key of a departure, the first 8 bytes of
+ * HMAC-SHA256 over the employee pseudonym and the UTC day of at_ms, keyed
+ * with a secret derived from the pseudonym key. The same person leaving on
+ * the same day gets the same key, whichever record reports it (left_at or
+ * tombstone, on any partition) and however often the roster topic is read
+ * again. Redis stores the key and never receives the pseudonym.
  */
 uint64_t headcount_departure_key(const uint8_t secret[32], const pseudonym *employee,
 				 int64_t at_ms);
 
-/* Departures waiting for the next tick's write; a plain growing array. */
+/* Queue of departures waiting for the next tick's write, as a growing array. */
 typedef struct headcount_departures {
 	headcount_departure *items;
 	size_t n, cap;
 } headcount_departures;
 
-/* Appends one departure. Returns 0 or -1 (OOM). */
+/* Appends one departure. Returns 0, or -1 when out of memory. */
 int headcount_departures_push(headcount_departures *q, const headcount_departure *d);
 
 /* Drops the first n departures (those written), keeping the rest in order. */

@@ -6,7 +6,7 @@
 
 #include "kpi.h"
 
-/* The weighted sum of the numerator's behaviour counts. */
+/* Returns the weighted sum of the numerator's behaviour counts. */
 static double kpi_formula_weighted_count(const config_kpi *k, kpi_formula_count_fn count_of,
                                          const void *opaque)
 {
@@ -37,8 +37,8 @@ static double kpi_formula_denominator(const config_formula *f, kpi_formula_count
 }
 
 /*
- * The formula of a KPI whose formula was never filled in (built by hand,
- * not by config_load): its short form, read from the aggregation.
+ * Returns the short-form formula of an aggregation, for a KPI whose formula
+ * was never filled in (built by hand, not by config_load).
  */
 static config_formula kpi_formula_of_aggregation(kpi_aggregation aggregation)
 {

@@ -23,11 +23,12 @@
 typedef int64_t (*kpi_formula_count_fn)(size_t behaviour, const void *opaque);
 
 /*
- * Returns numerator / denominator * scale for k, or 0 while the denominator
- * is 0 (no headcount, or nothing counted below the line). An enps numerator
- * returns the eNPS score of its three behaviours. A KPI whose formula is
- * unset (numerator FORMULA_NONE, as in a config_kpi built by hand) is
- * computed from its aggregation, as the short form maps it.
+ * Returns numerator / denominator * scale for k, or 0 when the denominator
+ * is not positive (no headcount, or a net denominator count of 0 or less).
+ * An enps numerator returns the eNPS score of k's first three behaviours,
+ * with no denominator or scale (config_load rejects either). A KPI whose
+ * formula is unset (numerator FORMULA_NONE, as in a config_kpi built by
+ * hand) is computed from its aggregation, as the short form maps it.
  */
 double kpi_formula_value(const config_kpi *k, kpi_formula_count_fn count_of, const void *opaque,
                          int64_t contributors, double headcount);

@@ -32,13 +32,13 @@ static const char *report_string(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-/* The quadrant of a scope figure, from the document's KPI list. */
+/* Returns the quadrant of a scope figure, from the document's KPI list. */
 static const char *report_figure_quadrant(const json_t *doc, const json_t *figure)
 {
 	return report_string(scorecard_doc_kpi(doc, report_string(figure, "kpi")), "quadrant");
 }
 
-/* True when some active KPI of doc belongs to quadrant q. */
+/* Returns 1 when some active KPI of doc belongs to quadrant q, else 0. */
 static int report_quadrant_used(const json_t *doc, const char *q)
 {
 	const json_t *kpi;
@@ -89,7 +89,7 @@ static const char *report_state_text(const char *state)
 	return state;
 }
 
-/* Width of the KPI column: the longest KPI id of doc, at least 3 ("KPI"). */
+/* Returns the width of the KPI column: the longest KPI id of doc, at least 3 ("KPI"). */
 static int report_id_width(const json_t *doc)
 {
 	const json_t *kpi;
@@ -175,7 +175,7 @@ int report_render_table(FILE *out, const json_t *doc, const json_t *scope, int64
 
 /* ---------------------------------------------------------------- JSON */
 
-/* Copies member key of src into dst; a missing member becomes null. */
+/* Copies member key of src into dst. A missing member becomes null. */
 static int report_copy(json_t *dst, const json_t *src, const char *key)
 {
 	json_t *v = json_object_get(src, key);
@@ -183,7 +183,7 @@ static int report_copy(json_t *dst, const json_t *src, const char *key)
 	return json_object_set_new(dst, key, v ? json_deep_copy(v) : json_null());
 }
 
-/* A new number from member key of o, or null when it is not a number. */
+/* Returns a new number from member key of o, or null when it is not a number. */
 static json_t *report_number(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -191,7 +191,7 @@ static json_t *report_number(const json_t *o, const char *key)
 	return json_is_number(v) ? json_real(json_number_value(v)) : json_null();
 }
 
-/* One KPI of the JSON form: its definition from doc, its figure from scope. */
+/* Builds one KPI of the JSON form: its definition from doc, its figure from scope. */
 static json_t *report_json_figure(const json_t *doc, const json_t *figure)
 {
 	const json_t *kpi = scorecard_doc_kpi(doc, report_string(figure, "kpi"));

@@ -4,8 +4,8 @@
  *
  * Both forms group the scope's KPIs by Balanced Scorecard quadrant, in the
  * order financial, customer, internal process, learning & growth, and list
- * the quadrants that have at least one active KPI. Figures are printed as
- * the document stores them, and nothing is recomputed.
+ * the quadrants that have at least one active KPI. Figures come from the
+ * document as stored, and nothing is recomputed.
  *
  * JSON form (one object):
  *
@@ -18,7 +18,7 @@
  *                             "value", "target", "contribution"}]}]}
  *
  * A value that is not a number (no KPI counted, no contribution) is null.
- * Pure formatting; any thread.
+ * Pure formatting, safe on any thread.
  */
 #ifndef ADVOCACY_REPORT_RENDER_H
 #define ADVOCACY_REPORT_RENDER_H
@@ -37,7 +37,10 @@ int report_render_table(FILE *out, const json_t *doc, const json_t *scope, int64
 /* Returns the JSON form of scope (new reference), or NULL when out of memory. */
 json_t *report_render_json(const json_t *doc, const json_t *scope, int64_t now_ms);
 
-/* Seconds from the document's computed_at to now_ms, rounded down, 0 when in the future. */
+/*
+ * Returns the seconds from the document's computed_at to now_ms, rounded
+ * down, or 0 when computed_at is in the future.
+ */
 int64_t report_render_age_seconds(const json_t *doc, int64_t now_ms);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One majority vote: its candidate and, after the second pass, its votes. */
+/* Majority vote: its candidate and, after the second pass, the candidate's votes. */
 typedef struct scope_vote {
 	uint32_t candidate;
 	uint32_t count;
@@ -71,7 +71,7 @@ int scope_tree_reserve(scope_tree *t, uint32_t n_scopes)
 	return 0;
 }
 
-/* A Boyer-Moore step: a vote for x. */
+/* Casts a vote for x (one step of the Boyer-Moore majority vote). */
 static void scope_vote_cast(scope_vote *v, uint32_t x)
 {
 	if (v->count == 0)
@@ -82,7 +82,7 @@ static void scope_vote_cast(scope_vote *v, uint32_t x)
 		v->count--;
 }
 
-/* The person's scope of kind, or ROSTER_NO_SCOPE when missing or past the tree. */
+/* Returns the person's scope of kind, or ROSTER_NO_SCOPE when missing or past the tree. */
 static uint32_t scope_tree_member_of(const scope_tree *t, const roster_person *p, scope_kind kind)
 {
 	uint32_t s = p->scopes[kind];
@@ -121,7 +121,7 @@ static void scope_tree_count(scope_tree *t, const roster_person *p)
 		t->nodes[department].segment.count += t->nodes[department].segment.candidate == segment;
 }
 
-/* The vote's candidate when it has more than half of members, else ROSTER_NO_SCOPE. */
+/* Returns the candidate when it has more than half of members, else ROSTER_NO_SCOPE. */
 static uint32_t scope_vote_winner(const scope_vote *v, uint32_t members)
 {
 	return (uint64_t)v->count * 2 > members ? v->candidate : ROSTER_NO_SCOPE;

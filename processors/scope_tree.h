@@ -14,7 +14,7 @@
  * because its department's window still counts its activity.
  *
  * The segment of a team or department is the roster segment value that more
- * than half of its members share, or none; targets.h uses it to pick a
+ * than half of its members share, or none. targets.h uses it to pick a
  * segment target for, say, a frontline team.
  *
  * Both come from one walk over the roster (two passes of a majority vote),
@@ -38,14 +38,18 @@ int scope_tree_reserve(scope_tree *t, uint32_t n_scopes);
 
 /*
  * Rebuilds the tree from r's people and scopes. Scope ids at or past the
- * reserved count are left out: they read as children of org with no segment.
+ * reserved count are left out, so they read as children of org with no
+ * segment.
  */
 void scope_tree_build(scope_tree *t, const roster *r);
 
-/* The parent of scope: ROSTER_NO_SCOPE for org, else a department or org. */
+/* Returns the parent of scope: ROSTER_NO_SCOPE for org, else a department or org. */
 uint32_t scope_tree_parent(const scope_tree *t, uint32_t scope);
 
-/* The scope id of the majority segment ("segment:<value>") of scope, or ROSTER_NO_SCOPE. */
+/*
+ * Returns the scope id of the majority segment ("segment:<value>") of a team
+ * or department, or ROSTER_NO_SCOPE when there is none or scope is another kind.
+ */
 uint32_t scope_tree_segment(const scope_tree *t, uint32_t scope);
 
 #endif

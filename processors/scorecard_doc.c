@@ -2,11 +2,12 @@
  * scorecard_doc.c - the scorecard document for `advocacyd report` (see scorecard_doc.h).
  *
  * The scorecard's JSON is KPI-major ("kpis" -> "scopes"), with the index
- * apart in "scopes_index"; the document is scope-major, because the report
+ * apart in "scopes_index". The document is scope-major, because the report
  * shows one scope. The build walks "scopes_index" once to create the
  * scopes, then each KPI's figures once. A JSON object used as a hash table
- * finds each figure's scope, so the cost grows with KPIs times scopes and
- * not with the square of the scope count.
+ * finds each figure's scope, so that step grows with KPIs times scopes and
+ * not with the square of the scope count. Matching contributions to
+ * figures scans the scope's figures, which costs KPIs squared per scope.
  */
 #include "scorecard_doc.h"
 
@@ -14,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A copy of the number v, or null when v is not a number. */
+/* Returns a copy of the number v as a real, or null when v is not a number. */
 static json_t *scorecard_doc_number(const json_t *v)
 {
 	return json_is_number(v) ? json_real(json_number_value(v)) : json_null();
@@ -28,7 +29,7 @@ static int scorecard_doc_copy_string(json_t *dst, const json_t *src, const char 
 	return json_object_set_new(dst, key, json_string(s ? s : ""));
 }
 
-/* The state of a figure against its target, as listed in scorecard_doc.h. */
+/* Returns the state of a figure against its target, as listed in scorecard_doc.h. */
 static const char *scorecard_doc_state(const json_t *kpi, const json_t *value,
 				       const json_t *target)
 {
@@ -51,7 +52,7 @@ static int scorecard_doc_kpi_active(const json_t *kpi)
 	return !status || strcmp(status, "active") == 0;
 }
 
-/* The "kpis" list of the document: the active KPIs' definitions. */
+/* Builds the document's "kpis" list: the definitions of the active KPIs. */
 static json_t *scorecard_doc_kpis(const json_t *card_kpis)
 {
 	static const char *const strings[] = {"id", "name", "quadrant", "indicator", "window"};
@@ -79,7 +80,7 @@ static json_t *scorecard_doc_kpis(const json_t *card_kpis)
 	return list;
 }
 
-/* A scope of the document from its "scopes_index" entry, without figures yet. */
+/* Builds a document scope from its "scopes_index" entry, without figures yet. */
 static json_t *scorecard_doc_scope_new(const json_t *index)
 {
 	json_t *o = json_object(), *quadrants = json_object();
@@ -91,7 +92,7 @@ static json_t *scorecard_doc_scope_new(const json_t *index)
 	rc |= scorecard_doc_copy_string(o, index, "scope");
 	rc |= scorecard_doc_copy_string(o, index, "scope_kind");
 	if (json_is_true(json_object_get(index, "suppressed"))) {
-		/* Whole scope below the minimum group size: its name and nothing else. */
+		/* Every figure of the scope is suppressed, so keep its name and kind only. */
 		json_decref(quadrants);
 		rc |= json_object_set_new(o, "suppressed", json_true());
 		goto out;
@@ -112,7 +113,7 @@ out:
 	return o;
 }
 
-/* One figure of a document scope from the scorecard's KPI object and its scope entry e. */
+/* Builds one figure of a document scope from a scorecard KPI and its scope entry e. */
 static json_t *scorecard_doc_figure(const json_t *kpi, const json_t *e)
 {
 	const json_t *value = json_object_get(e, "value");
@@ -178,7 +179,7 @@ static void scorecard_doc_add_contributions(json_t *scope, const json_t *index)
 	}
 }
 
-/* The "scopes" list: one entry per "scopes_index" entry, figures filled in. */
+/* Builds the "scopes" list: one entry per "scopes_index" entry, with its figures. */
 static json_t *scorecard_doc_scopes(const json_t *card)
 {
 	const json_t *index_list = json_object_get(card, "scopes_index");
@@ -253,8 +254,9 @@ int scorecard_doc_check(const json_t *doc, char *errstr, size_t errstr_size)
 	}
 	if (!json_is_integer(format) || json_integer_value(format) != SCORECARD_DOC_FORMAT) {
 		snprintf(errstr, errstr_size,
-			 "format is not %d; it was written by another version "
-			 "of advocacyd, so use the advocacyd of the running daemon",
+			 "format is not %d, so the document was written by another "
+			 "version of advocacyd. Run the report with the advocacyd "
+			 "binary of the running daemon",
 			 SCORECARD_DOC_FORMAT);
 		return -1;
 	}
@@ -262,14 +264,15 @@ int scorecard_doc_check(const json_t *doc, char *errstr, size_t errstr_size)
 	    !json_is_array(json_object_get(doc, "kpis")) ||
 	    !json_is_array(json_object_get(doc, "scopes"))) {
 		snprintf(errstr, errstr_size,
-			 "\"computed_at\", \"kpis\" or \"scopes\" is missing or "
-			 "of the wrong type");
+			 "\"computed_at\" (integer), \"kpis\" or \"scopes\" (arrays) "
+			 "is missing or of the wrong type. The next tick of the daemon "
+			 "replaces the document");
 		return -1;
 	}
 	return 0;
 }
 
-/* The element of list whose member key is the string value, or NULL. */
+/* Returns the element of list whose member key is the string value, or NULL. */
 static const json_t *scorecard_doc_find(const json_t *list, const char *key, const char *value)
 {
 	const json_t *e;

@@ -36,7 +36,7 @@
  * does not count in the index (weight 0, for example), and "index" and the
  * sub-indices are null when no KPI counted. Times are ms since the epoch.
  *
- * Pure JSON work, no I/O; any thread.
+ * Pure JSON work with no I/O, safe on any thread.
  */
 #ifndef ADVOCACY_SCORECARD_DOC_H
 #define ADVOCACY_SCORECARD_DOC_H
@@ -48,7 +48,7 @@
 
 #define SCORECARD_DOC_FORMAT 1
 
-/* What the document records besides the scorecard itself. */
+/* Metadata that the document records besides the scorecard itself. */
 typedef struct scorecard_doc_meta {
 	int64_t computed_at_ms;
 	const char *config_version;
@@ -57,14 +57,14 @@ typedef struct scorecard_doc_meta {
 
 /*
  * Builds the document from card, the output of scorecard_to_json(sc, NULL,
- * NULL, now). Returns a new reference, or NULL when card lacks "kpis" or
- * "scopes_index" or memory runs out.
+ * NULL, now). Returns a new reference, or NULL when card has no "kpis" or
+ * "scopes_index" array or memory runs out.
  */
 json_t *scorecard_doc_build(const json_t *card, const scorecard_doc_meta *meta);
 
 /*
  * Checks that doc is a document of SCORECARD_DOC_FORMAT with the members
- * the report reads. Returns 0, or -1 with errstr saying what is wrong.
+ * the report reads. Returns 0, or -1 with the problem described in errstr.
  */
 int scorecard_doc_check(const json_t *doc, char *errstr, size_t errstr_size);
 

@@ -79,7 +79,7 @@ int suppress_reserve(suppress *s, uint32_t n_scopes)
 	return 0;
 }
 
-/* The group slot of scope: its department, or n + its kind for a child of org. */
+/* Returns the group slot of scope: its department, or n + its kind for a child of org. */
 static size_t suppress_slot(const scope_tree *t, const roster *r, uint32_t n, uint32_t scope)
 {
 	uint32_t parent = scope_tree_parent(t, scope);
@@ -142,8 +142,8 @@ static void suppress_count_outside(suppress *s, const scope_tree *t, const roste
 }
 
 /*
- * True when group slot g needs one more suppressed child: what is hidden
- * (parent minus the visible children) covers fewer than min_size, or the
+ * Returns true when group slot g needs one more suppressed child: what is
+ * hidden (parent minus the visible children) covers fewer than min_size, or the
  * group is the team group of a suppressed department and hides nothing
  * (the department would be the sum of its visible teams).
  */
@@ -159,7 +159,6 @@ static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t
 	       roster_scope_kind(r, (uint32_t)g) == SCOPE_DEPARTMENT;
 }
 
-/* One round over every group; returns the number of scopes it marked. */
 /*
  * Adds up, per department, the figures of the teams under it. A department
  * whose figure differs while every member sits in one of its teams holds
@@ -179,7 +178,7 @@ static void suppress_sum_children(suppress *s, const scope_tree *t, const roster
 	}
 }
 
-/* True when department slot g has activity that neither its teams nor its people outside them explain. */
+/* Returns true when department slot g has activity that neither its teams nor its people outside them explain. */
 static bool suppress_unexplained(const suppress *s, const roster *r, uint32_t n, size_t g,
 				 const int64_t *figure)
 {
@@ -188,6 +187,7 @@ static bool suppress_unexplained(const suppress *s, const roster *r, uint32_t n,
 	       figure[g] != s->children_sum[g];
 }
 
+/* Runs one round over every group. Returns the number of scopes it marked. */
 static size_t suppress_round(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
 			     const suppress_limits *limits, const int64_t *size, uint8_t *reason)
 {

@@ -20,8 +20,9 @@
  * The people a parent and its children do not share (members of the
  * parent in none of the children, such as people without a team or region,
  * and members of a child outside the parent, such as a team spanning two
- * departments) are hidden as well, so they count towards the hidden part. A team whose members all left stays a child of its
- * department (scope_tree.h) and counts as suppressed while it has a figure.
+ * departments) are hidden as well, so they count towards the hidden part.
+ * A team whose members all left stays a child of its department
+ * (scope_tree.h) and counts as suppressed while it has a figure.
  * Where that department is not known (after a restart), a department whose
  * count its teams do not add up to, with every member in one of them, is
  * treated as hiding a part smaller than the minimum.
@@ -31,8 +32,8 @@
  * narrow a suppressed figure down. Closing those needs a full
  * complementary suppression search, which this does not attempt.
  *
- * Memory grows with the scope count in suppress_reserve() only; any call
- * after that allocates nothing. Single-threaded.
+ * Memory grows with the scope count in suppress_reserve() only, so any
+ * call after that allocates nothing. Single-threaded.
  */
 #ifndef ADVOCACY_SUPPRESS_H
 #define ADVOCACY_SUPPRESS_H
@@ -51,7 +52,7 @@ typedef enum suppress_reason {
 	SUPPRESS_REASON_COUNT, /* number of values, not a reason */
 } suppress_reason;
 
-/* "none", "small_group" or "sibling"; "unknown" out of range. */
+/* Returns "none", "small_group" or "sibling", or "unknown" when r is out of range. */
 const char *suppress_reason_name(suppress_reason r);
 
 typedef struct suppress suppress;

@@ -16,7 +16,7 @@ const char *targets_source_name(target_source s)
 	return names[s];
 }
 
-/* Finds name among values; returns its index or -1. */
+/* Returns the index of name in values, or -1 when it is absent or name is NULL. */
 static long targets_find(const config_named_value *values, size_t n, const char *name)
 {
 	for (size_t i = 0; name && i < n; i++)
@@ -37,7 +37,7 @@ bool targets_stage(const config *cfg, const char *scope, programme_stage *stage)
 	return cfg->programme.has_maturity;
 }
 
-/* The segment a scope's target follows: its own value for a segment scope. */
+/* Returns the segment whose target applies to scope: its own value for a segment scope. */
 static const char *targets_segment_of(const char *scope, const char *segment)
 {
 	size_t len = strlen(TARGETS_SEGMENT_PREFIX);
@@ -47,7 +47,7 @@ static const char *targets_segment_of(const char *scope, const char *segment)
 	return segment;
 }
 
-/* Sets *source when source is not NULL and returns value. */
+/* Sets *source to from when source is not NULL, and returns value. */
 static double targets_from(target_source *source, target_source from, double value)
 {
 	if (source)

@@ -20,9 +20,9 @@
  * the "target" of the KPI topic's records and of each scope in GET
  * /api/kpis.
  *
- * Pure lookups in the config, no allocation; any thread. A lookup compares
- * the scope name with each listed scope, so it costs O(listed scopes) per
- * (KPI, scope) and tick, never per event.
+ * Pure lookups in the config that allocate nothing, safe on any thread. A
+ * lookup compares the scope name with each listed scope, so it costs
+ * O(listed scopes) per (KPI, scope) and tick, never per event.
  */
 #ifndef ADVOCACY_TARGETS_H
 #define ADVOCACY_TARGETS_H
@@ -40,19 +40,20 @@ typedef enum target_source {
 	TARGET_SOURCE_COUNT, /* number of sources, not a source */
 } target_source;
 
-/* "scope", "segment", "maturity", "industry" or "base"; "unknown" out of range. */
+/* Returns "scope", "segment", "maturity", "industry" or "base", or "unknown" out of range. */
 const char *targets_source_name(target_source s);
 
 /*
- * Finds the programme stage of scope (a scope name): its programme.scopes
- * entry, else programme.maturity. Returns false when neither is set.
+ * Finds the programme stage of scope (a scope name), from its
+ * programme.scopes entry, else programme.maturity. Returns false when
+ * neither is set.
  */
 bool targets_stage(const config *cfg, const char *scope, programme_stage *stage);
 
 /*
  * Returns the effective target of KPI k for scope, and writes the rule it
  * came from into *source when source is not NULL. segment is the segment
- * of the scope's members (NULL when unknown or mixed); a "segment:<value>"
+ * of the scope's members (NULL when unknown or mixed). A "segment:<value>"
  * scope uses its own value whatever segment is.
  */
 double targets_effective(const config *cfg, const config_kpi *k, const char *scope,

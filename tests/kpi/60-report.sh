@@ -220,7 +220,7 @@ lib_assert_eq 0 "$rc" "exit code of the table of a suppressed scope"
 
 report --scope team:Nobody
 lib_assert_eq 4 "$rc" "exit code of an unknown scope"
-[[ $err == *"scope 'team:Nobody' is not in the scorecard; it has 7 scopes: org,"* ]] ||
+[[ $err == *"scope 'team:Nobody' is not in the scorecard, which has 7 scopes: org,"* ]] ||
 	lib_fail "unknown scope message: $err"
 
 # ---------------------------------------------------------------- one writer, one SET per tick
