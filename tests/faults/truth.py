@@ -740,24 +740,53 @@ class Expected:
                     groups[scope] = (department, "team")
         return groups
 
+    def _outside(self, groups):
+        """Group -> the people its parent and its children do not share:
+        members of the parent in none of the children, and members of a
+        child outside the parent (processors/suppress.c)."""
+        kinds = {s.split(":", 1)[0] for s in self.headcount if s != "org"}
+        outside = collections.Counter()
+        for scopes in self.scopes_of.values():
+            team = next((s for s in scopes if s.startswith("team:")), None)
+            department = next((s for s in scopes if s.startswith("department:")), None)
+            team_group = groups.get(team) if team else None
+            if department and team_group != (department, "team"):
+                outside[(department, "team")] += 1
+            if team_group and team_group[0] != "org" and team_group[0] != department:
+                outside[team_group] += 1
+            if not team_group or team_group[0] != "org":
+                outside[("org", "team")] += 1
+            for kind in kinds - {"team"}:
+                if not any(s.startswith(kind + ":") for s in scopes):
+                    outside[("org", kind)] += 1
+        return outside
+
     def visible_scopes(self, min_group_size):
         """The scopes the daemon emits: processors/suppress.h in Python. A scope
-        below min_group_size is hidden. A group with exactly one hidden child
-        of size above 0 hides its smallest visible one. A hidden department
-        whose teams are all visible hides its smallest team."""
+        below min_group_size is hidden. While a group's hidden part (its hidden
+        children of size above 0 and the people outside its children) covers
+        fewer than min_group_size people, its smallest visible child is
+        hidden. A hidden department whose teams are all visible and hold all
+        its members hides its smallest team."""
         size = self.headcount
         hidden = {s for s in size if size[s] < min_group_size}
+        sibling_groups = self._sibling_groups()
+        outside = self._outside(sibling_groups)
         groups = collections.defaultdict(list)
-        for scope, group in self._sibling_groups().items():
+        for scope, group in sibling_groups.items():
             groups[group].append(scope)
         while True:
             marked = set()
-            for (parent, _kind), members in groups.items():
+            for group, members in groups.items():
+                parent = group[0]
                 visible = [s for s in members if s not in hidden]
-                n_hidden = sum(1 for s in members if s in hidden and size[s] > 0)
-                cover = (parent != "org" and n_hidden == 0 and parent in hidden
+                hidden_size = outside[group] + sum(
+                    size[s] for s in members if s in hidden and size[s] > 0)
+                any_hidden = outside[group] > 0 or any(
+                    s in hidden and size[s] > 0 for s in members)
+                cover = (parent != "org" and not any_hidden and parent in hidden
                          and size[parent] > 0)
-                if visible and (n_hidden == 1 or cover):
+                if visible and ((any_hidden and hidden_size < min_group_size) or cover):
                     marked.add(min(visible, key=lambda s: (size[s], self.scope_order[s])))
             if not marked:
                 return sorted(set(size) - hidden)
