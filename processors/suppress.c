@@ -113,10 +113,10 @@ static uint32_t suppress_member_of(const roster_person *p, scope_kind kind, uint
 
 /*
  * Counts, per group slot, the people that the parent's figure and its
- * children's figures do not share: members of the parent in none of the
- * group's children (no team, or a team placed under another department),
- * and members of a child outside the parent (a team that spans two
- * departments). Parent minus children is a figure of exactly those people.
+ * children's figures do not share. These are members of the parent in none
+ * of the group's children (no team, or a team placed under another
+ * department) and members of a child outside the parent (a team that spans
+ * two departments). Parent minus children is a figure of those people.
  */
 static void suppress_count_outside(suppress *s, const scope_tree *t, const roster *r, uint32_t n)
 {
@@ -142,10 +142,10 @@ static void suppress_count_outside(suppress *s, const scope_tree *t, const roste
 }
 
 /*
- * Returns true when group slot g needs one more suppressed child: what is
- * hidden (parent minus the visible children) covers fewer than min_size, or the
- * group is the team group of a suppressed department and hides nothing
- * (the department would be the sum of its visible teams).
+ * Returns true when group slot g needs one more suppressed child. It does
+ * when its hidden part (parent minus the visible children) covers fewer
+ * than min_size, or when it is the team group of a suppressed department
+ * and hides nothing, because the department is then the sum of its teams.
  */
 static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t n,
 				   int64_t min_size, const roster *r, const int64_t *size,
@@ -161,9 +161,10 @@ static bool suppress_group_exposed(const suppress_group *grp, size_t g, uint32_t
 
 /*
  * Adds up, per department, the figures of the teams under it. A department
- * whose figure differs while every member sits in one of its teams holds
- * activity of people it no longer has (a team whose members all moved or
- * left, placed elsewhere after a restart): a hidden part of unknown size.
+ * whose figure differs while every member is in one of its teams contains
+ * activity of people it no longer has, such as a team whose members all
+ * moved and whose department is unknown after a restart. That activity is
+ * a hidden part of unknown size.
  */
 static void suppress_sum_children(suppress *s, const scope_tree *t, const roster *r, uint32_t n,
 				  const int64_t *figure)

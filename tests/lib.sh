@@ -86,21 +86,24 @@ lib_untrack() {
 	LIB_PIDS=("${kept[@]}")
 }
 
-# Stops PID with SIGTERM, then SIGKILL after 10 s. Returns the process's exit
-# status when it is a child of this shell, so a test can assert a clean exit
-# (which includes the sanitizers' leak check). Returns 127 for a process that
-# is not a child of this shell or was already waited for.
+# Stops PID with SIGTERM, then SIGKILL after 20 s: the daemon's default
+# shutdown.drain_timeout (15 s) plus 5 s, because closing the consumer while
+# the group rebalances can take several seconds under load. Returns the
+# process's exit status when it is a child of this shell, so a test can
+# assert a clean exit (which includes the sanitizers' leak check). Returns
+# 127 for a process that is not a child of this shell or was already waited
+# for.
 lib_stop() {
 	local pid=$1 i status=0
 	lib_untrack "$pid"
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
+		for ((i = 0; i < 200; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
 		if kill -0 "$pid" 2>/dev/null; then
-			lib_log "pid $pid did not stop within 10 s of SIGTERM; sending SIGKILL"
+			lib_log "pid $pid did not stop within 20 s of SIGTERM; sending SIGKILL"
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	fi
