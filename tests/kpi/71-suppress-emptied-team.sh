@@ -20,37 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
 lib_init
 
-lib_start_redis
-lib_start_devkafka advocacy.events:1 advocacy.roster:1 advocacy.kpi:1 advocacy.escalations:1 \
-	advocacy.dlq:1
-work=$LIB_TMP
-cp "$ADVOCACY_SOURCE_DIR/tests/fixtures/hmac.key" "$work/hmac.key"
-cat >"$work/emptied.yaml" <<YAML
-kafka:
-  bootstrap_servers: "$KAFKA_BOOTSTRAP"
-  group_id: kpi-emptied
-  inputs: [{topic: advocacy.events, format: avro}]
-  roster_topic: advocacy.roster
-redis: {host: 127.0.0.1, port: $REDIS_PORT, key_prefix: emptied}
-privacy: {key_file: hmac.key, key_id: test-1}
-behaviours:
-  recognition_given: {rules: [{kinds: [recognition], credit: actor}]}
-kpis:
-  - id: recognition_rate
-    behaviours: [recognition_given]
-    aggregation: rate
-    window: 24h
-    quadrant: learning_growth
-    indicator: leading
-    weight: 1
-    target: 1
-outputs:
-  tick_interval: 1s
-  kpi: {topic: advocacy.kpi, format: json}
-  escalations: {topic: advocacy.escalations, format: json}
-  dlq: {topic: advocacy.dlq, format: json}
-YAML
-bin=$(lib_bin advocacyd)
+# shellcheck source=lib_suppress.sh
+source "$here/lib_suppress.sh"
 
 roster() {
 	local n=0 spec dept team count
@@ -70,7 +41,7 @@ for actor in 1 7 14 14 15 16; do
 		"$i" "$actor"
 done | "$ADVOCACY_BUILD_DIR/advocacyd-produce" --brokers "$KAFKA_BOOTSTRAP" --topic advocacy.events
 
-"$bin" --config "$work/emptied.yaml" 2>"$work/daemon.log" &
+"$bin" --config "$work/suppress.yaml" 2>"$work/daemon.log" &
 LIB_PIDS+=("$!")
 
 expect_kpi() { python3 "$ADVOCACY_SOURCE_DIR/tests/integration/kpi_check.py" "$work/kpi.json" "$@"; }
