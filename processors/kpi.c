@@ -410,10 +410,10 @@ static void kpi_report_suppressed(kpi_tick *t, const roster *r, size_t kpi, uint
 }
 
 /*
- * The size of (kpi, scope) for sibling suppression: the larger of today's
- * headcount and the window's mean, and at least 1 while the scope has a
- * figure in the window, so a team whose members all moved or left still
- * counts as a suppressed child of its department.
+ * Returns the size of (kpi, scope) for sibling suppression: the larger of
+ * today's headcount and the window's mean. It is at least 1 while the scope
+ * has a figure in the window, so that a team whose members all moved or
+ * left still counts as a suppressed child of its department.
  */
 static int64_t kpi_tick_size(const kpi_tick *t, const roster *r, size_t kpi, uint32_t scope)
 {

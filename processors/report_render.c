@@ -54,10 +54,10 @@ static int report_quadrant_used(const json_t *doc, const char *q)
 /* ---------------------------------------------------------------- table */
 
 /*
- * Formats a number: an index or contribution (from 0 to 1) with 3
- * decimals, a KPI value or target with 4 significant digits, or as a whole
- * number from 1000 on (a reach of 20000, a value of 12345 EUR), so never in
- * exponent notation. Returns "-" when v is not a finite number.
+ * Formats a number. An index or contribution (from 0 to 1) gets 3
+ * decimals. A KPI value or target gets 4 significant digits, or is a whole
+ * number from 1000 on (a reach of 20000), so it never uses exponent
+ * notation. Returns "-" when v is not a finite number.
  */
 static const char *report_cell(char *buf, size_t size, bool index, const json_t *v)
 {

@@ -6,10 +6,10 @@
  * respondents for eNPS). Sibling suppression then protects it from
  * subtraction. A parent's figure minus the figures of its visible children
  * (scope_tree.h) is the figure of its hidden children together. When those
- * cover fewer people than the minimum size (one small child alone, or two
- * small ones of 2 each against a minimum of 5), the smallest visible
- * sibling is suppressed too, for reason sibling: smallest by the same size,
- * the lowest scope id on a tie. A suppressed child of size 0 hides nothing
+ * cover fewer people than the minimum size, the smallest visible sibling is
+ * suppressed too, for reason sibling. That happens for one small child
+ * alone, or for two small ones of 2 each against a minimum of 5. Smallest
+ * means by the same size, with the lowest scope id on a tie. A suppressed child of size 0 hides nothing
  * and does not count as suppressed here.
  *
  * A department suppressed this way would still be the sum of its teams, so
@@ -65,7 +65,7 @@ int suppress_reserve(suppress *s, uint32_t n_scopes);
 
 /* What a hidden part of a group must cover, and how it is measured. */
 typedef struct suppress_limits {
-	int64_t min_size;     /* the fewest people (or respondents) a hidden part covers */
+	int64_t min_size;     /* minimum people (or respondents) a hidden part must cover */
 	/* True when sizes are not people (eNPS respondents): people outside a
 	 * group's children then make it hidden but add nothing to its size. */
 	bool outside_unsized;
