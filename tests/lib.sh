@@ -144,18 +144,22 @@ s.close()'
 
 # Starts redis-server on a free loopback port with its files in LIB_TMP.
 # Pass "aof" to enable the append-only file (fsync on every write), for tests
-# that kill Redis and expect the data back. Exports REDIS_PORT, REDIS_PID and
-# REDIS_DIR; the log is $REDIS_DIR/redis.log.
+# that kill Redis and expect the data back. Further arguments go to
+# redis-server as they are (the bench passes its settings this way). Exports
+# REDIS_PORT, REDIS_PID and REDIS_DIR; the log is $REDIS_DIR/redis.log.
 lib_start_redis() {
 	local appendonly=no attempt
-	[ "${1:-}" = aof ] && appendonly=yes
+	if [ "${1:-}" = aof ]; then
+		appendonly=yes
+		shift
+	fi
 	for attempt in 1 2 3; do
 		REDIS_PORT=$(lib_free_port)
 		REDIS_DIR=$LIB_TMP/redis-$REDIS_PORT
 		mkdir -p "$REDIS_DIR"
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
 			--appendonly "$appendonly" --appendfsync always --dir "$REDIS_DIR" \
-			--daemonize no >"$REDIS_DIR/redis.log" 2>&1 &
+			--daemonize no "$@" >"$REDIS_DIR/redis.log" 2>&1 &
 		REDIS_PID=$!
 		lib_track "$REDIS_PID"
 		if lib_wait_for "redis-cli -h 127.0.0.1 -p $REDIS_PORT ping | grep -q PONG" 10; then

@@ -145,6 +145,21 @@ def proc_memory_kb(pid):
     return {k: int(fields[k].split()[0]) for k in ("VmHWM", "VmRSS") if k in fields}
 
 
+def proc_cpu_s(pid):
+    """User plus system CPU seconds of pid (all its threads), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids):
+    return {name: proc_cpu_s(pid) for name, pid in pids.items()}
+
+
 def consumed(redis, key):
     return sum(int(v) for v in redis.call("HGETALL", key)[1::2])
 
@@ -155,6 +170,12 @@ def cmd_catchup(a):
     first, first_sum = None, 0
     last_progress, last_sum = time.time(), -1
     memory = {"VmHWM": 0, "VmRSS": 0}
+    pids = {"advocacyd": a.pid}
+    if a.redis_pid:
+        pids["redis"] = a.redis_pid
+    if a.broker_pid:
+        pids["broker"] = a.broker_pid
+    cpu_first = None
     while True:
         now_sum = consumed(redis, a.key)
         own_hgetall += 1
@@ -166,6 +187,7 @@ def cmd_catchup(a):
         memory = mem
         if first is None and now_sum > a.base:
             first, first_sum = now, now_sum
+            cpu_first = cpu_of(pids)
         if now_sum >= a.total:
             break
         if now_sum != last_sum:
@@ -175,6 +197,7 @@ def cmd_catchup(a):
                  f"messages (Redis key {a.key})")
         time.sleep(a.interval)
     end = time.time()
+    cpu_end = cpu_of(pids)
 
     calls = commandstats(redis)
     # The bench's own polling; the daemon never sends INFO or CONFIG (Redis 7
@@ -188,6 +211,10 @@ def cmd_catchup(a):
         "caught_up_at": end, "redis_cmds": sum(calls.values()), "redis_cmds_by_name": calls,
         "hwm_kb": memory.get("VmHWM", 0), "rss_kb": memory.get("VmRSS", 0),
         "own_hgetall": own_hgetall,
+        # CPU seconds each process used from the first batch to the end.
+        "cpu_s": {name: round(cpu_end[name] - cpu_first[name], 2)
+                  for name in pids
+                  if cpu_first and cpu_first[name] is not None and cpu_end[name] is not None},
     }, sys.stdout)
     print()
 
@@ -314,6 +341,12 @@ def cmd_report(a):
         "raw_consume_runs": [r["messages_per_s"] for r in raw],
         "redis_cmds_by_name": c["redis_cmds_by_name"],
     }
+    # CPU microseconds per event of each process during the timed part of the
+    # catch-up: on a 2-core machine their sum bounds events_per_s.
+    counted = c["messages"] - c["first_batch_messages"]
+    if c.get("cpu_s") and counted > 0:
+        out["cpu_us_per_event"] = {name: round(1e6 * s / counted, 2)
+                                   for name, s in c["cpu_s"].items()}
     if a.markers:
         fr = freshness(a.markers, a.updates)
         out["freshness_p50_ms"], out["freshness_p99_ms"] = fr["p50_ms"], fr["p99_ms"]
@@ -350,6 +383,8 @@ def main():
     s.add_argument("--redis-port", type=int, required=True)
     s.add_argument("--key", required=True)
     s.add_argument("--pid", type=int, required=True)
+    s.add_argument("--redis-pid", type=int, default=0, help="also report its CPU time")
+    s.add_argument("--broker-pid", type=int, default=0, help="also report its CPU time")
     s.add_argument("--total", type=int, required=True, help="offset sum to wait for")
     s.add_argument("--base", type=int, default=0, help="offset sum at the start")
     s.add_argument("--started", type=float, default=0.0)

@@ -40,7 +40,7 @@ daemon_bin=$(lib_bin advocacyd)
 work=$LIB_TMP
 slack=$((events / 10))
 
-lib_start_redis
+lib_start_redis --hll-sparse-max-bytes 1000
 lib_start_devkafka advocacy.events:8 slack.events:4 advocacy.roster:1 \
 	advocacy.kpi:1 advocacy.escalations:1 advocacy.dlq:1 advocacy.governance:1
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/hmac.key"

@@ -20,6 +20,9 @@
 #                         topic; at the default tick interval (the config
 #                         leaves outputs.tick_interval out), with the median
 #                         gap between updates as tick_gap_s;
+#   cpu_us_per_event      CPU time of advocacyd, redis-server and the dev
+#                         broker during the timed catch-up, per event: on a
+#                         2-core machine their sum bounds events_per_s;
 #   peak_rss_mb           VmHWM of the daemon at the end;
 #   rss_growth (--full)   VmRSS after N and after 10N consumed messages, with
 #                         events produced in chunks while the daemon consumes,
@@ -92,7 +95,8 @@ events_parts=$(((canonical + 29999) / 30000))
 slack_parts=$(((slack + 5999) / 6000))
 [ "$events_parts" -ge 8 ] || events_parts=8
 [ "$slack_parts" -ge 4 ] || slack_parts=4
-lib_start_redis
+# hll-sparse-max-bytes: the setting README "Redis settings" recommends.
+lib_start_redis --hll-sparse-max-bytes 1000
 lib_start_devkafka "advocacy.events:$events_parts" "slack.events:$slack_parts" advocacy.roster:1 \
 	advocacy.kpi:1 advocacy.escalations:1 advocacy.dlq:1 advocacy.governance:1
 lib_log "redis-server on port $REDIS_PORT, dev broker at $KAFKA_BOOTSTRAP" \
@@ -153,7 +157,7 @@ daemon=$!
 lib_track "$daemon"
 lib_log "advocacyd started (pid $daemon); waiting until it has consumed $events messages"
 $probe catchup --redis-port "$REDIS_PORT" --key "$offsets_key" --pid "$daemon" --total "$events" \
-	--started "$started" >"$work/catchup.json" ||
+	--started "$started" --redis-pid "$REDIS_PID" --broker-pid "$DEVKAFKA_PID" >"$work/catchup.json" ||
 	lib_fail "catch-up not finished; last daemon log lines: $(tail -n 5 "$work/daemon.log")"
 lib_log "caught up: $(cat "$work/catchup.json")"
 check_nothing_dropped
