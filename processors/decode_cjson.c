@@ -12,8 +12,8 @@
  *   - inside strings, UTF-8 must be valid (no overlong forms, surrogates or
  *     code points above U+10FFFF), bytes below 0x20 are invalid, and a \u
  *     escape needs four hex digits and must not be \u0000;
- *   - outside strings, only space, tab, LF and CR may be whitespace and no
- *     byte may be above 0x7F (so a UTF-8 byte order mark is invalid); a NUL
+ *   - outside strings, only space, tab, LF and CR may be whitespace, and no
+ *     byte may be above 0x7F, so a UTF-8 byte order mark is invalid. A NUL
  *     byte is invalid too, except right after a number or literal, where
  *     jansson drops it (see decode_cjson_dropped_nul());
  *   - a number follows the JSON grammar; one without fraction or exponent is
