@@ -37,8 +37,8 @@
 typedef struct decode_cjson_lexer {
 	const unsigned char *s;
 	size_t len;
-	size_t pos;			     /* next byte, or the invalid byte after a failed check */
-	size_t number_count;		     /* number tokens passed so far */
+	size_t pos;	     /* next byte, or the invalid byte after a failed check */
+	size_t number_count; /* number tokens passed so far */
 	decode_cjson_number *first_numbers; /* storage for the first numbers, or NULL */
 } decode_cjson_lexer;
 
@@ -456,8 +456,7 @@ bool decode_cjson_integer(const decode_cjson *d, const cJSON *v, int64_t *out)
 	size_t index = 0;
 	decode_cjson_number num;
 
-	if (!cJSON_IsNumber(v) || d->root == NULL ||
-	    !decode_cjson_number_index(d->root, v, &index))
+	if (!cJSON_IsNumber(v) || d->root == NULL || !decode_cjson_number_index(d->root, v, &index))
 		return false;
 
 	/* cJSON keeps only a double: the check kept the first numbers, else read them again. */

@@ -5,15 +5,15 @@
  *
  * In a loop over 200 generated Slack messages of about 560 bytes, cJSON
  * 1.7.15 parsed and freed one in 2 to 4 us and jansson 2.14 in 9.5 to 18 us
- * (2-core x86-64 VM, noisy). But cJSON accepts input that jansson rejects as invalid JSON. It accepts
- * invalid UTF-8, control characters, "\u0000" and bad \u escapes (decoded
- * as NUL, which truncates the string), and numbers such as "01", "1." or
- * "-.5". It also accepts integers beyond int64, reals beyond double, and any
- * byte up to 0x20 as whitespace. A lexical check
- * of the input before cJSON parses it rejects all of these, so an input is
- * valid here exactly when jansson (json_loadb with JSON_DECODE_ANY) accepts
- * it, with the two exceptions noted at decode_cjson_parse(). The structure
- * is still parsed by cJSON alone.
+ * (2-core x86-64 VM, noisy). But cJSON accepts input that jansson rejects as
+ * invalid JSON: invalid UTF-8, control characters, "\u0000" and bad \u
+ * escapes (decoded as NUL, which truncates the string), and numbers such as
+ * "01", "1." or "-.5". It also accepts integers beyond int64, reals beyond
+ * double, and any byte up to 0x20 as whitespace. A lexical check of the
+ * input before cJSON parses it rejects all of these, so an input is valid
+ * here exactly when jansson (json_loadb with JSON_DECODE_ANY) accepts it,
+ * with the two exceptions noted at decode_cjson_parse(). The structure is
+ * still parsed by cJSON alone.
  *
  * Two other differences are handled by the readers: an object with a key
  * twice yields the last value, as in jansson, and decode_cjson_integer()

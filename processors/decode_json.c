@@ -84,7 +84,8 @@ decode_status decode_json_check_size(decode_result *res, size_t len, size_t max_
 decode_status decode_json_reject_syntax(decode_result *res, int line, int column)
 {
 	return decode_json_reject(res, DECODE_INVALID, "invalid_json",
-				  "the message is not valid JSON (line %d, column %d)", line, column);
+				  "the message is not valid JSON (line %d, column %d)", line,
+				  column);
 }
 
 json_t *decode_json_load(const void *buf, size_t len, size_t max_len, decode_result *res)

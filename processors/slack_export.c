@@ -710,8 +710,8 @@ static void slack_export_message_events(slack_export *x, const slack_export_mess
  * Reads one record. Returns 0, or -1 when out of memory for the set of
  * records seen.
  */
-static int slack_export_record(slack_export *x, const slack_export_channel *ch,
-			       const cJSON *record, slack_export_event_cb cb, void *opaque)
+static int slack_export_record(slack_export *x, const slack_export_channel *ch, const cJSON *record,
+			       slack_export_event_cb cb, void *opaque)
 {
 	slack_export_message m = {.record = record, .channel = ch};
 

@@ -467,25 +467,25 @@ static void slack_rejects_invalid_json(void **state)
 static void slack_rejects_what_jansson_rejects(void **state)
 {
 	static const char *const invalid[] = {
-	    "{\"text\":\"caf\xc3\"}",	     /* truncated UTF-8 sequence */
-	    "{\"text\":\"\xc0\xaf\"}",	     /* overlong form of '/' */
-	    "{\"text\":\"\xed\xa0\x80\"}",   /* UTF-16 surrogate in UTF-8 */
+	    "{\"text\":\"caf\xc3\"}",	       /* truncated UTF-8 sequence */
+	    "{\"text\":\"\xc0\xaf\"}",	       /* overlong form of '/' */
+	    "{\"text\":\"\xed\xa0\x80\"}",     /* UTF-16 surrogate in UTF-8 */
 	    "{\"text\":\"\xf4\x90\x80\x80\"}", /* above U+10FFFF */
-	    "{\"te\xffxt\":\"a\"}",	     /* invalid byte in a key */
-	    "{\"text\":\"a\\u0000b\"}",	     /* NUL escape, which cJSON truncates at */
-	    "{\"a\\u0000\":1}",		     /* NUL escape in a key */
-	    "{\"text\":\"\\uZZZZ\"}",	     /* bad hex digits, which cJSON reads as NUL */
-	    "{\"text\":\"a\tb\"}",	     /* raw control character in a string */
-	    "{\"a\":01}",			     /* leading zero */
-	    "{\"a\":1.}",			     /* fraction without digits */
-	    "{\"a\":-.5}",			     /* no digit before the point */
-	    "{\"a\":1e}",			     /* exponent without digits */
-	    "{\"a\":9223372036854775808}",	     /* integer beyond int64 */
-	    "{\"a\":-9223372036854775809}",	     /* integer below int64 */
-	    "{\"a\":1e400}",			     /* real beyond double */
-	    "{\"a\":\f1}",			     /* form feed is no JSON whitespace */
-	    "\xef\xbb\xbf{}",		     /* UTF-8 byte order mark */
-	    "{} x",				     /* content after the document */
+	    "{\"te\xffxt\":\"a\"}",	       /* invalid byte in a key */
+	    "{\"text\":\"a\\u0000b\"}",	       /* NUL escape, which cJSON truncates at */
+	    "{\"a\\u0000\":1}",		       /* NUL escape in a key */
+	    "{\"text\":\"\\uZZZZ\"}",	       /* bad hex digits, which cJSON reads as NUL */
+	    "{\"text\":\"a\tb\"}",	       /* raw control character in a string */
+	    "{\"a\":01}",		       /* leading zero */
+	    "{\"a\":1.}",		       /* fraction without digits */
+	    "{\"a\":-.5}",		       /* no digit before the point */
+	    "{\"a\":1e}",		       /* exponent without digits */
+	    "{\"a\":9223372036854775808}",     /* integer beyond int64 */
+	    "{\"a\":-9223372036854775809}",    /* integer below int64 */
+	    "{\"a\":1e400}",		       /* real beyond double */
+	    "{\"a\":\f1}",		       /* form feed is no JSON whitespace */
+	    "\xef\xbb\xbf{}",		       /* UTF-8 byte order mark */
+	    "{} x",			       /* content after the document */
 	};
 	decode_slack *d = decode_slack_new();
 	event ev;
@@ -545,9 +545,9 @@ static void slack_event_time_integer_only(void **state)
 		const char *event_time;
 		int64_t expected_ms;
 	} cases[] = {
-	    {"1714560000", 1714560000000},    {"1714560000.0", 1714560123456},
-	    {"1.71456e9", 1714560123456},     {"1714560000e0", 1714560123456},
-	    {"-1714560000", 1714560123456},   {"\"1714560000\"", 1714560123456},
+	    {"1714560000", 1714560000000},	 {"1714560000.0", 1714560123456},
+	    {"1.71456e9", 1714560123456},	 {"1714560000e0", 1714560123456},
+	    {"-1714560000", 1714560123456},	 {"\"1714560000\"", 1714560123456},
 	    {"9223372036854776", 1714560123456}, /* beyond int64 milliseconds */
 	    {"9223372036854", 9223372036854000},
 	};
