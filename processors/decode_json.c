@@ -72,22 +72,32 @@ const char *decode_json_type(const json_t *v)
 	}
 }
 
+decode_status decode_json_check_size(decode_result *res, size_t len, size_t max_len)
+{
+	if (len <= max_len)
+		return DECODE_OK;
+	return decode_json_reject(res, DECODE_INVALID, "oversized",
+				  "the message is %zu bytes, more than the limit of %zu", len,
+				  max_len);
+}
+
+decode_status decode_json_reject_syntax(decode_result *res, int line, int column)
+{
+	return decode_json_reject(res, DECODE_INVALID, "invalid_json",
+				  "the message is not valid JSON (line %d, column %d)", line,
+				  column);
+}
+
 json_t *decode_json_load(const void *buf, size_t len, size_t max_len, decode_result *res)
 {
 	json_error_t error;
 	json_t *doc;
 
-	if (len > max_len) {
-		decode_json_reject(res, DECODE_INVALID, "oversized",
-				   "the message is %zu bytes, more than the limit of %zu", len,
-				   max_len);
+	if (decode_json_check_size(res, len, max_len) != DECODE_OK)
 		return NULL;
-	}
 	doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
 	if (doc == NULL)
-		decode_json_reject(res, DECODE_INVALID, "invalid_json",
-				   "the message is not valid JSON (line %d, column %d)", error.line,
-				   error.column);
+		decode_json_reject_syntax(res, error.line, error.column);
 	return doc;
 }
 

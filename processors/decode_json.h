@@ -5,8 +5,10 @@
  *
  * The referral (Greenhouse), training (xAPI), survey (Typeform) and
  * social-sharing adapters each own a decode_json_doc with the parsed message.
- * The Slack, Graph, Viva Engage and analytics adapters keep their own
- * documents and use the loader, readers and reject helpers. Every event_str these functions return
+ * The Graph, Viva Engage and analytics adapters keep their own documents
+ * and use the loader, readers and reject helpers. The Slack adapters parse
+ * with cJSON (decode_cjson.h) and use only the reject helpers, the size
+ * check and the attribute and string helpers. Every event_str these functions return
  * borrows from a jansson value or from a buffer of the caller. Nothing here
  * copies input text into a detail sentence: details name fields, never values.
  *
@@ -49,6 +51,15 @@ const json_t *decode_json_open(decode_json_doc *d, const void *buf, size_t len,
  * jansson's error text quotes the input.
  */
 json_t *decode_json_load(const void *buf, size_t len, size_t max_len, decode_result *res);
+
+/* DECODE_OK when len is at most max_len, else INVALID oversized in res. */
+decode_status decode_json_check_size(decode_result *res, size_t len, size_t max_len);
+
+/*
+ * INVALID invalid_json with the position of the syntax error, for adapters
+ * that parse with another library (decode_cjson.h). Returns DECODE_INVALID.
+ */
+decode_status decode_json_reject_syntax(decode_result *res, int line, int column);
 
 /* Releases the parsed message, if any. */
 void decode_json_close(decode_json_doc *d);

@@ -1,11 +1,12 @@
 /*
  * decode_slack.c - Slack Events API payloads to canonical events.
  *
- * One JSON document per message. The document is parsed with jansson and
- * kept in the decoder until the next call, because every string of the
- * returned event points into it: ids via json_string_value(), mention ids
- * into the message text. Nothing is copied, except the derived event id of
- * a bare inner event, which is written into a buffer the decoder owns.
+ * One JSON document per message. The document is parsed with cJSON under
+ * jansson's acceptance rules (decode_cjson.h) and kept in the decoder until
+ * the next call, because every string of the returned event points into it:
+ * ids into cJSON's strings, mention ids into the message text. Nothing is
+ * copied, except the derived event id of a bare inner event, which is
+ * written into a buffer the decoder owns.
  *
  * Steps: size check, parse, envelope (url_verification, event_callback or a
  * bare inner event), filters that ignore bots, system subtypes and unmapped
@@ -17,17 +18,16 @@
  * Limits: a document longer than DECODE_SLACK_MAX_MESSAGE bytes, or an id or
  * attribute value longer than DECODE_SLACK_MAX_ID bytes, is DECODE_INVALID.
  * Mentions beyond EVENT_MAX_TARGETS distinct targets are dropped.
- * NOTE: jansson allocates every node of the parsed document, so this adapter
- * allocates per message. Parsing dominates its cost: 4 to 23 us for 0.3 to
- * 2 KB payloads in an -O2 loop on a 2-core AMD EPYC VM (jansson 2.14), far
- * above the canonical Avro path. A streaming parser would lift both.
+ * NOTE: cJSON allocates every node of the parsed document, so this adapter
+ * allocates per message, and parsing is still most of its cost. A streaming
+ * parser would lift both.
  */
 #include "decode_slack.h"
+#include "decode_cjson.h"
 #include "decode_json.h"
 #include "decode_slack_internal.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +42,7 @@
 #define DECODE_SLACK_MAX_SECONDS (INT64_MAX / 1000)
 
 struct decode_slack {
-	json_t *doc; /* document of the last message; the event borrows from it */
+	decode_cjson doc; /* document of the last message, which the event borrows from */
 	char event_id[sizeof("slack:") + DECODE_SLACK_MAX_ID + 1 + DECODE_SLACK_MAX_TS];
 };
 
@@ -100,7 +100,7 @@ void decode_slack_free(decode_slack *d)
 {
 	if (d == NULL)
 		return;
-	json_decref(d->doc);
+	decode_cjson_close(&d->doc);
 	free(d);
 }
 
@@ -192,40 +192,38 @@ static void decode_slack_scan_mentions(event *ev, event_str text)
 }
 
 /* Adds user_id of every {"type": "user"} element in a rich_text element tree. */
-static void decode_slack_scan_elements(event *ev, const json_t *elements, int depth)
+static void decode_slack_scan_elements(event *ev, const cJSON *elements, int depth)
 {
-	size_t i;
-	const json_t *el;
+	const cJSON *el;
 
-	if (!json_is_array(elements) || depth > DECODE_SLACK_MAX_BLOCK_DEPTH)
+	if (!cJSON_IsArray(elements) || depth > DECODE_SLACK_MAX_BLOCK_DEPTH)
 		return;
-	json_array_foreach(elements, i, el)
+	cJSON_ArrayForEach(el, elements)
 	{
-		if (event_str_eq(decode_json_str(el, "type"), "user"))
-			decode_slack_add_target(ev, decode_json_str(el, "user_id"));
+		if (event_str_eq(decode_cjson_str(el, "type"), "user"))
+			decode_slack_add_target(ev, decode_cjson_str(el, "user_id"));
 		else
-			decode_slack_scan_elements(ev, json_object_get(el, "elements"), depth + 1);
+			decode_slack_scan_elements(ev, decode_cjson_get(el, "elements"), depth + 1);
 	}
 }
 
-static void decode_slack_scan_blocks(event *ev, const json_t *blocks)
+static void decode_slack_scan_blocks(event *ev, const cJSON *blocks)
 {
-	size_t i;
-	const json_t *block;
+	const cJSON *block;
 
-	if (!json_is_array(blocks))
+	if (!cJSON_IsArray(blocks))
 		return;
-	json_array_foreach(blocks, i, block)
+	cJSON_ArrayForEach(block, blocks)
 	{
-		if (event_str_eq(decode_json_str(block, "type"), "rich_text"))
-			decode_slack_scan_elements(ev, json_object_get(block, "elements"), 1);
+		if (event_str_eq(decode_cjson_str(block, "type"), "rich_text"))
+			decode_slack_scan_elements(ev, decode_cjson_get(block, "elements"), 1);
 	}
 }
 
-void decode_slack_message_targets(event *ev, const json_t *msg)
+void decode_slack_message_targets(event *ev, const cJSON *msg)
 {
-	decode_slack_scan_mentions(ev, decode_json_str(msg, "text"));
-	decode_slack_scan_blocks(ev, json_object_get(msg, "blocks"));
+	decode_slack_scan_mentions(ev, decode_cjson_str(msg, "text"));
+	decode_slack_scan_blocks(ev, decode_cjson_get(msg, "blocks"));
 }
 
 /* ----------------------------------------------------------------------------
@@ -233,10 +231,10 @@ void decode_slack_message_targets(event *ev, const json_t *msg)
  * ------------------------------------------------------------------------- */
 
 /* Returns true when msg was posted by a bot (bot_id or subtype bot_message). */
-static bool decode_slack_is_bot(const json_t *msg)
+static bool decode_slack_is_bot(const cJSON *msg)
 {
-	return decode_json_str(msg, "bot_id").len > 0 ||
-	       event_str_eq(decode_json_str(msg, "subtype"), "bot_message");
+	return decode_cjson_str(msg, "bot_id").len > 0 ||
+	       event_str_eq(decode_cjson_str(msg, "subtype"), "bot_message");
 }
 
 static decode_status decode_slack_bot(decode_result *res)
@@ -246,22 +244,22 @@ static decode_status decode_slack_bot(decode_result *res)
 }
 
 /* Sets actor and channel from their fields; both are required. */
-static decode_status decode_slack_actor_channel(event *ev, const json_t *actor_obj,
+static decode_status decode_slack_actor_channel(event *ev, const cJSON *actor_obj,
 						const char *actor_key, const char *actor_name,
-						const json_t *channel_obj, const char *channel_key,
+						const cJSON *channel_obj, const char *channel_key,
 						const char *channel_name, decode_result *res)
 {
-	ev->actor_id = decode_json_str(actor_obj, actor_key);
+	ev->actor_id = decode_cjson_str(actor_obj, actor_key);
 	if (ev->actor_id.len == 0)
 		return decode_slack_missing(res, actor_name);
-	ev->channel_id = decode_json_str(channel_obj, channel_key);
+	ev->channel_id = decode_cjson_str(channel_obj, channel_key);
 	if (ev->channel_id.len == 0)
 		return decode_slack_missing(res, channel_name);
 	return DECODE_OK;
 }
 
 /* A message, reply, file share, thread broadcast or /me message. */
-static decode_status decode_slack_posted(event *ev, const json_t *msg, event_str subtype,
+static decode_status decode_slack_posted(event *ev, const cJSON *msg, event_str subtype,
 					 decode_result *res)
 {
 	decode_status st =
@@ -269,16 +267,16 @@ static decode_status decode_slack_posted(event *ev, const json_t *msg, event_str
 	if (st != DECODE_OK)
 		return st;
 
-	ev->content_id = decode_json_str(msg, "ts");
-	event_str thread_ts = decode_json_str(msg, "thread_ts");
+	ev->content_id = decode_cjson_str(msg, "ts");
+	event_str thread_ts = decode_cjson_str(msg, "thread_ts");
 	bool reply = thread_ts.len > 0 && !decode_json_str_equal(thread_ts, ev->content_id);
 	ev->kind = reply ? (event_str){"reply_posted", 12} : (event_str){"message_posted", 14};
 
-	decode_json_add_attr(ev, "channel_type", decode_json_str(msg, "channel_type"));
+	decode_json_add_attr(ev, "channel_type", decode_cjson_str(msg, "channel_type"));
 	if (reply)
 		decode_json_add_attr(ev, "thread_ts", thread_ts);
 	if (event_str_eq(subtype, "file_share") ||
-	    json_array_size(json_object_get(msg, "files")) > 0)
+	    decode_cjson_nonempty_array(decode_cjson_get(msg, "files")))
 		decode_json_add_attr(ev, "has_files", (event_str){"true", 4});
 
 	decode_slack_message_targets(ev, msg);
@@ -286,17 +284,17 @@ static decode_status decode_slack_posted(event *ev, const json_t *msg, event_str
 }
 
 /* A message_changed event; only edits by the author count. */
-static decode_status decode_slack_edited(event *ev, const json_t *inner, decode_result *res)
+static decode_status decode_slack_edited(event *ev, const cJSON *inner, decode_result *res)
 {
-	const json_t *msg = json_object_get(inner, "message");
+	const cJSON *msg = decode_cjson_get(inner, "message");
 
-	if (!json_is_object(msg))
+	if (!cJSON_IsObject(msg))
 		return decode_slack_missing(res, "message");
 	if (decode_slack_is_bot(msg))
 		return decode_slack_bot(res);
 
 	/* Without "edited", Slack changed the message itself: a link unfurl, thread metadata. */
-	if (!json_is_object(json_object_get(msg, "edited")))
+	if (!cJSON_IsObject(decode_cjson_get(msg, "edited")))
 		return decode_json_reject(res, DECODE_IGNORED, "system_message",
 					  "message_changed without message.edited is a change "
 					  "made by Slack, such as a link unfurl");
@@ -306,18 +304,18 @@ static decode_status decode_slack_edited(event *ev, const json_t *inner, decode_
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"message_edited", 14};
-	ev->content_id = decode_json_str(msg, "ts");
-	decode_json_add_attr(ev, "channel_type", decode_json_str(inner, "channel_type"));
+	ev->content_id = decode_cjson_str(msg, "ts");
+	decode_json_add_attr(ev, "channel_type", decode_cjson_str(inner, "channel_type"));
 	decode_slack_message_targets(ev, msg);
 	return DECODE_OK;
 }
 
 /* A message_deleted event; the actor is the author of the deleted message. */
-static decode_status decode_slack_deleted(event *ev, const json_t *inner, decode_result *res)
+static decode_status decode_slack_deleted(event *ev, const cJSON *inner, decode_result *res)
 {
-	const json_t *prev = json_object_get(inner, "previous_message");
+	const cJSON *prev = decode_cjson_get(inner, "previous_message");
 
-	if (!json_is_object(prev))
+	if (!cJSON_IsObject(prev))
 		return decode_slack_missing(res, "previous_message.user");
 	if (decode_slack_is_bot(prev))
 		return decode_slack_bot(res);
@@ -327,16 +325,16 @@ static decode_status decode_slack_deleted(event *ev, const json_t *inner, decode
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"message_deleted", 15};
-	ev->content_id = decode_json_str(inner, "deleted_ts");
+	ev->content_id = decode_cjson_str(inner, "deleted_ts");
 	if (ev->content_id.len == 0)
-		ev->content_id = decode_json_str(prev, "ts");
-	decode_json_add_attr(ev, "channel_type", decode_json_str(inner, "channel_type"));
+		ev->content_id = decode_cjson_str(prev, "ts");
+	decode_json_add_attr(ev, "channel_type", decode_cjson_str(inner, "channel_type"));
 	return DECODE_OK;
 }
 
-static decode_status decode_slack_message_event(event *ev, const json_t *inner, decode_result *res)
+static decode_status decode_slack_message_event(event *ev, const cJSON *inner, decode_result *res)
 {
-	event_str subtype = decode_json_str(inner, "subtype");
+	event_str subtype = decode_cjson_str(inner, "subtype");
 
 	if (decode_slack_is_bot(inner))
 		return decode_slack_bot(res);
@@ -356,13 +354,13 @@ static decode_status decode_slack_message_event(event *ev, const json_t *inner, 
 }
 
 /* reaction_added and reaction_removed: reactor acts on the item's author. */
-static decode_status decode_slack_reaction(event *ev, const json_t *inner, event_str type,
+static decode_status decode_slack_reaction(event *ev, const cJSON *inner, event_str type,
 					   decode_result *res)
 {
-	const json_t *item = json_object_get(inner, "item");
-	event_str item_type = decode_json_str(item, "type");
+	const cJSON *item = decode_cjson_get(inner, "item");
+	event_str item_type = decode_cjson_str(item, "type");
 
-	if (!json_is_object(item))
+	if (!cJSON_IsObject(item))
 		return decode_slack_missing(res, "item");
 	if (item_type.len > 0 && !event_str_eq(item_type, "message"))
 		return decode_json_reject(res, DECODE_IGNORED, "unsupported_subtype",
@@ -374,40 +372,40 @@ static decode_status decode_slack_reaction(event *ev, const json_t *inner, event
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = type;
-	ev->content_id = decode_json_str(item, "ts");
-	decode_slack_add_target(ev, decode_json_str(inner, "item_user"));
-	decode_json_add_attr(ev, "reaction", decode_json_str(inner, "reaction"));
+	ev->content_id = decode_cjson_str(item, "ts");
+	decode_slack_add_target(ev, decode_cjson_str(inner, "item_user"));
+	decode_json_add_attr(ev, "reaction", decode_cjson_str(inner, "reaction"));
 	return DECODE_OK;
 }
 
-static decode_status decode_slack_file_shared(event *ev, const json_t *inner, decode_result *res)
+static decode_status decode_slack_file_shared(event *ev, const cJSON *inner, decode_result *res)
 {
 	decode_status st = decode_slack_actor_channel(ev, inner, "user_id", "user_id", inner,
 						      "channel_id", "channel_id", res);
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"file_shared", 11};
-	ev->content_id = decode_json_str(inner, "file_id");
+	ev->content_id = decode_cjson_str(inner, "file_id");
 	if (ev->content_id.len == 0)
-		ev->content_id = decode_json_str(json_object_get(inner, "file"), "id");
+		ev->content_id = decode_cjson_str(decode_cjson_get(inner, "file"), "id");
 	return DECODE_OK;
 }
 
-static decode_status decode_slack_member_joined(event *ev, const json_t *inner, decode_result *res)
+static decode_status decode_slack_member_joined(event *ev, const cJSON *inner, decode_result *res)
 {
 	decode_status st =
 	    decode_slack_actor_channel(ev, inner, "user", "user", inner, "channel", "channel", res);
 	if (st != DECODE_OK)
 		return st;
 	ev->kind = (event_str){"channel_joined", 14};
-	decode_json_add_attr(ev, "channel_type", decode_json_str(inner, "channel_type"));
+	decode_json_add_attr(ev, "channel_type", decode_cjson_str(inner, "channel_type"));
 	return DECODE_OK;
 }
 
 /* Maps one inner event by its type, or ignores it. */
-static decode_status decode_slack_inner(event *ev, const json_t *inner, decode_result *res)
+static decode_status decode_slack_inner(event *ev, const cJSON *inner, decode_result *res)
 {
-	event_str type = decode_json_str(inner, "type");
+	event_str type = decode_cjson_str(inner, "type");
 
 	if (event_str_eq(type, "message"))
 		return decode_slack_message_event(ev, inner, res);
@@ -426,21 +424,21 @@ static decode_status decode_slack_inner(event *ev, const json_t *inner, decode_r
  * ------------------------------------------------------------------------- */
 
 /* Returns the inner event's own time from event_ts, else ts; 0 when neither parses. */
-static int64_t decode_slack_inner_time(const json_t *inner)
+static int64_t decode_slack_inner_time(const cJSON *inner)
 {
-	int64_t ms = decode_slack_ts_ms(decode_json_str(inner, "event_ts"));
+	int64_t ms = decode_slack_ts_ms(decode_cjson_str(inner, "event_ts"));
 
-	return ms > 0 ? ms : decode_slack_ts_ms(decode_json_str(inner, "ts"));
+	return ms > 0 ? ms : decode_slack_ts_ms(decode_cjson_str(inner, "ts"));
 }
 
 /* Writes "slack:<channel>:<ts>" for an event that came without an envelope. */
-static decode_status decode_slack_derive_id(decode_slack *d, event *ev, const json_t *inner,
+static decode_status decode_slack_derive_id(decode_slack *d, event *ev, const cJSON *inner,
 					    decode_result *res)
 {
-	event_str ts = decode_json_str(inner, "event_ts");
+	event_str ts = decode_cjson_str(inner, "event_ts");
 
 	if (ts.len == 0)
-		ts = decode_json_str(inner, "ts");
+		ts = decode_cjson_str(inner, "ts");
 	if (ts.len == 0 || ts.len > DECODE_SLACK_MAX_TS)
 		return decode_json_reject(res, DECODE_INVALID, "missing_event_id",
 					  "an event without envelope needs an event_ts or ts of "
@@ -489,24 +487,27 @@ static decode_status decode_slack_check_time(event *ev, decode_result *res)
  * ------------------------------------------------------------------------- */
 
 /* An event_callback envelope: the id and time come from the envelope. */
-static decode_status decode_slack_callback(const json_t *doc, event *ev, decode_result *res)
+static decode_status decode_slack_callback(const decode_slack *d, const cJSON *doc, event *ev,
+					   decode_result *res)
 {
-	const json_t *inner = json_object_get(doc, "event");
+	const cJSON *inner = decode_cjson_get(doc, "event");
 
-	if (!json_is_object(inner))
+	if (!cJSON_IsObject(inner))
 		return decode_json_reject(res, DECODE_INVALID, "missing_field",
 					  "required field event is missing or not an object");
 	decode_status st = decode_slack_inner(ev, inner, res);
 	if (st != DECODE_OK)
 		return st;
 
-	ev->event_id = decode_json_str(doc, "event_id");
+	ev->event_id = decode_cjson_str(doc, "event_id");
 	if (ev->event_id.len == 0)
 		return decode_json_reject(res, DECODE_INVALID, "missing_event_id",
 					  "the event_callback envelope has no event_id");
 
-	const json_t *time = json_object_get(doc, "event_time");
-	json_int_t seconds = json_is_integer(time) ? json_integer_value(time) : 0;
+	/* Only an integer counts: 1.7e9 or 1700000000.0 fall back to the inner time. */
+	int64_t seconds;
+	if (!decode_cjson_integer(&d->doc, decode_cjson_get(doc, "event_time"), &seconds))
+		seconds = 0;
 	if (seconds > 0 && seconds <= DECODE_SLACK_MAX_SECONDS)
 		ev->event_time_ms = (int64_t)seconds * 1000;
 	else
@@ -515,7 +516,7 @@ static decode_status decode_slack_callback(const json_t *doc, event *ev, decode_
 }
 
 /* An inner event that came without envelope, as connectors that strip it send. */
-static decode_status decode_slack_bare(decode_slack *d, const json_t *doc, event *ev,
+static decode_status decode_slack_bare(decode_slack *d, const cJSON *doc, event *ev,
 				       decode_result *res)
 {
 	decode_status st = decode_slack_inner(ev, doc, res);
@@ -530,16 +531,16 @@ static decode_status decode_slack_bare(decode_slack *d, const json_t *doc, event
 }
 
 /* Dispatches on the top-level "type". */
-static decode_status decode_slack_document(decode_slack *d, const json_t *doc, event *ev,
+static decode_status decode_slack_document(decode_slack *d, const cJSON *doc, event *ev,
 					   decode_result *res)
 {
-	event_str type = decode_json_str(doc, "type");
+	event_str type = decode_cjson_str(doc, "type");
 
 	if (event_str_eq(type, "url_verification"))
 		return decode_json_reject(res, DECODE_IGNORED, "url_verification",
 					  "a url_verification challenge carries no event");
 	if (event_str_eq(type, "event_callback"))
-		return decode_slack_callback(doc, ev, res);
+		return decode_slack_callback(d, doc, ev, res);
 	if (decode_slack_in(type, decode_slack_mapped_types,
 			    sizeof(decode_slack_mapped_types) / sizeof(char *)))
 		return decode_slack_bare(d, doc, ev, res);
@@ -555,20 +556,24 @@ decode_status decode_slack_message(decode_slack *d, const void *buf, size_t len,
 	res->reason = NULL;
 	res->detail[0] = '\0';
 	memset(ev, 0, sizeof(*ev));
-	json_decref(d->doc);
-	d->doc = NULL;
+	decode_cjson_close(&d->doc);
+
+	/* The size limit comes first, so cJSON never parses an oversized message. */
+	if (decode_json_check_size(res, len, DECODE_SLACK_MAX_MESSAGE) != DECODE_OK)
+		return res->status;
 
 	/* Any JSON value parses, so a scalar gets not_an_object below. */
-	d->doc = decode_json_load(buf, len, DECODE_SLACK_MAX_MESSAGE, res);
-	if (d->doc == NULL)
-		return res->status;
-	if (!json_is_object(d->doc))
+	decode_cjson_error err;
+	const cJSON *doc = decode_cjson_parse(&d->doc, buf, len, &err);
+	if (doc == NULL)
+		return decode_json_reject_syntax(res, err.line, err.column);
+	if (!cJSON_IsObject(doc))
 		return decode_json_reject(res, DECODE_INVALID, "not_an_object",
 					  "the JSON document is %s, expected an object",
-					  decode_json_type(d->doc));
+					  decode_cjson_type(doc));
 
 	ev->source = (event_str){"slack", 5};
-	decode_status st = decode_slack_document(d, d->doc, ev, res);
+	decode_status st = decode_slack_document(d, doc, ev, res);
 	if (st == DECODE_OK)
 		st = decode_slack_check_lengths(ev, res);
 	return st;

@@ -7,7 +7,7 @@
 #ifndef ADVOCACY_DECODE_SLACK_INTERNAL_H
 #define ADVOCACY_DECODE_SLACK_INTERNAL_H
 
-#include <jansson.h>
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -32,6 +32,6 @@ void decode_slack_add_target(event *ev, event_str id);
  * elements of its rich_text blocks; call after the actor is set. The ids
  * point into msg.
  */
-void decode_slack_message_targets(event *ev, const json_t *msg);
+void decode_slack_message_targets(event *ev, const cJSON *msg);
 
 #endif

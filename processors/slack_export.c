@@ -2,7 +2,8 @@
  * slack_export.c - Slack export archives to canonical events (see
  * slack_export.h for the mapping).
  *
- * Each file is parsed whole with jansson. Users and channels are kept for
+ * Each file is parsed whole with cJSON under jansson's acceptance rules
+ * (decode_cjson.h), as the live adapter parses a message. Users and channels are kept for
  * the whole run: users as two sets of 64-bit hashes of their ids (bots and
  * deleted accounts), channels as an array searched linearly when a folder
  * is opened, once per folder. Records already seen are kept as one hash of
@@ -19,12 +20,12 @@
  */
 #include "slack_export.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_cjson.h"
 #include "decode_json.h"
 #include "decode_slack_internal.h"
 
@@ -111,7 +112,7 @@ struct slack_export {
 
 /* What the events of one message record share. */
 typedef struct slack_export_message {
-	const json_t *record;
+	const cJSON *record;
 	const slack_export_channel *channel;
 	event_str ts;
 	int64_t time_ms;
@@ -252,13 +253,14 @@ static int slack_export_fail(char *errstr, size_t errstr_size, const char *fmt, 
 }
 
 /*
- * Parses buf as a JSON array. Returns the document, or NULL with errstr.
- * jansson's error text can quote the input, so only its position is given.
+ * Parses buf as a JSON array into doc. Returns the array, or NULL with
+ * errstr. Only the position of a syntax error is given, never the input.
  */
-static json_t *slack_export_parse_array(const slack_export *x, const char *buf, size_t len,
-					char *errstr, size_t errstr_size)
+static const cJSON *slack_export_parse_array(const slack_export *x, decode_cjson *doc,
+					     const char *buf, size_t len, char *errstr,
+					     size_t errstr_size)
 {
-	json_error_t error;
+	decode_cjson_error error;
 
 	if (len > x->max_file_bytes) {
 		slack_export_fail(errstr, errstr_size,
@@ -267,22 +269,22 @@ static json_t *slack_export_parse_array(const slack_export *x, const char *buf, 
 				  len, x->max_file_bytes);
 		return NULL;
 	}
-	json_t *doc = json_loadb(buf, len, JSON_DECODE_ANY, &error);
-	if (!doc) {
+	const cJSON *array = decode_cjson_parse(doc, buf, len, &error);
+	if (!array) {
 		slack_export_fail(errstr, errstr_size,
 				  "invalid_json: not valid JSON (line %d, "
 				  "column %d)",
 				  error.line, error.column);
 		return NULL;
 	}
-	if (!json_is_array(doc)) {
+	if (!cJSON_IsArray(array)) {
 		slack_export_fail(errstr, errstr_size,
 				  "not_an_array: the document is not a JSON "
 				  "array of records");
-		json_decref(doc);
+		decode_cjson_close(doc);
 		return NULL;
 	}
-	return doc;
+	return array;
 }
 
 static bool slack_export_in(event_str s, const char *const *list, size_t count)
@@ -319,13 +321,13 @@ static bool slack_export_is_deleted_user(const slack_export *x, event_str user)
  * ------------------------------------------------------------------------- */
 
 /* Adds the user's id to the bot and deleted sets as flagged. Returns 0 or -1. */
-static int slack_export_add_user(slack_export *x, const json_t *user, event_str id)
+static int slack_export_add_user(slack_export *x, const cJSON *user, event_str id)
 {
 	uint64_t h = slack_export_hash(id, (event_str){0});
 
-	if (json_is_true(json_object_get(user, "is_bot")) && slack_export_set_add(&x->bots, h) < 0)
+	if (cJSON_IsTrue(decode_cjson_get(user, "is_bot")) && slack_export_set_add(&x->bots, h) < 0)
 		return -1;
-	if (json_is_true(json_object_get(user, "deleted")) &&
+	if (cJSON_IsTrue(decode_cjson_get(user, "deleted")) &&
 	    slack_export_set_add(&x->deleted, h) < 0)
 		return -1;
 	return 0;
@@ -334,26 +336,26 @@ static int slack_export_add_user(slack_export *x, const json_t *user, event_str 
 int slack_export_load_users(slack_export *x, const char *buf, size_t len, char *errstr,
 			    size_t errstr_size)
 {
-	json_t *doc = slack_export_parse_array(x, buf, len, errstr, errstr_size);
-	const json_t *user;
-	size_t i;
+	decode_cjson doc = {0};
+	const cJSON *users = slack_export_parse_array(x, &doc, buf, len, errstr, errstr_size);
+	const cJSON *user;
 	int skipped = 0;
 
-	if (!doc)
+	if (!users)
 		return -1;
-	json_array_foreach(doc, i, user)
+	cJSON_ArrayForEach(user, users)
 	{
-		event_str id = decode_json_str(user, "id");
+		event_str id = decode_cjson_str(user, "id");
 		if (id.len == 0) {
 			skipped++;
 			continue;
 		}
 		if (slack_export_add_user(x, user, id) < 0) {
-			json_decref(doc);
+			decode_cjson_close(&doc);
 			return slack_export_fail(errstr, errstr_size, "out of memory");
 		}
 	}
-	json_decref(doc);
+	decode_cjson_close(&doc);
 	return skipped;
 }
 
@@ -386,26 +388,26 @@ static int slack_export_add_channel(slack_export *x, slack_export_listing listin
 int slack_export_load_listing(slack_export *x, slack_export_listing listing, const char *buf,
 			      size_t len, char *errstr, size_t errstr_size)
 {
-	json_t *doc = slack_export_parse_array(x, buf, len, errstr, errstr_size);
-	const json_t *entry;
-	size_t i;
+	decode_cjson doc = {0};
+	const cJSON *entries = slack_export_parse_array(x, &doc, buf, len, errstr, errstr_size);
+	const cJSON *entry;
 	int skipped = 0;
 
-	if (!doc)
+	if (!entries)
 		return -1;
-	json_array_foreach(doc, i, entry)
+	cJSON_ArrayForEach(entry, entries)
 	{
-		event_str id = decode_json_str(entry, "id");
+		event_str id = decode_cjson_str(entry, "id");
 		if (id.len == 0 || id.len > DECODE_SLACK_MAX_ID) {
 			skipped++;
 			continue;
 		}
-		if (slack_export_add_channel(x, listing, id, decode_json_str(entry, "name")) < 0) {
-			json_decref(doc);
+		if (slack_export_add_channel(x, listing, id, decode_cjson_str(entry, "name")) < 0) {
+			decode_cjson_close(&doc);
 			return slack_export_fail(errstr, errstr_size, "out of memory");
 		}
 	}
-	json_decref(doc);
+	decode_cjson_close(&doc);
 	return skipped;
 }
 
@@ -431,15 +433,15 @@ const slack_export_channel *slack_export_find_channel(const slack_export *x, con
  * Returns an absent string when the value is neither, or is not a positive
  * Slack timestamp of at most DECODE_SLACK_MAX_TS bytes.
  */
-static event_str slack_export_ts(const json_t *record, const char *key, char *buf)
+static event_str slack_export_ts(const cJSON *record, const char *key, char *buf)
 {
-	const json_t *v = json_object_get(record, key);
+	const cJSON *v = decode_cjson_get(record, key);
 	event_str ts = {NULL, 0};
 
-	if (json_is_string(v)) {
-		ts = (event_str){json_string_value(v), json_string_length(v)};
-	} else if (json_is_number(v)) {
-		double seconds = json_number_value(v);
+	if (cJSON_IsString(v)) {
+		ts = decode_cjson_str_value(v);
+	} else if (cJSON_IsNumber(v)) {
+		double seconds = v->valuedouble;
 		if (seconds > 0 && seconds < SLACK_EXPORT_MAX_TS_SECONDS) {
 			int n = snprintf(buf, SLACK_EXPORT_TS_SIZE, "%.6f", seconds);
 			ts = (event_str){buf, (size_t)n};
@@ -543,7 +545,7 @@ static void slack_export_posted(slack_export *x, const slack_export_message *m, 
 	if (reply)
 		slack_export_add_attr(&ev, "thread_ts", thread_ts);
 	if (event_str_eq(subtype, "file_share") ||
-	    json_array_size(json_object_get(m->record, "files")) > 0)
+	    decode_cjson_nonempty_array(decode_cjson_get(m->record, "files")))
 		slack_export_add_attr(&ev, "has_files", (event_str){"true", 4});
 
 	decode_slack_message_targets(&ev, m->record);
@@ -555,13 +557,15 @@ static void slack_export_posted(slack_export *x, const slack_export_message *m, 
 static void slack_export_files(slack_export *x, const slack_export_message *m,
 			       slack_export_event_cb cb, void *opaque)
 {
-	const json_t *file;
-	size_t i;
+	const cJSON *files = decode_cjson_get(m->record, "files");
+	const cJSON *file;
 
-	json_array_foreach(json_object_get(m->record, "files"), i, file)
+	if (!cJSON_IsArray(files))
+		return;
+	cJSON_ArrayForEach(file, files)
 	{
-		event_str id = decode_json_str(file, "id");
-		event_str mode = decode_json_str(file, "mode");
+		event_str id = decode_cjson_str(file, "id");
+		event_str mode = decode_cjson_str(file, "mode");
 		if (id.len == 0 || event_str_eq(mode, "tombstone") ||
 		    event_str_eq(mode, "hidden_by_limit")) {
 			slack_export_count(x, SLACK_EXPORT_REMOVED_FILE);
@@ -623,23 +627,28 @@ static void slack_export_reactor(slack_export *x, const slack_export_message *m,
 static void slack_export_reactions(slack_export *x, const slack_export_message *m,
 				   slack_export_event_cb cb, void *opaque)
 {
-	const json_t *reaction, *user;
-	size_t i, j;
+	const cJSON *reactions = decode_cjson_get(m->record, "reactions");
+	const cJSON *reaction, *user;
 
-	json_array_foreach(json_object_get(m->record, "reactions"), i, reaction)
+	if (!cJSON_IsArray(reactions))
+		return;
+	cJSON_ArrayForEach(reaction, reactions)
 	{
-		event_str name = decode_json_str(reaction, "name");
+		event_str name = decode_cjson_str(reaction, "name");
 		if (name.len == 0) {
 			slack_export_count(x, SLACK_EXPORT_MISSING_FIELD);
 			continue;
 		}
-		json_array_foreach(json_object_get(reaction, "users"), j, user)
+
+		/* cJSON_ArrayForEach would also walk the members of an object. */
+		const cJSON *users = decode_cjson_get(reaction, "users");
+		if (!cJSON_IsArray(users))
+			continue;
+		cJSON_ArrayForEach(user, users)
 		{
-			if (json_is_string(user) && json_string_length(user) > 0)
-				slack_export_reactor(
-				    x, m, name,
-				    (event_str){json_string_value(user), json_string_length(user)},
-				    cb, opaque);
+			event_str reactor = decode_cjson_str_value(user);
+			if (reactor.len > 0)
+				slack_export_reactor(x, m, name, reactor, cb, opaque);
 		}
 	}
 }
@@ -651,7 +660,7 @@ static void slack_export_reactions(slack_export *x, const slack_export_message *
 static bool slack_export_by_bot(const slack_export *x, const slack_export_message *m,
 				event_str subtype)
 {
-	return decode_json_str(m->record, "bot_id").len > 0 ||
+	return decode_cjson_str(m->record, "bot_id").len > 0 ||
 	       event_str_eq(subtype, "bot_message") ||
 	       (m->author.len > 0 && slack_export_is_bot_user(x, m->author));
 }
@@ -680,7 +689,7 @@ static int slack_export_message_skip(const slack_export *x, const slack_export_m
 static void slack_export_message_events(slack_export *x, const slack_export_message *m,
 					slack_export_event_cb cb, void *opaque)
 {
-	event_str subtype = decode_json_str(m->record, "subtype");
+	event_str subtype = decode_cjson_str(m->record, "subtype");
 	bool posted = subtype.len == 0 || event_str_eq(subtype, "file_share") ||
 		      event_str_eq(subtype, "thread_broadcast") ||
 		      event_str_eq(subtype, "me_message");
@@ -701,17 +710,17 @@ static void slack_export_message_events(slack_export *x, const slack_export_mess
  * Reads one record. Returns 0, or -1 when out of memory for the set of
  * records seen.
  */
-static int slack_export_record(slack_export *x, const slack_export_channel *ch,
-			       const json_t *record, slack_export_event_cb cb, void *opaque)
+static int slack_export_record(slack_export *x, const slack_export_channel *ch, const cJSON *record,
+			       slack_export_event_cb cb, void *opaque)
 {
 	slack_export_message m = {.record = record, .channel = ch};
 
 	x->stats.records++;
-	if (!json_is_object(record)) {
+	if (!cJSON_IsObject(record)) {
 		slack_export_count(x, SLACK_EXPORT_NOT_AN_OBJECT);
 		return 0;
 	}
-	event_str type = decode_json_str(record, "type");
+	event_str type = decode_cjson_str(record, "type");
 	if (type.len > 0 && !event_str_eq(type, "message")) {
 		slack_export_count(x, SLACK_EXPORT_UNSUPPORTED_TYPE);
 		return 0;
@@ -722,7 +731,7 @@ static int slack_export_record(slack_export *x, const slack_export_channel *ch,
 		return 0;
 	}
 	m.time_ms = decode_slack_ts_ms(m.ts);
-	m.author = decode_json_str(record, "user");
+	m.author = decode_cjson_str(record, "user");
 
 	/* A record repeated in the export (same channel and ts) counts once. */
 	uint64_t key = slack_export_hash(slack_export_cstr(ch->id), m.ts);
@@ -743,21 +752,23 @@ int slack_export_read_day(slack_export *x, const slack_export_channel *ch, const
 			  size_t len, slack_export_event_cb cb, void *opaque, char *errstr,
 			  size_t errstr_size)
 {
-	json_t *doc = slack_export_parse_array(x, buf, len, errstr, errstr_size);
-	const json_t *record;
-	size_t i;
+	decode_cjson doc = {0};
+	const cJSON *records = slack_export_parse_array(x, &doc, buf, len, errstr, errstr_size);
+	const cJSON *record;
+	size_t i = 0;
 	int rc = 0;
 
-	if (!doc)
+	if (!records)
 		return -1;
-	json_array_foreach(doc, i, record)
+	cJSON_ArrayForEach(record, records)
 	{
 		if (slack_export_record(x, ch, record, cb, opaque) < 0) {
 			rc = slack_export_fail(errstr, errstr_size,
 					       "out of memory after %zu records", i);
 			break;
 		}
+		i++;
 	}
-	json_decref(doc);
+	decode_cjson_close(&doc);
 	return rc;
 }

@@ -72,11 +72,12 @@
 #include "event.h"
 
 /*
- * Largest file the reader accepts, in bytes. jansson keeps the whole
- * document as a tree of nodes, so a file needs about nine times its size in
- * memory while it is read: `advocacyd backfill --dry-run` peaked at 537 MiB
- * RSS on a generated 60 MiB day file of 97,863 messages (jansson 2.14,
- * 2-core x86-64 VM).
+ * Largest file the reader accepts, in bytes. cJSON keeps the whole
+ * document as a tree of nodes, so a file needs about five times its size in
+ * memory while it is read. `advocacyd backfill --dry-run` peaked at 317 MiB
+ * RSS on a generated 60 MiB day file of 156,455 indented messages (cJSON
+ * 1.7.15, 2-core x86-64 VM), and at 406 MiB on the same file with jansson
+ * 2.14. With jansson an earlier file of 97,863 longer messages took 537 MiB.
  */
 #define SLACK_EXPORT_MAX_FILE_BYTES (64L * 1024 * 1024)
 

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   librdkafka-dev libavro-dev libhiredis-dev libevent-dev libssl-dev
-  libyaml-dev libjansson-dev libcmocka-dev
+  libyaml-dev libjansson-dev libcjson-dev libcmocka-dev
   redis-server redis-tools kcat python3 curl
   python3-yaml groff-base man-db systemd nodejs
   chromium

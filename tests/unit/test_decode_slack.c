@@ -6,6 +6,7 @@
  * under $ADVOCACY_REALWORLD_DIR (folders whose name contains "slack") and
  * skips when that directory is absent.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -459,6 +460,127 @@ static void slack_rejects_invalid_json(void **state)
 	decode_slack_free(d);
 }
 
+/*
+ * Input that jansson rejects but cJSON would accept, or decode to a
+ * truncated string, stays invalid_json.
+ */
+static void slack_rejects_what_jansson_rejects(void **state)
+{
+	static const char *const invalid[] = {
+	    "{\"text\":\"caf\xc3\"}",	       /* truncated UTF-8 sequence */
+	    "{\"text\":\"\xc0\xaf\"}",	       /* overlong form of '/' */
+	    "{\"text\":\"\xed\xa0\x80\"}",     /* UTF-16 surrogate in UTF-8 */
+	    "{\"text\":\"\xf4\x90\x80\x80\"}", /* above U+10FFFF */
+	    "{\"te\xffxt\":\"a\"}",	       /* invalid byte in a key */
+	    "{\"text\":\"a\\u0000b\"}",	       /* NUL escape, which cJSON truncates at */
+	    "{\"a\\u0000\":1}",		       /* NUL escape in a key */
+	    "{\"text\":\"\\uZZZZ\"}",	       /* bad hex digits, which cJSON reads as NUL */
+	    "{\"text\":\"a\tb\"}",	       /* raw control character in a string */
+	    "{\"a\":01}",		       /* leading zero */
+	    "{\"a\":1.}",		       /* fraction without digits */
+	    "{\"a\":-.5}",		       /* no digit before the point */
+	    "{\"a\":1e}",		       /* exponent without digits */
+	    "{\"a\":9223372036854775808}",     /* integer beyond int64 */
+	    "{\"a\":-9223372036854775809}",    /* integer below int64 */
+	    "{\"a\":1e400}",		       /* real beyond double */
+	    "{\"a\":\f1}",		       /* form feed is no JSON whitespace */
+	    "\xef\xbb\xbf{}",		       /* UTF-8 byte order mark */
+	    "{} x",			       /* content after the document */
+	};
+	decode_slack *d = decode_slack_new();
+	event ev;
+	decode_result res;
+
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+		decode_status st = decode_text(d, invalid[i], &ev, &res);
+		if (st != DECODE_INVALID || strcmp(res.reason, "invalid_json") != 0)
+			fail_msg("case %zu: status %d, reason %s", i, st,
+				 res.reason ? res.reason : "(null)");
+	}
+
+	/* The limits themselves still parse: valid UTF-8, int64 extremes, a tiny real. */
+	text_outcome("{\"text\":\"caf\xc3\xa9 \xf0\x9f\x98\x80 \\ud83d\\ude00\","
+		     "\"a\":9223372036854775807,\"b\":-9223372036854775808,\"c\":1e-400}",
+		     DECODE_IGNORED, "unsupported_envelope");
+	decode_slack_free(d);
+}
+
+/* A key given twice yields its last value, as jansson's json_object_get did. */
+static void slack_duplicate_keys_last_wins(void **state)
+{
+	decode_slack *d = decode_slack_new();
+	event ev;
+	decode_result res;
+
+	assert_int_equal(decode_text(d,
+				     "{\"type\":\"url_verification\",\"type\":\"event_callback\","
+				     "\"event_id\":\"Ev1\",\"event_id\":\"Ev2\","
+				     "\"event_time\":1714560000,\"event\":{\"type\":\"message\","
+				     "\"user\":\"U1\",\"user\":\"U2\",\"channel\":\"C1\","
+				     "\"ts\":\"1.1\",\"text\":\"<@U7>\",\"text\":\"<@U8>\"}}",
+				     &ev, &res),
+			 DECODE_OK);
+	expect_str(ev.event_id, "Ev2", "event_id");
+	expect_str(ev.actor_id, "U2", "actor");
+	assert_int_equal(ev.target_count, 1);
+	expect_str(ev.target_ids[0], "U8", "target");
+
+	/* The last event is not an object, even though the first one was. */
+	assert_outcome(decode_text(d,
+				   "{\"type\":\"event_callback\",\"event_id\":\"Ev1\","
+				   "\"event\":{\"type\":\"message\",\"user\":\"U1\","
+				   "\"channel\":\"C1\",\"ts\":\"1.1\"},\"event\":5}",
+				   &ev, &res),
+		       &res, DECODE_INVALID, "missing_field");
+	decode_slack_free(d);
+}
+
+/*
+ * The envelope's event_time counts only when written as an integer, as
+ * json_is_integer() decided. A real falls back to the inner event_ts.
+ */
+static void slack_event_time_integer_only(void **state)
+{
+	static const struct {
+		const char *event_time;
+		int64_t expected_ms;
+	} cases[] = {
+	    {"1714560000", 1714560000000},	 {"1714560000.0", 1714560123456},
+	    {"1.71456e9", 1714560123456},	 {"1714560000e0", 1714560123456},
+	    {"-1714560000", 1714560123456},	 {"\"1714560000\"", 1714560123456},
+	    {"9223372036854776", 1714560123456}, /* beyond int64 milliseconds */
+	    {"9223372036854", 9223372036854000},
+	};
+	decode_slack *d = decode_slack_new();
+	event ev;
+	decode_result res;
+	char json[512];
+
+	/*
+	 * Numbers before event_time make sure the right token is read: a few,
+	 * and more than the parser keeps (DECODE_CJSON_KEPT_NUMBERS).
+	 */
+	static const char *const before[] = {
+	    "[1,2.5,{\"m\":-3e2}]",
+	    "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20.5]",
+	};
+
+	for (size_t b = 0; b < sizeof(before) / sizeof(before[0]); b++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			snprintf(json, sizeof(json),
+				 "{\"n\":%s,\"type\":\"event_callback\","
+				 "\"event_id\":\"Ev1\",\"event\":{\"k\":7.0,\"type\":\"message\","
+				 "\"user\":\"U1\",\"channel\":\"C1\",\"ts\":\"1.1\","
+				 "\"event_ts\":\"1714560123.456\"},\"event_time\":%s,\"z\":2}",
+				 before[b], cases[i].event_time);
+			decode_status st = decode_text(d, json, &ev, &res);
+			if (st != DECODE_OK || ev.event_time_ms != cases[i].expected_ms)
+				fail_msg("event_time %s after %s: status %d, time %" PRId64,
+					 cases[i].event_time, before[b], st, ev.event_time_ms);
+		}
+	decode_slack_free(d);
+}
+
 static void slack_rejects_non_objects(void **state)
 {
 	text_outcome("[{\"type\":\"message\"}]", DECODE_INVALID, "not_an_object");
@@ -847,6 +969,9 @@ int main(void)
 	    cmocka_unit_test(slack_ignores_system_messages),
 	    cmocka_unit_test(slack_ignores_unsupported_subtype),
 	    cmocka_unit_test(slack_rejects_invalid_json),
+	    cmocka_unit_test(slack_rejects_what_jansson_rejects),
+	    cmocka_unit_test(slack_duplicate_keys_last_wins),
+	    cmocka_unit_test(slack_event_time_integer_only),
 	    cmocka_unit_test(slack_rejects_non_objects),
 	    cmocka_unit_test(slack_rejects_oversized),
 	    cmocka_unit_test(slack_rejects_missing_fields),

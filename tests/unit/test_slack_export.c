@@ -354,6 +354,54 @@ static void day_invalid_json_rejected_whole(void **state)
 	slack_export_free(x);
 }
 
+/* Invalid UTF-8 or a \u0000 escape makes the whole day file invalid_json, as with jansson. */
+static void day_invalid_text_rejected_whole(void **state)
+{
+	static const char *const days[] = {
+	    "[{\"type\": \"message\", \"user\": \"U0ALICE01\", \"ts\": "
+	    "\"1741600000.000100\", \"text\": \"caf\xc3\"}]",
+	    "[{\"type\": \"message\", \"user\": \"U0ALICE01\\u0000\", \"ts\": "
+	    "\"1741600000.000100\"}]",
+	};
+
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+		slack_export *x = slack_export_new();
+		collected *c = calloc(1, sizeof(*c));
+		char err[256];
+
+		assert_int_equal(read_text(x, days[i], c, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "invalid_json"));
+		assert_int_equal(c->count, 0);
+		free(c);
+		slack_export_free(x);
+	}
+}
+
+/*
+ * A key given twice yields its last value, and files or reactions users
+ * that are objects, not arrays, yield no events.
+ */
+static void record_duplicate_keys_last_wins(void **state)
+{
+	slack_export *x = slack_export_new();
+	collected *c = calloc(1, sizeof(*c));
+	char err[256];
+
+	int rc = read_text(x,
+			   "[{\"type\": \"message\", \"user\": \"U0BOB0001\", \"user\": "
+			   "\"U0ALICE01\", \"ts\": \"1741600000.000100\", \"files\": "
+			   "{\"id\": \"F1\"}, \"reactions\": [{\"name\": \"tada\", "
+			   "\"users\": {\"a\": \"U0BOB0001\"}}]}]",
+			   c, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(c->count, 1);
+	assert_string_equal(c->lines[0],
+			    "message_posted|slack:C0TEST0001:1741600000.000100|1741600000000"
+			    "|U0ALICE01||1741600000.000100|C0TEST0001|channel_type=channel");
+	free(c);
+	slack_export_free(x);
+}
+
 static void day_not_an_array_rejected(void **state)
 {
 	slack_export *x = slack_export_new();
@@ -541,6 +589,8 @@ int main(void)
 	    cmocka_unit_test(message_matches_live_adapter),
 	    cmocka_unit_test(folders_found_by_name_or_id),
 	    cmocka_unit_test(day_invalid_json_rejected_whole),
+	    cmocka_unit_test(day_invalid_text_rejected_whole),
+	    cmocka_unit_test(record_duplicate_keys_last_wins),
 	    cmocka_unit_test(day_not_an_array_rejected),
 	    cmocka_unit_test(day_over_size_limit_rejected),
 	    cmocka_unit_test(records_malformed_counted_as_rejected),
