@@ -42,6 +42,10 @@
 #define REDIS_CAPPED_PREFIX "capped:"
 
 
+/* Buffers of redis_args up to these sizes are kept for the next command. */
+#define REDIS_ARGS_KEEP_BYTES 65536
+#define REDIS_ARGS_KEEP_ARGS 4096
+
 /* Arguments of one command, built in one growing buffer and reused. */
 typedef struct redis_args {
 	char *bytes;
@@ -232,15 +236,39 @@ static size_t redis_resp_number(char *out, size_t n)
 	return len + 2;
 }
 
+/* Digits of n in decimal. */
+static size_t redis_resp_digits(size_t n)
+{
+	size_t digits = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		digits++;
+	}
+	return digits;
+}
+
+/* Bytes of the arguments as one Redis protocol command. */
+static size_t redis_args_resp_size(const redis_args *a)
+{
+	size_t size = 3 + redis_resp_digits(a->n) + a->len;
+
+	for (size_t i = 0; i < a->n; i++)
+		size += 5 + redis_resp_digits(a->lengths[i]);
+	return size;
+}
+
 /*
- * Formats the arguments as one Redis protocol command into a buffer that
- * is reused, for redisAsyncFormattedCommand(): one pass and one copy,
- * where hiredis' own formatting would build it piece by piece. Returns the
- * command's length, or 0 when out of memory.
+ * Formats the arguments as one Redis protocol command into a->resp, for
+ * redisAsyncFormattedCommand(): one pass and one copy, where hiredis' own
+ * formatting would build it piece by piece. The buffer has the command's
+ * exact size, as the batch write's command runs to megabytes and a guess
+ * per argument overshot it about threefold. Returns the command's length,
+ * or 0 when out of memory.
  */
 static size_t redis_args_resp(redis_args *a)
 {
-	size_t need = 24 + a->len + a->n * 26;
+	size_t need = redis_args_resp_size(a);
 
 	if (need > a->resp_cap) {
 		char *r = realloc(a->resp, need);
@@ -261,6 +289,23 @@ static size_t redis_args_resp(redis_args *a)
 		*out++ = '\n';
 	}
 	return (size_t)(out - a->resp);
+}
+
+/*
+ * Frees the buffers that grew past REDIS_ARGS_KEEP_BYTES or
+ * REDIS_ARGS_KEEP_ARGS, and the formatted command. Called once hiredis has
+ * copied a batch write: its buffers run to megabytes and would otherwise
+ * stay allocated while the next batch fills. The small commands of a tick
+ * keep reusing theirs.
+ */
+static void redis_args_trim(redis_args *a)
+{
+	free(a->resp);
+	a->resp = NULL;
+	a->resp_cap = 0;
+	if (a->cap > REDIS_ARGS_KEEP_BYTES || a->n_cap > REDIS_ARGS_KEEP_ARGS)
+		redis_args_fini(a);
+	redis_args_reset(a);
 }
 
 /* Turns the offsets into pointers; valid until the next add. */
@@ -1022,8 +1067,9 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 	s->flush_opaque = opaque;
 	s->flush_parts = req->parts;
 	s->flush_n_parts = req->n_parts;
-	if (redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len) !=
-	    REDIS_OK) {
+	int sent = redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len);
+	redis_args_trim(&s->args);
+	if (sent != REDIS_OK) {
 		s->flush_active = false;
 		return -1;
 	}
