@@ -46,7 +46,8 @@ typedef struct caps_known {
 } caps_known;
 
 struct caps {
-	caps_known *cache;     /* CAPS_CACHE_SLOTS */
+	caps_known *cache;
+	size_t n_cache;        /* a power of two, from CAPS_CACHE_WAYS to CAPS_CACHE_SLOTS */
 	caps_batch *reported;  /* values Redis reported since the last written batch */
 	const caps_batch *in_flight;
 };
@@ -189,13 +190,23 @@ static caps_entry *caps_batch_get(caps_batch *b, const caps_key *key, int32_t pr
 /* ------------------------------------------------------------------------ */
 /* Known values and decisions                                               */
 
-caps *caps_new(void)
+static size_t caps_cache_round(size_t slots)
+{
+	size_t n = CAPS_CACHE_WAYS;
+
+	while (n < slots && n < CAPS_CACHE_SLOTS)
+		n *= 2;
+	return n;
+}
+
+caps *caps_new(size_t slots)
 {
 	caps *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->cache = malloc(CAPS_CACHE_SLOTS * sizeof(*c->cache));
+	c->n_cache = caps_cache_round(slots);
+	c->cache = malloc(c->n_cache * sizeof(*c->cache));
 	c->reported = caps_batch_new();
 	if (!c->cache || !c->reported) {
 		caps_free(c);
@@ -203,6 +214,21 @@ caps *caps_new(void)
 	}
 	caps_clear(c);
 	return c;
+}
+
+int caps_resize(caps *c, size_t slots)
+{
+	size_t n = caps_cache_round(slots);
+	caps_known *cache = n == c->n_cache ? c->cache : malloc(n * sizeof(*cache));
+	int rc = cache ? 0 : -1;
+
+	if (cache && cache != c->cache) {
+		free(c->cache);
+		c->cache = cache;
+		c->n_cache = n;
+	}
+	caps_clear(c);
+	return rc;
 }
 
 void caps_free(caps *c)
@@ -216,14 +242,14 @@ void caps_free(caps *c)
 
 void caps_clear(caps *c)
 {
-	memset(c->cache, 0, CAPS_CACHE_SLOTS * sizeof(*c->cache));
+	memset(c->cache, 0, c->n_cache * sizeof(*c->cache));
 	caps_batch_reset(c->reported);
 }
 
 /* Returns the first way of the cache set that hash maps to. */
 static caps_known *caps_cache_set(const caps *c, uint64_t hash)
 {
-	size_t sets = CAPS_CACHE_SLOTS / CAPS_CACHE_WAYS;
+	size_t sets = c->n_cache / CAPS_CACHE_WAYS;
 
 	return &c->cache[(hash >> 32 & (sets - 1)) * CAPS_CACHE_WAYS];
 }

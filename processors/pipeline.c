@@ -97,6 +97,20 @@ static dedup_id_key *pipeline_new_id_key(privacy *p)
 	return k;
 }
 
+/*
+ * Size of the cache of confirmed daily cap counts. Without a behaviour that
+ * has a daily_cap nothing reads the cache, so one set of ways is enough;
+ * with one, the full CAPS_CACHE_SLOTS (512k keys of person, behaviour and
+ * day), because the roster, and so the number of keys, is known only later.
+ */
+static size_t pipeline_caps_slots(const config *cfg)
+{
+	for (size_t b = 0; b < cfg->n_behaviours; b++)
+		if (cfg->behaviours[b].daily_cap > 0)
+			return CAPS_CACHE_SLOTS;
+	return 1;
+}
+
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
                        char *errstr, size_t errstr_size)
 {
@@ -124,7 +138,7 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	pl->caps = caps_new();
+	pl->caps = caps_new(pipeline_caps_slots(cfg));
 	if (!pl->caps || !pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
 	    !pl->viva || !pl->analytics || !pl->social || !pl->id_key || !pl->known ||
 	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
@@ -168,7 +182,8 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 	classifier *c = classify_new(cfg);
 	uint32_t *grans = calloc(cfg->n_behaviours + 1, sizeof(*grans));
 
-	if (!c || !grans) {
+	/* Behaviour indices may mean other behaviours now: the resize also clears. */
+	if (!c || !grans || (pl->caps && caps_resize(pl->caps, pipeline_caps_slots(cfg)) < 0)) {
 		classify_free(c);
 		free(grans);
 		return -1;
@@ -177,11 +192,8 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 		grans[b] = window_contributor_grans(cfg, b);
 	classify_free(pl->classifier);
 	free(pl->contributor_grans);
-	/* Behaviour indices may mean other behaviours now. */
 	if (pl->written_credits)
 		dedup_known_clear(pl->written_credits);
-	if (pl->caps)
-		caps_clear(pl->caps);
 	pl->classifier = c;
 	pl->contributor_grans = grans;
 	pl->cfg = cfg;
