@@ -254,11 +254,9 @@ static caps_known *caps_cache_set(const caps *c, uint64_t hash)
 	return &c->cache[(hash >> 32 & (sets - 1)) * CAPS_CACHE_WAYS];
 }
 
-static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
+static void caps_cache_put_hash(caps *c, uint64_t hash, int32_t value, int32_t day)
 {
-	uint64_t hash = caps_hash(key);
 	caps_known *set = caps_cache_set(c, hash), *victim = &set[0];
-	int32_t day = (int32_t)(key->day_start_ms / CAPS_DAY_MS);
 
 	for (int w = 0; w < CAPS_CACHE_WAYS; w++) {
 		caps_known *k = &set[w];
@@ -270,6 +268,38 @@ static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
 			victim = k;
 	}
 	*victim = (caps_known){hash, value, day};
+}
+
+static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
+{
+	caps_cache_put_hash(c, caps_hash(key), value,
+	                    (int32_t)(key->day_start_ms / CAPS_DAY_MS));
+}
+
+/* The set of a key depends only on its hash, which the cache keeps: no key is needed. */
+int caps_grow(caps *c, size_t slots)
+{
+	size_t n = caps_cache_round(slots);
+	caps_known *old = c->cache;
+	size_t n_old = c->n_cache;
+
+	if (n <= n_old)
+		return 0;
+	caps_known *cache = calloc(n, sizeof(*cache)); /* hash 0: free */
+	if (!cache)
+		return -1;
+	c->cache = cache;
+	c->n_cache = n;
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i].hash != 0)
+			caps_cache_put_hash(c, old[i].hash, old[i].value, old[i].day);
+	free(old);
+	return 0;
+}
+
+size_t caps_cache_slots(const caps *c)
+{
+	return c->n_cache;
 }
 
 /* Returns the best known value stored in Redis before the batch now filling. */

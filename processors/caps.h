@@ -96,6 +96,16 @@ void caps_free(caps *c);
 int caps_resize(caps *c, size_t slots);
 
 /*
+ * Grows the cache to at least slots entries (rounded as by caps_new()),
+ * keeping the values it holds. Returns 0, also when the cache is already
+ * that large, or -1 when out of memory; the cache then stays as it was.
+ */
+int caps_grow(caps *c, size_t slots);
+
+/* Entries the cache has room for. */
+size_t caps_cache_slots(const caps *c);
+
+/*
  * Decides one credit of key under cap into batch b. Returns 1 when it
  * counts, 0 when it is above the cap, -1 when the batch cannot grow (b is
  * then unchanged). day_end_ms is stored with a new entry.

@@ -29,7 +29,16 @@
 #include "gate.h"
 
 #define PIPELINE_MAX_HITS 16
-#define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
+/*
+ * 2 MiB of recently counted ids. Redis holds every id of the dedup horizon;
+ * this cache only spares a refused write and a re-read of the batch when a
+ * replay arrives soon after the original. Direct mapped, it keeps most ids
+ * of the last five full batches (about 250,000 events: seconds of a
+ * catch-up, minutes of live traffic), which covers a connector that
+ * redelivers what it sent just before a restart. An older replay costs one
+ * refused write per batch, not a wrong count.
+ */
+#define PIPELINE_KNOWN_IDS (1 << 18)
 #define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
 #define PIPELINE_WRITTEN_CREDITS (1 << 17) /* 1 MiB of contributors already in Redis */
 #define PIPELINE_FORGET_CREDITS_MS 60000
@@ -97,18 +106,32 @@ static dedup_id_key *pipeline_new_id_key(privacy *p)
 	return k;
 }
 
+/* People assumed before the roster has more, for the caps cache. */
+#define PIPELINE_CAPS_MIN_PEOPLE 1024
+
 /*
  * Size of the cache of confirmed daily cap counts. Without a behaviour that
- * has a daily_cap nothing reads the cache, so one set of ways is enough;
- * with one, the full CAPS_CACHE_SLOTS (512k keys of person, behaviour and
- * day), because the roster, and so the number of keys, is known only later.
+ * has a daily_cap nothing reads it, and one set of ways is enough. With
+ * some, the keys that matter are (person, capped behaviour, local day) for
+ * the days events are still accepted for: windows.allowed_lateness, plus
+ * today and a partial day. The cache gets half as many slots again, as its
+ * sets are 4-way (caps.c), and grows with the roster (pipeline_batch_written).
+ * People outside the roster are capped too and are not counted here: too
+ * many of them at their caps only cost rejected writes (caps.h).
  */
-static size_t pipeline_caps_slots(const config *cfg)
+static size_t pipeline_caps_slots(const config *cfg, const roster *r)
 {
+	size_t capped = 0, people = roster_size(r);
+
 	for (size_t b = 0; b < cfg->n_behaviours; b++)
-		if (cfg->behaviours[b].daily_cap > 0)
-			return CAPS_CACHE_SLOTS;
-	return 1;
+		capped += cfg->behaviours[b].daily_cap > 0;
+	if (capped == 0)
+		return 1;
+	if (people < PIPELINE_CAPS_MIN_PEOPLE)
+		people = PIPELINE_CAPS_MIN_PEOPLE;
+	size_t days = (size_t)(cfg->windows.allowed_lateness_ms / 86400000) + 2;
+	size_t keys = people * capped * days;
+	return keys + keys / 2;
 }
 
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
@@ -138,7 +161,7 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	pl->caps = caps_new(pipeline_caps_slots(cfg));
+	pl->caps = caps_new(pipeline_caps_slots(cfg, r));
 	if (!pl->caps || !pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
 	    !pl->viva || !pl->analytics || !pl->social || !pl->id_key || !pl->known ||
 	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
@@ -183,7 +206,7 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 	uint32_t *grans = calloc(cfg->n_behaviours + 1, sizeof(*grans));
 
 	/* Behaviour indices may mean other behaviours now: the resize also clears. */
-	if (!c || !grans || (pl->caps && caps_resize(pl->caps, pipeline_caps_slots(cfg)) < 0)) {
+	if (!c || !grans || (pl->caps && caps_resize(pl->caps, pipeline_caps_slots(cfg, pl->roster)) < 0)) {
 		classify_free(c);
 		free(grans);
 		return -1;
@@ -412,6 +435,10 @@ void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
 	for (size_t i = 0; i < dedup_batch_count(written); i++)
 		dedup_known_add(pl->known, e[i].id);
 	dedup_batch_reset(pl->reported);
+	/* NOTE: when it cannot grow, the cache stays as it was: misses cost rejected writes. */
+	size_t caps_slots = pipeline_caps_slots(pl->cfg, pl->roster);
+	if (caps_slots > caps_cache_slots(pl->caps))
+		caps_grow(pl->caps, caps_slots);
 	if (now_ms - pl->credits_cleared_ms >= PIPELINE_FORGET_CREDITS_MS)
 		pipeline_forget_written_credits(pl, now_ms);
 	window_batch_each_credit(cells, pipeline_note_written_credit, pl->written_credits);
