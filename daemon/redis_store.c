@@ -292,20 +292,33 @@ static size_t redis_args_resp(redis_args *a)
 }
 
 /*
- * Frees the buffers that grew past REDIS_ARGS_KEEP_BYTES or
- * REDIS_ARGS_KEEP_ARGS, and the formatted command. Called once hiredis has
- * copied a batch write: its buffers run to megabytes and would otherwise
+ * Frees the argument buffers that grew past REDIS_ARGS_KEEP_BYTES or
+ * REDIS_ARGS_KEEP_ARGS, keeping a->resp. Called between formatting a batch
+ * write and handing it to hiredis, which copies it: the buffers run to
+ * megabytes, and freed then, they neither sit next to hiredis' copy nor
  * stay allocated while the next batch fills. The small commands of a tick
  * keep reusing theirs.
  */
-static void redis_args_trim(redis_args *a)
+static void redis_args_shrink(redis_args *a)
+{
+	char *resp = a->resp;
+	size_t resp_cap = a->resp_cap;
+
+	if (a->cap > REDIS_ARGS_KEEP_BYTES || a->n_cap > REDIS_ARGS_KEEP_ARGS) {
+		a->resp = NULL;
+		redis_args_fini(a);
+		a->resp = resp;
+		a->resp_cap = resp_cap;
+	}
+	redis_args_reset(a);
+}
+
+/* Frees the formatted command once hiredis has its copy. */
+static void redis_args_drop_resp(redis_args *a)
 {
 	free(a->resp);
 	a->resp = NULL;
 	a->resp_cap = 0;
-	if (a->cap > REDIS_ARGS_KEEP_BYTES || a->n_cap > REDIS_ARGS_KEEP_ARGS)
-		redis_args_fini(a);
-	redis_args_reset(a);
 }
 
 /* Turns the offsets into pointers; valid until the next add. */
@@ -1059,6 +1072,7 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 		return -1;
 	}
 	size_t len = redis_args_resp(&s->args);
+	redis_args_shrink(&s->args);
 	if (len == 0)
 		return -1;
 
@@ -1068,7 +1082,7 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 	s->flush_parts = req->parts;
 	s->flush_n_parts = req->n_parts;
 	int sent = redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len);
-	redis_args_trim(&s->args);
+	redis_args_drop_resp(&s->args);
 	if (sent != REDIS_OK) {
 		s->flush_active = false;
 		return -1;
