@@ -752,7 +752,7 @@ static void app_send_batch(app *a)
 	};
 
 	clock_gettime(CLOCK_MONOTONIC, &a->flush_sent);
-	/* Finishing here, not when the batch closes, lets a retry finish it after an out of memory. */
+	/* Finished here rather than at batch close, so that a retry after out of memory finishes it. */
 	if (window_batch_finish(a->flight->cells) == 0 &&
 	    redis_store_flush(a->store, &req, app_flush_cb, a) == 0) {
 		a->state = APP_BATCH_FLUSHING;

@@ -42,7 +42,7 @@
 #define REDIS_CAPPED_PREFIX "capped:"
 
 
-/* Buffers of redis_args up to these sizes are kept for the next command. */
+/* Sizes up to which a redis_args keeps its buffers for the next command. */
 #define REDIS_ARGS_KEEP_BYTES 65536
 #define REDIS_ARGS_KEEP_ARGS 4096
 
@@ -262,9 +262,9 @@ static size_t redis_args_resp_size(const redis_args *a)
  * Formats the arguments as one Redis protocol command into a->resp, for
  * redisAsyncFormattedCommand(): one pass and one copy, where hiredis' own
  * formatting would build it piece by piece. The buffer has the command's
- * exact size, as the batch write's command runs to megabytes and a guess
- * per argument overshot it about threefold. Returns the command's length,
- * or 0 when out of memory.
+ * exact size, because the batch write runs to megabytes and the former
+ * guess of 26 bytes per argument overshot it about threefold. Returns the
+ * command's length, or 0 when out of memory.
  */
 static size_t redis_args_resp(redis_args *a)
 {
@@ -293,11 +293,10 @@ static size_t redis_args_resp(redis_args *a)
 
 /*
  * Frees the argument buffers that grew past REDIS_ARGS_KEEP_BYTES or
- * REDIS_ARGS_KEEP_ARGS, keeping a->resp. Called between formatting a batch
- * write and handing it to hiredis, which copies it: the buffers run to
- * megabytes, and freed then, they neither sit next to hiredis' copy nor
- * stay allocated while the next batch fills. The small commands of a tick
- * keep reusing theirs.
+ * REDIS_ARGS_KEEP_ARGS, but keeps a->resp. The batch write calls it after
+ * formatting and before the hand-off to hiredis, which copies the command.
+ * So the megabytes of arguments are neither allocated next to that copy nor
+ * while the next batch fills. The small commands of a tick keep theirs.
  */
 static void redis_args_shrink(redis_args *a)
 {

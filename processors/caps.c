@@ -47,7 +47,7 @@ typedef struct caps_known {
 
 struct caps {
 	caps_known *cache;
-	size_t n_cache;        /* a power of two, from CAPS_CACHE_WAYS to CAPS_CACHE_SLOTS */
+	size_t n_cache;        /* entries: a power of two from CAPS_CACHE_WAYS to CAPS_CACHE_SLOTS */
 	caps_batch *reported;  /* values Redis reported since the last written batch */
 	const caps_batch *in_flight;
 };
@@ -276,7 +276,7 @@ static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
 	                    (int32_t)(key->day_start_ms / CAPS_DAY_MS));
 }
 
-/* The set of a key depends only on its hash, which the cache keeps: no key is needed. */
+/* The set of a key depends only on its hash, which the cache stores, so no key is needed. */
 int caps_grow(caps *c, size_t slots)
 {
 	size_t n = caps_cache_round(slots);
@@ -285,7 +285,7 @@ int caps_grow(caps *c, size_t slots)
 
 	if (n <= n_old)
 		return 0;
-	caps_known *cache = calloc(n, sizeof(*cache)); /* hash 0: free */
+	caps_known *cache = calloc(n, sizeof(*cache)); /* hash 0 marks a free slot */
 	if (!cache)
 		return -1;
 	c->cache = cache;

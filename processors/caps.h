@@ -83,22 +83,23 @@ typedef struct caps caps;
 /*
  * Returns a cache of at least slots entries (rounded up to a power of two,
  * at least one set of ways, at most CAPS_CACHE_SLOTS), or NULL when out of
- * memory. Any size is correct: a smaller cache only misses more often.
+ * memory. Any size is correct, because a smaller cache only misses more
+ * often.
  */
 caps *caps_new(size_t slots);
 void caps_free(caps *c);
 
 /*
- * Gives the cache a new size (rounded as by caps_new()) and forgets every
- * value, as caps_clear() does. Returns 0, or -1 when out of memory; the
- * cache then keeps its old size and is cleared all the same.
+ * Gives the cache a new size (rounded as by caps_new()) and clears every
+ * value, as caps_clear() does. Returns 0, or -1 when out of memory. On
+ * failure the cache keeps its old size and is cleared all the same.
  */
 int caps_resize(caps *c, size_t slots);
 
 /*
  * Grows the cache to at least slots entries (rounded as by caps_new()),
- * keeping the values it holds. Returns 0, also when the cache is already
- * that large, or -1 when out of memory; the cache then stays as it was.
+ * keeping the values it contains. Returns 0, also when the cache is already
+ * that large, or -1 when out of memory, and then the cache stays as it was.
  */
 int caps_grow(caps *c, size_t slots);
 

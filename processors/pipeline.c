@@ -30,13 +30,13 @@
 
 #define PIPELINE_MAX_HITS 16
 /*
- * 2 MiB of recently counted ids. Redis holds every id of the dedup horizon;
- * this cache only spares a refused write and a re-read of the batch when a
- * replay arrives soon after the original. Direct mapped, it keeps most ids
- * of the last five full batches (about 250,000 events: seconds of a
- * catch-up, minutes of live traffic), which covers a connector that
- * redelivers what it sent just before a restart. An older replay costs one
- * refused write per batch, not a wrong count.
+ * Slots of the cache of recently counted ids (2 MiB). Redis stores every id
+ * of the dedup horizon. The cache only saves a rejected write and a re-read
+ * of the batch when a replay arrives soon after the original. It is direct
+ * mapped and keeps most of the last 262,144 ids, about five full batches at
+ * the default kafka.batch_max_messages of 50000. That covers a connector
+ * that redelivers what it sent just before a restart. An older replay
+ * costs one rejected write per batch, never a wrong count.
  */
 #define PIPELINE_KNOWN_IDS (1 << 18)
 #define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
@@ -110,14 +110,15 @@ static dedup_id_key *pipeline_new_id_key(privacy *p)
 #define PIPELINE_CAPS_MIN_PEOPLE 1024
 
 /*
- * Size of the cache of confirmed daily cap counts. Without a behaviour that
- * has a daily_cap nothing reads it, and one set of ways is enough. With
- * some, the keys that matter are (person, capped behaviour, local day) for
- * the days events are still accepted for: windows.allowed_lateness, plus
- * today and a partial day. The cache gets half as many slots again, as its
- * sets are 4-way (caps.c), and grows with the roster (pipeline_batch_written).
- * People outside the roster are capped too and are not counted here: too
- * many of them at their caps only cost rejected writes (caps.h).
+ * Returns the size of the cache of confirmed daily cap counts. Without a
+ * behaviour that has a daily_cap nothing reads the cache, so one set of
+ * ways is enough. Otherwise the keys that matter are (person, capped
+ * behaviour, local day) for each day that events are still accepted for,
+ * which is windows.allowed_lateness plus today and one partial day. The
+ * cache gets 1.5 slots per key because its sets have only 4 ways, and it
+ * grows with the roster in pipeline_batch_written(). People outside the
+ * roster are capped too but not counted here. When too many of them reach
+ * their caps, the misses cost rejected writes (caps.h).
  */
 static size_t pipeline_caps_slots(const config *cfg, const roster *r)
 {
@@ -205,7 +206,7 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 	classifier *c = classify_new(cfg);
 	uint32_t *grans = calloc(cfg->n_behaviours + 1, sizeof(*grans));
 
-	/* Behaviour indices may mean other behaviours now: the resize also clears. */
+	/* Behaviour indices may mean other behaviours now, and the resize clears the caps cache. */
 	if (!c || !grans || (pl->caps && caps_resize(pl->caps, pipeline_caps_slots(cfg, pl->roster)) < 0)) {
 		classify_free(c);
 		free(grans);
@@ -435,7 +436,7 @@ void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
 	for (size_t i = 0; i < dedup_batch_count(written); i++)
 		dedup_known_add(pl->known, e[i].id);
 	dedup_batch_reset(pl->reported);
-	/* NOTE: when it cannot grow, the cache stays as it was: misses cost rejected writes. */
+	/* NOTE: a caps cache that cannot grow stays as it was, and its misses cost rejected writes. */
 	size_t caps_slots = pipeline_caps_slots(pl->cfg, pl->roster);
 	if (caps_slots > caps_cache_slots(pl->caps))
 		caps_grow(pl->caps, caps_slots);

@@ -28,14 +28,14 @@
  * position, pseudonym) entries in a second dense array with its own table,
  * which deduplicates them per cell. window_batch_finish() lays the
  * contributors out contiguously per cell with a counting sort into a members
- * array of the exact size and frees the entries: a batch holds entries while
- * it fills and members while it is written, never both for long, and of the
- * two batches the daemon keeps, one fills while the other is written. Table
- * slots carry the epoch of the batch that wrote them, so window_batch_reset()
- * just starts a new epoch and clears nothing. The cells and tables only
- * grow, by doubling. The entries come back at the size the last batch
- * needed plus a quarter, so a warm batch makes two allocations (entries,
- * members) per batch, not per event.
+ * array of the exact size, and frees the entries. So a batch keeps entries
+ * while it fills and members while it is written. Of the daemon's two
+ * batches, one fills while the other is written. Table slots carry the
+ * epoch of the batch that wrote them, so window_batch_reset() just starts a
+ * new epoch and clears nothing. The cells and tables only grow, by
+ * doubling. The entries come back at the size the last batch needed plus a
+ * quarter, so a warm batch makes two allocations per batch (entries and
+ * members) and none per event.
  *
  * Thread: single-threaded; clocks and batches are not shared.
  */
@@ -376,7 +376,7 @@ struct window_batch {
 	size_t n_cells, cap_cells;
 	window_table cell_table;
 
-	window_entry *entries; /* (cell, contributor) pairs, in arrival order; NULL once finished */
+	window_entry *entries; /* (cell, contributor) pairs in arrival order, NULL once finished */
 	pseudonym *members;    /* entries' contributors grouped per cell, by finish */
 	size_t n_entries, cap_entries;
 	size_t entries_hint;   /* entries of the last finished batch */

@@ -95,7 +95,7 @@ typedef struct window_batch window_batch;
 window_batch *window_batch_new(void);
 void window_batch_free(window_batch *b);
 
-/* Empties the batch; it keeps the memory of its cells and tables. */
+/* Empties the batch. The memory of its cells and tables is kept. */
 void window_batch_reset(window_batch *b);
 
 /*
@@ -148,11 +148,11 @@ void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, vo
                               void *opaque);
 
 /*
- * Lays the contributors out per cell; call before reading cells and
+ * Lays the contributors out per cell. Call it before reading cells and
  * members, and add nothing after it until window_batch_reset(). It frees
- * the batch's entries, so the members take their place rather than sit
- * next to them. Calling it again changes nothing. Returns 0, or -1 when
- * out of memory (the batch is then unchanged and may be finished later).
+ * the batch's entries, so that the members replace them instead of sitting
+ * next to them. A second call changes nothing. Returns 0, or -1 when out of
+ * memory, and then the batch is unchanged and can be finished later.
  */
 int window_batch_finish(window_batch *b);
 

@@ -251,7 +251,7 @@ static void cache_keeps_written_values(void **state)
 	caps_free(c);
 }
 
-/* A cache that grows keeps what it knew: 200 people with 2 credits read 2 after it. */
+/* A grown cache keeps its values, so 200 people with 2 credits each still read 2. */
 static void grown_cache_keeps_values(void **state)
 {
 	caps *c = caps_new(1024);
@@ -280,7 +280,7 @@ static void grown_cache_keeps_values(void **state)
 	caps_free(c);
 }
 
-/* One set of ways: values pushed out read as 0, reported values stay exact. */
+/* With one set of ways, values pushed out read as 0 but reported values stay exact. */
 static void small_cache_only_misses(void **state)
 {
 	caps *c = caps_new(1);
@@ -305,16 +305,16 @@ static void small_cache_only_misses(void **state)
 	}
 	assert_in_range(known, 1, 4);
 
-	/* Redis rejects the batch and reports 2 for entry 5: read again, it is capped. */
+	/* Redis rejects the batch and reports 2 for entry 5. Read again, the batch caps it. */
 	caps_key five = key_of(0, BERLIN_MAR_02);
-	int i5 = 5;
-	memcpy(five.person.bytes, &i5, sizeof(i5));
+	int five_index = 5;
+	memcpy(five.person.bytes, &five_index, sizeof(five_index));
 	assert_int_equal(caps_note_stored(c, b, 5, 2), 0);
 	caps_batch_reset(b);
 	assert_int_equal(credit_n(c, b, &five, 2), 1);
 	assert_int_equal(caps_batch_find(b, &five)->prior, 2);
 
-	/* A resize forgets every value, as a clear does. */
+	/* A resize clears every value, as caps_clear() does. */
 	assert_int_equal(caps_resize(c, CAPS_CACHE_SLOTS), 0);
 	caps_batch_reset(b);
 	assert_int_equal(credit_n(c, b, &five, 1), 1);

@@ -545,7 +545,7 @@ static void warm_batch_keeps_capacity(void **state)
 	window_batch_free(b);
 }
 
-static void finished_batch_takes_no_more_credits(void **state)
+static void finished_batch_rejects_credits(void **state)
 {
 	window_batch *b = window_batch_new();
 	pseudonym alice = person(1), bob = person(2);
@@ -640,7 +640,7 @@ int main(void)
 	    cmocka_unit_test(batch_finish_groups_members),
 	    cmocka_unit_test(batch_grows_past_100k_cells),
 	    cmocka_unit_test(warm_batch_keeps_capacity),
-	    cmocka_unit_test(finished_batch_takes_no_more_credits),
+	    cmocka_unit_test(finished_batch_rejects_credits),
 	    cmocka_unit_test(batch_timing_report),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
