@@ -549,7 +549,6 @@ static void app_skip_poison(app *a)
 	window_batch_reset(a->flight->cells);
 	dedup_batch_reset(a->flight->ids);
 	caps_batch_reset(a->flight->caps);
-	window_batch_finish(a->flight->cells);
 	dedup_batch_finish(a->flight->ids);
 	a->single.valid = false;
 	a->reject_attempts = 0;
@@ -753,7 +752,9 @@ static void app_send_batch(app *a)
 	};
 
 	clock_gettime(CLOCK_MONOTONIC, &a->flush_sent);
-	if (redis_store_flush(a->store, &req, app_flush_cb, a) == 0) {
+	/* Finished here rather than at batch close, so that a retry after out of memory finishes it. */
+	if (window_batch_finish(a->flight->cells) == 0 &&
+	    redis_store_flush(a->store, &req, app_flush_cb, a) == 0) {
 		a->state = APP_BATCH_FLUSHING;
 		return;
 	}
@@ -806,7 +807,6 @@ static void app_close_batch(app *a)
 	app_metrics_batch_size(a->app_metrics, b->messages);
 	if (a->n_isolate)
 		app_isolation_progress(a, b);
-	window_batch_finish(b->cells);
 	dedup_batch_finish(b->ids);
 	a->fill = a->flight;
 	a->flight = b;

@@ -42,6 +42,10 @@
 #define REDIS_CAPPED_PREFIX "capped:"
 
 
+/* Sizes up to which a redis_args keeps its buffers for the next command. */
+#define REDIS_ARGS_KEEP_BYTES 65536
+#define REDIS_ARGS_KEEP_ARGS 4096
+
 /* Arguments of one command, built in one growing buffer and reused. */
 typedef struct redis_args {
 	char *bytes;
@@ -232,15 +236,39 @@ static size_t redis_resp_number(char *out, size_t n)
 	return len + 2;
 }
 
+/* Digits of n in decimal. */
+static size_t redis_resp_digits(size_t n)
+{
+	size_t digits = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		digits++;
+	}
+	return digits;
+}
+
+/* Bytes of the arguments as one Redis protocol command. */
+static size_t redis_args_resp_size(const redis_args *a)
+{
+	size_t size = 3 + redis_resp_digits(a->n) + a->len;
+
+	for (size_t i = 0; i < a->n; i++)
+		size += 5 + redis_resp_digits(a->lengths[i]);
+	return size;
+}
+
 /*
- * Formats the arguments as one Redis protocol command into a buffer that
- * is reused, for redisAsyncFormattedCommand(): one pass and one copy,
- * where hiredis' own formatting would build it piece by piece. Returns the
+ * Formats the arguments as one Redis protocol command into a->resp, for
+ * redisAsyncFormattedCommand(): one pass and one copy, where hiredis' own
+ * formatting would build it piece by piece. The buffer has the command's
+ * exact size, because the batch write runs to megabytes and the former
+ * guess of 26 bytes per argument overshot it about threefold. Returns the
  * command's length, or 0 when out of memory.
  */
 static size_t redis_args_resp(redis_args *a)
 {
-	size_t need = 24 + a->len + a->n * 26;
+	size_t need = redis_args_resp_size(a);
 
 	if (need > a->resp_cap) {
 		char *r = realloc(a->resp, need);
@@ -261,6 +289,35 @@ static size_t redis_args_resp(redis_args *a)
 		*out++ = '\n';
 	}
 	return (size_t)(out - a->resp);
+}
+
+/*
+ * Frees the argument buffers that grew past REDIS_ARGS_KEEP_BYTES or
+ * REDIS_ARGS_KEEP_ARGS, but keeps a->resp. The batch write calls it after
+ * formatting and before the hand-off to hiredis, which copies the command.
+ * So the megabytes of arguments are neither allocated next to that copy nor
+ * while the next batch fills. The small commands of a tick keep theirs.
+ */
+static void redis_args_shrink(redis_args *a)
+{
+	char *resp = a->resp;
+	size_t resp_cap = a->resp_cap;
+
+	if (a->cap > REDIS_ARGS_KEEP_BYTES || a->n_cap > REDIS_ARGS_KEEP_ARGS) {
+		a->resp = NULL;
+		redis_args_fini(a);
+		a->resp = resp;
+		a->resp_cap = resp_cap;
+	}
+	redis_args_reset(a);
+}
+
+/* Frees the formatted command once hiredis has its copy. */
+static void redis_args_drop_resp(redis_args *a)
+{
+	free(a->resp);
+	a->resp = NULL;
+	a->resp_cap = 0;
 }
 
 /* Turns the offsets into pointers; valid until the next add. */
@@ -1014,6 +1071,7 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 		return -1;
 	}
 	size_t len = redis_args_resp(&s->args);
+	redis_args_shrink(&s->args);
 	if (len == 0)
 		return -1;
 
@@ -1022,8 +1080,9 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 	s->flush_opaque = opaque;
 	s->flush_parts = req->parts;
 	s->flush_n_parts = req->n_parts;
-	if (redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len) !=
-	    REDIS_OK) {
+	int sent = redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len);
+	redis_args_drop_resp(&s->args);
+	if (sent != REDIS_OK) {
 		s->flush_active = false;
 		return -1;
 	}

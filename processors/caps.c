@@ -46,7 +46,8 @@ typedef struct caps_known {
 } caps_known;
 
 struct caps {
-	caps_known *cache;     /* CAPS_CACHE_SLOTS */
+	caps_known *cache;
+	size_t n_cache;        /* entries: a power of two from CAPS_CACHE_WAYS to CAPS_CACHE_SLOTS */
 	caps_batch *reported;  /* values Redis reported since the last written batch */
 	const caps_batch *in_flight;
 };
@@ -189,13 +190,23 @@ static caps_entry *caps_batch_get(caps_batch *b, const caps_key *key, int32_t pr
 /* ------------------------------------------------------------------------ */
 /* Known values and decisions                                               */
 
-caps *caps_new(void)
+static size_t caps_cache_round(size_t slots)
+{
+	size_t n = CAPS_CACHE_WAYS;
+
+	while (n < slots && n < CAPS_CACHE_SLOTS)
+		n *= 2;
+	return n;
+}
+
+caps *caps_new(size_t slots)
 {
 	caps *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->cache = malloc(CAPS_CACHE_SLOTS * sizeof(*c->cache));
+	c->n_cache = caps_cache_round(slots);
+	c->cache = malloc(c->n_cache * sizeof(*c->cache));
 	c->reported = caps_batch_new();
 	if (!c->cache || !c->reported) {
 		caps_free(c);
@@ -203,6 +214,21 @@ caps *caps_new(void)
 	}
 	caps_clear(c);
 	return c;
+}
+
+int caps_resize(caps *c, size_t slots)
+{
+	size_t n = caps_cache_round(slots);
+	caps_known *cache = n == c->n_cache ? c->cache : malloc(n * sizeof(*cache));
+	int rc = cache ? 0 : -1;
+
+	if (cache && cache != c->cache) {
+		free(c->cache);
+		c->cache = cache;
+		c->n_cache = n;
+	}
+	caps_clear(c);
+	return rc;
 }
 
 void caps_free(caps *c)
@@ -216,23 +242,21 @@ void caps_free(caps *c)
 
 void caps_clear(caps *c)
 {
-	memset(c->cache, 0, CAPS_CACHE_SLOTS * sizeof(*c->cache));
+	memset(c->cache, 0, c->n_cache * sizeof(*c->cache));
 	caps_batch_reset(c->reported);
 }
 
 /* Returns the first way of the cache set that hash maps to. */
 static caps_known *caps_cache_set(const caps *c, uint64_t hash)
 {
-	size_t sets = CAPS_CACHE_SLOTS / CAPS_CACHE_WAYS;
+	size_t sets = c->n_cache / CAPS_CACHE_WAYS;
 
 	return &c->cache[(hash >> 32 & (sets - 1)) * CAPS_CACHE_WAYS];
 }
 
-static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
+static void caps_cache_put_hash(caps *c, uint64_t hash, int32_t value, int32_t day)
 {
-	uint64_t hash = caps_hash(key);
 	caps_known *set = caps_cache_set(c, hash), *victim = &set[0];
-	int32_t day = (int32_t)(key->day_start_ms / CAPS_DAY_MS);
 
 	for (int w = 0; w < CAPS_CACHE_WAYS; w++) {
 		caps_known *k = &set[w];
@@ -244,6 +268,38 @@ static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
 			victim = k;
 	}
 	*victim = (caps_known){hash, value, day};
+}
+
+static void caps_cache_put(caps *c, const caps_key *key, int32_t value)
+{
+	caps_cache_put_hash(c, caps_hash(key), value,
+	                    (int32_t)(key->day_start_ms / CAPS_DAY_MS));
+}
+
+/* The set of a key depends only on its hash, which the cache stores, so no key is needed. */
+int caps_grow(caps *c, size_t slots)
+{
+	size_t n = caps_cache_round(slots);
+	caps_known *old = c->cache;
+	size_t n_old = c->n_cache;
+
+	if (n <= n_old)
+		return 0;
+	caps_known *cache = calloc(n, sizeof(*cache)); /* hash 0 marks a free slot */
+	if (!cache)
+		return -1;
+	c->cache = cache;
+	c->n_cache = n;
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i].hash != 0)
+			caps_cache_put_hash(c, old[i].hash, old[i].value, old[i].day);
+	free(old);
+	return 0;
+}
+
+size_t caps_cache_slots(const caps *c)
+{
+	return c->n_cache;
 }
 
 /* Returns the best known value stored in Redis before the batch now filling. */

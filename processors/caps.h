@@ -33,9 +33,10 @@
  *
  * Retractions are not capped and do not free room under the cap.
  *
- * Memory: the cache has a fixed size (CAPS_CACHE_SLOTS entries of 16
- * bytes), and a caps_batch grows to the largest batch and is reused. There
- * is no allocation per event once warm. Single-threaded.
+ * Memory: the cache has a fixed size, chosen by the caller at caps_new()
+ * and caps_resize() (entries of 16 bytes, at most CAPS_CACHE_SLOTS), and a
+ * caps_batch grows to the largest batch and is reused. There is no
+ * allocation per event once warm. Single-threaded.
  */
 #ifndef ADVOCACY_CAPS_H
 #define ADVOCACY_CAPS_H
@@ -46,7 +47,7 @@
 
 #include "privacy.h"
 
-#define CAPS_CACHE_SLOTS (1u << 19) /* 8 MiB of confirmed day counts */
+#define CAPS_CACHE_SLOTS (1u << 19) /* at most 8 MiB of confirmed day counts */
 
 /* One person's credits of one behaviour on one local day. */
 typedef struct caps_key {
@@ -79,8 +80,31 @@ const caps_entry *caps_batch_find(const caps_batch *b, const caps_key *key);
 
 typedef struct caps caps;
 
-caps *caps_new(void);
+/*
+ * Returns a cache of at least slots entries (rounded up to a power of two,
+ * at least one set of ways, at most CAPS_CACHE_SLOTS), or NULL when out of
+ * memory. Any size is correct, because a smaller cache only misses more
+ * often.
+ */
+caps *caps_new(size_t slots);
 void caps_free(caps *c);
+
+/*
+ * Gives the cache a new size (rounded as by caps_new()) and clears every
+ * value, as caps_clear() does. Returns 0, or -1 when out of memory. On
+ * failure the cache keeps its old size and is cleared all the same.
+ */
+int caps_resize(caps *c, size_t slots);
+
+/*
+ * Grows the cache to at least slots entries (rounded as by caps_new()),
+ * keeping the values it contains. Returns 0, also when the cache is already
+ * that large, or -1 when out of memory, and then the cache stays as it was.
+ */
+int caps_grow(caps *c, size_t slots);
+
+/* Entries the cache has room for. */
+size_t caps_cache_slots(const caps *c);
 
 /*
  * Decides one credit of key under cap into batch b. Returns 1 when it

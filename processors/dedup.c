@@ -90,7 +90,7 @@ struct dedup_batch {
 	size_t n_slots;           /* power of two */
 	dedup_entry *entries;
 	size_t n_entries, entries_cap;
-	dedup_entry *sorted;      /* scratch of dedup_batch_finish, entries_cap long */
+	dedup_entry *sorted;      /* scratch of dedup_batch_finish(), NULL between sorts */
 	size_t *hour_starts;      /* scratch: per hour of the span, its first position */
 	size_t hours_cap;
 };
@@ -228,9 +228,14 @@ void dedup_batch_finish(dedup_batch *b)
 	}
 	for (size_t i = 0; i < n; i++)
 		b->sorted[b->hour_starts[(b->entries[i].hour_s - lo) / 3600]++] = b->entries[i];
-	dedup_entry *swap = b->entries;
+	/*
+	 * The sorted copy becomes the entries and the unsorted array is freed.
+	 * Kept as the next sort's scratch, it was a second copy of each batch's
+	 * ids, so now each sort allocates its copy, once per batch.
+	 */
+	free(b->entries);
 	b->entries = b->sorted;
-	b->sorted = swap;
+	b->sorted = NULL;
 }
 
 bool dedup_batch_has(const dedup_batch *b, uint64_t id)

@@ -19,7 +19,8 @@
  *   out, so the pipeline also keeps the ids reported for the batch being
  *   read again in an exact dedup_batch (see pipeline.h).
  *
- * Neither allocates per event once warm. A 64-bit hash makes two distinct
+ * Neither allocates per event once warm. dedup_batch_finish() allocates the
+ * sorted copy of a batch's ids once per batch. A 64-bit hash makes two distinct
  * events collide with probability about n^2 / 2^65 for n ids in the
  * horizon (3e-6 for ten million); the colliding event would be dropped.
  */

@@ -29,7 +29,16 @@
 #include "gate.h"
 
 #define PIPELINE_MAX_HITS 16
-#define PIPELINE_KNOWN_IDS (1 << 20) /* 8 MiB of recently counted ids */
+/*
+ * Slots of the cache of recently counted ids (2 MiB). Redis stores every id
+ * of the dedup horizon. The cache only saves a rejected write and a re-read
+ * of the batch when a replay arrives soon after the original. It is direct
+ * mapped and keeps most of the last 262,144 ids, about five full batches at
+ * the default kafka.batch_max_messages of 50000. That covers a connector
+ * that redelivers what it sent just before a restart. An older replay
+ * costs one rejected write per batch, never a wrong count.
+ */
+#define PIPELINE_KNOWN_IDS (1 << 18)
 #define PIPELINE_MAX_OUTCOMES 16     /* distinct reasons kept per message */
 #define PIPELINE_WRITTEN_CREDITS (1 << 17) /* 1 MiB of contributors already in Redis */
 #define PIPELINE_FORGET_CREDITS_MS 60000
@@ -97,6 +106,35 @@ static dedup_id_key *pipeline_new_id_key(privacy *p)
 	return k;
 }
 
+/* People assumed before the roster has more, for the caps cache. */
+#define PIPELINE_CAPS_MIN_PEOPLE 1024
+
+/*
+ * Returns the size of the cache of confirmed daily cap counts. Without a
+ * behaviour that has a daily_cap nothing reads the cache, so one set of
+ * ways is enough. Otherwise the keys that matter are (person, capped
+ * behaviour, local day) for each day that events are still accepted for,
+ * which is windows.allowed_lateness plus today and one partial day. The
+ * cache gets 1.5 slots per key because its sets have only 4 ways, and it
+ * grows with the roster in pipeline_batch_written(). People outside the
+ * roster are capped too but not counted here. When too many of them reach
+ * their caps, the misses cost rejected writes (caps.h).
+ */
+static size_t pipeline_caps_slots(const config *cfg, const roster *r)
+{
+	size_t capped = 0, people = roster_size(r);
+
+	for (size_t b = 0; b < cfg->n_behaviours; b++)
+		capped += cfg->behaviours[b].daily_cap > 0;
+	if (capped == 0)
+		return 1;
+	if (people < PIPELINE_CAPS_MIN_PEOPLE)
+		people = PIPELINE_CAPS_MIN_PEOPLE;
+	size_t days = (size_t)(cfg->windows.allowed_lateness_ms / 86400000) + 2;
+	size_t keys = people * capped * days;
+	return keys + keys / 2;
+}
+
 pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *clock,
                        char *errstr, size_t errstr_size)
 {
@@ -124,7 +162,7 @@ pipeline *pipeline_new(const config *cfg, privacy *p, roster *r, window_clock *c
 	pl->known = dedup_known_new(PIPELINE_KNOWN_IDS);
 	pl->written_credits = dedup_known_new(PIPELINE_WRITTEN_CREDITS);
 	pl->reported = dedup_batch_new();
-	pl->caps = caps_new();
+	pl->caps = caps_new(pipeline_caps_slots(cfg, r));
 	if (!pl->caps || !pl->avro || !pl->slack || !pl->graph || !pl->greenhouse || !pl->xapi || !pl->survey ||
 	    !pl->viva || !pl->analytics || !pl->social || !pl->id_key || !pl->known ||
 	    !pl->written_credits || !pl->reported || pipeline_set_config(pl, cfg) < 0) {
@@ -168,7 +206,8 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 	classifier *c = classify_new(cfg);
 	uint32_t *grans = calloc(cfg->n_behaviours + 1, sizeof(*grans));
 
-	if (!c || !grans) {
+	/* Behaviour indices may mean other behaviours now, and the resize clears the caps cache. */
+	if (!c || !grans || (pl->caps && caps_resize(pl->caps, pipeline_caps_slots(cfg, pl->roster)) < 0)) {
 		classify_free(c);
 		free(grans);
 		return -1;
@@ -177,11 +216,8 @@ int pipeline_set_config(pipeline *pl, const config *cfg)
 		grans[b] = window_contributor_grans(cfg, b);
 	classify_free(pl->classifier);
 	free(pl->contributor_grans);
-	/* Behaviour indices may mean other behaviours now. */
 	if (pl->written_credits)
 		dedup_known_clear(pl->written_credits);
-	if (pl->caps)
-		caps_clear(pl->caps);
 	pl->classifier = c;
 	pl->contributor_grans = grans;
 	pl->cfg = cfg;
@@ -400,6 +436,10 @@ void pipeline_batch_written(pipeline *pl, const dedup_batch *written,
 	for (size_t i = 0; i < dedup_batch_count(written); i++)
 		dedup_known_add(pl->known, e[i].id);
 	dedup_batch_reset(pl->reported);
+	/* NOTE: a caps cache that cannot grow stays as it was, and its misses cost rejected writes. */
+	size_t caps_slots = pipeline_caps_slots(pl->cfg, pl->roster);
+	if (caps_slots > caps_cache_slots(pl->caps))
+		caps_grow(pl->caps, caps_slots);
 	if (now_ms - pl->credits_cleared_ms >= PIPELINE_FORGET_CREDITS_MS)
 		pipeline_forget_written_credits(pl, now_ms);
 	window_batch_each_credit(cells, pipeline_note_written_credit, pl->written_credits);

@@ -27,10 +27,15 @@
  * granularity, bucket start) to the cell position. Contributors are (cell
  * position, pseudonym) entries in a second dense array with its own table,
  * which deduplicates them per cell. window_batch_finish() lays the
- * contributors out contiguously per cell with a counting sort. Table slots
- * carry the epoch of the batch that wrote them, so window_batch_reset() just
- * starts a new epoch and frees or clears nothing. Capacity only grows, by
- * doubling, so a warm batch does not allocate.
+ * contributors out contiguously per cell with a counting sort into a members
+ * array of the exact size, and frees the entries. So a batch keeps entries
+ * while it fills and members while it is written. Of the daemon's two
+ * batches, one fills while the other is written. Table slots carry the
+ * epoch of the batch that wrote them, so window_batch_reset() just starts a
+ * new epoch and clears nothing. The cells and tables only grow, by
+ * doubling. The entries come back at the size the last batch needed plus a
+ * quarter, so a warm batch makes two allocations per batch (entries and
+ * members) and none per event.
  *
  * Thread: single-threaded; clocks and batches are not shared.
  */
@@ -371,9 +376,11 @@ struct window_batch {
 	size_t n_cells, cap_cells;
 	window_table cell_table;
 
-	window_entry *entries; /* (cell, contributor) pairs, in arrival order */
+	window_entry *entries; /* (cell, contributor) pairs in arrival order, NULL once finished */
 	pseudonym *members;    /* entries' contributors grouped per cell, by finish */
 	size_t n_entries, cap_entries;
+	size_t entries_hint;   /* entries of the last finished batch */
+	bool finished;
 	/* Keys of the credits whose contributor is recorded: see window_credit_key(). */
 	window_credit_slot *credits;
 	size_t credits_mask;   /* slots - 1; the set is kept at most half full */
@@ -515,12 +522,13 @@ static int window_entries_reserve(window_batch *b, size_t n)
 {
 	if (b->n_entries + n <= b->cap_entries)
 		return 0;
-	size_t cap = b->cap_entries ? b->cap_entries : WINDOW_MIN_CAPACITY;
+	size_t cap = b->cap_entries ? b->cap_entries : b->entries_hint + b->entries_hint / 4;
+	if (cap < WINDOW_MIN_CAPACITY)
+		cap = WINDOW_MIN_CAPACITY;
 	while (cap < b->n_entries + n)
 		cap *= 2;
 	if (cap > WINDOW_MAX_ENTRIES ||
-	    window_grow_array((void **)&b->entries, cap, sizeof(*b->entries)) < 0 ||
-	    window_grow_array((void **)&b->members, cap, sizeof(*b->members)) < 0)
+	    window_grow_array((void **)&b->entries, cap, sizeof(*b->entries)) < 0)
 		return -1;
 	b->cap_entries = cap;
 	return 0;
@@ -557,8 +565,7 @@ window_batch *window_batch_new(void)
 	if (!b)
 		return NULL;
 	b->epoch = 1;
-	if (window_cells_reserve(b, 1) < 0 || window_entries_reserve(b, 1) < 0 ||
-	    window_credits_reserve(b) < 0) {
+	if (window_cells_reserve(b, 1) < 0 || window_credits_reserve(b) < 0) {
 		window_batch_free(b);
 		return NULL;
 	}
@@ -579,6 +586,9 @@ void window_batch_free(window_batch *b)
 
 void window_batch_reset(window_batch *b)
 {
+	free(b->members);
+	b->members = NULL;
+	b->finished = false;
 	b->n_cells = 0;
 	b->n_entries = 0;
 	b->n_credits = 0;
@@ -619,7 +629,8 @@ int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *sco
 	uint32_t cells[WINDOW_MAX_CREDIT_SCOPES];
 	size_t slot = 0;
 
-	if (n_scopes > WINDOW_MAX_CREDIT_SCOPES || window_cells_reserve(b, n_scopes) < 0 ||
+	if (b->finished || n_scopes > WINDOW_MAX_CREDIT_SCOPES ||
+	    window_cells_reserve(b, n_scopes) < 0 ||
 	    (contributor &&
 	     (window_entries_reserve(b, n_scopes) < 0 || window_credits_reserve(b) < 0)))
 		return -1;
@@ -646,7 +657,7 @@ int window_batch_credit(window_batch *b, uint16_t behaviour, const uint32_t *sco
 int window_batch_credit_capped(window_batch *b, uint16_t behaviour, const uint32_t *scopes,
 			       size_t n_scopes, uint8_t gran, int64_t bucket_start_ms, int64_t delta)
 {
-	if (n_scopes > WINDOW_MAX_CREDIT_SCOPES || gran >= WINDOW_CAPPED_BIT ||
+	if (b->finished || n_scopes > WINDOW_MAX_CREDIT_SCOPES || gran >= WINDOW_CAPPED_BIT ||
 	    window_cells_reserve(b, n_scopes) < 0)
 		return -1;
 	for (size_t i = 0; i < n_scopes; i++) {
@@ -668,10 +679,16 @@ int window_batch_add(window_batch *b, uint16_t behaviour, uint32_t scope, uint8_
  * Sorts the entries by cell with a counting sort. first_member is first set
  * to the end of each cell's range. Walking the entries backwards then fills
  * each range from its end, which keeps arrival order and leaves first_member
- * at the start of the range.
+ * at the start of the range. The entries are freed after.
  */
-void window_batch_finish(window_batch *b)
+int window_batch_finish(window_batch *b)
 {
+	if (b->finished)
+		return 0;
+	pseudonym *members = malloc((b->n_entries ? b->n_entries : 1) * sizeof(*members));
+	if (!members)
+		return -1;
+
 	size_t end = 0;
 	for (size_t i = 0; i < b->n_cells; i++) {
 		end += b->cells[i].n_members;
@@ -679,8 +696,17 @@ void window_batch_finish(window_batch *b)
 	}
 	for (size_t i = b->n_entries; i-- > 0;) {
 		window_cell *c = &b->cells[b->entries[i].cell];
-		b->members[--c->first_member] = b->entries[i].contributor;
+		members[--c->first_member] = b->entries[i].contributor;
 	}
+
+	free(b->members);
+	b->members = members;
+	free(b->entries);
+	b->entries = NULL;
+	b->cap_entries = 0;
+	b->entries_hint = b->n_entries;
+	b->finished = true;
+	return 0;
 }
 
 void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),
@@ -714,6 +740,7 @@ uint64_t window_batch_additions(const window_batch *b)
 size_t window_batch_memory(const window_batch *b)
 {
 	return b->cap_cells * sizeof(*b->cells) + (b->cell_table.mask + 1) * sizeof(window_slot) +
-	       b->cap_entries * (sizeof(*b->entries) + sizeof(*b->members)) +
+	       b->cap_entries * sizeof(*b->entries) +
+	       (b->members ? b->n_entries * sizeof(*b->members) : 0) +
 	       (b->credits_mask + 1) * sizeof(*b->credits);
 }

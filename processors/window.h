@@ -95,7 +95,7 @@ typedef struct window_batch window_batch;
 window_batch *window_batch_new(void);
 void window_batch_free(window_batch *b);
 
-/* Empties the batch and keeps its memory. */
+/* Empties the batch. The memory of its cells and tables is kept. */
 void window_batch_reset(window_batch *b);
 
 /*
@@ -147,8 +147,14 @@ int window_batch_credit_capped(window_batch *b, uint16_t behaviour, const uint32
 void window_batch_each_credit(const window_batch *b, void (*fn)(uint64_t key, void *opaque),
                               void *opaque);
 
-/* Lays the contributors out per cell; call once before reading cells. */
-void window_batch_finish(window_batch *b);
+/*
+ * Lays the contributors out per cell. Call it before reading cells and
+ * members, and add nothing after it until window_batch_reset(). It frees
+ * the batch's entries, so that the members replace them instead of sitting
+ * next to them. A second call changes nothing. Returns 0, or -1 when out of
+ * memory, and then the batch is unchanged and can be finished later.
+ */
+int window_batch_finish(window_batch *b);
 
 size_t window_batch_cell_count(const window_batch *b);
 const window_cell *window_batch_cell(const window_batch *b, size_t i);

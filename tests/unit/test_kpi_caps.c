@@ -94,7 +94,7 @@ static int credit_n(caps *c, caps_batch *b, const caps_key *k, int n)
 
 static void batch_counts_first_cap_credits(void **state)
 {
-	caps *c = caps_new();
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
 	caps_batch *b = caps_batch_new();
 	caps_key a = key_of(1, BERLIN_MAR_02), other = key_of(2, BERLIN_MAR_02);
 
@@ -129,7 +129,7 @@ static void batch_counts_first_cap_credits(void **state)
 
 static void next_batch_builds_on_batch_in_flight(void **state)
 {
-	caps *c = caps_new();
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
 	caps_batch *flight = caps_batch_new(), *fill = caps_batch_new();
 	caps_key a = key_of(1, BERLIN_MAR_02);
 
@@ -148,7 +148,7 @@ static void next_batch_builds_on_batch_in_flight(void **state)
 
 static void reported_value_becomes_prior(void **state)
 {
-	caps *c = caps_new();
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
 	caps_batch *b = caps_batch_new();
 	caps_key a = key_of(1, BERLIN_MAR_02), other = key_of(2, BERLIN_MAR_02);
 
@@ -172,7 +172,7 @@ static void reported_value_becomes_prior(void **state)
 
 static void written_batch_values_are_cached(void **state)
 {
-	caps *c = caps_new();
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
 	caps_batch *b = caps_batch_new();
 	caps_key a = key_of(1, BERLIN_MAR_02), other = key_of(2, BERLIN_MAR_02);
 	/* Redis stored 1 for other (entry 1) instead of 0: the decision (1 counted) is kept. */
@@ -202,7 +202,7 @@ static void written_batch_values_are_cached(void **state)
 
 static void batch_grows_past_initial_capacity(void **state)
 {
-	caps *c = caps_new();
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
 	caps_batch *b = caps_batch_new();
 
 	(void)state;
@@ -228,7 +228,7 @@ static void batch_grows_past_initial_capacity(void **state)
 /* 20,000 people written with 2 credits each: the next batch takes 2 as every prior. */
 static void cache_keeps_written_values(void **state)
 {
-	caps *c = caps_new();
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
 	caps_batch *b = caps_batch_new();
 	int misses = 0;
 
@@ -247,6 +247,79 @@ static void cache_keeps_written_values(void **state)
 		misses += caps_batch_find(b, &k)->prior != 2;
 	}
 	assert_int_equal(misses, 0);
+	caps_batch_free(b);
+	caps_free(c);
+}
+
+/* A grown cache keeps its values, so 200 people with 2 credits each still read 2. */
+static void grown_cache_keeps_values(void **state)
+{
+	caps *c = caps_new(1024);
+	caps_batch *b = caps_batch_new();
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		caps_key k = key_of(0, BERLIN_MAR_02);
+		memcpy(k.person.bytes, &i, sizeof(i));
+		assert_int_equal(credit_n(c, b, &k, 2), 2);
+	}
+	caps_batch_written(c, b, NULL, 0);
+	caps_batch_reset(b);
+	assert_int_equal(caps_grow(c, 65536), 0);
+	assert_int_equal(caps_cache_slots(c), 65536);
+	/* Growing to a smaller size changes nothing. */
+	assert_int_equal(caps_grow(c, 100), 0);
+	assert_int_equal(caps_cache_slots(c), 65536);
+	for (int i = 0; i < 200; i++) {
+		caps_key k = key_of(0, BERLIN_MAR_02);
+		memcpy(k.person.bytes, &i, sizeof(i));
+		assert_int_equal(credit_n(c, b, &k, 2), 1);
+		assert_int_equal(caps_batch_find(b, &k)->prior, 2);
+	}
+	caps_batch_free(b);
+	caps_free(c);
+}
+
+/* With one set of ways, values pushed out read as 0 but reported values stay exact. */
+static void small_cache_only_misses(void **state)
+{
+	caps *c = caps_new(1);
+	caps_batch *b = caps_batch_new();
+	int known = 0;
+
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		caps_key k = key_of(0, BERLIN_MAR_02);
+		memcpy(k.person.bytes, &i, sizeof(i));
+		assert_int_equal(credit_n(c, b, &k, 2), 2);
+	}
+	caps_batch_written(c, b, NULL, 0);
+	caps_batch_reset(b);
+	for (int i = 0; i < 8; i++) {
+		caps_key k = key_of(0, BERLIN_MAR_02);
+		memcpy(k.person.bytes, &i, sizeof(i));
+		assert_int_equal(credit_n(c, b, &k, 1), 1);
+		int32_t prior = caps_batch_find(b, &k)->prior;
+		assert_true(prior == 2 || prior == 0);
+		known += prior == 2;
+	}
+	assert_in_range(known, 1, 4);
+
+	/* Redis rejects the batch and reports 2 for entry 5. Read again, the batch caps it. */
+	caps_key five = key_of(0, BERLIN_MAR_02);
+	int five_index = 5;
+	memcpy(five.person.bytes, &five_index, sizeof(five_index));
+	assert_int_equal(caps_note_stored(c, b, 5, 2), 0);
+	caps_batch_reset(b);
+	assert_int_equal(credit_n(c, b, &five, 2), 1);
+	assert_int_equal(caps_batch_find(b, &five)->prior, 2);
+
+	/* A resize clears every value, as caps_clear() does. */
+	assert_int_equal(caps_resize(c, CAPS_CACHE_SLOTS), 0);
+	caps_batch_reset(b);
+	assert_int_equal(credit_n(c, b, &five, 1), 1);
+	assert_int_equal(caps_batch_find(b, &five)->prior, 0);
+
 	caps_batch_free(b);
 	caps_free(c);
 }
@@ -371,7 +444,7 @@ static int64_t org_day(fixture *f, int64_t day_start, bool capped)
 {
 	int64_t total = 0;
 
-	window_batch_finish(f->batch);
+	/* Counts need no window_batch_finish(), and the batch may take more credits after. */
 	for (size_t i = 0; i < window_batch_cell_count(f->batch); i++) {
 		const window_cell *c = window_batch_cell(f->batch, i);
 		if (c->behaviour == 0 && c->scope == ROSTER_ORG_SCOPE && c->gran == GRAN_1D &&
@@ -560,6 +633,8 @@ int main(void)
 	    cmocka_unit_test(written_batch_values_are_cached),
 	    cmocka_unit_test(batch_grows_past_initial_capacity),
 	    cmocka_unit_test(cache_keeps_written_values),
+	    cmocka_unit_test(small_cache_only_misses),
+	    cmocka_unit_test(grown_cache_keeps_values),
 	    T(pipeline_caps_per_local_day),
 	    T(retraction_frees_no_room),
 	    T(plain_process_applies_no_cap),
