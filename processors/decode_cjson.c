@@ -16,8 +16,8 @@
  *     byte may be above 0x7F, so a UTF-8 byte order mark is invalid. A NUL
  *     byte is invalid too, except right after a number or literal, where
  *     jansson drops it (see decode_cjson_dropped_nul());
- *   - a number follows the JSON grammar; one without fraction or exponent is
- *     an integer and must fit int64, any other must not overflow a double.
+ *   - a number follows the JSON grammar. One without fraction or exponent
+ *     is an integer and must fit int64. Any other must not overflow a double.
  * Trailing content after the value is checked after cJSON has parsed it.
  *
  * NOTE: cJSON 1.7.15 writes the position of a failed parse to a global

@@ -11,11 +11,11 @@
  * The consumer is a bare librdkafka consumer: a high-level consumer with no
  * auto commit, queued.min.messages at its maximum and
  * queued.max.messages.kbytes 1048576 by default. librdkafka 2.0.2 stops
- * fetching when its queue reaches either limit and fetches again only at
- * the broker thread's next wake-up, up to a second later; with the default
- * limits about two runs in three lost most of a second that way and read at
- * a third of the speed of the others. With these limits the queue never
- * reaches them, so the rate is the broker's and the client's. advocacyd's
+ * fetching when its queue reaches either limit, and fetches again only at
+ * the broker thread's next wake-up, up to a second later. With the default
+ * limits about two runs in three lost most of a second that way, so they
+ * read at a third of the speed of the others. With these limits the queue
+ * never reaches them, so the rate is the broker's and the client's. advocacyd's
  * own consumer (daemon/kafka.c) keeps librdkafka's queue within
  * kafka.max_prefetch_kbytes and does lose that time (README "Benchmark").
  *

@@ -152,7 +152,7 @@ def proc_cpu_s(pid):
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    # utime and stime are fields 14 and 15 of stat(5), and fields[0] here is field 3.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
