@@ -372,7 +372,7 @@ typedef struct config {
 		size_t n_properties;
 		int batch_max_messages;  /* messages per poll batch */
 		int batch_max_ms;        /* max time a batch waits to fill */
-		int max_prefetch_kbytes; /* consumer prefetch queue bound */
+		int max_prefetch_kbytes; /* size of the consumer's input buffer */
 		int poison_attempts;     /* rejected writes before a record is isolated */
 	} kafka;
 

@@ -1,11 +1,13 @@
 /*
  * kafka.c - librdkafka clients on the libevent loop (see kafka.h).
  *
- * Loop integration: the consumer queue writes a byte into a pipe when it
- * goes from empty to non-empty (rd_kafka_queue_io_event_enable); the loop
- * reads the pipe and calls the wake callback. A slower timer wakes the
- * caller too, in case the queue filled while the caller was busy and no new
- * edge came. The roster reader and the producer are served by timers.
+ * Loop integration: the consumer queue and each partition's queue write a
+ * byte into a pipe when they go from empty to non-empty
+ * (rd_kafka_queue_io_event_enable). The loop reads the pipe, moves the
+ * queued messages into the consumer's input buffer and calls the wake
+ * callback. A slower timer does the same, in case a queue filled while the
+ * buffer was full and no new edge came. The roster
+ * reader and the producer are served by timers.
  *
  * librdkafka's log lines and errors are sent to the rd_kafka main queue and
  * logged from the loop through log.h, rate-limited like every other line.
@@ -24,6 +26,7 @@
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
+#include "inbuf.h"
 #include "log.h"
 
 #define KAFKA_ROSTER_POLL_MS 100
@@ -33,6 +36,31 @@
 #define KAFKA_MAX_INPUTS 64
 #define KAFKA_STATS_INTERVAL_MS "5000"
 #define KAFKA_MAX_OUTPUT_TOPICS 16
+#define KAFKA_DRAIN_BATCH 512  /* messages taken from librdkafka per call */
+#define KAFKA_KICK_DELAY_MS 5  /* an empty queue waits this long for a fetch in flight */
+#define KAFKA_MAX_PARTS 65535  /* partitions the input buffer can tell apart */
+/*
+ * librdkafka's queue of each partition, in front of the input buffer (see
+ * kafka_consumer_conf): 1/KAFKA_QUEUED_SHARE of the buffer's budget and 5
+ * messages per KiB of that, within these bounds. Once the buffer is full
+ * (during a Redis outage or a catch-up) these queues still fill to their
+ * limits, and one fetched batch more. So they come on top of the budget:
+ * at the default budget of 32 MiB, 64 KiB and 320 messages per assigned
+ * partition. librdkafka keeps about 700 bytes per queued message besides
+ * the payload.
+ */
+#define KAFKA_QUEUED_SHARE 512
+#define KAFKA_QUEUED_MIN_MESSAGES 80
+#define KAFKA_QUEUED_MAX_MESSAGES 5120
+#define KAFKA_QUEUED_MIN_KBYTES 16
+#define KAFKA_QUEUED_MAX_KBYTES 1024
+/*
+ * fetch.max.bytes: a quarter of the budget within these bounds. The lower
+ * bound is message.max.bytes, below which librdkafka does not start.
+ */
+#define KAFKA_FETCH_MIN_BYTES 1048576
+#define KAFKA_FETCH_MAX_BYTES 8388608
+#define KAFKA_PARTITION_FETCH_BYTES "262144"
 
 /*
  * Broker connection state of one client, the first member of every client
@@ -181,6 +209,18 @@ static void kafka_fill_message(const rd_kafka_message_t *m, kafka_message *out)
 
 /* ------------------------------------------------------------ consumer */
 
+/* A partition of an input topic, as the input buffer numbers them. */
+typedef struct kafka_part {
+	char *topic;
+	int32_t partition;
+	size_t input;                /* index in kafka.inputs; SIZE_MAX for other topics */
+	input_format format;
+	bool taken;                  /* a message taken since the last start or seek */
+	int64_t next_offset;         /* after the last message taken, when taken */
+	rd_kafka_queue_t *queue;     /* librdkafka's queue of the partition; NULL: none */
+	size_t took_msgs, took_bytes; /* taken since that queue was last empty */
+} kafka_part;
+
 struct kafka_consumer {
 	kafka_link link;             /* first: the rd_kafka_t's opaque */
 	const config *cfg;
@@ -195,7 +235,430 @@ struct kafka_consumer {
 	void *opaque;
 	rd_kafka_topic_partition_list_t *pending; /* given by the group, not yet started */
 	size_t assigned;
+
+	/* The input buffer (see "Input buffer" below). */
+	inbuf *buf;
+	kafka_part *parts;           /* every partition that has had a message */
+	size_t n_parts, parts_cap;
+	size_t last_part;            /* where the previous message's lookup ended */
+	rd_kafka_message_t *held[KAFKA_DRAIN_BATCH]; /* taken, not yet in buf */
+	long held_part[KAFKA_DRAIN_BATCH]; /* their numbers in parts; -1: none */
+	size_t held_first, held_n;
+	size_t queue_max_msgs;       /* librdkafka's queued.min.messages */
+	size_t queue_max_bytes;      /* and queued.max.messages.kbytes, in bytes */
+	size_t take_next;            /* the part whose queue the next take tries first */
+	bool kick_due;            /* a queue was emptied after reaching half its limits */
+	struct event *kick_timer;    /* a wake-up seek waits for it (kafka_fetch_kick) */
+	size_t kick_next;            /* the part the next wake-up seek moves */
+	bool draining;               /* inside rd_kafka_consume_batch_queue */
+	rd_kafka_topic_partition_list_t *purged_in_drain; /* purged during that call */
 };
+
+/* ------------------------------------------------------------ input buffer */
+
+/*
+ * The consumer takes messages out of librdkafka's queues whenever it is
+ * woken (the queues' pipe and the wake timer) and copies them into an inbuf,
+ * so librdkafka's own queues stay short and its fetcher keeps fetching. In
+ * librdkafka 2.0.2 a partition whose queue has reached queued.min.messages
+ * or queued.max.messages.kbytes is not fetched again until the broker thread's
+ * next wake-up, up to a second later (fetch.queue.backoff.ms came in 2.1).
+ * kafka_consumer_poll hands the messages out of the inbuf.
+ *
+ * Every assigned partition has a queue of its own, not forwarded to the
+ * consumer queue, and takes go round the partitions. With one shared queue
+ * all partitions stopped together when it was full, and the broker started
+ * again from the same partition each time. A fetch response has room for
+ * as many partitions as fetch.max.bytes allows. So in the 10M-event
+ * benchmark the last partitions fell behind until the dev broker dropped
+ * their oldest messages. With a queue each, a full partition stops alone and the others
+ * keep fetching until theirs are full too. The consumer queue still brings
+ * the rebalance events and errors.
+ *
+ * Messages are taken in batches into held. One that does not fit waits
+ * there, with the rest of its batch, until the app has taken enough. One
+ * bigger than the whole inbuf is handed to the app straight from held
+ * once the inbuf is empty, so it is neither stuck nor copied.
+ *
+ * librdkafka's position of a partition is past every message taken; the
+ * app's position is the oldest message of it still in the inbuf or held.
+ * Seeks and revokes drop the partitions' messages from both.
+ */
+
+static void kafka_consumer_error(const rd_kafka_message_t *m);
+
+/* Adds a partition to c->parts; returns its number, or -1 when it cannot. */
+static long kafka_part_add(kafka_consumer *c, const char *topic, int32_t partition)
+{
+	kafka_part *p;
+
+	if (c->n_parts == c->parts_cap) {
+		size_t cap = c->parts_cap ? 2 * c->parts_cap : 16;
+		if (cap > KAFKA_MAX_PARTS)
+			cap = KAFKA_MAX_PARTS;
+		kafka_part *parts = cap > c->n_parts ? realloc(c->parts, cap * sizeof(*parts)) : NULL;
+		if (!parts)
+			return -1;
+		c->parts = parts;
+		c->parts_cap = cap;
+	}
+	p = &c->parts[c->n_parts];
+	p->topic = strdup(topic);
+	if (!p->topic)
+		return -1;
+	p->partition = partition;
+	p->taken = false;
+	p->queue = NULL;
+	p->took_msgs = p->took_bytes = 0;
+	p->input = SIZE_MAX;
+	p->format = INPUT_FORMAT_AVRO;
+	for (size_t i = 0; i < c->cfg->kafka.n_inputs; i++) {
+		if (strcmp(c->cfg->kafka.inputs[i].topic, topic) == 0) {
+			p->input = i;
+			p->format = c->cfg->kafka.inputs[i].format;
+			break;
+		}
+	}
+	c->last_part = c->n_parts;
+	return (long)c->n_parts++;
+}
+
+/* The number of a partition in c->parts, or -1 when it has none. */
+static long kafka_part_find(kafka_consumer *c, const char *topic, int32_t partition)
+{
+	size_t i = c->last_part;
+
+	/* Messages come in runs of one partition: try the last one first. */
+	if (i < c->n_parts && c->parts[i].partition == partition &&
+	    strcmp(c->parts[i].topic, topic) == 0)
+		return (long)i;
+	for (i = 0; i < c->n_parts; i++) {
+		if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0) {
+			c->last_part = i;
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Gives an assigned partition its own queue, detached from the consumer
+ * queue; librdkafka keeps it detached when the partition is started again.
+ * A partition left on the consumer queue (out of memory) is still read.
+ */
+static void kafka_part_attach(kafka_consumer *c, const char *topic, int32_t partition)
+{
+	long part = kafka_part_find(c, topic, partition);
+	kafka_part *p;
+
+	if (part < 0)
+		part = kafka_part_add(c, topic, partition);
+	if (part < 0)
+		return;
+	p = &c->parts[part];
+	if (p->queue)
+		return;
+	p->queue = rd_kafka_queue_get_partition(c->rk, topic, partition);
+	if (!p->queue)
+		return;
+	rd_kafka_queue_forward(p->queue, NULL);
+	rd_kafka_queue_io_event_enable(p->queue, c->pipe_fds[1], "1", 1);
+}
+
+static void kafka_parts_detach(kafka_consumer *c)
+{
+	for (size_t i = 0; i < c->n_parts; i++) {
+		if (c->parts[i].queue) {
+			rd_kafka_queue_io_event_enable(c->parts[i].queue, -1, NULL, 0);
+			rd_kafka_queue_destroy(c->parts[i].queue);
+			c->parts[i].queue = NULL;
+		}
+	}
+}
+
+/*
+ * Copies held messages into the inbuf and destroys them, logging errors.
+ * Returns false when a message has to wait: no room, or it goes to the app
+ * directly (bigger than the inbuf, or its partition cannot be numbered).
+ */
+static bool kafka_buffer_store_held(kafka_consumer *c)
+{
+	for (; c->held_first < c->held_n; c->held_first++) {
+		rd_kafka_message_t *m = c->held[c->held_first];
+		rd_kafka_timestamp_type_t tstype;
+
+		if (!m->err) {
+			long part = c->held_part[c->held_first];
+			inbuf_record r = { (uint16_t)part, m->offset,
+			                   rd_kafka_message_timestamp(m, &tstype),
+			                   m->key, m->key_len, m->payload, m->len };
+			if (part < 0 || inbuf_put(c->buf, &r) != INBUF_OK)
+				return false;
+		} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			kafka_consumer_error(m);
+		}
+		rd_kafka_message_destroy(m);
+	}
+	c->held_first = c->held_n = 0;
+	return true;
+}
+
+/* Destroys the held messages listed in parts (all when parts is NULL); returns how many. */
+static size_t kafka_held_drop(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	size_t kept = c->held_first, dropped = 0;
+
+	for (size_t i = c->held_first; i < c->held_n; i++) {
+		rd_kafka_message_t *m = c->held[i];
+		if (!parts || (m->rkt && rd_kafka_topic_partition_list_find(
+		                             parts, rd_kafka_topic_name(m->rkt), m->partition))) {
+			rd_kafka_message_destroy(m);
+			dropped++;
+		} else {
+			c->held_part[kept] = c->held_part[i];
+			c->held[kept++] = m;
+		}
+	}
+	c->held_n = kept;
+	return dropped;
+}
+
+/* Numbers the partitions of the messages just taken and marks them taken. */
+static void kafka_held_number(kafka_consumer *c)
+{
+	for (size_t i = 0; i < c->held_n; i++) {
+		const rd_kafka_message_t *m = c->held[i];
+		long part = -1;
+		if (!m->err && m->rkt) {
+			const char *topic = rd_kafka_topic_name(m->rkt);
+			part = kafka_part_find(c, topic, m->partition);
+			if (part < 0)
+				part = kafka_part_add(c, topic, m->partition);
+			if (part >= 0) {
+				c->parts[part].taken = true;
+				c->parts[part].next_offset = m->offset + 1;
+			}
+		}
+		c->held_part[i] = part;
+	}
+}
+
+/*
+ * Wakes librdkafka's fetcher after a partition's queue had reached half its
+ * limits and a take has emptied it: the broker thread may have stopped
+ * fetching then and sleep until its next wake-up, up to a second. In 2.0.2
+ * a finished seek wakes it (pause and resume do not), so one partition is
+ * sought to where it already is: after the last message taken from it. What
+ * librdkafka fetched for that partition meanwhile is dropped and fetched
+ * again, so no message is lost or repeated, but a fetch in flight is wasted.
+ * So the seek waits KAFKA_KICK_DELAY_MS, moves a partition whose queue is
+ * still empty then, and moves the partitions in turn: always moving the
+ * same one dropped its fetches again and again until it fell behind.
+ */
+static void kafka_fetch_kick(kafka_consumer *c)
+{
+	const kafka_part *p = NULL;
+	rd_kafka_topic_partition_list_t *seek_list;
+	rd_kafka_error_t *error;
+
+	for (size_t tried = 0; tried < c->n_parts && !p; tried++) {
+		const kafka_part *q = &c->parts[c->kick_next++ % c->n_parts];
+		if (q->taken && (!q->queue || rd_kafka_queue_length(q->queue) == 0))
+			p = q;
+	}
+	if (!p)
+		return;
+	seek_list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset = p->next_offset;
+	error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
+	if (error) {
+		log_debug("source", "cannot wake the fetcher", "error=\"%s\"",
+		          rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	rd_kafka_topic_partition_list_destroy(seek_list);
+}
+
+static void kafka_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kafka_fetch_kick(arg);
+}
+
+/*
+ * Takes a batch from the consumer queue into held. A rebalance callback
+ * may run inside the take and revoke partitions whose messages the same
+ * call returns: those are dropped afterwards. Returns the count taken.
+ */
+static ssize_t kafka_take_events(kafka_consumer *c)
+{
+	ssize_t n;
+
+	c->draining = true;
+	n = rd_kafka_consume_batch_queue(c->queue, 0, c->held, KAFKA_DRAIN_BATCH);
+	c->draining = false;
+	c->held_n = n > 0 ? (size_t)n : 0;
+	/* Cleared after every take: a later take returns messages of a new assignment. */
+	if (c->purged_in_drain) {
+		kafka_held_drop(c, c->purged_in_drain);
+		rd_kafka_topic_partition_list_destroy(c->purged_in_drain);
+		c->purged_in_drain = NULL;
+	}
+	return n;
+}
+
+/*
+ * Notes that a partition's queue is empty. The messages taken from it since
+ * it was last empty bound its length meanwhile. From half its limits on, it
+ * may have stopped the fetcher, because a fetch that arrives while the loop
+ * is busy can reach them. Then a wake-up is due. A needless one costs no
+ * more than one fetch made again.
+ */
+static void kafka_part_emptied(kafka_consumer *c, kafka_part *p)
+{
+	if (p->took_msgs >= c->queue_max_msgs / 2 || p->took_bytes >= c->queue_max_bytes / 2)
+		c->kick_due = true;
+	p->took_msgs = p->took_bytes = 0;
+}
+
+/* Takes a batch from the next partition queue that has messages; returns the count. */
+static ssize_t kafka_take_partition(kafka_consumer *c)
+{
+	for (size_t tried = 0; tried < c->n_parts; tried++) {
+		kafka_part *p = &c->parts[c->take_next];
+		ssize_t n;
+
+		c->take_next = (c->take_next + 1) % c->n_parts;
+		if (!p->queue)
+			continue;
+		n = rd_kafka_consume_batch_queue(p->queue, 0, c->held, KAFKA_DRAIN_BATCH);
+		if (n > 0) {
+			c->held_n = (size_t)n;
+			p->took_msgs += (size_t)n;
+			for (ssize_t i = 0; i < n; i++)
+				p->took_bytes += c->held[i]->len;
+			return n;
+		}
+		kafka_part_emptied(c, p);
+	}
+	return 0;
+}
+
+/*
+ * Takes what librdkafka has queued into the inbuf, as far as it fits: the
+ * consumer queue first, then the partitions' queues a batch each in turn.
+ */
+static void kafka_buffer_fill(kafka_consumer *c)
+{
+	bool emptied = false;
+
+	while (kafka_buffer_store_held(c)) {
+		ssize_t n = kafka_take_events(c);
+		if (n <= 0)
+			n = kafka_take_partition(c);
+		if (n <= 0) {
+			emptied = true;
+			break;
+		}
+		kafka_held_number(c);
+	}
+	if (emptied && c->kick_due && c->kick_timer && !evtimer_pending(c->kick_timer, NULL)) {
+		struct timeval delay = { 0, KAFKA_KICK_DELAY_MS * 1000 };
+		evtimer_add(c->kick_timer, &delay);
+		c->kick_due = false;
+	}
+}
+
+static bool kafka_part_marked(uint16_t part, void *opaque)
+{
+	const bool *marked = opaque;
+	return marked[part];
+}
+
+/*
+ * Drops the buffered and held messages of parts: revoked (or lost) ones
+ * when revoked, else ones that a seek or a start moves.
+ */
+static void kafka_buffer_purge(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts,
+                               bool revoked)
+{
+	bool *marked = calloc(c->n_parts + 1, sizeof(*marked));
+	size_t dropped = 0;
+
+	if (!marked) {
+		log_error("source", "out of memory dropping buffered messages; reading them again "
+		          "from the wrong position", "partitions=%d", parts->cnt);
+		return;
+	}
+	for (size_t i = 0; i < c->n_parts; i++) {
+		marked[i] = rd_kafka_topic_partition_list_find(parts, c->parts[i].topic,
+		                                               c->parts[i].partition) != NULL;
+		if (marked[i])
+			c->parts[i].taken = false;
+	}
+	dropped = inbuf_purge(c->buf, kafka_part_marked, marked) + kafka_held_drop(c, parts);
+	free(marked);
+
+	/*
+	 * Inside a take, the messages it returns for revoked partitions are
+	 * dropped too. A partition started or moved inside the take may return
+	 * messages from its new position after the callback, which must stay:
+	 * librdkafka itself drops the older ones (they carry an outdated version).
+	 */
+	if (c->draining && revoked) {
+		if (!c->purged_in_drain)
+			c->purged_in_drain = rd_kafka_topic_partition_list_new(parts->cnt);
+		for (int i = 0; i < parts->cnt; i++)
+			rd_kafka_topic_partition_list_add(c->purged_in_drain, parts->elems[i].topic,
+			                                  parts->elems[i].partition);
+	} else if (c->draining && c->purged_in_drain) {
+		for (int i = 0; i < parts->cnt; i++)
+			rd_kafka_topic_partition_list_del(c->purged_in_drain, parts->elems[i].topic,
+			                                  parts->elems[i].partition);
+	}
+	if (dropped)
+		log_debug("source", "buffered messages dropped", "messages=%zu partitions=%d",
+		          dropped, parts->cnt);
+}
+
+/*
+ * The next offset the app gets of a partition: its oldest buffered or held
+ * message, else the one after the last message taken. librdkafka's own
+ * position (rd_kafka_position) is past the buffer, and a wake-up seek
+ * (kafka_fetch_kick) leaves it unknown until the next message. Returns
+ * fallback when no message was taken since the partition started or moved.
+ */
+static int64_t kafka_buffer_position(kafka_consumer *c, const char *topic, int32_t partition,
+                                     int64_t fallback)
+{
+	long part = kafka_part_find(c, topic, partition);
+	int64_t offset = part >= 0 ? inbuf_first_offset(c->buf, (uint16_t)part) : -1;
+
+	for (size_t i = c->held_first; offset < 0 && i < c->held_n; i++) {
+		const rd_kafka_message_t *m = c->held[i];
+		if (!m->err && m->partition == partition &&
+		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0)
+			offset = m->offset;
+	}
+	if (offset < 0)
+		offset = part >= 0 && c->parts[part].taken ? c->parts[part].next_offset : fallback;
+	return offset;
+}
+
+static bool kafka_buffer_empty(const kafka_consumer *c)
+{
+	return inbuf_count(c->buf) == 0 && c->held_first == c->held_n;
+}
+
+static void kafka_buffer_free(kafka_consumer *c)
+{
+	kafka_held_drop(c, NULL);
+	if (c->purged_in_drain)
+		rd_kafka_topic_partition_list_destroy(c->purged_in_drain);
+	for (size_t i = 0; i < c->n_parts; i++)
+		free(c->parts[i].topic);
+	free(c->parts);
+	inbuf_free(c->buf);
+}
 
 static void kafka_count_assignment(kafka_consumer *c)
 {
@@ -281,6 +744,8 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		kafka_log_partitions("partition assigned", parts);
+		for (int i = 0; i < parts->cnt; i++)
+			kafka_part_attach(c, parts->elems[i].topic, parts->elems[i].partition);
 		if (!cooperative) {
 			rd_kafka_topic_partition_list_destroy(c->pending);
 			c->pending = rd_kafka_topic_partition_list_new(parts->cnt);
@@ -293,6 +758,7 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		kafka_log_partitions(rd_kafka_assignment_lost(rk) ? "partition lost"
 		                                                  : "partition revoked", parts);
 		kafka_forget_pending(c, parts);
+		kafka_buffer_purge(c, parts, true);   /* before the app hears of it */
 		if (cooperative) {
 			rd_kafka_topic_partition_list_t *started = kafka_started_subset(c, parts);
 			if (started->cnt)
@@ -314,12 +780,14 @@ static void kafka_consumer_pipe_cb(evutil_socket_t fd, short what, void *arg)
 
 	while (read(fd, drain, sizeof(drain)) > 0)
 		;
+	kafka_buffer_fill(c);
 	c->wake(c->opaque);
 }
 
 static void kafka_consumer_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	kafka_consumer *c = arg;
+	kafka_buffer_fill(c);
 	c->wake(c->opaque);
 }
 
@@ -358,7 +826,8 @@ static int kafka_consumer_wire(kafka_consumer *c, struct event_base *base, char 
 	c->pipe_event = event_new(base, c->pipe_fds[0], EV_READ | EV_PERSIST,
 	                          kafka_consumer_pipe_cb, c);
 	c->wake_timer = event_new(base, -1, EV_PERSIST, kafka_consumer_timer_cb, c);
-	if (!c->pipe_event || !c->wake_timer) {
+	c->kick_timer = evtimer_new(base, kafka_kick_cb, c);
+	if (!c->pipe_event || !c->wake_timer || !c->kick_timer) {
 		snprintf(errstr, errstr_size, "cannot create consumer events");
 		return -1;
 	}
@@ -367,17 +836,79 @@ static int kafka_consumer_wire(kafka_consumer *c, struct event_base *base, char 
 	return 0;
 }
 
+static long kafka_clamp(long v, long lo, long hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return v;
+}
+
+/*
+ * The consumer's conf. librdkafka's own queues are kept short (see "Input
+ * buffer"): the inbuf keeps the prefetched messages at a fraction of
+ * librdkafka's cost per message. queued.min.messages and
+ * queued.max.messages.kbytes apply to each partition's queue, since none is
+ * forwarded to the consumer queue. kafka.properties can override each.
+ */
+static rd_kafka_conf_t *kafka_consumer_conf(const config *cfg, char *errstr, size_t errstr_size)
+{
+	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "consumer", errstr, errstr_size);
+	long budget_kb = cfg->kafka.max_prefetch_kbytes;
+	long kbytes = kafka_clamp(budget_kb / KAFKA_QUEUED_SHARE, KAFKA_QUEUED_MIN_KBYTES, KAFKA_QUEUED_MAX_KBYTES);
+	long messages = kafka_clamp(kbytes * 5, KAFKA_QUEUED_MIN_MESSAGES, KAFKA_QUEUED_MAX_MESSAGES);
+	long fetch = kafka_clamp(budget_kb * 1024 / 4, KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_BYTES);
+	char queued_messages[24], queued_kbytes[24], fetch_bytes[24];
+
+	snprintf(queued_messages, sizeof(queued_messages), "%ld", messages);
+	snprintf(queued_kbytes, sizeof(queued_kbytes), "%ld", kbytes);
+	snprintf(fetch_bytes, sizeof(fetch_bytes), "%ld", fetch);
+	if (!conf || kafka_conf_set(conf, "group.id", cfg->kafka.group_id, errstr, errstr_size) ||
+	    kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
+	    kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
+	    kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
+	    kafka_conf_default(conf, cfg, "queued.min.messages", queued_messages, errstr,
+	                       errstr_size) ||
+	    kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", queued_kbytes, errstr,
+	                       errstr_size) ||
+	    kafka_conf_default(conf, cfg, "max.partition.fetch.bytes", KAFKA_PARTITION_FETCH_BYTES,
+	                       errstr, errstr_size) ||
+	    kafka_conf_default(conf, cfg, "fetch.max.bytes", fetch_bytes, errstr, errstr_size)) {
+		if (conf)
+			rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/* Reads librdkafka's queue limits from conf (the defaults or kafka.properties). */
+static void kafka_consumer_limits(kafka_consumer *c, const rd_kafka_conf_t *conf)
+{
+	char value[32];
+	size_t size = sizeof(value);
+
+	c->queue_max_msgs = SIZE_MAX;
+	c->queue_max_bytes = SIZE_MAX;
+	if (rd_kafka_conf_get(conf, "queued.min.messages", value, &size) == RD_KAFKA_CONF_OK)
+		c->queue_max_msgs = (size_t)strtoull(value, NULL, 10);
+	size = sizeof(value);
+	if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", value, &size) == RD_KAFKA_CONF_OK)
+		c->queue_max_bytes = (size_t)strtoull(value, NULL, 10) * 1024;
+}
+
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
                                    const kafka_consumer_callbacks *cbs,
                                    char *errstr, size_t errstr_size)
 {
-	char prefetch[32];
-
 	kafka_consumer *c = calloc(1, sizeof(*c));
 	rd_kafka_conf_t *conf;
 
-	if (!c) {
+	if (c)
+		c->buf = inbuf_new((size_t)cfg->kafka.max_prefetch_kbytes * 1024);
+	if (!c || !c->buf) {
 		snprintf(errstr, errstr_size, "out of memory");
+		free(c);
 		return NULL;
 	}
 	c->link.connected = -1;
@@ -388,18 +919,11 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 	c->opaque = cbs->opaque;
 	c->pipe_fds[0] = c->pipe_fds[1] = -1;
 	c->pending = rd_kafka_topic_partition_list_new(16);
-	snprintf(prefetch, sizeof(prefetch), "%d", cfg->kafka.max_prefetch_kbytes);
 
-	conf = kafka_conf_new(cfg, "consumer", errstr, errstr_size);
-	if (!conf || kafka_conf_set(conf, "group.id", cfg->kafka.group_id, errstr, errstr_size) ||
-	    kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
-	    kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
-	    kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", prefetch, errstr,
-	                       errstr_size)) {
-		if (conf)
-			rd_kafka_conf_destroy(conf);
+	conf = kafka_consumer_conf(cfg, errstr, errstr_size);
+	if (!conf) {
 		rd_kafka_topic_partition_list_destroy(c->pending);
+		inbuf_free(c->buf);
 		free(c);
 		return NULL;
 	}
@@ -410,10 +934,12 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 			               errstr, errstr_size);
 	rd_kafka_conf_set_opaque(conf, c);
 	rd_kafka_conf_set_rebalance_cb(conf, kafka_rebalance_cb);
+	kafka_consumer_limits(c, conf);
 
 	c->rk = kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
 	if (!c->rk) {
 		rd_kafka_topic_partition_list_destroy(c->pending);
+		inbuf_free(c->buf);
 		free(c);
 		return NULL;
 	}
@@ -430,14 +956,18 @@ void kafka_consumer_free(kafka_consumer *c)
 {
 	if (!c)
 		return;
+	kafka_held_drop(c, NULL);   /* librdkafka's messages go back before it closes */
 	if (c->pipe_event)
 		event_free(c->pipe_event);
 	if (c->wake_timer)
 		event_free(c->wake_timer);
+	if (c->kick_timer)
+		event_free(c->kick_timer);
 	if (c->queue) {
 		rd_kafka_queue_io_event_enable(c->queue, -1, NULL, 0);
 		rd_kafka_queue_destroy(c->queue);
 	}
+	kafka_parts_detach(c);
 	if (c->rk) {
 		rd_kafka_consumer_close(c->rk);
 		rd_kafka_destroy(c->rk);
@@ -445,6 +975,7 @@ void kafka_consumer_free(kafka_consumer *c)
 	for (int i = 0; i < 2; i++)
 		if (c->pipe_fds[i] >= 0)
 			close(c->pipe_fds[i]);
+	kafka_buffer_free(c);
 	rd_kafka_topic_partition_list_destroy(c->pending);
 	free(c);
 }
@@ -468,32 +999,45 @@ static void kafka_consumer_error(const rd_kafka_message_t *m)
 	         rd_kafka_message_errstr(m));
 }
 
+/* Hands the first held message to cb without copying it: it does not fit the inbuf. */
+static void kafka_hand_over(kafka_consumer *c, kafka_message_cb cb, void *opaque)
+{
+	rd_kafka_message_t *m = c->held[c->held_first++];
+	kafka_message km;
+
+	kafka_fill_message(m, &km);
+	kafka_input_format(c, &km);
+	cb(&km, opaque);
+	rd_kafka_message_destroy(m);
+}
+
 size_t kafka_consumer_poll(kafka_consumer *c, size_t max, kafka_message_cb cb, void *opaque)
 {
-	rd_kafka_message_t *msgs[1024];
 	size_t done = 0;
+	inbuf_record r;
 
+	kafka_buffer_fill(c);
 	while (done < max) {
-		size_t want = max - done < 1024 ? max - done : 1024;
-		ssize_t n = rd_kafka_consume_batch_queue(c->queue, 0, msgs, want);
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++) {
-			kafka_message km;
-			if (msgs[i]->err) {
-				if (msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-					kafka_consumer_error(msgs[i]);
-			} else {
-				kafka_fill_message(msgs[i], &km);
-				kafka_input_format(c, &km);
-				cb(&km, opaque);
-				done++;
-			}
-			rd_kafka_message_destroy(msgs[i]);
+		/* Keep librdkafka's queue short while the app works through the batch. */
+		if (done % KAFKA_DRAIN_BATCH == KAFKA_DRAIN_BATCH - 1)
+			kafka_buffer_fill(c);
+		if (inbuf_shift(c->buf, &r)) {
+			const kafka_part *p = &c->parts[r.part];
+			kafka_message km = { p->topic, p->partition, r.offset, r.timestamp_ms, r.key,
+			                     r.key_len, r.payload, r.len, p->format, p->input };
+			cb(&km, opaque);
+		} else if (c->held_first < c->held_n) {
+			/* The inbuf is empty, so the held message is next in line. */
+			kafka_hand_over(c, cb, opaque);
+		} else {
+			kafka_buffer_fill(c);
+			if (kafka_buffer_empty(c))
+				break;
+			continue;
 		}
-		if ((size_t)n < want)
-			break;
+		done++;
 	}
+	kafka_buffer_fill(c);
 	return done;
 }
 
@@ -526,8 +1070,12 @@ int kafka_consumer_seek(kafka_consumer *c, const kafka_offset *offsets, size_t n
 	if (n == 0)
 		return 0;
 	rd_kafka_topic_partition_list_t *list = kafka_offset_list(offsets, n);
-	rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, list, 0);
+	rd_kafka_error_t *error;
 	int rc = 0;
+
+	/* librdkafka delivers again from the new position. */
+	kafka_buffer_purge(c, list, false);
+	error = rd_kafka_seek_partitions(c->rk, list, 0);
 
 	if (error) {
 		log_warn("source", "seek failed", "error=\"%s\"", rd_kafka_error_string(error));
@@ -566,6 +1114,7 @@ static int kafka_start_pending(kafka_consumer *c, const kafka_offset *offsets, s
 	started = start->cnt;
 	if (started) {
 		kafka_forget_pending(c, start);
+		kafka_buffer_purge(c, start, false);   /* nothing of them is buffered; resets taken */
 		if (cooperative)
 			error = rd_kafka_incremental_assign(c->rk, start);
 		else
@@ -611,16 +1160,17 @@ bool kafka_consumer_caught_up(kafka_consumer *c)
 	rd_kafka_topic_partition_list_t *list = NULL;
 	bool caught_up = true;
 
-	if (rd_kafka_assignment(c->rk, &list) || !list)
+	if (!kafka_buffer_empty(c) || rd_kafka_assignment(c->rk, &list) || !list)
 		return false;
 	if (list->cnt == 0 || rd_kafka_position(c->rk, list))
 		caught_up = false;
 	for (int i = 0; i < list->cnt && caught_up; i++) {
 		int64_t low, high;
 		const rd_kafka_topic_partition_t *p = &list->elems[i];
+		int64_t pos = kafka_buffer_position(c, p->topic, p->partition, p->offset);
 		if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &low, &high))
 			caught_up = false;
-		else if (high > low && p->offset < high)
+		else if (high > low && pos < high)
 			caught_up = false;
 	}
 	rd_kafka_topic_partition_list_destroy(list);
@@ -637,12 +1187,13 @@ void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque)
 		for (int i = 0; i < list->cnt; i++) {
 			const rd_kafka_topic_partition_t *p = &list->elems[i];
 			int64_t low, high;
+			int64_t pos = kafka_buffer_position(c, p->topic, p->partition, p->offset);
 			/* Cached values from the last fetch: no broker round trip. */
-			if (p->offset < 0 || rd_kafka_get_watermark_offsets(c->rk, p->topic,
-			                                                     p->partition, &low, &high))
+			if (pos < 0 || rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition,
+			                                              &low, &high))
 				continue;
 			if (high >= 0)
-				cb(p->topic, p->partition, high > p->offset ? high - p->offset : 0, opaque);
+				cb(p->topic, p->partition, high > pos ? high - pos : 0, opaque);
 		}
 	}
 	rd_kafka_topic_partition_list_destroy(list);

@@ -69,7 +69,9 @@ typedef struct kafka_consumer_callbacks {
 /*
  * Subscribes at once. Partitions the group assigns are not consumed until
  * the caller starts them with kafka_consumer_start_at(). The consumer
- * prefetches at most kafka.max_prefetch_kbytes.
+ * copies what librdkafka fetches into an input buffer of
+ * kafka.max_prefetch_kbytes whenever it is woken, and polls hand messages
+ * out of it.
  */
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
                                    const kafka_consumer_callbacks *cbs,
@@ -78,7 +80,10 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 /* Leaves the group (serving the final revoke) and frees. */
 void kafka_consumer_free(kafka_consumer *c);
 
-/* Calls cb for up to max waiting messages without blocking; returns how many. */
+/*
+ * Calls cb for up to max waiting messages without blocking, in the order
+ * librdkafka delivered them; returns how many.
+ */
 size_t kafka_consumer_poll(kafka_consumer *c, size_t max, kafka_message_cb cb, void *opaque);
 
 /* Commits the offsets, asynchronously unless sync. Returns 0 or -1 (logged). */
@@ -98,9 +103,9 @@ int kafka_consumer_start_at(kafka_consumer *c, const kafka_offset *offsets, size
 size_t kafka_consumer_assigned(const kafka_consumer *c);
 
 /*
- * True when partitions are assigned and the consumer's position on each has
- * reached the high watermark last reported by the broker (no fetch is sent:
- * the values are librdkafka's cached ones).
+ * True when partitions are assigned, the input buffer is empty and the
+ * position on each partition has reached the high watermark last reported
+ * by the broker (no fetch is sent: the values are librdkafka's cached ones).
  */
 bool kafka_consumer_caught_up(kafka_consumer *c);
 
@@ -108,8 +113,9 @@ typedef void (*kafka_lag_cb)(const char *topic, int32_t partition, int64_t lag, 
 
 /*
  * Calls cb for each assigned partition whose position and high watermark
- * are known, with the lag: the high watermark minus the next offset to
- * read. Uses librdkafka's cached watermarks from the last fetch, so no
+ * are known, with the lag: the high watermark minus the next offset the
+ * caller gets, so buffered messages count. Uses librdkafka's cached
+ * watermarks from the last fetch, so no
  * request is sent and the value may be one fetch old.
  */
 void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque);
