@@ -115,8 +115,8 @@ static dedup_id_key *pipeline_new_id_key(privacy *p)
  * ways is enough. Otherwise the keys that matter are (person, capped
  * behaviour, local day) for each day that events are still accepted for,
  * which is windows.allowed_lateness plus today and one partial day. The
- * cache gets 1.5 slots per key because its sets have only 4 ways, and it
- * grows with the roster in pipeline_batch_written(). People outside the
+ * cache gets 1.5 slots per key, so that few of its 16-way sets overflow,
+ * and it grows with the roster in pipeline_batch_written(). People outside the
  * roster are capped too but not counted here. When too many of them reach
  * their caps, the misses cost rejected writes (caps.h).
  */
