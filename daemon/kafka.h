@@ -3,8 +3,9 @@
  * output producer.
  *
  * - kafka_consumer: high-level consumer in the configured group, subscribed
- *   to the input topics, auto commit off. Its queue's file descriptor wakes
- *   the libevent loop; the caller polls batches without blocking and commits
+ *   to the input topics, auto commit off. Its queues (the consumer queue
+ *   and one per assigned partition) wake the libevent loop through a pipe;
+ *   the caller polls batches without blocking and commits
  *   explicit offsets once Redis has acknowledged them (Kafka's committed
  *   offsets serve lag monitoring; Redis holds the offsets that count).
  *   Eager and cooperative assignors are both handled; assigned partitions
@@ -81,8 +82,8 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
 void kafka_consumer_free(kafka_consumer *c);
 
 /*
- * Calls cb for up to max waiting messages without blocking, in the order
- * librdkafka delivered them; returns how many.
+ * Calls cb for up to max waiting messages without blocking, in offset
+ * order within each partition; returns how many.
  */
 size_t kafka_consumer_poll(kafka_consumer *c, size_t max, kafka_message_cb cb, void *opaque);
 
