@@ -38,6 +38,7 @@
 #define KAFKA_MAX_OUTPUT_TOPICS 16
 #define KAFKA_DRAIN_BATCH 512  /* messages taken from librdkafka per call */
 #define KAFKA_KICK_DELAY_MS 5  /* an empty queue waits this long for a fetch in flight */
+#define KAFKA_KICK_MAX_SEEKS 8 /* partitions one wake-up moves at most */
 #define KAFKA_MAX_PARTS 65535  /* partitions the input buffer can tell apart */
 /*
  * librdkafka's queue of each partition, in front of the input buffer (see
@@ -55,18 +56,19 @@
 #define KAFKA_QUEUED_MIN_KBYTES 16
 #define KAFKA_QUEUED_MAX_KBYTES 1024
 /*
- * fetch.max.bytes: a quarter of the budget within these bounds. The lower
- * bound is message.max.bytes, below which librdkafka does not start.
+ * fetch.max.bytes: a quarter of the budget within these bounds, and at
+ * least message.max.bytes, below which librdkafka does not start (that
+ * may be raised in kafka.properties, which every client gets).
  */
 #define KAFKA_FETCH_MIN_BYTES 1048576
 #define KAFKA_FETCH_MAX_BYTES 8388608
 #define KAFKA_PARTITION_FETCH_BYTES "262144"
 /*
- * fetch.wait.max.ms, 500 in librdkafka. A broker holds a fetch that finds
+ * fetch.wait.max.ms, 500 in librdkafka. A broker keeps a fetch that finds
  * no new data for that long, and the consumer sends no other fetch to that
  * broker meanwhile. Once some partitions have reached their end and the
- * others wait for the input buffer, the next fetch asks for the former
- * only, and the latter waited for it: the last batch of a 100k-event
+ * others wait for the input buffer, the next fetch is for the former
+ * only. The latter then waited for it, and the last batch of a 100k-event
  * catch-up came up to 400 ms late.
  */
 #define KAFKA_FETCH_WAIT_MS "100"
@@ -224,10 +226,11 @@ typedef struct kafka_part {
 	int32_t partition;
 	size_t input;                /* index in kafka.inputs; SIZE_MAX for other topics */
 	input_format format;
-	bool taken;                  /* a message taken since the last start or seek */
-	int64_t next_offset;         /* after the last message taken, when taken */
+	bool placed;                 /* next_offset is known (see kafka_part_place) */
+	int64_t next_offset;         /* after the last message taken, or where started or moved */
 	rd_kafka_queue_t *queue;     /* librdkafka's queue of the partition; NULL: none */
 	size_t took_msgs, took_bytes; /* taken since that queue was last empty */
+	bool kick;                   /* emptied after reaching half its limits: wake its broker */
 } kafka_part;
 
 struct kafka_consumer {
@@ -256,7 +259,7 @@ struct kafka_consumer {
 	size_t queue_max_msgs;       /* librdkafka's queued.min.messages */
 	size_t queue_max_bytes;      /* and queued.max.messages.kbytes, in bytes */
 	size_t take_next;            /* the part whose queue the next take tries first */
-	bool kick_due;            /* a queue was emptied after reaching half its limits */
+	bool kick_due;               /* some part has kick set */
 	struct event *kick_timer;    /* a wake-up seek waits for it (kafka_fetch_kick) */
 	size_t kick_next;            /* the part the next wake-up seek moves */
 	bool draining;               /* inside rd_kafka_consume_batch_queue */
@@ -316,9 +319,10 @@ static long kafka_part_add(kafka_consumer *c, const char *topic, int32_t partiti
 	if (!p->topic)
 		return -1;
 	p->partition = partition;
-	p->taken = false;
+	p->placed = false;
 	p->queue = NULL;
 	p->took_msgs = p->took_bytes = 0;
+	p->kick = false;
 	p->input = SIZE_MAX;
 	p->format = INPUT_FORMAT_AVRO;
 	for (size_t i = 0; i < c->cfg->kafka.n_inputs; i++) {
@@ -432,7 +436,7 @@ static size_t kafka_held_drop(kafka_consumer *c, const rd_kafka_topic_partition_
 	return dropped;
 }
 
-/* Numbers the partitions of the messages just taken and marks them taken. */
+/* Numbers the partitions of the messages just taken and records where they are. */
 static void kafka_held_number(kafka_consumer *c)
 {
 	for (size_t i = 0; i < c->held_n; i++) {
@@ -444,7 +448,7 @@ static void kafka_held_number(kafka_consumer *c)
 			if (part < 0)
 				part = kafka_part_add(c, topic, m->partition);
 			if (part >= 0) {
-				c->parts[part].taken = true;
+				c->parts[part].placed = true;
 				c->parts[part].next_offset = m->offset + 1;
 			}
 		}
@@ -453,37 +457,44 @@ static void kafka_held_number(kafka_consumer *c)
 }
 
 /*
- * Wakes librdkafka's fetcher after a partition's queue had reached half its
- * limits and a take has emptied it: the broker thread may have stopped
+ * Wakes librdkafka's fetcher after partitions' queues had reached half their
+ * limits and takes have emptied them: the broker thread may have stopped
  * fetching then and sleep until its next wake-up, up to a second. In 2.0.2
- * a finished seek wakes it (pause and resume do not), so one partition is
- * sought to where it already is: after the last message taken from it. What
- * librdkafka fetched for that partition meanwhile is dropped and fetched
- * again, so no message is lost or repeated, but a fetch in flight is wasted.
- * So the seek waits KAFKA_KICK_DELAY_MS, moves a partition whose queue is
- * still empty then, and moves the partitions in turn: always moving the
- * same one dropped its fetches again and again until it fell behind.
+ * a finished seek wakes the broker thread that leads the partition (pause
+ * and resume do not), so each such partition is sought to where it already
+ * is: after the last message taken from it. The seek's version barrier
+ * drops what librdkafka fetched for it meanwhile, so no message is lost or
+ * repeated, but a fetch in flight is wasted. So the seek waits
+ * KAFKA_KICK_DELAY_MS and moves only partitions whose queue is still empty
+ * then. The leader of a partition is not known here, so every marked
+ * partition is moved, KAFKA_KICK_MAX_SEEKS at a time, in turn.
  */
 static void kafka_fetch_kick(kafka_consumer *c)
 {
-	const kafka_part *p = NULL;
-	rd_kafka_topic_partition_list_t *seek_list;
+	rd_kafka_topic_partition_list_t *seek_list = rd_kafka_topic_partition_list_new(KAFKA_KICK_MAX_SEEKS);
 	rd_kafka_error_t *error;
 
-	for (size_t tried = 0; tried < c->n_parts && !p; tried++) {
-		const kafka_part *q = &c->parts[c->kick_next++ % c->n_parts];
-		if (q->taken && (!q->queue || rd_kafka_queue_length(q->queue) == 0))
-			p = q;
+	c->kick_due = false;
+	for (size_t tried = 0; tried < c->n_parts; tried++) {
+		kafka_part *p = &c->parts[c->kick_next++ % c->n_parts];
+		if (!p->kick)
+			continue;
+		if (seek_list->cnt == KAFKA_KICK_MAX_SEEKS) {
+			c->kick_due = true;     /* the rest at the next take */
+			break;
+		}
+		p->kick = false;
+		if (p->placed && p->queue && rd_kafka_queue_length(p->queue) == 0)
+			rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset =
+				p->next_offset;
 	}
-	if (!p)
-		return;
-	seek_list = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset = p->next_offset;
-	error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
-	if (error) {
-		log_debug("source", "cannot wake the fetcher", "error=\"%s\"",
-		          rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
+	if (seek_list->cnt > 0) {
+		error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
+		if (error) {
+			log_debug("source", "cannot wake the fetcher", "error=\"%s\"",
+			          rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+		}
 	}
 	rd_kafka_topic_partition_list_destroy(seek_list);
 }
@@ -524,8 +535,10 @@ static ssize_t kafka_take_events(kafka_consumer *c)
  */
 static void kafka_part_emptied(kafka_consumer *c, kafka_part *p)
 {
-	if (p->took_msgs >= c->queue_max_msgs / 2 || p->took_bytes >= c->queue_max_bytes / 2)
+	if (p->took_msgs >= c->queue_max_msgs / 2 || p->took_bytes >= c->queue_max_bytes / 2) {
+		p->kick = true;
 		c->kick_due = true;
+	}
 	p->took_msgs = p->took_bytes = 0;
 }
 
@@ -558,22 +571,18 @@ static ssize_t kafka_take_partition(kafka_consumer *c)
  */
 static void kafka_buffer_fill(kafka_consumer *c)
 {
-	bool emptied = false;
-
 	while (kafka_buffer_store_held(c)) {
 		ssize_t n = kafka_take_events(c);
 		if (n <= 0)
 			n = kafka_take_partition(c);
-		if (n <= 0) {
-			emptied = true;
+		if (n <= 0)
 			break;
-		}
 		kafka_held_number(c);
 	}
-	if (emptied && c->kick_due && c->kick_timer && !evtimer_pending(c->kick_timer, NULL)) {
+	/* Also when the inbuf filled first: the emptied partitions need not wait for the rest. */
+	if (c->kick_due && c->kick_timer && !evtimer_pending(c->kick_timer, NULL)) {
 		struct timeval delay = { 0, KAFKA_KICK_DELAY_MS * 1000 };
 		evtimer_add(c->kick_timer, &delay);
-		c->kick_due = false;
 	}
 }
 
@@ -602,16 +611,19 @@ static void kafka_buffer_purge(kafka_consumer *c, const rd_kafka_topic_partition
 		marked[i] = rd_kafka_topic_partition_list_find(parts, c->parts[i].topic,
 		                                               c->parts[i].partition) != NULL;
 		if (marked[i])
-			c->parts[i].taken = false;
+			c->parts[i].placed = false;
 	}
 	dropped = inbuf_purge(c->buf, kafka_part_marked, marked) + kafka_held_drop(c, parts);
 	free(marked);
 
 	/*
 	 * Inside a take, the messages it returns for revoked partitions are
-	 * dropped too. A partition started or moved inside the take may return
-	 * messages from its new position after the callback, which must stay:
-	 * librdkafka itself drops the older ones (they carry an outdated version).
+	 * dropped too. A partition started or moved inside the take keeps what
+	 * the take returns. A partition with a queue of its own has none of
+	 * its messages in that take. One left on the consumer queue would keep
+	 * the messages the take collected before the callback, from the old
+	 * position. That does not happen, because the app starts and moves
+	 * partitions only outside takes (on a Redis reply).
 	 */
 	if (c->draining && revoked) {
 		if (!c->purged_in_drain)
@@ -630,11 +642,35 @@ static void kafka_buffer_purge(kafka_consumer *c, const rd_kafka_topic_partition
 }
 
 /*
+ * Records where partitions were started or moved to, for those given a
+ * concrete offset. librdkafka reports no position (rd_kafka_position) until
+ * a message of the partition is consumed, so without this a partition
+ * started at its end would never count as caught up.
+ */
+static void kafka_parts_place(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; i < parts->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &parts->elems[i];
+		long part;
+
+		if (e->offset < 0)
+			continue;
+		part = kafka_part_find(c, e->topic, e->partition);
+		if (part < 0)
+			part = kafka_part_add(c, e->topic, e->partition);
+		if (part >= 0) {
+			c->parts[part].placed = true;
+			c->parts[part].next_offset = e->offset;
+		}
+	}
+}
+
+/*
  * The next offset the app gets of a partition: its oldest buffered or held
- * message, else the one after the last message taken. librdkafka's own
- * position (rd_kafka_position) is past the buffer, and a wake-up seek
- * (kafka_fetch_kick) leaves it unknown until the next message. Returns
- * fallback when no message was taken since the partition started or moved.
+ * message, else the one after the last message taken, else where it was
+ * started or moved to. librdkafka's own position (rd_kafka_position) is
+ * past the buffer, and a wake-up seek (kafka_fetch_kick) leaves it unknown
+ * until the next message. Returns fallback when none of these is known.
  */
 static int64_t kafka_buffer_position(kafka_consumer *c, const char *topic, int32_t partition,
                                      int64_t fallback)
@@ -649,7 +685,7 @@ static int64_t kafka_buffer_position(kafka_consumer *c, const char *topic, int32
 			offset = m->offset;
 	}
 	if (offset < 0)
-		offset = part >= 0 && c->parts[part].taken ? c->parts[part].next_offset : fallback;
+		offset = part >= 0 && c->parts[part].placed ? c->parts[part].next_offset : fallback;
 	return offset;
 }
 
@@ -861,15 +897,30 @@ static long kafka_clamp(long v, long lo, long hi)
  * queued.max.messages.kbytes apply to each partition's queue, since none is
  * forwarded to the consumer queue. kafka.properties can override each.
  */
+/* A numeric property of conf as set so far, or fallback. */
+static long kafka_conf_long(const rd_kafka_conf_t *conf, const char *name, long fallback)
+{
+	char value[32];
+	size_t size = sizeof(value);
+
+	if (!conf || rd_kafka_conf_get(conf, name, value, &size) != RD_KAFKA_CONF_OK)
+		return fallback;
+	return strtol(value, NULL, 10);
+}
+
 static rd_kafka_conf_t *kafka_consumer_conf(const config *cfg, char *errstr, size_t errstr_size)
 {
 	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "consumer", errstr, errstr_size);
 	long budget_kb = cfg->kafka.max_prefetch_kbytes;
-	long kbytes = kafka_clamp(budget_kb / KAFKA_QUEUED_SHARE, KAFKA_QUEUED_MIN_KBYTES, KAFKA_QUEUED_MAX_KBYTES);
+	long kbytes = kafka_clamp(budget_kb / KAFKA_QUEUED_SHARE, KAFKA_QUEUED_MIN_KBYTES,
+	                          KAFKA_QUEUED_MAX_KBYTES);
 	long messages = kafka_clamp(kbytes * 5, KAFKA_QUEUED_MIN_MESSAGES, KAFKA_QUEUED_MAX_MESSAGES);
 	long fetch = kafka_clamp(budget_kb * 1024 / 4, KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_BYTES);
+	long message_max = kafka_conf_long(conf, "message.max.bytes", 0);
 	char queued_messages[24], queued_kbytes[24], fetch_bytes[24];
 
+	if (fetch < message_max)
+		fetch = message_max;
 	snprintf(queued_messages, sizeof(queued_messages), "%ld", messages);
 	snprintf(queued_kbytes, sizeof(queued_kbytes), "%ld", kbytes);
 	snprintf(fetch_bytes, sizeof(fetch_bytes), "%ld", fetch);
@@ -896,16 +947,11 @@ static rd_kafka_conf_t *kafka_consumer_conf(const config *cfg, char *errstr, siz
 /* Reads librdkafka's queue limits from conf (the defaults or kafka.properties). */
 static void kafka_consumer_limits(kafka_consumer *c, const rd_kafka_conf_t *conf)
 {
-	char value[32];
-	size_t size = sizeof(value);
+	long messages = kafka_conf_long(conf, "queued.min.messages", 0);
+	long kbytes = kafka_conf_long(conf, "queued.max.messages.kbytes", 0);
 
-	c->queue_max_msgs = SIZE_MAX;
-	c->queue_max_bytes = SIZE_MAX;
-	if (rd_kafka_conf_get(conf, "queued.min.messages", value, &size) == RD_KAFKA_CONF_OK)
-		c->queue_max_msgs = (size_t)strtoull(value, NULL, 10);
-	size = sizeof(value);
-	if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", value, &size) == RD_KAFKA_CONF_OK)
-		c->queue_max_bytes = (size_t)strtoull(value, NULL, 10) * 1024;
+	c->queue_max_msgs = messages > 0 ? (size_t)messages : SIZE_MAX;
+	c->queue_max_bytes = kbytes > 0 ? (size_t)kbytes * 1024 : SIZE_MAX;
 }
 
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
@@ -978,11 +1024,12 @@ void kafka_consumer_free(kafka_consumer *c)
 		rd_kafka_queue_io_event_enable(c->queue, -1, NULL, 0);
 		rd_kafka_queue_destroy(c->queue);
 	}
-	kafka_parts_detach(c);
-	if (c->rk) {
+	/* After the close, whose rebalance events may attach partitions; before the destroy. */
+	if (c->rk)
 		rd_kafka_consumer_close(c->rk);
+	kafka_parts_detach(c);
+	if (c->rk)
 		rd_kafka_destroy(c->rk);
-	}
 	for (int i = 0; i < 2; i++)
 		if (c->pipe_fds[i] >= 0)
 			close(c->pipe_fds[i]);
@@ -1086,6 +1133,7 @@ int kafka_consumer_seek(kafka_consumer *c, const kafka_offset *offsets, size_t n
 
 	/* librdkafka delivers again from the new position. */
 	kafka_buffer_purge(c, list, false);
+	kafka_parts_place(c, list);
 	error = rd_kafka_seek_partitions(c->rk, list, 0);
 
 	if (error) {
@@ -1125,7 +1173,8 @@ static int kafka_start_pending(kafka_consumer *c, const kafka_offset *offsets, s
 	started = start->cnt;
 	if (started) {
 		kafka_forget_pending(c, start);
-		kafka_buffer_purge(c, start, false);   /* nothing of them is buffered; resets taken */
+		kafka_buffer_purge(c, start, false);   /* nothing of them is buffered */
+		kafka_parts_place(c, start);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(c->rk, start);
 		else
