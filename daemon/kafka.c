@@ -38,7 +38,6 @@
 #define KAFKA_MAX_OUTPUT_TOPICS 16
 #define KAFKA_DRAIN_BATCH 512  /* messages taken from librdkafka per call */
 #define KAFKA_KICK_DELAY_MS 5  /* an empty queue waits this long for a fetch in flight */
-#define KAFKA_KICK_MAX_SEEKS 8 /* partitions one wake-up moves at most */
 #define KAFKA_MAX_PARTS 65535  /* partitions the input buffer can tell apart */
 /*
  * librdkafka's queue of each partition, in front of the input buffer (see
@@ -230,7 +229,6 @@ typedef struct kafka_part {
 	int64_t next_offset;         /* after the last message taken, or where started or moved */
 	rd_kafka_queue_t *queue;     /* librdkafka's queue of the partition; NULL: none */
 	size_t took_msgs, took_bytes; /* taken since that queue was last empty */
-	bool kick;                   /* emptied after reaching half its limits: wake its broker */
 } kafka_part;
 
 struct kafka_consumer {
@@ -259,7 +257,7 @@ struct kafka_consumer {
 	size_t queue_max_msgs;       /* librdkafka's queued.min.messages */
 	size_t queue_max_bytes;      /* and queued.max.messages.kbytes, in bytes */
 	size_t take_next;            /* the part whose queue the next take tries first */
-	bool kick_due;               /* some part has kick set */
+	bool kick_due;               /* a queue was emptied after reaching half its limits */
 	struct event *kick_timer;    /* a wake-up seek waits for it (kafka_fetch_kick) */
 	size_t kick_next;            /* the part the next wake-up seek moves */
 	bool draining;               /* inside rd_kafka_consume_batch_queue */
@@ -322,7 +320,6 @@ static long kafka_part_add(kafka_consumer *c, const char *topic, int32_t partiti
 	p->placed = false;
 	p->queue = NULL;
 	p->took_msgs = p->took_bytes = 0;
-	p->kick = false;
 	p->input = SIZE_MAX;
 	p->format = INPUT_FORMAT_AVRO;
 	for (size_t i = 0; i < c->cfg->kafka.n_inputs; i++) {
@@ -457,44 +454,37 @@ static void kafka_held_number(kafka_consumer *c)
 }
 
 /*
- * Wakes librdkafka's fetcher after partitions' queues had reached half their
- * limits and takes have emptied them: the broker thread may have stopped
+ * Wakes librdkafka's fetcher after a partition's queue had reached half its
+ * limits and a take has emptied it: the broker thread may have stopped
  * fetching then and sleep until its next wake-up, up to a second. In 2.0.2
- * a finished seek wakes the broker thread that leads the partition (pause
- * and resume do not), so each such partition is sought to where it already
- * is: after the last message taken from it. The seek's version barrier
- * drops what librdkafka fetched for it meanwhile, so no message is lost or
- * repeated, but a fetch in flight is wasted. So the seek waits
- * KAFKA_KICK_DELAY_MS and moves only partitions whose queue is still empty
- * then. The leader of a partition is not known here, so every marked
- * partition is moved, KAFKA_KICK_MAX_SEEKS at a time, in turn.
+ * a finished seek wakes it (pause and resume do not), so one partition is
+ * sought to where it already is: after the last message taken from it. What
+ * librdkafka fetched for that partition meanwhile is dropped and fetched
+ * again, so no message is lost or repeated, but a fetch in flight is wasted.
+ * So the seek waits KAFKA_KICK_DELAY_MS, moves a partition whose queue is
+ * still empty then, and moves the partitions in turn: always moving the
+ * same one dropped its fetches again and again until it fell behind.
  */
 static void kafka_fetch_kick(kafka_consumer *c)
 {
-	rd_kafka_topic_partition_list_t *seek_list = rd_kafka_topic_partition_list_new(KAFKA_KICK_MAX_SEEKS);
+	const kafka_part *p = NULL;
+	rd_kafka_topic_partition_list_t *seek_list;
 	rd_kafka_error_t *error;
 
-	c->kick_due = false;
-	for (size_t tried = 0; tried < c->n_parts; tried++) {
-		kafka_part *p = &c->parts[c->kick_next++ % c->n_parts];
-		if (!p->kick)
-			continue;
-		if (seek_list->cnt == KAFKA_KICK_MAX_SEEKS) {
-			c->kick_due = true;     /* the rest at the next take */
-			break;
-		}
-		p->kick = false;
-		if (p->placed && p->queue && rd_kafka_queue_length(p->queue) == 0)
-			rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset =
-				p->next_offset;
+	for (size_t tried = 0; tried < c->n_parts && !p; tried++) {
+		const kafka_part *q = &c->parts[c->kick_next++ % c->n_parts];
+		if (q->placed && (!q->queue || rd_kafka_queue_length(q->queue) == 0))
+			p = q;
 	}
-	if (seek_list->cnt > 0) {
-		error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
-		if (error) {
-			log_debug("source", "cannot wake the fetcher", "error=\"%s\"",
-			          rd_kafka_error_string(error));
-			rd_kafka_error_destroy(error);
-		}
+	if (!p)
+		return;
+	seek_list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset = p->next_offset;
+	error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
+	if (error) {
+		log_debug("source", "cannot wake the fetcher", "error=\"%s\"",
+		          rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
 	}
 	rd_kafka_topic_partition_list_destroy(seek_list);
 }
@@ -535,10 +525,8 @@ static ssize_t kafka_take_events(kafka_consumer *c)
  */
 static void kafka_part_emptied(kafka_consumer *c, kafka_part *p)
 {
-	if (p->took_msgs >= c->queue_max_msgs / 2 || p->took_bytes >= c->queue_max_bytes / 2) {
-		p->kick = true;
+	if (p->took_msgs >= c->queue_max_msgs / 2 || p->took_bytes >= c->queue_max_bytes / 2)
 		c->kick_due = true;
-	}
 	p->took_msgs = p->took_bytes = 0;
 }
 
@@ -571,18 +559,22 @@ static ssize_t kafka_take_partition(kafka_consumer *c)
  */
 static void kafka_buffer_fill(kafka_consumer *c)
 {
+	bool emptied = false;
+
 	while (kafka_buffer_store_held(c)) {
 		ssize_t n = kafka_take_events(c);
 		if (n <= 0)
 			n = kafka_take_partition(c);
-		if (n <= 0)
+		if (n <= 0) {
+			emptied = true;
 			break;
+		}
 		kafka_held_number(c);
 	}
-	/* Also when the inbuf filled first: the emptied partitions need not wait for the rest. */
-	if (c->kick_due && c->kick_timer && !evtimer_pending(c->kick_timer, NULL)) {
+	if (emptied && c->kick_due && c->kick_timer && !evtimer_pending(c->kick_timer, NULL)) {
 		struct timeval delay = { 0, KAFKA_KICK_DELAY_MS * 1000 };
 		evtimer_add(c->kick_timer, &delay);
+		c->kick_due = false;
 	}
 }
 
