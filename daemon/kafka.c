@@ -882,13 +882,6 @@ static long kafka_clamp(long v, long lo, long hi)
 	return v;
 }
 
-/*
- * The consumer's conf. librdkafka's own queues are kept short (see "Input
- * buffer"): the inbuf keeps the prefetched messages at a fraction of
- * librdkafka's cost per message. queued.min.messages and
- * queued.max.messages.kbytes apply to each partition's queue, since none is
- * forwarded to the consumer queue. kafka.properties can override each.
- */
 /* A numeric property of conf as set so far, or fallback. */
 static long kafka_conf_long(const rd_kafka_conf_t *conf, const char *name, long fallback)
 {
@@ -900,6 +893,13 @@ static long kafka_conf_long(const rd_kafka_conf_t *conf, const char *name, long 
 	return strtol(value, NULL, 10);
 }
 
+/*
+ * The consumer's conf. librdkafka's own queues are kept short (see "Input
+ * buffer"): the inbuf keeps the prefetched messages at a fraction of
+ * librdkafka's cost per message. queued.min.messages and
+ * queued.max.messages.kbytes apply to each partition's queue, since none is
+ * forwarded to the consumer queue. kafka.properties can override each.
+ */
 static rd_kafka_conf_t *kafka_consumer_conf(const config *cfg, char *errstr, size_t errstr_size)
 {
 	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "consumer", errstr, errstr_size);
