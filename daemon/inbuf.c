@@ -190,7 +190,7 @@ size_t inbuf_used(const inbuf *b)
 
 /*
  * Calls visit for each record from head to tail, dropped ones too, with a
- * pointer to its header in the area; stops when visit returns false.
+ * pointer to its header in the area. Stops when visit returns false.
  */
 static void inbuf_each(const inbuf *b, bool (*visit)(inbuf_hdr *h, void *arg), void *arg)
 {

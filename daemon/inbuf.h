@@ -9,9 +9,10 @@
  * allocate nothing.
  *
  * Records come out in the order they went in. A record names its
- * partition by a small number (part) that the caller assigns; purging a
+ * partition by a small number (part) that the caller assigns. Purging a
  * part marks its records dropped, and they are skipped when taken.
- * Everything runs on the caller's thread; nothing here knows of Kafka.
+ * Everything runs on the caller's thread, and nothing here is specific
+ * to Kafka.
  */
 #ifndef ADVOCACY_INBUF_H
 #define ADVOCACY_INBUF_H

@@ -7,7 +7,7 @@
  * only starts a new epoch. The cache of confirmed values is 16-way set
  * associative and keeps a 64-bit hash of each key, not the key. With 4 ways
  * about one set in 250 overflowed with a quarter of the cache in use, and
- * the keys of such a set pushed each other out batch after batch: in the
+ * the keys of such a set pushed each other out batch after batch. In the
  * 10M-event benchmark a batch was rejected and read again every second. A key
  * pushed out, or two keys sharing a hash, read a wrong prior, which at
  * worst costs one rejected write. A miss matters only for a person near
