@@ -42,7 +42,7 @@ struct inbuf {
 	size_t wrap_end;             /* end of the upper segment while wrapped */
 	bool wrapped;
 	size_t count;                /* records not dropped */
-	size_t held;                 /* records in the area, dropped ones too */
+	size_t records;              /* records in the area, dropped ones too */
 };
 
 inbuf *inbuf_new(size_t budget)
@@ -82,7 +82,7 @@ static unsigned char *inbuf_reserve(inbuf *b, size_t size)
 {
 	size_t at;
 
-	if (b->held == 0)
+	if (b->records == 0)
 		b->head = b->tail = 0;   /* empty: start over at the bottom */
 	if (!b->wrapped && b->cap - b->tail >= size) {
 		at = b->tail;
@@ -124,7 +124,7 @@ int inbuf_put(inbuf *b, const inbuf_record *r)
 	if (h.len)
 		memcpy(p + sizeof(h) + h.key_len, r->payload, h.len);
 	b->count++;
-	b->held++;
+	b->records++;
 	return INBUF_OK;
 }
 
@@ -141,7 +141,7 @@ static size_t inbuf_next(const inbuf *b, size_t pos, size_t size)
 static void inbuf_pop(inbuf *b, const inbuf_hdr *h)
 {
 	b->head += h->size;
-	b->held--;
+	b->records--;
 	if (b->wrapped && b->head == b->wrap_end) {
 		b->head = 0;
 		b->wrapped = false;
@@ -150,7 +150,7 @@ static void inbuf_pop(inbuf *b, const inbuf_hdr *h)
 
 bool inbuf_shift(inbuf *b, inbuf_record *out)
 {
-	while (b->held > 0) {
+	while (b->records > 0) {
 		const unsigned char *p = b->area + b->head;
 		inbuf_hdr h;
 
@@ -183,7 +183,7 @@ size_t inbuf_capacity(const inbuf *b)
 
 size_t inbuf_used(const inbuf *b)
 {
-	if (b->held == 0)
+	if (b->records == 0)
 		return 0;
 	return b->wrapped ? b->wrap_end - b->head + b->tail : b->tail - b->head;
 }
@@ -196,7 +196,7 @@ static void inbuf_each(const inbuf *b, bool (*visit)(inbuf_hdr *h, void *arg), v
 {
 	size_t pos = b->head;
 
-	for (size_t i = 0; i < b->held; i++) {
+	for (size_t i = 0; i < b->records; i++) {
 		inbuf_hdr *h = (inbuf_hdr *)(void *)(b->area + pos);
 		if (!visit(h, arg))
 			return;
@@ -229,7 +229,7 @@ size_t inbuf_purge(inbuf *b, bool (*match)(uint16_t part, void *opaque), void *o
 	b->count -= pa.dropped;
 
 	/* Dropped records at head give their room back at once. */
-	while (b->held > 0) {
+	while (b->records > 0) {
 		inbuf_hdr h;
 		memcpy(&h, b->area + b->head, sizeof(h));
 		if (!(h.flags & INBUF_DROPPED))

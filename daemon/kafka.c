@@ -416,7 +416,7 @@ static bool kafka_buffer_store_held(kafka_consumer *c)
 /* Destroys the held messages listed in parts (all when parts is NULL); returns how many. */
 static size_t kafka_held_drop(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
 {
-	size_t kept = c->held_first, dropped = 0;
+	size_t remaining = c->held_first, dropped = 0;
 
 	for (size_t i = c->held_first; i < c->held_n; i++) {
 		rd_kafka_message_t *m = c->held[i];
@@ -425,11 +425,11 @@ static size_t kafka_held_drop(kafka_consumer *c, const rd_kafka_topic_partition_
 			rd_kafka_message_destroy(m);
 			dropped++;
 		} else {
-			c->held_part[kept] = c->held_part[i];
-			c->held[kept++] = m;
+			c->held_part[remaining] = c->held_part[i];
+			c->held[remaining++] = m;
 		}
 	}
-	c->held_n = kept;
+	c->held_n = remaining;
 	return dropped;
 }
 
