@@ -44,6 +44,8 @@ struct app_metrics {
 	metrics_family *ignored;         /* reason */
 	metrics_family *dead_lettered;   /* reason */
 	metrics_family *lag;             /* topic, partition */
+	metrics_series *parked;          /* partitions waiting for a fetch turn */
+	metrics_series *fetch_turns;
 	metrics_family *produce_failures; /* topic */
 	metrics_family *kpi_updates;     /* kpi */
 	metrics_family *kpi_value;       /* kpi, scope; NULL without admin.kpi_gauges */
@@ -101,6 +103,12 @@ static void app_metrics_input_families(app_metrics *am, metrics *m)
 	am->lag = metrics_gauge_new(m, "advocacyd_consumer_lag_messages", "Messages between "
 		"the next offset to read and the high watermark, per assigned partition.",
 		"topic", "partition", NULL);
+	f = metrics_gauge_new(m, "advocacyd_consumer_partitions_parked", "Assigned partitions "
+		"paused while others with a backlog take their fetch turn.", NULL);
+	am->parked = metrics_series_get(f);
+	f = metrics_counter_new(m, "advocacyd_consumer_fetch_turns_total", "Fetch turns begun "
+		"by partitions that had waited for one.", NULL);
+	am->fetch_turns = metrics_series_get(f);
 }
 
 static void app_metrics_batch_families(app_metrics *am, metrics *m)
@@ -332,6 +340,8 @@ static void app_metrics_collect_kafka(app_metrics *am, const app_metrics_sources
 	if (src->consumer) {
 		kafka_consumer_each_lag(src->consumer, app_metrics_lag_cb, am);
 		metrics_set(am->kafka_connected[0], kafka_consumer_connected(src->consumer));
+		metrics_set(am->parked, (double)kafka_consumer_parked(src->consumer));
+		metrics_set(am->fetch_turns, (double)kafka_consumer_fetch_turns(src->consumer));
 	}
 	if (src->roster_reader)
 		metrics_set(am->kafka_connected[1], kafka_roster_connected(src->roster_reader));

@@ -996,7 +996,7 @@ static int config_load_kafka(const config_map *root)
 	    config_read_int(&m, "batch_max_messages", 50000, 1, 1000000,
 			    &cfg->kafka.batch_max_messages) < 0 ||
 	    config_read_int(&m, "batch_max_ms", 200, 0, 60000, &cfg->kafka.batch_max_ms) < 0 ||
-	    config_read_int(&m, "max_prefetch_kbytes", 32768, 1024, 2097151,
+	    config_read_int(&m, "max_prefetch_kbytes", 16384, 1024, 2097151,
 			    &cfg->kafka.max_prefetch_kbytes) < 0 ||
 	    config_read_int(&m, "poison_attempts", 3, 1, 100, &cfg->kafka.poison_attempts) < 0 ||
 	    config_load_properties(&m) < 0)

@@ -41,15 +41,17 @@
 #define KAFKA_MAX_PARTS 65535  /* partitions the input buffer can tell apart */
 /*
  * librdkafka's queue of each partition, in front of the input buffer (see
- * kafka_consumer_conf): 1/KAFKA_QUEUED_SHARE of the buffer's budget and 5
- * messages per KiB of that, within these bounds. Once the buffer is full
- * (during a Redis outage or a catch-up) these queues still fill to their
- * limits, and one fetched batch more. So they come on top of the budget:
- * at the default budget of 32 MiB, 64 KiB and 320 messages per assigned
- * partition. librdkafka keeps about 700 bytes per queued message besides
- * the payload.
+ * kafka_consumer_conf): 1/KAFKA_QUEUED_SHARE of the buffer's budget and 4
+ * messages per KiB of that, within these bounds: at the default budget of
+ * 16 MiB, 256 KiB and 1024 messages. That is room for a partition's next
+ * fetch while the last one is being taken: a partition whose queue is
+ * full is left out of the next fetch, and a fetch that finds no new data
+ * waits fetch.wait.max.ms. Only partitions taking their fetch turn (see
+ * "Fetch turns") fill their queues, so these limits and the fetches on top
+ * of them stay within fetch.max.bytes. librdkafka keeps about 700 bytes
+ * per queued message besides the payload.
  */
-#define KAFKA_QUEUED_SHARE 512
+#define KAFKA_QUEUED_SHARE 64
 #define KAFKA_QUEUED_MIN_MESSAGES 80
 #define KAFKA_QUEUED_MAX_MESSAGES 5120
 #define KAFKA_QUEUED_MIN_KBYTES 16
@@ -71,6 +73,21 @@
  * catch-up came up to 400 ms late.
  */
 #define KAFKA_FETCH_WAIT_MS "100"
+
+/*
+ * Fetch turns (see "Fetch turns" below): what one fetch of a partition is
+ * taken to bring until one has been seen, the default batch.size of a
+ * librdkafka producer, unless max.partition.fetch.bytes is larger.
+ */
+#define KAFKA_TURN_FIRST_CHARGE 1048576
+#define KAFKA_TURN_MIN_SLOTS 4  /* partitions with a backlog fetching at once, at least */
+/*
+ * A lag above 1/KAFKA_TURN_BACKLOG_SHARE of queued.min.messages is a
+ * backlog. Partitions below it are not parked, and their queues hold no
+ * more than that while the inbuf is full: 320 messages each by default.
+ */
+#define KAFKA_TURN_BACKLOG_SHARE 4
+#define KAFKA_TURN_IDLE_MS 200  /* a turn that brings nothing ends after this */
 
 /*
  * Broker connection state of one client, the first member of every client
@@ -219,6 +236,13 @@ static void kafka_fill_message(const rd_kafka_message_t *m, kafka_message *out)
 
 /* ------------------------------------------------------------ consumer */
 
+static int64_t kafka_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* A partition of an input topic, as the input buffer numbers them. */
 typedef struct kafka_part {
 	char *topic;
@@ -229,6 +253,15 @@ typedef struct kafka_part {
 	int64_t next_offset;         /* after the last message taken, or where started or moved */
 	rd_kafka_queue_t *queue;     /* librdkafka's queue of the partition; NULL: none */
 	size_t took_msgs, took_bytes; /* taken since that queue was last empty */
+	bool started;                /* assigned and started (kafka_start_pending) */
+	bool parked;                 /* paused until its next fetch turn */
+	uint64_t parked_seq;         /* when it was parked: the oldest resumes first */
+	size_t turn_bytes;           /* taken since its turn began */
+	int64_t turn_began_us;       /* when it was last resumed or started */
+	int64_t parked_us;           /* when it was parked */
+	int64_t parked_lag;          /* its lag then, in messages; -1: unknown */
+	uint64_t taken_msgs, taken_bytes; /* taken from its queue in all */
+	size_t fetch_bytes;          /* most taken between two empty queues; 0: none yet */
 } kafka_part;
 
 struct kafka_consumer {
@@ -260,6 +293,16 @@ struct kafka_consumer {
 	bool kick_due;               /* a queue was emptied after reaching half its limits */
 	struct event *kick_timer;    /* a wake-up seek waits for it (kafka_fetch_kick) */
 	size_t kick_next;            /* the part the next wake-up seek moves */
+	size_t fetch_share;          /* what the partitions taking turns may bring at once */
+	size_t first_charge;         /* a partition's charge before any fetch of it was seen */
+	int64_t backlog_msgs;        /* a lag above this is a backlog */
+	size_t n_parked;             /* partitions waiting for a fetch turn */
+	uint64_t park_seq;
+	bool turns_due;              /* a turn ended: another partition may start one */
+	bool behind;                 /* see kafka_buffer_behind */
+	uint64_t turns;              /* turns begun after waiting, since start */
+	uint64_t taken_bytes;        /* taken from partition queues since the first start */
+	int64_t first_start_us;      /* when partitions were first started */
 	bool draining;               /* inside rd_kafka_consume_batch_queue */
 	rd_kafka_topic_partition_list_t *purged_in_drain; /* purged during that call */
 };
@@ -319,7 +362,12 @@ static long kafka_part_add(kafka_consumer *c, const char *topic, int32_t partiti
 	p->partition = partition;
 	p->placed = false;
 	p->queue = NULL;
-	p->took_msgs = p->took_bytes = 0;
+	p->took_msgs = p->took_bytes = p->turn_bytes = p->fetch_bytes = 0;
+	p->started = p->parked = false;
+	p->parked_seq = 0;
+	p->turn_began_us = p->parked_us = 0;
+	p->parked_lag = -1;
+	p->taken_msgs = p->taken_bytes = 0;
 	p->input = SIZE_MAX;
 	p->format = INPUT_FORMAT_AVRO;
 	for (size_t i = 0; i < c->cfg->kafka.n_inputs; i++) {
@@ -453,6 +501,22 @@ static void kafka_held_number(kafka_consumer *c)
 	}
 }
 
+/* Seeks a partition to where it is: after the last message taken from it. */
+static void kafka_part_seek_here(kafka_consumer *c, const kafka_part *p)
+{
+	rd_kafka_topic_partition_list_t *seek_list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_error_t *error;
+
+	rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset = p->next_offset;
+	error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
+	if (error) {
+		log_debug("source", "cannot wake the fetcher", "topic=%s partition=%" PRId32
+		          " error=\"%s\"", p->topic, p->partition, rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	rd_kafka_topic_partition_list_destroy(seek_list);
+}
+
 /*
  * Wakes librdkafka's fetcher after a partition's queue had reached half its
  * limits and a take has emptied it: the broker thread may have stopped
@@ -463,35 +527,341 @@ static void kafka_held_number(kafka_consumer *c)
  * again, so no message is lost or repeated, but a fetch in flight is wasted.
  * So the seek waits KAFKA_KICK_DELAY_MS, moves a partition whose queue is
  * still empty then, and moves the partitions in turn: always moving the
- * same one dropped its fetches again and again until it fell behind.
+ * same one dropped its fetches again and again until it fell behind. A
+ * parked partition (see "Fetch turns") is moved first when there is one: it
+ * has no fetch in flight, so the seek drops nothing and need not wait.
  */
 static void kafka_fetch_kick(kafka_consumer *c)
 {
-	const kafka_part *p = NULL;
-	rd_kafka_topic_partition_list_t *seek_list;
-	rd_kafka_error_t *error;
-
-	for (size_t tried = 0; tried < c->n_parts && !p; tried++) {
-		const kafka_part *q = &c->parts[c->kick_next++ % c->n_parts];
-		if (q->placed && (!q->queue || rd_kafka_queue_length(q->queue) == 0))
-			p = q;
+	for (int parked = 1; parked >= 0; parked--) {
+		for (size_t tried = 0; tried < c->n_parts; tried++) {
+			const kafka_part *p = &c->parts[(c->kick_next + tried) % c->n_parts];
+			if (p->placed && p->parked == parked &&
+			    (!p->queue || rd_kafka_queue_length(p->queue) == 0)) {
+				c->kick_next += tried + 1;
+				kafka_part_seek_here(c, p);
+				return;
+			}
+		}
 	}
-	if (!p)
-		return;
-	seek_list = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(seek_list, p->topic, p->partition)->offset = p->next_offset;
-	error = rd_kafka_seek_partitions(c->rk, seek_list, 0);
-	if (error) {
-		log_debug("source", "cannot wake the fetcher", "error=\"%s\"",
-		          rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	}
-	rd_kafka_topic_partition_list_destroy(seek_list);
 }
 
 static void kafka_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	kafka_fetch_kick(arg);
+}
+
+/* ------------------------------------------------------------ fetch turns */
+
+/*
+ * A fetch returns at least one whole producer batch of each partition it
+ * requests, whatever max.partition.fetch.bytes is, and librdkafka requests
+ * every started partition whose queue is below its limits. A backlog over
+ * many partitions, produced in big batches (a librdkafka producer makes
+ * them up to 1 MB), thus lands in librdkafka's memory at once, with about
+ * 300 bytes of librdkafka's state per message on top. In the benchmark, the
+ * first fetches of 47 partitions held 78 MB.
+ *
+ * So partitions with a backlog take turns. As many fetch at a time as half
+ * of fetch.max.bytes holds of their fetches (kafka_turn_charge), at least
+ * KAFKA_TURN_MIN_SLOTS; the others are paused ("parked"). A turn ends when
+ * a take empties the partition's queue after the turn brought the queue's
+ * byte limit; the partition that has waited longest then begins one.
+ *
+ * A partition whose lag is at most 1/KAFKA_TURN_BACKLOG_SHARE of
+ * queued.min.messages takes no turns while the app keeps up, so a consumer that keeps up
+ * fetches every partition all the time. While the app is behind (the inbuf
+ * half full), all take turns: a burst on partitions that had caught up
+ * would otherwise fill all their queues at once. Then one that has caught
+ * up ends its turn at its first empty queue after bringing anything, or
+ * after KAFKA_TURN_IDLE_MS with nothing. A partition never fetched counts
+ * as lagging, so a start over many partitions begins with a few.
+ *
+ * A paused partition is fetched again from after the last message taken
+ * from it; what a fetch in flight brings for it meanwhile is dropped. In
+ * 2.0.2 a resume does not wake the fetcher, so a seek to the same offset
+ * follows it (see kafka_fetch_kick).
+ */
+
+/* Returns a partition's lag by librdkafka's cached watermark, or -1 when unknown. */
+static int64_t kafka_part_lag(kafka_consumer *c, const kafka_part *p)
+{
+	int64_t low, high;
+
+	if (!p->placed ||
+	    rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &low, &high) ||
+	    high < 0)
+		return -1;
+	return high > p->next_offset ? high - p->next_offset : 0;
+}
+
+/* Whether a partition's lag is a backlog; one never fetched yet counts as one. */
+static bool kafka_part_lagging(kafka_consumer *c, const kafka_part *p)
+{
+	int64_t lag = kafka_part_lag(c, p);
+	return lag < 0 || lag > c->backlog_msgs;
+}
+
+/*
+ * Whether the app is behind: from when the inbuf is half full until it is
+ * less than a quarter full, so that the state does not flip on every take.
+ */
+static bool kafka_buffer_behind(kafka_consumer *c)
+{
+	size_t used = inbuf_used(c->buf), capacity = inbuf_capacity(c->buf);
+
+	if (used >= capacity / 2)
+		c->behind = true;
+	else if (used < capacity / 4)
+		c->behind = false;
+	return c->behind;
+}
+
+/* Whether a partition takes turns: while the app is behind, all do. */
+static bool kafka_part_takes_turns(kafka_consumer *c, const kafka_part *p)
+{
+	return kafka_buffer_behind(c) || kafka_part_lagging(c, p);
+}
+
+/* Pauses or resumes one partition; returns 0 when librdkafka has done it. */
+static int kafka_part_pause(kafka_consumer *c, const kafka_part *p, bool pause)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(list, p->topic,
+	                                                                  p->partition);
+	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(c->rk, list)
+	                                : rd_kafka_resume_partitions(c->rk, list);
+
+	if (!err)
+		err = e->err;
+	if (err)
+		log_warn("source", pause ? "cannot pause a partition for its fetch turn"
+		                         : "cannot resume a partition for its fetch turn",
+		         "topic=%s partition=%" PRId32 " error=%s", p->topic, p->partition,
+		         rd_kafka_err2name(err));
+	rd_kafka_topic_partition_list_destroy(list);
+	return err ? -1 : 0;
+}
+
+static void kafka_part_park(kafka_consumer *c, kafka_part *p)
+{
+	if (kafka_part_pause(c, p, true) < 0)
+		return;
+	p->parked = true;
+	p->parked_seq = ++c->park_seq;
+	p->parked_us = kafka_now_us();
+	p->parked_lag = kafka_part_lag(c, p);
+	c->n_parked++;
+}
+
+/* Resumes a parked partition; wake: seek it, so that the fetcher wakes up. */
+static void kafka_part_unpark(kafka_consumer *c, kafka_part *p, bool wake)
+{
+	if (kafka_part_pause(c, p, false) < 0)
+		return;
+	p->parked = false;
+	p->turn_bytes = 0;
+	p->turn_began_us = kafka_now_us();
+	c->n_parked--;
+	if (wake && p->placed)
+		kafka_part_seek_here(c, p);
+}
+
+/*
+ * Returns what a fetching partition is charged against fetch_share: the
+ * most taken from its queue between two empty ones, else first_charge. The
+ * charge is at least the queue's byte limit, because a partition may fill
+ * its queue while the inbuf is full.
+ */
+static size_t kafka_turn_charge(const kafka_consumer *c, const kafka_part *p)
+{
+	size_t charge = p->fetch_bytes ? p->fetch_bytes : c->first_charge;
+	return charge > c->queue_max_bytes ? charge : c->queue_max_bytes;
+}
+
+/*
+ * Whether the turn of a partition whose queue a take has just emptied is
+ * over. A lagging partition's is once it brought a queue's byte limit. While
+ * the app is behind, one that has caught up ends its turn as soon as it
+ * brought anything, or after KAFKA_TURN_IDLE_MS with nothing.
+ */
+static bool kafka_turn_over(kafka_consumer *c, const kafka_part *p, bool lagging)
+{
+	if (lagging)
+		return p->turn_bytes >= c->queue_max_bytes;
+	return kafka_buffer_behind(c) &&
+	       (p->turn_bytes > 0 ||
+	        kafka_now_us() - p->turn_began_us >= (int64_t)KAFKA_TURN_IDLE_MS * 1000);
+}
+
+/* Ends the turn of a partition whose queue a take has just emptied, if it is over. */
+static void kafka_turn_end(kafka_consumer *c, kafka_part *p)
+{
+	bool lagging;
+
+	if (!p->started || p->parked)
+		return;
+	lagging = kafka_part_lagging(c, p);
+	if (lagging && p->took_bytes > p->fetch_bytes)
+		p->fetch_bytes = p->took_bytes;
+	if (c->n_parked > 0 && kafka_turn_over(c, p, lagging)) {
+		kafka_part_park(c, p);
+		c->turns_due = true;
+	}
+}
+
+/*
+ * Returns the bytes a parked partition is expected to lag by now: its lag
+ * when it was parked, in its average message size, plus what an average
+ * partition received since (rate, bytes per microsecond). A partition
+ * never fetched comes first.
+ */
+static double kafka_parked_lag(const kafka_part *p, int64_t now, double rate)
+{
+	double message_bytes;
+
+	if (p->parked_lag < 0 || !p->taken_msgs)
+		return 1e18;
+	message_bytes = (double)p->taken_bytes / (double)p->taken_msgs;
+	return (double)p->parked_lag * message_bytes + rate * (double)(now - p->parked_us);
+}
+
+/*
+ * Returns the parked partition to resume next: the one expected to lag
+ * most, so that one that fell behind catches up, and the one parked first
+ * among equals.
+ */
+static kafka_part *kafka_next_parked(kafka_consumer *c)
+{
+	int64_t now = kafka_now_us();
+	double rate = 0, best_lag = -1;
+	kafka_part *best = NULL;
+
+	/* Bytes per microsecond and partition, taken since the first start. */
+	if (c->n_parts && now > c->first_start_us)
+		rate = (double)c->taken_bytes / (double)(now - c->first_start_us) / (double)c->n_parts;
+	for (size_t i = 0; i < c->n_parts; i++) {
+		kafka_part *p = &c->parts[i];
+		double lag;
+		if (!p->parked)
+			continue;
+		lag = kafka_parked_lag(p, now, rate);
+		if (!best || lag > best_lag || (lag == best_lag && p->parked_seq < best->parked_seq)) {
+			best = p;
+			best_lag = lag;
+		}
+	}
+	return best;
+}
+
+/* Whether one more fetching partition with this charge fits in fetch_share. */
+static bool kafka_turn_fits(const kafka_consumer *c, size_t busy, size_t busy_bytes, size_t charge)
+{
+	return busy < KAFKA_TURN_MIN_SLOTS || busy_bytes + charge <= c->fetch_share;
+}
+
+/*
+ * The fetching partition whose turn began first, to be parked. A turn that
+ * has brought nothing yet is left to its first fetch for KAFKA_TURN_IDLE_MS,
+ * unless starting: partitions just started are parked before any fetch.
+ */
+static kafka_part *kafka_longest_turn(kafka_consumer *c, bool starting)
+{
+	int64_t now = kafka_now_us();
+	kafka_part *first = NULL;
+
+	for (size_t i = 0; i < c->n_parts; i++) {
+		kafka_part *p = &c->parts[i];
+		if (!p->started || p->parked || !kafka_part_takes_turns(c, p))
+			continue;
+		if (!starting && p->turn_bytes == 0 &&
+		    now - p->turn_began_us < (int64_t)KAFKA_TURN_IDLE_MS * 1000)
+			continue;
+		if (!first || p->turn_began_us <= first->turn_began_us)
+			first = p;
+	}
+	return first;
+}
+
+/*
+ * Begins turns while their fetches fit in fetch.max.bytes, and parks
+ * partitions beyond it: after a start, and while the app is behind.
+ */
+static void kafka_turns_update(kafka_consumer *c, bool starting)
+{
+	size_t busy = 0, busy_bytes = 0;
+	bool unplaced = false;
+
+	c->turns_due = false;
+	for (size_t i = 0; i < c->n_parts; i++) {
+		const kafka_part *p = &c->parts[i];
+		if (p->started && !p->parked && kafka_part_takes_turns(c, p)) {
+			busy++;
+			busy_bytes += kafka_turn_charge(c, p);
+		}
+	}
+	while (busy > KAFKA_TURN_MIN_SLOTS && busy_bytes > c->fetch_share) {
+		kafka_part *p = kafka_longest_turn(c, starting);
+		if (!p)
+			break;
+		kafka_part_park(c, p);
+		if (!p->parked)
+			break;   /* librdkafka refused; tried again on the next update */
+		busy--;
+		busy_bytes -= kafka_turn_charge(c, p);
+	}
+	/* In the order they were parked; one that takes no turns now needs no slot. */
+	while (c->n_parked > 0) {
+		kafka_part *p = kafka_next_parked(c);
+		size_t parked = c->n_parked;
+		bool slot = kafka_part_takes_turns(c, p);
+		if (slot && !kafka_turn_fits(c, busy, busy_bytes, kafka_turn_charge(c, p)))
+			break;
+		kafka_part_unpark(c, p, true);
+		if (c->n_parked == parked)
+			break;   /* librdkafka refused; tried again on the next update */
+		if (!p->placed)
+			unplaced = true;
+		c->turns++;
+		if (slot) {
+			busy++;
+			busy_bytes += kafka_turn_charge(c, p);
+		}
+	}
+	/* A partition with no known position cannot be sought: another one is. */
+	if (unplaced)
+		kafka_fetch_kick(c);
+}
+
+/* Resumes the parked partitions among parts, which are being revoked. */
+static void kafka_turns_forget(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	for (size_t i = 0; i < c->n_parts; i++) {
+		kafka_part *p = &c->parts[i];
+		if (!parts || rd_kafka_topic_partition_list_find(parts, p->topic, p->partition)) {
+			if (p->parked)
+				kafka_part_unpark(c, p, false);
+			p->started = false;
+		}
+	}
+}
+
+/* Marks the partitions of parts as started and parks those beyond the slots. */
+static void kafka_turns_start(kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	if (!c->first_start_us)
+		c->first_start_us = kafka_now_us();
+	for (int i = 0; i < parts->cnt; i++) {
+		long part = kafka_part_find(c, parts->elems[i].topic, parts->elems[i].partition);
+		if (part < 0)
+			part = kafka_part_add(c, parts->elems[i].topic, parts->elems[i].partition);
+		if (part >= 0) {
+			c->parts[part].started = true;
+			c->parts[part].turn_bytes = 0;
+			c->parts[part].turn_began_us = kafka_now_us();
+		}
+	}
+	kafka_turns_update(c, true);
 }
 
 /*
@@ -527,6 +897,7 @@ static void kafka_part_emptied(kafka_consumer *c, kafka_part *p)
 {
 	if (p->took_msgs >= c->queue_max_msgs / 2 || p->took_bytes >= c->queue_max_bytes / 2)
 		c->kick_due = true;
+	kafka_turn_end(c, p);
 	p->took_msgs = p->took_bytes = 0;
 }
 
@@ -542,10 +913,16 @@ static ssize_t kafka_take_partition(kafka_consumer *c)
 			continue;
 		n = rd_kafka_consume_batch_queue(p->queue, 0, c->held, KAFKA_DRAIN_BATCH);
 		if (n > 0) {
-			c->held_n = (size_t)n;
-			p->took_msgs += (size_t)n;
+			size_t bytes = 0;
 			for (ssize_t i = 0; i < n; i++)
-				p->took_bytes += c->held[i]->len;
+				bytes += c->held[i]->len;
+			c->held_n = (size_t)n;
+			c->taken_bytes += bytes;
+			p->taken_msgs += (uint64_t)n;
+			p->taken_bytes += bytes;
+			p->took_msgs += (size_t)n;
+			p->took_bytes += bytes;
+			p->turn_bytes += bytes;
 			return n;
 		}
 		kafka_part_emptied(c, p);
@@ -571,7 +948,15 @@ static void kafka_buffer_fill(kafka_consumer *c)
 		}
 		kafka_held_number(c);
 	}
-	if (emptied && c->kick_due && c->kick_timer && !evtimer_pending(c->kick_timer, NULL)) {
+	/* Behind, every partition takes turns: those beyond them are parked now. */
+	if (c->turns_due || (c->n_parts && kafka_buffer_behind(c)))
+		kafka_turns_update(c, false);
+	if (emptied && c->kick_due && c->n_parked > 0) {
+		/* A parked partition is sought, which drops no fetch: no need to wait. */
+		kafka_fetch_kick(c);
+		c->kick_due = false;
+	} else if (emptied && c->kick_due && c->kick_timer &&
+	           !evtimer_pending(c->kick_timer, NULL)) {
 		struct timeval delay = { 0, KAFKA_KICK_DELAY_MS * 1000 };
 		evtimer_add(c->kick_timer, &delay);
 		c->kick_due = false;
@@ -795,6 +1180,7 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		kafka_log_partitions(rd_kafka_assignment_lost(rk) ? "partition lost"
 		                                                  : "partition revoked", parts);
 		kafka_forget_pending(c, parts);
+		kafka_turns_forget(c, parts);   /* librdkafka keeps a pause across assignments */
 		kafka_buffer_purge(c, parts, true);   /* before the app hears of it */
 		if (cooperative) {
 			rd_kafka_topic_partition_list_t *started = kafka_started_subset(c, parts);
@@ -824,6 +1210,11 @@ static void kafka_consumer_pipe_cb(evutil_socket_t fd, short what, void *arg)
 static void kafka_consumer_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	kafka_consumer *c = arg;
+	/* Partitions that caught up free their slots for parked ones. */
+	kafka_turns_update(c, false);
+	/* A resumed partition fetches only once the fetcher wakes up (see kafka_fetch_kick). */
+	if (c->n_parked > 0)
+		kafka_fetch_kick(c);
 	kafka_buffer_fill(c);
 	c->wake(c->opaque);
 }
@@ -906,7 +1297,7 @@ static rd_kafka_conf_t *kafka_consumer_conf(const config *cfg, char *errstr, siz
 	long budget_kb = cfg->kafka.max_prefetch_kbytes;
 	long kbytes = kafka_clamp(budget_kb / KAFKA_QUEUED_SHARE, KAFKA_QUEUED_MIN_KBYTES,
 	                          KAFKA_QUEUED_MAX_KBYTES);
-	long messages = kafka_clamp(kbytes * 5, KAFKA_QUEUED_MIN_MESSAGES, KAFKA_QUEUED_MAX_MESSAGES);
+	long messages = kafka_clamp(kbytes * 4, KAFKA_QUEUED_MIN_MESSAGES, KAFKA_QUEUED_MAX_MESSAGES);
 	long fetch = kafka_clamp(budget_kb * 1024 / 4, KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_BYTES);
 	long message_max = kafka_conf_long(conf, "message.max.bytes", 0);
 	char queued_messages[24], queued_kbytes[24], fetch_bytes[24];
@@ -942,8 +1333,16 @@ static void kafka_consumer_limits(kafka_consumer *c, const rd_kafka_conf_t *conf
 	long messages = kafka_conf_long(conf, "queued.min.messages", 0);
 	long kbytes = kafka_conf_long(conf, "queued.max.messages.kbytes", 0);
 
+	long fetch_max = kafka_conf_long(conf, "fetch.max.bytes", 0);
+	long partition_max = kafka_conf_long(conf, "max.partition.fetch.bytes", 0);
+
 	c->queue_max_msgs = messages > 0 ? (size_t)messages : SIZE_MAX;
 	c->queue_max_bytes = kbytes > 0 ? (size_t)kbytes * 1024 : SIZE_MAX;
+	/* Half: what they hold and the fetch in flight for them stay near fetch.max.bytes. */
+	c->fetch_share = (fetch_max > 0 ? (size_t)fetch_max : KAFKA_FETCH_MAX_BYTES) / 2;
+	c->backlog_msgs = messages > 0 ? messages / KAFKA_TURN_BACKLOG_SHARE : INT64_MAX;
+	c->first_charge = partition_max > KAFKA_TURN_FIRST_CHARGE ? (size_t)partition_max
+	                                                          : KAFKA_TURN_FIRST_CHARGE;
 }
 
 kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
@@ -1173,6 +1572,7 @@ static int kafka_start_pending(kafka_consumer *c, const kafka_offset *offsets, s
 			err = rd_kafka_assign(c->rk, start);
 		kafka_log_rebalance_error(error, err);
 		kafka_count_assignment(c);
+		kafka_turns_start(c, start);
 	}
 	rd_kafka_topic_partition_list_destroy(start);
 	return started;
@@ -1249,6 +1649,16 @@ void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque)
 		}
 	}
 	rd_kafka_topic_partition_list_destroy(list);
+}
+
+size_t kafka_consumer_parked(const kafka_consumer *c)
+{
+	return c->n_parked;
+}
+
+uint64_t kafka_consumer_fetch_turns(const kafka_consumer *c)
+{
+	return c->turns;
 }
 
 int kafka_consumer_connected(const kafka_consumer *c)

@@ -122,6 +122,13 @@ typedef void (*kafka_lag_cb)(const char *topic, int32_t partition, int64_t lag, 
 void kafka_consumer_each_lag(kafka_consumer *c, kafka_lag_cb cb, void *opaque);
 
 /*
+ * Fetch turns (see kafka.c): partitions paused now while others with a
+ * backlog take their turn, and turns begun by partitions that waited.
+ */
+size_t kafka_consumer_parked(const kafka_consumer *c);
+uint64_t kafka_consumer_fetch_turns(const kafka_consumer *c);
+
+/*
  * Returns the broker connection state of a client: 1 while one of its
  * broker connections is up, 0 when none is, -1 before the first statistics.
  * 0 comes from librdkafka's all-brokers-down error or from statistics that

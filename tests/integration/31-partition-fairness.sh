@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Every partition moves on during a catch-up through a small input buffer.
 # The backlog is 12 partitions written in large batches, as a fast producer
-# writes them. When the daemon has read 40% of it, each partition must have
+# writes them. When the daemon has read 60% of it, each partition must have
 # been read to at least 10% of its own backlog. A consumer that let
 # librdkafka start every fetch at the same partition read them one after
-# the other: then most partitions were still at 0 here.
+# the other: then several partitions were still at 0 here. With this
+# buffer, partitions with a backlog fetch in turns, 4 at a time. A turn is
+# one batch of about 40% of a partition, so every partition has had its
+# first turn by the time 40% of the total is read.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -47,7 +50,7 @@ done
 [ "$total" -eq "$events" ] || lib_fail "$total of $events offsets written; see $work/daemon.log"
 
 # The final offsets are each partition's backlog. Take the first sample at
-# 40% or more of the total and compare each partition with its own backlog.
+# 60% or more of the total and compare each partition with its own backlog.
 offsets >"$work/final"
 verdict=$(python3 - "$work/final" "$work/samples" "$events" "$partitions" <<'CHECK'
 import sys
@@ -57,11 +60,11 @@ by_time = {}
 for line in open(samples):
     t, p, offset = line.split()
     by_time.setdefault(int(t), {})[p] = int(offset)
-at = next((s for t, s in sorted(by_time.items()) if sum(s.values()) >= 0.4 * events), None)
+at = next((s for t, s in sorted(by_time.items()) if sum(s.values()) >= 0.6 * events), None)
 if len(size) != parts:
     print(f"offsets of {len(size)} of {parts} partitions")
 elif at is None:
-    print("no sample at 40% of the backlog or more")
+    print("no sample at 60% of the backlog or more")
 else:
     low, part = min((at.get(p, 0) / int(n), p) for p, n in size.items())
     total = 100 * sum(at.values()) / events
@@ -75,4 +78,16 @@ case $verdict in
 ok:*) lib_log "$verdict" ;;
 *) lib_fail "$verdict" ;;
 esac
+
+# The turns happened, and none is left waiting once the backlog is read.
+port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$work/daemon.log" | head -n 1)
+[ -n "$port" ] || lib_fail "the daemon never logged the admin port; see $work/daemon.log"
+metric() {
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+turns=$(metric advocacyd_consumer_fetch_turns_total)
+[ "${turns:-0}" -gt 0 ] || lib_fail "no fetch turn was counted (advocacyd_consumer_fetch_turns_total=${turns:-absent})"
+lib_wait_for '[ "$(metric advocacyd_consumer_partitions_parked)" = 0 ]' 10 ||
+	lib_fail "partitions still parked after the catch-up: $(metric advocacyd_consumer_partitions_parked)"
+lib_log "$turns fetch turns; no partition parked at the end"
 lib_stop "$daemon"
