@@ -46,10 +46,9 @@
  * 16 MiB, 256 KiB and 1024 messages. That is room for a partition's next
  * fetch while the last one is being taken: a partition whose queue is
  * full is left out of the next fetch, and a fetch that finds no new data
- * waits fetch.wait.max.ms. Only partitions taking their fetch turn (see
- * "Fetch turns") fill their queues, so these limits and the fetches on top
- * of them stay within fetch.max.bytes. librdkafka keeps about 700 bytes
- * per queued message besides the payload.
+ * waits fetch.wait.max.ms. Partitions with a backlog fill their queues
+ * only in their fetch turn (see "Fetch turns"). librdkafka keeps about
+ * 700 bytes per queued message besides the payload.
  */
 #define KAFKA_QUEUED_SHARE 64
 #define KAFKA_QUEUED_MIN_MESSAGES 80
@@ -83,8 +82,8 @@
 #define KAFKA_TURN_MIN_SLOTS 4  /* partitions with a backlog fetching at once, at least */
 /*
  * A lag above 1/KAFKA_TURN_BACKLOG_SHARE of queued.min.messages is a
- * backlog. Partitions below it are not parked, and their queues hold no
- * more than that while the inbuf is full: 320 messages each by default.
+ * backlog. Partitions below it are not parked while the app keeps up: 256
+ * messages each by default.
  */
 #define KAFKA_TURN_BACKLOG_SHARE 4
 #define KAFKA_TURN_IDLE_MS 200  /* a turn that brings nothing ends after this */
@@ -255,7 +254,7 @@ typedef struct kafka_part {
 	size_t took_msgs, took_bytes; /* taken since that queue was last empty */
 	bool started;                /* assigned and started (kafka_start_pending) */
 	bool parked;                 /* paused until its next fetch turn */
-	uint64_t parked_seq;         /* when it was parked: the oldest resumes first */
+	uint64_t parked_seq;         /* order of parking: breaks ties in kafka_next_parked */
 	size_t turn_bytes;           /* taken since its turn began */
 	int64_t turn_began_us;       /* when it was last resumed or started */
 	int64_t parked_us;           /* when it was parked */
@@ -301,7 +300,7 @@ struct kafka_consumer {
 	bool turns_due;              /* a turn ended: another partition may start one */
 	bool behind;                 /* see kafka_buffer_behind */
 	uint64_t turns;              /* turns begun after waiting, since start */
-	uint64_t taken_bytes;        /* taken from partition queues since the first start */
+	uint64_t taken_msgs, taken_bytes; /* taken from partition queues since the first start */
 	int64_t first_start_us;      /* when partitions were first started */
 	bool draining;               /* inside rd_kafka_consume_batch_queue */
 	rd_kafka_topic_partition_list_t *purged_in_drain; /* purged during that call */
@@ -566,7 +565,9 @@ static void kafka_kick_cb(evutil_socket_t fd, short what, void *arg)
  * of fetch.max.bytes holds of their fetches (kafka_turn_charge), at least
  * KAFKA_TURN_MIN_SLOTS; the others are paused ("parked"). A turn ends when
  * a take empties the partition's queue after the turn brought the queue's
- * byte limit; the partition that has waited longest then begins one.
+ * byte limit, or brought nothing for KAFKA_TURN_IDLE_MS. The parked
+ * partition expected to lag most in bytes then begins one
+ * (kafka_next_parked).
  *
  * A partition whose lag is at most 1/KAFKA_TURN_BACKLOG_SHARE of
  * queued.min.messages takes no turns while the app keeps up, so a consumer that keeps up
@@ -583,15 +584,19 @@ static void kafka_kick_cb(evutil_socket_t fd, short what, void *arg)
  * follows it (see kafka_fetch_kick).
  */
 
-/* Returns a partition's lag by librdkafka's cached watermark, or -1 when unknown. */
+/*
+ * Returns a partition's lag by librdkafka's cached watermarks, or -1 when
+ * unknown. Without a known position only an empty partition has one: 0.
+ */
 static int64_t kafka_part_lag(kafka_consumer *c, const kafka_part *p)
 {
 	int64_t low, high;
 
-	if (!p->placed ||
-	    rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &low, &high) ||
+	if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &low, &high) ||
 	    high < 0)
 		return -1;
+	if (!p->placed)
+		return high == low ? 0 : -1;
 	return high > p->next_offset ? high - p->next_offset : 0;
 }
 
@@ -643,7 +648,12 @@ static int kafka_part_pause(kafka_consumer *c, const kafka_part *p, bool pause)
 	return err ? -1 : 0;
 }
 
-static void kafka_part_park(kafka_consumer *c, kafka_part *p)
+/*
+ * Pauses a partition until its next turn. One parked before it was ever
+ * fetched (before_fetch) resumes first; one whose lag is still unknown
+ * after a turn, such as an empty partition never read, counts as caught up.
+ */
+static void kafka_part_park(kafka_consumer *c, kafka_part *p, bool before_fetch)
 {
 	if (kafka_part_pause(c, p, true) < 0)
 		return;
@@ -651,6 +661,8 @@ static void kafka_part_park(kafka_consumer *c, kafka_part *p)
 	p->parked_seq = ++c->park_seq;
 	p->parked_us = kafka_now_us();
 	p->parked_lag = kafka_part_lag(c, p);
+	if (p->parked_lag < 0 && !before_fetch)
+		p->parked_lag = 0;
 	c->n_parked++;
 }
 
@@ -681,17 +693,19 @@ static size_t kafka_turn_charge(const kafka_consumer *c, const kafka_part *p)
 
 /*
  * Whether the turn of a partition whose queue a take has just emptied is
- * over. A lagging partition's is once it brought a queue's byte limit. While
- * the app is behind, one that has caught up ends its turn as soon as it
- * brought anything, or after KAFKA_TURN_IDLE_MS with nothing.
+ * over. A turn that brought nothing for KAFKA_TURN_IDLE_MS is, so that an
+ * empty partition does not keep its slot. Otherwise a lagging partition's
+ * turn ends once it brought a queue's byte limit. While the app is behind,
+ * one that has caught up ends its turn as soon as it brought anything.
  */
 static bool kafka_turn_over(kafka_consumer *c, const kafka_part *p, bool lagging)
 {
+	bool idle = p->turn_bytes == 0 &&
+	            kafka_now_us() - p->turn_began_us >= (int64_t)KAFKA_TURN_IDLE_MS * 1000;
+
 	if (lagging)
-		return p->turn_bytes >= c->queue_max_bytes;
-	return kafka_buffer_behind(c) &&
-	       (p->turn_bytes > 0 ||
-	        kafka_now_us() - p->turn_began_us >= (int64_t)KAFKA_TURN_IDLE_MS * 1000);
+		return idle || p->turn_bytes >= c->queue_max_bytes;
+	return kafka_buffer_behind(c) && (idle || p->turn_bytes > 0);
 }
 
 /* Ends the turn of a partition whose queue a take has just emptied, if it is over. */
@@ -705,7 +719,7 @@ static void kafka_turn_end(kafka_consumer *c, kafka_part *p)
 	if (lagging && p->took_bytes > p->fetch_bytes)
 		p->fetch_bytes = p->took_bytes;
 	if (c->n_parked > 0 && kafka_turn_over(c, p, lagging)) {
-		kafka_part_park(c, p);
+		kafka_part_park(c, p, false);
 		c->turns_due = true;
 	}
 }
@@ -716,13 +730,18 @@ static void kafka_turn_end(kafka_consumer *c, kafka_part *p)
  * partition received since (rate, bytes per microsecond). A partition
  * never fetched comes first.
  */
-static double kafka_parked_lag(const kafka_part *p, int64_t now, double rate)
+static double kafka_parked_lag(const kafka_consumer *c, const kafka_part *p, int64_t now,
+                               double rate)
 {
-	double message_bytes;
+	double message_bytes = 0;
 
-	if (p->parked_lag < 0 || !p->taken_msgs)
+	if (p->parked_lag < 0)
 		return 1e18;
-	message_bytes = (double)p->taken_bytes / (double)p->taken_msgs;
+	/* A partition nothing was taken from yet has the average message size. */
+	if (p->taken_msgs)
+		message_bytes = (double)p->taken_bytes / (double)p->taken_msgs;
+	else if (c->taken_msgs)
+		message_bytes = (double)c->taken_bytes / (double)c->taken_msgs;
 	return (double)p->parked_lag * message_bytes + rate * (double)(now - p->parked_us);
 }
 
@@ -745,7 +764,7 @@ static kafka_part *kafka_next_parked(kafka_consumer *c)
 		double lag;
 		if (!p->parked)
 			continue;
-		lag = kafka_parked_lag(p, now, rate);
+		lag = kafka_parked_lag(c, p, now, rate);
 		if (!best || lag > best_lag || (lag == best_lag && p->parked_seq < best->parked_seq)) {
 			best = p;
 			best_lag = lag;
@@ -804,13 +823,13 @@ static void kafka_turns_update(kafka_consumer *c, bool starting)
 		kafka_part *p = kafka_longest_turn(c, starting);
 		if (!p)
 			break;
-		kafka_part_park(c, p);
+		kafka_part_park(c, p, starting);
 		if (!p->parked)
 			break;   /* librdkafka refused; tried again on the next update */
 		busy--;
 		busy_bytes -= kafka_turn_charge(c, p);
 	}
-	/* In the order they were parked; one that takes no turns now needs no slot. */
+	/* Expected lag first (kafka_next_parked); one that takes no turns now needs no slot. */
 	while (c->n_parked > 0) {
 		kafka_part *p = kafka_next_parked(c);
 		size_t parked = c->n_parked;
@@ -818,8 +837,12 @@ static void kafka_turns_update(kafka_consumer *c, bool starting)
 		if (slot && !kafka_turn_fits(c, busy, busy_bytes, kafka_turn_charge(c, p)))
 			break;
 		kafka_part_unpark(c, p, true);
-		if (c->n_parked == parked)
-			break;   /* librdkafka refused; tried again on the next update */
+		if (c->n_parked == parked) {
+			/* librdkafka refused (logged): the others go first next time. */
+			p->parked_lag = 0;
+			p->parked_us = kafka_now_us();
+			break;
+		}
 		if (!p->placed)
 			unplaced = true;
 		c->turns++;
@@ -841,6 +864,11 @@ static void kafka_turns_forget(kafka_consumer *c, const rd_kafka_topic_partition
 		if (!parts || rd_kafka_topic_partition_list_find(parts, p->topic, p->partition)) {
 			if (p->parked)
 				kafka_part_unpark(c, p, false);
+			if (p->parked) {
+				/* Not resumed (logged): it is no longer ours to resume. */
+				p->parked = false;
+				c->n_parked--;
+			}
 			p->started = false;
 		}
 	}
@@ -917,6 +945,7 @@ static ssize_t kafka_take_partition(kafka_consumer *c)
 			for (ssize_t i = 0; i < n; i++)
 				bytes += c->held[i]->len;
 			c->held_n = (size_t)n;
+			c->taken_msgs += (uint64_t)n;
 			c->taken_bytes += bytes;
 			p->taken_msgs += (uint64_t)n;
 			p->taken_bytes += bytes;

@@ -16,7 +16,9 @@ lib_init
 
 partitions=12 events=240000
 lib_start_redis
-lib_start_devkafka "advocacy.events:$partitions" slack.events:1 advocacy.roster:1 advocacy.kpi:1 \
+# The 8 Slack partitions stay empty: started with no offset, they must not
+# keep the fetch turns from the others.
+lib_start_devkafka "advocacy.events:$partitions" slack.events:8 advocacy.roster:1 advocacy.kpi:1 \
 	advocacy.escalations:1 advocacy.dlq:1 advocacy.governance:1
 work=$LIB_TMP
 cp "$ADVOCACY_SOURCE_DIR/tests/fixtures/hmac.key" "$work/hmac.key"
