@@ -561,9 +561,9 @@ static void kafka_kick_cb(evutil_socket_t fd, short what, void *arg)
  * 300 bytes of librdkafka's state per message on top. In the benchmark, the
  * first fetches of 47 partitions held 78 MB.
  *
- * So partitions with a backlog take turns. As many fetch at a time as half
- * of fetch.max.bytes holds of their fetches (kafka_turn_charge), at least
- * KAFKA_TURN_MIN_SLOTS; the others are paused ("parked"). A turn ends when
+ * So partitions with a backlog take turns. As many fetch at a time as fit
+ * in half of fetch.max.bytes by their charges (kafka_turn_charge), and at
+ * least KAFKA_TURN_MIN_SLOTS. The others are paused ("parked"). A turn ends when
  * a take empties the partition's queue after the turn brought the queue's
  * byte limit, or brought nothing for KAFKA_TURN_IDLE_MS. The parked
  * partition expected to lag most in bytes then begins one
@@ -600,7 +600,7 @@ static int64_t kafka_part_lag(kafka_consumer *c, const kafka_part *p)
 	return high > p->next_offset ? high - p->next_offset : 0;
 }
 
-/* Whether a partition's lag is a backlog; one never fetched yet counts as one. */
+/* Whether a partition's lag is a backlog. One with an unknown lag counts as one. */
 static bool kafka_part_lagging(kafka_consumer *c, const kafka_part *p)
 {
 	int64_t lag = kafka_part_lag(c, p);
@@ -650,7 +650,7 @@ static int kafka_part_pause(kafka_consumer *c, const kafka_part *p, bool pause)
 
 /*
  * Pauses a partition until its next turn. One parked before it was ever
- * fetched (before_fetch) resumes first; one whose lag is still unknown
+ * fetched (before_fetch) resumes first. One whose lag is still unknown
  * after a turn, such as an empty partition never read, counts as caught up.
  */
 static void kafka_part_park(kafka_consumer *c, kafka_part *p, bool before_fetch)
@@ -803,7 +803,7 @@ static kafka_part *kafka_longest_turn(kafka_consumer *c, bool starting)
 }
 
 /*
- * Begins turns while their fetches fit in fetch.max.bytes, and parks
+ * Begins turns while their charges fit in fetch_share, and parks the
  * partitions beyond it: after a start, and while the app is behind.
  */
 static void kafka_turns_update(kafka_consumer *c, bool starting)
