@@ -122,8 +122,10 @@ class Redis:
 
 
 def commandstats(redis):
-    """Calls per command name since the last CONFIG RESETSTAT."""
-    calls = {}
+    """Calls and microseconds per command name since the last CONFIG
+    RESETSTAT. A script's time includes the commands it ran, which also
+    count on their own."""
+    calls, usec = {}, {}
     for line in redis.call("INFO", "commandstats").splitlines():
         if not line.startswith("cmdstat_"):
             continue
@@ -132,7 +134,9 @@ def commandstats(redis):
             key, value = field.split("=", 1)
             if key == "calls":
                 calls[name] = int(value)
-    return calls
+            elif key == "usec":
+                usec[name] = int(value)
+    return calls, usec
 
 
 def proc_memory_kb(pid):
@@ -199,7 +203,7 @@ def cmd_catchup(a):
     end = time.time()
     cpu_end = cpu_of(pids)
 
-    calls = commandstats(redis)
+    calls, usec = commandstats(redis)
     # The bench's own polling; the daemon never sends INFO or CONFIG (Redis 7
     # names subcommands "config|resetstat").
     calls["hgetall"] = calls.get("hgetall", 0) - own_hgetall
@@ -209,6 +213,7 @@ def cmd_catchup(a):
         "messages": now_sum - a.base, "offset_sum": now_sum, "started_at": a.started, "first_batch_at": first,
         "first_batch_messages": first_sum - a.base,
         "caught_up_at": end, "redis_cmds": sum(calls.values()), "redis_cmds_by_name": calls,
+        "redis_usec_by_name": {k: usec.get(k, 0) for k in calls},
         "hwm_kb": memory.get("VmHWM", 0), "rss_kb": memory.get("VmRSS", 0),
         "own_hgetall": own_hgetall,
         # CPU seconds each process used from the first batch to the end.
@@ -340,6 +345,7 @@ def cmd_report(a):
         "seconds_from_first_batch": round(catchup_s, 3),
         "raw_consume_runs": [r["messages_per_s"] for r in raw],
         "redis_cmds_by_name": c["redis_cmds_by_name"],
+        "redis_usec_by_name": c["redis_usec_by_name"],
     }
     # CPU microseconds per event of each process during the timed part of the
     # catch-up: on a 2-core machine their sum bounds events_per_s.
