@@ -5,8 +5,8 @@
 
 const char redis_flush_script[] =
 	"#!lua\n"
-	/* Locals: the loops below read ARGV and call tonumber per record and
-	 * entry, and a global is a table lookup each time. */
+	/* ARGV and tonumber as locals, because the loops below use them per
+	 * record and entry and each global read is a table lookup. */
 	"local ARGV, tonumber = ARGV, tonumber\n"
 	"local owners, offsets = KEYS[1], KEYS[2]\n"
 	"local function check(...)\n"
@@ -112,7 +112,7 @@ const char redis_flush_script[] =
 	"local function parse_day(v, key, field)\n"
 	"  local t = {order = {}, n = {}, changed = false}\n"
 	"  if not v then return t end\n"
-	/* A field with one behaviour's count, the usual case, needs one match, not two passes. */
+	/* The usual field, one behaviour's count, takes one match instead of two passes. */
 	"  local one, n = string.match(v, '^([^ =]+)=(%d+)$')\n"
 	"  if one then\n"
 	"    t.order[1] = one\n"

@@ -122,9 +122,9 @@ class Redis:
 
 
 def commandstats(redis):
-    """Calls and microseconds per command name since the last CONFIG
-    RESETSTAT. A script's time includes the commands it ran, which also
-    count on their own."""
+    """Returns calls and microseconds per command name since the last
+    CONFIG RESETSTAT. A script's time includes the commands it ran, which
+    are also counted under their own names."""
     calls, usec = {}, {}
     for line in redis.call("INFO", "commandstats").splitlines():
         if not line.startswith("cmdstat_"):
@@ -213,8 +213,8 @@ def cmd_catchup(a):
         "messages": now_sum - a.base, "offset_sum": now_sum, "started_at": a.started, "first_batch_at": first,
         "first_batch_messages": first_sum - a.base,
         "caught_up_at": end, "redis_cmds": sum(calls.values()), "redis_cmds_by_name": calls,
-        # The time of hgetall includes the bench's own polls: INFO does not
-        # split it by client.
+        # The time of hgetall includes the bench's own polls, because INFO
+        # does not split it by client.
         "redis_usec_by_name": {k: usec.get(k, 0) for k in calls},
         "hwm_kb": memory.get("VmHWM", 0), "rss_kb": memory.get("VmRSS", 0),
         "own_hgetall": own_hgetall,

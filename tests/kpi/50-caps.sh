@@ -123,9 +123,9 @@ lib_wait_for '[ "$(written)" = 6 ]' 60 || fail_with_log "part 1 was not written 
 kill_daemon
 
 # ---------------------------------------------------------------- part 2 while down
-# E03's field on B already holds another behaviour's count, as a field of a
-# person with several capped behaviours does: the flush script must keep it,
-# in front of the count it adds.
+# E03's field on B already contains another behaviour's count, as the field
+# of a person with several capped behaviours does. The flush script must keep
+# it in front of the count it adds.
 rcli hset "{cp}:caps:$((day_b / 1000))" "$(pseudonym E03)" other_behaviour=4 >/dev/null
 {
 	events E01 "$day_a" 2 3
