@@ -7,6 +7,16 @@
  * again once Redis is back. A batch is never rebuilt from Kafka while it is kept, so a
  * retried write carries exactly the same cells and offsets.
  *
+ * Pipelining: while the batch in flight waits for its reply, the next one
+ * fills, and once it is due it is sent too (a->next), so that Redis has it
+ * queued when it finishes the first. The second write names the first
+ * one's partitions and offsets, and Redis writes nothing of it unless the
+ * first was applied (UNORDERED, see redis_scripts.h). When the first is not
+ * applied, the second and the filling batch are dropped and read again, like
+ * the first. The second's reply is then awaited and ignored. No second
+ * write is sent while dead letters wait for delivery, while isolating a
+ * rejected record, or while input is blocked.
+ *
  * A write Redis refuses without error (stale, fenced, duplicate ids) drops
  * the batch and seeks its partitions back, so the batch is read again with
  * Redis's reply taken into account. A write Redis rejects with an error
@@ -14,7 +24,7 @@
  * message at a time, and the message whose write is still rejected goes to
  * the DLQ (reason redis_rejected) while its partition moves on.
  *
- * Back-pressure: one batch is in memory or in flight at a time; the
+ * Back-pressure: at most two batches are in flight and one fills; the
  * consumer prefetches at most kafka.max_prefetch_kbytes; polling pauses and
  * ticks are skipped while the producer holds more than half of
  * outputs.max_queued_messages.
@@ -96,6 +106,13 @@ typedef enum app_batch_state {
 	APP_BATCH_WAITING_DLQ,    /* its dead letters are not delivered yet */
 } app_batch_state;
 
+/* What the batch sent behind the one in flight (a->next) is waiting for. */
+typedef enum app_next_state {
+	APP_NEXT_UNSENT,          /* closed; sent when it becomes the batch in flight */
+	APP_NEXT_SENT,            /* its write waits behind the one in flight */
+	APP_NEXT_DROPPED,         /* read again; its reply is awaited and ignored */
+} app_next_state;
+
 /* Messages counted per (outcome, reason). */
 typedef struct app_reason_count {
 	const char *outcome;      /* "ignored" or "dead_lettered" */
@@ -105,10 +122,12 @@ typedef struct app_reason_count {
 
 /*
  * One batch: the messages of one or more polls, pre-aggregated, with the
- * offsets they span per partition. The app has two: one filling while the
- * other is written to Redis.
+ * offsets they span per partition. The app has three: one filling while
+ * up to two are written to Redis.
  */
 typedef struct app_batch {
+	struct app *app;          /* the owner, for the write's callback */
+	struct timespec sent_at;  /* when its write was last sent */
 	window_batch *cells;
 	dedup_batch *ids;
 	caps_batch *caps;         /* daily cap decisions of its credits */
@@ -143,9 +162,12 @@ struct app {
 	roster *roster;
 	window_clock *clock;
 	pipeline *pipeline;
-	app_batch batches[2];
+	app_batch batches[3];
 	app_batch *fill;          /* the batch polls add to */
 	app_batch *flight;        /* the batch being written, while state is not IDLE */
+	app_batch *next;          /* the batch sent behind flight, or NULL */
+	app_batch *spare;         /* the third batch while next is NULL, else NULL */
+	app_next_state next_state;
 	kpi_tick *tick;
 	scorecard *scorecard;     /* latest figure per (KPI, scope), for GET /api/kpis */
 	bias_audit *bias;         /* disparity ratios per (KPI, dimension), each tick */
@@ -175,7 +197,6 @@ struct app {
 
 	app_batch_state state;
 	bool close_batch;         /* send the filling batch as soon as none is in flight */
-	struct timespec flush_sent; /* when the batch write in flight was sent */
 	size_t dlq_in_flight;     /* dead letters queued, delivery not reported yet */
 	int reject_attempts;      /* of the batch in flight, by error replies */
 	/* Partitions of a rejected batch, read one message per batch up to its end. */
@@ -199,6 +220,7 @@ struct app {
 	size_t n_reasons;
 	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
 	uint64_t batches_rejected, batch_retries;
+	uint64_t batches_pipelined, pipelined_dropped; /* second writes sent, and dropped */
 	uint64_t batches_caps_changed; /* rejected because stored day counts change a cap */
 	uint64_t backpressure_pauses;  /* times input paused for the output queue */
 	bool input_paused;
@@ -309,7 +331,7 @@ static bool app_in_flight(const app *a)
 /* True when nothing is read but not written: no batch in flight or filling. */
 static bool app_batches_empty(const app *a)
 {
-	return !app_in_flight(a) && a->fill->n_parts == 0;
+	return !app_in_flight(a) && !a->next && a->fill->n_parts == 0;
 }
 
 /*
@@ -423,8 +445,8 @@ static void app_batch_clear(app_batch *b)
 static void app_flight_done(app *a)
 {
 	app_batch_clear(a->flight);
-	pipeline_set_in_flight(a->pipeline, NULL);
-	caps_set_in_flight(pipeline_caps(a->pipeline), NULL);
+	pipeline_set_in_flight(a->pipeline, NULL, NULL);
+	caps_set_in_flight(pipeline_caps(a->pipeline), NULL, NULL);
 	a->reject_attempts = 0;
 	a->single.valid = false;
 	a->state = APP_BATCH_IDLE;
@@ -482,20 +504,55 @@ static size_t app_rewind_positions(app *a, const app_batch *b, const char *why,
 	return n;
 }
 
+/* Tells the pipeline whose ids and cap decisions the filling batch builds on. */
+static void app_note_in_flight(app *a, const app_batch *older, const app_batch *newer)
+{
+	pipeline_set_in_flight(a->pipeline, older ? older->ids : NULL, newer ? newer->ids : NULL);
+	caps_set_in_flight(pipeline_caps(a->pipeline), older ? older->caps : NULL,
+	                   newer ? newer->caps : NULL);
+}
+
+/* True when a->next contains a batch that is still to be written. */
+static bool app_next_pending(const app *a)
+{
+	return a->next && a->next_state != APP_NEXT_DROPPED;
+}
+
+/* Releases the batch behind the one in flight: its memory becomes the spare. */
+static void app_release_next(app *a)
+{
+	app_batch_clear(a->next);
+	a->spare = a->next;
+	a->next = NULL;
+}
+
+/* Drops the batch behind the one in flight; a sent one is kept until its reply. */
+static void app_drop_next(app *a)
+{
+	if (a->next && a->next_state == APP_NEXT_UNSENT) {
+		app_release_next(a);
+	} else if (a->next && a->next_state == APP_NEXT_SENT) {
+		a->next_state = APP_NEXT_DROPPED;
+		a->pipelined_dropped++;
+	}
+}
+
 /*
- * Drops the batch in flight and the one filling behind it, and moves each
- * of their partitions back to where the batch in flight began (or the
- * filling one, for a partition only it has read).
+ * Drops the batch in flight, the one sent behind it and the one filling,
+ * and moves each of their partitions back to where the first of them that
+ * has read it began.
  */
 static void app_read_batch_again(app *a, const char *why)
 {
-	kafka_offset offsets[2 * APP_MAX_PARTS];
+	kafka_offset offsets[3 * APP_MAX_PARTS];
 	size_t n = app_rewind_positions(a, a->flight, why, offsets, 0);
 
 	for (size_t i = 0; i < a->flight->n_parts; i++)
 		if (a->flight->parts[i].fenced)
 			offsets[n++] = (kafka_offset){ a->flight->parts[i].topic,
 			                               a->flight->parts[i].partition, -1 };
+	if (app_next_pending(a))
+		n = app_rewind_positions(a, a->next, why, offsets, n);
 	n = app_rewind_positions(a, a->fill, why, offsets, n);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
@@ -504,7 +561,29 @@ static void app_read_batch_again(app *a, const char *why)
 	kafka_consumer_seek(a->consumer, offsets, kept);
 	event_del(a->fill_timer);
 	app_batch_clear(a->fill);
+	app_drop_next(a);
 	app_flight_done(a);
+}
+
+/*
+ * Drops the batch sent behind the one in flight, which is kept to be sent
+ * again, so Redis does not apply the second (UNORDERED). Also drops the
+ * filling one and moves their partitions back to where they began. Without
+ * a batch behind it, the filling one goes on filling.
+ */
+static void app_drop_behind(app *a, const char *why)
+{
+	kafka_offset offsets[2 * APP_MAX_PARTS];
+
+	if (!app_next_pending(a))
+		return;
+	size_t n = app_rewind_positions(a, a->next, why, offsets, 0);
+	n = app_rewind_positions(a, a->fill, why, offsets, n);
+	kafka_consumer_seek(a->consumer, offsets, n);
+	event_del(a->fill_timer);
+	app_batch_clear(a->fill);
+	app_drop_next(a);
+	app_note_in_flight(a, a->flight, NULL);
 }
 
 static void app_finish_stop(app *a);
@@ -566,10 +645,12 @@ static void app_batch_rejected(app *a)
 	         "max_attempts=%d messages=%zu error=\"%.200s\"", a->reject_attempts,
 	         a->cfg->kafka.poison_attempts, b->messages, redis_store_flush_error(a->store));
 	if (a->reject_attempts < a->cfg->kafka.poison_attempts) {
+		app_drop_behind(a, "rejected");
 		app_retry_later(a);
 		return;
 	}
 	if (b->messages == 1 && a->single.valid) {
+		app_drop_behind(a, "rejected");
 		app_skip_poison(a);
 		return;
 	}
@@ -644,8 +725,26 @@ static void app_time_flush(app *a)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	app_metrics_flush_seconds(a->app_metrics, (double)(now.tv_sec - a->flush_sent.tv_sec) +
-	                          (now.tv_nsec - a->flush_sent.tv_nsec) / 1e9);
+	const struct timespec *sent = &a->flight->sent_at;
+	app_metrics_flush_seconds(a->app_metrics, (double)(now.tv_sec - sent->tv_sec) +
+	                          (now.tv_nsec - sent->tv_nsec) / 1e9);
+}
+
+/* Makes the batch sent behind the one just applied the batch in flight. */
+static void app_promote_next(app *a)
+{
+	app_batch *b = a->next;
+
+	if (!app_next_pending(a))
+		return;
+	a->spare = a->flight;
+	a->flight = b;
+	a->next = NULL;
+	app_note_in_flight(a, b, NULL);
+	if (a->next_state == APP_NEXT_SENT)
+		a->state = APP_BATCH_FLUSHING;
+	else
+		app_send_batch(a);
 }
 
 /* Redis stored the batch in flight: count it, commit its offsets, free the slot. */
@@ -661,12 +760,43 @@ static void app_batch_applied(app *a)
 	caps_batch_written(pipeline_caps(a->pipeline), a->flight->caps, drift, n_drift);
 	app_commit_batch(a, a->stopping);
 	app_flight_done(a);
+	app_promote_next(a);
+}
+
+static void app_kick_or_stop(app *a)
+{
+	if (a->stopping && app_batches_empty(a))
+		app_finish_stop(a);
+	else
+		app_kick(a);
+}
+
+/*
+ * Handles the reply to a batch dropped after it was sent. Redis wrote
+ * nothing of it (UNORDERED) unless the batch before it was already stored.
+ */
+static void app_dropped_reply(app *a, redis_flush_status status)
+{
+	if (status == REDIS_FLUSH_APPLIED)
+		log_info("batch", "a batch read again had been written; reading it again finds it "
+		         "stale", "%s", "");
+	app_release_next(a);
+	app_kick_or_stop(a);
 }
 
 static void app_flush_cb(redis_flush_status status, void *opaque)
 {
-	app *a = opaque;
+	app_batch *b = opaque;
+	app *a = b->app;
 
+	if (b != a->flight) {
+		if (b == a->next && a->next_state == APP_NEXT_DROPPED)
+			app_dropped_reply(a, status);
+		else
+			log_error("batch", "reply to a batch write that nothing waits for; ignored",
+			          "status=%d", (int)status);
+		return;
+	}
 	/* A failed write timed out or lost its connection: no Redis reply to time. */
 	if (status != REDIS_FLUSH_FAILED)
 		app_time_flush(a);
@@ -677,6 +807,11 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 	case REDIS_FLUSH_STALE:
 		a->batches_stale++;
 		app_read_batch_again(a, "stale");
+		break;
+	case REDIS_FLUSH_UNORDERED:
+		/* Sent behind a batch that Redis applied, yet the offsets moved since. */
+		a->batches_stale++;
+		app_read_batch_again(a, "unordered");
 		break;
 	case REDIS_FLUSH_FENCED:
 		a->batches_fenced++;
@@ -699,13 +834,11 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 		break;
 	case REDIS_FLUSH_FAILED:
 		a->batch_retries++;
+		app_drop_behind(a, "retry");
 		app_retry_later(a);
 		return;
 	}
-	if (a->stopping && a->fill->n_parts == 0)
-		app_finish_stop(a);
-	else
-		app_kick(a);
+	app_kick_or_stop(a);
 }
 
 /* A batch has waited a second for its dead letters: Kafka is slow or away. */
@@ -751,10 +884,10 @@ static void app_send_batch(app *a)
 		.now_ms = app_now_ms(),
 	};
 
-	clock_gettime(CLOCK_MONOTONIC, &a->flush_sent);
+	clock_gettime(CLOCK_MONOTONIC, &a->flight->sent_at);
 	/* Finished here rather than at batch close, so that a retry after out of memory finishes it. */
 	if (window_batch_finish(a->flight->cells) == 0 &&
-	    redis_store_flush(a->store, &req, app_flush_cb, a) == 0) {
+	    redis_store_flush(a->store, &req, app_flush_cb, a->flight) == 0) {
 		a->state = APP_BATCH_FLUSHING;
 		return;
 	}
@@ -810,9 +943,47 @@ static void app_close_batch(app *a)
 	dedup_batch_finish(b->ids);
 	a->fill = a->flight;
 	a->flight = b;
-	pipeline_set_in_flight(a->pipeline, b->ids);
-	caps_set_in_flight(pipeline_caps(a->pipeline), b->caps);
+	app_note_in_flight(a, b, NULL);
 	app_send_batch(a);
+}
+
+/* True when the due filling batch may be sent behind the one in flight. */
+static bool app_may_send_next(const app *a)
+{
+	return a->state == APP_BATCH_FLUSHING && !a->next && a->dlq_in_flight == 0 &&
+	       !a->n_isolate;
+}
+
+/*
+ * Ends the filling batch and sends it behind the batch in flight, so that
+ * Redis has it queued when it finishes that one. It is written only after
+ * that one (req.after). When it cannot be sent now, it is sent when it
+ * becomes the batch in flight.
+ */
+static void app_send_next(app *a)
+{
+	app_batch *b = a->fill;
+	redis_flush_request req = {
+		.batch = b->cells, .ids = b->ids, .caps = b->caps, .roster = a->roster,
+		.clock = a->clock, .parts = b->parts, .n_parts = b->n_parts,
+		.after = a->flight->parts, .n_after = a->flight->n_parts, .now_ms = app_now_ms(),
+	};
+
+	event_del(a->fill_timer);
+	a->close_batch = false;
+	app_metrics_batch_size(a->app_metrics, b->messages);
+	dedup_batch_finish(b->ids);
+	a->fill = a->spare;
+	a->spare = NULL;
+	a->next = b;
+	a->next_state = APP_NEXT_UNSENT;
+	app_note_in_flight(a, a->flight, b);
+	clock_gettime(CLOCK_MONOTONIC, &b->sent_at);
+	if (window_batch_finish(b->cells) == 0 &&
+	    redis_store_flush(a->store, &req, app_flush_cb, b) == 0) {
+		a->next_state = APP_NEXT_SENT;
+		a->batches_pipelined++;
+	}
 }
 
 /* True when input must not be read now: a stop, a reload, or a dependency. */
@@ -877,6 +1048,8 @@ static void app_poll(app *a)
 		app_wait_for_more(a, now);
 	else if (!app_in_flight(a))
 		app_close_batch(a);
+	else if (!blocked && app_may_send_next(a))
+		app_send_next(a);
 }
 
 static void app_wake_cb(void *opaque)
@@ -1135,7 +1308,8 @@ static void app_tick_cb(evutil_socket_t fd, short what, void *arg)
 		         a->cfg->outputs.max_queued_messages);
 		return;
 	}
-	if (!a->caught_up && !app_in_flight(a) && kafka_consumer_caught_up(a->consumer)) {
+	if (!a->caught_up && !app_in_flight(a) && !a->next &&
+	    kafka_consumer_caught_up(a->consumer)) {
 		a->caught_up = true;
 		log_info("main", "caught up with the input backlog; escalations are now evaluated",
 		         "%s", "");
@@ -1363,16 +1537,18 @@ static void app_log_stats(app *a)
 	         " ignored=%" PRIu64 " invalid=%" PRIu64 " late=%" PRIu64 " unknown_people=%" PRIu64
 	         " batches=%" PRIu64 " stale_batches=%" PRIu64 " fenced_batches=%" PRIu64
 	         " duplicate_batches=%" PRIu64 " rejected_batches=%" PRIu64 " batch_retries=%" PRIu64
-	         " capped=%" PRIu64 " caps_changed_batches=%" PRIu64
-	         " backpressure_pauses=%" PRIu64
+	         " pipelined_batches=%" PRIu64 " pipelined_dropped=%" PRIu64
+	         " capped=%" PRIu64 " caps_changed_batches=%" PRIu64 " backpressure_pauses=%" PRIu64
 	         " kpi_updates=%" PRIu64 " suppressed=%" PRIu64 " escalations=%" PRIu64
 	         " roster_people=%zu roster_records=%" PRIu64 " roster_invalid=%" PRIu64
 	         " produced=%" PRIu64
 	         " produce_failed=%" PRIu64 " redis_commands=%" PRIu64,
 	         ps->messages, ps->events, ps->behaviours, ps->ignored, ps->invalid, ps->late,
 	         ps->unknown_people, a->batches_applied, a->batches_stale, a->batches_fenced,
-	         a->batches_duplicate, a->batches_rejected, a->batch_retries, ps->capped,
-	         a->batches_caps_changed, a->backpressure_pauses, a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
+	         a->batches_duplicate, a->batches_rejected, a->batch_retries,
+	         a->batches_pipelined, a->pipelined_dropped, ps->capped, a->batches_caps_changed,
+	         a->backpressure_pauses,
+	         a->kpi_updates, a->kpi_suppressed, a->escalations, roster_size(a->roster),
 	         a->roster_records, a->roster_invalid, out->delivered, out->failed,
 	         redis_store_commands_sent(a->store));
 	app_log_reasons(a, "ignored");
@@ -1551,6 +1727,7 @@ static void app_collect_metrics_cb(metrics *m, void *opaque)
 		.batches_applied = a->batches_applied, .batches_stale = a->batches_stale,
 		.batches_fenced = a->batches_fenced, .batches_duplicate = a->batches_duplicate,
 		.batches_rejected = a->batches_rejected, .batch_retries = a->batch_retries,
+		.batches_pipelined = a->batches_pipelined,
 	};
 
 	admin_get_live_stats(a->admin, &src.live);
@@ -1610,7 +1787,8 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	if (!a->roster || !a->clock)
 		return -1;
 	a->pipeline = pipeline_new(cfg, a->privacy, a->roster, a->clock, err, err_size);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
+		a->batches[i].app = a;
 		a->batches[i].cells = window_batch_new();
 		a->batches[i].ids = dedup_batch_new();
 		a->batches[i].caps = caps_batch_new();
@@ -1619,6 +1797,7 @@ static int app_init_processors(app *a, char *err, size_t err_size)
 	}
 	a->fill = &a->batches[0];
 	a->flight = &a->batches[1];
+	a->spare = &a->batches[2];
 	a->tick = kpi_tick_new(cfg);
 	a->scorecard = scorecard_new(cfg);
 	a->bias = bias_audit_new(cfg);
@@ -1769,7 +1948,7 @@ static void app_fini(app *a, int producer_wait_ms)
 	bias_audit_free(a->bias);
 	kpi_tick_free(a->tick);
 	scorecard_free(a->scorecard);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		window_batch_free(a->batches[i].cells);
 		dedup_batch_free(a->batches[i].ids);
 		caps_batch_free(a->batches[i].caps);

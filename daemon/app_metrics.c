@@ -57,6 +57,7 @@ struct app_metrics {
 	metrics_series *batch_size;
 	metrics_series *flush_seconds;
 	metrics_series *batches[APP_METRICS_N(app_metrics_results)];
+	metrics_series *batches_pipelined;
 	metrics_series *redis_connected;
 	metrics_series *kafka_connected[APP_METRICS_N(app_metrics_clients)];
 	metrics_series *output_queue;
@@ -127,6 +128,9 @@ static void app_metrics_batch_families(app_metrics *am, metrics *m)
 		"failed (retried).", "result", NULL);
 	for (size_t i = 0; i < APP_METRICS_N(app_metrics_results); i++)
 		am->batches[i] = metrics_series_get(f, app_metrics_results[i]);
+	f = metrics_counter_new(m, "advocacyd_redis_batches_pipelined_total", "Batch writes "
+		"sent to Redis while the one before waited for its reply.", NULL);
+	am->batches_pipelined = metrics_series_get(f);
 }
 
 static void app_metrics_link_families(app_metrics *am, metrics *m)
@@ -225,6 +229,7 @@ static bool app_metrics_complete(const app_metrics *am)
 		ok = ok && am->decoded[i];
 	for (size_t i = 0; i < APP_METRICS_N(app_metrics_results); i++)
 		ok = ok && am->batches[i];
+	ok = ok && am->batches_pipelined;
 	for (size_t i = 0; i < ALERT_STATE_COUNT; i++)
 		ok = ok && am->escalations[i];
 	for (size_t i = 0; i < APP_METRICS_N(app_metrics_clients); i++)
@@ -401,6 +406,7 @@ void app_metrics_collect(app_metrics *am, const app_metrics_sources *src)
 	}
 	for (size_t i = 0; i < APP_METRICS_N(batches); i++)
 		metrics_set(am->batches[i], (double)batches[i]);
+	metrics_set(am->batches_pipelined, (double)src->batches_pipelined);
 	metrics_set(am->redis_connected, src->store && redis_store_connected(src->store));
 	metrics_set(am->scopes_suppressed, (double)src->kpi_scopes_suppressed);
 	metrics_set(am->roster_people, (double)src->roster_people);

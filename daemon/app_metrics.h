@@ -53,6 +53,7 @@ typedef struct app_metrics_sources {
 	/* Redis batch writes by result. */
 	uint64_t batches_applied, batches_stale, batches_fenced, batches_duplicate;
 	uint64_t batches_rejected, batch_retries;
+	uint64_t batches_pipelined;     /* sent while the one before waited for its reply */
 } app_metrics_sources;
 
 /*

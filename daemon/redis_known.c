@@ -11,8 +11,15 @@ struct redis_known {
 	size_t mask;
 	size_t n;
 	int64_t cleared_ms;
+	/* Notes of the batches sent, oldest first, then of the one being built. */
 	uint64_t *pending;
 	size_t n_pending, pending_cap;
+	size_t sent_end[REDIS_KNOWN_MAX_SENT]; /* end of each sent batch's notes */
+	size_t n_sent;
+	/* While a batch built after_sent: the notes of the batches sent, as a set. */
+	uint64_t *sent_slots;
+	size_t sent_mask, sent_cap;
+	bool use_sent;
 };
 
 /* FNV-1a, then a final mix so that the low bits index well; never 0. */
@@ -49,17 +56,87 @@ void redis_known_free(redis_known *k)
 		return;
 	free(k->slots);
 	free(k->pending);
+	free(k->sent_slots);
 	free(k);
+}
+
+/* True when h is in the open-addressing table slots (mask + 1 entries). */
+static bool redis_known_find(const uint64_t *slots, size_t mask, uint64_t h)
+{
+	for (size_t i = h & mask; slots[i]; i = (i + 1) & mask)
+		if (slots[i] == h)
+			return true;
+	return false;
+}
+
+/* Adds h to the table unless present; returns 1 when added. */
+static int redis_known_put(uint64_t *slots, size_t mask, uint64_t h)
+{
+	size_t i = h & mask;
+
+	for (; slots[i]; i = (i + 1) & mask)
+		if (slots[i] == h)
+			return 0;
+	slots[i] = h;
+	return 1;
 }
 
 bool redis_known_has(const redis_known *k, const char *key, size_t len)
 {
 	uint64_t h = redis_known_hash(key, len);
 
-	for (size_t i = h & k->mask; k->slots[i]; i = (i + 1) & k->mask)
-		if (k->slots[i] == h)
-			return true;
-	return false;
+	return redis_known_find(k->slots, k->mask, h) ||
+	       (k->use_sent && redis_known_find(k->sent_slots, k->sent_mask, h));
+}
+
+/* Returns the index of the first note of the batch being built. */
+static size_t redis_known_building(const redis_known *k)
+{
+	return k->n_sent ? k->sent_end[k->n_sent - 1] : 0;
+}
+
+/* Indexes the notes of the batches sent in sent_slots; 0 or -1 (OOM). */
+static int redis_known_index_sent(redis_known *k)
+{
+	size_t n = redis_known_building(k), cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap > k->sent_cap) {
+		uint64_t *slots = realloc(k->sent_slots, cap * sizeof(*slots));
+		if (!slots)
+			return -1;
+		k->sent_slots = slots;
+		k->sent_cap = cap;
+	}
+	k->sent_mask = cap - 1;
+	memset(k->sent_slots, 0, cap * sizeof(*k->sent_slots));
+	for (size_t i = 0; i < n; i++)
+		redis_known_put(k->sent_slots, k->sent_mask, k->pending[i]);
+	return 0;
+}
+
+int redis_known_begin(redis_known *k, bool after_sent)
+{
+	k->n_pending = redis_known_building(k);
+	k->use_sent = false;
+	if (!after_sent || k->n_sent == 0)
+		return 0;
+	if (redis_known_index_sent(k) < 0)
+		return -1;
+	k->use_sent = true;
+	return 0;
+}
+
+int redis_known_sent(redis_known *k)
+{
+	k->use_sent = false;
+	if (k->n_sent == REDIS_KNOWN_MAX_SENT) {
+		redis_known_begin(k, false);
+		return -1;
+	}
+	k->sent_end[k->n_sent++] = k->n_pending;
+	return 0;
 }
 
 int redis_known_note(redis_known *k, const char *key, size_t len)
@@ -78,28 +155,38 @@ int redis_known_note(redis_known *k, const char *key, size_t len)
 
 static void redis_known_insert(redis_known *k, uint64_t h)
 {
-	size_t i = h & k->mask;
+	k->n += (size_t)redis_known_put(k->slots, k->mask, h);
+}
 
-	for (; k->slots[i]; i = (i + 1) & k->mask)
-		if (k->slots[i] == h)
-			return;
-	k->slots[i] = h;
-	k->n++;
+/* Removes the oldest sent batch's notes from the pending list. */
+static void redis_known_drop_oldest(redis_known *k)
+{
+	if (k->n_sent == 0)
+		return;
+	size_t end = k->sent_end[0];
+	if (end > 0)
+		memmove(k->pending, k->pending + end, (k->n_pending - end) * sizeof(*k->pending));
+	k->n_pending -= end;
+	for (size_t i = 1; i < k->n_sent; i++)
+		k->sent_end[i - 1] = k->sent_end[i] - end;
+	k->n_sent--;
 }
 
 void redis_known_commit(redis_known *k)
 {
-	for (size_t i = 0; i < k->n_pending; i++) {
+	size_t end = k->n_sent ? k->sent_end[0] : 0;
+
+	for (size_t i = 0; i < end; i++) {
 		if (k->n >= (k->mask + 1) / 2)
 			redis_known_clear(k, k->cleared_ms);
 		redis_known_insert(k, k->pending[i]);
 	}
-	k->n_pending = 0;
+	redis_known_drop_oldest(k);
 }
 
 void redis_known_discard(redis_known *k)
 {
-	k->n_pending = 0;
+	redis_known_drop_oldest(k);
 }
 
 void redis_known_clear(redis_known *k, int64_t now_ms)

@@ -7,6 +7,10 @@
  *
  *   P  partitions:   field "<group>|<topic>|<partition>", owner token,
  *                    first offset, next offset
+ *   A  after:        field, next offset: the partitions of the batch sent
+ *                    just before this one, whose offsets Redis must store
+ *                    (see "unordered" below). None when that batch was
+ *                    already acknowledged.
  *   D  id chunks:    dedup key, expire-at (epoch s), m, then m 8-byte ids;
  *                    chunks of one key are adjacent
  *   H  HLL chunks:   key, expire-at or "0", m, then m contributor pseudonyms
@@ -40,6 +44,10 @@
  *                              stored value differed from their prior
  *                              without changing what they count, with that
  *                              stored value
+ *   {6}                        unordered: an "after" partition's stored
+ *                              offset is not the one given, so the batch
+ *                              sent before this one was not applied;
+ *                              nothing is written. Checked first.
  *   {0, field, stored, ...}    stale: Redis is already past these partitions
  *   {2, id, ...}               these ids were counted before: nothing written
  *   {3, field, ...}            fenced: these partitions are claimed by
@@ -98,6 +106,7 @@ enum {
 	REDIS_SCRIPT_FENCED = 3,
 	REDIS_SCRIPT_REJECTED = 4,
 	REDIS_SCRIPT_CAPS_CHANGED = 5,
+	REDIS_SCRIPT_UNORDERED = 6,
 };
 
 #endif

@@ -2,9 +2,11 @@
  * redis_store.c - hiredis async client for window state (see redis_store.h).
  *
  * Runs on the daemon's libevent loop; every callback runs on that loop.
- * At most one flush and one tick read are in flight at a time: the caller
- * waits for the flush callback before sending the next batch, which is what
- * keeps memory bounded while Redis is slow or away.
+ * At most REDIS_FLUSHES_IN_FLIGHT flushes and one tick read are in flight
+ * at a time: the caller waits for a flush callback before sending more,
+ * which is what keeps memory bounded while Redis is slow or away. Replies
+ * come in the order the commands were sent, so the flushes waiting form a
+ * queue and each reply belongs to the oldest.
  *
  * hiredis 0.14 has no command timeouts and no reconnect of its own, so both
  * are done here with loop timers. The context is never freed from inside one
@@ -96,6 +98,14 @@ typedef struct redis_tick_request {
 	redis_tick_table table;   /* HGETALL */
 } redis_tick_request;
 
+/* A batch write waiting for its reply. */
+typedef struct redis_flush_wait {
+	redis_store_flush_cb cb;
+	void *opaque;
+	redis_partition_offsets *parts;
+	size_t n_parts;
+} redis_flush_wait;
+
 struct redis_store {
 	struct event_base *base;
 	const config *cfg;
@@ -115,11 +125,8 @@ struct redis_store {
 	redis_bucket_ref *buckets;
 	size_t n_buckets, buckets_cap;
 
-	bool flush_active;
-	redis_store_flush_cb flush_cb;
-	void *flush_opaque;
-	redis_partition_offsets *flush_parts;
-	size_t flush_n_parts;
+	redis_flush_wait flushes[REDIS_FLUSHES_IN_FLIGHT]; /* oldest first */
+	size_t n_flushes;
 
 	redis_tick_read tick;
 	uint64_t commands_sent;
@@ -650,6 +657,22 @@ static int redis_add_partitions(redis_store *s, const redis_partition_offsets *p
 	return rc;
 }
 
+/* The "after" section: the offsets the batch sent before this one leaves in Redis. */
+static int redis_add_after(redis_store *s, const redis_partition_offsets *after, size_t n)
+{
+	redis_args *a = &s->args;
+	char field[REDIS_KEY_MAX];
+	int rc = redis_args_addf(a, "%zu", n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (redis_offset_field(s, &after[i], field, sizeof(field)) < 0)
+			return -1;
+		rc |= redis_args_add(a, field, strlen(field)) |
+		      redis_args_addf(a, "%" PRId64, after[i].next_offset);
+	}
+	return rc;
+}
+
 static void redis_id_bytes(uint64_t id, char out[8])
 {
 	for (int i = 0; i < 8; i++)
@@ -905,13 +928,15 @@ static int redis_build_flush(redis_store *s, const redis_flush_request *req)
 	int rc = 0;
 
 	redis_args_reset(a);
-	redis_known_discard(s->known);
+	/* Out of memory here only costs expiries sent again. */
+	(void)redis_known_begin(s->known, req->n_after > 0);
 	redis_known_expire(s->known, req->now_ms);
 	rc |= redis_args_add(a, "EVAL", 4) |
 	      redis_args_add(a, redis_flush_script, redis_flush_script_len) |
 	      redis_args_add(a, "2", 1) | redis_args_add(a, s->owners_key, strlen(s->owners_key)) |
 	      redis_args_add(a, s->offsets_key, strlen(s->offsets_key));
 	if (rc || redis_add_partitions(s, req->parts, req->n_parts) < 0 ||
+	    redis_add_after(s, req->after, req->n_after) < 0 ||
 	    redis_add_ids(s, req->ids, req->now_ms / 1000) < 0 ||
 	    redis_add_hlls(s, req->batch, req->roster, req->clock) < 0 ||
 	    redis_add_counts(s, req->batch, req->roster, req->clock) < 0 ||
@@ -927,10 +952,11 @@ static redis_partition_offsets *redis_find_part(redis_store *s, const redisReply
 
 	if (name->type != REDIS_REPLY_STRING)
 		return NULL;
-	for (size_t p = 0; p < s->flush_n_parts; p++)
-		if (redis_offset_field(s, &s->flush_parts[p], field, sizeof(field)) > 0 &&
+	const redis_flush_wait *w = &s->flushes[0];
+	for (size_t p = 0; p < w->n_parts; p++)
+		if (redis_offset_field(s, &w->parts[p], field, sizeof(field)) > 0 &&
 		    strcmp(name->str, field) == 0)
-			return &s->flush_parts[p];
+			return &w->parts[p];
 	return NULL;
 }
 
@@ -1020,6 +1046,8 @@ static redis_flush_status redis_flush_verdict(redis_store *s, const redisReply *
 	case REDIS_SCRIPT_FENCED:
 		redis_note_fenced(s, reply);
 		return REDIS_FLUSH_FENCED;
+	case REDIS_SCRIPT_UNORDERED:
+		return REDIS_FLUSH_UNORDERED;
 	case REDIS_SCRIPT_REJECTED:
 		snprintf(s->flush_error, sizeof(s->flush_error), "%s",
 		         reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
@@ -1036,6 +1064,9 @@ static void redis_flush_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	redisReply *reply = r;
 	redis_flush_status status = REDIS_FLUSH_FAILED;
 
+	s->n_duplicates = 0;
+	s->n_caps_stored = 0;
+	s->flush_error[0] = '\0';
 	if (!reply)
 		log_warn("redis", "batch write not acknowledged; it will be retried", "%s", "");
 	else if (reply->type == REDIS_REPLY_ERROR)
@@ -1045,26 +1076,26 @@ static void redis_flush_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 		status = redis_flush_verdict(s, reply);
 	if (status == REDIS_FLUSH_APPLIED)
 		redis_known_commit(s->known);
-	else if (status == REDIS_FLUSH_REJECTED)
-		redis_known_clear(s->known, redis_now_ms());
 	else
 		redis_known_discard(s->known);
-	s->flush_active = false;
-	s->flush_cb(status, s->flush_opaque);
+	if (status == REDIS_FLUSH_REJECTED)
+		redis_known_clear(s->known, redis_now_ms());
+	if (s->n_flushes == 0)
+		return;
+	redis_flush_wait done = s->flushes[0];
+	memmove(&s->flushes[0], &s->flushes[1], --s->n_flushes * sizeof(s->flushes[0]));
+	done.cb(status, done.opaque);
 }
 
 int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_store_flush_cb cb,
                       void *opaque)
 {
-	if (!redis_store_connected(s) || s->flush_active)
+	if (!redis_store_connected(s) || s->n_flushes == REDIS_FLUSHES_IN_FLIGHT)
 		return -1;
 	for (size_t i = 0; i < req->n_parts; i++) {
 		req->parts[i].stored_offset = -1;
 		req->parts[i].fenced = false;
 	}
-	s->n_duplicates = 0;
-	s->n_caps_stored = 0;
-	s->flush_error[0] = '\0';
 	if (redis_build_flush(s, req) < 0) {
 		log_error("redis", "cannot build the batch write (out of memory or key too long)",
 		          "cells=%zu", window_batch_cell_count(req->batch));
@@ -1075,17 +1106,14 @@ int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_stor
 	if (len == 0)
 		return -1;
 
-	s->flush_active = true;
-	s->flush_cb = cb;
-	s->flush_opaque = opaque;
-	s->flush_parts = req->parts;
-	s->flush_n_parts = req->n_parts;
 	int sent = redisAsyncFormattedCommand(s->ac, redis_flush_reply_cb, s, s->args.resp, len);
 	redis_args_drop_resp(&s->args);
 	if (sent != REDIS_OK) {
-		s->flush_active = false;
+		redis_known_begin(s->known, false);
 		return -1;
 	}
+	redis_known_sent(s->known);
+	s->flushes[s->n_flushes++] = (redis_flush_wait){ cb, opaque, req->parts, req->n_parts };
 	s->commands_sent++;
 	return 0;
 }

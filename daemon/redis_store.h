@@ -72,6 +72,8 @@
 
 typedef struct redis_store redis_store;
 
+#define REDIS_FLUSHES_IN_FLIGHT 2
+
 /* Progress of one partition within a batch. */
 typedef struct redis_partition_offsets {
 	const char *topic;
@@ -90,6 +92,7 @@ typedef enum redis_flush_status {
 	REDIS_FLUSH_DUPLICATE,   /* not written: some event ids were counted before */
 	REDIS_FLUSH_REJECTED,    /* not written: Redis rejected a command (see error) */
 	REDIS_FLUSH_CAPS_CHANGED, /* not written: stored daily counts change a cap decision */
+	REDIS_FLUSH_UNORDERED,   /* not written: the batch sent before it was not applied */
 	REDIS_FLUSH_FAILED,      /* not acknowledged (connection lost, OOM...): retry */
 } redis_flush_status;
 
@@ -102,6 +105,11 @@ typedef struct redis_flush_request {
 	window_clock *clock;
 	redis_partition_offsets *parts;
 	size_t n_parts;
+	/* The partitions of the batch sent before this one and still waiting
+	 * for its reply; none (NULL, 0) when there is no such batch. The write
+	 * is UNORDERED unless Redis stores each one's next_offset. */
+	const redis_partition_offsets *after;
+	size_t n_after;
 	int64_t now_ms;                /* wall clock, for the id sets' expiry */
 } redis_flush_request;
 
@@ -124,8 +132,11 @@ bool redis_store_connected(const redis_store *s);
 /*
  * Sends the batch, its event ids and the partitions' offsets in one atomic
  * write. Before cb runs, the parts' stored_offset (STALE) or fenced (FENCED)
- * fields are filled. Returns 0, or -1 when not connected or the write cannot
- * be built (cb is then not called).
+ * fields are filled. Up to REDIS_FLUSHES_IN_FLIGHT writes may wait for their
+ * replies, which come, and call their cb, in the order the writes were sent;
+ * a second one names the first one's partitions in req->after. Returns 0,
+ * or -1 when not connected, when that many writes wait, or when the write
+ * cannot be built (cb is then not called).
  */
 int redis_store_flush(redis_store *s, const redis_flush_request *req, redis_store_flush_cb cb,
                       void *opaque);

@@ -52,7 +52,7 @@ struct caps {
 	caps_known *cache;
 	size_t n_cache;        /* entries: a power of two from CAPS_CACHE_WAYS to CAPS_CACHE_SLOTS */
 	caps_batch *reported;  /* values Redis reported since the last written batch */
-	const caps_batch *in_flight;
+	const caps_batch *in_flight[2]; /* newest first; NULL: none */
 };
 
 static uint64_t caps_hash(const caps_key *k)
@@ -308,10 +308,11 @@ size_t caps_cache_slots(const caps *c)
 /* Returns the best known value stored in Redis before the batch now filling. */
 static int32_t caps_prior(const caps *c, const caps_key *key)
 {
-	const caps_entry *e = c->in_flight ? caps_batch_find(c->in_flight, key) : NULL;
+	const caps_entry *e;
 
-	if (e)
-		return e->prior + e->counted;
+	for (int i = 0; i < 2; i++)
+		if (c->in_flight[i] && (e = caps_batch_find(c->in_flight[i], key)))
+			return e->prior + e->counted;
 	e = caps_batch_find(c->reported, key);
 	if (e)
 		return e->prior;
@@ -339,9 +340,10 @@ int caps_credit(caps *c, caps_batch *b, const caps_key *key, int64_t day_end_ms,
 	return 1;
 }
 
-void caps_set_in_flight(caps *c, const caps_batch *b)
+void caps_set_in_flight(caps *c, const caps_batch *older, const caps_batch *newer)
 {
-	c->in_flight = b;
+	c->in_flight[0] = newer ? newer : older;
+	c->in_flight[1] = newer ? older : NULL;
 }
 
 int caps_note_stored(caps *c, const caps_batch *b, size_t index, int32_t stored)

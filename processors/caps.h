@@ -22,8 +22,8 @@
  * A stored value that differs from the prior but leads to the same decision
  * (everyone well under the cap) is accepted.
  *
- * A prior is the first of these that has the key: the batch being written
- * (its prior plus what it counted), the values Redis reported since the
+ * A prior is the first of these that has the key: the batches being written,
+ * newest first (its prior plus what it counted), the values Redis reported since the
  * last written batch (exact), a fixed-size cache of values Redis confirmed,
  * else 0. A cache miss costs nothing unless the person is near the cap,
  * where it costs one rejected write. NOTE: when more people are at their
@@ -113,8 +113,12 @@ size_t caps_cache_slots(const caps *c);
  */
 int caps_credit(caps *c, caps_batch *b, const caps_key *key, int64_t day_end_ms, int32_t cap);
 
-/* Sets the batch being written, whose decisions the next batch builds on (NULL: none). */
-void caps_set_in_flight(caps *c, const caps_batch *b);
+/*
+ * Sets the batches being written, whose decisions the next batch builds on:
+ * older was sent first, newer after it (NULL: none). A key's prior comes
+ * from newer when it has the key, else from older.
+ */
+void caps_set_in_flight(caps *c, const caps_batch *older, const caps_batch *newer);
 
 /*
  * Stores the value Redis reported for the entry at index of batch b after

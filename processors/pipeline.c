@@ -66,7 +66,7 @@ struct pipeline {
 	dedup_batch *reported;     /* ids Redis reported since the last written batch */
 	caps *caps;                /* daily cap decisions, see caps.h */
 	caps_batch *caps_fill;     /* the caller's caps batch during one call, or NULL */
-	const dedup_batch *in_flight; /* ids of the batch being written, or NULL */
+	const dedup_batch *in_flight[2]; /* ids of the batches being written, or NULL */
 	int64_t keep_ms[CONFIG_MAX_GRANULARITIES]; /* see window_keep_ms() */
 	uint32_t *contributor_grans; /* per behaviour, see window_contributor_grans() */
 	pipeline_stats stats;
@@ -396,7 +396,8 @@ static decode_status pipeline_check_repeat(pipeline *pl, const event *ev, dedup_
 		return DECODE_OK;
 	uint64_t id = pipeline_dedup_id(pl, ev);
 	bool known = dedup_known_has(pl->known, id) || dedup_batch_has(pl->reported, id) ||
-	             (pl->in_flight && dedup_batch_has(pl->in_flight, id));
+	             (pl->in_flight[0] && dedup_batch_has(pl->in_flight[0], id)) ||
+	             (pl->in_flight[1] && dedup_batch_has(pl->in_flight[1], id));
 	int added = known ? 0 : dedup_batch_add(ids, id, ev->event_time_ms);
 	if (added > 0)
 		return DECODE_OK;
@@ -418,9 +419,10 @@ void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n)
 	}
 }
 
-void pipeline_set_in_flight(pipeline *pl, const dedup_batch *ids)
+void pipeline_set_in_flight(pipeline *pl, const dedup_batch *older, const dedup_batch *newer)
 {
-	pl->in_flight = ids;
+	pl->in_flight[0] = older;
+	pl->in_flight[1] = newer;
 }
 
 static void pipeline_note_written_credit(uint64_t key, void *opaque)

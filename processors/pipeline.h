@@ -126,11 +126,12 @@ const pipeline_outcome *pipeline_other_outcomes(const pipeline *pl, size_t *n);
 void pipeline_note_counted(pipeline *pl, const uint64_t *ids, size_t n);
 
 /*
- * The ids of the batch being written while the next one fills (NULL when
- * none): later messages carrying them are repeats too. The pipeline only
- * borrows them; pipeline_batch_written() or a read-again follows.
+ * The ids of the batches being written while the next one fills, older
+ * first (NULL when none): later messages carrying them are repeats too.
+ * The pipeline only borrows them; pipeline_batch_written() or a read-again
+ * follows.
  */
-void pipeline_set_in_flight(pipeline *pl, const dedup_batch *ids);
+void pipeline_set_in_flight(pipeline *pl, const dedup_batch *older, const dedup_batch *newer);
 
 /*
  * Call when a batch is written: its ids go into the cache of counted ids,

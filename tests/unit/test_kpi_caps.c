@@ -135,13 +135,39 @@ static void next_batch_builds_on_batch_in_flight(void **state)
 
 	(void)state;
 	assert_int_equal(credit_n(c, flight, &a, 2), 2);
-	caps_set_in_flight(c, flight);
+	caps_set_in_flight(c, flight, NULL);
 	/* 2 counted in flight: one more counts, then the cap is reached. */
 	assert_int_equal(credit_n(c, fill, &a, 3), 1);
 	assert_int_equal(caps_batch_find(fill, &a)->prior, 2);
 	assert_int_equal(caps_batch_find(fill, &a)->counted, 1);
 
 	caps_batch_free(flight);
+	caps_batch_free(fill);
+	caps_free(c);
+}
+
+/* With two batches in flight, the newer one's decision is the prior. */
+static void next_batch_builds_on_newest_in_flight(void **state)
+{
+	caps *c = caps_new(CAPS_CACHE_SLOTS);
+	caps_batch *older = caps_batch_new(), *newer = caps_batch_new();
+	caps_batch *fill = caps_batch_new();
+	caps_key a = key_of(1, BERLIN_MAR_02), b = key_of(2, BERLIN_MAR_02);
+
+	(void)state;
+	assert_int_equal(credit_n(c, older, &a, 1), 1);
+	assert_int_equal(credit_n(c, older, &b, 2), 2);
+	caps_set_in_flight(c, older, NULL);
+	assert_int_equal(credit_n(c, newer, &a, 1), 1);
+	caps_set_in_flight(c, older, newer);
+	/* a: 1 in the older batch, 1 more in the newer; b: only in the older. */
+	assert_int_equal(credit_n(c, fill, &a, 3), 1);
+	assert_int_equal(caps_batch_find(fill, &a)->prior, 2);
+	assert_int_equal(credit_n(c, fill, &b, 3), 1);
+	assert_int_equal(caps_batch_find(fill, &b)->prior, 2);
+
+	caps_batch_free(older);
+	caps_batch_free(newer);
 	caps_batch_free(fill);
 	caps_free(c);
 }
@@ -632,6 +658,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(batch_counts_first_cap_credits),
 	    cmocka_unit_test(next_batch_builds_on_batch_in_flight),
+	    cmocka_unit_test(next_batch_builds_on_newest_in_flight),
 	    cmocka_unit_test(reported_value_becomes_prior),
 	    cmocka_unit_test(written_batch_values_are_cached),
 	    cmocka_unit_test(batch_grows_past_initial_capacity),

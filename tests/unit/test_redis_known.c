@@ -30,15 +30,77 @@ static void test_known_after_commit_only(void **state)
 
 	assert_non_null(k);
 	note(k, "{a}:n:1d:86400");
+	assert_int_equal(redis_known_sent(k), 0);
 	assert_false(has(k, "{a}:n:1d:86400"));
 	redis_known_commit(k);
 	assert_true(has(k, "{a}:n:1d:86400"));
 	assert_false(has(k, "{a}:n:1d:172800"));
 
 	note(k, "{a}:n:1d:172800");
+	assert_int_equal(redis_known_sent(k), 0);
 	redis_known_discard(k);
 	redis_known_commit(k);
 	assert_false(has(k, "{a}:n:1d:172800"));
+	redis_known_free(k);
+}
+
+/* Two writes in flight: each reply settles the notes of the oldest. */
+static void test_two_batches_in_flight(void **state)
+{
+	(void)state;
+	redis_known *k = redis_known_new(64);
+
+	assert_non_null(k);
+	note(k, "{a}:n:1d:0");
+	assert_int_equal(redis_known_sent(k), 0);
+	note(k, "{a}:n:1d:86400");
+	note(k, "{a}:n:5m:0");
+	assert_int_equal(redis_known_sent(k), 0);
+	/* A third batch cannot wait: its notes are dropped. */
+	note(k, "{a}:n:1h:0");
+	assert_int_equal(redis_known_sent(k), -1);
+
+	redis_known_discard(k);
+	assert_false(has(k, "{a}:n:1d:0"));
+	assert_false(has(k, "{a}:n:1d:86400"));
+	/* A batch built but never sent leaves nothing behind. */
+	note(k, "{a}:n:1h:3600");
+	assert_int_equal(redis_known_begin(k, false), 0);
+	redis_known_commit(k);
+	assert_true(has(k, "{a}:n:1d:86400"));
+	assert_true(has(k, "{a}:n:5m:0"));
+	assert_false(has(k, "{a}:n:1d:0"));
+	assert_false(has(k, "{a}:n:1h:0"));
+	assert_false(has(k, "{a}:n:1h:3600"));
+	/* No batch waits: a reply without one changes nothing. */
+	redis_known_commit(k);
+	assert_false(has(k, "{a}:n:1h:3600"));
+	redis_known_free(k);
+}
+
+/* A batch written only after the ones sent before it treats their keys as known. */
+static void test_after_sent_sees_pending_keys(void **state)
+{
+	(void)state;
+	redis_known *k = redis_known_new(64);
+
+	assert_non_null(k);
+	note(k, "{a}:n:1d:0");
+	assert_int_equal(redis_known_sent(k), 0);
+	assert_int_equal(redis_known_begin(k, true), 0);
+	assert_true(has(k, "{a}:n:1d:0"));
+	assert_false(has(k, "{a}:n:5m:0"));
+	note(k, "{a}:n:5m:0");
+	assert_int_equal(redis_known_sent(k), 0);
+	/* A batch without that condition must not rely on them. */
+	assert_int_equal(redis_known_begin(k, false), 0);
+	assert_false(has(k, "{a}:n:1d:0"));
+	/* The first is dropped: the second, written only after it, is too. */
+	redis_known_discard(k);
+	redis_known_discard(k);
+	assert_int_equal(redis_known_begin(k, true), 0);
+	assert_false(has(k, "{a}:n:1d:0"));
+	assert_false(has(k, "{a}:n:5m:0"));
 	redis_known_free(k);
 }
 
@@ -51,6 +113,7 @@ static void test_clear_and_expire(void **state)
 	assert_non_null(k);
 	redis_known_clear(k, 1000);
 	note(k, "{a}:u:1d:0:x|org");
+	assert_int_equal(redis_known_sent(k), 0);
 	redis_known_commit(k);
 	redis_known_expire(k, 1000 + REDIS_KNOWN_FORGET_MS - 1);
 	assert_true(has(k, "{a}:u:1d:0:x|org"));
@@ -58,6 +121,7 @@ static void test_clear_and_expire(void **state)
 	assert_false(has(k, "{a}:u:1d:0:x|org"));
 
 	note(k, "{a}:u:1d:0:x|org");
+	assert_int_equal(redis_known_sent(k), 0);
 	redis_known_commit(k);
 	redis_known_clear(k, 5000);
 	assert_false(has(k, "{a}:u:1d:0:x|org"));
@@ -76,6 +140,7 @@ static void test_full_set_starts_over(void **state)
 		snprintf(key, sizeof(key), "{a}:n:5m:%d", i * 300);
 		note(k, key);
 	}
+	assert_int_equal(redis_known_sent(k), 0);
 	redis_known_commit(k);
 	size_t known = 0;
 	for (int i = 0; i < 20; i++) {
@@ -93,6 +158,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_after_commit_only),
+		cmocka_unit_test(test_two_batches_in_flight),
+		cmocka_unit_test(test_after_sent_sees_pending_keys),
 		cmocka_unit_test(test_clear_and_expire),
 		cmocka_unit_test(test_full_set_starts_over),
 	};
