@@ -571,7 +571,8 @@ static void kafka_kick_cb(evutil_socket_t fd, short what, void *arg)
  *
  * A partition whose lag is at most 1/KAFKA_TURN_BACKLOG_SHARE of
  * queued.min.messages takes no turns while the app keeps up, so a consumer that keeps up
- * fetches every partition all the time. While the app is behind (the inbuf
+ * fetches every partition all the time, and one that catches up gives its
+ * slot to a parked partition at once. While the app is behind (the inbuf
  * half full), all take turns: a burst on partitions that had caught up
  * would otherwise fill all their queues at once. Then one that has caught
  * up ends its turn at its first empty queue after bringing anything, or
@@ -720,6 +721,9 @@ static void kafka_turn_end(kafka_consumer *c, kafka_part *p)
 		p->fetch_bytes = p->took_bytes;
 	if (c->n_parked > 0 && kafka_turn_over(c, p, lagging)) {
 		kafka_part_park(c, p, false);
+		c->turns_due = true;
+	} else if (c->n_parked > 0 && !lagging && !kafka_buffer_behind(c)) {
+		/* Caught up: its slot goes to a parked partition now, not at the next timer. */
 		c->turns_due = true;
 	}
 }
