@@ -204,6 +204,7 @@ struct app {
 	size_t n_isolate;
 	app_single_message single;
 	bool stopping;
+	bool closing;             /* app_fini runs: late write replies are ignored */
 	int64_t stop_deadline_ms; /* end of the drain after the first signal */
 	bool tick_active;
 	int64_t tick_now_ms;      /* wall clock of the tick being read */
@@ -789,6 +790,9 @@ static void app_flush_cb(redis_flush_status status, void *opaque)
 	app_batch *b = opaque;
 	app *a = b->app;
 
+	/* Freeing the store fails the writes still waiting, after the consumer is gone. */
+	if (a->closing)
+		return;
 	if (b != a->flight) {
 		if (b == a->next && a->next_state == APP_NEXT_DROPPED)
 			app_dropped_reply(a, status);
@@ -1603,7 +1607,8 @@ static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 		app_finish_stop(a);
 		return;
 	}
-	if (!app_in_flight(a))
+	/* Only a dropped write's reply may be awaited: then nothing is to be sent. */
+	if (!app_in_flight(a) && a->fill->n_parts > 0)
 		app_close_batch(a);
 	/* A batch is in flight or waiting for Redis: let it finish first. */
 	evtimer_add(a->shutdown_timer, &wait);
@@ -1918,6 +1923,7 @@ static int app_init_clients(app *a, char *err, size_t err_size)
 
 static void app_fini(app *a, int producer_wait_ms)
 {
+	a->closing = true;
 	admin_free(a->admin);
 	a->admin = NULL; /* escalations resolved while stopping must not reach it */
 	app_metrics_free(a->app_metrics);
