@@ -8,7 +8,7 @@
  * retried write carries exactly the same cells and offsets.
  *
  * Pipelining: while the batch in flight waits for its reply, the next one
- * fills, and once it is due it is sent too (a->next), so that Redis has it
+ * fills. Once it is due it is sent too (a->next), so that Redis has it
  * queued when it finishes the first. The second write names the first
  * one's partitions and offsets, and Redis writes nothing of it unless the
  * first was applied (UNORDERED, see redis_scripts.h). When the first is not
@@ -24,7 +24,7 @@
  * message at a time, and the message whose write is still rejected goes to
  * the DLQ (reason redis_rejected) while its partition moves on.
  *
- * Back-pressure: at most two batches are in flight and one fills; the
+ * Back-pressure: at most two batches are in flight and one fills. The
  * consumer prefetches at most kafka.max_prefetch_kbytes; polling pauses and
  * ticks are skipped while the producer holds more than half of
  * outputs.max_queued_messages.
@@ -442,12 +442,19 @@ static void app_batch_clear(app_batch *b)
 	b->n_ignored = 0;
 }
 
+/* Tells the pipeline whose ids and cap decisions the filling batch builds on. */
+static void app_note_in_flight(app *a, const app_batch *older, const app_batch *newer)
+{
+	pipeline_set_in_flight(a->pipeline, older ? older->ids : NULL, newer ? newer->ids : NULL);
+	caps_set_in_flight(pipeline_caps(a->pipeline), older ? older->caps : NULL,
+	                   newer ? newer->caps : NULL);
+}
+
 /* The batch in flight is done with: the next one may be sent. */
 static void app_flight_done(app *a)
 {
 	app_batch_clear(a->flight);
-	pipeline_set_in_flight(a->pipeline, NULL, NULL);
-	caps_set_in_flight(pipeline_caps(a->pipeline), NULL, NULL);
+	app_note_in_flight(a, NULL, NULL);
 	a->reject_attempts = 0;
 	a->single.valid = false;
 	a->state = APP_BATCH_IDLE;
@@ -503,14 +510,6 @@ static size_t app_rewind_positions(app *a, const app_batch *b, const char *why,
 		         p->topic, p->partition, p->first_offset, at);
 	}
 	return n;
-}
-
-/* Tells the pipeline whose ids and cap decisions the filling batch builds on. */
-static void app_note_in_flight(app *a, const app_batch *older, const app_batch *newer)
-{
-	pipeline_set_in_flight(a->pipeline, older ? older->ids : NULL, newer ? newer->ids : NULL);
-	caps_set_in_flight(pipeline_caps(a->pipeline), older ? older->caps : NULL,
-	                   newer ? newer->caps : NULL);
 }
 
 /* True when a->next contains a batch that is still to be written. */
@@ -1607,7 +1606,7 @@ static void app_stop_signal_cb(evutil_socket_t sig, short what, void *arg)
 		app_finish_stop(a);
 		return;
 	}
-	/* Only a dropped write's reply may be awaited: then nothing is to be sent. */
+	/* When only a dropped write's reply is awaited, there is nothing to send. */
 	if (!app_in_flight(a) && a->fill->n_parts > 0)
 		app_close_batch(a);
 	/* A batch is in flight or waiting for Redis: let it finish first. */

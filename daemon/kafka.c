@@ -1440,8 +1440,9 @@ kafka_consumer *kafka_consumer_new(struct event_base *base, const config *cfg,
  * Confirms the partitions assigned but not yet started (their claim in
  * Redis did not finish) before the consumer closes, and the close then
  * revokes them. In cooperative mode librdkafka waits for that call. NOTE:
- * a close during such a wait hung in one run of faults.30-rebalance;
- * librdkafka issue 4527 describes the same hang, fixed after 2.0.2.
+ * in librdkafka 2.0.2 a close while an assign call is awaited can hang,
+ * as it did once in faults.30-rebalance. Whether this call prevents every
+ * such hang is not known.
  */
 static void kafka_confirm_pending(kafka_consumer *c)
 {

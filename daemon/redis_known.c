@@ -16,7 +16,7 @@ struct redis_known {
 	size_t n_pending, pending_cap;
 	size_t sent_end[REDIS_KNOWN_MAX_SENT]; /* end of each sent batch's notes */
 	size_t n_sent;
-	/* While a batch built after_sent: the notes of the batches sent, as a set. */
+	/* The notes of the batches sent, as a set, used while a batch is built after_sent. */
 	uint64_t *sent_slots;
 	size_t sent_mask, sent_cap;
 	bool use_sent;
